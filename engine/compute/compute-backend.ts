@@ -1,0 +1,25 @@
+/**
+ * The compute backend: the only place where large matrix products happen. Every party (the
+ * plaintext oracle, P0's and P1's protocol steps, the dealer) multiplies through this
+ * interface so that a GPU backend can replace the CPU one without touching the math above it.
+ *
+ * Layout: all matrices are dense, row-major. Weights are stored as in PyTorch / llama2.c,
+ * W[out, in], so a linear layer is y = x · Wᵀ.
+ */
+export type FloatArray = Float32Array | Float64Array;
+
+export interface ComputeBackend {
+  readonly name: string;
+  /** out[rows, outDim] = input[rows, inDim] · weight[outDim, inDim]ᵀ, in the inputs' dtype. */
+  linear<T extends FloatArray>(input: T, rows: number, weight: T, outDim: number, inDim: number): Promise<T>;
+  /** out[m, n] = a[m, k] · b[k, n], in the inputs' dtype. */
+  matmul<T extends FloatArray>(a: T, m: number, k: number, b: T, n: number): Promise<T>;
+}
+
+/** Asserts that a flat array has the element count its shape claims; names the operand. */
+export function assertShape(name: string, data: FloatArray, ...dims: number[]): void {
+  const expected = dims.reduce((a, b) => a * b, 1);
+  if (data.length !== expected) {
+    throw new RangeError(`${name}: expected ${dims.join('x')} = ${expected} elements, got ${data.length}`);
+  }
+}

@@ -1,0 +1,78 @@
+import * as ort from 'onnxruntime-node';
+import { assertShape, type ComputeBackend, type FloatArray } from './compute-backend.js';
+import { singleNodeModel, type OnnxElemTypeName } from './onnx-graph.js';
+
+type Kind = 'linear' | 'matmul';
+
+function dtypeOf(data: FloatArray): OnnxElemTypeName {
+  return data instanceof Float64Array ? 'double' : 'float';
+}
+
+function buildModel(kind: Kind, elemType: OnnxElemTypeName): Uint8Array {
+  const a = { name: 'a', elemType, dims: ['m', 'k'] };
+  const out = { name: 'y', elemType, dims: ['m', 'n'] };
+  if (kind === 'linear') {
+    // Gemm with transB=1 computes a · bᵀ without a transposed copy of the weight.
+    return singleNodeModel(
+      { opType: 'Gemm', inputs: ['a', 'b'], outputs: ['y'], intAttributes: { transB: 1 } },
+      [a, { name: 'b', elemType, dims: ['n', 'k'] }],
+      [out],
+    );
+  }
+  return singleNodeModel({ opType: 'MatMul', inputs: ['a', 'b'], outputs: ['y'] }, [a, { name: 'b', elemType, dims: ['k', 'n'] }], [out]);
+}
+
+/**
+ * onnxruntime-node on the CPU. One tiny session per (operator, dtype), created lazily and
+ * reused; shapes are symbolic so any matrix size runs through the same session.
+ */
+export class OnnxCpuBackend implements ComputeBackend {
+  readonly name = 'onnxruntime-cpu';
+  private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
+
+  constructor(private readonly threads = 0) {}
+
+  private session(kind: Kind, elemType: OnnxElemTypeName): Promise<ort.InferenceSession> {
+    const key = `${kind}:${elemType}`;
+    let s = this.sessions.get(key);
+    if (!s) {
+      const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
+      if (this.threads > 0) options.intraOpNumThreads = this.threads;
+      s = ort.InferenceSession.create(buildModel(kind, elemType), options);
+      this.sessions.set(key, s);
+    }
+    return s;
+  }
+
+  private async run<T extends FloatArray>(kind: Kind, a: T, aDims: number[], b: T, bDims: number[]): Promise<T> {
+    const type = dtypeOf(a);
+    if (dtypeOf(b) !== type) throw new TypeError(`${kind}: operands must share a dtype`);
+    const session = await this.session(kind, type);
+    const result = await session.run({
+      a: new ort.Tensor(type === 'double' ? 'float64' : 'float32', a, aDims),
+      b: new ort.Tensor(type === 'double' ? 'float64' : 'float32', b, bDims),
+    });
+    const y = result['y'];
+    if (!y) throw new Error(`${kind}: onnxruntime returned no output`);
+    return y.data as T;
+  }
+
+  linear<T extends FloatArray>(input: T, rows: number, weight: T, outDim: number, inDim: number): Promise<T> {
+    assertShape('linear input', input, rows, inDim);
+    assertShape('linear weight', weight, outDim, inDim);
+    return this.run('linear', input, [rows, inDim], weight, [outDim, inDim]);
+  }
+
+  matmul<T extends FloatArray>(a: T, m: number, k: number, b: T, n: number): Promise<T> {
+    assertShape('matmul a', a, m, k);
+    assertShape('matmul b', b, k, n);
+    return this.run('matmul', a, [m, k], b, [k, n]);
+  }
+}
+
+let shared: OnnxCpuBackend | undefined;
+/** The process-wide default backend. */
+export function defaultBackend(): ComputeBackend {
+  shared ??= new OnnxCpuBackend();
+  return shared;
+}
