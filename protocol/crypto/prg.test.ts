@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { Prg } from './prg.js';
+
+describe('Prg', () => {
+  it('is deterministic in its key and differs across keys', () => {
+    const k = new Uint8Array(32).fill(7);
+    expect(new Prg(k).uniformArray(8, 1)).toEqual(new Prg(k).uniformArray(8, 1));
+    expect(new Prg(new Uint8Array(32).fill(8)).uniformArray(8, 1)).not.toEqual(new Prg(k).uniformArray(8, 1));
+  });
+
+  it('draws uniform values with the right mean and range', () => {
+    const xs = Prg.random().uniformArray(100_000, 4);
+    let sum = 0;
+    for (const x of xs) {
+      expect(x).toBeGreaterThanOrEqual(-4);
+      expect(x).toBeLessThan(4);
+      sum += x;
+    }
+    // Mean of U(−4, 4) is 0 with standard error 4/sqrt(3)/sqrt(1e5) ≈ 0.0073: 5 sigma bound.
+    expect(Math.abs(sum / xs.length)).toBeLessThan(0.037);
+  });
+
+  it('produces permutations that are bijections and not the identity', () => {
+    const p = Prg.random().permutation(1000);
+    expect(new Set(p).size).toBe(1000);
+    expect([...p].some((v, i) => v !== i)).toBe(true);
+  });
+
+  it('rejects short keys', () => {
+    expect(() => new Prg(new Uint8Array(16))).toThrow(/32 bytes/);
+  });
+
+  it('seeded generators reproduce per seed and domain', () => {
+    expect(Prg.fromSeed('sample', 42).uniform()).toBe(Prg.fromSeed('sample', 42).uniform());
+    expect(Prg.fromSeed('sample', 42).uniform()).not.toBe(Prg.fromSeed('sample', 43).uniform());
+  });
+});

@@ -1,0 +1,97 @@
+/**
+ * The cryptographic pseudo-random generator behind every mask, permutation and seeded
+ * sampler: an AES-256-CTR keystream from node:crypto. Never Math.random, never a short seed.
+ *
+ * A Prg is deterministic in its 32-byte key, so two parties holding the same key (k02 or k12,
+ * see key-derivation) derive identical masks without sending them.
+ */
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+
+const BLOCK = 64 * 1024;
+const TWO_POW_53 = 2 ** 53;
+
+export class Prg {
+  private readonly cipher;
+  private buffer = Buffer.alloc(0);
+  private offset = 0;
+  private readonly zeros = Buffer.alloc(BLOCK);
+
+  /** `key` must be 32 bytes of secret key material. */
+  constructor(key: Uint8Array) {
+    if (key.length !== 32) throw new RangeError(`Prg key: expected 32 bytes, got ${key.length}`);
+    this.cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
+  }
+
+  /** A Prg with a fresh random key from the operating system. */
+  static random(): Prg {
+    return new Prg(randomBytes(32));
+  }
+
+  /**
+   * A Prg from a user-chosen seed (the OpenAI `seed` parameter): reproducible, not secret.
+   * Only for sampling, never for masks. The domain label keeps different uses apart.
+   */
+  static fromSeed(domain: string, seed: number | bigint | string): Prg {
+    return new Prg(createHash('sha256').update(`permllm/seed/${domain}/${String(seed)}`).digest());
+  }
+
+  /** Fills and returns `n` pseudo-random bytes. */
+  bytes(n: number): Buffer {
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      if (this.offset >= this.buffer.length) {
+        this.buffer = this.cipher.update(this.zeros);
+        this.offset = 0;
+      }
+      const take = Math.min(n - filled, this.buffer.length - this.offset);
+      this.buffer.copy(out, filled, this.offset, this.offset + take);
+      this.offset += take;
+      filled += take;
+    }
+    return out;
+  }
+
+  /** Uniform float in [0, 1) with 53 random bits. */
+  uniform(): number {
+    const b = this.bytes(8);
+    const hi = b.readUInt32LE(0) >>> 5; // 27 bits
+    const lo = b.readUInt32LE(4) >>> 6; // 26 bits
+    return (hi * 67108864 + lo) / TWO_POW_53;
+  }
+
+  /** `n` uniform floats in [−halfWidth, halfWidth), 53 random bits each. */
+  uniformArray(n: number, halfWidth: number): Float64Array {
+    const out = new Float64Array(n);
+    const raw = this.bytes(8 * n);
+    for (let i = 0; i < n; i++) {
+      const hi = raw.readUInt32LE(8 * i) >>> 5;
+      const lo = raw.readUInt32LE(8 * i + 4) >>> 6;
+      out[i] = ((hi * 67108864 + lo) / TWO_POW_53) * 2 * halfWidth - halfWidth;
+    }
+    return out;
+  }
+
+  /** Uniform integer in [0, n), without modulo bias (rejection sampling on 32-bit words). */
+  below(n: number): number {
+    if (!Number.isInteger(n) || n <= 0 || n > 2 ** 32) throw new RangeError(`Prg.below: bad bound ${n}`);
+    const limit = 2 ** 32 - (2 ** 32 % n);
+    for (;;) {
+      const x = this.bytes(4).readUInt32LE(0);
+      if (x < limit) return x % n;
+    }
+  }
+
+  /** A uniformly random permutation of 0..n−1 (Fisher–Yates): perm[i] is where i goes. */
+  permutation(n: number): Uint32Array {
+    const p = new Uint32Array(n);
+    for (let i = 0; i < n; i++) p[i] = i;
+    for (let i = n - 1; i > 0; i--) {
+      const j = this.below(i + 1);
+      const t = p[i]!;
+      p[i] = p[j]!;
+      p[j] = t;
+    }
+    return p;
+  }
+}
