@@ -1,0 +1,5 @@
+export * from './float-array.js';
+export * from './rmsnorm.js';
+export * from './rope.js';
+export * from './silu.js';
+export * from './softmax.js';

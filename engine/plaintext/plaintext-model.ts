@@ -1,0 +1,255 @@
+/**
+ * The plaintext reference forward pass: the oracle every private result is compared with.
+ *
+ * Float32 storage, products through `ComputeBackend.linear` (y = x·Wᵀ), the small nonlinear
+ * steps from ./ops (the same functions the private protocol applies to its permuted views).
+ * One Llama layer: h = x + Wo·attn(RoPE(Wq·n(x)), RoPE(Wk·n(x)), Wv·n(x)), then
+ * h + W2·(silu(W1·n(h)) ⊙ W3·n(h)), with n = RMSNorm(·)⊙γ; final RMSNorm, then the LM head.
+ */
+import type { ComputeBackend } from '../compute/compute-backend.js';
+import { defaultBackend } from '../compute/onnx-backend.js';
+import type { LayerWeights, ModelConfig, ModelDescription, ModelWeights } from '../model/model-description.js';
+import { KvCache } from './kv-cache.js';
+import { rmsNorm } from './ops/rmsnorm.js';
+import { RopeTable } from './ops/rope.js';
+import { softmaxInPlace } from './ops/softmax.js';
+import { swiglu } from './ops/silu.js';
+import type { TokenStepper } from './token-stepper.js';
+
+export interface PlaintextModelOptions {
+  backend?: ComputeBackend;
+  /**
+   * Concatenate wq|wk|wv and w1|w3 so each layer makes 3 backend calls instead of 6 (about a
+   * third faster per token on small models) at the cost of a second copy of those weights.
+   * Default: on while the copy stays under 1 GiB.
+   */
+  fuseProjections?: boolean;
+}
+
+/** Per-layer concatenated projections (see PlaintextModelOptions.fuseProjections). */
+interface FusedLayer {
+  wqkv: Float32Array; // [qDim + 2·kvDim, dim]
+  bqkv: Float32Array | undefined;
+  w13: Float32Array; // [2·hiddenDim, dim]
+}
+
+const FUSE_LIMIT_BYTES = 2 ** 30;
+
+export class PlaintextModel {
+  readonly config: ModelConfig;
+  readonly weights: ModelWeights;
+  readonly rope: RopeTable;
+  readonly backend: ComputeBackend;
+  /** Present when projections are fused. */
+  readonly fused: readonly FusedLayer[] | undefined;
+
+  constructor(
+    readonly model: ModelDescription,
+    options: PlaintextModelOptions = {},
+  ) {
+    this.backend = options.backend ?? defaultBackend();
+    this.config = model.config;
+    this.weights = model.weights;
+    const c = this.config;
+    if (c.nHeads % c.nKvHeads !== 0) throw new RangeError(`model ${model.id}: nHeads ${c.nHeads} is not a multiple of nKvHeads ${c.nKvHeads}`);
+    if (this.weights.layers.length !== c.nLayers) throw new RangeError(`model ${model.id}: ${this.weights.layers.length} layers of weights, config says ${c.nLayers}`);
+    this.rope = new RopeTable(c.headDim, c.maxSeqLen, c.ropeTheta);
+    const fusedBytes = 4 * c.nLayers * c.dim * ((c.nHeads + 2 * c.nKvHeads) * c.headDim + 2 * c.hiddenDim);
+    const fuse = options.fuseProjections ?? fusedBytes <= FUSE_LIMIT_BYTES;
+    this.fused = fuse ? this.weights.layers.map((lw) => fuseLayer(lw, c)) : undefined;
+  }
+
+  /** A fresh sequence with its own KV cache. */
+  newSequence(): PlaintextSequence {
+    return new PlaintextSequence(this);
+  }
+
+  /** Logits [T, vocab] for every position of `tokens`, from an empty cache. */
+  forwardAll(tokens: readonly number[]): Promise<Float32Array> {
+    return this.newSequence().forwardAll(tokens);
+  }
+}
+
+/**
+ * One sequence's state (KV cache and position). Calls must not overlap: each one extends the
+ * cache the next one reads.
+ */
+export class PlaintextSequence implements TokenStepper {
+  private readonly cache: KvCache;
+  private busy = false;
+
+  constructor(private readonly m: PlaintextModel) {
+    const c = m.config;
+    this.cache = new KvCache(c.nLayers, c.nKvHeads * c.headDim, c.maxSeqLen);
+  }
+
+  /** Tokens processed so far (the position the next token gets). */
+  get position(): number {
+    return this.cache.length;
+  }
+
+  get contextLength(): number {
+    return this.m.config.maxSeqLen;
+  }
+
+  /** Runs all `tokens` in one batched pass (causal within the batch); logits of the last one. */
+  prefill(tokens: readonly number[]): Promise<Float32Array> {
+    return this.run(tokens, false);
+  }
+
+  /** One more token through the cache; its logits. */
+  decode(token: number): Promise<Float32Array> {
+    return this.run([token], false);
+  }
+
+  /** Like prefill, but returns the logits of every position: [T, vocab]. */
+  forwardAll(tokens: readonly number[]): Promise<Float32Array> {
+    return this.run(tokens, true);
+  }
+
+  private async run(tokens: readonly number[], allLogits: boolean): Promise<Float32Array> {
+    if (this.busy) throw new Error('PlaintextSequence: a forward pass is already running on this sequence');
+    this.busy = true;
+    try {
+      return await this.forward(tokens, allLogits);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async forward(tokens: readonly number[], allLogits: boolean): Promise<Float32Array> {
+    const { config: c, weights: w, backend, rope, fused } = this.m;
+    const T = tokens.length;
+    const start = this.cache.length;
+    if (T === 0) throw new RangeError('forward: tokens is empty');
+    if (start + T > c.maxSeqLen) throw new RangeError(`forward: positions ${start}..${start + T - 1} exceed the context length ${c.maxSeqLen}`);
+    const { dim, headDim, nHeads, nKvHeads, hiddenDim, vocabSize, normEps } = c;
+    const qDim = nHeads * headDim;
+    const kvDim = nKvHeads * headDim;
+
+    const x = new Float32Array(T * dim);
+    tokens.forEach((token, t) => {
+      if (!Number.isInteger(token) || token < 0 || token >= vocabSize) throw new RangeError(`forward: token ${t} is ${token}, outside the vocabulary [0, ${vocabSize})`);
+      x.set(w.embedding.subarray(token * dim, (token + 1) * dim), t * dim);
+    });
+    this.cache.reserve(start + T);
+
+    for (let l = 0; l < c.nLayers; l++) {
+      const lw = w.layers[l]!;
+      const h = rmsNorm(x, T, dim, normEps, lw.attnNorm);
+      let q: Float32Array, k: Float32Array, v: Float32Array;
+      const fl = fused?.[l];
+      if (fl) {
+        const qkv = await backend.linear(h, T, fl.wqkv, qDim + 2 * kvDim, dim);
+        addBias(qkv, T, fl.bqkv);
+        [q, k, v] = splitColumns(qkv, T, [qDim, kvDim, kvDim]);
+      } else {
+        [q, k, v] = await Promise.all([
+          backend.linear(h, T, lw.wq, qDim, dim),
+          backend.linear(h, T, lw.wk, kvDim, dim),
+          backend.linear(h, T, lw.wv, kvDim, dim),
+        ]);
+        addBias(q, T, lw.bq);
+        addBias(k, T, lw.bk);
+        addBias(v, T, lw.bv);
+      }
+      rope.rotateRows(q, T, nHeads, start);
+      rope.rotateRows(k, T, nKvHeads, start);
+      this.cache.write(l, start, k, v, T);
+
+      const attn = attention(q, T, start, this.cache.keysOf(l), this.cache.valuesOf(l), c);
+      const o = await backend.linear(attn, T, lw.wo, dim, qDim);
+      for (let i = 0; i < x.length; i++) x[i] = x[i]! + o[i]!;
+
+      const h2 = rmsNorm(x, T, dim, normEps, lw.ffnNorm);
+      let gate: Float32Array, up: Float32Array;
+      if (fl) {
+        [gate, up] = splitColumns(await backend.linear(h2, T, fl.w13, 2 * hiddenDim, dim), T, [hiddenDim, hiddenDim]);
+      } else {
+        [gate, up] = await Promise.all([backend.linear(h2, T, lw.w1, hiddenDim, dim), backend.linear(h2, T, lw.w3, hiddenDim, dim)]);
+      }
+      const down = await backend.linear(swiglu(gate, up, gate), T, lw.w2, dim, hiddenDim);
+      for (let i = 0; i < x.length; i++) x[i] = x[i]! + down[i]!;
+    }
+    this.cache.length = start + T;
+
+    const rows = allLogits ? T : 1;
+    const last = allLogits ? x : x.subarray((T - 1) * dim);
+    const normed = rmsNorm(last, rows, dim, normEps, w.finalNorm);
+    return backend.linear(normed, rows, w.lmHead, vocabSize, dim);
+  }
+}
+
+function fuseLayer(lw: LayerWeights, c: ModelConfig): FusedLayer {
+  const qDim = c.nHeads * c.headDim;
+  const kvDim = c.nKvHeads * c.headDim;
+  const wqkv = new Float32Array((qDim + 2 * kvDim) * c.dim);
+  wqkv.set(lw.wq, 0);
+  wqkv.set(lw.wk, qDim * c.dim);
+  wqkv.set(lw.wv, (qDim + kvDim) * c.dim);
+  let bqkv: Float32Array | undefined;
+  if (lw.bq || lw.bk || lw.bv) {
+    bqkv = new Float32Array(qDim + 2 * kvDim); // a missing bias among present ones is zero
+    if (lw.bq) bqkv.set(lw.bq, 0);
+    if (lw.bk) bqkv.set(lw.bk, qDim);
+    if (lw.bv) bqkv.set(lw.bv, qDim + kvDim);
+  }
+  const w13 = new Float32Array(2 * c.hiddenDim * c.dim);
+  w13.set(lw.w1, 0);
+  w13.set(lw.w3, c.hiddenDim * c.dim);
+  return { wqkv, bqkv, w13 };
+}
+
+/** Splits y[rows, Σwidths] into column blocks (views when there is one row, copies otherwise). */
+function splitColumns<const W extends readonly number[]>(y: Float32Array, rows: number, widths: W): { [K in keyof W]: Float32Array } {
+  const total = widths.reduce((a, b) => a + b, 0);
+  let offset = 0;
+  return widths.map((width) => {
+    const from = offset;
+    offset += width;
+    if (rows === 1) return y.subarray(from, from + width);
+    const part = new Float32Array(rows * width);
+    for (let r = 0; r < rows; r++) part.set(y.subarray(r * total + from, r * total + from + width), r * width);
+    return part;
+  }) as { [K in keyof W]: Float32Array }; // map() loses the tuple length; widths fixes it
+}
+
+function addBias(y: Float32Array, rows: number, bias: Float32Array | undefined): void {
+  if (!bias) return;
+  const width = bias.length;
+  for (let r = 0; r < rows; r++) for (let i = 0; i < width; i++) y[r * width + i] = y[r * width + i]! + bias[i]!;
+}
+
+/**
+ * Causal multi-head attention of T new query rows (positions start..start+T−1) over the cached
+ * keys/values 0..start+T−1. Grouped-query: query head h reads kv head ⌊h / (nHeads/nKvHeads)⌋.
+ */
+function attention(q: Float32Array, T: number, start: number, keys: Float32Array, values: Float32Array, c: ModelConfig): Float32Array {
+  const { nHeads, nKvHeads, headDim } = c;
+  const qDim = nHeads * headDim;
+  const kvDim = nKvHeads * headDim;
+  const group = nHeads / nKvHeads;
+  const scale = 1 / Math.sqrt(headDim);
+  const out = new Float32Array(T * qDim);
+  const scores = new Float64Array(start + T);
+  for (let t = 0; t < T; t++) {
+    const span = start + t + 1; // causal: keys up to and including this position
+    for (let h = 0; h < nHeads; h++) {
+      const qo = t * qDim + h * headDim;
+      const kvo = Math.floor(h / group) * headDim;
+      for (let s = 0; s < span; s++) {
+        const ko = s * kvDim + kvo;
+        let dot = 0;
+        for (let d = 0; d < headDim; d++) dot += q[qo + d]! * keys[ko + d]!;
+        scores[s] = dot * scale;
+      }
+      softmaxInPlace(scores, 0, span);
+      for (let s = 0; s < span; s++) {
+        const a = scores[s]!;
+        const vo = s * kvDim + kvo;
+        for (let d = 0; d < headDim; d++) out[qo + d] = out[qo + d]! + a * values[vo + d]!;
+      }
+    }
+  }
+  return out;
+}
