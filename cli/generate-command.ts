@@ -1,0 +1,192 @@
+/**
+ * `permllm generate`: one completion in one process.
+ *
+ *   permllm generate --plaintext [--model PATH] [--prompt TEXT] [-n N] [--temperature T]
+ *                    [--top-p P] [--top-k K] [--min-p M] [--seed S] [--json]
+ *
+ * Prints only the completion text on stdout (streamed); timings go to stderr. With --json,
+ * stdout gets one JSON object instead: {text, promptTokens, completionTokens, finishReason,
+ * timings: {loadMs, prefillMs, decodeMs, decodeTokensPerSecond}}.
+ *
+ * Modes: --plaintext runs the reference forward pass. The private mode (all three parties in
+ * this process) plugs in as one more StepperFactory in `steppers` below.
+ */
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { loadModel, defaultModelPath } from '../engine/model/load-model.js';
+import type { ModelDescription } from '../engine/model/model-description.js';
+import { generate, type FinishReason } from '../engine/plaintext/generate.js';
+import { PlaintextModel } from '../engine/plaintext/plaintext-model.js';
+import type { TokenStepper } from '../engine/plaintext/token-stepper.js';
+import { samplingRng } from '../gateway/sampling/sampling-rng.js';
+
+const USAGE = `usage: permllm generate --plaintext [--model PATH] [--prompt TEXT] [-n N] [--temperature T]
+                        [--top-p P] [--top-k K] [--min-p M] [--seed S] [--json]
+
+  --plaintext        run the plaintext reference model (the only mode available so far)
+  --model PATH       llama2.c .bin, a folder holding one, or a Hugging Face folder
+                     (default: $PERMLLM_MODEL, else ../shared/models/stories260K)
+  --prompt TEXT      text to continue (default: empty, i.e. BOS only)
+  -n, --max-tokens N most tokens to generate (default 256)
+  --temperature T    0 = greedy (default 1)
+  --top-p P          nucleus sampling mass in (0, 1] (default 1 = off)
+  --top-k K          keep the K most likely tokens (default 0 = off)
+  --min-p M          drop tokens below M x the top probability (default 0 = off)
+  --seed S           integer seed: same seed, same text
+  --json             print one JSON object instead of the text
+`;
+
+const optionSpec = {
+  plaintext: { type: 'boolean' },
+  model: { type: 'string' },
+  prompt: { type: 'string' },
+  'max-tokens': { type: 'string', short: 'n' },
+  temperature: { type: 'string' },
+  'top-p': { type: 'string' },
+  'top-k': { type: 'string' },
+  'min-p': { type: 'string' },
+  seed: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** A flag's string as a number, so zod reports "expected number" for "abc" instead of NaN. */
+const numeric = (schema: z.ZodNumber) => z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v), schema);
+
+const flagsSchema = z.object({
+  plaintext: z.boolean().default(false),
+  model: z.string().min(1).optional(),
+  prompt: z.string().default(''),
+  'max-tokens': numeric(z.number().int().min(1)).default(256),
+  temperature: numeric(z.number().min(0)).default(1),
+  'top-p': numeric(z.number().gt(0).max(1)).default(1),
+  'top-k': numeric(z.number().int().min(0)).default(0),
+  'min-p': numeric(z.number().min(0).max(1)).default(0),
+  seed: z.string().regex(/^-?\d+$/, 'expected an integer').optional(),
+  json: z.boolean().default(false),
+  help: z.boolean().default(false),
+});
+
+export type GenerateFlags = z.infer<typeof flagsSchema>;
+type Mode = 'plaintext' | 'private';
+
+/** Builds the model behind the generation loop for one mode. */
+type StepperFactory = (model: ModelDescription, flags: GenerateFlags) => Promise<TokenStepper>;
+
+const steppers: Record<Mode, StepperFactory | undefined> = {
+  plaintext: async (model) => new PlaintextModel(model).newSequence(),
+  private: undefined, // the private protocol (engine, dealer and gateway in-process) goes here
+};
+
+/** Parses argv; returns the flags or every problem found, one line each. */
+export function parseGenerateFlags(argv: string[]): { flags: GenerateFlags } | { errors: string[] } {
+  const errors: string[] = [];
+  // Non-strict parsing so that every problem can be reported at once, not just the first.
+  const { tokens } = parseArgs({ args: argv, options: optionSpec, strict: false, allowPositionals: true, tokens: true });
+  const specs: ReadonlyMap<string, { type: 'string' | 'boolean' }> = new Map(Object.entries(optionSpec));
+  const longNames = new Set([...specs.keys()].map((name) => `--${name}`));
+  const raw: Record<string, string | boolean> = {};
+  const flagged = new Set<string>();
+  const spelled = new Map<string, string>(); // name -> how the user wrote it (-n or --max-tokens)
+  for (const token of tokens) {
+    if (token.kind === 'positional') {
+      errors.push(`unexpected argument ${JSON.stringify(token.value)}`);
+      continue;
+    }
+    if (token.kind !== 'option') continue;
+    const spec = specs.get(token.name);
+    spelled.set(token.name, token.rawName);
+    let problem: string | undefined;
+    if (!spec) problem = 'unknown flag';
+    else if (spec.type === 'boolean' && token.value !== undefined) problem = 'takes no value';
+    // "--model --prompt x": the value looks like one of our flags, so the user forgot it.
+    else if (spec.type === 'string' && (token.value === undefined || (!token.inlineValue && longNames.has(token.value)))) problem = 'needs a value';
+    if (problem) {
+      errors.push(`${token.rawName}: ${problem}`);
+      flagged.add(token.name);
+    } else {
+      raw[token.name] = token.value ?? true;
+    }
+  }
+  const parsed = flagsSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? '');
+      if (!flagged.has(name)) errors.push(`${spelled.get(name) ?? `--${name}`}: ${issue.message}`);
+    }
+  }
+  if (errors.length > 0 || !parsed.success) return { errors };
+  return { flags: parsed.data };
+}
+
+export interface GenerateReport {
+  text: string;
+  promptTokens: number;
+  completionTokens: number;
+  finishReason: FinishReason | null;
+  timings: { loadMs: number; prefillMs: number; decodeMs: number; decodeTokensPerSecond: number };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const parsed = parseGenerateFlags(argv);
+  if ('errors' in parsed) {
+    process.stderr.write(`permllm generate: ${parsed.errors.length} problem(s) with the flags:\n${parsed.errors.map((e) => `  ${e}\n`).join('')}\n${USAGE}`);
+    return 2;
+  }
+  const { flags } = parsed;
+  if (flags.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const mode: Mode = flags.plaintext ? 'plaintext' : 'private';
+  const makeStepper = steppers[mode];
+  if (!makeStepper) {
+    process.stderr.write('permllm generate: private generation is not available yet; pass --plaintext to run the plaintext reference model\n');
+    return 2;
+  }
+
+  const loadStart = performance.now();
+  const model = await loadModel(flags.model ?? defaultModelPath());
+  const stepper = await makeStepper(model, flags);
+  const loadMs = performance.now() - loadStart;
+
+  const { tokenizer } = model;
+  const prompt = tokenizer.encode(flags.prompt, { addBos: true });
+  const generation = generate(stepper, prompt, {
+    maxTokens: flags['max-tokens'],
+    sampling: { temperature: flags.temperature, topP: flags['top-p'], topK: flags['top-k'], minP: flags['min-p'] },
+    rng: samplingRng(flags.seed),
+    stopIds: tokenizer.eosIds,
+  });
+  let text = '';
+  const context = [...prompt];
+  for await (const { id } of generation) {
+    const piece = tokenizer.decodeIncrement(context, [id]);
+    context.push(id);
+    text += piece;
+    if (!flags.json && piece) process.stdout.write(piece);
+  }
+
+  const { prefillMs, decodeMs, decodeSteps } = generation.timings;
+  const report: GenerateReport = {
+    text,
+    promptTokens: prompt.length,
+    completionTokens: generation.tokens.length,
+    finishReason: generation.finishReason ?? null,
+    timings: { loadMs: round(loadMs), prefillMs: round(prefillMs), decodeMs: round(decodeMs), decodeTokensPerSecond: decodeSteps > 0 ? round((decodeSteps * 1000) / decodeMs) : 0 },
+  };
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+  } else {
+    if (process.stdout.isTTY) process.stdout.write('\n');
+    const t = report.timings;
+    process.stderr.write(
+      `[${mode}] ${model.id}: ${report.promptTokens} prompt + ${report.completionTokens} completion tokens (${report.finishReason}); load ${t.loadMs} ms, prefill ${t.prefillMs} ms, decode ${t.decodeTokensPerSecond} tokens/s\n`,
+    );
+  }
+  return 0;
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
