@@ -1,0 +1,11 @@
+export { loadHuggingFaceModel, type LoadHuggingFaceOptions } from './load-huggingface-model.js';
+export { loadHuggingFaceTokenizer } from './load-huggingface-tokenizer.js';
+export { HuggingFaceTokenizer } from './huggingface-tokenizer.js';
+export { writeHuggingFaceFolder, writeHuggingFaceTensors, type TokenizerFiles, type WriteHuggingFaceOptions } from './write-huggingface-folder.js';
+export { parseHuggingFaceConfig, toHuggingFaceConfig, type ParsedHuggingFaceConfig } from './huggingface-config.js';
+export { SafetensorsFile, type SafetensorsTensorInfo } from './safetensors-file.js';
+export { writeSafetensors, type TensorToWrite } from './safetensors-writer.js';
+export { halfSplitToInterleaved, interleavedToHalfSplit } from './rope-layout.js';
+export { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from './half-float.js';
+export type { WeightDtype } from './safetensors-dtype.js';
+export { modelTensors, type ModelTensor, type ModelTensorKey } from './model-tensor-list.js';

@@ -1,0 +1,113 @@
+/**
+ * What a synthetic model looks like: any Llama-family shape, a real tokenizer, a storage
+ * dtype. The weights are random (see synthetic-weights.ts); the private protocol's cost does
+ * not depend on their values, so these stand in for real checkpoints at real sizes.
+ */
+import { z } from 'zod';
+import type { ModelConfig } from '../model-description.js';
+import { SYNTHETIC_TOKENIZER_SIZES, type SyntheticTokenizerName } from './synthetic-tokenizer-files.js';
+
+const positiveInt = z.number().int().positive();
+
+export const syntheticSpecSchema = z
+  .object({
+    /** Informational architecture; 'qwen2' is implied by qkvBias. */
+    architecture: z.enum(['llama', 'qwen2', 'mistral']).default('llama'),
+    dim: positiveInt,
+    hiddenDim: positiveInt,
+    nLayers: positiveInt,
+    nHeads: positiveInt,
+    nKvHeads: positiveInt,
+    /** Default dim / nHeads. */
+    headDim: positiveInt.optional(),
+    tokenizer: z.enum(['llama3', 'qwen3', 'llama3-32k']),
+    /** Default: the tokenizer's size. May be larger (padding rows, as real Qwen models have). */
+    vocabSize: positiveInt.optional(),
+    tiedEmbeddings: z.boolean(),
+    qkvBias: z.boolean().default(false),
+    maxSeqLen: positiveInt.default(2048),
+    ropeTheta: z.number().positive().default(500000),
+    normEps: z.number().positive().default(1e-5),
+    /** Storage dtype; generated weights are rounded to it so memory and disk agree exactly. */
+    dtype: z.enum(['f32', 'f16', 'bf16']).default('bf16'),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const headDim = s.headDim ?? s.dim / s.nHeads;
+    if (!Number.isInteger(headDim)) ctx.addIssue({ code: 'custom', path: ['nHeads'], message: `dim ${s.dim} is not divisible by nHeads ${s.nHeads}; give headDim` });
+    else if (headDim % 2 !== 0) ctx.addIssue({ code: 'custom', path: ['headDim'], message: `head dimension ${headDim} must be even for RoPE` });
+    if (s.nHeads % s.nKvHeads !== 0) ctx.addIssue({ code: 'custom', path: ['nKvHeads'], message: `nHeads ${s.nHeads} is not a multiple of nKvHeads ${s.nKvHeads}` });
+    const minVocab = SYNTHETIC_TOKENIZER_SIZES[s.tokenizer];
+    if (s.vocabSize !== undefined && s.vocabSize < minVocab) {
+      ctx.addIssue({ code: 'custom', path: ['vocabSize'], message: `vocabSize ${s.vocabSize} is smaller than the ${s.tokenizer} tokenizer (${minVocab} ids)` });
+    }
+  });
+
+export type SyntheticSpecInput = z.input<typeof syntheticSpecSchema>;
+export type SyntheticSpec = z.output<typeof syntheticSpecSchema>;
+
+export const SYNTHETIC_PRESETS = {
+  /** A Llama-3-style small model: GQA 4:1, the real 128k tokenizer, tied embeddings. 93.1M parameters. */
+  'llama3-like-small': { dim: 512, hiddenDim: 1536, nLayers: 4, nHeads: 8, nKvHeads: 2, tokenizer: 'llama3', tiedEmbeddings: true },
+  /**
+   * About 100M parameters including embeddings: 82.08M embedding (tied) + 4 × 4.42M layers
+   * + final norm = 99,784,320.
+   */
+  'synthetic-100m': { dim: 640, hiddenDim: 1792, nLayers: 4, nHeads: 10, nKvHeads: 2, tokenizer: 'llama3', tiedEmbeddings: true },
+  /** Llama-2-like small shapes with a 32,000-token vocabulary (derived tokenizer, untied head). */
+  'dim256-vocab32k': { dim: 256, hiddenDim: 768, nLayers: 4, nHeads: 8, nKvHeads: 4, tokenizer: 'llama3-32k', tiedEmbeddings: false, ropeTheta: 10000 },
+  /** One layer of Llama-3.1-8B (dim 4096, GQA 32:8, hidden 14336, untied 128k head), for benchmarks. */
+  'llama3-8b-layer': { dim: 4096, hiddenDim: 14336, nLayers: 1, nHeads: 32, nKvHeads: 8, tokenizer: 'llama3', tiedEmbeddings: false, maxSeqLen: 8192 },
+  /** A Qwen2-style tiny model (q/k/v biases, Qwen3 tokenizer, padded vocabulary) for tests. */
+  'qwen2-like-tiny': { architecture: 'qwen2', dim: 64, hiddenDim: 192, nLayers: 2, nHeads: 4, nKvHeads: 2, tokenizer: 'qwen3', vocabSize: 151936, tiedEmbeddings: true, qkvBias: true, ropeTheta: 1000000, normEps: 1e-6 },
+} as const satisfies Record<string, SyntheticSpecInput>;
+
+export type SyntheticPresetName = keyof typeof SYNTHETIC_PRESETS;
+
+export function isSyntheticPresetName(name: string): name is SyntheticPresetName {
+  return Object.hasOwn(SYNTHETIC_PRESETS, name);
+}
+
+/** Validates a spec (or looks up a preset); throws a RangeError listing every problem. */
+export function resolveSyntheticSpec(spec: SyntheticSpecInput | SyntheticPresetName): SyntheticSpec {
+  if (typeof spec === 'string') {
+    if (!isSyntheticPresetName(spec)) {
+      throw new RangeError(`unknown synthetic preset "${spec}" (known: ${Object.keys(SYNTHETIC_PRESETS).join(', ')})`);
+    }
+    spec = SYNTHETIC_PRESETS[spec];
+  }
+  const parsed = syntheticSpecSchema.safeParse(spec);
+  if (!parsed.success) {
+    throw new RangeError(`synthetic spec: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/** The ModelConfig a spec describes. */
+export function syntheticModelConfig(spec: SyntheticSpec): ModelConfig {
+  return {
+    architecture: spec.qkvBias ? 'qwen2' : spec.architecture,
+    dim: spec.dim,
+    hiddenDim: spec.hiddenDim,
+    nLayers: spec.nLayers,
+    nHeads: spec.nHeads,
+    nKvHeads: spec.nKvHeads,
+    headDim: spec.headDim ?? spec.dim / spec.nHeads,
+    vocabSize: spec.vocabSize ?? SYNTHETIC_TOKENIZER_SIZES[spec.tokenizer],
+    maxSeqLen: spec.maxSeqLen,
+    ropeTheta: spec.ropeTheta,
+    normEps: spec.normEps,
+    tiedEmbeddings: spec.tiedEmbeddings,
+  };
+}
+
+/** Number of parameters (tied embeddings counted once, biases and norms included). */
+export function syntheticParameterCount(spec: SyntheticSpec): number {
+  const c = syntheticModelConfig(spec);
+  const q = c.nHeads * c.headDim;
+  const kv = c.nKvHeads * c.headDim;
+  const perLayer = 2 * c.dim + q * c.dim + 2 * kv * c.dim + c.dim * q + 3 * c.hiddenDim * c.dim + (spec.qkvBias ? q + 2 * kv : 0);
+  return c.vocabSize * c.dim * (c.tiedEmbeddings ? 1 : 2) + c.nLayers * perLayer + c.dim;
+}
+
+export type { SyntheticTokenizerName };
