@@ -1,0 +1,782 @@
+/**
+ * GENERATED from openapi.yaml by scripts/generate-types.mjs (openapi-typescript). Do not edit:
+ * change openapi.yaml and run `npm run generate:types`; `npm run check:types` verifies it.
+ */
+/* eslint-disable */
+export interface paths {
+    "/v1/chat/completions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Chat completion (JSON, or SSE when `stream` is true) */
+        post: operations["createChatCompletion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/completions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Legacy text completion (JSON, or SSE when `stream` is true) */
+        post: operations["createCompletion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The model this gateway serves */
+        get: operations["listModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{model}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One model by id */
+        get: operations["retrieveModel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/healthz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness (the process answers); never needs the API key */
+        get: operations["health"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness (the backend can serve requests now); never needs the API key */
+        get: operations["readiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics (text exposition format); needs the API key when one is set */
+        get: operations["metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        ErrorResponse: {
+            error: {
+                message: string;
+                /** @description `invalid_request_error`, `rate_limit_error` or `server_error`. */
+                type: string;
+                /** @description The offending request field, e.g. `messages[1].content[0]`. */
+                param: string | null;
+                code: string | null;
+            };
+        };
+        TextContentPart: {
+            /** @enum {string} */
+            type: "text";
+            text: string;
+        };
+        RefusalContentPart: {
+            /** @enum {string} */
+            type: "refusal";
+            refusal: string;
+        };
+        /** @description A string, or an array of text parts (joined with "\n"). Any other part type (image_url, input_audio, file) is rejected with 400 naming `messages[i].content[j]`. */
+        TextContent: string | components["schemas"]["TextContentPart"][];
+        SystemMessage: {
+            /** @enum {string} */
+            role: "system";
+            content: components["schemas"]["TextContent"];
+            name?: string;
+        };
+        /** @description Treated as a system message by chat templates. */
+        DeveloperMessage: {
+            /** @enum {string} */
+            role: "developer";
+            content: components["schemas"]["TextContent"];
+            name?: string;
+        };
+        UserMessage: {
+            /** @enum {string} */
+            role: "user";
+            content: components["schemas"]["TextContent"];
+            name?: string;
+        };
+        MessageToolCall: {
+            id: string;
+            /** @enum {string} */
+            type: "function";
+            function: {
+                name: string;
+                arguments: string;
+            };
+        };
+        /** @description Earlier assistant turns. `tool_calls` are passed to the chat template as history. */
+        AssistantMessage: {
+            /** @enum {string} */
+            role: "assistant";
+            content?: string | (components["schemas"]["TextContentPart"] | components["schemas"]["RefusalContentPart"])[] | null;
+            name?: string;
+            refusal?: string | null;
+            tool_calls?: components["schemas"]["MessageToolCall"][];
+        };
+        ToolMessage: {
+            /** @enum {string} */
+            role: "tool";
+            content: components["schemas"]["TextContent"];
+            tool_call_id: string;
+        };
+        ChatMessage: components["schemas"]["SystemMessage"] | components["schemas"]["DeveloperMessage"] | components["schemas"]["UserMessage"] | components["schemas"]["AssistantMessage"] | components["schemas"]["ToolMessage"];
+        /** @description Up to 4 strings; generation ends before the first occurrence, which is never returned. */
+        StopSequences: string | string[] | null;
+        StreamOptions: {
+            /** @description Send a usage chunk (`choices` empty) before `[DONE]`. */
+            include_usage?: boolean;
+            /** @description Accepted and ignored (no obfuscation padding is sent). */
+            include_obfuscation?: boolean;
+        } | null;
+        /** @description Only `{"type":"text"}` is supported; `json_object` and `json_schema` are rejected with 400 `unsupported_parameter`. */
+        ResponseFormat: {
+            /** @enum {string} */
+            type: "text" | "json_object" | "json_schema";
+            json_schema?: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description Token id (as a string) to a bias in [-100, 100] added to its logit. */
+        LogitBias: {
+            [key: string]: number;
+        } | null;
+        /** @description Unknown fields (including OpenAI's `tools`, `tool_choice`, `functions`, `audio`, `modalities`, ...) are rejected with 400 `unsupported_parameter` naming the field. */
+        CreateChatCompletionRequest: {
+            /** @description Must be the id served (see `GET /v1/models`); otherwise 404 `model_not_found`. */
+            model: string;
+            messages: components["schemas"]["ChatMessage"][];
+            /** @description Deprecated by OpenAI in favour of `max_completion_tokens`, which wins when both are set. Default is the rest of the context window. */
+            max_tokens?: number | null;
+            max_completion_tokens?: number | null;
+            /** @description Default 1. 0 is greedy decoding. */
+            temperature?: number | null;
+            /** @description Default 1. */
+            top_p?: number | null;
+            /** @description Extension. Keep only the k most likely tokens; 0 (default) disables. */
+            top_k?: number | null;
+            /** @description Extension. Drop tokens below min_p times the top token's probability; 0 (default) disables. */
+            min_p?: number | null;
+            /** @description Reproducible sampling. Choice i of n uses seed + i. */
+            seed?: number | null;
+            stop?: components["schemas"]["StopSequences"];
+            /** @description Number of independent choices (default 1; upper bound configurable, default 8). */
+            n?: number | null;
+            presence_penalty?: number | null;
+            frequency_penalty?: number | null;
+            logit_bias?: components["schemas"]["LogitBias"];
+            logprobs?: boolean | null;
+            /** @description Needs `logprobs` true. */
+            top_logprobs?: number | null;
+            stream?: boolean | null;
+            stream_options?: components["schemas"]["StreamOptions"];
+            response_format?: components["schemas"]["ResponseFormat"];
+            /** @description Accepted and unused (nothing is logged or sent per user). */
+            user?: string;
+            /** @description Accepted and unused. */
+            safety_identifier?: string;
+        };
+        /** @description A string, a list of strings, a token-id array, or a list of token-id arrays. Each prompt yields n choices. */
+        CompletionPrompt: string | string[] | number[] | number[][];
+        /** @description Unknown fields are rejected with 400 `unsupported_parameter`. */
+        CreateCompletionRequest: {
+            model: string;
+            prompt: components["schemas"]["CompletionPrompt"];
+            /** @description Default 16, as in OpenAI's legacy API. */
+            max_tokens?: number | null;
+            temperature?: number | null;
+            top_p?: number | null;
+            /** @description Extension (see chat). */
+            top_k?: number | null;
+            /** @description Extension (see chat). */
+            min_p?: number | null;
+            seed?: number | null;
+            stop?: components["schemas"]["StopSequences"];
+            n?: number | null;
+            presence_penalty?: number | null;
+            frequency_penalty?: number | null;
+            logit_bias?: components["schemas"]["LogitBias"];
+            /** @description Number of most likely alternatives to report per token. */
+            logprobs?: number | null;
+            stream?: boolean | null;
+            stream_options?: components["schemas"]["StreamOptions"];
+            /** @description Only false is supported (true is rejected with 400). */
+            echo?: boolean | null;
+            /** @description Only null is supported (a string is rejected with 400). */
+            suffix?: string | null;
+            /** @description Only 1 is supported (more is rejected with 400). */
+            best_of?: number | null;
+            /** @description Accepted and unused. */
+            user?: string;
+        };
+        /** @description What the session(s) cost. All zero bytes for the plaintext backend. */
+        PermllmStats: {
+            /** @description One-way network flights per generated token on the decode critical path. */
+            flights_per_token?: number;
+            bytes_to_engine: number;
+            bytes_from_engine: number;
+            dealer_bytes: number;
+            prefill_ms: number;
+            decode_ms: number;
+        };
+        CompletionUsage: {
+            /** @description Prompt tokens, counted once even when n > 1. */
+            prompt_tokens: number;
+            /** @description Generated tokens over all choices (a matched stop sequence's tokens included, EOS not). */
+            completion_tokens: number;
+            total_tokens: number;
+        };
+        TopLogprob: {
+            token: string;
+            logprob: number;
+            bytes: number[] | null;
+        };
+        TokenLogprob: {
+            token: string;
+            logprob: number;
+            bytes: number[] | null;
+            top_logprobs: components["schemas"]["TopLogprob"][];
+        };
+        ChoiceLogprobs: {
+            content: components["schemas"]["TokenLogprob"][] | null;
+            refusal: components["schemas"]["TokenLogprob"][] | null;
+        };
+        /**
+         * @description `stop`: end of sequence or a stop string; `length`: max tokens or the context window.
+         * @enum {string}
+         */
+        FinishReason: "stop" | "length";
+        ChatCompletionMessage: {
+            /** @enum {string} */
+            role: "assistant";
+            content: string | null;
+            refusal: null;
+            annotations?: Record<string, never>[];
+        };
+        ChatCompletionChoice: {
+            index: number;
+            message: components["schemas"]["ChatCompletionMessage"];
+            logprobs: components["schemas"]["ChoiceLogprobs"] | null;
+            finish_reason: components["schemas"]["FinishReason"];
+        };
+        ChatCompletion: {
+            /** @description `chatcmpl-` followed by a random suffix. */
+            id: string;
+            /** @enum {string} */
+            object: "chat.completion";
+            created: number;
+            model: string;
+            choices: components["schemas"]["ChatCompletionChoice"][];
+            usage: components["schemas"]["CompletionUsage"];
+        };
+        ChatCompletionChunkDelta: {
+            /**
+             * @description Only in each choice's first chunk.
+             * @enum {string}
+             */
+            role?: "assistant";
+            content?: string;
+            refusal?: null;
+        };
+        ChatCompletionChunkChoice: {
+            index: number;
+            delta: components["schemas"]["ChatCompletionChunkDelta"];
+            logprobs: components["schemas"]["ChoiceLogprobs"] | null;
+            finish_reason: components["schemas"]["FinishReason"] | null;
+        };
+        ChatCompletionChunk: {
+            /** @description The same on every chunk of a stream. */
+            id: string;
+            /** @enum {string} */
+            object: "chat.completion.chunk";
+            created: number;
+            model: string;
+            choices: components["schemas"]["ChatCompletionChunkChoice"][];
+            /** @description With `include_usage`, null on every chunk but the last, which has `choices` empty. */
+            usage?: components["schemas"]["CompletionUsage"] | null;
+            /** @description Extension, only on the last JSON frame of the stream. */
+            permllm?: components["schemas"]["PermllmStats"];
+        };
+        CompletionLogprobs: {
+            tokens: string[];
+            token_logprobs: number[];
+            top_logprobs: {
+                [key: string]: number;
+            }[];
+            text_offset: number[];
+        };
+        CompletionChoice: {
+            /** @description prompt_index * n + choice number. */
+            index: number;
+            text: string;
+            logprobs: components["schemas"]["CompletionLogprobs"] | null;
+            /** @description Null on streamed chunks until the choice's last one. */
+            finish_reason: components["schemas"]["FinishReason"] | null;
+        };
+        /** @description A `text_completion`, whole or as a stream chunk. */
+        Completion: {
+            /** @description `cmpl-` followed by a random suffix. */
+            id: string;
+            /** @enum {string} */
+            object: "text_completion";
+            created: number;
+            model: string;
+            choices: components["schemas"]["CompletionChoice"][];
+            usage?: components["schemas"]["CompletionUsage"] | null;
+            /** @description Extension, only on the last JSON frame of a stream. */
+            permllm?: components["schemas"]["PermllmStats"];
+        };
+        Model: {
+            id: string;
+            /** @enum {string} */
+            object: "model";
+            created: number;
+            owned_by: string;
+            /** @description Extension. Maximum prompt plus completion tokens. */
+            context_length?: number;
+        };
+        ModelList: {
+            /** @enum {string} */
+            object: "list";
+            data: components["schemas"]["Model"][];
+        };
+        Health: {
+            /** @enum {string} */
+            status: "ok";
+        };
+        Readiness: {
+            ready: boolean;
+            reasons: string[];
+        };
+    };
+    responses: {
+        /** @description Invalid request (malformed JSON, invalid or unsupported parameter, context length exceeded). */
+        BadRequest: {
+            headers: {
+                "x-should-retry": components["headers"]["ShouldRetry"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description Missing or wrong API key (`code` `invalid_api_key`). */
+        Unauthorized: {
+            headers: {
+                "x-should-retry": components["headers"]["ShouldRetry"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description The Host header is not an allowed name for this gateway (DNS-rebinding defence, `code` `invalid_host`). */
+        Forbidden: {
+            headers: {
+                "x-should-retry": components["headers"]["ShouldRetry"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description Unknown route (`unknown_url`) or model (`model_not_found`). */
+        NotFound: {
+            headers: {
+                "x-should-retry": components["headers"]["ShouldRetry"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description The route exists for other methods (listed in `Allow`). */
+        MethodNotAllowed: {
+            headers: {
+                allow?: string;
+                "x-should-retry": components["headers"]["ShouldRetry"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description Body larger than the configured limit (`request_too_large`). */
+        PayloadTooLarge: {
+            headers: {
+                "x-should-retry": components["headers"]["ShouldRetry"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description Body not sent as `application/json` (`unsupported_media_type`). */
+        UnsupportedMediaType: {
+            headers: {
+                "x-should-retry": components["headers"]["ShouldRetry"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description All generation slots busy and the queue full, or queued too long (`rate_limit_exceeded`). */
+        TooManyRequests: {
+            headers: {
+                "retry-after": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description A gateway bug (`internal_error`). */
+        InternalError: {
+            headers: {
+                "x-should-retry": components["headers"]["ShouldRetry"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description The engine or the protocol failed (`engine_error`). */
+        EngineError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description The backend is not ready (`engine_unavailable`). */
+        Unavailable: {
+            headers: {
+                "retry-after": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description No first token, or no next token, within the configured time (`timeout`). */
+        Timeout: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+    };
+    parameters: never;
+    requestBodies: never;
+    headers: {
+        /** @description The request's id (echoed from the request's `x-request-id` when valid, else generated). */
+        RequestId: string;
+        /** @description Non-streaming only. JSON of `PermllmStats`, summed over the choices. */
+        PermllmStats: string;
+        /** @description Seconds to wait before retrying. */
+        RetryAfter: number;
+        /** @description `false` when replaying the same request cannot succeed. */
+        ShouldRetry: "false";
+    };
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    createChatCompletion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateChatCompletionRequest"];
+            };
+        };
+        responses: {
+            /**
+             * @description With `stream` false or absent: one `chat.completion` object, with the protocol's
+             *     cost in the `x-permllm-stats` header. With `stream` true: `text/event-stream` of
+             *     `data: <chat.completion.chunk JSON>` frames, `: keep-alive` comments while waiting,
+             *     an optional usage chunk (`choices: []`) when `stream_options.include_usage` is true,
+             *     then `data: [DONE]`. The last JSON frame carries the protocol's cost as `permllm`.
+             *     A failure after the stream started is sent as one `data: {"error":{...}}` frame, and
+             *     the stream ends without `[DONE]`.
+             */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "x-permllm-stats": components["headers"]["PermllmStats"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatCompletion"];
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            502: components["responses"]["EngineError"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    createCompletion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateCompletionRequest"];
+            };
+        };
+        responses: {
+            /**
+             * @description With `stream` false or absent: one `text_completion` object (protocol cost in
+             *     `x-permllm-stats`). With `stream` true: SSE frames of `text_completion` objects, the
+             *     same framing as chat completions.
+             */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "x-permllm-stats": components["headers"]["PermllmStats"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Completion"];
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            502: components["responses"]["EngineError"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    listModels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A list with the one model. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            405: components["responses"]["MethodNotAllowed"];
+        };
+    };
+    retrieveModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The model. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Model"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+        };
+    };
+    health: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Alive. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            405: components["responses"]["MethodNotAllowed"];
+        };
+    };
+    readiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ready. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            405: components["responses"]["MethodNotAllowed"];
+            /** @description Not ready; `reasons` says why. */
+            503: {
+                headers: {
+                    "retry-after": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
+    };
+    metrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /**
+             * @description Metrics of this gateway: `permllm_http_requests_total{route,method,status}`,
+             *     `permllm_time_to_first_token_seconds`, `permllm_inter_token_latency_seconds`,
+             *     `permllm_tokens_total{kind}`, `permllm_protocol_bytes_total{direction}`,
+             *     `permllm_protocol_flights_per_token`, `permllm_requests_in_flight`,
+             *     `permllm_requests_queued`.
+             */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            405: components["responses"]["MethodNotAllowed"];
+        };
+    };
+}
