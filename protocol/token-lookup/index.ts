@@ -1,0 +1,11 @@
+export {
+  MAX_LOOKUPS_PER_MESSAGE,
+  PARAMETER_SET_ID,
+  PLAIN_MODULUS_BITS,
+  POLY_MODULUS_DEGREE,
+  SLOTS,
+  ciphertextsPerLookup,
+} from './bfv-parameters.js';
+export { TokenLookupClient } from './token-lookup-client.js';
+export { TokenLookupError, type TokenLookupErrorCode } from './token-lookup-error.js';
+export { TokenLookupServer } from './token-lookup-server.js';

@@ -1,0 +1,210 @@
+/**
+ * Compact, parse-safe wire encodings of the SEAL objects the lookup exchanges.
+ *
+ * Encoding (sender): serialize with SEAL (uncompressed), keep only the 64-byte seed (for
+ * seeded objects) and the bit-packed coefficients. Decoding (receiver): copy a *template*, a
+ * serialization of the same kind produced by the receiver's own SEAL at start-up, write the
+ * peer's seed and range-checked coefficients into its variable regions, and only then hand
+ * it to SEAL's loader. Every structural byte SEAL parses (header, sizes, parms_id, flags)
+ * therefore comes from the receiver, never from the peer, which is what keeps a hostile
+ * peer from aborting the WebAssembly instance (see seal-layout.ts). SEAL then still checks
+ * the coefficients itself (is_valid_for) on load.
+ *
+ * A template's own random content is always fully overwritten: every coefficient region and
+ * every seed is replaced before use.
+ */
+import type { PlainText } from 'node-seal/implementation/plain-text.js';
+import { POLY_MODULUS_DEGREE, ROTATION_STEPS, SLOTS } from './bfv-parameters.js';
+import { packPolys, packedPolyBytes, unpackPolys } from './coefficient-packing.js';
+import {
+  type CiphertextLayout,
+  type GaloisKeysLayout,
+  SEED_BYTES,
+  parseCiphertextLayout,
+  parseGaloisKeysLayout,
+} from './seal-layout.js';
+import type { BfvRuntime } from './seal-runtime.js';
+import { TokenLookupError, malformed } from './token-lookup-error.js';
+
+/** A serialization produced locally, and where its variable bytes are. */
+export interface CiphertextTemplate {
+  readonly bytes: Uint8Array;
+  readonly layout: CiphertextLayout;
+  /** RNS primes of this object's level. */
+  readonly moduli: readonly number[];
+  /** Bytes of this object on the wire. */
+  readonly wireBytes: number;
+}
+
+export interface GaloisKeysTemplate {
+  readonly bytes: Uint8Array;
+  readonly layout: GaloisKeysLayout;
+  readonly moduli: readonly number[];
+  readonly wireBytes: number;
+}
+
+export interface Templates {
+  /** A fresh symmetric, seeded encryption at the first data level: one query ciphertext. */
+  readonly query: CiphertextTemplate;
+  /** A two-polynomial ciphertext at the last data level: one answer. */
+  readonly answer: CiphertextTemplate;
+  /** A seeded public key. */
+  readonly publicKey: CiphertextTemplate;
+  /** Seeded Galois keys for exactly ROTATION_STEPS. */
+  readonly galoisKeys: GaloisKeysTemplate;
+}
+
+/** SEAL's Galois element for a row rotation by `step` (3^step mod 2N), or the row swap for 0. */
+export function galoisElementForStep(step: number): number {
+  const m = 2 * POLY_MODULUS_DEGREE;
+  if (step === 0) return m - 1;
+  let g = 1;
+  for (let i = 0; i < step; i++) g = (g * 3) % m;
+  return g;
+}
+
+/** Narrows node-seal's `T | void` results (the void case is only for destination overloads). */
+export function must<T>(value: T | void, what: string): T {
+  if (value === undefined) throw new TokenLookupError('unsupported_runtime', `${what}: node-seal returned nothing`);
+  return value;
+}
+
+function wireBytesOf(layout: CiphertextLayout, moduli: readonly number[]): number {
+  return (layout.seedOffset === null ? 0 : SEED_BYTES) + packedPolyBytes(layout.storedPolys, layout.degree, moduli);
+}
+
+function expectLayout(
+  name: string,
+  layout: CiphertextLayout,
+  shape: { polys: number; primes: number; seeded: boolean; ntt: boolean },
+): void {
+  const { polys, primes, seeded, ntt } = shape;
+  if (
+    layout.nttForm !== ntt ||
+    layout.polyCount !== polys ||
+    layout.primeCount !== primes ||
+    layout.degree !== POLY_MODULUS_DEGREE ||
+    (layout.seedOffset !== null) !== seeded
+  ) {
+    throw new TokenLookupError('unsupported_runtime', `template ${name}: unexpected shape ${JSON.stringify(layout)}`);
+  }
+}
+
+function ciphertextTemplate(bytes: Uint8Array, runtime: BfvRuntime, name: string): CiphertextTemplate {
+  const layout = parseCiphertextLayout(bytes, 0, name);
+  if (layout.end !== bytes.length) throw new TokenLookupError('unsupported_runtime', `template ${name}: trailing bytes`);
+  const moduli = runtime.moduli.key.slice(0, layout.primeCount);
+  return { bytes, layout, moduli, wireBytes: wireBytesOf(layout, moduli) };
+}
+
+let cached: { runtime: BfvRuntime; templates: Templates } | undefined;
+
+/** The templates of this process (built once, with a throwaway key pair). */
+export function getTemplates(runtime: BfvRuntime): Templates {
+  if (cached?.runtime === runtime) return cached.templates;
+  const { seal, context, encoder, evaluator } = runtime;
+  const none = seal.ComprModeType.none;
+  const keygen = seal.KeyGenerator(context);
+  const secretKey = keygen.secretKey();
+  const publicKey = keygen.createPublicKey();
+  const encryptor = seal.Encryptor(context, publicKey, secretKey);
+  const zero: PlainText = must(encoder.encode(new Uint32Array(SLOTS)), 'BatchEncoder.encode');
+  const answer = seal.CipherText();
+  const serializables = [
+    keygen.createPublicKeySerializable(),
+    keygen.createGaloisKeysSerializable(Int32Array.from(ROTATION_STEPS)),
+    encryptor.encryptSymmetricSerializable(zero),
+  ] as const;
+  try {
+    const [pkS, gkS, queryS] = serializables;
+    encryptor.encrypt(zero, answer);
+    evaluator.cipherModSwitchTo(answer, runtime.lastParmsId, answer);
+    const nData = runtime.moduli.first.length;
+    const query = ciphertextTemplate(queryS.saveArray(none), runtime, 'query ciphertext');
+    expectLayout('query ciphertext', query.layout, { polys: 2, primes: nData, seeded: true, ntt: false });
+    const answerT = ciphertextTemplate(answer.saveArray(none), runtime, 'answer ciphertext');
+    expectLayout('answer ciphertext', answerT.layout, { polys: 2, primes: 1, seeded: false, ntt: false });
+    const pk = ciphertextTemplate(pkS.saveArray(none), runtime, 'public key');
+    expectLayout('public key', pk.layout, { polys: 2, primes: nData + 1, seeded: true, ntt: true });
+
+    const gkBytes = gkS.saveArray(none);
+    const gkLayout = parseGaloisKeysLayout(gkBytes);
+    const expected = ROTATION_STEPS.map(galoisElementForStep).sort((a, b) => a - b);
+    const got = gkLayout.keys.map((k) => k.galoisElement);
+    if (JSON.stringify(expected) !== JSON.stringify(got)) {
+      throw new TokenLookupError('unsupported_runtime', `template Galois keys: elements ${got} != ${expected}`);
+    }
+    let gkWire = 0;
+    for (const key of gkLayout.keys) {
+      if (key.parts.length !== nData) throw new TokenLookupError('unsupported_runtime', 'template Galois keys: decomposition count');
+      for (const part of key.parts) {
+        expectLayout('Galois key part', part, { polys: 2, primes: nData + 1, seeded: true, ntt: true });
+        gkWire += wireBytesOf(part, runtime.moduli.key);
+      }
+    }
+    const templates: Templates = {
+      query,
+      answer: answerT,
+      publicKey: pk,
+      galoisKeys: { bytes: gkBytes, layout: gkLayout, moduli: runtime.moduli.key, wireBytes: gkWire },
+    };
+    cached = { runtime, templates };
+    return templates;
+  } finally {
+    for (const s of serializables) s.delete();
+    answer.delete();
+    zero.delete();
+    encryptor.delete();
+    publicKey.delete();
+    secretKey.delete();
+    keygen.delete();
+  }
+}
+
+/**
+ * Writes the wire form of one ciphertext-shaped object (`serialized`, a local SEAL
+ * serialization with the layout `layout`) into `dst` at `offset`: seed (if seeded), then the
+ * packed coefficients. Returns the end offset.
+ */
+export function encodeCiphertextPart(
+  serialized: Uint8Array,
+  layout: CiphertextLayout,
+  moduli: readonly number[],
+  dst: Uint8Array,
+  offset: number,
+): number {
+  let o = offset;
+  if (layout.seedOffset !== null) {
+    dst.set(serialized.subarray(layout.seedOffset, layout.seedOffset + SEED_BYTES), o);
+    o += SEED_BYTES;
+  }
+  return packPolys(serialized, layout.dataOffset, layout.storedPolys, layout.degree, moduli, dst, o);
+}
+
+/**
+ * Reads one wire object from `src` at `offset` into `target` (a copy of the template) at the
+ * template layout's regions. Returns the end offset in `src`. Throws malformed(`what`, …).
+ */
+export function decodeCiphertextPart(
+  src: Uint8Array,
+  offset: number,
+  layout: CiphertextLayout,
+  moduli: readonly number[],
+  target: Uint8Array,
+  what: string,
+): number {
+  let o = offset;
+  if (layout.seedOffset !== null) {
+    if (o + SEED_BYTES > src.length) throw malformed(what, 'truncated seed');
+    target.set(src.subarray(o, o + SEED_BYTES), layout.seedOffset);
+    o += SEED_BYTES;
+  }
+  return unpackPolys(src, o, layout.storedPolys, layout.degree, moduli, target, layout.dataOffset, what);
+}
+
+/** Checks that a local serialization has exactly the template's size (same kind and level). */
+export function checkSameShape(serialized: Uint8Array, template: CiphertextTemplate, what: string): void {
+  if (serialized.length !== template.bytes.length) {
+    throw new TokenLookupError('unsupported_runtime', `${what}: serialized to ${serialized.length} bytes, template has ${template.bytes.length}`);
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The node-seal WebAssembly module and the shared BFV context, loaded once per process.
+ *
+ * node-seal compiles its WASM asynchronously; every client and server in the process shares
+ * one instance, one SEALContext, one BatchEncoder and one Evaluator (all three are stateless
+ * with respect to keys). These shared objects live as long as the process and are never
+ * deleted; everything per-session (keys, encryptors, ciphertexts) is deleted by its owner.
+ *
+ * We load the "throws" build: SEAL refuses to produce transparent ciphertexts (e.g. a product
+ * by an all-zero plaintext) instead of silently returning one.
+ */
+import { createRequire } from 'node:module';
+import type { BatchEncoder } from 'node-seal/implementation/batch-encoder.js';
+import type { Context } from 'node-seal/implementation/context.js';
+import type { Evaluator } from 'node-seal/implementation/evaluator.js';
+import type { ParmsIdType } from 'node-seal/implementation/parms-id-type.js';
+import type { SEALLibrary } from 'node-seal/implementation/seal.js';
+import { PLAIN_MODULUS_BITS, POLY_MODULUS_DEGREE, SLOTS } from './bfv-parameters.js';
+import { TokenLookupError } from './token-lookup-error.js';
+
+export type { SEALLibrary };
+
+export interface BfvRuntime {
+  readonly seal: SEALLibrary;
+  readonly context: Context;
+  readonly encoder: BatchEncoder;
+  readonly evaluator: Evaluator;
+  /** Parameters id of the last data level (one 36-bit prime): answers are switched there. */
+  readonly lastParmsId: ParmsIdType;
+  /** t, the plain modulus: slot values live in Z_t. */
+  readonly plainModulus: number;
+  /**
+   * The RNS primes by level, as numbers (all below 2^53): `key` is the full chain including
+   * the special prime (public and Galois keys live there), `first` the top data level (fresh
+   * ciphertexts), `last` the bottom one (answers).
+   */
+  readonly moduli: { readonly key: readonly number[]; readonly first: readonly number[]; readonly last: readonly number[] };
+}
+
+// The UMD build is the package's CommonJS main and loads on every Node 20.x; its .d.ts
+// declares an ES default export, so we type the require() result ourselves.
+const requireCjs = createRequire(import.meta.url);
+
+let sealPromise: Promise<SEALLibrary> | undefined;
+let runtimePromise: Promise<BfvRuntime> | undefined;
+
+/** The node-seal library, instantiated once per process. */
+export function loadSeal(): Promise<SEALLibrary> {
+  sealPromise ??= (async () => {
+    const factory = requireCjs('node-seal/throws_wasm_node_umd.js') as () => Promise<SEALLibrary>;
+    return factory();
+  })();
+  return sealPromise;
+}
+
+/** The shared BFV runtime for the parameters of bfv-parameters.ts, built once per process. */
+export function getBfvRuntime(): Promise<BfvRuntime> {
+  runtimePromise ??= loadSeal().then(buildRuntime);
+  // A failed build (not expected) must not be cached forever.
+  runtimePromise.catch(() => {
+    runtimePromise = undefined;
+  });
+  return runtimePromise;
+}
+
+function buildRuntime(seal: SEALLibrary): BfvRuntime {
+  const parms = seal.EncryptionParameters(seal.SchemeType.bfv);
+  const coeffModulus = seal.CoeffModulus.BFVDefault(POLY_MODULUS_DEGREE, seal.SecurityLevel.tc128);
+  const plainModulus = seal.PlainModulus.Batching(POLY_MODULUS_DEGREE, PLAIN_MODULUS_BITS);
+  parms.setPolyModulusDegree(POLY_MODULUS_DEGREE);
+  parms.setCoeffModulus(coeffModulus);
+  parms.setPlainModulus(plainModulus);
+  const context = seal.Context(parms, true, seal.SecurityLevel.tc128);
+  if (!context.parametersSet()) {
+    throw new TokenLookupError('unsupported_runtime', `BFV parameters rejected by SEAL: ${context.toHuman()}`);
+  }
+  const key = Array.from(parms.coeffModulus, (q) => Number(q));
+  const t = Number(plainModulus.value);
+  coeffModulus.delete();
+  plainModulus.delete();
+  parms.delete();
+  const encoder = seal.BatchEncoder(context);
+  if (encoder.slotCount !== SLOTS) {
+    throw new TokenLookupError('unsupported_runtime', `BatchEncoder: expected ${SLOTS} slots, got ${encoder.slotCount}`);
+  }
+  if (key.length < 3) {
+    throw new TokenLookupError('unsupported_runtime', `coeff modulus: expected at least 3 primes, got ${key.length}`);
+  }
+  return {
+    seal,
+    context,
+    encoder,
+    evaluator: seal.Evaluator(context),
+    lastParmsId: context.lastParmsId,
+    plainModulus: t,
+    moduli: { key, first: key.slice(0, -1), last: key.slice(0, 1) },
+  };
+}

@@ -1,0 +1,257 @@
+/**
+ * P1's (the user's, gateway's) side of the homomorphic token lookup (protocol.md, "Token
+ * output"). After Perm with P0's fresh π_out, P1 sees the permuted logits and samples a
+ * permuted index j; it learns the real token id π_out(j) like this:
+ *
+ *   setup  (per session)  P1 → P0  public key pk and the Galois keys of ROTATION_STEPS
+ *   query  (per token)    P1 → P0  Enc_sk(e_j): the one-hot of j, as ceil(V / N) symmetric
+ *                                  BFV ciphertexts of N slots each
+ *   answer                P0 → P1  one ciphertext whose every slot is Σ_k e_j[k]·π_out(k)
+ *                                  = π_out(j); P1 decrypts
+ *
+ * P0 sees only ciphertexts under P1's key, so it learns neither j nor the id. The secret key
+ * never leaves this object; keys are fresh per instance, so create one per session and
+ * dispose() it at the end of the session (it owns WASM memory that the GC does not free).
+ */
+import type { Decryptor } from 'node-seal/implementation/decryptor.js';
+import type { Encryptor } from 'node-seal/implementation/encryptor.js';
+import type { KeyGenerator } from 'node-seal/implementation/key-generator.js';
+import type { PublicKey } from 'node-seal/implementation/public-key.js';
+import type { SecretKey } from 'node-seal/implementation/secret-key.js';
+import {
+  MAX_LOOKUPS_PER_MESSAGE,
+  MIN_ANSWER_NOISE_BUDGET_BITS,
+  ROTATION_STEPS,
+  SLOTS,
+  ciphertextsPerLookup,
+} from './bfv-parameters.js';
+import {
+  type Templates,
+  checkSameShape,
+  decodeCiphertextPart,
+  encodeCiphertextPart,
+  getTemplates,
+  must,
+} from './object-codec.js';
+import { type BfvRuntime, getBfvRuntime } from './seal-runtime.js';
+import { TokenLookupError, errorText, invalidArgument, malformed } from './token-lookup-error.js';
+import { MESSAGE_HEADER_BYTES, MessageKind, expectLength, readHeader, writeHeader } from './wire-format.js';
+
+export class TokenLookupClient {
+  private disposed = false;
+
+  private constructor(
+    private readonly runtime: BfvRuntime,
+    private readonly templates: Templates,
+    private readonly keygen: KeyGenerator,
+    private readonly secretKey: SecretKey,
+    private readonly publicKey: PublicKey,
+    private readonly encryptor: Encryptor,
+    private readonly decryptor: Decryptor,
+    private readonly setup: Uint8Array,
+  ) {}
+
+  /** A client with a fresh BFV key pair (never reuse one across sessions). */
+  static async create(): Promise<TokenLookupClient> {
+    const runtime = await getBfvRuntime();
+    const templates = getTemplates(runtime);
+    const { seal, context } = runtime;
+    const keygen = seal.KeyGenerator(context);
+    const secretKey = keygen.secretKey();
+    // SEAL's Encryptor wants a public key even for symmetric use; this one is never sent.
+    const publicKey = keygen.createPublicKey();
+    const encryptor = seal.Encryptor(context, publicKey, secretKey);
+    const decryptor = seal.Decryptor(context, secretKey);
+    try {
+      const setup = buildSetupMessage(runtime, templates, keygen);
+      return new TokenLookupClient(runtime, templates, keygen, secretKey, publicKey, encryptor, decryptor, setup);
+    } catch (e) {
+      for (const o of [decryptor, encryptor, publicKey, secretKey, keygen]) o.delete();
+      throw e;
+    }
+  }
+
+  /** The session's setup message for P0: pk and Galois keys, nothing secret. A fresh copy. */
+  setupMessage(): Uint8Array {
+    this.assertLive();
+    return this.setup.slice();
+  }
+
+  /** Encrypts the one-hot of the permuted index `index` (0 <= index < vocabSize). */
+  query(index: number, vocabSize: number): Uint8Array {
+    return this.queryMany([index], vocabSize);
+  }
+
+  /**
+   * Several independent lookups in one message (e.g. the sampled token plus top_logprobs
+   * candidates). Each costs ceil(vocabSize / N) ciphertexts: bytes grow linearly.
+   */
+  queryMany(indices: readonly number[], vocabSize: number): Uint8Array {
+    this.assertLive();
+    if (!Number.isInteger(vocabSize) || vocabSize < 1 || vocabSize > this.runtime.plainModulus) {
+      throw invalidArgument('vocabSize', `must be an integer in [1, ${this.runtime.plainModulus}], got ${vocabSize}`);
+    }
+    if (!Array.isArray(indices) || indices.length < 1 || indices.length > MAX_LOOKUPS_PER_MESSAGE) {
+      throw invalidArgument('indices', `must hold 1 to ${MAX_LOOKUPS_PER_MESSAGE} indices`);
+    }
+    indices.forEach((j, k) => {
+      if (!Number.isInteger(j) || j < 0 || j >= vocabSize) {
+        throw invalidArgument(`indices[${k}]`, `must be an integer in [0, ${vocabSize}), got ${j}`);
+      }
+    });
+    const { seal, encoder } = this.runtime;
+    const t = this.templates.query;
+    const perLookup = ciphertextsPerLookup(vocabSize);
+    const out = new Uint8Array(MESSAGE_HEADER_BYTES + 8 + indices.length * perLookup * t.wireBytes);
+    const view = new DataView(out.buffer);
+    let o = writeHeader(out, MessageKind.query);
+    view.setUint32(o, vocabSize, true);
+    view.setUint16(o + 4, indices.length, true);
+    view.setUint16(o + 6, perLookup, true);
+    o += 8;
+    const slots = new Uint32Array(SLOTS);
+    const plain = seal.PlainText();
+    try {
+      for (const j of indices) {
+        for (let i = 0; i < perLookup; i++) {
+          const hot = Math.floor(j / SLOTS) === i;
+          if (hot) slots[j % SLOTS] = 1;
+          encoder.encode(slots, plain);
+          if (hot) slots[j % SLOTS] = 0;
+          const serializable = this.encryptor.encryptSymmetricSerializable(plain);
+          try {
+            const bytes = serializable.saveArray(seal.ComprModeType.none);
+            checkSameShape(bytes, t, 'query ciphertext');
+            o = encodeCiphertextPart(bytes, t.layout, t.moduli, out, o);
+          } finally {
+            serializable.delete();
+          }
+        }
+      }
+    } finally {
+      plain.delete();
+    }
+    return out;
+  }
+
+  /**
+   * The real token id from a one-lookup answer. With `vocabSize`, also checks id < vocabSize.
+   * Throws if the bytes are malformed, the noise budget is exhausted, or the slots disagree
+   * (an honest answer holds the same id in every slot).
+   */
+  decodeAnswer(bytes: Uint8Array, vocabSize?: number): number {
+    const ids = this.decodeAnswers(bytes, vocabSize);
+    if (ids.length !== 1) throw malformed('answer', `expected 1 lookup, got ${ids.length}`);
+    return ids[0]!;
+  }
+
+  /** The ids of a many-lookup answer, in query order. */
+  decodeAnswers(bytes: Uint8Array, vocabSize?: number): number[] {
+    const ids: number[] = [];
+    this.forEachAnswer(bytes, (ct, k) => {
+      const budget = this.decryptor.invariantNoiseBudget(ct);
+      if (budget < MIN_ANSWER_NOISE_BUDGET_BITS) {
+        throw new TokenLookupError('undecryptable', `answer ${k}: noise budget exhausted`);
+      }
+      const plain = must(this.decryptor.decrypt(ct), 'Decryptor.decrypt');
+      let slots: Int32Array | Uint32Array;
+      try {
+        slots = this.runtime.encoder.decode(plain, false);
+      } finally {
+        plain.delete();
+      }
+      const id = slots[0]!;
+      for (let s = 1; s < slots.length; s++) {
+        if (slots[s] !== id) throw new TokenLookupError('undecryptable', `answer ${k}: slots disagree (not a rotate-and-add sum)`);
+      }
+      if (vocabSize !== undefined && id >= vocabSize) {
+        throw new TokenLookupError('undecryptable', `answer ${k}: id out of range for vocabSize ${vocabSize}`);
+      }
+      ids.push(id);
+    });
+    return ids;
+  }
+
+  /**
+   * Diagnostic: the remaining invariant noise budget (bits) of each answer ciphertext. An
+   * honest answer decrypts correctly while this is positive.
+   */
+  noiseBudgets(bytes: Uint8Array): number[] {
+    const budgets: number[] = [];
+    this.forEachAnswer(bytes, (ct) => budgets.push(this.decryptor.invariantNoiseBudget(ct)));
+    return budgets;
+  }
+
+  /** Frees the keys (WASM memory). Idempotent; any later call throws. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const o of [this.decryptor, this.encryptor, this.publicKey, this.secretKey, this.keygen]) o.delete();
+  }
+
+  private forEachAnswer(
+    bytes: Uint8Array,
+    visit: (ct: ReturnType<BfvRuntime['seal']['CipherText']>, index: number) => void,
+  ): void {
+    this.assertLive();
+    const msg = readHeader(bytes, MessageKind.answer, 'answer');
+    const t = this.templates.answer;
+    if (msg.length < MESSAGE_HEADER_BYTES + 2) throw malformed('answer', 'truncated before the lookup count');
+    const lookups = new DataView(msg.buffer, msg.byteOffset, msg.byteLength).getUint16(MESSAGE_HEADER_BYTES, true);
+    if (lookups < 1 || lookups > MAX_LOOKUPS_PER_MESSAGE) {
+      throw malformed('answer', `lookup count ${lookups} not in [1, ${MAX_LOOKUPS_PER_MESSAGE}]`);
+    }
+    expectLength(msg, MESSAGE_HEADER_BYTES + 2 + lookups * t.wireBytes, 'answer', `${lookups} answer ciphertexts`);
+    const { seal, context } = this.runtime;
+    const target = t.bytes.slice();
+    const ct = seal.CipherText();
+    try {
+      let o = MESSAGE_HEADER_BYTES + 2;
+      for (let k = 0; k < lookups; k++) {
+        o = decodeCiphertextPart(msg, o, t.layout, t.moduli, target, `answer ciphertext ${k}`);
+        try {
+          ct.loadArray(context, target);
+        } catch (e) {
+          throw malformed(`answer ciphertext ${k}`, `rejected by SEAL (${errorText(e)})`);
+        }
+        visit(ct, k);
+      }
+    } finally {
+      ct.delete();
+    }
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new TokenLookupError('disposed', 'TokenLookupClient used after dispose()');
+  }
+}
+
+function buildSetupMessage(runtime: BfvRuntime, templates: Templates, keygen: KeyGenerator): Uint8Array {
+  const none = runtime.seal.ComprModeType.none;
+  const pkT = templates.publicKey;
+  const gkT = templates.galoisKeys;
+  const out = new Uint8Array(MESSAGE_HEADER_BYTES + pkT.wireBytes + gkT.wireBytes);
+  let o = writeHeader(out, MessageKind.setup);
+  const pkS = keygen.createPublicKeySerializable();
+  try {
+    const pk = pkS.saveArray(none);
+    checkSameShape(pk, pkT, 'public key');
+    o = encodeCiphertextPart(pk, pkT.layout, pkT.moduli, out, o);
+  } finally {
+    pkS.delete();
+  }
+  const gkS = keygen.createGaloisKeysSerializable(Int32Array.from(ROTATION_STEPS));
+  try {
+    const gk = gkS.saveArray(none);
+    if (gk.length !== gkT.bytes.length) {
+      throw new TokenLookupError('unsupported_runtime', 'Galois keys serialized to an unexpected size');
+    }
+    for (const key of gkT.layout.keys) {
+      for (const part of key.parts) o = encodeCiphertextPart(gk, part, gkT.moduli, out, o);
+    }
+  } finally {
+    gkS.delete();
+  }
+  if (o !== out.length) throw new TokenLookupError('unsupported_runtime', 'setup message size mismatch');
+  return out;
+}

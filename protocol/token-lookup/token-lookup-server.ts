@@ -1,0 +1,234 @@
+/**
+ * P0's (the engine's) side of the homomorphic token lookup (protocol.md, "Token output").
+ *
+ * Given P1's query Enc(q_0), …, Enc(q_{m−1}) (m = ceil(V / N) ciphertexts of N slots) and the
+ * table T[j] = π_out(j) (the real id at permuted index j), P0 computes
+ *
+ *   c = Σ_i Enc(q_i) ⊙ Encode(T[iN .. iN+N−1])        (slot-wise plaintext products)
+ *   c ← c + rot_rows(c, s) for s = 1, 2, …, N/4;  c ← c + rot_cols(c)   (rotate-and-add)
+ *
+ * so every slot of c holds Σ_j q[j]·T[j] mod t. For an honest one-hot q = e_j that is
+ * π_out(j). Summing over all slots (rather than returning the product) means a deviating P1
+ * that sets several entries or arbitrary values learns one linear combination of the table
+ * per lookup, never the table slot by slot.
+ *
+ * Re-randomisation: before returning, P0 adds a fresh public-key encryption of zero and
+ * switches c to the last modulus level. What this does: the answer's randomness is fresh
+ * (uniform c1, independent of the query ciphertexts and of the order of operations), and the
+ * switch divides the accumulated noise by the dropped 36-bit prime, so most of it is rounded
+ * away and the answer is as small as possible. What it does not do: it is not noise flooding
+ * (circuit privacy). The remaining noise still depends slightly on the table (the plaintext
+ * products scale P1's noise by the table's polynomial), and P1, who holds the secret key, can
+ * compute that noise exactly; the 4096 parameters leave no budget to drown it in ~2^40 times
+ * larger noise. It also assumes P1's public key was honestly generated (semi-honest model):
+ * a degenerate key makes the encryption of zero add nothing.
+ */
+import type { CipherText } from 'node-seal/implementation/cipher-text.js';
+import type { Encryptor } from 'node-seal/implementation/encryptor.js';
+import type { GaloisKeys } from 'node-seal/implementation/galois-keys.js';
+import type { PlainText } from 'node-seal/implementation/plain-text.js';
+import type { PublicKey } from 'node-seal/implementation/public-key.js';
+import { MAX_LOOKUPS_PER_MESSAGE, ROTATION_STEPS, SLOTS, ciphertextsPerLookup } from './bfv-parameters.js';
+import {
+  type Templates,
+  checkSameShape,
+  decodeCiphertextPart,
+  encodeCiphertextPart,
+  galoisElementForStep,
+  getTemplates,
+  must,
+} from './object-codec.js';
+import { type BfvRuntime, getBfvRuntime } from './seal-runtime.js';
+import { TokenLookupError, errorText, invalidArgument, malformed } from './token-lookup-error.js';
+import { MESSAGE_HEADER_BYTES, MessageKind, expectLength, readHeader, writeHeader } from './wire-format.js';
+
+const QUERY_FIELDS_BYTES = 8;
+
+export class TokenLookupServer {
+  private disposed = false;
+
+  private constructor(
+    private readonly runtime: BfvRuntime,
+    private readonly templates: Templates,
+    private readonly publicKey: PublicKey,
+    private readonly galoisKeys: GaloisKeys,
+    private readonly encryptor: Encryptor,
+  ) {}
+
+  /** Loads P1's setup message (public key + Galois keys). Malformed bytes throw a TokenLookupError. */
+  static async fromSetup(setupBytes: Uint8Array): Promise<TokenLookupServer> {
+    const runtime = await getBfvRuntime();
+    const templates = getTemplates(runtime);
+    const msg = readHeader(setupBytes, MessageKind.setup, 'setupBytes');
+    const pkT = templates.publicKey;
+    const gkT = templates.galoisKeys;
+    expectLength(msg, MESSAGE_HEADER_BYTES + pkT.wireBytes + gkT.wireBytes, 'setupBytes', 'public key and Galois keys');
+    const { seal, context } = runtime;
+
+    const pkBytes = pkT.bytes.slice();
+    let o = decodeCiphertextPart(msg, MESSAGE_HEADER_BYTES, pkT.layout, pkT.moduli, pkBytes, 'setupBytes public key');
+    const gkBytes = gkT.bytes.slice();
+    for (const key of gkT.layout.keys) {
+      key.parts.forEach((part, k) => {
+        o = decodeCiphertextPart(msg, o, part, gkT.moduli, gkBytes, `setupBytes Galois key ${key.galoisElement}.${k}`);
+      });
+    }
+
+    const publicKey = seal.PublicKey();
+    const galoisKeys = seal.GaloisKeys();
+    try {
+      try {
+        publicKey.loadArray(context, pkBytes);
+      } catch (e) {
+        throw malformed('setupBytes public key', `rejected by SEAL (${errorText(e)})`);
+      }
+      try {
+        galoisKeys.loadArray(context, gkBytes);
+      } catch (e) {
+        throw malformed('setupBytes Galois keys', `rejected by SEAL (${errorText(e)})`);
+      }
+      for (const step of ROTATION_STEPS) {
+        if (!galoisKeys.hasKey(galoisElementForStep(step))) {
+          throw malformed('setupBytes Galois keys', `no key for rotation step ${step}`);
+        }
+      }
+      const encryptor = seal.Encryptor(context, publicKey);
+      return new TokenLookupServer(runtime, templates, publicKey, galoisKeys, encryptor);
+    } catch (e) {
+      publicKey.delete();
+      galoisKeys.delete();
+      throw e;
+    }
+  }
+
+  /**
+   * Answers a query of 1 to MAX_LOOKUPS_PER_MESSAGE lookups (from query() or queryMany()),
+   * one answer ciphertext per lookup, in order. `table[j]` is the real token id at permuted
+   * index j (table[j] = π_out(j)); table.length must be the vocabulary size of the query.
+   * Malformed query bytes throw a TokenLookupError ('malformed_message'); a bad table throws
+   * one with code 'invalid_argument'.
+   */
+  answer(queryBytes: Uint8Array, table: Uint32Array): Uint8Array {
+    return this.answerInternal(queryBytes, table);
+  }
+
+  /** Same as answer(): named for call sites that send several lookups (top_logprobs). */
+  answerMany(queryBytes: Uint8Array, table: Uint32Array): Uint8Array {
+    return this.answerInternal(queryBytes, table);
+  }
+
+  /** Frees the keys (WASM memory). Idempotent; any later call throws. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.encryptor.delete();
+    this.galoisKeys.delete();
+    this.publicKey.delete();
+  }
+
+  private answerInternal(queryBytes: Uint8Array, table: Uint32Array): Uint8Array {
+    if (this.disposed) throw new TokenLookupError('disposed', 'TokenLookupServer used after dispose()');
+    const t = this.runtime.plainModulus;
+    if (!(table instanceof Uint32Array) || table.length < 1 || table.length > t) {
+      throw invalidArgument('table', `must be a Uint32Array of 1 to ${t} ids`);
+    }
+    for (let j = 0; j < table.length; j++) {
+      if (table[j]! >= t) throw invalidArgument('table', `id at index ${j} does not fit the plain modulus`);
+    }
+
+    const msg = readHeader(queryBytes, MessageKind.query, 'queryBytes');
+    if (msg.length < MESSAGE_HEADER_BYTES + QUERY_FIELDS_BYTES) throw malformed('queryBytes', 'truncated before the query fields');
+    const view = new DataView(msg.buffer, msg.byteOffset, msg.byteLength);
+    const vocabSize = view.getUint32(MESSAGE_HEADER_BYTES, true);
+    const lookups = view.getUint16(MESSAGE_HEADER_BYTES + 4, true);
+    const perLookup = view.getUint16(MESSAGE_HEADER_BYTES + 6, true);
+    if (vocabSize !== table.length) {
+      throw malformed('queryBytes', `query is for a vocabulary of ${vocabSize} tokens, the table has ${table.length}`);
+    }
+    if (perLookup !== ciphertextsPerLookup(vocabSize)) {
+      throw malformed('queryBytes', `${perLookup} ciphertexts per lookup, expected ceil(${vocabSize}/${SLOTS}) = ${ciphertextsPerLookup(vocabSize)}`);
+    }
+    if (lookups < 1 || lookups > MAX_LOOKUPS_PER_MESSAGE) {
+      throw malformed('queryBytes', `lookup count ${lookups} not in [1, ${MAX_LOOKUPS_PER_MESSAGE}]`);
+    }
+    const qT = this.templates.query;
+    expectLength(msg, MESSAGE_HEADER_BYTES + QUERY_FIELDS_BYTES + lookups * perLookup * qT.wireBytes, 'queryBytes', `${lookups} × ${perLookup} query ciphertexts`);
+
+    const aT = this.templates.answer;
+    const out = new Uint8Array(MESSAGE_HEADER_BYTES + 2 + lookups * aT.wireBytes);
+    let w = writeHeader(out, MessageKind.answer);
+    new DataView(out.buffer).setUint16(w, lookups, true);
+    w += 2;
+
+    const { seal, context, evaluator } = this.runtime;
+    const plains = encodeTable(this.runtime, table, perLookup);
+    const target = qT.bytes.slice(); // every variable region is overwritten per ciphertext
+    const query = seal.CipherText();
+    const product = seal.CipherText();
+    const rotated = seal.CipherText();
+    const zero = seal.CipherText();
+    try {
+      let r = MESSAGE_HEADER_BYTES + QUERY_FIELDS_BYTES;
+      for (let l = 0; l < lookups; l++) {
+        let acc: CipherText | null = null;
+        try {
+          for (let i = 0; i < perLookup; i++) {
+            const what = `queryBytes ciphertext ${l * perLookup + i}`;
+            r = decodeCiphertextPart(msg, r, qT.layout, qT.moduli, target, what);
+            try {
+              query.loadArray(context, target);
+            } catch (e) {
+              throw malformed(what, `rejected by SEAL (${errorText(e)})`);
+            }
+            const plain = plains[i];
+            // An all-zero slice contributes nothing (and SEAL refuses a transparent product).
+            if (plain === null || plain === undefined) continue;
+            if (acc === null) {
+              acc = seal.CipherText();
+              evaluator.multiplyPlain(query, plain, acc);
+            } else {
+              evaluator.multiplyPlain(query, plain, product);
+              evaluator.add(acc, product, acc);
+            }
+          }
+          acc ??= must(this.encryptor.encryptZero(), 'Encryptor.encryptZero');
+          for (const step of ROTATION_STEPS) {
+            if (step === 0) evaluator.rotateColumns(acc, this.galoisKeys, rotated);
+            else evaluator.rotateRows(acc, step, this.galoisKeys, rotated);
+            evaluator.add(acc, rotated, acc);
+          }
+          this.encryptor.encryptZero(zero);
+          evaluator.add(acc, zero, acc);
+          evaluator.cipherModSwitchTo(acc, this.runtime.lastParmsId, acc);
+          const bytes = acc.saveArray(seal.ComprModeType.none);
+          checkSameShape(bytes, aT, 'answer ciphertext');
+          w = encodeCiphertextPart(bytes, aT.layout, aT.moduli, out, w);
+        } finally {
+          acc?.delete();
+        }
+      }
+    } finally {
+      for (const p of plains) p?.delete();
+      for (const c of [query, product, rotated, zero]) c.delete();
+    }
+    return out;
+  }
+}
+
+/** Batch-encodes the table in slices of N slots (zero-padded); null for an all-zero slice. */
+function encodeTable(runtime: BfvRuntime, table: Uint32Array, slices: number): (PlainText | null)[] {
+  const plains: (PlainText | null)[] = [];
+  const slot = new Uint32Array(SLOTS);
+  try {
+    for (let i = 0; i < slices; i++) {
+      slot.fill(0);
+      const part = table.subarray(i * SLOTS, (i + 1) * SLOTS);
+      slot.set(part);
+      plains.push(part.some((v) => v !== 0) ? must(runtime.encoder.encode(slot), 'BatchEncoder.encode') : null);
+    }
+  } catch (e) {
+    for (const p of plains) p?.delete();
+    throw e;
+  }
+  return plains;
+}
