@@ -1,0 +1,56 @@
+/**
+ * All three parties in one process (`permllm generate`, tests, benchmarks): the engine and the
+ * dealer run as independent async tasks that share no memory with the gateway; every value
+ * crosses between them as an encoded frame on an in-process link. This is the only module that
+ * holds all three parties' state, and it only wires them together.
+ */
+import type { ComputeBackend } from '../../engine/compute/compute-backend.js';
+import { defaultBackend } from '../../engine/compute/onnx-backend.js';
+import type { ModelDescription } from '../../engine/model/model-description.js';
+import { runEngineSession, type EngineSessionSummary } from '../../engine/private/engine-session.js';
+import { runDealerSession, type DealerSessionSummary } from '../../dealer/dealer-session.js';
+import { SharedKey } from '../../protocol/crypto/key-agreement.js';
+import { PERMLLM_PROFILE, type MaskProfile } from '../../protocol/masks/mask-profile.js';
+import { privateWeightsOf, specOf } from '../../protocol/model/private-weights.js';
+import { dealerRoleWeights, engineRoleWeights, maskedModel } from '../../protocol/session/pairing.js';
+import { roleModel, type RoleModel } from '../../protocol/session/role-model.js';
+import { inProcessLinkPair } from '../../protocol/transport/in-process-link.js';
+import { privateGenerate, type PrivateGenerationEvent, type PrivateGenerationRequest } from './private-generation.js';
+
+/** How many dealer frames may wait unread per link (back-pressure bound). */
+const DEALER_LINK_CAPACITY = 256;
+
+export interface InProcessParties {
+  engine: RoleModel;
+  dealer: RoleModel;
+  gateway: RoleModel;
+}
+
+/** Sets up one pairing: P0 folds its weights, P0 and P2 share a pairing key, P1 gets X − U. */
+export function pairInProcess(model: ModelDescription, profile: MaskProfile = PERMLLM_PROFILE, backend: ComputeBackend = defaultBackend()): InProcessParties {
+  const weights = privateWeightsOf(model);
+  const pairingKey = SharedKey.random();
+  const specs = [...weights.values()].map(specOf);
+  return {
+    engine: roleModel(model.config, engineRoleWeights(weights), profile, backend),
+    dealer: roleModel(model.config, dealerRoleWeights(pairingKey, profile, specs), profile, backend),
+    gateway: roleModel(model.config, maskedModel(pairingKey, profile, weights), profile, backend),
+  };
+}
+
+export interface InProcessRun {
+  events: AsyncGenerator<PrivateGenerationEvent>;
+  /** Resolves when the engine's and dealer's sides of the session have ended. */
+  done: Promise<{ engine: EngineSessionSummary | Error; dealer: DealerSessionSummary | Error }>;
+}
+
+/** One private session across the three in-process parties. */
+export function runInProcess(parties: InProcessParties, request: PrivateGenerationRequest): InProcessRun {
+  const [gatewayToEngine, engineToGateway] = inProcessLinkPair();
+  const [gatewayToDealer, dealerToGateway] = inProcessLinkPair(DEALER_LINK_CAPACITY);
+  const [engineToDealer, dealerToEngine] = inProcessLinkPair(DEALER_LINK_CAPACITY);
+  const engine = runEngineSession({ gateway: engineToGateway, dealer: engineToDealer }, parties.engine).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+  const dealer = runDealerSession({ gateway: dealerToGateway, engine: dealerToEngine }, parties.dealer).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+  const events = privateGenerate({ engine: gatewayToEngine, dealer: gatewayToDealer }, parties.gateway, request);
+  return { events, done: Promise.all([engine, dealer]).then(([e, d]) => ({ engine: e, dealer: d })) };
+}

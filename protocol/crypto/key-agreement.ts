@@ -1,0 +1,61 @@
+/**
+ * Pairwise keys: X25519 key agreement, then HKDF-SHA256 with domain-separated labels.
+ *
+ * k02 (engine P0 ↔ dealer P2) and k12 (gateway P1 ↔ dealer P2) are agreed fresh per session;
+ * the weight-mask key (P0 ↔ P2) once per pairing. Every mask a party derives from a shared key
+ * uses its own label (session, step, tensor), so no keystream is ever used twice.
+ */
+import { createPublicKey, randomBytes, diffieHellman, generateKeyPairSync, hkdfSync, type KeyObject } from 'node:crypto';
+import { Prg } from './prg.js';
+
+const X25519_SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
+
+/** One side of an ephemeral X25519 exchange. */
+export class KeyExchange {
+  private readonly privateKey: KeyObject;
+  /** 32 raw public-key bytes, safe to send. */
+  readonly publicKey: Uint8Array;
+
+  constructor() {
+    const pair = generateKeyPairSync('x25519');
+    this.privateKey = pair.privateKey;
+    const spki = pair.publicKey.export({ format: 'der', type: 'spki' });
+    this.publicKey = new Uint8Array(spki.subarray(spki.length - 32));
+  }
+
+  /** Derives the shared key with a peer's 32-byte public key, bound to `context` (e.g. session id and pair name). */
+  agree(peerPublicKey: Uint8Array, context: string): SharedKey {
+    if (peerPublicKey.length !== 32) throw new RangeError(`peer public key: expected 32 bytes, got ${peerPublicKey.length}`);
+    const peer = createPublicKey({ key: Buffer.concat([X25519_SPKI_PREFIX, peerPublicKey]), format: 'der', type: 'spki' });
+    const secret = diffieHellman({ privateKey: this.privateKey, publicKey: peer });
+    if (secret.every((b) => b === 0)) throw new Error('key agreement: peer sent a low-order public key');
+    return new SharedKey(new Uint8Array(hkdfSync('sha256', secret, Buffer.alloc(0), `permllm/v1/${context}`, 32)));
+  }
+}
+
+/** A 32-byte secret shared by exactly two parties, from which labelled PRGs are derived. */
+export class SharedKey {
+  constructor(private readonly key: Uint8Array) {
+    if (key.length !== 32) throw new RangeError(`shared key: expected 32 bytes, got ${key.length}`);
+  }
+
+  /** Fresh random key (for the pairing key, which P0 generates and sends to P2 once). */
+  static random(): SharedKey {
+    return new SharedKey(new Uint8Array(randomBytes(32)));
+  }
+
+  /** Derives the 32-byte subkey for `label` (HKDF-Expand with the label as info). */
+  subkey(label: string): Uint8Array {
+    return new Uint8Array(hkdfSync('sha256', this.key, Buffer.alloc(0), label, 32));
+  }
+
+  /** A PRG whose stream is unique to this key and label. */
+  prg(label: string): Prg {
+    return new Prg(this.subkey(label));
+  }
+
+  /** Raw bytes, only for handing the pairing key to the dealer over an authenticated link. */
+  exportBytes(): Uint8Array {
+    return Uint8Array.from(this.key);
+  }
+}

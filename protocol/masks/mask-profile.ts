@@ -1,0 +1,112 @@
+/**
+ * Number format and mask widths: one configuration object, so that our float64 profile can be
+ * compared with the paper's float32 one (protocol.md, "Numbers").
+ *
+ * Every additive mask is uniform on [−w, w] with w = ratio × bound, where `bound` is a generous
+ * magnitude bound of the tensor family it hides and `ratio` says how much wider than the value
+ * the mask is (PermLLM: 100). Products of two masked operands carry the product of both ratios,
+ * so the float64 budget (53 bits) is split: data masks 2^24, weight masks 2^6, Beaver operand
+ * masks 2^12 each, and the masks that hide products (W0) a small factor above the product.
+ */
+export type TensorFamily =
+  | 'onehot' // token one-hot rows (embedding input)
+  | 'residual' // the residual stream h
+  | 'normed' // RMSNorm outputs (γ folded away): inputs of q/k/v, gate/up, LM head
+  | 'query'
+  | 'key'
+  | 'value'
+  | 'scores' // q·kᵀ before softmax
+  | 'probs' // softmax outputs
+  | 'attention' // P·V, input of the output projection
+  | 'gate-up' // SwiGLU inputs
+  | 'ffn' // SwiGLU output, input of the down projection
+  | 'logits';
+
+export type ShareDtype = 'float64' | 'float32';
+
+export interface FamilyMask {
+  /** Magnitude bound of the family's values (an assumption; precision degrades beyond it). */
+  bound: number;
+  /** Mask half-width divided by bound. */
+  ratio: number;
+}
+
+export interface MaskProfile {
+  readonly name: string;
+  /** The number type shares are stored and sent in. */
+  readonly dtype: ShareDtype;
+  /** Additive data masks (Perm A/B, Elem A′/B′, MulW input V) per family. */
+  readonly families: Readonly<Record<TensorFamily, FamilyMask>>;
+  /** Weight mask U half-width = weightRatio × max|X| of the matrix (P0 publishes max|X| rounded up to a power of two). */
+  readonly weightRatio: number;
+  /** Beaver operand masks (MulKV U, V) half-width = beaverRatio × bound of the operand's family. */
+  readonly beaverRatio: number;
+  /** Product masks (W0) half-width = productFactor × (typical magnitude of the masked product). */
+  readonly productFactor: number;
+  /** Large negative number P0 adds to masked-out attention scores (causal mask). */
+  readonly causalMaskValue: number;
+}
+
+function families(ratio: number): Record<TensorFamily, FamilyMask> {
+  const bounds: Record<TensorFamily, number> = {
+    onehot: 1,
+    residual: 64,
+    normed: 8,
+    query: 32,
+    key: 32,
+    value: 32,
+    scores: 256,
+    probs: 1,
+    attention: 32,
+    'gate-up': 64,
+    ffn: 64,
+    logits: 64,
+  };
+  const out = {} as Record<TensorFamily, FamilyMask>;
+  for (const [family, bound] of Object.entries(bounds) as [TensorFamily, number][]) out[family] = { bound, ratio };
+  return out;
+}
+
+/** Our default: float64 shares, data masks 2^24 times the family bound. */
+export const PERMLLM_PROFILE: MaskProfile = Object.freeze({
+  name: 'permllm-f64',
+  dtype: 'float64',
+  families: Object.freeze(families(2 ** 24)),
+  weightRatio: 2 ** 6,
+  beaverRatio: 2 ** 12,
+  productFactor: 4,
+  causalMaskValue: -1e30,
+});
+
+/** The paper's setting, for comparison only: float32 shares, every mask 100x the value. */
+export const PAPER_PROFILE: MaskProfile = Object.freeze({
+  name: 'paper-f32',
+  dtype: 'float32',
+  families: Object.freeze(families(100)),
+  weightRatio: 100,
+  beaverRatio: 100,
+  productFactor: 1,
+  causalMaskValue: -1e30,
+});
+
+export const MASK_PROFILES: Readonly<Record<string, MaskProfile>> = Object.freeze({
+  [PERMLLM_PROFILE.name]: PERMLLM_PROFILE,
+  [PAPER_PROFILE.name]: PAPER_PROFILE,
+});
+
+export function dataMaskWidth(profile: MaskProfile, family: TensorFamily): number {
+  const f = profile.families[family];
+  return f.ratio * f.bound;
+}
+
+export function beaverMaskWidth(profile: MaskProfile, family: TensorFamily): number {
+  return profile.beaverRatio * profile.families[family].bound;
+}
+
+/** Rounds every element to the profile's share dtype in place (float32 emulation for the paper profile). */
+export function roundToDtype(profile: MaskProfile, data: Float64Array): Float64Array {
+  if (profile.dtype === 'float32') {
+    for (let i = 0; i < data.length; i++) data[i] = Math.fround(data[i]!);
+  }
+  return data;
+}

@@ -1,0 +1,68 @@
+/**
+ * Secret permutations for Perm / Elem (protocol.md, "Elem"). A permutation π of n positions is
+ * stored as `dest`: element i of the input goes to position dest[i] of the output, so
+ * apply(π, x)[dest[i]] = x[i] and invert(π, y)[i] = y[dest[i]].
+ *
+ * Shapes follow the nonlinear function, which must commute with π:
+ * - flat: one permutation of all elements (element-wise f);
+ * - row-wise: a permutation of the rows, and an independent permutation of each row's columns
+ *   (softmax, RMSNorm: f acts per row and is symmetric in the row's entries);
+ * - paired: one flat permutation applied to two tensors of the same shape (SwiGLU silu(g)⊙u).
+ * Every permutation is drawn fresh per call from a PRG keyed by k02 (P0 and the dealer).
+ */
+import type { Prg } from '../crypto/prg.js';
+
+export type PermutationShape = { kind: 'flat'; length: number } | { kind: 'row-wise'; rows: number; cols: number };
+
+export class Permutation {
+  private constructor(readonly dest: Uint32Array) {}
+
+  get length(): number {
+    return this.dest.length;
+  }
+
+  static fromDestinations(dest: Uint32Array): Permutation {
+    const seen = new Uint8Array(dest.length);
+    for (const d of dest) {
+      if (d >= dest.length || seen[d]) throw new RangeError('permutation: destinations are not a bijection');
+      seen[d] = 1;
+    }
+    return new Permutation(dest);
+  }
+
+  /** Draws a permutation of the given shape. */
+  static draw(prg: Prg, shape: PermutationShape): Permutation {
+    if (shape.kind === 'flat') return new Permutation(prg.permutation(shape.length));
+    const { rows, cols } = shape;
+    const rowDest = prg.permutation(rows);
+    const dest = new Uint32Array(rows * cols);
+    for (let r = 0; r < rows; r++) {
+      const colDest = prg.permutation(cols);
+      const base = rowDest[r]! * cols;
+      for (let c = 0; c < cols; c++) dest[r * cols + c] = base + colDest[c]!;
+    }
+    return new Permutation(dest);
+  }
+
+  /** π(x). `x.length` must be a multiple of the permutation's length (paired: the same π on each block). */
+  apply(x: Float64Array): Float64Array {
+    const n = this.dest.length;
+    if (x.length % n !== 0) throw new RangeError(`permutation apply: length ${x.length} is not a multiple of ${n}`);
+    const out = new Float64Array(x.length);
+    for (let b = 0; b < x.length; b += n) {
+      for (let i = 0; i < n; i++) out[b + this.dest[i]!] = x[b + i]!;
+    }
+    return out;
+  }
+
+  /** π⁻¹(y). */
+  invert(y: Float64Array): Float64Array {
+    const n = this.dest.length;
+    if (y.length % n !== 0) throw new RangeError(`permutation invert: length ${y.length} is not a multiple of ${n}`);
+    const out = new Float64Array(y.length);
+    for (let b = 0; b < y.length; b += n) {
+      for (let i = 0; i < n; i++) out[b + i] = y[b + this.dest[i]!]!;
+    }
+    return out;
+  }
+}

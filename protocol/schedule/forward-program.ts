@@ -1,0 +1,129 @@
+/**
+ * The private forward pass of a Llama-family model: one program that all three parties run
+ * in lockstep, each executing its own side of every sub-protocol (protocol.md, "A Llama-family
+ * layer"). Local steps (RoPE, residual adds, reshapes) are applied by P0 and P1 to their own
+ * shares; the dealer only tracks shapes.
+ *
+ * Per layer: Elem(RMSNorm) → MulW(qkv, V = B′) → RoPE → MulKV(Q·Kᵀ, opens new K/V rows) →
+ * causal mask (P0) → Elem(softmax) → MulKV(P·V) → MulW(o) → residual → Elem(RMSNorm) →
+ * MulW(gate|up, V = B′) → Elem(SwiGLU, paired) → MulW(down, V = B′) → residual.
+ */
+import type { ModelConfig } from '../../engine/model/model-description.js';
+import type { RopeTable } from '../../engine/plaintext/ops/rope.js';
+import type { TensorFamily } from '../masks/mask-profile.js';
+import { weightName } from '../model/private-weights.js';
+import type { PartyContext, Shared, ShareMeta } from '../session/party-context.js';
+import { attentionScoresKV, attentionValuesKV, KvMemory } from '../subprotocols/mul-kv.js';
+import { mulW, type RoleWeight } from '../subprotocols/mul-w.js';
+import { elem } from '../subprotocols/perm-elem.js';
+
+/** What a party holds for the whole session: its weights and its attention memories. */
+export interface ForwardState {
+  config: ModelConfig;
+  weights: ReadonlyMap<string, RoleWeight>;
+  rope: RopeTable;
+  memories: KvMemory[];
+}
+
+export function createForwardState(config: ModelConfig, weights: ReadonlyMap<string, RoleWeight>, rope: RopeTable, capacity: number): ForwardState {
+  const kvDim = config.nKvHeads * config.headDim;
+  return { config, weights, rope, memories: Array.from({ length: config.nLayers }, () => new KvMemory(kvDim, capacity)) };
+}
+
+function weight(state: ForwardState, name: string): RoleWeight {
+  const w = state.weights.get(name);
+  if (!w) throw new Error(`no weight ${name}`);
+  return w;
+}
+
+/** Applies a local (linear, public) map to a share: both data parties, same map; dealer: shape only. */
+function local(x: Shared, size: number, meta: Partial<ShareMeta> & { family: TensorFamily }, map: (s: Float64Array) => Float64Array): Shared {
+  const out: Shared = { meta: { family: meta.family, offlineKnown: meta.offlineKnown ?? x.meta.offlineKnown }, share: undefined, size };
+  if (x.share) out.share = map(x.share);
+  return out;
+}
+
+function addShared(a: Shared, b: Shared, family: TensorFamily): Shared {
+  const out: Shared = { meta: { family, offlineKnown: a.meta.offlineKnown && b.meta.offlineKnown }, share: undefined, size: a.size };
+  if (a.share && b.share) {
+    const s = new Float64Array(a.size);
+    for (let i = 0; i < s.length; i++) s[i] = a.share[i]! + b.share[i]!;
+    out.share = s;
+  }
+  return out;
+}
+
+/** Columns [from, from+width) of every row of x[rows, stride]. */
+function columns(x: Float64Array, rows: number, stride: number, from: number, width: number): Float64Array {
+  const out = new Float64Array(rows * width);
+  for (let r = 0; r < rows; r++) out.set(x.subarray(r * stride + from, r * stride + from + width), r * width);
+  return out;
+}
+
+function rotate(rope: RopeTable, x: Float64Array, rows: number, heads: number, headDim: number, start: number): Float64Array {
+  for (let r = 0; r < rows; r++) rope.rotate(x, r * heads * headDim, heads, start + r);
+  return x;
+}
+
+/**
+ * Runs the layers over `rows` positions starting at `start`, from the shared input x
+ * ([rows, dim]); returns the shared residual stream of the LAST row only ([1, dim]).
+ */
+export async function runLayers(ctx: PartyContext, state: ForwardState, input: Shared, rows: number, start: number): Promise<Shared> {
+  const c = state.config;
+  const qDim = c.nHeads * c.headDim;
+  const kvDim = c.nKvHeads * c.headDim;
+  const shape = { nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim };
+  let x = input;
+  for (let l = 0; l < c.nLayers; l++) {
+    ctx.onLayerStart?.(l);
+    const memory = state.memories[l]!;
+    const normed = await elem(ctx, x, { kind: 'rmsnorm', rows, cols: c.dim, eps: c.normEps }, 'normed');
+    const qkv = await mulW(ctx, weight(state, weightName.qkv(l)), normed, rows, 'query');
+    const width = qDim + 2 * kvDim;
+    const q = local(qkv, rows * qDim, { family: 'query' }, (s) => rotate(state.rope, columns(s, rows, width, 0, qDim), rows, c.nHeads, c.headDim, start));
+    const k = local(qkv, rows * kvDim, { family: 'key' }, (s) => rotate(state.rope, columns(s, rows, width, qDim, kvDim), rows, c.nKvHeads, c.headDim, start));
+    const v = local(qkv, rows * kvDim, { family: 'value' }, (s) => columns(s, rows, width, qDim + kvDim, kvDim));
+    const scores = await attentionScoresKV(ctx, shape, memory, q, k, v, rows, start);
+    const keys = memory.length;
+    const probs = await elem(ctx, scores, { kind: 'softmax', rows: c.nHeads * rows, cols: keys, scale: 1 / Math.sqrt(c.headDim) }, 'probs');
+    const attended = await attentionValuesKV(ctx, shape, memory, probs, rows);
+    const projected = await mulW(ctx, weight(state, weightName.output(l)), attended, rows, 'residual');
+    x = addShared(x, projected, 'residual');
+
+    const normed2 = await elem(ctx, x, { kind: 'rmsnorm', rows, cols: c.dim, eps: c.normEps }, 'normed');
+    const gateUp = await mulW(ctx, weight(state, weightName.gateUp(l)), normed2, rows, 'gate-up');
+    // Reorder [rows, gate|up] into two blocks [gate rows…][up rows…] for the paired Elem.
+    const h = c.hiddenDim;
+    const blocks = local(gateUp, 2 * rows * h, { family: 'gate-up' }, (s) => {
+      const out = new Float64Array(2 * rows * h);
+      out.set(columns(s, rows, 2 * h, 0, h), 0);
+      out.set(columns(s, rows, 2 * h, h, h), rows * h);
+      return out;
+    });
+    const activated = await elem(ctx, blocks, { kind: 'swiglu', length: rows * h }, 'ffn');
+    const down = await mulW(ctx, weight(state, weightName.down(l)), activated, rows, 'residual');
+    x = addShared(x, down, 'residual');
+  }
+  return local(x, c.dim, { family: 'residual' }, (s) => s.slice((rows - 1) * c.dim, rows * c.dim));
+}
+
+/** Embedding (MulW on the one-hot rows P1 holds), layers, final norm and LM head → shared logits. */
+export async function privateForward(ctx: PartyContext, state: ForwardState, tokens: readonly number[] | undefined, rows: number, start: number): Promise<Shared> {
+  const c = state.config;
+  const onehot: Shared = { meta: { family: 'onehot', offlineKnown: false }, share: undefined, size: rows * c.vocabSize };
+  if (ctx.role === 'engine') onehot.share = new Float64Array(rows * c.vocabSize);
+  if (ctx.role === 'gateway') {
+    if (!tokens || tokens.length !== rows) throw new Error(`privateForward: gateway must supply ${rows} tokens`);
+    const s = new Float64Array(rows * c.vocabSize);
+    tokens.forEach((t, r) => {
+      if (!Number.isInteger(t) || t < 0 || t >= c.vocabSize) throw new RangeError(`token ${t} outside the vocabulary`);
+      s[r * c.vocabSize + t] = 1;
+    });
+    onehot.share = s;
+  }
+  const embedded = await mulW(ctx, weight(state, weightName.embedding), onehot, rows, 'residual');
+  const last = await runLayers(ctx, state, embedded, rows, start);
+  const normed = await elem(ctx, last, { kind: 'rmsnorm', rows: 1, cols: c.dim, eps: c.normEps }, 'normed');
+  return mulW(ctx, weight(state, weightName.head), normed, 1, 'logits');
+}

@@ -1,0 +1,38 @@
+/**
+ * The public parameters of one session, agreed at its start. Lengths are visible to P0 and P2
+ * (protocol.md, "Phases and sessions"); nothing here depends on the prompt's content.
+ */
+export interface SessionParams {
+  /** 32 hex characters chosen by the gateway with node:crypto; binds every key to the session. */
+  sessionId: string;
+  promptLength: number;
+  maxNewTokens: number;
+  /** Mask profile name (protocol/masks). */
+  profile: string;
+  /** Token lookups per decode step: 1 + the number of top_logprobs requested. */
+  lookupsPerToken: number;
+}
+
+export function encodeSessionParams(p: SessionParams): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(p));
+}
+
+/** Parses and range-checks session parameters sent by a peer. */
+export function decodeSessionParams(bytes: Uint8Array, limits: { maxContext: number }): SessionParams {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new Error('session params: not JSON');
+  }
+  const p = raw as Partial<SessionParams>;
+  const int = (v: unknown, min: number, max: number, name: string): number => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new Error(`session params: ${name} must be an integer in [${min}, ${max}]`);
+    return v;
+  };
+  if (typeof p.sessionId !== 'string' || !/^[0-9a-f]{32}$/.test(p.sessionId)) throw new Error('session params: bad sessionId');
+  if (typeof p.profile !== 'string') throw new Error('session params: bad profile');
+  const promptLength = int(p.promptLength, 1, limits.maxContext, 'promptLength');
+  const maxNewTokens = int(p.maxNewTokens, 1, limits.maxContext - promptLength, 'maxNewTokens');
+  return { sessionId: p.sessionId, promptLength, maxNewTokens, profile: p.profile, lookupsPerToken: int(p.lookupsPerToken, 1, 21, 'lookupsPerToken') };
+}

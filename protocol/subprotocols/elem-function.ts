@@ -1,0 +1,42 @@
+/**
+ * The nonlinear functions P1 evaluates in the clear on a permuted view (Elem's η = f(π(x))).
+ * Each must commute with its permutation shape: row-wise for RMSNorm and softmax, paired flat
+ * for SwiGLU (protocol.md, "Elem").
+ */
+import { rmsNormalize } from '../../engine/plaintext/ops/rmsnorm.js';
+import { swiglu } from '../../engine/plaintext/ops/silu.js';
+import { softmaxRows } from '../../engine/plaintext/ops/softmax.js';
+import type { PermutationShape } from '../permutations/permutation.js';
+
+export type ElemFunction =
+  | { kind: 'rmsnorm'; rows: number; cols: number; eps: number }
+  | { kind: 'softmax'; rows: number; cols: number; scale: number }
+  /** x holds two blocks of `length` elements, gate then up; output silu(gate) ⊙ up. */
+  | { kind: 'swiglu'; length: number };
+
+export function permutationShapeOf(f: ElemFunction): PermutationShape {
+  return f.kind === 'swiglu' ? { kind: 'flat', length: f.length } : { kind: 'row-wise', rows: f.rows, cols: f.cols };
+}
+
+export function inputSizeOf(f: ElemFunction): number {
+  return f.kind === 'swiglu' ? 2 * f.length : f.rows * f.cols;
+}
+
+export function outputSizeOf(f: ElemFunction): number {
+  return f.kind === 'swiglu' ? f.length : f.rows * f.cols;
+}
+
+/** η = f(view), where view is π(x) in the clear (P1 only). */
+export function evaluateElem(f: ElemFunction, view: Float64Array): Float64Array {
+  switch (f.kind) {
+    case 'rmsnorm':
+      return rmsNormalize(view, f.rows, f.cols, f.eps);
+    case 'softmax': {
+      const out = Float64Array.from(view, (v) => v * f.scale);
+      softmaxRows(out, f.rows, f.cols);
+      return out;
+    }
+    case 'swiglu':
+      return swiglu(view.subarray(0, f.length), view.subarray(f.length));
+  }
+}

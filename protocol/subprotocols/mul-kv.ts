@@ -1,0 +1,200 @@
+/**
+ * MulKV: products of two shared operands where one operand is a growing memory (the K and V
+ * caches), Beaver-style (protocol.md, "MulKV").
+ *
+ * Each new cache row is opened once as E = row − U_row and appended to E_all, which both P0
+ * and P1 keep; U_row is shared as U0 (k02) + U1 (k12), the dealer knows U_all. The fresh
+ * operand y is opened as F = y − V with V = V0 (k02) + V1 (k12). The dealer sends
+ * W1 = f(U_all, V) − W0 (W0 from k02) to P1. Then
+ *   z0 = f(E_all, F) + f(U0_all, F) + f(E_all, V0) + W0,   z1 = f(U1_all, F) + f(E_all, V1) + W1,
+ * and z0 + z1 = f(E_all + U_all, F + V) = f(memory, y).
+ *
+ * Openings: P0's halves travel online; P1's halves (functions of offline-known shares and k12
+ * masks) travel offline. One MulKV for Q·Kᵀ opens the new K and V rows and Q together; the
+ * one for P·V then opens only P.
+ */
+import { beaverMaskWidth, roundToDtype, type MaskProfile } from '../masks/mask-profile.js';
+import { addArrays, addInto, nextStep, requireKey, requireShare, subArrays, type PartyContext, type Shared } from '../session/party-context.js';
+import { MessageKind } from '../wire/frame.js';
+import { attentionScores, attentionValues, type AttentionShape } from './bilinear.js';
+import { expectFloats } from './perm-elem.js';
+
+/** A growing [capacity, width] matrix of rows. */
+class RowMatrix {
+  rows = 0;
+  data: Float64Array;
+  constructor(
+    readonly width: number,
+    capacity: number,
+  ) {
+    this.data = new Float64Array(width * Math.max(1, capacity));
+  }
+  append(rows: Float64Array): void {
+    const need = (this.rows * this.width) + rows.length;
+    if (need > this.data.length) {
+      const grown = new Float64Array(Math.max(need, this.data.length * 2));
+      grown.set(this.data);
+      this.data = grown;
+    }
+    this.data.set(rows, this.rows * this.width);
+    this.rows += rows.length / this.width;
+  }
+  view(): Float64Array {
+    return this.data.subarray(0, this.rows * this.width);
+  }
+}
+
+/**
+ * One layer's attention memory as one party holds it: the opened rows E (P0, P1) and this
+ * party's part of the Beaver masks U (P0: U0, P1: U1, dealer: U = U0 + U1).
+ */
+export class KvMemory {
+  readonly openedKeys: RowMatrix;
+  readonly openedValues: RowMatrix;
+  readonly keyMask: RowMatrix;
+  readonly valueMask: RowMatrix;
+  constructor(readonly kvDim: number, capacity: number) {
+    this.openedKeys = new RowMatrix(kvDim, capacity);
+    this.openedValues = new RowMatrix(kvDim, capacity);
+    this.keyMask = new RowMatrix(kvDim, capacity);
+    this.valueMask = new RowMatrix(kvDim, capacity);
+  }
+  get length(): number {
+    return this.keyMask.rows;
+  }
+}
+
+function rowMaskWidth(profile: MaskProfile, family: 'key' | 'value' | 'query' | 'probs'): number {
+  return beaverMaskWidth(profile, family);
+}
+
+/** The causal mask for rows at positions start..start+rows−1 over keys 0..keys−1, added by P0. */
+function applyCausalMask(z0: Float64Array, heads: number, rows: number, keys: number, start: number, value: number): void {
+  for (let h = 0; h < heads; h++) {
+    for (let r = 0; r < rows; r++) {
+      const base = (h * rows + r) * keys;
+      for (let k = start + r + 1; k < keys; k++) z0[base + k]! += value;
+    }
+  }
+}
+
+/**
+ * Appends the new K and V rows to the memory and returns shares of the scores Q·Kᵀ
+ * (not yet scaled), laid out [nHeads, rows, keys], with the causal mask applied.
+ */
+export async function attentionScoresKV(
+  ctx: PartyContext,
+  shape: AttentionShape,
+  memory: KvMemory,
+  q: Shared,
+  k: Shared,
+  v: Shared,
+  rows: number,
+  startPosition: number,
+): Promise<Shared> {
+  const step = nextStep(ctx);
+  const { profile, backend } = ctx;
+  const kvSize = rows * memory.kvDim;
+  const qSize = rows * shape.nHeads * shape.headDim;
+  const keys = memory.length + rows;
+  const outSize = shape.nHeads * rows * keys;
+  const wK = rowMaskWidth(profile, 'key');
+  const wV = rowMaskWidth(profile, 'value');
+  const wQ = rowMaskWidth(profile, 'query');
+  const w0Width = profile.productFactor * (2 * wK) * (2 * wQ) * Math.sqrt(shape.headDim);
+  const label = (what: string) => `${step}/${what}`;
+  const out: Shared = { meta: { family: 'scores', offlineKnown: false }, share: undefined, size: outSize };
+
+  if (ctx.role === 'dealer') {
+    const k02 = requireKey(ctx.k02, 'k02', ctx.role);
+    const k12 = requireKey(ctx.k12, 'k12', ctx.role);
+    memory.keyMask.append(addArrays(k02.prg(label('UK')).uniformArray(kvSize, wK), k12.prg(label('UK')).uniformArray(kvSize, wK)));
+    memory.valueMask.append(addArrays(k02.prg(label('UV')).uniformArray(kvSize, wV), k12.prg(label('UV')).uniformArray(kvSize, wV)));
+    const V = addArrays(k02.prg(label('Vq')).uniformArray(qSize, wQ), k12.prg(label('Vq')).uniformArray(qSize, wQ));
+    const W0 = k02.prg(label('W0')).uniformArray(outSize, w0Width);
+    const W1 = subArrays(await attentionScores(backend, shape, memory.keyMask.view(), keys, V, rows), W0);
+    ctx.net.send('gateway', MessageKind.KvCorrection, step, [roundToDtype(profile, W1)], true);
+      await ctx.net.flush(); // the dealer streams each step's material as soon as it exists
+    return out;
+  }
+
+  const isEngine = ctx.role === 'engine';
+  const key = requireKey(isEngine ? ctx.k02 : ctx.k12, isEngine ? 'k02' : 'k12', ctx.role);
+  const UK = key.prg(label('UK')).uniformArray(kvSize, wK);
+  const UV = key.prg(label('UV')).uniformArray(kvSize, wV);
+  const Vq = key.prg(label('Vq')).uniformArray(qSize, wQ);
+  const mine = [subArrays(requireShare(k, ctx.role), UK), subArrays(requireShare(v, ctx.role), UV), subArrays(requireShare(q, ctx.role), Vq)];
+  const peer = isEngine ? 'gateway' : 'engine';
+  const offline = !isEngine && k.meta.offlineKnown && v.meta.offlineKnown && q.meta.offlineKnown;
+  ctx.net.send(peer, MessageKind.KvOpening, step, mine.map((m) => roundToDtype(profile, m)), offline);
+  const theirs = expectFloats(await ctx.net.receive(peer, MessageKind.KvOpening, step), [kvSize, kvSize, qSize], 'kv opening');
+  memory.openedKeys.append(addArrays(mine[0]!, theirs[0]!));
+  memory.openedValues.append(addArrays(mine[1]!, theirs[1]!));
+  memory.keyMask.append(UK);
+  memory.valueMask.append(UV);
+  const F = addArrays(mine[2]!, theirs[2]!);
+  const E = memory.openedKeys.view();
+  let z: Float64Array;
+  if (isEngine) {
+    // z0 = f(E + U0, F) + f(E, V0) + W0
+    z = await attentionScores(backend, shape, addArrays(E, memory.keyMask.view()), keys, F, rows);
+    addInto(z, await attentionScores(backend, shape, E, keys, Vq, rows));
+    addInto(z, requireKey(ctx.k02, 'k02', ctx.role).prg(label('W0')).uniformArray(outSize, w0Width));
+    applyCausalMask(z, shape.nHeads, rows, keys, startPosition, profile.causalMaskValue);
+  } else {
+    // z1 = f(U1, F) + f(E, V1) + W1
+    const [W1] = expectFloats(await ctx.net.receive('dealer', MessageKind.KvCorrection, step), [outSize], 'kv correction');
+    z = await attentionScores(backend, shape, memory.keyMask.view(), keys, F, rows);
+    addInto(z, await attentionScores(backend, shape, E, keys, Vq, rows));
+    addInto(z, W1!);
+  }
+  out.share = roundToDtype(profile, z);
+  return out;
+}
+
+/** Shares of P·V from shares of P ([nHeads, rows, keys]) over the whole V memory. */
+export async function attentionValuesKV(ctx: PartyContext, shape: AttentionShape, memory: KvMemory, p: Shared, rows: number): Promise<Shared> {
+  const step = nextStep(ctx);
+  const { profile, backend } = ctx;
+  const keys = memory.length;
+  const pSize = shape.nHeads * rows * keys;
+  if (p.size !== pSize) throw new RangeError(`attention values: P has ${p.size} elements, expected ${pSize}`);
+  const outSize = rows * shape.nHeads * shape.headDim;
+  const wU = rowMaskWidth(profile, 'value');
+  const wP = rowMaskWidth(profile, 'probs');
+  const w0Width = profile.productFactor * (2 * wU) * (2 * wP) * Math.sqrt(keys);
+  const label = (what: string) => `${step}/${what}`;
+  const out: Shared = { meta: { family: 'attention', offlineKnown: false }, share: undefined, size: outSize };
+
+  if (ctx.role === 'dealer') {
+    const k02 = requireKey(ctx.k02, 'k02', ctx.role);
+    const V = addArrays(k02.prg(label('Vp')).uniformArray(pSize, wP), requireKey(ctx.k12, 'k12', ctx.role).prg(label('Vp')).uniformArray(pSize, wP));
+    const W1 = subArrays(await attentionValues(backend, shape, memory.valueMask.view(), keys, V, rows), k02.prg(label('W0')).uniformArray(outSize, w0Width));
+    ctx.net.send('gateway', MessageKind.KvCorrection, step, [roundToDtype(profile, W1)], true);
+      await ctx.net.flush(); // the dealer streams each step's material as soon as it exists
+    return out;
+  }
+
+  const isEngine = ctx.role === 'engine';
+  const key = requireKey(isEngine ? ctx.k02 : ctx.k12, isEngine ? 'k02' : 'k12', ctx.role);
+  const Vp = key.prg(label('Vp')).uniformArray(pSize, wP);
+  const mine = subArrays(requireShare(p, ctx.role), Vp);
+  const peer = isEngine ? 'gateway' : 'engine';
+  ctx.net.send(peer, MessageKind.KvOpening, step, [roundToDtype(profile, mine)], !isEngine && p.meta.offlineKnown);
+  const [theirs] = expectFloats(await ctx.net.receive(peer, MessageKind.KvOpening, step), [pSize], 'kv opening');
+  const F = addArrays(mine, theirs!);
+  const E = memory.openedValues.view();
+  let z: Float64Array;
+  if (isEngine) {
+    z = await attentionValues(backend, shape, addArrays(E, memory.valueMask.view()), keys, F, rows);
+    addInto(z, await attentionValues(backend, shape, E, keys, Vp, rows));
+    addInto(z, requireKey(ctx.k02, 'k02', ctx.role).prg(label('W0')).uniformArray(outSize, w0Width));
+  } else {
+    const [W1] = expectFloats(await ctx.net.receive('dealer', MessageKind.KvCorrection, step), [outSize], 'kv correction');
+    z = await attentionValues(backend, shape, memory.valueMask.view(), keys, F, rows);
+    addInto(z, await attentionValues(backend, shape, E, keys, Vp, rows));
+    addInto(z, W1!);
+  }
+  out.share = roundToDtype(profile, z);
+  return out;
+}
