@@ -1,0 +1,15 @@
+/** Paths shared by the model tests. */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The real stories260K llama2.c model (never copied into the repository). */
+export const stories260KDir = process.env['PERMLLM_MODEL_DIR'] ?? path.resolve(repoRoot, '../shared/models/stories260K');
+
+/** A fresh temporary folder for one test's files. */
+export function scratchDir(label: string): Promise<string> {
+  return mkdtemp(path.join(tmpdir(), `permllm-${label}-`));
+}
