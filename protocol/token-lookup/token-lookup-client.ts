@@ -99,25 +99,41 @@ export class TokenLookupClient {
         throw invalidArgument(`indices[${k}]`, `must be an integer in [0, ${vocabSize}), got ${j}`);
       }
     });
+    const perLookup = ciphertextsPerLookup(vocabSize);
+    return this.encryptQuery(vocabSize, indices.length, (lookup, slice, slots) => {
+      const j = indices[lookup]!;
+      if (Math.floor(j / SLOTS) === slice) slots[j % SLOTS] = 1;
+    }, perLookup);
+  }
+
+  /**
+   * Builds a query message whose ciphertext (lookup, slice) encrypts the slot vector that
+   * `fill` writes into a zeroed `slots` array. queryMany fills one-hots; a test can fill
+   * anything to check what a deviating P1 learns.
+   */
+  private encryptQuery(
+    vocabSize: number,
+    lookups: number,
+    fill: (lookup: number, slice: number, slots: Uint32Array) => void,
+    perLookup: number,
+  ): Uint8Array {
     const { seal, encoder } = this.runtime;
     const t = this.templates.query;
-    const perLookup = ciphertextsPerLookup(vocabSize);
-    const out = new Uint8Array(MESSAGE_HEADER_BYTES + 8 + indices.length * perLookup * t.wireBytes);
+    const out = new Uint8Array(MESSAGE_HEADER_BYTES + 8 + lookups * perLookup * t.wireBytes);
     const view = new DataView(out.buffer);
     let o = writeHeader(out, MessageKind.query);
     view.setUint32(o, vocabSize, true);
-    view.setUint16(o + 4, indices.length, true);
+    view.setUint16(o + 4, lookups, true);
     view.setUint16(o + 6, perLookup, true);
     o += 8;
     const slots = new Uint32Array(SLOTS);
     const plain = seal.PlainText();
     try {
-      for (const j of indices) {
+      for (let l = 0; l < lookups; l++) {
         for (let i = 0; i < perLookup; i++) {
-          const hot = Math.floor(j / SLOTS) === i;
-          if (hot) slots[j % SLOTS] = 1;
+          slots.fill(0);
+          fill(l, i, slots);
           encoder.encode(slots, plain);
-          if (hot) slots[j % SLOTS] = 0;
           const serializable = this.encryptor.encryptSymmetricSerializable(plain);
           try {
             const bytes = serializable.saveArray(seal.ComprModeType.none);
@@ -130,6 +146,7 @@ export class TokenLookupClient {
       }
     } finally {
       plain.delete();
+      slots.fill(0); // held the index
     }
     return out;
   }
