@@ -30,7 +30,8 @@ export async function runDealerSession(links: { gateway: MessageLink; engine: Me
     const { params, k02, k12 } = await dealerHandshake(net, { maxContext: model.config.maxSeqLen });
     sessionId = params.sessionId;
     if (params.profile !== model.profile.name) throw new Error(`session asks for mask profile ${params.profile}, dealer runs ${model.profile.name}`);
-    const ctx: PartyContext = { role: 'dealer', net, profile: model.profile, backend: model.backend, k02, k12, step: 0 };
+    const ctx: PartyContext = { role: 'dealer', net, profile: model.profile, backend: model.backend, k02, k12, step: 0, reuseElemMask: params.optimized };
+    net.configureSchedule(params.optimized);
     nextStep(ctx); // lookup setup (gateway → engine)
     const state = createForwardState(model.config, model.weights, model.rope, params.promptLength + params.maxNewTokens);
     for (let pass = 0; pass < params.maxNewTokens; pass++) {

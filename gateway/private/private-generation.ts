@@ -30,6 +30,10 @@ export interface PrivateGenerationRequest {
   /** Ids that end generation (not emitted as tokens). */
   stopIds: ReadonlySet<number>;
   signal?: AbortSignal;
+  /** Observer of each step's logits as P1 sees them (permuted order; P1's own data). */
+  onPermutedLogits?: (logits: Float64Array) => void;
+  /** Run the unoptimised baseline schedule (benchmarks only). Default true. */
+  optimized?: boolean;
 }
 
 /** Protocol figures for one session, as seen by the gateway. */
@@ -49,6 +53,8 @@ export interface PrivateSessionStats {
   dealerBytesToGateway: number;
   /** Bytes of the gateway's messages that were sent offline (off the critical path). */
   offlineBytesToEngine: number;
+  /** Per decode step (prefill and session setup excluded): bytes each way and from the dealer. */
+  perToken: { bytesToEngine: number; bytesFromEngine: number; dealerBytesToGateway: number };
 }
 
 export type PrivateGenerationEvent = GenerationEvent | { type: 'stats'; stats: PrivateSessionStats };
@@ -64,7 +70,7 @@ export async function* privateGenerate(
   const maxTokens = Math.min(request.maxTokens, config.maxSeqLen - promptLength);
   if (maxTokens < 1) throw new RangeError(`prompt of ${promptLength} tokens leaves no room in a context of ${config.maxSeqLen}`);
   const lookups = 1 + (request.topLogprobs ?? 0);
-  const params: SessionParams = { sessionId: randomBytes(16).toString('hex'), promptLength, maxNewTokens: maxTokens, profile: model.profile.name, lookupsPerToken: lookups };
+  const params: SessionParams = { sessionId: randomBytes(16).toString('hex'), promptLength, maxNewTokens: maxTokens, profile: model.profile.name, lookupsPerToken: lookups, optimized: request.optimized ?? true };
   const net = new PartyNetwork('gateway', { floatType: model.profile.dtype, maxFrameBytes: maxFrameBytes(config), ...(request.signal ? { signal: request.signal } : {}) });
   net.connect('engine', links.engine);
   net.connect('dealer', links.dealer);
@@ -77,10 +83,12 @@ export async function* privateGenerate(
   let layerFlights = 0;
   let layerSamples = 0;
   let ended = false;
+  let afterPrefill = { to: 0, from: 0, dealer: 0 };
   try {
     const k12 = await gatewayHandshake(net, params);
+    net.configureSchedule(params.optimized);
     const layerDepths: number[] = [];
-    const ctx: PartyContext = { role: 'gateway', net, profile: model.profile, backend: model.backend, k02: undefined, k12, step: 0, onLayerStart: () => layerDepths.push(net.clock.depth) };
+    const ctx: PartyContext = { role: 'gateway', net, profile: model.profile, backend: model.backend, k02: undefined, k12, step: 0, reuseElemMask: params.optimized, onLayerStart: () => layerDepths.push(net.clock.depth) };
     client = await TokenLookupClient.create();
     net.send('engine', MessageKind.LookupSetup, nextStep(ctx), [client.setupMessage()], true);
     const state = createForwardState(config, model.weights, model.rope, promptLength + maxTokens);
@@ -95,6 +103,7 @@ export async function* privateGenerate(
       const delta = logitAdjustmentDelta(config.vocabSize, { ...request.adjustments, generated });
       if (delta) addInto(logits.share!, delta);
       const { view } = await permOpen(ctx, logits);
+      request.onPermutedLogits?.(view!);
       const index = sampleToken(view!, request.sampling, rng);
       const alternatives = request.topLogprobs ? topLogprobs(view!, request.topLogprobs) : [];
       const step = nextStep(ctx);
@@ -103,8 +112,10 @@ export async function* privateGenerate(
       if (!(answer instanceof Uint8Array)) throw new Error('token answer: expected bytes');
       const [id, ...altIds] = client.decodeAnswers(answer);
       if (id === undefined) throw new Error('token answer: empty');
-      if (i === 0) prefillMs = performance.now() - began;
-      else {
+      if (i === 0) {
+        prefillMs = performance.now() - began;
+        afterPrefill = { to: net.meter.bytesTo('engine'), from: net.meter.bytesFrom('engine'), dealer: net.meter.bytesFrom('dealer') };
+      } else {
         decodeFlights += net.clock.depth - depthBefore;
         if (layerDepths.length > 1) {
           layerFlights += (layerDepths[layerDepths.length - 1]! - layerDepths[0]!) / (layerDepths.length - 1);
@@ -144,6 +155,11 @@ export async function* privateGenerate(
         bytesFromEngine: net.meter.bytesFrom('engine'),
         dealerBytesToGateway: net.meter.bytesFrom('dealer'),
         offlineBytesToEngine: engineSent?.offlineBytes ?? 0,
+        perToken: {
+          bytesToEngine: (net.meter.bytesTo('engine') - afterPrefill.to) / decodeSteps,
+          bytesFromEngine: (net.meter.bytesFrom('engine') - afterPrefill.from) / decodeSteps,
+          dealerBytesToGateway: (net.meter.bytesFrom('dealer') - afterPrefill.dealer) / decodeSteps,
+        },
       },
     };
   } catch (error) {

@@ -39,6 +39,8 @@ export interface PartyContext {
   readonly k12: SharedKey | undefined;
   /** Schedule position; every sub-protocol call takes the next step number on all parties. */
   step: number;
+  /** False for the unoptimised baseline: MulW after an Elem draws a fresh V and sends D online. */
+  reuseElemMask?: boolean;
   /** Optional observer called at the start of every layer (accounting of flights per layer). */
   onLayerStart?: (layer: number) => void;
 }

@@ -11,6 +11,8 @@ export interface SessionParams {
   profile: string;
   /** Token lookups per decode step: 1 + the number of top_logprobs requested. */
   lookupsPerToken: number;
+  /** The schedule's optimisations (offline sends, V = B′, fusion); false = the paper-style baseline. */
+  optimized: boolean;
 }
 
 export function encodeSessionParams(p: SessionParams): Uint8Array {
@@ -34,5 +36,6 @@ export function decodeSessionParams(bytes: Uint8Array, limits: { maxContext: num
   if (typeof p.profile !== 'string') throw new Error('session params: bad profile');
   const promptLength = int(p.promptLength, 1, limits.maxContext, 'promptLength');
   const maxNewTokens = int(p.maxNewTokens, 1, limits.maxContext - promptLength, 'maxNewTokens');
-  return { sessionId: p.sessionId, promptLength, maxNewTokens, profile: p.profile, lookupsPerToken: int(p.lookupsPerToken, 1, 21, 'lookupsPerToken') };
+  if (typeof p.optimized !== 'boolean') throw new Error('session params: bad optimized flag');
+  return { sessionId: p.sessionId, promptLength, maxNewTokens, profile: p.profile, lookupsPerToken: int(p.lookupsPerToken, 1, 21, 'lookupsPerToken'), optimized: p.optimized };
 }

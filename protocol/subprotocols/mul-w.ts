@@ -29,7 +29,7 @@ export async function mulW(ctx: PartyContext, w: RoleWeight, y: Shared, rows: nu
   const inSize = rows * w.spec.inDim;
   const outSize = rows * w.spec.outDim;
   if (y.size !== inSize) throw new RangeError(`mulW ${w.spec.name}: input has ${y.size} elements, expected ${inSize}`);
-  const reuse = y.meta.p1Mask;
+  const reuse = ctx.reuseElemMask === false ? undefined : y.meta.p1Mask;
   const vWidth = reuse?.width ?? dataMaskWidth(profile, y.meta.family);
   const vLabel = reuse?.label ?? `${step}/V`;
   const w0Width = profile.productFactor * profile.weightRatio * w.spec.scale * vWidth * Math.sqrt(w.spec.inDim);

@@ -41,17 +41,31 @@ export interface PartyNetworkOptions {
   floatType: ShareDtype;
   maxFrameBytes: number;
   signal?: AbortSignal;
+  /**
+   * The schedule's two message optimisations, on by default; turning them off gives the
+   * unoptimised baseline the benchmarks compare against. `fuse`: same-direction messages share
+   * a frame. `offlineSends`: messages that depend only on offline data leave off the critical path.
+   */
+  fuse?: boolean;
+  offlineSends?: boolean;
 }
 
 export class PartyNetwork {
   readonly clock = new CriticalPathClock();
   readonly meter = new TrafficMeter();
   private readonly peers = new Map<PartyName, Peer>();
+  private sendFailure: unknown;
 
   constructor(
     readonly self: PartyName,
     private readonly options: PartyNetworkOptions,
   ) {}
+
+  /** Applies the session's schedule choice (agreed in the handshake). */
+  configureSchedule(optimized: boolean): void {
+    this.options.fuse = optimized;
+    this.options.offlineSends = optimized;
+  }
 
   connect(peer: PartyName, link: MessageLink): void {
     this.peers.set(peer, { link, outbox: [], inbox: [], sendSeq: 0, recvSeq: 0, messageSeq: 0 });
@@ -66,7 +80,12 @@ export class PartyNetwork {
   /** Queues a message. `offline` marks messages that depend only on offline data. */
   send(to: PartyName, kind: MessageKind, step: number, parts: FramePart[], offline = false): void {
     const p = this.peer(to);
-    p.outbox.push({ kind, seq: p.messageSeq++, step, depth: offline ? 0 : this.clock.stampOnline(), offline, parts });
+    const off = offline && this.options.offlineSends !== false;
+    p.outbox.push({ kind, seq: p.messageSeq++, step, depth: off ? 0 : this.clock.stampOnline(), offline: off, parts });
+    if (this.options.fuse === false) {
+      // Unfused baseline: every message leaves at once in its own frame.
+      this.flush().catch((e: unknown) => (this.sendFailure ??= e));
+    }
   }
 
   /** Sends every queued message, one physical frame per peer. */
@@ -104,6 +123,7 @@ export class PartyNetwork {
   /** Waits for the next message from `from`, which must be of `kind` for `step`. */
   async receive(from: PartyName, kind: MessageKind, step: number): Promise<FramePart[]> {
     await this.flush();
+    if (this.sendFailure) throw this.sendFailure;
     const p = this.peer(from);
     let frame = p.inbox.shift();
     if (!frame) {
