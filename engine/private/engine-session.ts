@@ -18,6 +18,9 @@ export interface EngineSessionSummary {
   sessionId: string;
   passes: number;
   network: PartyNetwork;
+  /** Bytes received from the dealer by the end of the first (prefill) pass, and in total. */
+  dealerBytesAfterPrefill: number;
+  dealerBytesTotal: number;
 }
 
 export async function runEngineSession(links: { gateway: MessageLink; dealer: MessageLink }, model: RoleModel, signal?: AbortSignal): Promise<EngineSessionSummary> {
@@ -27,6 +30,7 @@ export async function runEngineSession(links: { gateway: MessageLink; dealer: Me
   let lookup: TokenLookupServer | undefined;
   let sessionId = '';
   let passes = 0;
+  let dealerBytesAfterPrefill = 0;
   try {
     const { params, k02 } = await engineHandshake(net, { maxContext: model.config.maxSeqLen });
     sessionId = params.sessionId;
@@ -55,9 +59,10 @@ export async function runEngineSession(links: { gateway: MessageLink; dealer: Me
       if (!(query instanceof Uint8Array)) throw new Error('token query: expected bytes');
       net.send('gateway', MessageKind.TokenAnswer, step, [lookup.answer(query, table)]);
       passes++;
+      if (passes === 1) dealerBytesAfterPrefill = net.meter.bytesFrom('dealer');
     }
     await net.flush();
-    return { sessionId, passes, network: net };
+    return { sessionId, passes, network: net, dealerBytesAfterPrefill, dealerBytesTotal: net.meter.bytesFrom('dealer') };
   } catch (error) {
     await net.abort(error instanceof Error ? error.message : 'engine error');
     throw error;
