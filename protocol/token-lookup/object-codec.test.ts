@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { POLY_MODULUS_DEGREE, ROTATION_STEPS } from './bfv-parameters.js';
+import { decodeCiphertextPart, encodeCiphertextPart, galoisElementForStep, getTemplates } from './object-codec.js';
+import { getBfvRuntime } from './seal-runtime.js';
+
+describe('object codec (templates of the local SEAL)', () => {
+  it('finds the expected shapes: seeded query and keys, two-polynomial last-level answer', async () => {
+    const runtime = await getBfvRuntime();
+    const t = getTemplates(runtime);
+    expect(getTemplates(runtime)).toBe(t); // built once per process
+    expect(t.query.layout).toMatchObject({ polyCount: 2, storedPolys: 1, primeCount: 2, degree: POLY_MODULUS_DEGREE, nttForm: false });
+    expect(t.query.layout.seedOffset).not.toBeNull();
+    expect(t.answer.layout).toMatchObject({ polyCount: 2, storedPolys: 2, primeCount: 1, seedOffset: null });
+    expect(t.publicKey.layout).toMatchObject({ storedPolys: 1, primeCount: 3, nttForm: true });
+    expect(t.galoisKeys.layout.keys.map((k) => k.galoisElement)).toEqual(
+      ROTATION_STEPS.map(galoisElementForStep).sort((a, b) => a - b),
+    );
+    expect([t.query.wireBytes, t.answer.wireBytes, t.publicKey.wireBytes]).toEqual([64 + 36864, 36864, 64 + 55808]);
+  });
+
+  it("wire form round-trips to SEAL's exact bytes", async () => {
+    const runtime = await getBfvRuntime();
+    const t = getTemplates(runtime);
+    for (const template of [t.query, t.answer, t.publicKey]) {
+      const wire = new Uint8Array(template.wireBytes);
+      expect(encodeCiphertextPart(template.bytes, template.layout, template.moduli, wire, 0)).toBe(wire.length);
+      const rebuilt = new Uint8Array(template.bytes.length); // zeros: only what the wire fills
+      rebuilt.set(template.bytes.subarray(0, template.layout.dataOffset));
+      if (template.layout.seedOffset !== null) rebuilt.set(template.bytes.subarray(template.layout.seedOffset - 17, template.layout.seedOffset), template.layout.seedOffset - 17);
+      decodeCiphertextPart(wire, 0, template.layout, template.moduli, rebuilt, 'test');
+      expect(Buffer.from(rebuilt).equals(Buffer.from(template.bytes))).toBe(true);
+    }
+  });
+
+  it("computes SEAL's Galois elements: 3^step mod 2N, and 2N − 1 for the row swap", () => {
+    expect(galoisElementForStep(1)).toBe(3);
+    expect(galoisElementForStep(2)).toBe(9);
+    expect(galoisElementForStep(0)).toBe(2 * POLY_MODULUS_DEGREE - 1);
+  });
+});
