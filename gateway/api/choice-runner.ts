@@ -1,0 +1,203 @@
+/**
+ * Runs one choice: drives `backend.generate`, turns token ids into text (incremental UTF-8
+ * safe decoding), applies stop strings, attributes logprobs to the text they produced, and
+ * enforces the per-phase timeouts. Yields `ChoiceUpdate`s that the chat and legacy routes
+ * shape into their own wire objects.
+ *
+ * Cancellation: the HTTP request's signal (client disconnect, server shutdown) aborts the
+ * backend's signal; a stop-string match or a timeout aborts it too. Whatever the reason, the
+ * backend's iterator is returned so its session ends.
+ */
+import type { Tokenizer } from '../../engine/model/tokenizer.js';
+import { EngineTimeoutError, GatewayError, toGatewayError } from '../errors/index.js';
+import type {
+  GenerationBackend,
+  GenerationEvent,
+  GenerationRequest,
+  ProtocolStats,
+} from '../pipeline/generation-backend.js';
+import { StopSequenceMatcher } from './stop-sequence-matcher.js';
+
+/** A generated token as logprobs report it; `textOffset` is where its text starts in the choice's text. */
+export interface ChoiceToken {
+  id: number;
+  logprob: number;
+  top: { id: number; logprob: number }[];
+  textOffset: number;
+}
+
+export type ChoiceUpdate =
+  | { type: 'text'; index: number; text: string; tokens: ChoiceToken[] }
+  | { type: 'finish'; index: number; reason: 'stop' | 'length'; completionTokens: number; stats?: ProtocolStats };
+
+export interface ChoiceObserver {
+  /** Seconds from the start of the choice to its first token. */
+  firstToken?(seconds: number): void;
+  /** Seconds between two consecutive tokens. */
+  interToken?(seconds: number): void;
+}
+
+export interface ChoiceRunOptions {
+  backend: GenerationBackend;
+  tokenizer: Tokenizer;
+  index: number;
+  request: Omit<GenerationRequest, 'signal'>;
+  stops: readonly string[];
+  /** The HTTP request's signal: aborts on client disconnect or server close. */
+  signal: AbortSignal;
+  firstTokenTimeoutMs: number;
+  idleTimeoutMs: number;
+  observer?: ChoiceObserver;
+}
+
+/** Thrown when the HTTP request's signal aborted; routes treat it as "client gone", not an error. */
+export class RequestAbortedError extends Error {
+  override readonly name = 'RequestAbortedError';
+}
+
+/** `iterator.next()`, unless the signal aborts or `timeoutMs` passes first. */
+function nextWithin<T>(
+  iterator: AsyncIterator<T>,
+  signal: AbortSignal,
+  timeoutMs: number,
+  timeoutMessage: string,
+): Promise<IteratorResult<T>> {
+  return new Promise((resolve, reject) => {
+    const cleanup = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    };
+    const onAbort = () => {
+      cleanup();
+      reject(signal.reason instanceof Error ? signal.reason : new RequestAbortedError(String(signal.reason)));
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new EngineTimeoutError(timeoutMessage));
+    }, timeoutMs);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    iterator.next().then(
+      (result) => {
+        cleanup();
+        resolve(result);
+      },
+      (error: unknown) => {
+        cleanup();
+        reject(toGatewayError(error, 'backend'));
+      },
+    );
+  });
+}
+
+export async function* runChoice(options: ChoiceRunOptions): AsyncGenerator<ChoiceUpdate, void, undefined> {
+  const { tokenizer, index } = options;
+  const wantLogprobs = options.request.topLogprobs !== undefined;
+  const controller = new AbortController();
+  const forwardAbort = () => controller.abort(new RequestAbortedError('client disconnected'));
+  if (options.signal.aborted) throw new RequestAbortedError('client disconnected');
+  options.signal.addEventListener('abort', forwardAbort, { once: true });
+
+  const iterator = options.backend.generate({ ...options.request, signal: controller.signal })[Symbol.asyncIterator]();
+  const matcher = new StopSequenceMatcher(options.stops);
+  const ids: number[] = [];
+  /** Tokens whose text has not been fully emitted yet, with their [start, end) in the produced text. */
+  const pending: (ChoiceToken & { end: number })[] = [];
+  let produced = 0; // characters decoded so far (emitted + held)
+  let emitted = 0; // characters sent to the client
+  let ended = false;
+  const started = performance.now();
+  let lastTokenAt = started;
+
+  /**
+   * Tokens to report with the text emitted so far. While streaming: those whose text is fully
+   * out (a trailing empty-text token, e.g. the first byte of a split UTF-8 character, waits
+   * for the text it leads to). At the end: every token starting before `cut` (the stop
+   * string's position, or everything).
+   */
+  const releasable = (cut?: number): ChoiceToken[] => {
+    const out: ChoiceToken[] = [];
+    while (pending.length > 0) {
+      const head = pending[0]!;
+      if (cut !== undefined) {
+        if (head.textOffset >= cut) break;
+      } else if (head.end > emitted || (head.end === head.textOffset && pending.length === 1)) {
+        break;
+      }
+      pending.shift();
+      out.push({ id: head.id, logprob: head.logprob, top: head.top, textOffset: head.textOffset });
+    }
+    return out;
+  };
+
+  try {
+    for (;;) {
+      const first = ids.length === 0;
+      const result = await nextWithin<GenerationEvent>(
+        iterator,
+        controller.signal,
+        first ? options.firstTokenTimeoutMs : options.idleTimeoutMs,
+        first
+          ? `The engine produced no first token within ${options.firstTokenTimeoutMs} ms.`
+          : `The engine produced no token for ${options.idleTimeoutMs} ms.`,
+      );
+      if (result.done) throw new GatewayError(502, 'server_error', 'The engine ended the session without finishing it.', true, { code: 'engine_error' });
+      const event = result.value;
+
+      if (event.type === 'finish') {
+        const tail = matcher.flush();
+        emitted += tail.length;
+        const tokens = wantLogprobs ? releasable(Number.POSITIVE_INFINITY) : [];
+        if (tail !== '' || tokens.length > 0) yield { type: 'text', index, text: tail, tokens };
+        ended = true;
+        yield {
+          type: 'finish',
+          index,
+          reason: event.reason,
+          completionTokens: ids.length,
+          ...(event.stats === undefined ? {} : { stats: event.stats }),
+        };
+        return;
+      }
+
+      const now = performance.now();
+      if (first) options.observer?.firstToken?.((now - started) / 1000);
+      else options.observer?.interToken?.((now - lastTokenAt) / 1000);
+      lastTokenAt = now;
+
+      const text = tokenizer.decodeIncrement(ids, [event.id]);
+      ids.push(event.id);
+      if (wantLogprobs) {
+        pending.push({
+          id: event.id,
+          logprob: event.logprob ?? 0,
+          top: event.topLogprobs ?? [],
+          textOffset: produced,
+          end: produced + text.length,
+        });
+      }
+      produced += text.length;
+
+      const { emit, stopped } = matcher.push(text);
+      emitted += emit.length;
+      if (stopped) {
+        const tokens = wantLogprobs ? releasable(emitted) : [];
+        if (emit !== '' || tokens.length > 0) yield { type: 'text', index, text: emit, tokens };
+        ended = true;
+        controller.abort(new RequestAbortedError('stop sequence matched'));
+        yield { type: 'finish', index, reason: 'stop', completionTokens: ids.length };
+        return;
+      }
+      const tokens = wantLogprobs ? releasable() : [];
+      if (emit !== '' || tokens.length > 0) yield { type: 'text', index, text: emit, tokens };
+    }
+  } catch (error) {
+    if (options.signal.aborted) throw new RequestAbortedError('client disconnected', { cause: error });
+    throw toGatewayError(error, 'backend');
+  } finally {
+    options.signal.removeEventListener('abort', forwardAbort);
+    if (!ended && !controller.signal.aborted) controller.abort(new RequestAbortedError('generation abandoned'));
+    // End the backend's session; never wait on it (a stuck backend must not hold the response).
+    void Promise.resolve(iterator.return?.()).catch(() => undefined);
+  }
+}

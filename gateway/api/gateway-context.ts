@@ -1,0 +1,23 @@
+/** What every route handler of one gateway app shares. */
+import type { ChatTemplate } from '../chat/index.js';
+import type { AdmissionControl } from '../http/admission-control.js';
+import type { GenerationBackend } from '../pipeline/generation-backend.js';
+import type { GatewayMetrics } from './gateway-metrics.js';
+import type { ResolvedGatewayOptions } from './gateway-options.js';
+
+export interface GatewayContext {
+  options: ResolvedGatewayOptions;
+  backend: GenerationBackend;
+  template: ChatTemplate;
+  admission: AdmissionControl;
+  metrics: GatewayMetrics;
+}
+
+/** Hono context variables set by the app's middleware. */
+export interface GatewayVariables {
+  requestId: string;
+  /** Aborts when the client disconnects (captured before any middleware replaces the Request). */
+  clientSignal: AbortSignal;
+}
+
+export type GatewayEnv = { Variables: GatewayVariables };

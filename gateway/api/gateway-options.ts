@@ -1,0 +1,73 @@
+/**
+ * The gateway's options: validated by zod (every problem listed at once), defaults filled in,
+ * then frozen. `createGatewayApp` and `startGatewayServer` accept `GatewayOptions`.
+ */
+import { z } from 'zod';
+import type { GenerationBackend } from '../pipeline/generation-backend.js';
+
+const isBackend = (value: unknown): value is GenerationBackend =>
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as GenerationBackend).generate === 'function' &&
+  typeof (value as GenerationBackend).readiness === 'function' &&
+  typeof (value as GenerationBackend).modelInfo === 'object';
+
+const positiveInt = () => z.number().int().positive();
+
+export const gatewayOptionsSchema = z
+  .object({
+    /** What generates tokens (plaintext model, or the private protocol client). */
+    backend: z.custom<GenerationBackend>(isBackend, { message: 'must implement GenerationBackend' }),
+    /** When set, every /v1 route and /metrics require `Authorization: Bearer <apiKey>`. */
+    apiKey: z.string().min(1).optional(),
+    /** Requests generating at once (each may run n choices). */
+    maxConcurrent: positiveInt().default(4),
+    /** Requests allowed to wait for a slot; beyond that 429 at once. */
+    maxQueue: z.number().int().min(0).default(16),
+    /** Longest wait in the queue before 429. */
+    queueTimeoutMs: positiveInt().default(60_000),
+    /** Retry-After (seconds) sent with 429. */
+    retryAfterSeconds: positiveInt().default(1),
+    /** Largest accepted request body (413 beyond). */
+    maxBodyBytes: positiveInt().default(1024 * 1024),
+    /** Largest `n`. */
+    maxN: positiveInt().max(128).default(8),
+    /** Time allowed from the start of a choice to its first token (covers the private prefill). */
+    firstTokenTimeoutMs: positiveInt().default(300_000),
+    /** Time allowed between two tokens; a slow but progressing stream is never cut. */
+    idleTimeoutMs: positiveInt().default(60_000),
+    /** `: keep-alive` SSE comment after this much silence. */
+    keepAliveMs: positiveInt().default(5_000),
+    /** Host names accepted in the Host header (DNS-rebinding defence); undefined = no check. */
+    allowedHosts: z.array(z.string().min(1)).min(1).optional(),
+    /** Extra CORS origins ("*" for any); loopback origins are always allowed. */
+    corsOrigins: z.array(z.string().min(1)).default([]),
+    /** Called for every 5xx (default: one line on stderr). */
+    onServerError: z
+      .custom<(error: Error, context: { requestId: string; route: string }) => void>((v) => typeof v === 'function', {
+        message: 'must be a function',
+      })
+      .optional(),
+  })
+  .strict();
+
+export type GatewayOptions = z.input<typeof gatewayOptionsSchema>;
+export type ResolvedGatewayOptions = Readonly<z.output<typeof gatewayOptionsSchema>>;
+
+export class GatewayOptionsError extends Error {
+  override readonly name = 'GatewayOptionsError';
+  constructor(readonly problems: string[]) {
+    super(`invalid gateway options:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+export function resolveGatewayOptions(input: GatewayOptions): ResolvedGatewayOptions {
+  const parsed = gatewayOptionsSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new GatewayOptionsError(parsed.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`));
+  }
+  const options = parsed.data;
+  if (options.allowedHosts) Object.freeze(options.allowedHosts);
+  Object.freeze(options.corsOrigins);
+  return Object.freeze(options);
+}

@@ -1,0 +1,21 @@
+/** `/healthz` (liveness), `/readyz` (readiness, 503 with reasons) and `/metrics` (Prometheus). */
+import type { Context } from 'hono';
+import type { GatewayContext, GatewayEnv } from './gateway-context.js';
+import type { Health, Readiness } from './wire-types.js';
+
+export function healthHandler() {
+  return (c: Context<GatewayEnv>): Response => c.json({ status: 'ok' } satisfies Health);
+}
+
+export function readinessHandler(ctx: GatewayContext) {
+  return (c: Context<GatewayEnv>): Response => {
+    const { ready, reason } = ctx.backend.readiness();
+    const body: Readiness = { ready, reasons: ready ? [] : [reason ?? 'backend not ready'] };
+    return ready ? c.json(body) : c.json(body, 503, { 'retry-after': '5' });
+  };
+}
+
+export function metricsHandler(ctx: GatewayContext) {
+  return async (c: Context<GatewayEnv>): Promise<Response> =>
+    c.body(await ctx.metrics.registry.metrics(), 200, { 'content-type': ctx.metrics.registry.contentType });
+}

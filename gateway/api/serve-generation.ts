@@ -1,0 +1,159 @@
+/**
+ * The part both generation routes share once a request is validated and planned: readiness,
+ * admission (429), running the choices (concurrently, one backend session each), and
+ * answering as one JSON object or as an SSE stream. Client disconnects abort the backend
+ * sessions in every phase: while queued, before the first token, mid-stream, and while a
+ * non-streaming response is being computed.
+ */
+import type { Context } from 'hono';
+import { EngineUnavailableError } from '../errors/index.js';
+import { sseResponse } from '../http/sse-writer.js';
+import type { ProtocolStats } from '../pipeline/generation-backend.js';
+import { RequestAbortedError, runChoice, type ChoiceUpdate } from './choice-runner.js';
+import type { GatewayContext, GatewayEnv } from './gateway-context.js';
+import type { ChoiceJob } from './generation-plan.js';
+import { mergeAsyncIterables } from './merge-async-iterables.js';
+import { sumProtocolStats } from './protocol-stats.js';
+import type { CollectedChoice, ResponseFormatter } from './response-formatter.js';
+import type { CompletionUsage, PermllmStats } from './wire-types.js';
+
+export interface GenerationPlan<TFinal, TChunk> {
+  jobs: readonly ChoiceJob[];
+  stops: readonly string[];
+  stream: boolean;
+  includeUsage: boolean;
+  /** Prompt tokens counted once per prompt (not per choice). */
+  promptTokenCount: number;
+  formatter: ResponseFormatter<TFinal, TChunk>;
+}
+
+/** Status recorded for requests whose client went away before the answer (nginx's convention). */
+export const CLIENT_CLOSED_REQUEST = 499;
+
+export async function serveGeneration<TFinal extends object, TChunk extends object>(
+  c: Context<GatewayEnv>,
+  ctx: GatewayContext,
+  plan: GenerationPlan<TFinal, TChunk>,
+): Promise<Response> {
+  const readiness = ctx.backend.readiness();
+  if (!readiness.ready) throw new EngineUnavailableError(`The backend is not ready: ${readiness.reason ?? 'unknown reason'}.`);
+
+  const clientSignal = c.get('clientSignal');
+  let release: () => void;
+  try {
+    release = await ctx.admission.acquire(clientSignal);
+  } catch (error) {
+    if (clientSignal.aborted) return new Response(null, { status: CLIENT_CLOSED_REQUEST });
+    throw error;
+  }
+
+  // One signal for all choices: the client leaving, or the response being over, ends them all.
+  const controller = new AbortController();
+  const onClientGone = () => controller.abort(new RequestAbortedError('client disconnected'));
+  clientSignal.addEventListener('abort', onClientGone, { once: true });
+  if (clientSignal.aborted) onClientGone();
+  let closed = false;
+  const finish = () => {
+    if (closed) return;
+    closed = true;
+    clientSignal.removeEventListener('abort', onClientGone);
+    controller.abort(new RequestAbortedError('response complete'));
+    release();
+  };
+
+  ctx.metrics.tokens.inc({ kind: 'prompt' }, plan.promptTokenCount);
+  const { metrics, options, backend } = ctx;
+  const updates = mergeAsyncIterables<ChoiceUpdate>(
+    plan.jobs.map((job) =>
+      runChoice({
+        backend,
+        tokenizer: backend.modelInfo.tokenizer,
+        index: job.index,
+        request: job.request,
+        stops: plan.stops,
+        signal: controller.signal,
+        firstTokenTimeoutMs: options.firstTokenTimeoutMs,
+        idleTimeoutMs: options.idleTimeoutMs,
+        observer: {
+          firstToken: (s) => metrics.timeToFirstToken.observe(s),
+          interToken: (s) => metrics.interTokenLatency.observe(s),
+        },
+      }),
+    ),
+  );
+
+  const stats: ProtocolStats[] = [];
+  let completionTokens = 0;
+  const onFinish = (u: Extract<ChoiceUpdate, { type: 'finish' }>) => {
+    completionTokens += u.completionTokens;
+    metrics.tokens.inc({ kind: 'completion' }, u.completionTokens);
+    if (u.stats) {
+      stats.push(u.stats);
+      metrics.observeSession(u.stats);
+    }
+  };
+  const usage = (): CompletionUsage => ({
+    prompt_tokens: plan.promptTokenCount,
+    completion_tokens: completionTokens,
+    total_tokens: plan.promptTokenCount + completionTokens,
+  });
+  const withStats = <T extends object>(chunk: T): T & { permllm?: PermllmStats } => {
+    const summed = sumProtocolStats(stats);
+    return summed === undefined ? chunk : { ...chunk, permllm: summed };
+  };
+
+  if (!plan.stream) {
+    try {
+      const collected = new Map<number, CollectedChoice>();
+      for (const job of plan.jobs) collected.set(job.index, { index: job.index, text: '', tokens: [], finishReason: 'length' });
+      for await (const u of updates) {
+        const choice = collected.get(u.index)!;
+        if (u.type === 'text') {
+          choice.text += u.text;
+          choice.tokens.push(...u.tokens);
+        } else {
+          choice.finishReason = u.reason;
+          onFinish(u);
+        }
+      }
+      const body = plan.formatter.complete([...collected.values()], usage());
+      const summed = sumProtocolStats(stats);
+      return c.json(body, 200, summed === undefined ? {} : { 'x-permllm-stats': JSON.stringify(summed) });
+    } catch (error) {
+      if (clientSignal.aborted) return new Response(null, { status: CLIENT_CLOSED_REQUEST });
+      throw error;
+    } finally {
+      finish();
+    }
+  }
+
+  return sseResponse(
+    c,
+    {
+      keepAliveMs: options.keepAliveMs,
+      signal: controller.signal,
+      isClientGone: (error) => clientSignal.aborted || error instanceof RequestAbortedError,
+      onClose: finish,
+      onError: (error) => {
+        if (error.status >= 500) options.onServerError?.(error, { requestId: c.get('requestId'), route: c.req.path });
+      },
+    },
+    async (channel) => {
+      for (const chunk of plan.formatter.streamStart(plan.jobs.map((j) => j.index))) await channel.send(chunk);
+      let finished = 0;
+      for await (const u of updates) {
+        if (u.type === 'text') {
+          await channel.send(plan.formatter.textChunk(u));
+          continue;
+        }
+        onFinish(u);
+        finished++;
+        const chunk = plan.formatter.finishChunk(u);
+        // The protocol cost rides on the last JSON frame of the stream.
+        await channel.send(finished === plan.jobs.length && !plan.includeUsage ? withStats(chunk) : chunk);
+      }
+      if (plan.includeUsage) await channel.send(withStats(plan.formatter.usageChunk(usage())));
+      await channel.done();
+    },
+  );
+}

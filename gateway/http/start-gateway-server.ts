@@ -1,0 +1,65 @@
+/**
+ * Binds the gateway app to a host and port (port 0 = ephemeral, as tests use) with
+ * @hono/node-server. A loopback bind turns the Host check on (DNS-rebinding defence) unless
+ * `allowedHosts` says otherwise.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import { buildGateway, type GatewayApp } from '../api/create-gateway-app.js';
+import type { GatewayOptions } from '../api/gateway-options.js';
+import { LOOPBACK_HOSTS } from './host-check.js';
+
+export interface GatewayServerOptions extends GatewayOptions {
+  /** Interface to bind (default 127.0.0.1). */
+  host?: string;
+  /** Port (default 8080; 0 picks a free one). */
+  port?: number;
+}
+
+export interface GatewayServer {
+  /** `http://host:port`, no trailing slash. */
+  url: string;
+  /** `url + '/v1'`, what OpenAI clients take as baseURL. */
+  baseURL: string;
+  host: string;
+  port: number;
+  gateway: GatewayApp;
+  /** Stops accepting, drops open connections (aborting their generations) and resolves when closed. */
+  close(): Promise<void>;
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTS.includes(host) || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '[::1]';
+}
+
+export async function startGatewayServer(options: GatewayServerOptions): Promise<GatewayServer> {
+  const { host = '127.0.0.1', port = 8080, ...gatewayOptions } = options;
+  const allowedHosts = gatewayOptions.allowedHosts ?? (isLoopbackHost(host) ? [...LOOPBACK_HOSTS, host] : undefined);
+  const gateway = buildGateway({ ...gatewayOptions, ...(allowedHosts === undefined ? {} : { allowedHosts }) });
+
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve({ fetch: gateway.app.fetch, hostname: host, port }) as Server;
+    s.once('listening', () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${urlHost}:${address.port}`;
+  let closing: Promise<void> | undefined;
+
+  return {
+    url,
+    baseURL: `${url}/v1`,
+    host,
+    port: address.port,
+    gateway,
+    close: () => {
+      closing ??= new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
