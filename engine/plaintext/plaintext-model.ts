@@ -24,6 +24,14 @@ export interface PlaintextModelOptions {
    * Default: on while the copy stays under 1 GiB.
    */
   fuseProjections?: boolean;
+  /**
+   * Multiply single rows as two-row batches (default true). onnxruntime runs one row through
+   * a GEMV kernel whose summation order differs from its GEMM kernel by a few float32 ulps
+   * (1.5e-5 on stories260K's logits); padding makes a token's logits independent of whether it
+   * came in a batch or alone, i.e. prefill, chunked prefill and decode agree exactly. Costs
+   * some speed on tiny models where per-call overhead dominates; benchmarks may turn it off.
+   */
+  batchInvariant?: boolean;
 }
 
 /** Per-layer concatenated projections (see PlaintextModelOptions.fuseProjections). */
@@ -40,6 +48,7 @@ export class PlaintextModel {
   readonly weights: ModelWeights;
   readonly rope: RopeTable;
   readonly backend: ComputeBackend;
+  readonly batchInvariant: boolean;
   /** Present when projections are fused. */
   readonly fused: readonly FusedLayer[] | undefined;
 
@@ -48,6 +57,7 @@ export class PlaintextModel {
     options: PlaintextModelOptions = {},
   ) {
     this.backend = options.backend ?? defaultBackend();
+    this.batchInvariant = options.batchInvariant ?? true;
     this.config = model.config;
     this.weights = model.weights;
     const c = this.config;
@@ -118,7 +128,7 @@ export class PlaintextSequence implements TokenStepper {
   }
 
   private async forward(tokens: readonly number[], allLogits: boolean): Promise<Float32Array> {
-    const { config: c, weights: w, backend, rope, fused } = this.m;
+    const { config: c, weights: w, backend, rope, fused, batchInvariant: pad } = this.m;
     const T = tokens.length;
     const start = this.cache.length;
     if (T === 0) throw new RangeError('forward: tokens is empty');
@@ -140,14 +150,14 @@ export class PlaintextSequence implements TokenStepper {
       let q: Float32Array, k: Float32Array, v: Float32Array;
       const fl = fused?.[l];
       if (fl) {
-        const qkv = await backend.linear(h, T, fl.wqkv, qDim + 2 * kvDim, dim);
+        const qkv = await linear(backend, pad, h, T, fl.wqkv, qDim + 2 * kvDim, dim);
         addBias(qkv, T, fl.bqkv);
         [q, k, v] = splitColumns(qkv, T, [qDim, kvDim, kvDim]);
       } else {
         [q, k, v] = await Promise.all([
-          backend.linear(h, T, lw.wq, qDim, dim),
-          backend.linear(h, T, lw.wk, kvDim, dim),
-          backend.linear(h, T, lw.wv, kvDim, dim),
+          linear(backend, pad, h, T, lw.wq, qDim, dim),
+          linear(backend, pad, h, T, lw.wk, kvDim, dim),
+          linear(backend, pad, h, T, lw.wv, kvDim, dim),
         ]);
         addBias(q, T, lw.bq);
         addBias(k, T, lw.bk);
@@ -158,17 +168,17 @@ export class PlaintextSequence implements TokenStepper {
       this.cache.write(l, start, k, v, T);
 
       const attn = attention(q, T, start, this.cache.keysOf(l), this.cache.valuesOf(l), c);
-      const o = await backend.linear(attn, T, lw.wo, dim, qDim);
+      const o = await linear(backend, pad, attn, T, lw.wo, dim, qDim);
       for (let i = 0; i < x.length; i++) x[i] = x[i]! + o[i]!;
 
       const h2 = rmsNorm(x, T, dim, normEps, lw.ffnNorm);
       let gate: Float32Array, up: Float32Array;
       if (fl) {
-        [gate, up] = splitColumns(await backend.linear(h2, T, fl.w13, 2 * hiddenDim, dim), T, [hiddenDim, hiddenDim]);
+        [gate, up] = splitColumns(await linear(backend, pad, h2, T, fl.w13, 2 * hiddenDim, dim), T, [hiddenDim, hiddenDim]);
       } else {
-        [gate, up] = await Promise.all([backend.linear(h2, T, lw.w1, hiddenDim, dim), backend.linear(h2, T, lw.w3, hiddenDim, dim)]);
+        [gate, up] = await Promise.all([linear(backend, pad, h2, T, lw.w1, hiddenDim, dim), linear(backend, pad, h2, T, lw.w3, hiddenDim, dim)]);
       }
-      const down = await backend.linear(swiglu(gate, up, gate), T, lw.w2, dim, hiddenDim);
+      const down = await linear(backend, pad, swiglu(gate, up, gate), T, lw.w2, dim, hiddenDim);
       for (let i = 0; i < x.length; i++) x[i] = x[i]! + down[i]!;
     }
     this.cache.length = start + T;
@@ -176,8 +186,17 @@ export class PlaintextSequence implements TokenStepper {
     const rows = allLogits ? T : 1;
     const last = allLogits ? x : x.subarray((T - 1) * dim);
     const normed = rmsNorm(last, rows, dim, normEps, w.finalNorm);
-    return backend.linear(normed, rows, w.lmHead, vocabSize, dim);
+    return linear(backend, pad, normed, rows, w.lmHead, vocabSize, dim);
   }
+}
+
+/** y = x·Wᵀ through the backend; see PlaintextModelOptions.batchInvariant for the padding. */
+async function linear(backend: ComputeBackend, padSingleRow: boolean, x: Float32Array, rows: number, w: Float32Array, outDim: number, inDim: number): Promise<Float32Array> {
+  if (rows !== 1 || !padSingleRow) return backend.linear(x, rows, w, outDim, inDim);
+  const padded = new Float32Array(2 * inDim);
+  padded.set(x);
+  padded.set(x, inDim);
+  return (await backend.linear(padded, 2, w, outDim, inDim)).subarray(0, outDim);
 }
 
 function fuseLayer(lw: LayerWeights, c: ModelConfig): FusedLayer {
@@ -232,6 +251,7 @@ function attention(q: Float32Array, T: number, start: number, keys: Float32Array
   const scale = 1 / Math.sqrt(headDim);
   const out = new Float32Array(T * qDim);
   const scores = new Float64Array(start + T);
+  const acc = new Float64Array(headDim);
   for (let t = 0; t < T; t++) {
     const span = start + t + 1; // causal: keys up to and including this position
     for (let h = 0; h < nHeads; h++) {
@@ -244,11 +264,13 @@ function attention(q: Float32Array, T: number, start: number, keys: Float32Array
         scores[s] = dot * scale;
       }
       softmaxInPlace(scores, 0, span);
+      acc.fill(0);
       for (let s = 0; s < span; s++) {
         const a = scores[s]!;
         const vo = s * kvDim + kvo;
-        for (let d = 0; d < headDim; d++) out[qo + d] = out[qo + d]! + a * values[vo + d]!;
+        for (let d = 0; d < headDim; d++) acc[d] = acc[d]! + a * values[vo + d]!;
       }
+      for (let d = 0; d < headDim; d++) out[qo + d] = acc[d]!;
     }
   }
   return out;
