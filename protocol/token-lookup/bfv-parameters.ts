@@ -3,10 +3,11 @@
  * place. Both parties must use exactly these; the wire format carries PARAMETER_SET_ID so a
  * peer on other parameters is rejected instead of misread.
  *
- * - N = 4096 slots (poly modulus degree). Measured: an answer for a 128256-token vocabulary
- *   (32 query ciphertexts) keeps about 9 bits of noise budget after the switch to the last
- *   level, and the largest vocabulary the plain modulus allows (253 ciphertexts) about 6, so
- *   8192 (4x the key bytes, 2x the query bytes) is not needed.
+ * - N = 4096 slots (poly modulus degree). Measured: a fresh query has 47 bits of noise
+ *   budget; an answer keeps 9 bits after the switch to the last level for vocabularies up to
+ *   128256 (32 query ciphertexts) and 8 for the largest the plain modulus allows (253), and
+ *   the tests assert at least 4 (3 at the maximum). 8192 would leave 15 bits but costs 8x the
+ *   Galois-key bytes (14 MB) and 4x the query bytes, so it is not needed.
  * - q = CoeffModulus.BFVDefault(4096, tc128): 36 + 36 + 37 bits, the 37-bit prime being
  *   SEAL's special (key-switching) prime; 128-bit security per the HE standard.
  * - t = PlainModulus.Batching(4096, 20): a 20-bit prime ≡ 1 mod 2N (1032193), so token ids

@@ -46,20 +46,27 @@ let runtimePromise: Promise<BfvRuntime> | undefined;
 
 /** The node-seal library, instantiated once per process. */
 export function loadSeal(): Promise<SEALLibrary> {
-  sealPromise ??= (async () => {
+  if (sealPromise === undefined) {
     const factory = requireCjs('node-seal/throws_wasm_node_umd.js') as () => Promise<SEALLibrary>;
-    return factory();
-  })();
+    const loading = factory();
+    sealPromise = loading;
+    loading.catch(() => {
+      if (sealPromise === loading) sealPromise = undefined;
+    });
+  }
   return sealPromise;
 }
 
 /** The shared BFV runtime for the parameters of bfv-parameters.ts, built once per process. */
 export function getBfvRuntime(): Promise<BfvRuntime> {
-  runtimePromise ??= loadSeal().then(buildRuntime);
-  // A failed build (not expected) must not be cached forever.
-  runtimePromise.catch(() => {
-    runtimePromise = undefined;
-  });
+  if (runtimePromise === undefined) {
+    const building = loadSeal().then(buildRuntime);
+    runtimePromise = building;
+    // A failed build (not expected) must not be cached forever.
+    building.catch(() => {
+      if (runtimePromise === building) runtimePromise = undefined;
+    });
+  }
   return runtimePromise;
 }
 

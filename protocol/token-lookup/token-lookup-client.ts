@@ -13,6 +13,7 @@
  * never leaves this object; keys are fresh per instance, so create one per session and
  * dispose() it at the end of the session (it owns WASM memory that the GC does not free).
  */
+import type { CipherText } from 'node-seal/implementation/cipher-text.js';
 import type { Decryptor } from 'node-seal/implementation/decryptor.js';
 import type { Encryptor } from 'node-seal/implementation/encryptor.js';
 import type { KeyGenerator } from 'node-seal/implementation/key-generator.js';
@@ -208,7 +209,7 @@ export class TokenLookupClient {
 
   private forEachAnswer(
     bytes: Uint8Array,
-    visit: (ct: ReturnType<BfvRuntime['seal']['CipherText']>, index: number) => void,
+    visit: (ct: CipherText, index: number) => void,
   ): void {
     this.assertLive();
     const msg = readHeader(bytes, MessageKind.answer, 'answer');
