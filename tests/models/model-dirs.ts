@@ -13,3 +13,12 @@ export const stories260KDir = process.env['PERMLLM_MODEL_DIR'] ?? path.resolve(r
 export function scratchDir(label: string): Promise<string> {
   return mkdtemp(path.join(tmpdir(), `permllm-${label}-`));
 }
+
+/**
+ * Bit-identical float arrays. (vitest's toEqual walks typed arrays element by element
+ * through its generic equality, minutes for millions of weights; this compares bytes.)
+ */
+export function sameBits(a: Float32Array | undefined, b: Float32Array | undefined): boolean {
+  if (!a || !b || a.length !== b.length) return false;
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}

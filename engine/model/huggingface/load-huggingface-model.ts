@@ -44,22 +44,15 @@ export interface LoadHuggingFaceOptions {
 export async function loadHuggingFaceModel(dir: string, options: LoadHuggingFaceOptions = {}): Promise<ModelDescription> {
   const configPath = join(dir, 'config.json');
   const { config } = parseHuggingFaceConfig(await readJsonFile(configPath, true), configPath);
-  const hfTokenizer = options.tokenizer ? undefined : await loadHuggingFaceTokenizer(dir);
-  const tokenizer = options.tokenizer ?? hfTokenizer!;
-  if (tokenizer.vocabSize > config.vocabSize) {
-    throw new ModelLoadError(
-      hfTokenizer ? join(dir, 'tokenizer.json') : configPath,
-      `the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${config.vocabSize}`,
-    );
-  }
 
+  // Weights first: their checks are cheap, building a 128k-token tokenizer is not.
   const source = await SafetensorsSource.openFolder(dir);
   try {
     const embedding = await source.read(EMBEDDING, [config.vocabSize, config.dim]);
     const layers: LayerWeights[] = [];
     for (let l = 0; l < config.nLayers; l++) {
       for (const name of unsupportedLayerTensorNames(l)) {
-        if (source.has(name)) throw new ModelLoadError(configPath, `tensor ${name} is present but not supported (no bias on o_proj or the MLP)`);
+        if (source.has(name)) throw new ModelLoadError(source.pathOf(name), `tensor ${name} is present but not supported (no bias on o_proj or the MLP)`);
       }
       const read = async (tensor: LayerTensor): Promise<Float32Array> => {
         const { data } = await source.read(layerTensorName(l, tensor), layerTensorShape(config, tensor));
@@ -85,6 +78,15 @@ export async function loadHuggingFaceModel(dir: string, options: LoadHuggingFace
     const finalNorm = (await source.read(FINAL_NORM, [config.dim])).data;
     const tied = config.tiedEmbeddings || !source.has(LM_HEAD);
     const lmHead = tied ? embedding.data : (await source.read(LM_HEAD, [config.vocabSize, config.dim])).data;
+
+    const hfTokenizer = options.tokenizer ? undefined : await loadHuggingFaceTokenizer(dir);
+    const tokenizer = options.tokenizer ?? hfTokenizer!;
+    if (tokenizer.vocabSize > config.vocabSize) {
+      throw new ModelLoadError(
+        hfTokenizer ? join(dir, 'tokenizer.json') : configPath,
+        `the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${config.vocabSize}`,
+      );
+    }
 
     const description: ModelDescription = {
       id: basename(resolve(dir)),

@@ -56,6 +56,12 @@ export class SafetensorsSource {
     return this.weightMap.has(name);
   }
 
+  /** The file that holds (or, for a missing tensor, should list) `name`. */
+  pathOf(name: string): string {
+    const fileName = this.weightMap.get(name);
+    return fileName === undefined ? this.listingFile : join(this.dir, fileName);
+  }
+
   /** Reads a tensor as float32, checking its shape; errors name the file and the tensor. */
   async read(name: string, shape: readonly number[]): Promise<{ data: Float32Array; dtype: SafetensorsDtype }> {
     const fileName = this.weightMap.get(name);

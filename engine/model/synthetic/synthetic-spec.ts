@@ -47,18 +47,22 @@ export type SyntheticSpecInput = z.input<typeof syntheticSpecSchema>;
 export type SyntheticSpec = z.output<typeof syntheticSpecSchema>;
 
 export const SYNTHETIC_PRESETS = {
-  /** A Llama-3-style small model: GQA 4:1, the real 128k tokenizer, tied embeddings. 93.1M parameters. */
+  /** A Llama-3-style small model: GQA 4:1, the real 128k tokenizer, tied embeddings. 77,730,304 parameters (65.7M of them the embedding). */
   'llama3-like-small': { dim: 512, hiddenDim: 1536, nLayers: 4, nHeads: 8, nKvHeads: 2, tokenizer: 'llama3', tiedEmbeddings: true },
   /**
    * About 100M parameters including embeddings: 82.08M embedding (tied) + 4 × 4.42M layers
    * + final norm = 99,784,320.
    */
   'synthetic-100m': { dim: 640, hiddenDim: 1792, nLayers: 4, nHeads: 10, nKvHeads: 2, tokenizer: 'llama3', tiedEmbeddings: true },
-  /** Llama-2-like small shapes with a 32,000-token vocabulary (derived tokenizer, untied head). */
+  /** Llama-2-like small shapes with a 32,000-token vocabulary (derived tokenizer, untied head). 19,532,032 parameters. */
   'dim256-vocab32k': { dim: 256, hiddenDim: 768, nLayers: 4, nHeads: 8, nKvHeads: 4, tokenizer: 'llama3-32k', tiedEmbeddings: false, ropeTheta: 10000 },
-  /** One layer of Llama-3.1-8B (dim 4096, GQA 32:8, hidden 14336, untied 128k head), for benchmarks. */
+  /**
+   * One layer of Llama-3.1-8B (dim 4096, GQA 32:8, hidden 14336, untied 128k embedding and
+   * head; RoPE θ 500000 without Llama 3.1's long-context scaling), for benchmarks:
+   * 1,268,789,248 parameters (218.1M in the layer), 2.5 GB in bf16.
+   */
   'llama3-8b-layer': { dim: 4096, hiddenDim: 14336, nLayers: 1, nHeads: 32, nKvHeads: 8, tokenizer: 'llama3', tiedEmbeddings: false, maxSeqLen: 8192 },
-  /** A Qwen2-style tiny model (q/k/v biases, Qwen3 tokenizer, padded vocabulary) for tests. */
+  /** A Qwen2-style tiny model (q/k/v biases, Qwen3 tokenizer, vocabulary padded to 151,936 like Qwen's) for tests. 9,822,784 parameters. */
   'qwen2-like-tiny': { architecture: 'qwen2', dim: 64, hiddenDim: 192, nLayers: 2, nHeads: 4, nKvHeads: 2, tokenizer: 'qwen3', vocabSize: 151936, tiedEmbeddings: true, qkvBias: true, ropeTheta: 1000000, normEps: 1e-6 },
 } as const satisfies Record<string, SyntheticSpecInput>;
 

@@ -24,10 +24,14 @@ export const SYNTHETIC_MARKER = 'synthetic.json';
 /** Shard size limit, in the spirit of transformers' max_shard_size (keeps files well below 4 GiB). */
 const MAX_SHARD_BYTES = 2 * 1024 ** 3;
 
+/**
+ * @param options.shards number of safetensors files (default: as few as keep each under 2 GiB)
+ */
 export async function writeSyntheticModel(
   dir: string,
   specOrPreset: SyntheticSpecInput | SyntheticPresetName,
   seed: number | bigint | string,
+  options: { shards?: number } = {},
 ): Promise<void> {
   const spec = resolveSyntheticSpec(specOrPreset);
   const config = syntheticModelConfig(spec);
@@ -35,7 +39,7 @@ export async function writeSyntheticModel(
   const files = await syntheticTokenizerFiles(spec.tokenizer);
   const { bosId, eosId } = specialIds(files.tokenizerJson, files.tokenizerConfigJson);
   const totalBytes = tensors.reduce((sum, t) => sum + tensorBytes(t.shape, spec.dtype), 0);
-  const shards = Math.min(tensors.length, Math.max(1, Math.ceil(totalBytes / MAX_SHARD_BYTES)));
+  const shards = options.shards ?? Math.min(tensors.length, Math.max(1, Math.ceil(totalBytes / MAX_SHARD_BYTES)));
   await writeHuggingFaceTensors(dir, config, tensors, {
     dtype: spec.dtype,
     shards,
