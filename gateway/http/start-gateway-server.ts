@@ -1,7 +1,7 @@
 /**
  * Binds the gateway app to a host and port (port 0 = ephemeral, as tests use) with
- * @hono/node-server. A loopback bind turns the Host check on (DNS-rebinding defence) unless
- * `allowedHosts` says otherwise.
+ * @hono/node-server. A loopback bind turns the Host check on (DNS-rebinding defence): the
+ * loopback names plus `allowedHosts`. Other binds check Host only when `allowedHosts` is given.
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -35,7 +35,10 @@ export function isLoopbackHost(host: string): boolean {
 
 export async function startGatewayServer(options: GatewayServerOptions): Promise<GatewayServer> {
   const { host = '127.0.0.1', port = 8080, ...gatewayOptions } = options;
-  const allowedHosts = gatewayOptions.allowedHosts ?? (isLoopbackHost(host) ? [...LOOPBACK_HOSTS, host] : undefined);
+  // Loopback binds always answer to the loopback names, plus any names given.
+  const allowedHosts = isLoopbackHost(host)
+    ? [...new Set([...LOOPBACK_HOSTS, host, ...(gatewayOptions.allowedHosts ?? [])])]
+    : gatewayOptions.allowedHosts;
   const gateway = buildGateway({ ...gatewayOptions, ...(allowedHosts === undefined ? {} : { allowedHosts }) });
 
   const server = await new Promise<Server>((resolve, reject) => {

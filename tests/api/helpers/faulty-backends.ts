@@ -41,3 +41,23 @@ export class NotReadyBackend implements GenerationBackend {
     throw new Error('NotReadyBackend.generate must not be called');
   }
 }
+
+/** Hands out each real token `delayMs` late: a slow but steadily progressing engine. */
+export class SlowBackend implements GenerationBackend {
+  constructor(
+    private readonly inner: GenerationBackend,
+    private readonly delayMs: number,
+  ) {}
+  get modelInfo() {
+    return this.inner.modelInfo;
+  }
+  readiness() {
+    return this.inner.readiness();
+  }
+  async *generate(request: GenerationRequest): AsyncGenerator<GenerationEvent, void, undefined> {
+    for await (const event of this.inner.generate(request)) {
+      await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+      yield event;
+    }
+  }
+}
