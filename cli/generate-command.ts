@@ -8,8 +8,11 @@
  * stdout gets one JSON object instead: {text, promptTokens, completionTokens, finishReason,
  * timings: {loadMs, prefillMs, decodeMs, decodeTokensPerSecond}}.
  *
- * Modes: --plaintext runs the reference forward pass. The private mode (all three parties in
- * this process) plugs in as one more StepperFactory in `steppers` below.
+ * Modes: --plaintext runs the reference forward pass; the default runs the private protocol
+ * with all three parties in this process (engine, dealer and gateway talking only through
+ * encoded frames), and --json then adds `stats`: critical-path flights per layer and per
+ * decoded token, bytes per token to and from the engine, dealer bytes per token, and the
+ * prefill and decode times.
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -19,11 +22,17 @@ import { generate, type FinishReason } from '../engine/plaintext/generate.js';
 import { PlaintextModel } from '../engine/plaintext/plaintext-model.js';
 import type { TokenStepper } from '../engine/plaintext/token-stepper.js';
 import { samplingRng } from '../gateway/sampling/sampling-rng.js';
+import { pairInProcess, runInProcess } from '../gateway/private/in-process-parties.js';
+import type { PrivateSessionStats } from '../gateway/private/private-generation.js';
+import { MASK_PROFILES, PERMLLM_PROFILE } from '../protocol/masks/mask-profile.js';
 
-const USAGE = `usage: permllm generate --plaintext [--model PATH] [--prompt TEXT] [-n N] [--temperature T]
-                        [--top-p P] [--top-k K] [--min-p M] [--seed S] [--json]
+const USAGE = `usage: permllm generate [--plaintext] [--model PATH] [--prompt TEXT] [-n N] [--temperature T]
+                        [--top-p P] [--top-k K] [--min-p M] [--seed S] [--profile NAME] [--json]
 
-  --plaintext        run the plaintext reference model (the only mode available so far)
+  (default)          the private protocol, engine + dealer + gateway in this process
+  --plaintext        run the plaintext reference model instead
+  --profile NAME     mask profile of the private protocol: ${Object.keys(MASK_PROFILES).join(' or ')}
+                     (default ${PERMLLM_PROFILE.name})
   --model PATH       llama2.c .bin, a folder holding one, or a Hugging Face folder
                      (default: $PERMLLM_MODEL, else ../shared/models/stories260K)
   --prompt TEXT      text to continue (default: empty, i.e. BOS only)
@@ -47,6 +56,7 @@ const optionSpec = {
   'min-p': { type: 'string' },
   seed: { type: 'string' },
   json: { type: 'boolean' },
+  profile: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -64,19 +74,12 @@ const flagsSchema = z.object({
   'min-p': numeric(z.number().min(0).max(1)).default(0),
   seed: z.string().regex(/^-?\d+$/, 'expected an integer').optional(),
   json: z.boolean().default(false),
+  profile: z.enum(Object.keys(MASK_PROFILES) as [string, ...string[]]).default(PERMLLM_PROFILE.name),
   help: z.boolean().default(false),
 });
 
 export type GenerateFlags = z.infer<typeof flagsSchema>;
 type Mode = 'plaintext' | 'private';
-
-/** Builds the model behind the generation loop for one mode. */
-type StepperFactory = (model: ModelDescription, flags: GenerateFlags) => Promise<TokenStepper>;
-
-const steppers: Record<Mode, StepperFactory | undefined> = {
-  plaintext: async (model) => new PlaintextModel(model).newSequence(),
-  private: undefined, // the private protocol (engine, dealer and gateway in-process) goes here
-};
 
 /** Parses argv; returns the flags or every problem found, one line each. */
 export function parseGenerateFlags(argv: string[]): { flags: GenerateFlags } | { errors: string[] } {
@@ -125,6 +128,85 @@ export interface GenerateReport {
   completionTokens: number;
   finishReason: FinishReason | null;
   timings: { loadMs: number; prefillMs: number; decodeMs: number; decodeTokensPerSecond: number };
+  /** Private mode only. */
+  stats?: PrivateRunStats;
+}
+
+export interface PrivateRunStats {
+  maskProfile: string;
+  flightsPerLayer: number;
+  flightsPerDecodedToken: number;
+  bytesPerToken: { toEngine: number; fromEngine: number; fromDealer: number };
+  prefillMs: number;
+  decodeMs: number;
+}
+
+interface Completion {
+  tokens: number[];
+  finishReason: FinishReason | null;
+  prefillMs: number;
+  decodeMs: number;
+  decodeSteps: number;
+  stats?: PrivateRunStats;
+}
+
+/** The reference forward pass through the shared generation loop. */
+async function completePlaintext(stepper: TokenStepper, prompt: number[], flags: GenerateFlags, stopIds: ReadonlySet<number>, onToken: (id: number) => void): Promise<Completion> {
+  const generation = generate(stepper, prompt, { maxTokens: flags['max-tokens'], sampling: samplingOf(flags), rng: samplingRng(flags.seed), stopIds });
+  for await (const { id } of generation) onToken(id);
+  const { prefillMs, decodeMs, decodeSteps } = generation.timings;
+  return { tokens: generation.tokens, finishReason: generation.finishReason ?? null, prefillMs, decodeMs, decodeSteps };
+}
+
+/** The private protocol, all three parties in this process. */
+async function completePrivate(model: ModelDescription, prompt: number[], flags: GenerateFlags, onToken: (id: number) => void): Promise<Completion> {
+  const profile = MASK_PROFILES[flags.profile] ?? PERMLLM_PROFILE;
+  const parties = pairInProcess(model, profile);
+  const sampling = { ...samplingOf(flags), topP: flags['top-p'], topK: flags['top-k'], minP: flags['min-p'] };
+  const run = runInProcess(parties, {
+    promptTokens: prompt,
+    maxTokens: flags['max-tokens'],
+    sampling: flags.seed === undefined ? sampling : { ...sampling, seed: Number(flags.seed) },
+    adjustments: {},
+    stopIds: model.tokenizer.eosIds,
+  });
+  const tokens: number[] = [];
+  let finishReason: FinishReason | null = null;
+  let session: PrivateSessionStats | undefined;
+  for await (const event of run.events) {
+    if (event.type === 'token') {
+      tokens.push(event.id);
+      onToken(event.id);
+    } else if (event.type === 'finish') finishReason = event.reason;
+    else if (event.type === 'stats') session = event.stats;
+  }
+  const { engine } = await run.done;
+  if (engine instanceof Error) throw engine;
+  if (!session) throw new Error('private session ended without statistics');
+  const decodeSteps = Math.max(1, engine.passes - 1);
+  return {
+    tokens,
+    finishReason,
+    prefillMs: session.prefillMs,
+    decodeMs: session.decodeMs,
+    decodeSteps: engine.passes - 1,
+    stats: {
+      maskProfile: profile.name,
+      flightsPerLayer: session.flightsPerLayer,
+      flightsPerDecodedToken: session.flightsPerToken,
+      bytesPerToken: {
+        toEngine: Math.round(session.perToken.bytesToEngine),
+        fromEngine: Math.round(session.perToken.bytesFromEngine),
+        fromDealer: Math.round(session.perToken.dealerBytesToGateway + (engine.dealerBytesTotal - engine.dealerBytesAfterPrefill) / decodeSteps),
+      },
+      prefillMs: round(session.prefillMs),
+      decodeMs: round(session.decodeMs),
+    },
+  };
+}
+
+function samplingOf(flags: GenerateFlags) {
+  return { temperature: flags.temperature, topP: flags['top-p'], topK: flags['top-k'], minP: flags['min-p'] };
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -139,42 +221,33 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const mode: Mode = flags.plaintext ? 'plaintext' : 'private';
-  const makeStepper = steppers[mode];
-  if (!makeStepper) {
-    process.stderr.write('permllm generate: private generation is not available yet; pass --plaintext to run the plaintext reference model\n');
-    return 2;
-  }
 
   const loadStart = performance.now();
   const model = await loadModel(flags.model ?? defaultModelPath());
-  const stepper = await makeStepper(model, flags);
+  const stepper = mode === 'plaintext' ? new PlaintextModel(model).newSequence() : undefined;
   const loadMs = performance.now() - loadStart;
 
   const { tokenizer } = model;
   const prompt = tokenizer.encode(flags.prompt, { addBos: true });
-  const generation = generate(stepper, prompt, {
-    maxTokens: flags['max-tokens'],
-    sampling: { temperature: flags.temperature, topP: flags['top-p'], topK: flags['top-k'], minP: flags['min-p'] },
-    rng: samplingRng(flags.seed),
-    stopIds: tokenizer.eosIds,
-  });
   let text = '';
   const context = [...prompt];
-  for await (const { id } of generation) {
+  const onToken = (id: number) => {
     const piece = tokenizer.decodeIncrement(context, [id]);
     context.push(id);
     text += piece;
     if (!flags.json && piece) process.stdout.write(piece);
-  }
+  };
+  const done = stepper ? await completePlaintext(stepper, prompt, flags, tokenizer.eosIds, onToken) : await completePrivate(model, prompt, flags, onToken);
 
-  const { prefillMs, decodeMs, decodeSteps } = generation.timings;
+  const { prefillMs, decodeMs, decodeSteps } = done;
   const report: GenerateReport = {
     text,
     promptTokens: prompt.length,
-    completionTokens: generation.tokens.length,
-    finishReason: generation.finishReason ?? null,
+    completionTokens: done.tokens.length,
+    finishReason: done.finishReason,
     timings: { loadMs: round(loadMs), prefillMs: round(prefillMs), decodeMs: round(decodeMs), decodeTokensPerSecond: decodeSteps > 0 ? round((decodeSteps * 1000) / decodeMs) : 0 },
   };
+  if (done.stats) report.stats = done.stats;
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(report)}\n`);
   } else {
@@ -183,6 +256,12 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(
       `[${mode}] ${model.id}: ${report.promptTokens} prompt + ${report.completionTokens} completion tokens (${report.finishReason}); load ${t.loadMs} ms, prefill ${t.prefillMs} ms, decode ${t.decodeTokensPerSecond} tokens/s\n`,
     );
+    if (report.stats) {
+      const s = report.stats;
+      process.stderr.write(
+        `[private] profile ${s.maskProfile}: ${s.flightsPerLayer} one-way flights per layer, ${s.flightsPerDecodedToken} per decoded token; per token ${s.bytesPerToken.toEngine} B to the engine, ${s.bytesPerToken.fromEngine} B from it, ${s.bytesPerToken.fromDealer} B from the dealer\n`,
+      );
+    }
   }
   return 0;
 }
