@@ -74,7 +74,7 @@ export async function run(argv: string[]): Promise<number> {
     for (const name of Object.keys(SYNTHETIC_PRESETS)) {
       if (!isSyntheticPresetName(name)) continue;
       const s = resolveSyntheticSpec(name);
-      const shape = `dim ${s.dim}, hidden ${s.hiddenDim}, ${s.nLayers} layers, ${s.nHeads}/${s.nKvHeads} heads, ${s.tokenizer} tokenizer${s.tiedEmbeddings ? ', tied' : ''}${s.qkvBias ? ', qkv bias' : ''}, ${s.dtype}`;
+      const shape = `dim ${s.dim}, hidden ${s.hiddenDim}, ${s.nLayers} layer${s.nLayers === 1 ? '' : 's'}, ${s.nHeads}/${s.nKvHeads} heads, ${s.tokenizer} tokenizer${s.tiedEmbeddings ? ', tied' : ''}${s.qkvBias ? ', qkv bias' : ''}, ${s.dtype}`;
       process.stdout.write(`${name.padEnd(18)} ${syntheticParameterCount(s).toLocaleString('en-US').padStart(13)} parameters  (${shape})\n`);
     }
     return 0;

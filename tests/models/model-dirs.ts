@@ -11,7 +11,7 @@ export const stories260KDir = process.env['PERMLLM_MODEL_DIR'] ?? path.resolve(r
 
 /** A fresh temporary folder for one test's files. */
 export function scratchDir(label: string): Promise<string> {
-  return mkdtemp(path.join(tmpdir(), `permllm-${label}-`));
+  return mkdtemp(path.join(tmpdir(), `permllm-test-${label}-`));
 }
 
 /**

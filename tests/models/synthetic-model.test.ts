@@ -17,6 +17,7 @@ import {
   type SyntheticSpecInput,
 } from '../../engine/model/synthetic/index.js';
 import { PlaintextModel } from '../../engine/plaintext/plaintext-model.js';
+import { run as synthesize } from '../../cli/synthesize-command.js';
 import { sameBits, scratchDir } from './model-dirs.js';
 
 let work: string;
@@ -165,5 +166,18 @@ describe('dim256-vocab32k', () => {
     expect(model.tokenizer.decode(model.tokenizer.encode(text))).toBe(text);
     const [token] = await greedy(model, text, 1);
     expect(token).toBeLessThan(32000);
+  });
+});
+
+describe('permllm synthesize', () => {
+  it('writes a preset to --out, refuses a non-empty folder and unknown presets', async () => {
+    const out = path.join(work, 'cli-out');
+    expect(await synthesize(['--preset', 'qwen2-like-tiny', '--seed', '3', '--out', out])).toBe(0);
+    const model = await loadHuggingFaceModel(out);
+    expect(model.id).toBe('cli-out');
+    expect(sameBits(model.weights.embedding, (await generateSyntheticModel('qwen2-like-tiny', 3)).weights.embedding)).toBe(true);
+    expect(await synthesize(['--preset', 'qwen2-like-tiny', '--out', out])).toBe(1);
+    expect(await synthesize(['--preset', 'no-such-preset'])).toBe(2);
+    expect(await synthesize(['--seed', 'x', '--preset', 'qwen2-like-tiny'])).toBe(2);
   });
 });
