@@ -26,6 +26,13 @@ describe('Prg', () => {
     expect([...p].some((v, i) => v !== i)).toBe(true);
   });
 
+  it('gives one keystream however the reads are split', () => {
+    const k = new Uint8Array(32).fill(3);
+    const a = new Prg(k);
+    const pieces = Buffer.concat([a.bytes(10), a.bytes(200_000), a.bytes(5), a.bytes(70_000), a.bytes(1)]);
+    expect(pieces.equals(new Prg(k).bytes(pieces.length))).toBe(true);
+  });
+
   it('rejects short keys', () => {
     expect(() => new Prg(new Uint8Array(16))).toThrow(/32 bytes/);
   });

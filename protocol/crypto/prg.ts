@@ -35,19 +35,24 @@ export class Prg {
     return new Prg(createHash('sha256').update(`permllm/seed/${domain}/${String(seed)}`).digest());
   }
 
-  /** Fills and returns `n` pseudo-random bytes. */
+  /** Fills and returns `n` pseudo-random bytes (a fresh buffer of its own, 8-byte aligned). */
   bytes(n: number): Buffer {
-    const out = Buffer.allocUnsafe(n);
-    let filled = 0;
-    while (filled < n) {
-      if (this.offset >= this.buffer.length) {
-        this.buffer = this.cipher.update(this.zeros);
-        this.offset = 0;
-      }
-      const take = Math.min(n - filled, this.buffer.length - this.offset);
-      this.buffer.copy(out, filled, this.offset, this.offset + take);
+    const out = Buffer.from(new ArrayBuffer(n));
+    // First whatever is left of the last keystream block, then encrypt zeros straight into place.
+    const take = Math.min(n, this.buffer.length - this.offset);
+    if (take > 0) {
+      this.buffer.copy(out, 0, this.offset, this.offset + take);
       this.offset += take;
-      filled += take;
+    }
+    if (take < n) {
+      const rest = n - take;
+      if (rest >= BLOCK) {
+        this.cipher.update(out.subarray(take)).copy(out, take);
+      } else {
+        this.buffer = this.cipher.update(this.zeros);
+        this.buffer.copy(out, take, 0, rest);
+        this.offset = rest;
+      }
     }
     return out;
   }
@@ -64,10 +69,11 @@ export class Prg {
   uniformArray(n: number, halfWidth: number): Float64Array {
     const out = new Float64Array(n);
     const raw = this.bytes(8 * n);
+    // Little-endian words straight from the keystream (bytes() returns a fresh, aligned buffer).
+    const words = new Uint32Array(raw.buffer, raw.byteOffset, 2 * n);
+    const scale = (2 * halfWidth) / TWO_POW_53;
     for (let i = 0; i < n; i++) {
-      const hi = raw.readUInt32LE(8 * i) >>> 5;
-      const lo = raw.readUInt32LE(8 * i + 4) >>> 6;
-      out[i] = ((hi * 67108864 + lo) / TWO_POW_53) * 2 * halfWidth - halfWidth;
+      out[i] = ((words[2 * i]! >>> 5) * 67108864 + (words[2 * i + 1]! >>> 6)) * scale - halfWidth;
     }
     return out;
   }
