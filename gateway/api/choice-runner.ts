@@ -98,7 +98,7 @@ export async function* runChoice(options: ChoiceRunOptions): AsyncGenerator<Choi
   if (options.signal.aborted) throw new RequestAbortedError('client disconnected');
   options.signal.addEventListener('abort', forwardAbort, { once: true });
 
-  const iterator = options.backend.generate({ ...options.request, signal: controller.signal })[Symbol.asyncIterator]();
+  let iterator: AsyncIterator<GenerationEvent> | undefined;
   const matcher = new StopSequenceMatcher(options.stops);
   const ids: number[] = [];
   /** Tokens whose text has not been fully emitted yet, with their [start, end) in the produced text. */
@@ -131,6 +131,8 @@ export async function* runChoice(options: ChoiceRunOptions): AsyncGenerator<Choi
   };
 
   try {
+    // Inside the try: a backend that throws on the call itself is engine trouble too.
+    iterator = options.backend.generate({ ...options.request, signal: controller.signal })[Symbol.asyncIterator]();
     for (;;) {
       const first = ids.length === 0;
       const result = await nextWithin<GenerationEvent>(
@@ -198,6 +200,6 @@ export async function* runChoice(options: ChoiceRunOptions): AsyncGenerator<Choi
     options.signal.removeEventListener('abort', forwardAbort);
     if (!ended && !controller.signal.aborted) controller.abort(new RequestAbortedError('generation abandoned'));
     // End the backend's session; never wait on it (a stuck backend must not hold the response).
-    void Promise.resolve(iterator.return?.()).catch(() => undefined);
+    if (iterator) void Promise.resolve(iterator.return?.()).catch(() => undefined);
   }
 }

@@ -235,6 +235,25 @@ describe('gateways configured for one failure each', () => {
     }
   });
 
+  it('502 also when the backend throws on the generate call itself', async () => {
+    const inner = gw.backend;
+    const throwing = await startTestGateway({
+      backend: {
+        modelInfo: inner.modelInfo,
+        readiness: () => ({ ready: true }),
+        generate: () => {
+          throw new Error('no session: dealer refused');
+        },
+      },
+    });
+    try {
+      const error = await failure(throwing.openai.chat.completions.create({ model: MODEL_ID, messages, max_tokens: 1 }));
+      expect(error).toMatchObject({ status: 502, code: 'engine_error', message: expect.stringContaining('dealer refused') });
+    } finally {
+      await throwing.close();
+    }
+  });
+
   it('a failure after the stream started is one error frame, then the end (no [DONE])', async () => {
     const broken = await startTestGateway({ backend: new FailingBackend(gw.backend, 2) });
     try {
