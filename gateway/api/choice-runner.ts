@@ -110,24 +110,21 @@ export async function* runChoice(options: ChoiceRunOptions): AsyncGenerator<Choi
   let lastTokenAt = started;
 
   /**
-   * Tokens to report with the text emitted so far. While streaming: those whose text is fully
-   * out (a trailing empty-text token, e.g. the first byte of a split UTF-8 character, waits
-   * for the text it leads to). At the end: every token starting before `cut` (the stop
-   * string's position, or everything).
+   * Tokens to report with the text emitted so far. While streaming: everything up to the last
+   * token whose (non-empty) text is fully out; empty-text tokens after it (the leading bytes of
+   * a UTF-8 character split over byte tokens) wait for the text they lead to. At the end:
+   * every token starting before `cut` (the stop string's position, or everything).
    */
   const releasable = (cut?: number): ChoiceToken[] => {
-    const out: ChoiceToken[] = [];
-    while (pending.length > 0) {
-      const head = pending[0]!;
-      if (cut !== undefined) {
-        if (head.textOffset >= cut) break;
-      } else if (head.end > emitted || (head.end === head.textOffset && pending.length === 1)) {
-        break;
-      }
-      pending.shift();
-      out.push({ id: head.id, logprob: head.logprob, top: head.top, textOffset: head.textOffset });
+    let count = 0;
+    if (cut !== undefined) {
+      while (count < pending.length && pending[count]!.textOffset < cut) count++;
+    } else {
+      pending.forEach((t, i) => {
+        if (t.end > t.textOffset && t.end <= emitted) count = i + 1;
+      });
     }
-    return out;
+    return pending.splice(0, count).map(({ id, logprob, top, textOffset }) => ({ id, logprob, top, textOffset }));
   };
 
   try {
