@@ -7,6 +7,7 @@ type CommandModule = { run(argv: string[]): Promise<number> };
 
 const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
   generate: { summary: 'one completion in one process (private unless --plaintext)', load: () => import('./generate-command.js') },
+  bench: { summary: 'private vs plaintext: time, flights, bytes, emulated links', load: () => import('./bench-command.js') },
   synthesize: { summary: 'write a synthetic model (seeded weights, real tokenizer) as a Hugging Face folder', load: () => import('./synthesize-command.js') },
 };
 

@@ -1,0 +1,140 @@
+/**
+ * The benchmark's JSON output (bench/results/bench.json): its zod schema is the single source
+ * of the result types, and the smoke test parses the written file with it.
+ */
+import { z } from 'zod';
+
+const num = z.number().finite();
+const record = z.record(z.string(), num);
+
+export const timeSplitSchema = z.object({
+  wallMs: num,
+  computeMs: num,
+  networkMs: num,
+  dealerMs: num,
+  gatewayOnlyMs: num,
+  engineOnlyMs: num,
+  bothBusyMs: num,
+  busyMs: z.object({ gateway: num, engine: num, dealer: num }),
+  gatewayWaitsByAwaited: record,
+});
+
+const floorSchema = z.object({
+  /** flights × one-way delay + bytes (both ways) / bandwidth */
+  networkFloorMs: num,
+  /** the plaintext compute of the same work on the same machine */
+  plaintextMs: num,
+  /** networkFloorMs + plaintextMs */
+  floorMs: num,
+  /** measured / floorMs */
+  measuredOverFloor: num,
+});
+
+const phaseSchema = z.object({
+  flights: num,
+  bytesToEngine: num,
+  bytesFromEngine: num,
+  dealerBytesToGateway: num,
+  dealerBytesToEngine: num,
+  bytesByKind: z.object({ toEngine: record, fromEngine: record }),
+  split: timeSplitSchema,
+  /** Summed lateness of the link emulator's timers (null: relay, not measured). */
+  emulatorLateMs: num.nullable(),
+});
+
+export const prefillResultSchema = phaseSchema.extend({
+  promptTokens: z.number().int().positive(),
+  ttftMs: num,
+  floor: floorSchema,
+  /** Dealer ahead: the dealer's offline time for this session's material, before the online phase. */
+  dealerOfflineMs: num.nullable(),
+});
+
+export const decodeResultSchema = phaseSchema.extend({
+  msPerToken: num,
+  steps: z.number().int().positive(),
+  flightsPerLayer: num,
+  floor: floorSchema,
+  /** Dealer ahead: the dealer's (offline) production time per decode pass. */
+  dealerMsPerToken: num.nullable(),
+});
+
+export const linkResultSchema = z.object({
+  link: z.string(),
+  rttMs: num,
+  /** null: unpaced */
+  bitsPerSecond: num.nullable(),
+  emulation: z.enum(['wrapper', 'relay']),
+  dealer: z.enum(['ahead', 'streamed']),
+  prefill: z.array(prefillResultSchema),
+  decode: decodeResultSchema.nullable(),
+  /** Greedy private tokens equal the plaintext ones (information only: float rounding may flip near-ties). */
+  matchesPlaintext: z.boolean(),
+});
+
+export const modelResultSchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  shape: z.string().nullable(),
+  config: z.object({ dim: num, hiddenDim: num, nLayers: num, nHeads: num, nKvHeads: num, headDim: num, vocabSize: num }),
+  /** Weight matrices' parameter count (what the protocol multiplies by). */
+  parameters: num,
+  loadMs: num,
+  pairingMs: num,
+  plaintext: z.object({
+    prefill: z.array(z.object({ promptTokens: z.number().int().positive(), ttftMs: num })),
+    decodeMsPerToken: num.nullable(),
+  }),
+  private: z.array(linkResultSchema),
+});
+
+export const perLayerSchema = z.object({
+  shape: z.string(),
+  label: z.string(),
+  link: z.string(),
+  /** How the per-layer figure was obtained. */
+  method: z.enum(['difference', 'single-depth']),
+  depths: z.array(z.number().int()),
+  decodeMsPerToken: num,
+  plaintextDecodeMsPerToken: num,
+  flightsPerToken: num,
+  bytesPerToken: num,
+  /** Per-layer decode time predicted from link none: compute + flights × one-way + bytes / bandwidth. */
+  predictedDecodeMsPerToken: num,
+  ttftMs: z.record(z.string(), num),
+});
+
+export const fullDepthSchema = z.object({
+  target: z.string(),
+  shape: z.string(),
+  layers: z.number().int(),
+  vocab: z.number().int(),
+  link: z.string(),
+  decodeMsPerToken: num,
+  plaintextDecodeMsPerToken: num,
+  flightsPerToken: num,
+  bytesPerToken: num,
+  /** flights × one-way + bytes / bandwidth, for the full model */
+  networkFloorMs: num,
+});
+
+export const benchResultsSchema = z.object({
+  schema: z.literal('permllm-bench/1'),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  quick: z.boolean(),
+  machine: z.object({ cpus: z.number().int(), cpuModel: z.string(), memoryGiB: num, node: z.string(), loadAverageStart: z.array(num), loadAverageEnd: z.array(num) }),
+  options: z.object({ models: z.array(z.string()), links: z.array(z.string()), prompts: z.array(z.number().int()), decodeTokens: z.number().int(), emulation: z.enum(['wrapper', 'relay']), dealer: z.enum(['ahead', 'streamed']) }),
+  models: z.array(modelResultSchema),
+  extrapolation: z.object({ method: z.string(), perLayer: z.array(perLayerSchema), fullDepth: z.array(fullDepthSchema), vocabularyCost: z.record(z.string(), num).nullable() }),
+  findings: z.array(z.string()),
+});
+
+export type TimeSplitResult = z.infer<typeof timeSplitSchema>;
+export type PrefillResult = z.infer<typeof prefillResultSchema>;
+export type DecodeResult = z.infer<typeof decodeResultSchema>;
+export type LinkResult = z.infer<typeof linkResultSchema>;
+export type ModelResult = z.infer<typeof modelResultSchema>;
+export type PerLayerResult = z.infer<typeof perLayerSchema>;
+export type FullDepthResult = z.infer<typeof fullDepthSchema>;
+export type BenchResults = z.infer<typeof benchResultsSchema>;

@@ -1,0 +1,180 @@
+/**
+ * `permllm bench`: for each model, the plaintext forward pass and the private protocol on the
+ * same model and machine, under each emulated gateway–engine link; then the per-layer
+ * extrapolation, and the JSON, markdown and SVG reports.
+ */
+import { cpus, loadavg, totalmem } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ModelConfig } from '../engine/model/model-description.js';
+import { pairInProcess, type InProcessParties } from '../gateway/private/in-process-parties.js';
+import { Prg } from '../protocol/crypto/prg.js';
+import { BENCH_MODELS, type BenchModel } from './bench-models.js';
+import { benchResultsSchema, type BenchResults, type LinkResult, type ModelResult, type PrefillResult } from './bench-results.js';
+import { extrapolate } from './extrapolation.js';
+import { findingsOf } from './findings.js';
+import { floorOf } from './floor-model.js';
+import { LINK_SETTINGS, describeLink, type LinkSettingName } from './link-settings.js';
+import { plaintextModelFor, runPlaintext, type PlaintextRun } from './plaintext-timing.js';
+import { runPrivateSession, type DealerMode, type EmulationMode, type SessionMeasurement } from './private-session.js';
+import { renderChart } from './report-chart.js';
+import { renderMarkdown } from './report-markdown.js';
+
+export interface BenchOptions {
+  quick: boolean;
+  models: readonly string[];
+  links: readonly LinkSettingName[];
+  prompts: readonly number[];
+  decodeTokens: number;
+  emulation: EmulationMode;
+  dealer: DealerMode;
+  outDir: string;
+  log: (line: string) => void;
+}
+
+export interface BenchFiles {
+  json: string;
+  markdown: string;
+  chart: string;
+}
+
+/** Prompt token ids, seeded, avoiding the low ids llama2.c reserves (unk, BOS, EOS). */
+function benchPrompt(vocab: number, length: number): number[] {
+  const prg = Prg.fromSeed('permllm-bench/prompt', 1);
+  return Array.from({ length }, () => 3 + prg.below(vocab - 3));
+}
+
+function parameterCount(c: ModelConfig): number {
+  const q = c.nHeads * c.headDim;
+  const kv = c.nKvHeads * c.headDim;
+  return c.nLayers * (c.dim * (q + 2 * kv) + q * c.dim + 3 * c.hiddenDim * c.dim) + 2 * c.vocabSize * c.dim;
+}
+
+const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+interface PreparedModel {
+  config: ModelConfig;
+  /** The requested prompt lengths, capped to leave room for the decoded tokens in the context. */
+  prompts: number[];
+  parties: InProcessParties;
+  plaintext: Map<number, PlaintextRun>;
+  loadMs: number;
+  pairingMs: number;
+}
+
+/**
+ * Loads the model, runs the plaintext baseline, pairs the three parties, and lets go of the
+ * plaintext model and the float32 weights, so that only the parties' weights stay in memory.
+ */
+async function prepare(entry: BenchModel, requested: readonly number[], decodeTokens: number, log: (line: string) => void): Promise<PreparedModel> {
+  const t0 = performance.now();
+  const model = await entry.load();
+  const loadMs = performance.now() - t0;
+  // stories260K holds 512 positions: a 512-token prompt becomes 512 − decodeTokens.
+  const prompts = [...new Set(requested.map((p) => Math.min(p, model.config.maxSeqLen - decodeTokens)))].filter((p) => p > 0);
+  if (prompts.length === 0) throw new Error(`${entry.name}: no prompt length fits a context of ${model.config.maxSeqLen}`);
+  const plaintextModel = plaintextModelFor(model);
+  const prompt = benchPrompt(model.config.vocabSize, Math.max(...prompts));
+  await runPlaintext(plaintextModel, prompt.slice(0, 4), 2); // warm-up: onnxruntime sessions
+  const plaintext = new Map<number, PlaintextRun>();
+  for (const [i, p] of prompts.entries()) {
+    const run = await runPlaintext(plaintextModel, prompt.slice(0, p), i === 0 ? decodeTokens : 1);
+    plaintext.set(p, run);
+    log(`  plaintext  prompt ${String(p).padStart(4)}: first token ${run.ttftMs.toFixed(1)} ms${run.decodeMsPerToken !== undefined ? `, decode ${run.decodeMsPerToken.toFixed(2)} ms/token` : ''}`);
+  }
+  const t1 = performance.now();
+  const parties = pairInProcess(model);
+  return { config: model.config, prompts, parties, plaintext, loadMs, pairingMs: performance.now() - t1 };
+}
+
+function prefillResult(m: SessionMeasurement, link: (typeof LINK_SETTINGS)[LinkSettingName], plaintextMs: number): PrefillResult {
+  const { prefill } = m;
+  return {
+    promptTokens: m.promptTokens,
+    ttftMs: m.ttftMs,
+    ...prefill,
+    floor: floorOf(link, prefill.flights, prefill.bytesToEngine + prefill.bytesFromEngine, plaintextMs, m.ttftMs),
+    dealerOfflineMs: m.dealerOfflineMs,
+  };
+}
+
+async function benchModel(entry: BenchModel, options: BenchOptions): Promise<ModelResult> {
+  const { log } = options;
+  log(`${entry.name}: ${entry.description}`);
+  const prepared = await prepare(entry, options.prompts, options.decodeTokens, log);
+  const { config, parties, plaintext, prompts } = prepared;
+  const prompt = benchPrompt(config.vocabSize, Math.max(...prompts));
+  const plaintextDecode = plaintext.get(prompts[0]!)?.decodeMsPerToken;
+
+  // Warm-up: onnxruntime's float64 sessions and SEAL's first context are built here.
+  await runPrivateSession(parties, { promptTokens: prompt.slice(0, 4), maxTokens: 2, link: LINK_SETTINGS.none, emulation: options.emulation, dealer: options.dealer });
+  const results: LinkResult[] = [];
+  for (const linkName of options.links) {
+    const link = LINK_SETTINGS[linkName];
+    const prefill: PrefillResult[] = [];
+    let decode: LinkResult['decode'] = null;
+    let matches = true;
+    for (const [i, p] of prompts.entries()) {
+      const m = await runPrivateSession(parties, { promptTokens: prompt.slice(0, p), maxTokens: i === 0 ? options.decodeTokens : 1, link, emulation: options.emulation, dealer: options.dealer });
+      const plain = plaintext.get(p)!;
+      prefill.push(prefillResult(m, link, plain.ttftMs));
+      if (JSON.stringify(m.tokens) !== JSON.stringify(plain.tokens)) matches = false;
+      let line = `  ${linkName.padEnd(5)}      prompt ${String(p).padStart(4)}: first token ${m.ttftMs.toFixed(1)} ms (${m.prefill.flights} flights)`;
+      if (m.decode) {
+        const d = m.decode;
+        const bytes = d.bytesToEngine + d.bytesFromEngine;
+        decode = { ...d, floor: floorOf(link, d.flights, bytes, plaintextDecode ?? 0, d.msPerToken) };
+        line += `, decode ${d.msPerToken.toFixed(1)} ms/token, ${d.flights} flights/token, ${(bytes / 1024).toFixed(1)} KiB/token; compute ${d.split.computeMs.toFixed(1)} / network ${d.split.networkMs.toFixed(1)} / dealer ${d.split.dealerMs.toFixed(1)} ms`;
+      }
+      log(line);
+    }
+    results.push({ link: linkName, rttMs: link.rttMs, bitsPerSecond: Number.isFinite(link.bitsPerSecond) ? link.bitsPerSecond : null, emulation: options.emulation, dealer: options.dealer, prefill, decode, matchesPlaintext: matches });
+  }
+  return {
+    name: entry.name,
+    description: entry.description,
+    shape: entry.shape ?? null,
+    config: { dim: config.dim, hiddenDim: config.hiddenDim, nLayers: config.nLayers, nHeads: config.nHeads, nKvHeads: config.nKvHeads, headDim: config.headDim, vocabSize: config.vocabSize },
+    parameters: parameterCount(config),
+    loadMs: round(prepared.loadMs),
+    pairingMs: round(prepared.pairingMs),
+    plaintext: {
+      prefill: prompts.map((p) => ({ promptTokens: p, ttftMs: plaintext.get(p)!.ttftMs })),
+      decodeMsPerToken: plaintextDecode ?? null,
+    },
+    private: results,
+  };
+}
+
+export async function runBench(options: BenchOptions): Promise<{ results: BenchResults; files: BenchFiles }> {
+  const startedAt = new Date().toISOString();
+  const loadAverageStart = loadavg();
+  const entries = options.models.map((name) => {
+    const entry = BENCH_MODELS.get(name);
+    if (!entry) throw new Error(`unknown model "${name}" (known: ${[...BENCH_MODELS.keys()].join(', ')})`);
+    return entry;
+  });
+  options.log(`permllm bench: ${entries.length} model(s); links ${options.links.map((l) => `${l} (${describeLink(LINK_SETTINGS[l])})`).join(', ')}; prompts ${options.prompts.join('/')}; ${options.decodeTokens} tokens decoded; emulation ${options.emulation}; dealer ${options.dealer}`);
+  const models: ModelResult[] = [];
+  for (const entry of entries) models.push(await benchModel(entry, options));
+  const extrapolation = extrapolate(models, options.links);
+  const results: BenchResults = {
+    schema: 'permllm-bench/1',
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    quick: options.quick,
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: round(totalmem() / 2 ** 30, 1), node: process.version, loadAverageStart, loadAverageEnd: loadavg() },
+    options: { models: [...options.models], links: [...options.links], prompts: [...options.prompts], decodeTokens: options.decodeTokens, emulation: options.emulation, dealer: options.dealer },
+    models,
+    extrapolation,
+    findings: [],
+  };
+  results.findings = findingsOf(results);
+  benchResultsSchema.parse(results); // never write a file the schema would reject
+  await mkdir(options.outDir, { recursive: true });
+  const files: BenchFiles = { json: join(options.outDir, 'bench.json'), markdown: join(options.outDir, 'bench.md'), chart: join(options.outDir, 'time-per-token.svg') };
+  await writeFile(files.json, `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(files.markdown, renderMarkdown(results));
+  await writeFile(files.chart, renderChart(results));
+  return { results, files };
+}

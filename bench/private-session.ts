@@ -1,0 +1,233 @@
+/**
+ * One private session across the three in-process parties, wired like
+ * gateway/private/in-process-parties.ts's runInProcess but with every link wrapped: a
+ * PartyRecorder per party (blocked time, frames, bytes), and between the gateway and the
+ * engine either the in-process link emulator (`wrapper`) or real loopback TCP through the
+ * TCP relay (`relay`). Returns the session's figures, phase by phase.
+ *
+ * Dealer modes: `ahead` (default) lets the dealer produce the whole session's material right
+ * after the handshake, before the gateway sends anything online (the gateway is held at its
+ * first dealer frame), so the online phase is timed alone, as in a deployment where the
+ * dealer is another machine that works ahead; `streamed` runs the dealer concurrently with
+ * bounded links, as runInProcess does, so its work competes for this process's event loop.
+ */
+import { runDealerSession } from '../dealer/dealer-session.js';
+import { runEngineSession } from '../engine/private/engine-session.js';
+import type { InProcessParties } from '../gateway/private/in-process-parties.js';
+import { privateGenerate, type PrivateSessionStats } from '../gateway/private/private-generation.js';
+import { inProcessLinkPair } from '../protocol/transport/in-process-link.js';
+import type { MessageLink } from '../protocol/transport/message-link.js';
+import type { PartyName } from '../protocol/transport/party-network.js';
+import { emulateLink } from './emulated-link.js';
+import { GatedLink } from './gated-link.js';
+import { LinkEmulator } from './link-emulator.js';
+import { oneWayDelayMs, type LinkSetting } from './link-settings.js';
+import { PartyRecorder } from './party-recorder.js';
+import { tcpLinkPair } from './tcp-frame-link.js';
+import { splitTime, type PartyActivity, type TimeSplit } from './time-split.js';
+
+/** Same bound as runInProcess: how far (in frames) the dealer may run ahead. */
+const DEALER_LINK_CAPACITY = 256;
+
+export type EmulationMode = 'wrapper' | 'relay';
+export type DealerMode = 'ahead' | 'streamed';
+
+export interface PhaseFigures {
+  /** One-way gateway–engine flights on the critical path (prefill: up to the first token; decode: per token). */
+  flights: number;
+  /** Bytes on each link in the phase (decode: per token). */
+  bytesToEngine: number;
+  bytesFromEngine: number;
+  dealerBytesToGateway: number;
+  dealerBytesToEngine: number;
+  /** Gateway–engine bytes by message kind, each direction (decode: per token). */
+  bytesByKind: { toEngine: Record<string, number>; fromEngine: Record<string, number> };
+  /** Where the time went (decode: per token). */
+  split: TimeSplit;
+  /** How late the link emulator's timers handed frames on, summed (decode: per token); null for the relay. */
+  emulatorLateMs: number | null;
+}
+
+export interface SessionMeasurement {
+  promptTokens: number;
+  tokens: number[];
+  ttftMs: number;
+  prefill: PhaseFigures;
+  /** Absent when only one token was generated. */
+  decode?: PhaseFigures & {
+    msPerToken: number;
+    steps: number;
+    flightsPerLayer: number;
+    /** Dealer ahead: the dealer's production time per decode pass (offline work); null when streamed. */
+    dealerMsPerToken: number | null;
+  };
+  stats: PrivateSessionStats;
+  /** Dealer ahead: how long the dealer took to produce the session's material (before the online phase). */
+  dealerOfflineMs: number | null;
+}
+
+export interface SessionOptions {
+  promptTokens: readonly number[];
+  maxTokens: number;
+  link: LinkSetting;
+  emulation: EmulationMode;
+  dealer: DealerMode;
+}
+
+interface Delivery {
+  due: number;
+  at: number;
+}
+
+async function gatewayEngineLinks(
+  link: LinkSetting,
+  emulation: EmulationMode,
+  deliveries: Delivery[],
+): Promise<{ gateway: MessageLink; engine: MessageLink; dispose: () => Promise<void> }> {
+  if (emulation === 'wrapper') {
+    const [g, e] = inProcessLinkPair();
+    const observe = (due: number, at: number) => deliveries.push({ due, at });
+    return { gateway: emulateLink(g, link, observe), engine: emulateLink(e, link, observe), dispose: async () => undefined };
+  }
+  let relay: LinkEmulator | undefined;
+  const pair = await tcpLinkPair(async (enginePort) => {
+    relay = await LinkEmulator.start({ targetHost: '127.0.0.1', targetPort: enginePort, oneWayDelayMs: oneWayDelayMs(link), bitsPerSecond: link.bitsPerSecond });
+    return relay.port;
+  });
+  return {
+    gateway: pair.client,
+    engine: pair.server,
+    dispose: async () => {
+      pair.close();
+      await relay?.close();
+    },
+  };
+}
+
+function scaleSplit(s: TimeSplit, k: number): TimeSplit {
+  const byKind: Record<string, number> = {};
+  for (const [key, v] of Object.entries(s.gatewayWaitsByAwaited)) byKind[key] = v * k;
+  return {
+    wallMs: s.wallMs * k,
+    computeMs: s.computeMs * k,
+    networkMs: s.networkMs * k,
+    dealerMs: s.dealerMs * k,
+    gatewayOnlyMs: s.gatewayOnlyMs * k,
+    engineOnlyMs: s.engineOnlyMs * k,
+    bothBusyMs: s.bothBusyMs * k,
+    busyMs: { gateway: s.busyMs.gateway * k, engine: s.busyMs.engine * k, dealer: s.busyMs.dealer * k },
+    gatewayWaitsByAwaited: byKind,
+  };
+}
+
+function bytesByKind(recorder: PartyRecorder, peer: PartyName, direction: 'sent' | 'received', from: number, to: number, k: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const f of recorder.frames) {
+    if (f.peer !== peer || f.direction !== direction || f.time < from || f.time >= to) continue;
+    for (const m of f.census.messages) out[m.kind] = (out[m.kind] ?? 0) + m.bytes * k;
+  }
+  return out;
+}
+
+/**
+ * The dealer's time for the decode passes: from its last frame of the prefill pass to its end,
+ * per pass. Pass boundaries come from the gateway's StepBegin messages (the second one opens
+ * the first decode pass) and the step numbers every frame carries.
+ */
+function dealerDecodeProduction(rec: Record<PartyName, PartyRecorder>, dealerEnd: number, passes: number): number | null {
+  const passSteps = rec.gateway.frames.filter((f) => f.direction === 'sent').flatMap((f) => f.census.messages.filter((m) => m.kind === 'StepBegin').map((m) => m.step));
+  const firstDecodeStep = passSteps[1];
+  if (firstDecodeStep === undefined) return null;
+  let prefillDone: number | undefined;
+  for (const f of rec.dealer.frames) {
+    if (f.direction === 'sent' && f.census.messages.every((m) => m.step < firstDecodeStep)) prefillDone = Math.max(prefillDone ?? f.time, f.time);
+  }
+  return prefillDone === undefined ? null : (dealerEnd - prefillDone) / passes;
+}
+
+export async function runPrivateSession(parties: InProcessParties, options: SessionOptions): Promise<SessionMeasurement> {
+  const rec: Record<PartyName, PartyRecorder> = { gateway: new PartyRecorder('gateway'), engine: new PartyRecorder('engine'), dealer: new PartyRecorder('dealer') };
+  const deliveries: Delivery[] = [];
+  const ge = await gatewayEngineLinks(options.link, options.emulation, deliveries);
+  const dealerCapacity = options.dealer === 'ahead' ? Number.POSITIVE_INFINITY : DEALER_LINK_CAPACITY;
+  const [gatewayToDealer, dealerToGateway] = inProcessLinkPair(dealerCapacity);
+  const [engineToDealer, dealerToEngine] = inProcessLinkPair(dealerCapacity);
+  const ended: Record<PartyName, number> = { gateway: Number.POSITIVE_INFINITY, engine: Number.POSITIVE_INFINITY, dealer: Number.POSITIVE_INFINITY };
+  const started = performance.now();
+  const engine = runEngineSession({ gateway: rec.engine.wrap(ge.engine, 'gateway'), dealer: rec.engine.wrap(engineToDealer, 'dealer') }, parties.engine).finally(() => (ended.engine = performance.now()));
+  const dealer = runDealerSession({ gateway: rec.dealer.wrap(dealerToGateway, 'gateway'), engine: rec.dealer.wrap(dealerToEngine, 'engine') }, parties.dealer).finally(() => (ended.dealer = performance.now()));
+  // Keep a failing side from becoming an unhandled rejection while the gateway still runs.
+  engine.catch(() => undefined);
+  dealer.catch(() => undefined);
+  // The online phase starts when the gate opens: at once (streamed), or once the dealer is done.
+  let began = started;
+  const gate =
+    options.dealer === 'ahead'
+      ? dealer.then(
+          () => void (began = performance.now()),
+          () => void (began = performance.now()),
+        )
+      : Promise.resolve();
+  const gatewayDealerLink = options.dealer === 'ahead' ? new GatedLink(gatewayToDealer, gate) : gatewayToDealer;
+  const events = privateGenerate({ engine: rec.gateway.wrap(ge.gateway, 'engine'), dealer: rec.gateway.wrap(gatewayDealerLink, 'dealer') }, parties.gateway, {
+    promptTokens: options.promptTokens,
+    maxTokens: options.maxTokens,
+    sampling: { temperature: 0, topP: 1, topK: 0, minP: 0 },
+    adjustments: {},
+    stopIds: new Set(),
+  });
+  const tokenTimes: number[] = [];
+  const tokens: number[] = [];
+  let stats: PrivateSessionStats | undefined;
+  try {
+    for await (const event of events) {
+      if (event.type === 'token') {
+        tokenTimes.push(performance.now());
+        tokens.push(event.id);
+      } else if (event.type === 'stats') stats = event.stats;
+    }
+    ended.gateway = performance.now();
+    const [engineResult, dealerResult] = await Promise.allSettled([engine, dealer]);
+    if (engineResult.status === 'rejected') throw new Error(`engine session failed: ${String(engineResult.reason)}`);
+    if (dealerResult.status === 'rejected') throw new Error(`dealer session failed: ${String(dealerResult.reason)}`);
+  } finally {
+    await ge.dispose();
+  }
+  if (!stats) throw new Error('the gateway ended without its stats event');
+  const first = tokenTimes[0];
+  if (first === undefined) throw new Error('no token was generated');
+  const last = tokenTimes[tokenTimes.length - 1]!;
+  const activity = (p: PartyName): PartyActivity => ({ recorder: rec[p], activeFrom: began, activeTo: ended[p] });
+  const parts = { gateway: activity('gateway'), engine: activity('engine'), dealer: activity('dealer') };
+
+  const phase = (from: number, to: number, k: number, flights: number): PhaseFigures => ({
+    flights,
+    bytesToEngine: rec.gateway.bytes('engine', 'sent', from, to) * k,
+    bytesFromEngine: rec.gateway.bytes('engine', 'received', from, to) * k,
+    dealerBytesToGateway: rec.gateway.bytes('dealer', 'received', from, to) * k,
+    dealerBytesToEngine: rec.engine.bytes('dealer', 'received', from, to) * k,
+    bytesByKind: { toEngine: bytesByKind(rec.gateway, 'engine', 'sent', from, to, k), fromEngine: bytesByKind(rec.gateway, 'engine', 'received', from, to, k) },
+    split: scaleSplit(splitTime(parts, from, to), k),
+    emulatorLateMs: options.emulation === 'relay' ? null : deliveries.reduce((sum, d) => (d.at >= from && d.at < to ? sum + Math.max(0, d.at - d.due) : sum), 0) * k,
+  });
+  const prefillFlights = Math.max(rec.gateway.maxDepth('engine', first + 0.001), rec.engine.maxDepth('gateway', first + 0.001));
+  const measurement: SessionMeasurement = {
+    promptTokens: options.promptTokens.length,
+    tokens,
+    ttftMs: first - began,
+    prefill: phase(began, first + 0.001, 1, prefillFlights),
+    stats,
+    dealerOfflineMs: options.dealer === 'ahead' ? began - started : null,
+  };
+  const steps = tokenTimes.length - 1;
+  if (steps > 0) {
+    measurement.decode = {
+      ...phase(first + 0.001, last + 0.001, 1 / steps, stats.flightsPerToken),
+      msPerToken: (last - first) / steps,
+      steps,
+      flightsPerLayer: stats.flightsPerLayer,
+      dealerMsPerToken: options.dealer === 'ahead' ? dealerDecodeProduction(rec, ended.dealer, steps) : null,
+    };
+  }
+  return measurement;
+}

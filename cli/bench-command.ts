@@ -1,0 +1,128 @@
+/**
+ * `permllm bench`: private vs plaintext on the same models and machine, under emulated links.
+ *
+ *   permllm bench [--quick] [--models a,b] [--links none,paper,wan] [--prompts 16,128,512]
+ *                 [--decode N] [--emulation wrapper|relay] [--dealer ahead|streamed] [--out DIR]
+ *   permllm bench relay --target HOST:PORT [--listen PORT] [--rtt MS] [--bandwidth BPS]
+ *
+ * Writes bench.json, bench.md and time-per-token.svg into --out; progress goes to stderr. The
+ * figures are printed, never asserted (bench/README.md explains how to read them).
+ */
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { BENCH_MODELS, DEFAULT_MODELS, QUICK_MODELS } from '../bench/bench-models.js';
+import { runBench } from '../bench/bench-runner.js';
+import { LinkEmulator } from '../bench/link-emulator.js';
+import { LINK_SETTINGS, isLinkSettingName, type LinkSettingName } from '../bench/link-settings.js';
+
+const USAGE = `usage: permllm bench [--quick] [--models a,b] [--links none,paper,wan] [--prompts 16,128,512]
+                     [--decode N] [--emulation wrapper|relay] [--dealer ahead|streamed] [--out DIR]
+       permllm bench relay --target HOST:PORT [--listen PORT] [--rtt MS] [--bandwidth BITS_PER_S]
+
+  --quick           stories260K only, prompts 8 and 32, 4 tokens (under a minute; CI smoke)
+  --models LIST     comma-separated (default: all but llama3-8b-l2); known: ${[...BENCH_MODELS.keys()].join(', ')}
+  --links LIST      link settings between gateway and engine: ${Object.values(LINK_SETTINGS)
+  .map((l) => `${l.name} = ${l.description}`)
+  .join('; ')} (default: all)
+  --prompts LIST    prompt lengths in tokens (default 16,128,512; quick 8,32)
+  --decode N        tokens generated in the shortest prompt's session (default 8; quick 4)
+  --emulation MODE  wrapper: in-process link wrapper (default); relay: loopback TCP through the relay
+  --dealer MODE     ahead: the dealer makes the session's material before the online phase (default);
+                    streamed: it runs alongside, sharing this process's event loop
+  --out DIR         where the reports go (default bench/results; quick bench/results/quick)
+
+  relay: a TCP relay that adds one-way delay (RTT/2) and paces each direction's bandwidth;
+  put it between a gateway and an engine: the gateway dials --listen, the relay dials --target.
+`;
+
+const list = (v: unknown) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : v);
+const numeric = (schema: z.ZodNumber) => z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v), schema);
+
+const benchFlagsSchema = z.object({
+  quick: z.boolean().default(false),
+  models: z.preprocess(list, z.array(z.string().refine((m) => BENCH_MODELS.has(m), { message: 'unknown model' })).min(1)).optional(),
+  links: z.preprocess(list, z.array(z.string().refine(isLinkSettingName, { message: `expected one of ${Object.keys(LINK_SETTINGS).join(', ')}` })).min(1)).optional(),
+  prompts: z.preprocess((v) => (list(v) as unknown[] | undefined)?.map(Number), z.array(z.number().int().min(1).max(8192)).min(1)).optional(),
+  decode: numeric(z.number().int().min(2).max(1024)).optional(),
+  emulation: z.enum(['wrapper', 'relay']).default('wrapper'),
+  dealer: z.enum(['ahead', 'streamed']).default('ahead'),
+  out: z.string().min(1).optional(),
+  help: z.boolean().default(false),
+});
+
+const relayFlagsSchema = z.object({
+  target: z.string().regex(/^[^:]+:\d+$/, 'expected HOST:PORT'),
+  listen: numeric(z.number().int().min(0).max(65535)).default(0),
+  rtt: numeric(z.number().min(0)).default(0),
+  bandwidth: numeric(z.number().positive()).optional(),
+});
+
+function problems(error: z.ZodError): string {
+  return error.issues.map((i) => `  --${String(i.path[0] ?? '')}: ${i.message}\n`).join('');
+}
+
+async function runRelay(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { target: { type: 'string' }, listen: { type: 'string' }, rtt: { type: 'string' }, bandwidth: { type: 'string' } }, strict: true });
+  const parsed = relayFlagsSchema.safeParse(values);
+  if (!parsed.success) {
+    process.stderr.write(`permllm bench relay: bad flags:\n${problems(parsed.error)}\n${USAGE}`);
+    return 2;
+  }
+  const { target, listen, rtt, bandwidth } = parsed.data;
+  const [host, port] = target.split(':') as [string, string];
+  const relay = await LinkEmulator.start({ listenPort: listen, targetHost: host, targetPort: Number(port), oneWayDelayMs: rtt / 2, bitsPerSecond: bandwidth ?? Number.POSITIVE_INFINITY });
+  process.stderr.write(`relay listening on 127.0.0.1:${relay.port} → ${target}, ${rtt} ms RTT, ${bandwidth ? `${bandwidth} bit/s` : 'unpaced'}; Ctrl-C to stop\n`);
+  await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  await relay.close();
+  process.stderr.write(`relay: ${relay.totals.connections} connection(s), ${relay.totals.upstreamBytes} bytes up, ${relay.totals.downstreamBytes} bytes down\n`);
+  return 0;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  if (argv[0] === 'relay') return runRelay(argv.slice(1));
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        quick: { type: 'boolean' },
+        models: { type: 'string' },
+        links: { type: 'string' },
+        prompts: { type: 'string' },
+        decode: { type: 'string' },
+        emulation: { type: 'string' },
+        dealer: { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    process.stderr.write(`permllm bench: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    return 2;
+  }
+  const parsed = benchFlagsSchema.safeParse(values);
+  if (!parsed.success) {
+    process.stderr.write(`permllm bench: bad flags:\n${problems(parsed.error)}\n${USAGE}`);
+    return 2;
+  }
+  const flags = parsed.data;
+  if (flags.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const quick = flags.quick;
+  const { results, files } = await runBench({
+    quick,
+    models: flags.models ?? (quick ? QUICK_MODELS : DEFAULT_MODELS),
+    links: (flags.links ?? Object.keys(LINK_SETTINGS)) as LinkSettingName[],
+    prompts: [...new Set(flags.prompts ?? (quick ? [8, 32] : [16, 128, 512]))].sort((a, b) => a - b),
+    decodeTokens: flags.decode ?? (quick ? 4 : 8),
+    emulation: flags.emulation,
+    dealer: flags.dealer,
+    outDir: flags.out ?? (quick ? 'bench/results/quick' : 'bench/results'),
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  process.stdout.write(`\n${results.findings.map((f) => `- ${f}`).join('\n')}\n\nwrote ${files.json}, ${files.markdown}, ${files.chart}\n`);
+  return 0;
+}
