@@ -54,7 +54,7 @@ describe('chat completions (official client)', () => {
   it('streaming text equals non-streaming text at temperature 0, with the chunk contract', async () => {
     const params = { model: MODEL_ID, messages: prompt, temperature: 0, max_tokens: 14 };
     const whole = await client.chat.completions.create(params);
-    const { texts, finish, chunks } = await streamText({ ...params, stream_options: { include_usage: true } });
+    const { texts, finish, chunks } = await streamText({ ...params, stream_options: { include_usage: true, include_obfuscation: true } });
     expect(texts.get(0)).toBe(whole.choices[0]?.message.content);
     expect(finish.get(0)).toBe('length');
     // Same id/created/model everywhere; role only first; one finish chunk; usage chunk last.

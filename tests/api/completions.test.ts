@@ -40,6 +40,15 @@ describe('legacy completions', () => {
     const tokenizer = gw.backend.modelInfo.tokenizer;
     const promptTokens = tokenizer.encode('Once upon a time', { addBos: true }).length + tokenizer.encode('Tom', { addBos: true }).length;
     expect(completion.usage).toEqual({ prompt_tokens: promptTokens, completion_tokens: 16, total_tokens: promptTokens + 16 });
+    // The same batch as token arrays gives the same texts.
+    const asTokens = await gw.openai.completions.create({
+      model: MODEL_ID,
+      prompt: [tokenizer.encode('Once upon a time', { addBos: true }), tokenizer.encode('Tom', { addBos: true })],
+      temperature: 0,
+      max_tokens: 4,
+      n: 2,
+    });
+    expect(asTokens.choices.map((c) => c.text)).toEqual(completion.choices.map((c) => c.text));
   });
 
   it('streams the same text, with stop strings held back and never emitted', async () => {
