@@ -72,7 +72,10 @@ describe('operations endpoints', () => {
     expect(text).toContain('permllm_time_to_first_token_seconds_count 1');
     expect(text).toContain('permllm_inter_token_latency_seconds_count 3');
     expect(text).toMatch(/permllm_tokens_total\{kind="completion"\} 4\b/);
-    expect(text).toContain('permllm_protocol_bytes_total{direction="to_engine"} 0');
+    // Zero on the plaintext backend, the protocol's traffic on the private one.
+    for (const direction of ['to_engine', 'from_engine', 'dealer']) {
+      expect(text).toMatch(new RegExp(`permllm_protocol_bytes_total\\{direction="${direction}"\\} \\d+`));
+    }
     expect(text).toContain('permllm_protocol_phase_seconds_count{phase="prefill"} 1');
     expect(text).toContain('permllm_requests_in_flight 0');
     expect(text).toContain('permllm_requests_queued 0');
