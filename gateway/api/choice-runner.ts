@@ -9,7 +9,7 @@
  * backend's iterator is returned so its session ends.
  */
 import type { Tokenizer } from '../../engine/model/tokenizer.js';
-import { EngineTimeoutError, GatewayError, toGatewayError } from '../errors/index.js';
+import { EngineError, EngineTimeoutError, toGatewayError } from '../errors/index.js';
 import type {
   GenerationBackend,
   GenerationEvent,
@@ -140,7 +140,7 @@ export async function* runChoice(options: ChoiceRunOptions): AsyncGenerator<Choi
           ? `The engine produced no first token within ${options.firstTokenTimeoutMs} ms.`
           : `The engine produced no token for ${options.idleTimeoutMs} ms.`,
       );
-      if (result.done) throw new GatewayError(502, 'server_error', 'The engine ended the session without finishing it.', true, { code: 'engine_error' });
+      if (result.done) throw new EngineError('The engine ended the session without finishing it.');
       const event = result.value;
 
       if (event.type === 'finish') {
