@@ -1,0 +1,50 @@
+/**
+ * `permllm dealer`: the helper's server (P2). See docs/deploy.md.
+ *
+ *   permllm dealer [--port N] [--host H] [--token T | $PERMLLM_TOKEN] [--tls-cert FILE --tls-key FILE]
+ *
+ * Prints "permllm dealer listening on URL" on stdout once it serves; logs go to stderr.
+ */
+import { startDealerServer } from '../dealer/server/dealer-server.js';
+import { isLoopback } from '../config/common-schemas.js';
+import { dealerConfigSchema, dealerFlags } from '../config/dealer-config.js';
+import { parseCommandLine, usageText } from '../config/parse-flags.js';
+import { exitSoon, stopSignal } from '../config/process-lifecycle.js';
+
+const USAGE = usageText('dealer', 'The helper\'s server (P2): holds the weight masks and deals each session\'s correlated randomness.', dealerFlags);
+
+export async function run(argv: string[]): Promise<number> {
+  const parsed = parseCommandLine(argv, dealerFlags, dealerConfigSchema);
+  if ('errors' in parsed) {
+    process.stderr.write(`permllm dealer: ${parsed.errors.length} problem(s):\n${parsed.errors.map((e) => `  ${e}\n`).join('')}\n${USAGE}`);
+    return 2;
+  }
+  if (parsed.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const config = parsed.config;
+  const stop = stopSignal();
+  const log = (line: string) => process.stderr.write(`${new Date().toISOString()} permllm dealer: ${line}\n`);
+  if (!isLoopback(config.host) && config.token === undefined) log(`WARNING: listening on ${config.host} without a token: anyone who can reach it can pair or open sessions`);
+  if (!isLoopback(config.host) && config['tls-cert'] === undefined) log(`WARNING: listening on ${config.host} without TLS: the pairing key would cross the network in clear`);
+  const server = await startDealerServer({
+    host: config.host,
+    port: config.port,
+    token: config.token,
+    tls: config['tls-cert'] && config['tls-key'] ? { cert: config['tls-cert'], key: config['tls-key'] } : undefined,
+    maxSessions: config['max-sessions'],
+    maxPairings: config['max-pairings'],
+    rendezvousTimeoutMs: config['rendezvous-timeout-ms'],
+    maxFrameBytes: config['max-frame-bytes'],
+    heartbeatMs: config['heartbeat-ms'],
+    deadPeerMs: config['dead-peer-ms'],
+    log,
+  });
+  process.stdout.write(`permllm dealer listening on ${server.url}\n`);
+  const why = await stop.stopped;
+  log(`stopping (${why})`);
+  await server.close();
+  exitSoon(0);
+  return 0;
+}

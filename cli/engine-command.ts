@@ -1,0 +1,61 @@
+/**
+ * `permllm engine`: the model owner's server (P0). See docs/deploy.md.
+ *
+ *   permllm engine --model PATH --dealer URL [--port N] [--host H] [--token T | $PERMLLM_TOKEN]
+ *                  [--tls-cert FILE --tls-key FILE] [--ca FILE] [--state-dir DIR]
+ *
+ * Prints "permllm engine listening on URL" on stdout once it serves; logs go to stderr.
+ */
+import { defaultModelPath, loadModel } from '../engine/model/load-model.js';
+import { startEngineServer } from '../engine/server/engine-server.js';
+import { MASK_PROFILES } from '../protocol/masks/mask-profile.js';
+import { isLoopback } from '../config/common-schemas.js';
+import { engineConfigSchema, engineFlags } from '../config/engine-config.js';
+import { parseCommandLine, usageText } from '../config/parse-flags.js';
+import { exitSoon, stopSignal } from '../config/process-lifecycle.js';
+
+const USAGE = usageText('engine', 'The model owner\'s server (P0): model card, masked model, and the private sessions.', engineFlags);
+
+export async function run(argv: string[]): Promise<number> {
+  const parsed = parseCommandLine(argv, engineFlags, engineConfigSchema);
+  if ('errors' in parsed) {
+    process.stderr.write(`permllm engine: ${parsed.errors.length} problem(s):\n${parsed.errors.map((e) => `  ${e}\n`).join('')}\n${USAGE}`);
+    return 2;
+  }
+  if (parsed.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const config = parsed.config;
+  const stop = stopSignal();
+  const log = (line: string) => process.stderr.write(`${new Date().toISOString()} permllm engine: ${line}\n`);
+  if (!isLoopback(config.host) && config.token === undefined) log(`WARNING: listening on ${config.host} without a token: anyone who can reach it can open sessions`);
+  if (!isLoopback(config.host) && config['tls-cert'] === undefined) log(`WARNING: listening on ${config.host} without TLS: links are not encrypted`);
+  const modelPath = config.model ?? defaultModelPath();
+  log(`loading ${modelPath}`);
+  const model = await loadModel(modelPath);
+  const server = await startEngineServer({
+    model,
+    profile: MASK_PROFILES[config.profile]!,
+    dealerUrl: config.dealer,
+    host: config.host,
+    port: config.port,
+    stateDir: config['state-dir'],
+    token: config.token,
+    tls: config['tls-cert'] && config['tls-key'] ? { cert: config['tls-cert'], key: config['tls-key'] } : undefined,
+    ca: config.ca,
+    maxSessions: config['max-sessions'],
+    heartbeatMs: config['heartbeat-ms'],
+    deadPeerMs: config['dead-peer-ms'],
+    probeIntervalMs: config['probe-interval-ms'],
+    log,
+  });
+  const ready = server.readiness();
+  process.stdout.write(`permllm engine listening on ${server.url} (model ${server.card.id}, pairing ${server.card.pairing.id.slice(0, 8)}…)\n`);
+  if (!ready.ready) log(`not ready yet: ${ready.reason}`);
+  const why = await stop.stopped;
+  log(`stopping (${why})`);
+  await server.close();
+  exitSoon(0);
+  return 0;
+}

@@ -1,0 +1,61 @@
+/**
+ * `permllm gateway`: the user's OpenAI-compatible gateway (P1), talking to a remote engine and
+ * dealer. See docs/deploy.md.
+ *
+ *   permllm gateway --engine URL --dealer URL [--port N] [--host H] [--token T | $PERMLLM_TOKEN]
+ *                   [--api-key K] [--ca FILE] [--cache-dir DIR]
+ *
+ * On first contact it downloads the engine's model card and masked model (progress on stderr),
+ * checks the digest and caches both, so a restart does not download again. Prints
+ * "permllm gateway listening on URL" on stdout once it serves.
+ */
+import { startGatewayServer } from '../gateway/http/start-gateway-server.js';
+import { RemoteBackend } from '../gateway/remote/remote-backend.js';
+import { gatewayConfigSchema, gatewayFlags } from '../config/gateway-config.js';
+import { parseCommandLine, usageText } from '../config/parse-flags.js';
+import { exitSoon, stopSignal } from '../config/process-lifecycle.js';
+
+const USAGE = usageText('gateway', 'The user\'s OpenAI-compatible gateway (P1): private inference against a remote engine and dealer.', gatewayFlags);
+
+export async function run(argv: string[]): Promise<number> {
+  const parsed = parseCommandLine(argv, gatewayFlags, gatewayConfigSchema);
+  if ('errors' in parsed) {
+    process.stderr.write(`permllm gateway: ${parsed.errors.length} problem(s):\n${parsed.errors.map((e) => `  ${e}\n`).join('')}\n${USAGE}`);
+    return 2;
+  }
+  if (parsed.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const config = parsed.config;
+  const stop = stopSignal();
+  const log = (line: string) => process.stderr.write(`${new Date().toISOString()} permllm gateway: ${line}\n`);
+  const backend = await RemoteBackend.connect({
+    engineUrl: config.engine,
+    dealerUrl: config.dealer,
+    cacheDir: config['cache-dir'],
+    token: config.token,
+    ca: config.ca,
+    probeIntervalMs: config['probe-interval-ms'],
+    heartbeatMs: config['heartbeat-ms'],
+    deadPeerMs: config['dead-peer-ms'],
+    log,
+    signal: stop.signal,
+  });
+  const server = await startGatewayServer({
+    backend,
+    host: config.host,
+    port: config.port,
+    maxConcurrent: config['max-concurrent'],
+    ...(config['api-key'] === undefined ? {} : { apiKey: config['api-key'] }),
+  });
+  process.stdout.write(`permllm gateway listening on ${server.url} (OpenAI base URL ${server.baseURL}, model ${backend.modelInfo.id})\n`);
+  const ready = backend.readiness();
+  if (!ready.ready) log(`not ready yet: ${ready.reason}`);
+  const why = await stop.stopped;
+  log(`stopping (${why})`);
+  await server.close();
+  await backend.close();
+  exitSoon(0);
+  return 0;
+}

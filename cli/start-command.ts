@@ -1,0 +1,109 @@
+/**
+ * `permllm start` (= `npm start`): the engine, the dealer and the gateway as three child
+ * processes on this machine, with the default model. Engine and dealer bind 127.0.0.1 on free
+ * ports and share a fresh random token (so other local users cannot use their links); the
+ * gateway serves the OpenAI API on 127.0.0.1:8080 (or PORT / --port). Ctrl-C or SIGTERM stops
+ * all three; if one of them dies, the others are stopped too.
+ *
+ * What it protects: nothing against whoever controls this machine, since all three parties run
+ * here. It shows the real deployment's processes and protocol; in production the engine, the
+ * dealer and the gateway belong to three different parties (docs/deploy.md).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseCommandLine, usageText } from '../config/parse-flags.js';
+import { exitSoon, stopSignal } from '../config/process-lifecycle.js';
+import { startConfigSchema, startFlags } from '../config/start-config.js';
+
+const USAGE = usageText('start', 'Engine, dealer and gateway on this machine, as three processes (npm start).', startFlags);
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/permllm.mjs');
+
+interface Child {
+  role: string;
+  process: ChildProcess;
+  exited: Promise<number | null>;
+  url: Promise<string>;
+}
+
+function startChild(role: string, args: string[], env: NodeJS.ProcessEnv): Child {
+  const child = spawn(process.execPath, [BIN, role, ...args], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
+  const url = new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      process.stdout.write(`${line}\n`);
+      const match = / listening on (\S+)/.exec(line);
+      if (match) resolve(match[1]!);
+    });
+    void exited.then((code) => reject(new Error(`the ${role} exited (code ${code}) before it was listening`)));
+  });
+  url.catch(() => undefined);
+  return { role, process: child, exited, url };
+}
+
+async function stopChild(child: Child): Promise<void> {
+  if (child.process.exitCode !== null || child.process.signalCode !== null) return;
+  child.process.kill('SIGTERM');
+  const timer = setTimeout(() => child.process.kill('SIGKILL'), 10_000);
+  await child.exited;
+  clearTimeout(timer);
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const parsed = parseCommandLine(argv, startFlags, startConfigSchema);
+  if ('errors' in parsed) {
+    process.stderr.write(`permllm start: ${parsed.errors.length} problem(s):\n${parsed.errors.map((e) => `  ${e}\n`).join('')}\n${USAGE}`);
+    return 2;
+  }
+  if (parsed.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const config = parsed.config;
+  const stop = stopSignal();
+  // The links' token is handed over in the environment, never on a command line (visible in ps).
+  const env: NodeJS.ProcessEnv = { ...process.env, PERMLLM_TOKEN: randomBytes(32).toString('hex') };
+  delete env['PORT'];
+  const children: Child[] = [];
+  const stopAll = async () => {
+    for (const child of [...children].reverse()) await stopChild(child);
+  };
+  try {
+    const dealer = startChild('dealer', ['--host', '127.0.0.1', '--port', '0'], env);
+    children.push(dealer);
+    const dealerUrl = await Promise.race([dealer.url, stop.stopped.then(() => Promise.reject(new Error('stopped')))]);
+    const engine = startChild('engine', ['--host', '127.0.0.1', '--port', '0', '--dealer', dealerUrl, ...(config.model ? ['--model', config.model] : [])], env);
+    children.push(engine);
+    const engineUrl = await Promise.race([engine.url, stop.stopped.then(() => Promise.reject(new Error('stopped')))]);
+    const gatewayEnv = config['api-key'] === undefined ? env : { ...env, PERMLLM_API_KEY: config['api-key'] };
+    const gateway = startChild('gateway', ['--host', config.host, '--port', String(config.port), '--engine', engineUrl, '--dealer', dealerUrl], gatewayEnv);
+    children.push(gateway);
+    const gatewayUrl = await Promise.race([gateway.url, stop.stopped.then(() => Promise.reject(new Error('stopped')))]);
+    process.stdout.write(
+      `\nPermLLM is running: OpenAI base URL ${gatewayUrl}/v1\n` +
+        '  engine, dealer and gateway are three processes on this machine: this shows the protocol, but protects\n' +
+        '  nothing from whoever controls this machine (see docs/deploy.md for a real deployment).\n' +
+        'Press Ctrl-C to stop.\n',
+    );
+  } catch (error) {
+    await stopAll();
+    if (stop.signal.aborted) return 0;
+    process.stderr.write(`permllm start: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+  const firstExit = Promise.race(children.map((c) => c.exited.then((code) => ({ role: c.role, code }))));
+  const outcome = await Promise.race([stop.stopped.then((why) => ({ why })), firstExit]);
+  if ('why' in outcome) {
+    process.stderr.write(`permllm start: stopping (${outcome.why})\n`);
+    await stopAll();
+    exitSoon(0);
+    return 0;
+  }
+  process.stderr.write(`permllm start: the ${outcome.role} exited (code ${outcome.code}); stopping the others\n`);
+  await stopAll();
+  exitSoon(1);
+  return 1;
+}

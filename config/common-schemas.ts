@@ -1,0 +1,69 @@
+/** zod pieces the server commands' configs share (ports, URLs, tokens, TLS files, link timing). */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** A flag's string as a number, so zod says "expected number" for "abc" instead of NaN. */
+export const numeric = <T extends z.ZodTypeAny>(schema: T) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v), schema);
+
+export const portSchema = numeric(z.number().int().min(0).max(65535));
+
+export const hostSchema = z.string().min(1);
+
+export const httpUrlSchema = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//i.test(u), 'expected an http:// or https:// URL')
+  .transform((u) => u.replace(/\/+$/, ''));
+
+export const tokenSchema = z
+  .string()
+  .min(16, 'use at least 16 characters (e.g. the output of `openssl rand -hex 32`)')
+  .regex(/^\S+$/, 'must not contain whitespace');
+
+/** A PEM file path, read at start-up (a missing or unreadable file is a config error). */
+export const pemFileSchema = z.string().transform((file, ctx) => {
+  try {
+    const text = readFileSync(file, 'utf8');
+    if (!text.includes('-----BEGIN')) {
+      ctx.addIssue({ code: 'custom', message: `${file} is not a PEM file` });
+      return z.NEVER;
+    }
+    return text;
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}` });
+    return z.NEVER;
+  }
+});
+
+export const positiveIntSchema = numeric(z.number().int().positive());
+
+/** Heartbeat timing of the protocol links. */
+export const linkTimingShape = {
+  'heartbeat-ms': positiveIntSchema.default(1000),
+  'dead-peer-ms': positiveIntSchema.default(6000),
+};
+
+/** Adds an issue when exactly one of --tls-cert / --tls-key is given. */
+export function checkTlsPair(value: { 'tls-cert'?: unknown; 'tls-key'?: unknown }, ctx: z.RefinementCtx): void {
+  if ((value['tls-cert'] === undefined) !== (value['tls-key'] === undefined)) {
+    const missing = value['tls-cert'] === undefined ? 'tls-cert' : 'tls-key';
+    ctx.addIssue({ code: 'custom', path: [missing], message: 'TLS needs both --tls-cert and --tls-key' });
+  }
+}
+
+/** ~/.cache/permllm (or $XDG_CACHE_HOME/permllm); $PERMLLM_CACHE_DIR is read by the gateway's flags. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(env['XDG_CACHE_HOME'] || path.join(homedir(), '.cache'), 'permllm');
+}
+
+/** ~/.local/state/permllm/<role> (or $XDG_STATE_HOME/permllm/<role>). */
+export function defaultStateDir(role: string, env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(env['XDG_STATE_HOME'] || path.join(homedir(), '.local', 'state'), 'permllm', role);
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}

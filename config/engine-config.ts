@@ -1,0 +1,47 @@
+/** `permllm engine` flags → one frozen, validated config. */
+import { z } from 'zod';
+import { MASK_PROFILES, PERMLLM_PROFILE } from '../protocol/masks/mask-profile.js';
+import { checkTlsPair, defaultStateDir, hostSchema, httpUrlSchema, linkTimingShape, pemFileSchema, portSchema, positiveIntSchema, tokenSchema } from './common-schemas.js';
+import type { FlagDefinitions } from './parse-flags.js';
+
+export const ENGINE_DEFAULT_PORT = 8081;
+
+export const engineFlags: FlagDefinitions = {
+  model: { type: 'string', env: 'PERMLLM_MODEL', value: 'PATH', help: 'llama2.c .bin, a folder holding one, or a Hugging Face folder (default ../shared/models/stories260K)' },
+  dealer: { type: 'string', env: 'PERMLLM_DEALER_URL', value: 'URL', help: 'the dealer this engine pairs with and dials per session (http:// or https://)' },
+  host: { type: 'string', value: 'HOST', help: 'interface to bind (default 127.0.0.1)' },
+  port: { type: 'string', value: 'N', help: `port (default ${ENGINE_DEFAULT_PORT}; 0 picks a free one)` },
+  token: { type: 'string', env: 'PERMLLM_TOKEN', value: 'T', help: 'shared bearer token of every link (prefer the environment variable: flags show in ps)' },
+  'tls-cert': { type: 'string', value: 'FILE', help: 'PEM certificate: serve https/wss' },
+  'tls-key': { type: 'string', value: 'FILE', help: 'PEM private key for --tls-cert' },
+  ca: { type: 'string', env: 'PERMLLM_CA_FILE', value: 'FILE', help: 'PEM CA to trust for the dealer (besides the system CAs)' },
+  'state-dir': { type: 'string', env: 'PERMLLM_STATE_DIR', value: 'DIR', help: 'where the pairing key is kept (default ~/.local/state/permllm/engine)' },
+  'max-sessions': { type: 'string', value: 'N', help: 'concurrent sessions (default 8)' },
+  profile: { type: 'string', value: 'NAME', help: `mask profile (default ${PERMLLM_PROFILE.name}; ${Object.keys(MASK_PROFILES).join(', ')})` },
+  'heartbeat-ms': { type: 'string', value: 'MS', help: 'link ping interval (default 1000)' },
+  'dead-peer-ms': { type: 'string', value: 'MS', help: 'silence after which a peer counts as dead (default 6000)' },
+  'probe-interval-ms': { type: 'string', value: 'MS', help: 'how often the dealer pairing is checked (default 1000)' },
+};
+
+export const engineConfigSchema = z
+  .object({
+    model: z.string().min(1).optional(),
+    dealer: httpUrlSchema,
+    host: hostSchema.default('127.0.0.1'),
+    port: portSchema.default(ENGINE_DEFAULT_PORT),
+    token: tokenSchema.optional(),
+    'tls-cert': pemFileSchema.optional(),
+    'tls-key': pemFileSchema.optional(),
+    ca: pemFileSchema.optional(),
+    'state-dir': z.string().min(1).default(defaultStateDir('engine')),
+    'max-sessions': positiveIntSchema.default(8),
+    profile: z
+      .string()
+      .refine((p) => Object.hasOwn(MASK_PROFILES, p), { message: `unknown mask profile (known: ${Object.keys(MASK_PROFILES).join(', ')})` })
+      .default(PERMLLM_PROFILE.name),
+    'probe-interval-ms': positiveIntSchema.default(1000),
+    ...linkTimingShape,
+  })
+  .superRefine(checkTlsPair);
+
+export type EngineConfig = Readonly<z.output<typeof engineConfigSchema>>;

@@ -1,0 +1,98 @@
+/**
+ * Command-line parsing shared by the server commands: flags (node:util parseArgs) with
+ * environment-variable fallbacks, validated by one zod schema, every problem reported at once,
+ * the result deep-frozen. A flag given on the command line wins over its environment variable.
+ */
+import { parseArgs } from 'node:util';
+import type { z } from 'zod';
+
+export interface FlagDefinition {
+  type: 'string' | 'boolean';
+  short?: string;
+  /** Environment variable read when the flag is absent. */
+  env?: string;
+  /** One line for --help. */
+  help: string;
+  /** Placeholder shown in --help (default: VALUE). */
+  value?: string;
+}
+
+export type FlagDefinitions = Record<string, FlagDefinition>;
+
+export type ParsedCommandLine<T> = { config: T; help: false } | { help: true } | { errors: string[] };
+
+export function parseCommandLine<S extends z.ZodTypeAny>(
+  argv: readonly string[],
+  definitions: FlagDefinitions,
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+): ParsedCommandLine<Readonly<z.output<S>>> {
+  const errors: string[] = [];
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
+  for (const [name, d] of Object.entries(definitions)) options[name] = d.short ? { type: d.type, short: d.short } : { type: d.type };
+  const { tokens } = parseArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true });
+  const longNames = new Set(Object.keys(options).map((n) => `--${n}`));
+  const raw: Record<string, string | boolean> = {};
+  const flagged = new Set<string>();
+  let help = false;
+  for (const token of tokens) {
+    if (token.kind === 'positional') {
+      errors.push(`unexpected argument ${JSON.stringify(token.value)}`);
+      continue;
+    }
+    if (token.kind !== 'option') continue;
+    if (token.name === 'help') {
+      help = true;
+      continue;
+    }
+    const spec = options[token.name];
+    let problem: string | undefined;
+    if (!spec) problem = 'unknown flag';
+    else if (spec.type === 'boolean' && token.value !== undefined) problem = 'takes no value';
+    else if (spec.type === 'string' && (token.value === undefined || (!token.inlineValue && longNames.has(token.value)))) problem = 'needs a value';
+    if (problem) {
+      errors.push(`${token.rawName}: ${problem}`);
+      flagged.add(token.name);
+    } else {
+      raw[token.name] = token.value ?? true;
+    }
+  }
+  if (help) return { help: true };
+  const fromEnv = new Set<string>();
+  for (const [name, d] of Object.entries(definitions)) {
+    const value = d.env === undefined ? undefined : env[d.env];
+    if (raw[name] === undefined && !flagged.has(name) && value !== undefined && value !== '') {
+      raw[name] = d.type === 'boolean' ? /^(1|true|yes)$/i.test(value) : value;
+      fromEnv.add(name);
+    }
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? '');
+      if (flagged.has(name)) continue;
+      const d = definitions[name];
+      const label = name === '' ? '(flags)' : fromEnv.has(name) && d?.env ? `$${d.env}` : `--${name}`;
+      errors.push(`${label}: ${issue.message}`);
+    }
+  }
+  if (errors.length > 0 || !parsed.success) return { errors };
+  return { config: deepFreeze(parsed.data) as Readonly<z.output<S>>, help: false };
+}
+
+/** The --help text of a command. */
+export function usageText(command: string, summary: string, definitions: FlagDefinitions): string {
+  const rows = Object.entries(definitions).map(([name, d]) => {
+    const flag = `${d.short ? `-${d.short}, ` : ''}--${name}${d.type === 'string' ? ` ${d.value ?? 'VALUE'}` : ''}`;
+    return `  ${flag.padEnd(30)} ${d.help}${d.env ? ` [$${d.env}]` : ''}`;
+  });
+  return `usage: permllm ${command} [flags]\n\n${summary}\n\n${rows.join('\n')}\n`;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Buffer.isBuffer(value) && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,128 @@
+/**
+ * Runs the dealer's side of paired sessions (`runDealerSession`) over the gateway's and the
+ * engine's links. Back-pressure comes from the links: the dealer produces a step's material,
+ * `send` waits while the receiver's window is full, so it never runs unboundedly ahead, and
+ * a session that ends early drops what was not consumed (material is never reused). Any link
+ * closing abnormally ends the session at once; the dealer then closes the other link with a
+ * code saying why. A misbehaving peer ends only its own session.
+ */
+import { runDealerSession } from '../dealer-session.js';
+import type { RoleModel } from '../../protocol/session/role-model.js';
+import { CloseCode } from '../../protocol/transport/close-codes.js';
+import { LinkClosedError } from '../../protocol/transport/message-link.js';
+import { ProtocolViolation } from '../../protocol/transport/party-network.js';
+import { abortOnAbnormalClose, PeerEndedError } from '../../protocol/transport/peer-ended-error.js';
+import type { DealerRole } from '../../protocol/transport/session-endpoints.js';
+import { guardSessionId } from '../../protocol/transport/session-id-guard.js';
+import type { WsLink } from '../../protocol/transport/ws-link.js';
+import type { DealerMetrics, DealerSessionOutcome } from './dealer-metrics.js';
+
+interface RunningSession {
+  links: Record<DealerRole, WsLink>;
+  controller: AbortController;
+}
+
+const short = (id: string) => `${id.slice(0, 8)}…`;
+
+export class DealerSessionHost {
+  private readonly running = new Map<string, RunningSession>();
+  private closing = false;
+
+  constructor(
+    private readonly metrics: DealerMetrics,
+    private readonly maxFrameBytes: number,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  get activeSessions(): number {
+    return this.running.size;
+  }
+
+  start(sessionId: string, model: RoleModel, links: Record<DealerRole, WsLink>): void {
+    const session: RunningSession = { links, controller: new AbortController() };
+    this.running.set(sessionId, session);
+    this.metrics.sessionsActive.set(this.running.size);
+    void this.run(sessionId, model, session).finally(() => {
+      this.running.delete(sessionId);
+      this.metrics.sessionsActive.set(this.running.size);
+      for (const peer of ['gateway', 'engine'] as const) {
+        this.metrics.bytes.inc({ peer, direction: 'sent' }, links[peer].bytesSent);
+        this.metrics.bytes.inc({ peer, direction: 'received' }, links[peer].bytesReceived);
+      }
+    });
+  }
+
+  private async run(sessionId: string, model: RoleModel, session: RunningSession): Promise<void> {
+    const { gateway, engine } = session.links;
+    const { controller } = session;
+    abortOnAbnormalClose(gateway, 'gateway', controller);
+    abortOnAbnormalClose(engine, 'engine', controller);
+    const end = (outcome: DealerSessionOutcome, detail?: string) => {
+      this.metrics.sessions.inc({ outcome });
+      if (outcome !== 'completed' && outcome !== 'cancelled') this.metrics.errors.inc({ kind: outcome });
+      if (detail !== undefined) this.log(`session ${short(sessionId)} ended (${outcome}): ${detail}`);
+    };
+    const both = (code: number, message: string) => {
+      gateway.end(code, message);
+      engine.end(code, message);
+    };
+    try {
+      const summary = await runDealerSession(
+        {
+          gateway: guardSessionId(gateway, 'gateway', sessionId, this.maxFrameBytes),
+          engine: guardSessionId(engine, 'engine', sessionId, this.maxFrameBytes),
+        },
+        model,
+        controller.signal,
+      );
+      this.metrics.passes.inc(summary.passesPrepared);
+      const reason = controller.signal.reason;
+      if (reason instanceof PeerEndedError) {
+        // runDealerSession treats a closed link as the normal end; the close code says otherwise.
+        const other = reason.peer === 'gateway' ? engine : gateway;
+        other.end(CloseCode.PeerEnded, `the ${reason.peer} ended the session`);
+        if (reason.ended.code === CloseCode.ProtocolViolation) end('protocol_violation', reason.message);
+        else end(reason.cancelled ? 'cancelled' : 'peer_ended', reason.cancelled ? undefined : reason.message);
+      } else {
+        both(CloseCode.Normal, 'session complete');
+        end('completed');
+      }
+    } catch (error) {
+      const reason = controller.signal.reason;
+      if (this.closing) {
+        both(CloseCode.GoingAway, 'dealer shutting down');
+        end('shutdown', 'the dealer is shutting down');
+      } else if (reason instanceof PeerEndedError) {
+        const other = reason.peer === 'gateway' ? engine : gateway;
+        other.end(CloseCode.PeerEnded, `the ${reason.peer} ended the session`);
+        if (reason.ended.code === CloseCode.ProtocolViolation) end('protocol_violation', reason.message);
+        else end(reason.cancelled ? 'cancelled' : 'peer_ended', reason.cancelled ? undefined : reason.message);
+      } else if (error instanceof ProtocolViolation && error.message.includes('peer reported an error')) {
+        both(CloseCode.PeerEnded, `the ${error.peer} ended the session`);
+        end('peer_ended', error.message);
+      } else if (error instanceof ProtocolViolation) {
+        const offender = error.peer === 'engine' ? engine : gateway;
+        const other = offender === engine ? gateway : engine;
+        offender.end(CloseCode.ProtocolViolation, error.message);
+        other.end(CloseCode.PeerEnded, `the ${error.peer} broke the protocol`);
+        end('protocol_violation', error.message);
+      } else if (error instanceof LinkClosedError) {
+        both(CloseCode.PeerEnded, error.message);
+        end('peer_ended', error.message);
+      } else {
+        const message = error instanceof Error ? error.message : String(error);
+        both(CloseCode.SessionFailed, message);
+        end('failed', message);
+      }
+    }
+  }
+
+  close(): void {
+    this.closing = true;
+    for (const session of this.running.values()) {
+      session.controller.abort(new LinkClosedError('the dealer is shutting down'));
+      session.links.gateway.end(CloseCode.GoingAway, 'dealer shutting down');
+      session.links.engine.end(CloseCode.GoingAway, 'dealer shutting down');
+    }
+  }
+}

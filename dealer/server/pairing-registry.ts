@@ -1,0 +1,70 @@
+/**
+ * The pairings a dealer holds: for each engine pairing key K, the weight masks U derived from K
+ * and the engine's public weight specs (protocol/session/pairing.ts), ready for sessions. Held
+ * in memory only: an engine re-sends its pairing when the dealer no longer has it. At most
+ * `maxPairings` are kept (each is as large as the model); the least recently used goes first.
+ */
+import type { ComputeBackend } from '../../engine/compute/compute-backend.js';
+import { SharedKey } from '../../protocol/crypto/key-agreement.js';
+import { MASK_PROFILES } from '../../protocol/masks/mask-profile.js';
+import { dealerRoleWeights } from '../../protocol/session/pairing.js';
+import { roleModel, type RoleModel } from '../../protocol/session/role-model.js';
+import { pairingIdOf, type PairingRequest } from '../../protocol/transport/pairing-request.js';
+
+export interface Pairing {
+  id: string;
+  modelHash: string;
+  model: RoleModel;
+}
+
+export type PutResult = { status: 200 | 201; pairing: Pairing } | { status: 400 | 409; message: string };
+
+export class PairingRegistry {
+  private readonly pairings = new Map<string, Pairing>();
+
+  constructor(
+    private readonly maxPairings: number,
+    private readonly backend: ComputeBackend,
+  ) {}
+
+  get size(): number {
+    return this.pairings.size;
+  }
+
+  /** The pairing, marked as recently used. */
+  get(id: string): Pairing | undefined {
+    const pairing = this.pairings.get(id);
+    if (pairing) {
+      this.pairings.delete(id);
+      this.pairings.set(id, pairing);
+    }
+    return pairing;
+  }
+
+  has(id: string): boolean {
+    return this.pairings.has(id);
+  }
+
+  put(id: string, request: PairingRequest): PutResult {
+    const key = new SharedKey(new Uint8Array(Buffer.from(request.pairingKey, 'base64')));
+    if (pairingIdOf(key) !== id) return { status: 400, message: 'the pairing id does not belong to this pairing key' };
+    const profile = MASK_PROFILES[request.profile];
+    if (!profile) return { status: 400, message: `unknown mask profile ${request.profile}` };
+    const existing = this.get(id);
+    if (existing) {
+      if (existing.modelHash !== request.modelHash) return { status: 409, message: 'this pairing is already held for another model' };
+      return { status: 200, pairing: existing };
+    }
+    const names = new Set(request.weights.map((w) => w.name));
+    if (names.size !== request.weights.length) return { status: 400, message: 'weight names repeat' };
+    const model = roleModel(request.config, dealerRoleWeights(key, profile, request.weights), profile, this.backend);
+    const pairing: Pairing = { id, modelHash: request.modelHash, model };
+    this.pairings.set(id, pairing);
+    while (this.pairings.size > this.maxPairings) {
+      const oldest = this.pairings.keys().next().value;
+      if (oldest === undefined) break;
+      this.pairings.delete(oldest);
+    }
+    return { status: 201, pairing };
+  }
+}

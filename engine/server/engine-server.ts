@@ -1,0 +1,138 @@
+/**
+ * The engine process (P0): loads the model, keeps the pairing with its dealer, serves the
+ * control API and the sessions' protocol endpoint on one port (https/wss with TLS files).
+ *
+ * Start-up: fold the weights (protocol/model/private-weights.ts), hash the model, load or create
+ * the pairing key for (model, dealer) in the state folder, compute the masked model's digest,
+ * build the model card, start checking the dealer's pairing, then listen.
+ */
+import type { ComputeBackend } from '../compute/compute-backend.js';
+import { defaultBackend } from '../compute/onnx-backend.js';
+import type { ModelDescription } from '../model/model-description.js';
+import type { MaskProfile } from '../../protocol/masks/mask-profile.js';
+import { privateWeightsOf, specOf } from '../../protocol/model/private-weights.js';
+import { engineRoleWeights } from '../../protocol/session/pairing.js';
+import { maxFrameBytes, roleModel } from '../../protocol/session/role-model.js';
+import { ControlClient } from '../../protocol/transport/control-client.js';
+import { startControlServer, type TlsFiles } from '../../protocol/transport/control-server.js';
+import type { ModelCard } from '../../protocol/transport/model-card.js';
+import { SESSION_PATH } from '../../protocol/transport/session-endpoints.js';
+import { buildModelCard } from './model-card-builder.js';
+import { DealerPairing } from './dealer-pairing.js';
+import { engineControlApp } from './engine-control-app.js';
+import { EngineMetrics } from './engine-metrics.js';
+import { EngineSessionHost } from './engine-session-host.js';
+import { MaskedModelSource } from './masked-model-source.js';
+import { modelHashOf } from './model-hash.js';
+import { loadOrCreatePairingKey } from './pairing-key-store.js';
+
+export interface EngineServerOptions {
+  model: ModelDescription;
+  profile: MaskProfile;
+  dealerUrl: string;
+  host: string;
+  port: number;
+  stateDir: string;
+  token?: string | undefined;
+  tls?: TlsFiles | undefined;
+  /** PEM CA to trust for an https dealer. */
+  ca?: string | undefined;
+  maxSessions?: number;
+  heartbeatMs?: number;
+  deadPeerMs?: number;
+  probeIntervalMs?: number;
+  backend?: ComputeBackend;
+  log?: (line: string) => void;
+}
+
+export interface EngineServer {
+  url: string;
+  wsUrl: string;
+  port: number;
+  card: ModelCard;
+  metrics: EngineMetrics;
+  readiness(): { ready: boolean; reason?: string | undefined };
+  close(): Promise<void>;
+}
+
+export async function startEngineServer(options: EngineServerOptions): Promise<EngineServer> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${new Date().toISOString()} permllm engine: ${line}\n`));
+  const { model, profile } = options;
+  const weights = privateWeightsOf(model);
+  const specs = [...weights.values()].map(specOf);
+  const modelHash = modelHashOf(model.config, weights);
+  const pairing = await loadOrCreatePairingKey(options.stateDir, modelHash, options.dealerUrl);
+  log(`${pairing.created ? 'created' : 'loaded'} pairing key ${pairing.id.slice(0, 8)}… for this model and dealer (${pairing.file})`);
+  const source = new MaskedModelSource(weights, pairing.key, profile, { modelHash, pairingId: pairing.id });
+  const sha256 = await source.prepare();
+  const frameLimit = maxFrameBytes(model.config);
+  const card = await buildModelCard({
+    model,
+    weights: specs,
+    profile,
+    modelHash,
+    pairingId: pairing.id,
+    maskedModel: { bytes: source.totalBytes, sha256 },
+    maxFrameBytes: frameLimit,
+    created: Math.floor(Date.now() / 1000),
+  });
+  const metrics = new EngineMetrics();
+  const dealerClient = new ControlClient(options.dealerUrl, { token: options.token, ca: options.ca });
+  const dealerPairing = new DealerPairing(
+    dealerClient,
+    { pairingKey: Buffer.from(pairing.key.exportBytes()).toString('base64'), modelHash, profile: profile.name, config: { ...model.config }, weights: specs },
+    pairing.id,
+    options.probeIntervalMs ?? 1000,
+    log,
+    (state) => metrics.dealerReady.set(state.ready ? 1 : 0),
+  );
+  await dealerPairing.start();
+  const host = new EngineSessionHost({
+    model: roleModel(model.config, engineRoleWeights(weights), profile, options.backend ?? defaultBackend()),
+    pairingId: pairing.id,
+    dealerUrl: options.dealerUrl,
+    token: options.token,
+    ca: options.ca,
+    maxSessions: options.maxSessions ?? 8,
+    maxFrameBytes: frameLimit,
+    heartbeatMs: options.heartbeatMs ?? 1000,
+    deadPeerMs: options.deadPeerMs ?? 6000,
+    metrics,
+    log,
+    onDealerLostPairing: () => void dealerPairing.check(),
+  });
+  const readiness = () => dealerPairing.state;
+  const app = engineControlApp({ token: options.token, card, source, readiness, activeSessions: () => host.activeSessions, metrics });
+  const server = await startControlServer({
+    app,
+    host: options.host,
+    port: options.port,
+    tls: options.tls,
+    endpoint: {
+      path: SESSION_PATH,
+      token: options.token,
+      maxPayload: frameLimit,
+      admit: (url) => host.admit(url),
+      onConnection: (ws, url) => host.onConnection(ws, url),
+      onRefused: (refusal) => {
+        metrics.refused.inc({ status: String(refusal.status) });
+        if (refusal.status === 401) metrics.errors.inc({ kind: 'unauthorized' });
+        log(`refused a session connection: HTTP ${refusal.status} ${refusal.message}`);
+      },
+    },
+  });
+  return {
+    url: server.url,
+    wsUrl: server.wsUrl,
+    port: server.port,
+    card,
+    metrics,
+    readiness,
+    close: async () => {
+      dealerPairing.stop();
+      host.close();
+      await server.close();
+      await dealerClient.close();
+    },
+  };
+}

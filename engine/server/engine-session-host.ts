@@ -1,0 +1,182 @@
+/**
+ * The engine's side of session connections. A gateway opens one WebSocket per session
+ * (protocol/transport/session-endpoints.ts); the engine then dials the dealer for the same
+ * session id and runs `runEngineSession` over the two links. Admission happens before the
+ * upgrade (bad ids, a stale pairing, a replayed session id, capacity). Every session has its
+ * own abort signal: when any link closes abnormally the session ends at once, and the engine
+ * closes its links with a code that tells the other parties why (protocol/transport/close-codes.ts).
+ * A misbehaving peer ends only its own session; the process keeps serving.
+ */
+import type { WebSocket } from 'ws';
+import { runEngineSession } from '../private/engine-session.js';
+import type { RoleModel } from '../../protocol/session/role-model.js';
+import { CloseCode } from '../../protocol/transport/close-codes.js';
+import { LinkClosedError } from '../../protocol/transport/message-link.js';
+import { ProtocolViolation } from '../../protocol/transport/party-network.js';
+import { abortOnAbnormalClose, PeerEndedError } from '../../protocol/transport/peer-ended-error.js';
+import { RecentIds } from '../../protocol/transport/recent-ids.js';
+import { dealerSessionUrl, parseSessionQuery } from '../../protocol/transport/session-endpoints.js';
+import { guardSessionId } from '../../protocol/transport/session-id-guard.js';
+import { connectLink, LinkConnectError } from '../../protocol/transport/ws-connect.js';
+import type { UpgradeRefusal } from '../../protocol/transport/ws-endpoint.js';
+import { LinkEndedError, WsLink } from '../../protocol/transport/ws-link.js';
+import type { EngineMetrics, EngineSessionOutcome } from './engine-metrics.js';
+
+export interface EngineSessionHostOptions {
+  model: RoleModel;
+  pairingId: string;
+  dealerUrl: string;
+  token: string | undefined;
+  ca: string | undefined;
+  maxSessions: number;
+  maxFrameBytes: number;
+  heartbeatMs: number;
+  deadPeerMs: number;
+  metrics: EngineMetrics;
+  log: (line: string) => void;
+  /** Called when the dealer does not know this engine's pairing (it restarted): re-pair now. */
+  onDealerLostPairing: () => void;
+}
+
+interface RunningSession {
+  gateway: WsLink;
+  dealer?: WsLink;
+  controller: AbortController;
+}
+
+const short = (id: string) => `${id.slice(0, 8)}…`;
+
+export class EngineSessionHost {
+  private readonly used = new RecentIds();
+  private readonly running = new Map<string, RunningSession>();
+  private closing = false;
+
+  constructor(private readonly options: EngineSessionHostOptions) {}
+
+  get activeSessions(): number {
+    return this.running.size;
+  }
+
+  admit(url: URL): UpgradeRefusal | undefined {
+    const query = parseSessionQuery(url);
+    if ('error' in query) return { status: 400, message: query.error };
+    if (this.closing) return { status: 503, message: 'the engine is shutting down' };
+    if (query.pairingId !== this.options.pairingId) {
+      return { status: 409, message: `stale pairing: this engine's pairing is ${this.options.pairingId}; fetch the model card and the masked model again` };
+    }
+    if (this.used.has(query.sessionId) || this.running.has(query.sessionId)) return { status: 409, message: 'session id already used (replayed connection)' };
+    if (this.running.size >= this.options.maxSessions) return { status: 503, message: `the engine is busy (${this.running.size} sessions running)` };
+    return undefined;
+  }
+
+  onConnection(ws: WebSocket, url: URL): void {
+    const query = parseSessionQuery(url);
+    if ('error' in query) {
+      ws.close(CloseCode.ProtocolViolation, query.error);
+      return;
+    }
+    const { sessionId } = query;
+    this.used.add(sessionId);
+    const gateway = new WsLink(ws, { peer: 'gateway', ownerCloses: true, heartbeatMs: this.options.heartbeatMs, deadPeerMs: this.options.deadPeerMs });
+    const session: RunningSession = { gateway, controller: new AbortController() };
+    this.running.set(sessionId, session);
+    this.options.metrics.sessionsActive.set(this.running.size);
+    void this.run(sessionId, session).finally(() => {
+      this.running.delete(sessionId);
+      this.options.metrics.sessionsActive.set(this.running.size);
+      const m = this.options.metrics;
+      m.bytes.inc({ peer: 'gateway', direction: 'sent' }, session.gateway.bytesSent);
+      m.bytes.inc({ peer: 'gateway', direction: 'received' }, session.gateway.bytesReceived);
+      if (session.dealer) {
+        m.bytes.inc({ peer: 'dealer', direction: 'sent' }, session.dealer.bytesSent);
+        m.bytes.inc({ peer: 'dealer', direction: 'received' }, session.dealer.bytesReceived);
+      }
+    });
+  }
+
+  private async run(sessionId: string, session: RunningSession): Promise<void> {
+    const { options } = this;
+    const { gateway, controller } = session;
+    abortOnAbnormalClose(gateway, 'gateway', controller);
+    const end = (outcome: EngineSessionOutcome, detail?: string) => {
+      options.metrics.sessions.inc({ outcome });
+      if (outcome !== 'completed' && outcome !== 'cancelled') options.metrics.errors.inc({ kind: outcome });
+      if (detail !== undefined) options.log(`session ${short(sessionId)} ended (${outcome}): ${detail}`);
+    };
+    try {
+      session.dealer = await connectLink(dealerSessionUrl(options.dealerUrl, sessionId, options.pairingId, 'engine'), {
+        peer: 'dealer',
+        token: options.token,
+        ca: options.ca,
+        maxPayload: options.maxFrameBytes,
+        ownerCloses: true,
+        heartbeatMs: options.heartbeatMs,
+        deadPeerMs: options.deadPeerMs,
+        signal: controller.signal,
+      });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (error instanceof LinkConnectError && error.status === 409) options.onDealerLostPairing();
+      gateway.end(CloseCode.Unavailable, `engine cannot reach the dealer: ${message}`);
+      end(controller.signal.aborted ? 'peer_ended' : 'dealer_unavailable', message);
+      return;
+    }
+    const dealer = session.dealer;
+    abortOnAbnormalClose(dealer, 'dealer', controller);
+    try {
+      const summary = await runEngineSession(
+        { gateway: guardSessionId(gateway, 'gateway', sessionId, options.maxFrameBytes), dealer },
+        options.model,
+        controller.signal,
+      );
+      gateway.end(CloseCode.Normal, 'session complete');
+      dealer.end(CloseCode.Normal, 'session complete');
+      options.metrics.tokens.inc(summary.passes);
+      options.metrics.flights.inc(summary.network.clock.depth);
+      end('completed');
+    } catch (error) {
+      const reason = controller.signal.reason;
+      if (this.closing) {
+        gateway.end(CloseCode.GoingAway, 'engine shutting down');
+        dealer.end(CloseCode.GoingAway, 'engine shutting down');
+        end('shutdown', 'the engine is shutting down');
+      } else if (reason instanceof PeerEndedError) {
+        const other = reason.peer === 'gateway' ? dealer : gateway;
+        other.end(CloseCode.PeerEnded, `the ${reason.peer} ended the session`);
+        if (reason.ended.code === CloseCode.ProtocolViolation) end('protocol_violation', reason.message);
+        else end(reason.cancelled ? 'cancelled' : 'peer_ended', reason.cancelled ? undefined : reason.message);
+      } else if (error instanceof ProtocolViolation && error.message.includes('peer reported an error')) {
+        // The peer ended its side with an error and said why (an Error frame).
+        const other = error.peer === 'dealer' ? gateway : dealer;
+        other.end(CloseCode.PeerEnded, `the ${error.peer} ended the session`);
+        (error.peer === 'dealer' ? dealer : gateway).end(CloseCode.PeerEnded, 'session ended');
+        end('peer_ended', error.message);
+      } else if (error instanceof ProtocolViolation) {
+        const offender = error.peer === 'dealer' ? dealer : gateway;
+        const other = offender === dealer ? gateway : dealer;
+        offender.end(CloseCode.ProtocolViolation, error.message);
+        other.end(CloseCode.PeerEnded, `the ${error.peer} broke the protocol`);
+        end('protocol_violation', error.message);
+      } else if (error instanceof LinkEndedError || error instanceof LinkClosedError) {
+        gateway.end(CloseCode.PeerEnded, error.message);
+        dealer.end(CloseCode.PeerEnded, error.message);
+        end('peer_ended', error.message);
+      } else {
+        const message = error instanceof Error ? error.message : String(error);
+        gateway.end(CloseCode.SessionFailed, message);
+        dealer.end(CloseCode.SessionFailed, message);
+        end('failed', message);
+      }
+    }
+  }
+
+  /** Ends every running session (GoingAway) and refuses new ones. */
+  close(): void {
+    this.closing = true;
+    for (const session of this.running.values()) {
+      session.controller.abort(new LinkClosedError('the engine is shutting down'));
+      session.gateway.end(CloseCode.GoingAway, 'engine shutting down');
+      session.dealer?.end(CloseCode.GoingAway, 'engine shutting down');
+    }
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * The networked GenerationBackend: the gateway (P1) runs privateGenerate against a remote
+ * engine (P0) and dealer (P2), one session per `generate()` call over fresh WebSockets.
+ *
+ * Set-up (`RemoteBackend.connect`): fetch the engine's model card (waiting for the engine when
+ * nothing is cached yet), load the masked model from the cache or download it (progress on
+ * stderr, sha256 checked), build the tokenizer from the card, start probing engine and dealer.
+ * A changed pairing at the engine (new pairing key: the engine's state was reset) is noticed by
+ * the probes or by the engine refusing a session, and the new masked model is fetched in the
+ * background; a different model needs a gateway restart (its tokenizer is served already).
+ *
+ * Events map one to one, except that privateGenerate's final `stats` event is folded into the
+ * `finish` event's ProtocolStats (the contract is: tokens, one finish, end).
+ */
+import type { ComputeBackend } from '../../engine/compute/compute-backend.js';
+import { defaultBackend } from '../../engine/compute/onnx-backend.js';
+import { MASK_PROFILES } from '../../protocol/masks/mask-profile.js';
+import { roleModel, type RoleModel } from '../../protocol/session/role-model.js';
+import { CloseCode } from '../../protocol/transport/close-codes.js';
+import { ControlClient, ControlUnreachableError } from '../../protocol/transport/control-client.js';
+import type { ModelCard } from '../../protocol/transport/model-card.js';
+import { EngineUnavailableError } from '../errors/index.js';
+import type { GenerationBackend, GenerationEvent, GenerationRequest, ModelInfo, ProtocolStats, SessionEnd } from '../pipeline/generation-backend.js';
+import { privateGenerate, type PrivateSessionStats } from '../private/private-generation.js';
+import type { ProgressReporter } from './download-progress.js';
+import { MaskedModelStore, type StoredModel } from './masked-model-store.js';
+import { classifySessionError } from './remote-errors.js';
+import { RemoteHealth, type EngineIdentity } from './remote-health.js';
+import { SessionConnector, type SessionConnectorOptions } from './session-connector.js';
+
+export interface RemoteBackendOptions {
+  engineUrl: string;
+  dealerUrl: string;
+  cacheDir: string;
+  token?: string | undefined;
+  /** PEM CA trusted for https/wss engine and dealer URLs. */
+  ca?: string | undefined;
+  probeIntervalMs?: number;
+  heartbeatMs?: number;
+  deadPeerMs?: number;
+  /** How long `connect` waits for the engine when no model is cached (default: 10 minutes). */
+  waitForEngineMs?: number;
+  backend?: ComputeBackend;
+  log?: (line: string) => void;
+  progress?: (label: string, total: number) => ProgressReporter;
+  /** Tests only (see SessionConnectorOptions). */
+  interceptLink?: SessionConnectorOptions['interceptLink'];
+  signal?: AbortSignal;
+}
+
+interface Loaded {
+  card: ModelCard;
+  model: RoleModel;
+}
+
+function statsOf(s: PrivateSessionStats): ProtocolStats {
+  return {
+    flightsPerToken: s.flightsPerToken,
+    bytesToEngine: s.bytesToEngine,
+    bytesFromEngine: s.bytesFromEngine,
+    dealerBytes: s.dealerBytesToGateway,
+    prefillMs: s.prefillMs,
+    decodeMs: s.decodeMs,
+  };
+}
+
+const sameModel = (a: ModelCard, b: ModelCard) =>
+  a.modelHash === b.modelHash && a.id === b.id && JSON.stringify(a.config) === JSON.stringify(b.config) && JSON.stringify(a.tokenizer) === JSON.stringify(b.tokenizer);
+
+export class RemoteBackend implements GenerationBackend {
+  readonly modelInfo: ModelInfo;
+  private loaded: Loaded;
+  private refreshing: Promise<void> | undefined;
+  private fatal: string | undefined;
+  private active = 0;
+  private readonly listeners = new Set<(end: SessionEnd) => void>();
+  private readonly connector: SessionConnector;
+  private readonly health: RemoteHealth;
+
+  private constructor(
+    stored: StoredModel,
+    private readonly options: RemoteBackendOptions,
+    private readonly store: MaskedModelStore,
+    private readonly clients: { engine: ControlClient; dealer: ControlClient },
+    private readonly log: (line: string) => void,
+  ) {
+    this.loaded = this.toLoaded(stored);
+    this.modelInfo = {
+      id: stored.card.id,
+      created: stored.card.created,
+      maxContext: stored.card.config.maxSeqLen,
+      tokenizer: stored.tokenizer,
+      ...(stored.card.chatTemplate === undefined ? {} : { chatTemplate: stored.card.chatTemplate }),
+    };
+    this.connector = new SessionConnector({
+      engineUrl: options.engineUrl,
+      dealerUrl: options.dealerUrl,
+      token: options.token,
+      ca: options.ca,
+      heartbeatMs: options.heartbeatMs ?? 1000,
+      deadPeerMs: options.deadPeerMs ?? 6000,
+      ...(options.interceptLink ? { interceptLink: options.interceptLink } : {}),
+    });
+    this.health = new RemoteHealth(clients, options.probeIntervalMs ?? 1000, log, (identity) => this.onEngineIdentity(identity));
+  }
+
+  /** Fetches (or loads from the cache) everything a session needs, then starts probing. */
+  static async connect(options: RemoteBackendOptions): Promise<RemoteBackend> {
+    const log = options.log ?? ((line: string) => process.stderr.write(`${new Date().toISOString()} permllm gateway: ${line}\n`));
+    const engine = new ControlClient(options.engineUrl, { token: options.token, ca: options.ca });
+    const dealer = new ControlClient(options.dealerUrl, { token: options.token, ca: options.ca });
+    const store = new MaskedModelStore({ cacheDir: options.cacheDir, engine, log, ...(options.progress ? { progress: options.progress } : {}) });
+    try {
+      const card = await RemoteBackend.firstCard(store, engine, options, log);
+      const stored = await store.load(card, options.signal);
+      const backend = new RemoteBackend(stored, options, store, { engine, dealer }, log);
+      await backend.health.check();
+      backend.health.start();
+      return backend;
+    } catch (error) {
+      await Promise.all([engine.close(), dealer.close()]);
+      throw error;
+    }
+  }
+
+  private static async firstCard(store: MaskedModelStore, engine: ControlClient, options: RemoteBackendOptions, log: (line: string) => void): Promise<ModelCard> {
+    const deadline = Date.now() + (options.waitForEngineMs ?? 600_000);
+    let lastLog = 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await store.fetchCard(options.signal);
+      } catch (error) {
+        if (!(error instanceof ControlUnreachableError)) throw error;
+        if (attempt === 0) {
+          const cached = await store.lastCard();
+          if (cached) {
+            log(`the engine is unreachable (${error.errno}); starting from the cached model card and masked model`);
+            return cached;
+          }
+        }
+        if (Date.now() > deadline) throw new Error(`the engine at ${engine.origin} stayed unreachable (${error.errno})`);
+        if (Date.now() - lastLog > 5000) {
+          log(`waiting for the engine at ${engine.origin} (${error.errno})`);
+          lastLog = Date.now();
+        }
+        options.signal?.throwIfAborted();
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
+
+  private toLoaded(stored: StoredModel): Loaded {
+    const profile = MASK_PROFILES[stored.card.maskProfile];
+    if (!profile) throw new Error(`the engine uses mask profile ${stored.card.maskProfile}, which this gateway does not know`);
+    return { card: stored.card, model: roleModel(stored.card.config, stored.weights, profile, this.options.backend ?? defaultBackend()) };
+  }
+
+  /** The card this backend serves now. */
+  get card(): ModelCard {
+    return this.loaded.card;
+  }
+
+  private onEngineIdentity(identity: EngineIdentity): void {
+    if (identity.pairingId !== this.loaded.card.pairing.id || identity.modelHash !== this.loaded.card.modelHash) this.refresh();
+  }
+
+  /** Fetches the engine's current card and masked model in the background (coalesced). */
+  private refresh(): void {
+    if (this.refreshing || this.fatal) return;
+    this.log('the engine\'s pairing changed; fetching its model card and masked model again');
+    this.refreshing = (async () => {
+      const card = await this.store.fetchCard();
+      if (!sameModel(card, this.loaded.card)) {
+        this.fatal = `the engine now serves another model (${card.id}, ${card.modelHash.slice(0, 12)}…); restart the gateway to serve it`;
+        this.log(this.fatal);
+        return;
+      }
+      if (card.pairing.id === this.loaded.card.pairing.id) return;
+      this.loaded = this.toLoaded(await this.store.load(card));
+      this.log(`serving with the new pairing ${card.pairing.id.slice(0, 8)}…`);
+    })()
+      .catch((error: unknown) => this.log(`refreshing the masked model failed: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => (this.refreshing = undefined));
+  }
+
+  readiness(): { ready: boolean; reason?: string } {
+    if (this.fatal) return { ready: false, reason: this.fatal };
+    if (this.refreshing) {
+      const p = this.store.progress;
+      return { ready: false, reason: `downloading the new masked model${p ? ` (${Math.floor((100 * p.done) / p.total)}%)` : ''}` };
+    }
+    const reason = this.health.reason;
+    return reason === undefined ? { ready: true } : { ready: false, reason };
+  }
+
+  get activeSessions(): number {
+    return this.active;
+  }
+
+  onSessionEnd(listener: (end: SessionEnd) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async *generate(request: GenerationRequest): AsyncGenerator<GenerationEvent, void, undefined> {
+    if (this.fatal) throw new EngineUnavailableError(this.fatal);
+    if (this.refreshing) throw new EngineUnavailableError(this.readiness().reason ?? 'the masked model is being refreshed');
+    const { card, model } = this.loaded;
+    const session = this.connector.open(card.pairing.id, card.maxFrameBytes, request.signal);
+    this.active++;
+    let reason: SessionEnd['reason'] = 'aborted';
+    let generatedTokens = 0;
+    let completed = false;
+    let failure: string | undefined;
+    try {
+      let finish: Extract<GenerationEvent, { type: 'finish' }> | undefined;
+      const events = privateGenerate(session.links, model, {
+        promptTokens: request.promptTokens,
+        maxTokens: request.maxTokens,
+        sampling: request.sampling,
+        adjustments: request.adjustments,
+        ...(request.topLogprobs === undefined ? {} : { topLogprobs: request.topLogprobs }),
+        stopIds: this.modelInfo.tokenizer.eosIds,
+        signal: session.signal,
+      });
+      for await (const event of events) {
+        if (event.type === 'stats') {
+          completed = true;
+          if (finish) yield { ...finish, stats: statsOf(event.stats) };
+          finish = undefined;
+        } else if (event.type === 'finish') {
+          finish = event;
+        } else {
+          generatedTokens++;
+          yield event;
+        }
+      }
+      if (finish) yield finish;
+      reason = 'finished';
+      this.health.markUp('engine');
+      this.health.markUp('dealer');
+    } catch (error) {
+      if (request.signal.aborted) throw error;
+      const classified = classifySessionError(session.signal.aborted ? session.signal.reason : error);
+      if (classified.down) this.health.markDown(classified.down.peer, classified.down.reason);
+      if (classified.stalePairing) this.refresh();
+      reason = 'error';
+      failure = classified.error.message;
+      throw classified.error;
+    } finally {
+      if (completed) session.end(CloseCode.Normal, 'session complete');
+      else if (failure === undefined) session.end(CloseCode.Cancelled, 'the gateway cancelled the session');
+      else session.end(CloseCode.SessionFailed, failure);
+      this.active--;
+      const end: SessionEnd = { reason, generatedTokens };
+      for (const listener of this.listeners) listener(end);
+    }
+  }
+
+  /** Stops probing and releases the HTTP clients (running sessions end with their requests). */
+  async close(): Promise<void> {
+    this.health.stop();
+    await Promise.all([this.clients.engine.close(), this.clients.dealer.close()]);
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * The deployed system: engine, dealer and gateway as three real processes (node
+ * bin/permllm.mjs <role>) on 127.0.0.1 with ephemeral ports, talking over real sockets. The
+ * private greedy text must equal the plaintext text (the reference forward pass behind the same
+ * HTTP API, in this process) on the real stories260K model.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGatewayServer, type GatewayServer } from '../../gateway/http/start-gateway-server.js';
+import { PlaintextBackend } from '../../gateway/pipeline/plaintext-backend.js';
+import { complete } from '../helpers/openai-requests.js';
+import { defaultModelDir, killAllRoles, startThreeParties, waitFor, type ThreeParties } from '../helpers/processes.js';
+
+let parties: ThreeParties;
+let plain: GatewayServer;
+
+beforeAll(async () => {
+  [parties, plain] = await Promise.all([
+    startThreeParties(),
+    PlaintextBackend.load(defaultModelDir).then((backend) => startGatewayServer({ backend, host: '127.0.0.1', port: 0, onServerError: () => undefined })),
+  ]);
+  await parties.waitUntilReady();
+});
+
+afterAll(async () => {
+  await parties?.stop();
+  await plain?.close();
+  await killAllRoles();
+});
+
+describe('three processes over loopback', () => {
+  it('generates the same greedy text as the plaintext model', async () => {
+    const request = { prompt: 'Once upon a time', max_tokens: 24 };
+    const [privately, reference] = [await complete(parties.baseURL, request), await complete(plain.baseURL, request)];
+    expect(privately.text).toBe(reference.text);
+    expect(privately.text.startsWith(', there was a little girl named Lily.')).toBe(true);
+    expect(privately.completionTokens).toBe(24);
+  });
+
+  it('runs concurrent sessions independently, each equal to its plaintext text', async () => {
+    const prompts = ['Tom had a red', 'The sun was'];
+    const privately = await Promise.all(prompts.map((prompt) => complete(parties.baseURL, { prompt, max_tokens: 12 })));
+    for (const [i, prompt] of prompts.entries()) {
+      const reference = await complete(plain.baseURL, { prompt, max_tokens: 12 });
+      expect(privately[i]!.text).toBe(reference.text);
+    }
+  });
+
+  it('publishes a model card with shapes, scales and tokenizer but no weights, and only with the token', async () => {
+    const denied = await fetch(`${parties.engine.url}/v1/model-card`);
+    expect(denied.status).toBe(401);
+    const response = await fetch(`${parties.engine.url}/v1/model-card`, { headers: { authorization: `Bearer ${parties.token}` } });
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(text.length).toBeLessThan(64 * 1024); // the model is 1 MB: no weights in here
+    const card = JSON.parse(text) as Record<string, unknown> & { weights: Record<string, unknown>[]; config: { dim: number } };
+    expect(card['id']).toBe('stories260K');
+    expect(card.config.dim).toBe(64);
+    for (const w of card.weights) expect(Object.keys(w).sort()).toEqual(['hasBias', 'inDim', 'name', 'op', 'outDim', 'scale']);
+    expect(card['maskProfile']).toBe('permllm-f64');
+    expect(Object.keys(card).sort()).toEqual(
+      ['cardVersion', 'config', 'created', 'dtype', 'id', 'maskProfile', 'maskedModel', 'maxFrameBytes', 'modelHash', 'pairing', 'shareDtype', 'tokenizer', 'weights'].sort(),
+    );
+  });
+
+  it('counts sessions, tokens and bytes in the engine and dealer metrics', async () => {
+    const get = async (url: string) => (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${parties.token}` } })).text();
+    const engine = await get(parties.engine.url);
+    expect(engine).toMatch(/permllm_engine_sessions_total\{outcome="completed"\} [1-9]/);
+    expect(engine).toMatch(/permllm_engine_tokens_total [1-9]/);
+    expect(engine).toMatch(/permllm_engine_bytes_total\{peer="gateway",direction="received"\} [1-9]/);
+    expect(engine).toMatch(/permllm_engine_flights_total [1-9]/);
+    const dealer = await get(parties.dealer.url);
+    expect(dealer).toMatch(/permllm_dealer_sessions_total\{outcome="completed"\} [1-9]/);
+    expect(dealer).toMatch(/permllm_dealer_bytes_total\{peer="gateway",direction="sent"\} [1-9]/);
+  });
+
+  it('downloads the masked model once; a restarted gateway uses its cache', async () => {
+    expect(parties.gateway.stderr()).toContain('downloading the masked model');
+    expect(parties.gateway.stderr()).toContain('masked model verified');
+    const gateway = await parties.restart('gateway');
+    await parties.waitUntilReady();
+    expect(gateway.stderr()).toContain('using the cached masked model');
+    expect(gateway.stderr()).not.toContain('downloading the masked model');
+    const again = await complete(parties.baseURL, { prompt: 'Once upon a time', max_tokens: 6 });
+    expect(again.text).toBe((await complete(plain.baseURL, { prompt: 'Once upon a time', max_tokens: 6 })).text);
+    // The engine's sessions all ended as completed: none left running.
+    await waitFor('no active engine sessions', async () => {
+      const metrics = await (await fetch(`${parties.engine.url}/metrics`, { headers: { authorization: `Bearer ${parties.token}` } })).text();
+      return /permllm_engine_sessions_active 0\b/.test(metrics) ? true : undefined;
+    });
+  });
+});
