@@ -156,6 +156,8 @@ export class PartyNetwork {
       p.inbox.push(frame);
       return;
     }
+    // receive() expects at least one message from every physical frame.
+    if (frame.parts.length === 0) throw new ProtocolViolation(from, 'empty fused frame');
     for (const part of frame.parts) {
       if (!(part instanceof Uint8Array)) throw new ProtocolViolation(from, 'fused frame holds a non-byte part');
       try {

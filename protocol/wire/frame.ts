@@ -63,7 +63,8 @@ export class FrameError extends Error {
   }
 }
 
-const pad8 = (n: number) => (n + 7) & ~7;
+// Arithmetic, not bit operations: a hostile length times 8 exceeds 32 bits and must not wrap.
+const pad8 = (n: number) => Math.ceil(n / 8) * 8;
 
 function partBytes(part: FramePart, floatType: 'float64' | 'float32'): number {
   if (part instanceof Float64Array) return pad8(part.length * (floatType === 'float64' ? 8 : 4));
