@@ -6,6 +6,10 @@
 import type { ComputeBackend } from '../../engine/compute/compute-backend.js';
 import type { SharedKey } from '../crypto/key-agreement.js';
 import type { MaskProfile, TensorFamily } from '../masks/mask-profile.js';
+import type { Permutation } from '../permutations/permutation.js';
+import type { AttentionShape } from '../subprotocols/bilinear.js';
+import type { ElemFunction } from '../subprotocols/elem-function.js';
+import type { KvMemory } from '../subprotocols/mul-kv.js';
 import type { PartyName, PartyNetwork } from '../transport/party-network.js';
 
 /** Public facts about a shared tensor, computed identically by every party. */
@@ -43,7 +47,21 @@ export interface PartyContext {
   reuseElemMask?: boolean;
   /** Optional observer called at the start of every layer (accounting of flights per layer). */
   onLayerStart?: (layer: number) => void;
+  /**
+   * Optional observer of every sub-protocol call, with this party's own shares (tests and
+   * precision reports only: they join the engine's and the gateway's reports by `step` to
+   * reconstruct x = x0 + x1). It must not modify what it is given.
+   */
+  observe?: (report: SubprotocolReport) => void;
 }
+
+/** What a sub-protocol tells `PartyContext.observe` when it ends, at the engine and the gateway (shares are that party's own). */
+export type SubprotocolReport =
+  | { op: 'mulW'; step: number; weight: string; rows: number; input: Shared; output: Shared }
+  | { op: 'elem'; step: number; fn: ElemFunction; input: Shared; output: Shared }
+  | { op: 'permOpen'; step: number; input: Shared; view: Float64Array | undefined; permutation: Permutation | undefined }
+  | { op: 'kvScores'; step: number; shape: AttentionShape; memory: KvMemory; rows: number; start: number; q: Shared; k: Shared; v: Shared; output: Shared }
+  | { op: 'kvValues'; step: number; shape: AttentionShape; memory: KvMemory; rows: number; p: Shared; output: Shared };
 
 export function nextStep(ctx: PartyContext): number {
   return ++ctx.step;

@@ -149,6 +149,7 @@ export async function attentionScoresKV(
     addInto(z, W1!);
   }
   out.share = roundToDtype(profile, z);
+  ctx.observe?.({ op: 'kvScores', step, shape, memory, rows, start: startPosition, q, k, v, output: out });
   return out;
 }
 
@@ -196,5 +197,6 @@ export async function attentionValuesKV(ctx: PartyContext, shape: AttentionShape
     addInto(z, W1!);
   }
   out.share = roundToDtype(profile, z);
+  ctx.observe?.({ op: 'kvValues', step, shape, memory, rows, p, output: out });
   return out;
 }

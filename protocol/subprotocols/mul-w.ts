@@ -51,6 +51,7 @@ export async function mulW(ctx: PartyContext, w: RoleWeight, y: Shared, rows: nu
       const [W1] = await ctx.net.receive('dealer', MessageKind.MulWCorrection, step);
       if (!(W1 instanceof Float64Array) || W1.length !== outSize) throw new Error(`mulW ${w.spec.name}: bad correction from the dealer`);
       out.share = roundToDtype(profile, addInto(await applyWeight(backend, w.spec, w.data, V, rows), W1));
+      ctx.observe?.({ op: 'mulW', step, weight: w.spec.name, rows, input: y, output: out });
       return out;
     }
     case 'engine': {
@@ -66,6 +67,7 @@ export async function mulW(ctx: PartyContext, w: RoleWeight, y: Shared, rows: nu
         for (let r = 0; r < rows; r++) for (let j = 0; j < w.spec.outDim; j++) z0[r * w.spec.outDim + j]! += w.bias[j]!;
       }
       out.share = roundToDtype(profile, z0);
+      ctx.observe?.({ op: 'mulW', step, weight: w.spec.name, rows, input: y, output: out });
       return out;
     }
   }

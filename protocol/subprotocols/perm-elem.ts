@@ -75,6 +75,7 @@ export async function elem(ctx: PartyContext, x: Shared, f: ElemFunction, outFam
       const A2 = k12.prg(`${step}/A2`).uniformArray(nOut, outWidth);
       ctx.net.send('engine', MessageKind.ElemReturn, step, [roundToDtype(profile, subArrays(eta, A2))]);
       out.share = roundToDtype(profile, k12.prg(outLabel).uniformArray(nOut, outWidth));
+      ctx.observe?.({ op: 'elem', step, fn: f, input: x, output: out });
       return out;
     }
     case 'engine': {
@@ -85,6 +86,7 @@ export async function elem(ctx: PartyContext, x: Shared, f: ElemFunction, outFam
       ctx.net.send('gateway', MessageKind.PermOutput, step, [roundToDtype(profile, addArrays(permuted, delta!))]);
       const [ret] = expectFloats(await ctx.net.receive('gateway', MessageKind.ElemReturn, step), [nOut], 'elem return');
       out.share = roundToDtype(profile, addArrays(pi.invert(ret!), delta2!));
+      ctx.observe?.({ op: 'elem', step, fn: f, input: x, output: out });
       return out;
     }
   }
@@ -112,13 +114,16 @@ export async function permOpen(ctx: PartyContext, x: Shared): Promise<{ view?: F
       const { A, B } = permMasks(requireKey(ctx.k12, 'k12', ctx.role), step, n, width);
       ctx.net.send('engine', MessageKind.PermInput, step, [roundToDtype(profile, subArrays(requireShare(x, ctx.role), A))], x.meta.offlineKnown);
       const [masked] = expectFloats(await ctx.net.receive('engine', MessageKind.PermOutput, step), [n], 'perm output');
-      return { view: addArrays(masked!, B) };
+      const view = addArrays(masked!, B);
+      ctx.observe?.({ op: 'permOpen', step, input: x, view, permutation: undefined });
+      return { view };
     }
     case 'engine': {
       const pi = Permutation.draw(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/pi`), shape);
       const [delta] = expectFloats(await ctx.net.receive('dealer', MessageKind.PermCorrection, step), [n], 'perm correction');
       const [input] = expectFloats(await ctx.net.receive('gateway', MessageKind.PermInput, step), [n], 'perm input');
       ctx.net.send('gateway', MessageKind.PermOutput, step, [roundToDtype(profile, addArrays(pi.apply(addArrays(requireShare(x, ctx.role), input!)), delta!))]);
+      ctx.observe?.({ op: 'permOpen', step, input: x, view: undefined, permutation: pi });
       return { permutation: pi };
     }
   }

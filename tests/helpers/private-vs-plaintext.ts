@@ -1,0 +1,96 @@
+/**
+ * End-to-end comparison helpers: the plaintext oracle (engine/plaintext) and the full private
+ * session (three in-process parties: handshake, forward passes, permuted logits, BFV token
+ * lookup) generating from the same prompt with the same sampling rule and seed.
+ */
+import type { ModelDescription } from '../../engine/model/model-description.js';
+import { PlaintextModel } from '../../engine/plaintext/plaintext-model.js';
+import { pairInProcess, runInProcess, type InProcessParties } from '../../gateway/private/in-process-parties.js';
+import type { PrivateSessionStats } from '../../gateway/private/private-generation.js';
+import type { SamplingParams } from '../../gateway/pipeline/generation-backend.js';
+import { argmax, sampleToken, samplingRng } from '../../gateway/sampling/index.js';
+import { PERMLLM_PROFILE, type MaskProfile } from '../../protocol/masks/mask-profile.js';
+
+export const GREEDY: SamplingParams = { temperature: 0, topP: 1, topK: 0, minP: 0 };
+
+export interface Generated {
+  tokens: number[];
+  /** The logits each token was chosen from (plaintext: vocabulary order; private: P1's permuted order). */
+  logits: Float64Array[];
+}
+
+/** The plaintext oracle, choosing tokens exactly as privateGenerate does (same sampler, same seeded stream). */
+export async function plaintextGenerate(model: ModelDescription, prompt: readonly number[], count: number, sampling: SamplingParams = GREEDY): Promise<Generated> {
+  const seq = new PlaintextModel(model).newSequence();
+  const rng = samplingRng(sampling.seed);
+  const tokens: number[] = [];
+  const logits: Float64Array[] = [];
+  let current = await seq.prefill(prompt);
+  for (let i = 0; i < count; i++) {
+    logits.push(Float64Array.from(current));
+    const id = sampling.temperature === 0 ? argmax(current) : sampleToken(current, sampling, rng);
+    tokens.push(id);
+    if (i + 1 < count) current = await seq.decode(id);
+  }
+  return { tokens, logits };
+}
+
+export interface PrivateRun extends Generated {
+  stats: PrivateSessionStats;
+}
+
+/** One private session in process; fails if the engine or the dealer side ended with an error. */
+export async function privateGenerateInProcess(
+  parties: InProcessParties,
+  prompt: readonly number[],
+  count: number,
+  options: { sampling?: SamplingParams; optimized?: boolean } = {},
+): Promise<PrivateRun> {
+  const logits: Float64Array[] = [];
+  const run = runInProcess(parties, {
+    promptTokens: prompt,
+    maxTokens: count,
+    sampling: options.sampling ?? GREEDY,
+    adjustments: {},
+    stopIds: new Set(),
+    onPermutedLogits: (v) => logits.push(Float64Array.from(v)),
+    ...(options.optimized === undefined ? {} : { optimized: options.optimized }),
+  });
+  const tokens: number[] = [];
+  let stats: PrivateSessionStats | undefined;
+  for await (const event of run.events) {
+    if (event.type === 'token') tokens.push(event.id);
+    else if (event.type === 'stats') stats = event.stats;
+  }
+  const done = await run.done;
+  if (done.engine instanceof Error) throw done.engine;
+  if (done.dealer instanceof Error) throw done.dealer;
+  if (!stats) throw new Error('private session ended without stats');
+  return { tokens, logits, stats };
+}
+
+export function pairModel(model: ModelDescription, profile: MaskProfile = PERMLLM_PROFILE): InProcessParties {
+  return pairInProcess(model, profile);
+}
+
+/**
+ * Permutation-invariant logits comparison: sort both vectors and take the largest difference,
+ * relative to max|plain logit|. Returns the worst over all steps.
+ */
+export function sortedLogitsError(permuted: readonly Float64Array[], plain: readonly Float64Array[]): number {
+  if (permuted.length !== plain.length) throw new RangeError(`sortedLogitsError: ${permuted.length} vs ${plain.length} steps`);
+  let worst = 0;
+  permuted.forEach((p, i) => {
+    const a = Float64Array.from(p).sort();
+    const b = Float64Array.from(plain[i]!).sort();
+    if (a.length !== b.length) throw new RangeError('sortedLogitsError: vocabulary sizes differ');
+    let diff = 0;
+    let scale = 0;
+    for (let j = 0; j < a.length; j++) {
+      diff = Math.max(diff, Math.abs(a[j]! - b[j]!));
+      scale = Math.max(scale, Math.abs(b[j]!));
+    }
+    worst = Math.max(worst, diff / scale);
+  });
+  return worst;
+}

@@ -1,0 +1,37 @@
+/**
+ * Rounds and bytes on stories260K (5 layers), as the gateway's session stats report them:
+ * - the critical path of a decode step is 12 one-way flights per layer (PermLLM's 6 round
+ *   trips) plus 6 outside the layers (embedding, final norm, LM head, logits opening, token
+ *   lookup): flightsPerToken = 12·L + 6 = 66;
+ * - the optimised schedule (offline sends, V = B′, fusion) sends fewer bytes to the engine per
+ *   decode step than the paper-style baseline (`optimized: false`).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { defaultModelPath, loadModel } from '../../engine/model/load-model.js';
+import type { ModelDescription } from '../../engine/model/model-description.js';
+import { pairModel, privateGenerateInProcess } from '../helpers/private-vs-plaintext.js';
+
+const TOKENS = 8;
+
+describe('critical path and bytes per token (stories260K)', () => {
+  let model: ModelDescription;
+  beforeAll(async () => {
+    model = await loadModel(defaultModelPath());
+  });
+
+  it('12 flights per layer, 12·L + 6 per token, and fewer bytes to the engine than the baseline', async () => {
+    const prompt = model.tokenizer.encode('Once upon a time', { addBos: true });
+    const parties = pairModel(model);
+    const optimized = await privateGenerateInProcess(parties, prompt, TOKENS, { optimized: true });
+    const baseline = await privateGenerateInProcess(parties, prompt, TOKENS, { optimized: false });
+    const L = model.config.nLayers;
+    const line = (name: string, s: typeof optimized.stats) =>
+      `${name.padEnd(10)} flights/token ${s.flightsPerToken}, flights/layer ${s.flightsPerLayer}, bytes/token to engine ${Math.round(s.perToken.bytesToEngine)}, ` +
+      `from engine ${Math.round(s.perToken.bytesFromEngine)}, dealer→gateway ${Math.round(s.perToken.dealerBytesToGateway)}`;
+    console.log(`${line('optimized', optimized.stats)}\n${line('baseline', baseline.stats)}`);
+    expect(optimized.tokens).toEqual(baseline.tokens);
+    expect(optimized.stats.flightsPerLayer).toBeLessThanOrEqual(12);
+    expect(optimized.stats.flightsPerToken).toBe(12 * L + 6);
+    expect(optimized.stats.perToken.bytesToEngine).toBeLessThan(baseline.stats.perToken.bytesToEngine);
+  });
+});
