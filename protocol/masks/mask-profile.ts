@@ -10,6 +10,8 @@
  * the masks that hide products (W0) as wide as the product they hide. Measured on stories260K:
  * logits within 6e-5 of plaintext (relative to max |logit|); see the protocol tests.
  */
+import type { Prg } from '../crypto/prg.js';
+
 export type TensorFamily =
   | 'onehot' // token one-hot rows (embedding input)
   | 'residual' // the residual stream h
@@ -103,6 +105,14 @@ export function dataMaskWidth(profile: MaskProfile, family: TensorFamily): numbe
 
 export function beaverMaskWidth(profile: MaskProfile, family: TensorFamily): number {
   return profile.beaverRatio * profile.families[family].bound;
+}
+
+/**
+ * Draws a uniform mask on [−width, width) from `prg`, already in the profile's dtype, so that
+ * every party that derives the same mask (a party and the dealer) holds the same numbers.
+ */
+export function drawMask(profile: MaskProfile, prg: Prg, n: number, width: number): Float64Array {
+  return roundToDtype(profile, prg.uniformArray(n, width));
 }
 
 /** Rounds every element to the profile's share dtype in place (float32 emulation for the paper profile). */

@@ -4,12 +4,12 @@
  * model X − U once and caches it. Each party ends up with its own `RoleWeight` map.
  */
 import type { SharedKey } from '../crypto/key-agreement.js';
-import type { MaskProfile } from '../masks/mask-profile.js';
+import { drawMask, type MaskProfile } from '../masks/mask-profile.js';
 import { specOf, type PrivateWeight, type WeightSpec } from '../model/private-weights.js';
 import type { RoleWeight } from '../subprotocols/mul-w.js';
 
 function maskOf(pairingKey: SharedKey, profile: MaskProfile, spec: WeightSpec): Float64Array {
-  return pairingKey.prg(`${profile.name}/U/${spec.name}`).uniformArray(spec.outDim * spec.inDim, profile.weightRatio * spec.scale);
+  return drawMask(profile, pairingKey.prg(`${profile.name}/U/${spec.name}`), spec.outDim * spec.inDim, profile.weightRatio * spec.scale);
 }
 
 /** P0's view: X and its biases. */

@@ -13,7 +13,7 @@
  * masks) travel offline. One MulKV for Q·Kᵀ opens the new K and V rows and Q together; the
  * one for P·V then opens only P.
  */
-import { beaverMaskWidth, roundToDtype, type MaskProfile } from '../masks/mask-profile.js';
+import { beaverMaskWidth, drawMask, roundToDtype, type MaskProfile } from '../masks/mask-profile.js';
 import { addArrays, addInto, nextStep, requireKey, requireShare, subArrays, type PartyContext, type Shared } from '../session/party-context.js';
 import { MessageKind } from '../wire/frame.js';
 import { attentionScores, attentionValues, type AttentionShape } from './bilinear.js';
@@ -108,10 +108,10 @@ export async function attentionScoresKV(
   if (ctx.role === 'dealer') {
     const k02 = requireKey(ctx.k02, 'k02', ctx.role);
     const k12 = requireKey(ctx.k12, 'k12', ctx.role);
-    memory.keyMask.append(addArrays(k02.prg(label('UK')).uniformArray(kvSize, wK), k12.prg(label('UK')).uniformArray(kvSize, wK)));
-    memory.valueMask.append(addArrays(k02.prg(label('UV')).uniformArray(kvSize, wV), k12.prg(label('UV')).uniformArray(kvSize, wV)));
-    const V = addArrays(k02.prg(label('Vq')).uniformArray(qSize, wQ), k12.prg(label('Vq')).uniformArray(qSize, wQ));
-    const W0 = k02.prg(label('W0')).uniformArray(outSize, w0Width);
+    memory.keyMask.append(addArrays(drawMask(profile, k02.prg(label('UK')), kvSize, wK), drawMask(profile, k12.prg(label('UK')), kvSize, wK)));
+    memory.valueMask.append(addArrays(drawMask(profile, k02.prg(label('UV')), kvSize, wV), drawMask(profile, k12.prg(label('UV')), kvSize, wV)));
+    const V = addArrays(drawMask(profile, k02.prg(label('Vq')), qSize, wQ), drawMask(profile, k12.prg(label('Vq')), qSize, wQ));
+    const W0 = drawMask(profile, k02.prg(label('W0')), outSize, w0Width);
     const W1 = subArrays(await attentionScores(backend, shape, memory.keyMask.view(), keys, V, rows), W0);
     ctx.net.send('gateway', MessageKind.KvCorrection, step, [roundToDtype(profile, W1)], true);
       await ctx.net.flush(); // the dealer streams each step's material as soon as it exists
@@ -120,9 +120,9 @@ export async function attentionScoresKV(
 
   const isEngine = ctx.role === 'engine';
   const key = requireKey(isEngine ? ctx.k02 : ctx.k12, isEngine ? 'k02' : 'k12', ctx.role);
-  const UK = key.prg(label('UK')).uniformArray(kvSize, wK);
-  const UV = key.prg(label('UV')).uniformArray(kvSize, wV);
-  const Vq = key.prg(label('Vq')).uniformArray(qSize, wQ);
+  const UK = drawMask(profile, key.prg(label('UK')), kvSize, wK);
+  const UV = drawMask(profile, key.prg(label('UV')), kvSize, wV);
+  const Vq = drawMask(profile, key.prg(label('Vq')), qSize, wQ);
   const mine = [subArrays(requireShare(k, ctx.role), UK), subArrays(requireShare(v, ctx.role), UV), subArrays(requireShare(q, ctx.role), Vq)];
   const peer = isEngine ? 'gateway' : 'engine';
   const offline = !isEngine && k.meta.offlineKnown && v.meta.offlineKnown && q.meta.offlineKnown;
@@ -139,7 +139,7 @@ export async function attentionScoresKV(
     // z0 = f(E + U0, F) + f(E, V0) + W0
     z = await attentionScores(backend, shape, addArrays(E, memory.keyMask.view()), keys, F, rows);
     addInto(z, await attentionScores(backend, shape, E, keys, Vq, rows));
-    addInto(z, requireKey(ctx.k02, 'k02', ctx.role).prg(label('W0')).uniformArray(outSize, w0Width));
+    addInto(z, drawMask(profile, requireKey(ctx.k02, 'k02', ctx.role).prg(label('W0')), outSize, w0Width));
     applyCausalMask(z, shape.nHeads, rows, keys, startPosition, profile.causalMaskValue);
   } else {
     // z1 = f(U1, F) + f(E, V1) + W1
@@ -169,8 +169,8 @@ export async function attentionValuesKV(ctx: PartyContext, shape: AttentionShape
 
   if (ctx.role === 'dealer') {
     const k02 = requireKey(ctx.k02, 'k02', ctx.role);
-    const V = addArrays(k02.prg(label('Vp')).uniformArray(pSize, wP), requireKey(ctx.k12, 'k12', ctx.role).prg(label('Vp')).uniformArray(pSize, wP));
-    const W1 = subArrays(await attentionValues(backend, shape, memory.valueMask.view(), keys, V, rows), k02.prg(label('W0')).uniformArray(outSize, w0Width));
+    const V = addArrays(drawMask(profile, k02.prg(label('Vp')), pSize, wP), drawMask(profile, requireKey(ctx.k12, 'k12', ctx.role).prg(label('Vp')), pSize, wP));
+    const W1 = subArrays(await attentionValues(backend, shape, memory.valueMask.view(), keys, V, rows), drawMask(profile, k02.prg(label('W0')), outSize, w0Width));
     ctx.net.send('gateway', MessageKind.KvCorrection, step, [roundToDtype(profile, W1)], true);
       await ctx.net.flush(); // the dealer streams each step's material as soon as it exists
     return out;
@@ -178,7 +178,7 @@ export async function attentionValuesKV(ctx: PartyContext, shape: AttentionShape
 
   const isEngine = ctx.role === 'engine';
   const key = requireKey(isEngine ? ctx.k02 : ctx.k12, isEngine ? 'k02' : 'k12', ctx.role);
-  const Vp = key.prg(label('Vp')).uniformArray(pSize, wP);
+  const Vp = drawMask(profile, key.prg(label('Vp')), pSize, wP);
   const mine = subArrays(requireShare(p, ctx.role), Vp);
   const peer = isEngine ? 'gateway' : 'engine';
   ctx.net.send(peer, MessageKind.KvOpening, step, [roundToDtype(profile, mine)], !isEngine && p.meta.offlineKnown);
@@ -189,7 +189,7 @@ export async function attentionValuesKV(ctx: PartyContext, shape: AttentionShape
   if (isEngine) {
     z = await attentionValues(backend, shape, addArrays(E, memory.valueMask.view()), keys, F, rows);
     addInto(z, await attentionValues(backend, shape, E, keys, Vp, rows));
-    addInto(z, requireKey(ctx.k02, 'k02', ctx.role).prg(label('W0')).uniformArray(outSize, w0Width));
+    addInto(z, drawMask(profile, requireKey(ctx.k02, 'k02', ctx.role).prg(label('W0')), outSize, w0Width));
   } else {
     const [W1] = expectFloats(await ctx.net.receive('dealer', MessageKind.KvCorrection, step), [outSize], 'kv correction');
     z = await attentionValues(backend, shape, memory.valueMask.view(), keys, F, rows);

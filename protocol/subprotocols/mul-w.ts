@@ -10,7 +10,7 @@
  * uses V = B′, so D = 0 and nothing is sent online.
  * Post: z0 + z1 = f(X, y0 + y1) + bias, P1's share known offline.
  */
-import { dataMaskWidth, roundToDtype, type TensorFamily } from '../masks/mask-profile.js';
+import { dataMaskWidth, drawMask, roundToDtype, type TensorFamily } from '../masks/mask-profile.js';
 import type { WeightSpec } from '../model/private-weights.js';
 import { MessageKind } from '../wire/frame.js';
 import { addInto, nextStep, requireKey, requireShare, subArrays, type PartyContext, type Shared } from '../session/party-context.js';
@@ -37,8 +37,8 @@ export async function mulW(ctx: PartyContext, w: RoleWeight, y: Shared, rows: nu
 
   switch (ctx.role) {
     case 'dealer': {
-      const V = requireKey(ctx.k12, 'k12', ctx.role).prg(vLabel).uniformArray(inSize, vWidth);
-      const W0 = requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/W0`).uniformArray(outSize, w0Width);
+      const V = drawMask(profile, requireKey(ctx.k12, 'k12', ctx.role).prg(vLabel), inSize, vWidth);
+      const W0 = drawMask(profile, requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/W0`), outSize, w0Width);
       const W1 = subArrays(await applyWeight(backend, w.spec, w.data, V, rows), W0);
       ctx.net.send('gateway', MessageKind.MulWCorrection, step, [roundToDtype(profile, W1)], true);
       await ctx.net.flush(); // the dealer streams each step's material as soon as it exists
@@ -46,7 +46,7 @@ export async function mulW(ctx: PartyContext, w: RoleWeight, y: Shared, rows: nu
     }
     case 'gateway': {
       const y1 = requireShare(y, ctx.role);
-      const V = reuse ? y1 : requireKey(ctx.k12, 'k12', ctx.role).prg(vLabel).uniformArray(inSize, vWidth);
+      const V = reuse ? y1 : drawMask(profile, requireKey(ctx.k12, 'k12', ctx.role).prg(vLabel), inSize, vWidth);
       if (!reuse) ctx.net.send('engine', MessageKind.MulWInput, step, [roundToDtype(profile, subArrays(y1, V))], y.meta.offlineKnown);
       const [W1] = await ctx.net.receive('dealer', MessageKind.MulWCorrection, step);
       if (!(W1 instanceof Float64Array) || W1.length !== outSize) throw new Error(`mulW ${w.spec.name}: bad correction from the dealer`);
@@ -61,7 +61,7 @@ export async function mulW(ctx: PartyContext, w: RoleWeight, y: Shared, rows: nu
         if (!(D instanceof Float64Array) || D.length !== inSize) throw new Error(`mulW ${w.spec.name}: bad input from the gateway`);
         input = addInto(Float64Array.from(input), D);
       }
-      const W0 = requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/W0`).uniformArray(outSize, w0Width);
+      const W0 = drawMask(profile, requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/W0`), outSize, w0Width);
       const z0 = addInto(await applyWeight(backend, w.spec, w.data, input, rows), W0);
       if (w.bias) {
         for (let r = 0; r < rows; r++) for (let j = 0; j < w.spec.outDim; j++) z0[r * w.spec.outDim + j]! += w.bias[j]!;

@@ -12,7 +12,7 @@
  * The output's P1 share is the k12 mask B′ (`meta.p1Mask`), so the next MulW can use V = B′.
  */
 import { SharedKey } from '../crypto/key-agreement.js';
-import { dataMaskWidth, roundToDtype, type TensorFamily } from '../masks/mask-profile.js';
+import { dataMaskWidth, drawMask, roundToDtype, type MaskProfile, type TensorFamily } from '../masks/mask-profile.js';
 import { Permutation } from '../permutations/permutation.js';
 import { addArrays, nextStep, requireKey, requireShare, subArrays, type PartyContext, type Shared } from '../session/party-context.js';
 import { MessageKind, type FramePart } from '../wire/frame.js';
@@ -31,8 +31,8 @@ interface PermMasks {
   B: Float64Array;
 }
 
-function permMasks(k12: SharedKey, step: number, size: number, width: number): PermMasks {
-  return { A: k12.prg(`${step}/A`).uniformArray(size, width), B: k12.prg(`${step}/B`).uniformArray(size, width) };
+function permMasks(profile: MaskProfile, k12: SharedKey, step: number, size: number, width: number): PermMasks {
+  return { A: drawMask(profile, k12.prg(`${step}/A`), size, width), B: drawMask(profile, k12.prg(`${step}/B`), size, width) };
 }
 
 export function drawPermutation(k02: SharedKey, step: number, f: ElemFunction): Permutation {
@@ -57,9 +57,9 @@ export async function elem(ctx: PartyContext, x: Shared, f: ElemFunction, outFam
     case 'dealer': {
       const k12 = requireKey(ctx.k12, 'k12', ctx.role);
       const pi = drawPermutation(requireKey(ctx.k02, 'k02', ctx.role), step, f);
-      const { A, B } = permMasks(k12, step, nIn, inWidth);
-      const A2 = k12.prg(`${step}/A2`).uniformArray(nOut, outWidth);
-      const B2 = k12.prg(outLabel).uniformArray(nOut, outWidth);
+      const { A, B } = permMasks(profile, k12, step, nIn, inWidth);
+      const A2 = drawMask(profile, k12.prg(`${step}/A2`), nOut, outWidth);
+      const B2 = drawMask(profile, k12.prg(outLabel), nOut, outWidth);
       const delta = subArrays(pi.apply(A), B);
       const delta2 = subArrays(pi.invert(A2), B2);
       ctx.net.send('engine', MessageKind.ElemCorrection, step, [roundToDtype(profile, delta), roundToDtype(profile, delta2)], true);
@@ -68,13 +68,13 @@ export async function elem(ctx: PartyContext, x: Shared, f: ElemFunction, outFam
     }
     case 'gateway': {
       const k12 = requireKey(ctx.k12, 'k12', ctx.role);
-      const { A, B } = permMasks(k12, step, nIn, inWidth);
+      const { A, B } = permMasks(profile, k12, step, nIn, inWidth);
       ctx.net.send('engine', MessageKind.PermInput, step, [roundToDtype(profile, subArrays(requireShare(x, ctx.role), A))], x.meta.offlineKnown);
       const [masked] = expectFloats(await ctx.net.receive('engine', MessageKind.PermOutput, step), [nIn], 'elem output');
       const eta = evaluateElem(f, addArrays(masked!, B));
-      const A2 = k12.prg(`${step}/A2`).uniformArray(nOut, outWidth);
+      const A2 = drawMask(profile, k12.prg(`${step}/A2`), nOut, outWidth);
       ctx.net.send('engine', MessageKind.ElemReturn, step, [roundToDtype(profile, subArrays(eta, A2))]);
-      out.share = roundToDtype(profile, k12.prg(outLabel).uniformArray(nOut, outWidth));
+      out.share = roundToDtype(profile, drawMask(profile, k12.prg(outLabel), nOut, outWidth));
       ctx.observe?.({ op: 'elem', step, fn: f, input: x, output: out });
       return out;
     }
@@ -95,6 +95,7 @@ export async function elem(ctx: PartyContext, x: Shared, f: ElemFunction, outFam
 /**
  * Perm followed by opening to P1: P1 learns π(x) for a fresh flat π (the logits before sampling);
  * P0 learns nothing and keeps π (returned) for the token lookup. P1 and the dealer get undefined.
+ * The engine's PermOutput leaves on its next receive (or an explicit flush), like every message.
  */
 export async function permOpen(ctx: PartyContext, x: Shared): Promise<{ view?: Float64Array; permutation?: Permutation }> {
   const step = nextStep(ctx);
@@ -105,13 +106,13 @@ export async function permOpen(ctx: PartyContext, x: Shared): Promise<{ view?: F
   switch (ctx.role) {
     case 'dealer': {
       const pi = Permutation.draw(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/pi`), shape);
-      const { A, B } = permMasks(requireKey(ctx.k12, 'k12', ctx.role), step, n, width);
+      const { A, B } = permMasks(profile, requireKey(ctx.k12, 'k12', ctx.role), step, n, width);
       ctx.net.send('engine', MessageKind.PermCorrection, step, [roundToDtype(profile, subArrays(pi.apply(A), B))], true);
       await ctx.net.flush(); // the dealer streams each step's material as soon as it exists
       return {};
     }
     case 'gateway': {
-      const { A, B } = permMasks(requireKey(ctx.k12, 'k12', ctx.role), step, n, width);
+      const { A, B } = permMasks(profile, requireKey(ctx.k12, 'k12', ctx.role), step, n, width);
       ctx.net.send('engine', MessageKind.PermInput, step, [roundToDtype(profile, subArrays(requireShare(x, ctx.role), A))], x.meta.offlineKnown);
       const [masked] = expectFloats(await ctx.net.receive('engine', MessageKind.PermOutput, step), [n], 'perm output');
       const view = addArrays(masked!, B);
