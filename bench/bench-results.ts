@@ -40,6 +40,8 @@ const phaseSchema = z.object({
   split: timeSplitSchema,
   /** Summed lateness of the link emulator's timers (null: relay, not measured). */
   emulatorLateMs: num.nullable(),
+  /** Process CPU time (all parties and threads): the work, robust to a busy machine. */
+  cpuMs: num,
 });
 
 export const prefillResultSchema = phaseSchema.extend({
@@ -51,7 +53,10 @@ export const prefillResultSchema = phaseSchema.extend({
 });
 
 export const decodeResultSchema = phaseSchema.extend({
+  /** Median interval between tokens (the headline figure). */
   msPerToken: num,
+  /** Mean interval (the split, bytes and flights are per-token means). */
+  meanMsPerToken: num,
   steps: z.number().int().positive(),
   flightsPerLayer: num,
   floor: floorSchema,
@@ -84,6 +89,7 @@ export const modelResultSchema = z.object({
   plaintext: z.object({
     prefill: z.array(z.object({ promptTokens: z.number().int().positive(), ttftMs: num })),
     decodeMsPerToken: num.nullable(),
+    decodeCpuMsPerToken: num.nullable(),
   }),
   private: z.array(linkResultSchema),
 });
@@ -97,6 +103,9 @@ export const perLayerSchema = z.object({
   depths: z.array(z.number().int()),
   decodeMsPerToken: num,
   plaintextDecodeMsPerToken: num,
+  /** Per-layer process CPU time per decoded token, private and plaintext (robust to load). */
+  cpuMsPerToken: num,
+  plaintextCpuMsPerToken: num,
   flightsPerToken: num,
   bytesPerToken: num,
   /** Per-layer decode time predicted from link none: compute + flights × one-way + bytes / bandwidth. */
@@ -126,6 +135,8 @@ export const benchResultsSchema = z.object({
   machine: z.object({ cpus: z.number().int(), cpuModel: z.string(), memoryGiB: num, node: z.string(), loadAverageStart: z.array(num), loadAverageEnd: z.array(num) }),
   options: z.object({ models: z.array(z.string()), links: z.array(z.string()), prompts: z.array(z.number().int()), decodeTokens: z.number().int(), emulation: z.enum(['wrapper', 'relay']), dealer: z.enum(['ahead', 'streamed']) }),
   models: z.array(modelResultSchema),
+  /** The BFV token lookup alone, per vocabulary size (client query + server answer + decode). */
+  tokenLookup: z.array(z.object({ vocab: z.number().int(), ms: num, queryBytes: num, answerBytes: num })),
   extrapolation: z.object({ method: z.string(), perLayer: z.array(perLayerSchema), fullDepth: z.array(fullDepthSchema), vocabularyCost: z.record(z.string(), num).nullable() }),
   findings: z.array(z.string()),
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { ModelConfig } from '../engine/model/model-description.js';
 import { pairInProcess, type InProcessParties } from '../gateway/private/in-process-parties.js';
 import { Prg } from '../protocol/crypto/prg.js';
-import { BENCH_MODELS, type BenchModel } from './bench-models.js';
+import { BENCH_MODELS, FULL_DEPTH_TARGETS, type BenchModel } from './bench-models.js';
 import { benchResultsSchema, type BenchResults, type LinkResult, type ModelResult, type PrefillResult } from './bench-results.js';
 import { extrapolate } from './extrapolation.js';
 import { findingsOf } from './findings.js';
@@ -19,6 +19,7 @@ import { plaintextModelFor, runPlaintext, type PlaintextRun } from './plaintext-
 import { runPrivateSession, type DealerMode, type EmulationMode, type SessionMeasurement } from './private-session.js';
 import { renderChart } from './report-chart.js';
 import { renderMarkdown } from './report-markdown.js';
+import { timeTokenLookup, type LookupTiming } from './token-lookup-timing.js';
 
 export interface BenchOptions {
   quick: boolean;
@@ -141,6 +142,7 @@ async function benchModel(entry: BenchModel, options: BenchOptions): Promise<Mod
     plaintext: {
       prefill: prompts.map((p) => ({ promptTokens: p, ttftMs: plaintext.get(p)!.ttftMs })),
       decodeMsPerToken: plaintextDecode ?? null,
+      decodeCpuMsPerToken: plaintext.get(prompts[0]!)?.decodeCpuMsPerToken ?? null,
     },
     private: results,
   };
@@ -157,7 +159,15 @@ export async function runBench(options: BenchOptions): Promise<{ results: BenchR
   options.log(`permllm bench: ${entries.length} model(s); links ${options.links.map((l) => `${l} (${describeLink(LINK_SETTINGS[l])})`).join(', ')}; prompts ${options.prompts.join('/')}; ${options.decodeTokens} tokens decoded; emulation ${options.emulation}; dealer ${options.dealer}`);
   const models: ModelResult[] = [];
   for (const entry of entries) models.push(await benchModel(entry, options));
-  const extrapolation = extrapolate(models, options.links);
+  // The token lookup alone, at the vocabularies the extrapolation targets (skipped in quick mode).
+  const lookupVocabs = options.quick ? [] : [...new Set([...models.map((m) => m.config.vocabSize), ...FULL_DEPTH_TARGETS.map((t) => t.vocab)])].sort((a, b) => a - b);
+  const tokenLookup: LookupTiming[] = [];
+  for (const vocab of lookupVocabs) {
+    const t = await timeTokenLookup(vocab);
+    tokenLookup.push(t);
+    options.log(`token lookup alone, vocabulary ${vocab}: ${t.ms.toFixed(1)} ms, ${t.queryBytes} B query, ${t.answerBytes} B answer`);
+  }
+  const extrapolation = extrapolate(models, options.links, tokenLookup);
   const results: BenchResults = {
     schema: 'permllm-bench/1',
     startedAt,
@@ -166,6 +176,7 @@ export async function runBench(options: BenchOptions): Promise<{ results: BenchR
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: round(totalmem() / 2 ** 30, 1), node: process.version, loadAverageStart, loadAverageEnd: loadavg() },
     options: { models: [...options.models], links: [...options.links], prompts: [...options.prompts], decodeTokens: options.decodeTokens, emulation: options.emulation, dealer: options.dealer },
     models,
+    tokenLookup,
     extrapolation,
     findings: [],
   };

@@ -7,26 +7,30 @@
  *   fixed X = X(L1) − L1 × per-layer X (embedding, LM head, logit opening, token lookup).
  * A shape measured at one depth only (the Llama-3.1-8B layer) borrows the fixed cost of the
  * widest two-depth shape on the same link: per-layer X = X(L) / L − fixed / L.
- * The vocabulary's cost comes from the 32k-vocabulary model against its 512-vocabulary twin:
- * bytes per extra vocabulary entry, and time per extra (vocabulary entry × dim).
+ * The vocabulary's cost: the BFV token lookup is measured alone at each vocabulary size (it
+ * depends on nothing else); the rest comes from the 32k-vocabulary model against its
+ * 512-vocabulary twin: bytes per extra vocabulary entry, time per extra (entry × dim).
  * Full depth: fixed + N × per-layer + vocabulary cost at the target's vocabulary and width.
  * Cross-check: per-layer decode time predicted for a link from link none's per-layer compute
  * plus per-layer flights × one-way delay plus per-layer bytes / bandwidth.
  */
 import { FULL_DEPTH_TARGETS, LAYER_SHAPES, NARROW_VOCAB, type LayerShapeKey } from './bench-models.js';
 import type { BenchResults, FullDepthResult, LinkResult, ModelResult, PerLayerResult } from './bench-results.js';
+import type { LookupTiming } from './token-lookup-timing.js';
 import { networkFloorMs } from './floor-model.js';
 import { LINK_SETTINGS, oneWayDelayMs, serializationMs, type LinkSettingName } from './link-settings.js';
 
 export const EXTRAPOLATION_METHOD =
   'per-layer cost = difference of two depths of the same layer shape (decode ms/token, plaintext ms/token, flights, bytes, time to first token); ' +
   'fixed cost = the shallower model minus its layers; single-depth shapes (Llama-3.1-8B layer) borrow the fixed cost of the widest two-depth shape; ' +
-  'vocabulary cost = 32k-vocabulary model minus its 512-vocabulary twin, bytes scaled by vocabulary size, time by vocabulary × dim; ' +
+  'vocabulary cost = the token lookup measured alone at the target vocabulary, plus the rest of (32k-vocabulary model minus its 512-vocabulary twin) scaled by vocabulary size (bytes) and vocabulary × dim (time); ' +
   'full depth = fixed + layers × per-layer + vocabulary cost. Predicted per-layer time on a link = link-none per-layer time + per-layer flights × one-way delay + per-layer bytes / bandwidth.';
 
 interface Figures {
   decodeMs: number;
   plainMs: number;
+  cpuMs: number;
+  plainCpuMs: number;
   flights: number;
   bytes: number;
   ttft: Record<string, number>;
@@ -37,13 +41,23 @@ function figuresOf(model: ModelResult, link: string): Figures | undefined {
   if (!r?.decode || model.plaintext.decodeMsPerToken === null) return undefined;
   const ttft: Record<string, number> = {};
   for (const p of r.prefill) ttft[String(p.promptTokens)] = p.ttftMs;
-  return { decodeMs: r.decode.msPerToken, plainMs: model.plaintext.decodeMsPerToken, flights: r.decode.flights, bytes: r.decode.bytesToEngine + r.decode.bytesFromEngine, ttft };
+  return {
+    decodeMs: r.decode.msPerToken,
+    plainMs: model.plaintext.decodeMsPerToken,
+    cpuMs: r.decode.cpuMs,
+    plainCpuMs: model.plaintext.decodeCpuMsPerToken ?? 0,
+    flights: r.decode.flights, bytes: r.decode.bytesToEngine + r.decode.bytesFromEngine, ttft };
 }
 
 function combine(a: Figures, b: Figures, f: (x: number, y: number) => number): Figures {
   const ttft: Record<string, number> = {};
   for (const k of Object.keys(a.ttft)) if (b.ttft[k] !== undefined) ttft[k] = f(a.ttft[k]!, b.ttft[k]!);
-  return { decodeMs: f(a.decodeMs, b.decodeMs), plainMs: f(a.plainMs, b.plainMs), flights: f(a.flights, b.flights), bytes: f(a.bytes, b.bytes), ttft };
+  return {
+    decodeMs: f(a.decodeMs, b.decodeMs),
+    plainMs: f(a.plainMs, b.plainMs),
+    cpuMs: f(a.cpuMs, b.cpuMs),
+    plainCpuMs: f(a.plainCpuMs, b.plainCpuMs),
+    flights: f(a.flights, b.flights), bytes: f(a.bytes, b.bytes), ttft };
 }
 
 interface ShapeCost {
@@ -86,33 +100,67 @@ function shapeCosts(models: readonly ModelResult[], link: string): Map<string, S
   return out;
 }
 
-/** Vocabulary cost slopes from the 32k model against its narrow twin (same shape and depth). */
-function vocabularySlopes(models: readonly ModelResult[], link: string): { bytesPerEntry: number; msPerEntryDim: number; plainMsPerEntryDim: number } | undefined {
+interface VocabularyCost {
+  /** Per extra vocabulary entry, the bytes that are not the token lookup's (one-hot input, logits). */
+  bytesPerEntry: number;
+  /** Per extra (vocabulary entry × dim), the time that is not the token lookup's (embedding and LM head products). */
+  msPerEntryDim: number;
+  plainMsPerEntryDim: number;
+  /** The token lookup measured on its own, by vocabulary. */
+  lookup: ReadonlyMap<number, LookupTiming>;
+}
+
+/**
+ * The vocabulary's cost, from the 32k model against its narrow twin (same shape and depth),
+ * less the token lookup's share, which is measured directly at each vocabulary size.
+ */
+function vocabularyCost(models: readonly ModelResult[], lookups: readonly LookupTiming[], link: string): VocabularyCost | undefined {
   const wide = models.find((m) => m.shape !== null && m.config.vocabSize > NARROW_VOCAB);
   if (!wide) return undefined;
   const twin = models.find((m) => m.shape === wide.shape && m.config.nLayers === wide.config.nLayers && m.config.vocabSize === NARROW_VOCAB);
   const a = twin && figuresOf(twin, link);
   const b = figuresOf(wide, link);
   if (!a || !b) return undefined;
+  const lookup = new Map(lookups.map((l) => [l.vocab, l]));
+  const lo = lookup.get(NARROW_VOCAB);
+  const hi = lookup.get(wide.config.vocabSize);
+  const lookupMs = lo && hi ? hi.ms - lo.ms : 0;
+  const lookupBytes = lo && hi ? hi.queryBytes + hi.answerBytes - lo.queryBytes - lo.answerBytes : 0;
   const dv = wide.config.vocabSize - NARROW_VOCAB;
   const dim = wide.config.dim;
-  return { bytesPerEntry: (b.bytes - a.bytes) / dv, msPerEntryDim: (b.decodeMs - a.decodeMs) / (dv * dim), plainMsPerEntryDim: (b.plainMs - a.plainMs) / (dv * dim) };
+  return {
+    bytesPerEntry: (b.bytes - a.bytes - lookupBytes) / dv,
+    msPerEntryDim: (b.decodeMs - a.decodeMs - lookupMs) / (dv * dim),
+    plainMsPerEntryDim: (b.plainMs - a.plainMs) / (dv * dim),
+    lookup,
+  };
 }
 
-export function extrapolate(models: readonly ModelResult[], links: readonly LinkSettingName[]): BenchResults['extrapolation'] {
+/** Extra decode time and bytes per token at `vocab` and `dim`, over the narrow vocabulary. */
+function vocabularyExtra(v: VocabularyCost | undefined, vocab: number, dim: number): { ms: number; plainMs: number; bytes: number } {
+  if (!v) return { ms: 0, plainMs: 0, bytes: 0 };
+  const entries = vocab - NARROW_VOCAB;
+  const lo = v.lookup.get(NARROW_VOCAB);
+  const hi = v.lookup.get(vocab);
+  const lookupMs = lo && hi ? hi.ms - lo.ms : 0;
+  const lookupBytes = lo && hi ? hi.queryBytes + hi.answerBytes - lo.queryBytes - lo.answerBytes : 0;
+  return { ms: lookupMs + v.msPerEntryDim * entries * dim, plainMs: v.plainMsPerEntryDim * entries * dim, bytes: lookupBytes + v.bytesPerEntry * entries };
+}
+
+export function extrapolate(models: readonly ModelResult[], links: readonly LinkSettingName[], lookups: readonly LookupTiming[]): BenchResults['extrapolation'] {
   const perLayer: PerLayerResult[] = [];
   const fullDepth: FullDepthResult[] = [];
-  let vocabularyCost: Record<string, number> | null = null;
+  let vocabularyFigures: Record<string, number> | null = null;
   const noneCosts = links.includes('none') ? shapeCosts(models, 'none') : undefined;
   for (const linkName of links) {
     const link = LINK_SETTINGS[linkName];
     const costs = shapeCosts(models, linkName);
-    const vocab = vocabularySlopes(models, linkName);
+    const vocab = vocabularyCost(models, lookups, linkName);
     if (vocab) {
-      vocabularyCost ??= {};
-      vocabularyCost[`${linkName}.bytesPerEntry`] = vocab.bytesPerEntry;
-      vocabularyCost[`${linkName}.msPerEntryDim`] = vocab.msPerEntryDim;
-      vocabularyCost[`${linkName}.plaintextMsPerEntryDim`] = vocab.plainMsPerEntryDim;
+      vocabularyFigures ??= {};
+      vocabularyFigures[`${linkName}.bytesPerEntry`] = vocab.bytesPerEntry;
+      vocabularyFigures[`${linkName}.msPerEntryDim`] = vocab.msPerEntryDim;
+      vocabularyFigures[`${linkName}.plaintextMsPerEntryDim`] = vocab.plainMsPerEntryDim;
     }
     for (const [shape, c] of costs) {
       const base = noneCosts?.get(shape)?.perLayer ?? c.perLayer;
@@ -124,6 +172,8 @@ export function extrapolate(models: readonly ModelResult[], links: readonly Link
         depths: c.depths,
         decodeMsPerToken: c.perLayer.decodeMs,
         plaintextDecodeMsPerToken: c.perLayer.plainMs,
+        cpuMsPerToken: c.perLayer.cpuMs,
+        plaintextCpuMsPerToken: c.perLayer.plainCpuMs,
         flightsPerToken: c.perLayer.flights,
         bytesPerToken: c.perLayer.bytes,
         predictedDecodeMsPerToken: base.decodeMs + c.perLayer.flights * oneWayDelayMs(link) + serializationMs(link, c.perLayer.bytes),
@@ -133,23 +183,22 @@ export function extrapolate(models: readonly ModelResult[], links: readonly Link
     for (const target of FULL_DEPTH_TARGETS) {
       const c = costs.get(target.shape);
       if (!c) continue;
-      const dim = LAYER_SHAPES[target.shape].dim;
-      const extraEntries = target.vocab - NARROW_VOCAB;
+      const extra = vocabularyExtra(vocab, target.vocab, LAYER_SHAPES[target.shape].dim);
       const flights = c.fixed.flights + target.layers * c.perLayer.flights;
-      const bytes = c.fixed.bytes + target.layers * c.perLayer.bytes + (vocab ? vocab.bytesPerEntry * extraEntries : 0);
+      const bytes = c.fixed.bytes + target.layers * c.perLayer.bytes + extra.bytes;
       fullDepth.push({
         target: target.name,
         shape: target.shape,
         layers: target.layers,
         vocab: target.vocab,
         link: linkName,
-        decodeMsPerToken: c.fixed.decodeMs + target.layers * c.perLayer.decodeMs + (vocab ? vocab.msPerEntryDim * extraEntries * dim : 0),
-        plaintextDecodeMsPerToken: c.fixed.plainMs + target.layers * c.perLayer.plainMs + (vocab ? vocab.plainMsPerEntryDim * extraEntries * dim : 0),
+        decodeMsPerToken: c.fixed.decodeMs + target.layers * c.perLayer.decodeMs + extra.ms,
+        plaintextDecodeMsPerToken: c.fixed.plainMs + target.layers * c.perLayer.plainMs + extra.plainMs,
         flightsPerToken: flights,
         bytesPerToken: bytes,
         networkFloorMs: networkFloorMs(link, flights, bytes),
       });
     }
   }
-  return { method: EXTRAPOLATION_METHOD, perLayer, fullDepth, vocabularyCost };
+  return { method: EXTRAPOLATION_METHOD, perLayer, fullDepth, vocabularyCost: vocabularyFigures };
 }

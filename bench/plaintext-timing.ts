@@ -9,8 +9,10 @@ import { PlaintextModel } from '../engine/plaintext/plaintext-model.js';
 export interface PlaintextRun {
   promptTokens: number;
   ttftMs: number;
-  /** Absent when only one token was generated. */
+  /** Median interval between decoded tokens; absent when only one token was generated. */
   decodeMsPerToken?: number;
+  /** Process CPU time per decoded token (mean); absent with the above. */
+  decodeCpuMsPerToken?: number;
   tokens: number[];
 }
 
@@ -27,12 +29,24 @@ export async function runPlaintext(model: PlaintextModel, prompt: readonly numbe
   let token = argmax(await sequence.prefill(prompt));
   const first = performance.now();
   const tokens = [token];
+  const firstCpu = process.cpuUsage();
+  const intervals: number[] = [];
+  let previous = first;
   while (tokens.length < maxTokens) {
     token = argmax(await sequence.decode(token));
     tokens.push(token);
+    const now = performance.now();
+    intervals.push(now - previous);
+    previous = now;
   }
   const run: PlaintextRun = { promptTokens: prompt.length, ttftMs: first - began, tokens };
-  if (tokens.length > 1) run.decodeMsPerToken = (performance.now() - first) / (tokens.length - 1);
+  if (intervals.length > 0) {
+    const cpu = process.cpuUsage(firstCpu);
+    run.decodeCpuMsPerToken = (cpu.user + cpu.system) / 1000 / intervals.length;
+    intervals.sort((a, b) => a - b);
+    const mid = Math.floor(intervals.length / 2);
+    run.decodeMsPerToken = intervals.length % 2 === 1 ? intervals[mid]! : (intervals[mid - 1]! + intervals[mid]!) / 2;
+  }
   return run;
 }
 

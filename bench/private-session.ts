@@ -46,6 +46,12 @@ export interface PhaseFigures {
   split: TimeSplit;
   /** How late the link emulator's timers handed frames on, summed (decode: per token); null for the relay. */
   emulatorLateMs: number | null;
+  /**
+   * CPU time of this whole process (all three parties, onnxruntime's threads included) in the
+   * phase (decode: per token): the work done, much less sensitive than wall time to other
+   * processes sharing the machine.
+   */
+  cpuMs: number;
 }
 
 export interface SessionMeasurement {
@@ -55,7 +61,10 @@ export interface SessionMeasurement {
   prefill: PhaseFigures;
   /** Absent when only one token was generated. */
   decode?: PhaseFigures & {
+    /** Median interval between consecutive tokens (robust to a busy machine's spikes). */
     msPerToken: number;
+    /** Mean interval; the time split and per-token bytes are means. */
+    meanMsPerToken: number;
     steps: number;
     flightsPerLayer: number;
     /** Dealer ahead: the dealer's production time per decode pass (offline work); null when streamed. */
@@ -129,6 +138,18 @@ function bytesByKind(recorder: PartyRecorder, peer: PartyName, direction: 'sent'
   return out;
 }
 
+/** User + system CPU time of this process so far, ms. */
+function cpuNowMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
 /**
  * The dealer's time for the decode passes: from its last frame of the prefill pass to its end,
  * per pass. Pass boundaries come from the gateway's StepBegin messages (the second one opens
@@ -161,13 +182,12 @@ export async function runPrivateSession(parties: InProcessParties, options: Sess
   dealer.catch(() => undefined);
   // The online phase starts when the gate opens: at once (streamed), or once the dealer is done.
   let began = started;
-  const gate =
-    options.dealer === 'ahead'
-      ? dealer.then(
-          () => void (began = performance.now()),
-          () => void (began = performance.now()),
-        )
-      : Promise.resolve();
+  let beganCpu = cpuNowMs();
+  const open = () => {
+    began = performance.now();
+    beganCpu = cpuNowMs();
+  };
+  const gate = options.dealer === 'ahead' ? dealer.then(open, open) : Promise.resolve();
   const gatewayDealerLink = options.dealer === 'ahead' ? new GatedLink(gatewayToDealer, gate) : gatewayToDealer;
   const events = privateGenerate({ engine: rec.gateway.wrap(ge.gateway, 'engine'), dealer: rec.gateway.wrap(gatewayDealerLink, 'dealer') }, parties.gateway, {
     promptTokens: options.promptTokens,
@@ -177,12 +197,14 @@ export async function runPrivateSession(parties: InProcessParties, options: Sess
     stopIds: new Set(),
   });
   const tokenTimes: number[] = [];
+  const tokenCpu: number[] = [];
   const tokens: number[] = [];
   let stats: PrivateSessionStats | undefined;
   try {
     for await (const event of events) {
       if (event.type === 'token') {
         tokenTimes.push(performance.now());
+        tokenCpu.push(cpuNowMs());
         tokens.push(event.id);
       } else if (event.type === 'stats') stats = event.stats;
     }
@@ -200,8 +222,9 @@ export async function runPrivateSession(parties: InProcessParties, options: Sess
   const activity = (p: PartyName): PartyActivity => ({ recorder: rec[p], activeFrom: began, activeTo: ended[p] });
   const parts = { gateway: activity('gateway'), engine: activity('engine'), dealer: activity('dealer') };
 
-  const phase = (from: number, to: number, k: number, flights: number): PhaseFigures => ({
+  const phase = (from: number, to: number, k: number, flights: number, cpuMs: number): PhaseFigures => ({
     flights,
+    cpuMs: cpuMs * k,
     bytesToEngine: rec.gateway.bytes('engine', 'sent', from, to) * k,
     bytesFromEngine: rec.gateway.bytes('engine', 'received', from, to) * k,
     dealerBytesToGateway: rec.gateway.bytes('dealer', 'received', from, to) * k,
@@ -215,15 +238,16 @@ export async function runPrivateSession(parties: InProcessParties, options: Sess
     promptTokens: options.promptTokens.length,
     tokens,
     ttftMs: first - began,
-    prefill: phase(began, first + 0.001, 1, prefillFlights),
+    prefill: phase(began, first + 0.001, 1, prefillFlights, tokenCpu[0]! - beganCpu),
     stats,
     dealerOfflineMs: options.dealer === 'ahead' ? began - started : null,
   };
   const steps = tokenTimes.length - 1;
   if (steps > 0) {
     measurement.decode = {
-      ...phase(first + 0.001, last + 0.001, 1 / steps, stats.flightsPerToken),
-      msPerToken: (last - first) / steps,
+      ...phase(first + 0.001, last + 0.001, 1 / steps, stats.flightsPerToken, tokenCpu[tokenCpu.length - 1]! - tokenCpu[0]!),
+      msPerToken: median(tokenTimes.slice(1).map((t, i) => t - tokenTimes[i]!)),
+      meanMsPerToken: (last - first) / steps,
       steps,
       flightsPerLayer: stats.flightsPerLayer,
       dealerMsPerToken: options.dealer === 'ahead' ? dealerDecodeProduction(rec, ended.dealer, steps) : null,

@@ -37,6 +37,8 @@ export function renderMarkdown(r: BenchResults): string {
   out.push('');
   out.push('## Decode, per token');
   out.push('');
+  out.push('"ms" is the median wall-clock interval between tokens; "CPU ms" is this process\'s CPU time per token (all parties and onnxruntime threads; mean), the work done, which other load on the machine disturbs much less.');
+  out.push('');
   const decodeRows: string[][] = [];
   for (const model of r.models) {
     for (const p of model.private) {
@@ -46,7 +48,9 @@ export function renderMarkdown(r: BenchResults): string {
         model.name,
         p.link,
         f1(d.msPerToken),
+        f1(d.cpuMs),
         model.plaintext.decodeMsPerToken === null ? '–' : f1(model.plaintext.decodeMsPerToken),
+        model.plaintext.decodeCpuMsPerToken === null ? '–' : f1(model.plaintext.decodeCpuMsPerToken),
         model.plaintext.decodeMsPerToken ? `${(d.msPerToken / model.plaintext.decodeMsPerToken).toFixed(0)}×` : '–',
         d.flights.toFixed(0),
         d.flightsPerLayer.toFixed(0),
@@ -65,7 +69,7 @@ export function renderMarkdown(r: BenchResults): string {
   }
   out.push(
     table(
-      ['model', 'link', 'private ms', 'plaintext ms', 'slowdown', 'flights', 'flights/layer', 'KiB → engine', 'KiB ← engine', 'dealer KiB (→ gateway + → engine)', 'compute / network / dealer %', 'busy ms gateway / engine / dealer', 'dealer offline ms', 'network floor ms', 'emulator late ms', 'floor ms', 'measured / floor'],
+      ['model', 'link', 'private ms', 'private CPU ms', 'plaintext ms', 'plaintext CPU ms', 'slowdown', 'flights', 'flights/layer', 'KiB → engine', 'KiB ← engine', 'dealer KiB (→ gateway + → engine)', 'compute / network / dealer %', 'busy ms gateway / engine / dealer', 'dealer offline ms', 'network floor ms', 'emulator late ms', 'floor ms', 'measured / floor'],
       decodeRows,
     ),
   );
@@ -127,14 +131,16 @@ export function renderMarkdown(r: BenchResults): string {
     out.push('');
     out.push(
       table(
-        ['layer shape', 'link', 'method (depths)', 'decode ms/layer', 'predicted ms/layer', 'plaintext ms/layer', 'flights/layer', 'KiB/layer', 'first-token ms/layer by prompt'],
+        ['layer shape', 'link', 'method (depths)', 'decode ms/layer', 'predicted ms/layer', 'CPU ms/layer', 'plaintext ms/layer', 'plaintext CPU ms/layer', 'flights/layer', 'KiB/layer', 'first-token ms/layer by prompt'],
         x.perLayer.map((p) => [
           p.label,
           p.link,
           `${p.method} (${p.depths.join(', ')})`,
           f1(p.decodeMsPerToken),
           f1(p.predictedDecodeMsPerToken),
+          f1(p.cpuMsPerToken),
           f1(p.plaintextDecodeMsPerToken),
+          f1(p.plaintextCpuMsPerToken),
           p.flightsPerToken.toFixed(1),
           kib(p.bytesPerToken),
           Object.entries(p.ttftMs)

@@ -25,7 +25,7 @@ const USAGE = `usage: permllm bench [--quick] [--models a,b] [--links none,paper
   .map((l) => `${l.name} = ${l.description}`)
   .join('; ')} (default: all)
   --prompts LIST    prompt lengths in tokens (default 16,128,512; quick 8,32)
-  --decode N        tokens generated in the shortest prompt's session (default 8; quick 4)
+  --decode N        tokens generated in the shortest prompt's session (default 12; quick 4)
   --emulation MODE  wrapper: in-process link wrapper (default); relay: loopback TCP through the relay
   --dealer MODE     ahead: the dealer makes the session's material before the online phase (default);
                     streamed: it runs alongside, sharing this process's event loop
@@ -117,7 +117,7 @@ export async function run(argv: string[]): Promise<number> {
     models: flags.models ?? (quick ? QUICK_MODELS : DEFAULT_MODELS),
     links: (flags.links ?? Object.keys(LINK_SETTINGS)) as LinkSettingName[],
     prompts: [...new Set(flags.prompts ?? (quick ? [8, 32] : [16, 128, 512]))].sort((a, b) => a - b),
-    decodeTokens: flags.decode ?? (quick ? 4 : 8),
+    decodeTokens: flags.decode ?? (quick ? 4 : 12),
     emulation: flags.emulation,
     dealer: flags.dealer,
     outDir: flags.out ?? (quick ? 'bench/results/quick' : 'bench/results'),
