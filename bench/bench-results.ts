@@ -42,6 +42,8 @@ const phaseSchema = z.object({
   emulatorLateMs: num.nullable(),
   /** Process CPU time (all parties and threads): the work, robust to a busy machine. */
   cpuMs: num,
+  /** Summed duration of each party's matrix products (they may overlap each other). */
+  matmulMs: z.object({ gateway: num, engine: num, dealer: num }),
 });
 
 export const prefillResultSchema = phaseSchema.extend({

@@ -7,7 +7,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelConfig } from '../engine/model/model-description.js';
-import { pairInProcess, type InProcessParties } from '../gateway/private/in-process-parties.js';
+import { pairInProcess } from '../gateway/private/in-process-parties.js';
 import { Prg } from '../protocol/crypto/prg.js';
 import { BENCH_MODELS, FULL_DEPTH_TARGETS, type BenchModel } from './bench-models.js';
 import { benchResultsSchema, type BenchResults, type LinkResult, type ModelResult, type PrefillResult } from './bench-results.js';
@@ -16,7 +16,7 @@ import { findingsOf } from './findings.js';
 import { floorOf } from './floor-model.js';
 import { LINK_SETTINGS, describeLink, type LinkSettingName } from './link-settings.js';
 import { plaintextModelFor, runPlaintext, type PlaintextRun } from './plaintext-timing.js';
-import { runPrivateSession, type DealerMode, type EmulationMode, type SessionMeasurement } from './private-session.js';
+import { runPrivateSession, timeParties, type DealerMode, type EmulationMode, type SessionMeasurement, type TimedParties } from './private-session.js';
 import { renderChart } from './report-chart.js';
 import { renderMarkdown } from './report-markdown.js';
 import { timeTokenLookup, type LookupTiming } from './token-lookup-timing.js';
@@ -57,7 +57,7 @@ interface PreparedModel {
   config: ModelConfig;
   /** The requested prompt lengths, capped to leave room for the decoded tokens in the context. */
   prompts: number[];
-  parties: InProcessParties;
+  parties: TimedParties;
   plaintext: Map<number, PlaintextRun>;
   loadMs: number;
   pairingMs: number;
@@ -84,7 +84,7 @@ async function prepare(entry: BenchModel, requested: readonly number[], decodeTo
     log(`  plaintext  prompt ${String(p).padStart(4)}: first token ${run.ttftMs.toFixed(1)} ms${run.decodeMsPerToken !== undefined ? `, decode ${run.decodeMsPerToken.toFixed(2)} ms/token` : ''}`);
   }
   const t1 = performance.now();
-  const parties = pairInProcess(model);
+  const parties = timeParties(pairInProcess(model));
   return { config: model.config, prompts, parties, plaintext, loadMs, pairingMs: performance.now() - t1 };
 }
 

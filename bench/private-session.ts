@@ -24,6 +24,7 @@ import { LinkEmulator } from './link-emulator.js';
 import { oneWayDelayMs, type LinkSetting } from './link-settings.js';
 import { PartyRecorder } from './party-recorder.js';
 import { tcpLinkPair } from './tcp-frame-link.js';
+import { TimedBackend } from './timed-backend.js';
 import { splitTime, type PartyActivity, type TimeSplit } from './time-split.js';
 
 /** Same bound as runInProcess: how far (in frames) the dealer may run ahead. */
@@ -46,6 +47,11 @@ export interface PhaseFigures {
   split: TimeSplit;
   /** How late the link emulator's timers handed frames on, summed (decode: per token); null for the relay. */
   emulatorLateMs: number | null;
+  /**
+   * Summed duration of each party's matrix products in the phase (decode: per token); the
+   * products of one party may overlap another's (onnxruntime runs them on its own threads).
+   */
+  matmulMs: Record<PartyName, number>;
   /**
    * CPU time of this whole process (all three parties, onnxruntime's threads included) in the
    * phase (decode: per token): the work done, much less sensitive than wall time to other
@@ -166,7 +172,24 @@ function dealerDecodeProduction(rec: Record<PartyName, PartyRecorder>, dealerEnd
   return prefillDone === undefined ? null : (dealerEnd - prefillDone) / passes;
 }
 
-export async function runPrivateSession(parties: InProcessParties, options: SessionOptions): Promise<SessionMeasurement> {
+/** The three parties, each multiplying through its own timed backend. */
+export interface TimedParties extends InProcessParties {
+  timers: Record<PartyName, TimedBackend>;
+}
+
+/** Gives each party of a pairing its own timed wrapper around the backend it was paired with. */
+export function timeParties(parties: InProcessParties): TimedParties {
+  const timers = { engine: new TimedBackend(parties.engine.backend), gateway: new TimedBackend(parties.gateway.backend), dealer: new TimedBackend(parties.dealer.backend) };
+  return {
+    engine: { ...parties.engine, backend: timers.engine },
+    gateway: { ...parties.gateway, backend: timers.gateway },
+    dealer: { ...parties.dealer, backend: timers.dealer },
+    timers,
+  };
+}
+
+export async function runPrivateSession(parties: TimedParties, options: SessionOptions): Promise<SessionMeasurement> {
+  for (const t of Object.values(parties.timers)) t.reset();
   const rec: Record<PartyName, PartyRecorder> = { gateway: new PartyRecorder('gateway'), engine: new PartyRecorder('engine'), dealer: new PartyRecorder('dealer') };
   const deliveries: Delivery[] = [];
   const ge = await gatewayEngineLinks(options.link, options.emulation, deliveries);
@@ -225,6 +248,7 @@ export async function runPrivateSession(parties: InProcessParties, options: Sess
   const phase = (from: number, to: number, k: number, flights: number, cpuMs: number): PhaseFigures => ({
     flights,
     cpuMs: cpuMs * k,
+    matmulMs: { gateway: parties.timers.gateway.busyMs(from, to) * k, engine: parties.timers.engine.busyMs(from, to) * k, dealer: parties.timers.dealer.busyMs(from, to) * k },
     bytesToEngine: rec.gateway.bytes('engine', 'sent', from, to) * k,
     bytesFromEngine: rec.gateway.bytes('engine', 'received', from, to) * k,
     dealerBytesToGateway: rec.gateway.bytes('dealer', 'received', from, to) * k,

@@ -58,7 +58,8 @@ export function renderMarkdown(r: BenchResults): string {
         kib(d.bytesFromEngine),
         `${kib(d.dealerBytesToGateway)} + ${kib(d.dealerBytesToEngine)}`,
         split(d.split),
-        `${f1(d.split.busyMs.gateway)} / ${f1(d.split.busyMs.engine)} / ${f1(d.split.busyMs.dealer)}`,
+        `${f1(d.split.busyMs.gateway)} / ${f1(d.split.busyMs.engine)}`,
+        `${f1(d.matmulMs.gateway)} / ${f1(d.matmulMs.engine)}`,
         d.dealerMsPerToken === null ? '–' : f1(d.dealerMsPerToken),
         f1(d.floor.networkFloorMs),
         d.emulatorLateMs === null ? '–' : f1(d.emulatorLateMs),
@@ -69,7 +70,7 @@ export function renderMarkdown(r: BenchResults): string {
   }
   out.push(
     table(
-      ['model', 'link', 'private ms', 'private CPU ms', 'plaintext ms', 'plaintext CPU ms', 'slowdown', 'flights', 'flights/layer', 'KiB → engine', 'KiB ← engine', 'dealer KiB (→ gateway + → engine)', 'compute / network / dealer %', 'busy ms gateway / engine / dealer', 'dealer offline ms', 'network floor ms', 'emulator late ms', 'floor ms', 'measured / floor'],
+      ['model', 'link', 'private ms', 'private CPU ms', 'plaintext ms', 'plaintext CPU ms', 'slowdown', 'flights', 'flights/layer', 'KiB → engine', 'KiB ← engine', 'dealer KiB (→ gateway + → engine)', 'compute / network / dealer %', 'busy ms gateway / engine', 'matrix-product ms gateway / engine', 'dealer offline ms', 'network floor ms', 'emulator late ms', 'floor ms', 'measured / floor'],
       decodeRows,
     ),
   );

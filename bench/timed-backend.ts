@@ -1,0 +1,50 @@
+/**
+ * A ComputeBackend wrapper that records when each matrix product ran, so the benchmark can say
+ * how much of a party's time went into matrix products (onnxruntime, off the event loop) and
+ * how much into everything else (masks from the PRG, element-wise steps, encoding, BFV).
+ */
+import type { ComputeBackend, FloatArray } from '../engine/compute/compute-backend.js';
+
+export interface ProductCall {
+  start: number;
+  end: number;
+  /** Multiply-accumulates in the product (rows × out × in). */
+  macs: number;
+}
+
+export class TimedBackend implements ComputeBackend {
+  readonly calls: ProductCall[] = [];
+
+  constructor(private readonly inner: ComputeBackend) {}
+
+  get name(): string {
+    return `timed(${this.inner.name})`;
+  }
+
+  private async time<T>(macs: number, run: () => Promise<T>): Promise<T> {
+    const start = performance.now();
+    const out = await run();
+    this.calls.push({ start, end: performance.now(), macs });
+    return out;
+  }
+
+  linear<T extends FloatArray>(input: T, rows: number, weight: T, outDim: number, inDim: number): Promise<T> {
+    return this.time(rows * outDim * inDim, () => this.inner.linear(input, rows, weight, outDim, inDim));
+  }
+
+  matmul<T extends FloatArray>(a: T, m: number, k: number, b: T, n: number): Promise<T> {
+    return this.time(m * k * n, () => this.inner.matmul(a, m, k, b, n));
+  }
+
+  /** Summed duration of the products that ran in [from, to) (clipped), ms. */
+  busyMs(from: number, to: number): number {
+    let sum = 0;
+    for (const c of this.calls) if (c.end > from && c.start < to) sum += Math.min(c.end, to) - Math.max(c.start, from);
+    return sum;
+  }
+
+  /** Forgets the recorded calls (one session's worth at a time). */
+  reset(): void {
+    this.calls.length = 0;
+  }
+}
