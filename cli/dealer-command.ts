@@ -6,7 +6,7 @@
  * Prints "permllm dealer listening on URL" on stdout once it serves; logs go to stderr.
  */
 import { startDealerServer } from '../dealer/server/dealer-server.js';
-import { isLoopback } from '../config/common-schemas.js';
+import { isLoopback, tlsPairCheck } from '../config/common-schemas.js';
 import { dealerConfigSchema, dealerFlags } from '../config/dealer-config.js';
 import { parseCommandLine, usageText } from '../config/parse-flags.js';
 import { exitSoon, stopSignal } from '../config/process-lifecycle.js';
@@ -14,7 +14,7 @@ import { exitSoon, stopSignal } from '../config/process-lifecycle.js';
 const USAGE = usageText('dealer', 'The helper\'s server (P2): holds the weight masks and deals each session\'s correlated randomness.', dealerFlags);
 
 export async function run(argv: string[]): Promise<number> {
-  const parsed = parseCommandLine(argv, dealerFlags, dealerConfigSchema);
+  const parsed = parseCommandLine(argv, dealerFlags, dealerConfigSchema, process.env, [tlsPairCheck]);
   if ('errors' in parsed) {
     process.stderr.write(`permllm dealer: ${parsed.errors.length} problem(s):\n${parsed.errors.map((e) => `  ${e}\n`).join('')}\n${USAGE}`);
     return 2;

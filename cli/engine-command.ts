@@ -9,7 +9,7 @@
 import { defaultModelPath, loadModel } from '../engine/model/load-model.js';
 import { startEngineServer } from '../engine/server/engine-server.js';
 import { MASK_PROFILES } from '../protocol/masks/mask-profile.js';
-import { isLoopback } from '../config/common-schemas.js';
+import { isLoopback, tlsPairCheck } from '../config/common-schemas.js';
 import { engineConfigSchema, engineFlags } from '../config/engine-config.js';
 import { parseCommandLine, usageText } from '../config/parse-flags.js';
 import { exitSoon, stopSignal } from '../config/process-lifecycle.js';
@@ -17,7 +17,7 @@ import { exitSoon, stopSignal } from '../config/process-lifecycle.js';
 const USAGE = usageText('engine', 'The model owner\'s server (P0): model card, masked model, and the private sessions.', engineFlags);
 
 export async function run(argv: string[]): Promise<number> {
-  const parsed = parseCommandLine(argv, engineFlags, engineConfigSchema);
+  const parsed = parseCommandLine(argv, engineFlags, engineConfigSchema, process.env, [tlsPairCheck]);
   if ('errors' in parsed) {
     process.stderr.write(`permllm engine: ${parsed.errors.length} problem(s):\n${parsed.errors.map((e) => `  ${e}\n`).join('')}\n${USAGE}`);
     return 2;

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import type { CrossCheck } from './parse-flags.js';
 
 /** A flag's string as a number, so zod says "expected number" for "abc" instead of NaN. */
 export const numeric = <T extends z.ZodTypeAny>(schema: T) =>
@@ -46,13 +47,11 @@ export const linkTimingShape = {
   'dead-peer-ms': positiveIntSchema.default(6000),
 };
 
-/** Adds an issue when exactly one of --tls-cert / --tls-key is given. */
-export function checkTlsPair(value: { 'tls-cert'?: unknown; 'tls-key'?: unknown }, ctx: z.RefinementCtx): void {
-  if ((value['tls-cert'] === undefined) !== (value['tls-key'] === undefined)) {
-    const missing = value['tls-cert'] === undefined ? 'tls-cert' : 'tls-key';
-    ctx.addIssue({ code: 'custom', path: [missing], message: 'TLS needs both --tls-cert and --tls-key' });
-  }
-}
+/** Exactly one of --tls-cert / --tls-key is a problem (checked across flags, see parse-flags.ts). */
+export const tlsPairCheck: CrossCheck = (raw) => {
+  if ((raw['tls-cert'] === undefined) === (raw['tls-key'] === undefined)) return undefined;
+  return { flag: raw['tls-cert'] === undefined ? 'tls-cert' : 'tls-key', message: 'TLS needs both --tls-cert and --tls-key' };
+};
 
 /** ~/.cache/permllm (or $XDG_CACHE_HOME/permllm); $PERMLLM_CACHE_DIR is read by the gateway's flags. */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {

@@ -1,6 +1,6 @@
 /** `permllm dealer` flags → one frozen, validated config. */
 import { z } from 'zod';
-import { checkTlsPair, hostSchema, linkTimingShape, pemFileSchema, portSchema, positiveIntSchema, tokenSchema } from './common-schemas.js';
+import { hostSchema, linkTimingShape, pemFileSchema, portSchema, positiveIntSchema, tokenSchema } from './common-schemas.js';
 import type { FlagDefinitions } from './parse-flags.js';
 
 export const DEALER_DEFAULT_PORT = 8082;
@@ -19,19 +19,17 @@ export const dealerFlags: FlagDefinitions = {
   'dead-peer-ms': { type: 'string', value: 'MS', help: 'silence after which a peer counts as dead (default 6000)' },
 };
 
-export const dealerConfigSchema = z
-  .object({
-    host: hostSchema.default('127.0.0.1'),
-    port: portSchema.default(DEALER_DEFAULT_PORT),
-    token: tokenSchema.optional(),
-    'tls-cert': pemFileSchema.optional(),
-    'tls-key': pemFileSchema.optional(),
-    'max-sessions': positiveIntSchema.default(16),
-    'max-pairings': positiveIntSchema.default(4),
-    'rendezvous-timeout-ms': positiveIntSchema.default(10_000),
-    'max-frame-bytes': positiveIntSchema.default(1 << 20),
-    ...linkTimingShape,
-  })
-  .superRefine(checkTlsPair);
+export const dealerConfigSchema = z.object({
+  host: hostSchema.default('127.0.0.1'),
+  port: portSchema.default(DEALER_DEFAULT_PORT),
+  token: tokenSchema.optional(),
+  'tls-cert': pemFileSchema.optional(),
+  'tls-key': pemFileSchema.optional(),
+  'max-sessions': positiveIntSchema.default(16),
+  'max-pairings': positiveIntSchema.default(4),
+  'rendezvous-timeout-ms': positiveIntSchema.default(10_000),
+  'max-frame-bytes': positiveIntSchema.default(1 << 20),
+  ...linkTimingShape,
+});
 
 export type DealerConfig = Readonly<z.output<typeof dealerConfigSchema>>;

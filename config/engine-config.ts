@@ -1,7 +1,7 @@
 /** `permllm engine` flags → one frozen, validated config. */
 import { z } from 'zod';
 import { MASK_PROFILES, PERMLLM_PROFILE } from '../protocol/masks/mask-profile.js';
-import { checkTlsPair, defaultStateDir, hostSchema, httpUrlSchema, linkTimingShape, pemFileSchema, portSchema, positiveIntSchema, tokenSchema } from './common-schemas.js';
+import { defaultStateDir, hostSchema, httpUrlSchema, linkTimingShape, pemFileSchema, portSchema, positiveIntSchema, tokenSchema } from './common-schemas.js';
 import type { FlagDefinitions } from './parse-flags.js';
 
 export const ENGINE_DEFAULT_PORT = 8081;
@@ -23,25 +23,23 @@ export const engineFlags: FlagDefinitions = {
   'probe-interval-ms': { type: 'string', value: 'MS', help: 'how often the dealer pairing is checked (default 1000)' },
 };
 
-export const engineConfigSchema = z
-  .object({
-    model: z.string().min(1).optional(),
-    dealer: httpUrlSchema,
-    host: hostSchema.default('127.0.0.1'),
-    port: portSchema.default(ENGINE_DEFAULT_PORT),
-    token: tokenSchema.optional(),
-    'tls-cert': pemFileSchema.optional(),
-    'tls-key': pemFileSchema.optional(),
-    ca: pemFileSchema.optional(),
-    'state-dir': z.string().min(1).default(defaultStateDir('engine')),
-    'max-sessions': positiveIntSchema.default(8),
-    profile: z
-      .string()
-      .refine((p) => Object.hasOwn(MASK_PROFILES, p), { message: `unknown mask profile (known: ${Object.keys(MASK_PROFILES).join(', ')})` })
-      .default(PERMLLM_PROFILE.name),
-    'probe-interval-ms': positiveIntSchema.default(1000),
-    ...linkTimingShape,
-  })
-  .superRefine(checkTlsPair);
+export const engineConfigSchema = z.object({
+  model: z.string().min(1).optional(),
+  dealer: httpUrlSchema,
+  host: hostSchema.default('127.0.0.1'),
+  port: portSchema.default(ENGINE_DEFAULT_PORT),
+  token: tokenSchema.optional(),
+  'tls-cert': pemFileSchema.optional(),
+  'tls-key': pemFileSchema.optional(),
+  ca: pemFileSchema.optional(),
+  'state-dir': z.string().min(1).default(defaultStateDir('engine')),
+  'max-sessions': positiveIntSchema.default(8),
+  profile: z
+    .string()
+    .refine((p) => Object.hasOwn(MASK_PROFILES, p), { message: `unknown mask profile (known: ${Object.keys(MASK_PROFILES).join(', ')})` })
+    .default(PERMLLM_PROFILE.name),
+  'probe-interval-ms': positiveIntSchema.default(1000),
+  ...linkTimingShape,
+});
 
 export type EngineConfig = Readonly<z.output<typeof engineConfigSchema>>;

@@ -21,11 +21,15 @@ export type FlagDefinitions = Record<string, FlagDefinition>;
 
 export type ParsedCommandLine<T> = { config: T; help: false } | { help: true } | { errors: string[] };
 
+/** A rule across flags, checked on the raw values so that it is reported with every other problem. */
+export type CrossCheck = (raw: Readonly<Record<string, string | boolean>>) => { flag: string; message: string } | undefined;
+
 export function parseCommandLine<S extends z.ZodTypeAny>(
   argv: readonly string[],
   definitions: FlagDefinitions,
   schema: S,
   env: NodeJS.ProcessEnv = process.env,
+  crossChecks: readonly CrossCheck[] = [],
 ): ParsedCommandLine<Readonly<z.output<S>>> {
   const errors: string[] = [];
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
@@ -65,6 +69,10 @@ export function parseCommandLine<S extends z.ZodTypeAny>(
       raw[name] = d.type === 'boolean' ? /^(1|true|yes)$/i.test(value) : value;
       fromEnv.add(name);
     }
+  }
+  for (const check of crossChecks) {
+    const problem = check(raw);
+    if (problem) errors.push(`--${problem.flag}: ${problem.message}`);
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {

@@ -20,7 +20,11 @@ export function stopSignal(): StopSignal {
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
-    if (process.send !== undefined) process.once('disconnect', () => stop('the parent process exiting'));
+    if (process.send !== undefined) {
+      process.once('disconnect', () => stop('the parent process exiting'));
+      // The channel must not keep the process alive by itself (e.g. after a start-up error).
+      process.channel?.unref();
+    }
   });
   return { signal: controller.signal, stopped };
 }

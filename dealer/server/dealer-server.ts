@@ -63,6 +63,10 @@ export async function startDealerServer(options: DealerServerOptions): Promise<D
       metrics.errors.inc({ kind: 'rendezvous_timeout' });
       log(`session ${sessionId.slice(0, 8)}… ended (rendezvous_timeout): the ${missing} never joined`);
     },
+    onAbandoned: (sessionId, role, reason) => {
+      metrics.sessions.inc({ outcome: 'peer_ended' });
+      log(`session ${sessionId.slice(0, 8)}… ended (peer_ended) before it started: the ${role} left: ${reason}`);
+    },
     onWaitingChange: (count) => metrics.sessionsWaiting.set(count),
   });
   const app = dealerControlApp({ token: options.token, pairings, activeSessions: () => sessions.activeSessions, metrics, log });

@@ -23,6 +23,8 @@ export interface RendezvousOptions {
   running: () => number;
   onPaired(sessionId: string, pairingId: string, links: Record<DealerRole, WsLink>): void;
   onTimeout(sessionId: string, missing: DealerRole): void;
+  /** The side that joined first left before the other arrived. */
+  onAbandoned(sessionId: string, role: DealerRole, reason: string): void;
   onWaitingChange(count: number): void;
 }
 
@@ -69,12 +71,13 @@ export class SessionRendezvous {
       return;
     }
     // The first side leaving before the second arrives cancels the rendezvous.
-    void link.closed.then(() => {
+    void link.closed.then((ended) => {
       const current = this.waiting.get(sessionId);
       if (current?.links[role] !== link) return;
       clearTimeout(current.timer);
       this.waiting.delete(sessionId);
       this.options.onWaitingChange(this.waiting.size);
+      this.options.onAbandoned(sessionId, role, ended.message);
     });
   }
 

@@ -17,6 +17,7 @@ import { ControlClient } from '../../protocol/transport/control-client.js';
 import { startControlServer, type TlsFiles } from '../../protocol/transport/control-server.js';
 import type { ModelCard } from '../../protocol/transport/model-card.js';
 import { SESSION_PATH } from '../../protocol/transport/session-endpoints.js';
+import { getBfvRuntime } from '../../protocol/token-lookup/seal-runtime.js';
 import { buildModelCard } from './model-card-builder.js';
 import { DealerPairing } from './dealer-pairing.js';
 import { engineControlApp } from './engine-control-app.js';
@@ -76,6 +77,8 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
     maxFrameBytes: frameLimit,
     created: Math.floor(Date.now() / 1000),
   });
+  // Build the BFV runtime now, not inside the first session (where it would stall its links).
+  await getBfvRuntime();
   const metrics = new EngineMetrics();
   const dealerClient = new ControlClient(options.dealerUrl, { token: options.token, ca: options.ca });
   const dealerPairing = new DealerPairing(

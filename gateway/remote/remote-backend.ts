@@ -19,6 +19,7 @@ import { roleModel, type RoleModel } from '../../protocol/session/role-model.js'
 import { CloseCode } from '../../protocol/transport/close-codes.js';
 import { ControlClient, ControlUnreachableError } from '../../protocol/transport/control-client.js';
 import type { ModelCard } from '../../protocol/transport/model-card.js';
+import { getBfvRuntime } from '../../protocol/token-lookup/seal-runtime.js';
 import { EngineUnavailableError } from '../errors/index.js';
 import type { GenerationBackend, GenerationEvent, GenerationRequest, ModelInfo, ProtocolStats, SessionEnd } from '../pipeline/generation-backend.js';
 import { privateGenerate, type PrivateSessionStats } from '../private/private-generation.js';
@@ -113,6 +114,7 @@ export class RemoteBackend implements GenerationBackend {
     try {
       const card = await RemoteBackend.firstCard(store, engine, options, log);
       const stored = await store.load(card, options.signal);
+      await getBfvRuntime(); // now rather than inside the first session
       const backend = new RemoteBackend(stored, options, store, { engine, dealer }, log);
       await backend.health.check();
       backend.health.start();

@@ -7,6 +7,7 @@
  */
 import { EngineError, EngineUnavailableError, GatewayError } from '../errors/index.js';
 import { CloseCode } from '../../protocol/transport/close-codes.js';
+import { isTlsErrorCode } from '../../protocol/transport/control-client.js';
 import { LinkClosedError } from '../../protocol/transport/message-link.js';
 import { ProtocolViolation } from '../../protocol/transport/party-network.js';
 import { PeerEndedError } from '../../protocol/transport/peer-ended-error.js';
@@ -24,6 +25,9 @@ export function classifySessionError(error: unknown): ClassifiedError {
   if (error instanceof GatewayError) return { error };
   if (error instanceof LinkConnectError) {
     const peer = error.peer === 'dealer' ? 'dealer' : 'engine';
+    if (error.status === undefined && error.errno !== undefined && isTlsErrorCode(error.errno)) {
+      return { error: new EngineError(`Cannot verify the ${peer}'s TLS certificate (${error.errno}); start the gateway with --ca FILE.`, { retryable: false }) };
+    }
     if (error.status === undefined) {
       const reason = `${peer} unreachable at ${error.origin} (${error.errno ?? 'connection failed'})`;
       return { error: new EngineUnavailableError(`The ${reason}.`), down: { peer, reason } };

@@ -5,7 +5,7 @@
  * what they learn too (a failed connection marks a party down until the next good probe).
  * The engine's /readyz also names its pairing and model, so a changed pairing is noticed here.
  */
-import { ControlClient, ControlUnreachableError, errorMessageOf } from '../../protocol/transport/control-client.js';
+import { ControlClient, ControlTlsError, ControlUnreachableError, errorMessageOf } from '../../protocol/transport/control-client.js';
 
 export type Peer = 'engine' | 'dealer';
 
@@ -79,7 +79,9 @@ export class RemoteHealth {
         if (typeof pairingId === 'string' && typeof modelHash === 'string') this.onEngineIdentity({ pairingId, modelHash });
       }
     } catch (error) {
-      next = { up: false, reason: error instanceof ControlUnreachableError ? `${peer} unreachable at ${error.origin} (${error.errno})` : `${peer} check failed: ${(error as Error).message}` };
+      if (error instanceof ControlUnreachableError) next = { up: false, reason: `${peer} unreachable at ${error.origin} (${error.errno})` };
+      else if (error instanceof ControlTlsError) next = { up: false, reason: `${peer}: ${error.message}` };
+      else next = { up: false, reason: `${peer} check failed: ${(error as Error).message}` };
     }
     this.set(peer, next);
   }

@@ -18,6 +18,22 @@ export class ControlUnreachableError extends Error {
   }
 }
 
+/** The peer's TLS certificate could not be verified: a configuration problem, not an outage. */
+export class ControlTlsError extends Error {
+  override readonly name = 'ControlTlsError';
+  constructor(
+    readonly origin: string,
+    readonly errno: string,
+  ) {
+    super(`cannot verify the TLS certificate of ${origin} (${errno}); trust its CA with --ca FILE`);
+  }
+}
+
+/** Whether a system error code is about TLS certificates or the handshake. */
+export function isTlsErrorCode(code: string): boolean {
+  return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|SSL_/.test(code);
+}
+
 export interface ControlClientOptions {
   token?: string | undefined;
   /** PEM CA certificate(s) trusted for https, in addition to the system's. */
@@ -75,6 +91,7 @@ export class ControlClient {
     } catch (error) {
       if (init.signal?.aborted) throw error;
       const errno = (error as NodeJS.ErrnoException).code ?? (error as Error).name ?? 'error';
+      if (isTlsErrorCode(errno)) throw new ControlTlsError(this.origin, errno);
       throw new ControlUnreachableError(this.origin, errno === 'UND_ERR_HEADERS_TIMEOUT' ? 'no answer (timeout)' : errno);
     }
   }
