@@ -38,6 +38,7 @@ export async function run(argv: string[]): Promise<number> {
     model,
     profile: MASK_PROFILES[config.profile]!,
     dealerUrl: config.dealer,
+    dealerName: config['dealer-name'],
     host: config.host,
     port: config.port,
     stateDir: config['state-dir'],

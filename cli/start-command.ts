@@ -75,7 +75,9 @@ export async function run(argv: string[]): Promise<number> {
     const dealer = startChild('dealer', ['--host', '127.0.0.1', '--port', '0'], env);
     children.push(dealer);
     const dealerUrl = await Promise.race([dealer.url, stop.stopped.then(() => Promise.reject(new Error('stopped')))]);
-    const engine = startChild('engine', ['--host', '127.0.0.1', '--port', '0', '--dealer', dealerUrl, ...(config.model ? ['--model', config.model] : [])], env);
+    // The dealer's port changes every run: a fixed dealer name keeps the same pairing key, so
+    // the gateway's cached masked model stays valid across runs.
+    const engine = startChild('engine', ['--host', '127.0.0.1', '--port', '0', '--dealer', dealerUrl, '--dealer-name', 'permllm-start-local', ...(config.model ? ['--model', config.model] : [])], env);
     children.push(engine);
     const engineUrl = await Promise.race([engine.url, stop.stopped.then(() => Promise.reject(new Error('stopped')))]);
     const gatewayEnv = config['api-key'] === undefined ? env : { ...env, PERMLLM_API_KEY: config['api-key'] };

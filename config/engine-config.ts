@@ -9,6 +9,7 @@ export const ENGINE_DEFAULT_PORT = 8081;
 export const engineFlags: FlagDefinitions = {
   model: { type: 'string', env: 'PERMLLM_MODEL', value: 'PATH', help: 'llama2.c .bin, a folder holding one, or a Hugging Face folder (default ../shared/models/stories260K)' },
   dealer: { type: 'string', env: 'PERMLLM_DEALER_URL', value: 'URL', help: 'the dealer this engine pairs with and dials per session (http:// or https://)' },
+  'dealer-name': { type: 'string', env: 'PERMLLM_DEALER_NAME', value: 'NAME', help: 'a stable name for the dealer; the pairing key is kept per (model, dealer name) (default: the dealer URL\'s origin)' },
   host: { type: 'string', value: 'HOST', help: 'interface to bind (default 127.0.0.1)' },
   port: { type: 'string', value: 'N', help: `port (default ${ENGINE_DEFAULT_PORT}; 0 picks a free one)` },
   token: { type: 'string', env: 'PERMLLM_TOKEN', value: 'T', help: 'shared bearer token of every link (prefer the environment variable: flags show in ps)' },
@@ -26,6 +27,7 @@ export const engineFlags: FlagDefinitions = {
 export const engineConfigSchema = z.object({
   model: z.string().min(1).optional(),
   dealer: httpUrlSchema,
+  'dealer-name': z.string().min(1).max(200).optional(),
   host: hostSchema.default('127.0.0.1'),
   port: portSchema.default(ENGINE_DEFAULT_PORT),
   token: tokenSchema.optional(),

@@ -31,6 +31,8 @@ export interface EngineServerOptions {
   model: ModelDescription;
   profile: MaskProfile;
   dealerUrl: string;
+  /** Which dealer the pairing key is kept for (default: the dealer URL's origin). */
+  dealerName?: string | undefined;
   host: string;
   port: number;
   stateDir: string;
@@ -62,7 +64,7 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
   const weights = privateWeightsOf(model);
   const specs = [...weights.values()].map(specOf);
   const modelHash = modelHashOf(model.config, weights);
-  const pairing = await loadOrCreatePairingKey(options.stateDir, modelHash, options.dealerUrl);
+  const pairing = await loadOrCreatePairingKey(options.stateDir, modelHash, options.dealerName ?? new URL(options.dealerUrl).origin);
   log(`${pairing.created ? 'created' : 'loaded'} pairing key ${pairing.id.slice(0, 8)}… for this model and dealer (${pairing.file})`);
   const source = new MaskedModelSource(weights, pairing.key, profile, { modelHash, pairingId: pairing.id });
   const sha256 = await source.prepare();

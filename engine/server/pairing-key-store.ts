@@ -26,8 +26,12 @@ interface PairingFile {
   key: string;
 }
 
-export async function loadOrCreatePairingKey(stateDir: string, modelHash: string, dealerUrl: string): Promise<PairingKey> {
-  const dealer = new URL(dealerUrl).origin;
+/**
+ * `dealerName` says which dealer the key is for: by default the dealer URL's origin, so that
+ * pointing the engine at another dealer pairs afresh instead of handing it the same key.
+ */
+export async function loadOrCreatePairingKey(stateDir: string, modelHash: string, dealerName: string): Promise<PairingKey> {
+  const dealer = dealerName;
   const name = createHash('sha256').update(`${modelHash}\n${dealer}`).digest('hex').slice(0, 24);
   const dir = path.join(stateDir, 'pairings');
   const file = path.join(dir, `${name}.json`);

@@ -74,6 +74,34 @@ describe('three processes over loopback', () => {
     expect(dealer).toMatch(/permllm_dealer_bytes_total\{peer="gateway",direction="sent"\} [1-9]/);
   });
 
+  it('a client that disconnects mid-stream ends the session on all three processes', async () => {
+    const metric = async (url: string, pattern: RegExp) => {
+      const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${parties.token}` } })).text();
+      return Number(pattern.exec(text)?.[1] ?? 0);
+    };
+    const cancelledBefore = await metric(parties.engine.url, /permllm_engine_sessions_total\{outcome="cancelled"\} (\d+)/);
+    const controller = new AbortController();
+    const response = await fetch(`${parties.baseURL}/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'stories260K', prompt: 'Once upon a time', max_tokens: 300, temperature: 0, stream: true }),
+      signal: controller.signal,
+    });
+    const reader = response.body!.getReader();
+    let received = '';
+    while (!received.includes('"text":"')) received += new TextDecoder().decode((await reader.read()).value);
+    controller.abort();
+    await waitFor('the engine to record a cancelled session', async () =>
+      (await metric(parties.engine.url, /permllm_engine_sessions_total\{outcome="cancelled"\} (\d+)/)) > cancelledBefore ? true : undefined,
+    );
+    await waitFor('no session left on the engine and the dealer', async () => {
+      const engine = await metric(parties.engine.url, /permllm_engine_sessions_active (\d+)/);
+      const dealer = await metric(parties.dealer.url, /permllm_dealer_sessions_active (\d+)/);
+      return engine === 0 && dealer === 0 ? true : undefined;
+    });
+    expect(await metric(parties.dealer.url, /permllm_dealer_sessions_total\{outcome="cancelled"\} (\d+)/)).toBeGreaterThanOrEqual(1);
+  });
+
   it('downloads the masked model once; a restarted gateway uses its cache', async () => {
     expect(parties.gateway.stderr()).toContain('downloading the masked model');
     expect(parties.gateway.stderr()).toContain('masked model verified');

@@ -1,0 +1,44 @@
+/**
+ * `permllm start` (what `npm start` runs): three child processes on loopback, the gateway's URL
+ * printed, a private completion served, all three gone after SIGTERM, and a second run reusing
+ * the pairing and the cached masked model.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { complete } from '../helpers/openai-requests.js';
+import { defaultModelDir, killAllRoles, startRole, waitFor, waitForReadiness } from '../helpers/processes.js';
+
+let dir: string | undefined;
+
+afterAll(async () => {
+  await killAllRoles();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('permllm start', () => {
+  it('runs engine, dealer and gateway as child processes and stops them all on SIGTERM', async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'permllm-start-'));
+    const start = await startRole('start', ['--port', '0'], {
+      env: { XDG_STATE_HOME: path.join(dir, 'state'), PERMLLM_CACHE_DIR: path.join(dir, 'cache'), PERMLLM_MODEL: defaultModelDir },
+      ready: /PermLLM is running: OpenAI base URL (\S+)\/v1/,
+    });
+    const children = [...start.stdout().matchAll(/permllm (engine|dealer|gateway) listening on (\S+)/g)].map((m) => m[2]!);
+    expect(children).toHaveLength(3);
+    await waitForReadiness(start.url, true);
+    expect((await complete(`${start.url}/v1`, { prompt: 'Once upon a time', max_tokens: 6 })).text).toBe(', there was a little g');
+
+    start.child.kill('SIGTERM');
+    expect((await start.exited).code).toBe(0);
+    for (const url of children) {
+      await waitFor(`${url} to stop`, async () => (await fetch(`${url}/healthz`).then(() => false, () => true)) || undefined);
+    }
+
+    // A second run (new ports, same state and cache folders) keeps the pairing: no new download.
+    const again = await startRole('start', ['--port', '0'], { env: start.env, ready: /PermLLM is running: OpenAI base URL (\S+)\/v1/ });
+    expect(again.stderr()).toContain('using the cached masked model');
+    expect(again.stderr()).not.toContain('masked model verified');
+    await again.stop();
+  });
+});
