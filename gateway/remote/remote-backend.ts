@@ -219,7 +219,8 @@ export class RemoteBackend implements GenerationBackend {
       const events = privateGenerate(session.links, model, {
         promptTokens: request.promptTokens,
         maxTokens: request.maxTokens,
-        sampling: request.sampling,
+        // OpenAI allows top_p = 0 ("only the most likely token"); the sampler wants (0, 1].
+        sampling: { ...request.sampling, topP: Math.max(request.sampling.topP, Number.MIN_VALUE) },
         adjustments: request.adjustments,
         ...(request.topLogprobs === undefined ? {} : { topLogprobs: request.topLogprobs }),
         stopIds: this.modelInfo.tokenizer.eosIds,

@@ -1,0 +1,44 @@
+# syntax=docker/dockerfile:1
+# One image for every role (docs/deploy.md):
+#   docker run IMAGE engine  --model /models/stories260K --dealer https://dealer:8082 --host 0.0.0.0 ...
+#   docker run IMAGE dealer  --host 0.0.0.0 ...
+#   docker run IMAGE gateway --engine https://engine:8081 --dealer https://dealer:8082 --host 0.0.0.0 ...
+#   docker run IMAGE start   (all three in one container: a demo, it protects nothing)
+# Models are not in the image: mount them (-v /path/to/models:/models:ro).
+
+FROM node:20-slim AS deps
+ARG TARGETARCH
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+# Runtime dependencies only (tsx runs the TypeScript sources; onnxruntime's optional GPU
+# download is skipped by .npmrc). Then drop what this platform never loads: onnxruntime's
+# binaries for other systems and architectures, and source maps (about 300 MB).
+RUN npm ci --omit=dev --no-audit --no-fund \
+ && rm -rf node_modules/onnxruntime-node/bin/napi-v*/darwin node_modules/onnxruntime-node/bin/napi-v*/win32 \
+ && if [ "$TARGETARCH" = "arm64" ]; then rm -rf node_modules/onnxruntime-node/bin/napi-v*/linux/x64; \
+    else rm -rf node_modules/onnxruntime-node/bin/napi-v*/linux/arm64; fi \
+ && find node_modules -name '*.map' -delete \
+ && npm cache clean --force
+
+FROM node:20-slim
+ENV NODE_ENV=production \
+    PERMLLM_STATE_DIR=/var/lib/permllm/engine \
+    PERMLLM_CACHE_DIR=/var/cache/permllm
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json .npmrc ./
+COPY bin ./bin
+COPY cli ./cli
+COPY config ./config
+COPY protocol ./protocol
+COPY engine ./engine
+COPY dealer ./dealer
+COPY gateway ./gateway
+COPY sdk ./sdk
+RUN mkdir -p /var/lib/permllm /var/cache/permllm && chown -R node:node /var/lib/permllm /var/cache/permllm
+USER node
+# gateway 8080, engine 8081, dealer 8082 (the roles' default ports)
+EXPOSE 8080 8081 8082
+VOLUME ["/var/lib/permllm", "/var/cache/permllm"]
+ENTRYPOINT ["node", "bin/permllm.mjs"]
+CMD ["--help"]

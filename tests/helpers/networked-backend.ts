@@ -1,0 +1,39 @@
+/**
+ * The networked private system as a GenerationBackend, for suites written against that
+ * interface (the gateway API conformance suite: PERMLLM_API_TEST_BACKEND=tests/helpers/networked-backend.ts).
+ * A real dealer and a real engine run as child processes (stories260K); the gateway side is
+ * the RemoteBackend in the test process, talking to them over real sockets. One system per
+ * test worker; the processes exit with the worker (IPC channel).
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { GenerationBackend } from '../../gateway/pipeline/generation-backend.js';
+import { RemoteBackend } from '../../gateway/remote/remote-backend.js';
+import { defaultModelDir, startRole, waitForReadiness } from './processes.js';
+
+let shared: Promise<RemoteBackend> | undefined;
+
+async function start(): Promise<RemoteBackend> {
+  const token = randomBytes(24).toString('hex');
+  const dir = await mkdtemp(path.join(tmpdir(), 'permllm-networked-'));
+  const env = { PERMLLM_TOKEN: token };
+  const dealer = await startRole('dealer', ['--port', '0'], { env });
+  const engine = await startRole('engine', ['--port', '0', '--dealer', dealer.url, '--model', defaultModelDir, '--state-dir', path.join(dir, 'state'), '--probe-interval-ms', '300'], { env });
+  await waitForReadiness(engine.url, true, token);
+  return RemoteBackend.connect({
+    engineUrl: engine.url,
+    dealerUrl: dealer.url,
+    cacheDir: path.join(dir, 'cache'),
+    token,
+    probeIntervalMs: 500,
+    log: () => undefined,
+    progress: () => ({ update: () => undefined, finish: () => undefined }),
+  });
+}
+
+export function createBackend(): Promise<GenerationBackend> {
+  shared ??= start();
+  return shared;
+}
