@@ -5,6 +5,7 @@
  *
  * Prints "permllm dealer listening on URL" on stdout once it serves; logs go to stderr.
  */
+import { OnnxCpuBackend } from '../engine/compute/onnx-backend.js';
 import { startDealerServer } from '../dealer/server/dealer-server.js';
 import { isLoopback, tlsPairCheck } from '../config/common-schemas.js';
 import { dealerConfigSchema, dealerFlags } from '../config/dealer-config.js';
@@ -39,6 +40,7 @@ export async function run(argv: string[]): Promise<number> {
     maxFrameBytes: config['max-frame-bytes'],
     heartbeatMs: config['heartbeat-ms'],
     deadPeerMs: config['dead-peer-ms'],
+    ...(config.threads === undefined ? {} : { backend: new OnnxCpuBackend(config.threads) }),
     log,
   });
   process.stdout.write(`permllm dealer listening on ${server.url}\n`);

@@ -6,6 +6,7 @@
  *
  * Prints "permllm engine listening on URL" on stdout once it serves; logs go to stderr.
  */
+import { OnnxCpuBackend } from '../engine/compute/onnx-backend.js';
 import { defaultModelPath, loadModel } from '../engine/model/load-model.js';
 import { startEngineServer } from '../engine/server/engine-server.js';
 import { MASK_PROFILES } from '../protocol/masks/mask-profile.js';
@@ -49,6 +50,7 @@ export async function run(argv: string[]): Promise<number> {
     heartbeatMs: config['heartbeat-ms'],
     deadPeerMs: config['dead-peer-ms'],
     probeIntervalMs: config['probe-interval-ms'],
+    ...(config.threads === undefined ? {} : { backend: new OnnxCpuBackend(config.threads) }),
     log,
   });
   const ready = server.readiness();

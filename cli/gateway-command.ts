@@ -9,6 +9,7 @@
  * checks the digest and caches both, so a restart does not download again. Prints
  * "permllm gateway listening on URL" on stdout once it serves.
  */
+import { OnnxCpuBackend } from '../engine/compute/onnx-backend.js';
 import { startGatewayServer } from '../gateway/http/start-gateway-server.js';
 import { RemoteBackend } from '../gateway/remote/remote-backend.js';
 import { gatewayConfigSchema, gatewayFlags } from '../config/gateway-config.js';
@@ -39,6 +40,7 @@ export async function run(argv: string[]): Promise<number> {
     probeIntervalMs: config['probe-interval-ms'],
     heartbeatMs: config['heartbeat-ms'],
     deadPeerMs: config['dead-peer-ms'],
+    ...(config.threads === undefined ? {} : { backend: new OnnxCpuBackend(config.threads) }),
     log,
     signal: stop.signal,
   });

@@ -19,6 +19,7 @@ export const engineFlags: FlagDefinitions = {
   'state-dir': { type: 'string', env: 'PERMLLM_STATE_DIR', value: 'DIR', help: 'where the pairing key is kept (default ~/.local/state/permllm/engine)' },
   'max-sessions': { type: 'string', value: 'N', help: 'concurrent sessions (default 8)' },
   profile: { type: 'string', value: 'NAME', help: `mask profile (default ${PERMLLM_PROFILE.name}; ${Object.keys(MASK_PROFILES).join(', ')})` },
+  threads: { type: 'string', env: 'PERMLLM_THREADS', value: 'N', help: 'compute threads for matrix products (default: onnxruntime\'s choice, every core)' },
   'heartbeat-ms': { type: 'string', value: 'MS', help: 'link ping interval (default 1000)' },
   'dead-peer-ms': { type: 'string', value: 'MS', help: 'silence after which a peer counts as dead (default 6000)' },
   'probe-interval-ms': { type: 'string', value: 'MS', help: 'how often the dealer pairing is checked (default 1000)' },
@@ -41,6 +42,7 @@ export const engineConfigSchema = z.object({
     .refine((p) => Object.hasOwn(MASK_PROFILES, p), { message: `unknown mask profile (known: ${Object.keys(MASK_PROFILES).join(', ')})` })
     .default(PERMLLM_PROFILE.name),
   'probe-interval-ms': positiveIntSchema.default(1000),
+  threads: positiveIntSchema.optional(),
   ...linkTimingShape,
 });
 

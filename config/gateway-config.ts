@@ -16,6 +16,7 @@ export const gatewayFlags: FlagDefinitions = {
   'cache-dir': { type: 'string', env: 'PERMLLM_CACHE_DIR', value: 'DIR', help: 'where the masked model is cached (default ~/.cache/permllm)' },
   'max-concurrent': { type: 'string', value: 'N', help: 'requests generating at once (default 4)' },
   'probe-interval-ms': { type: 'string', value: 'MS', help: 'how often engine and dealer health is checked (default 1000)' },
+  threads: { type: 'string', env: 'PERMLLM_THREADS', value: 'N', help: 'compute threads for matrix products (default: onnxruntime\'s choice, every core)' },
   'heartbeat-ms': { type: 'string', value: 'MS', help: 'link ping interval (default 1000)' },
   'dead-peer-ms': { type: 'string', value: 'MS', help: 'silence after which a peer counts as dead (default 6000)' },
 };
@@ -31,6 +32,7 @@ export const gatewayConfigSchema = z.object({
   'cache-dir': z.string().min(1).default(defaultCacheDir()),
   'max-concurrent': positiveIntSchema.default(4),
   'probe-interval-ms': positiveIntSchema.default(1000),
+  threads: positiveIntSchema.optional(),
   ...linkTimingShape,
 });
 

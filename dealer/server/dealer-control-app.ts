@@ -53,7 +53,7 @@ export function dealerControlApp(deps: DealerControlDeps): Hono {
       if (!parsed.success) {
         return c.json(error(parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '), 'invalid_value'), 400);
       }
-      const result = pairings.put(id, parsed.data);
+      const result = await pairings.put(id, parsed.data);
       metrics.pairings.set(pairings.size);
       if ('message' in result) return c.json(error(result.message, 'pairing_refused'), result.status);
       if (result.status === 201) log(`holding pairing ${id.slice(0, 8)}… (model ${parsed.data.modelHash.slice(0, 8)}…, ${parsed.data.weights.length} weight masks)`);

@@ -4,10 +4,12 @@
  * in memory only: an engine re-sends its pairing when the dealer no longer has it. At most
  * `maxPairings` are kept (each is as large as the model); the least recently used goes first.
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { ComputeBackend } from '../../engine/compute/compute-backend.js';
 import { SharedKey } from '../../protocol/crypto/key-agreement.js';
 import { MASK_PROFILES } from '../../protocol/masks/mask-profile.js';
 import { dealerRoleWeights } from '../../protocol/session/pairing.js';
+import type { RoleWeight } from '../../protocol/subprotocols/mul-w.js';
 import { roleModel, type RoleModel } from '../../protocol/session/role-model.js';
 import { pairingIdOf, type PairingRequest } from '../../protocol/transport/pairing-request.js';
 
@@ -21,6 +23,7 @@ export type PutResult = { status: 200 | 201; pairing: Pairing } | { status: 400 
 
 export class PairingRegistry {
   private readonly pairings = new Map<string, Pairing>();
+  private readonly pending = new Map<string, Promise<PutResult>>();
 
   constructor(
     private readonly maxPairings: number,
@@ -45,26 +48,42 @@ export class PairingRegistry {
     return this.pairings.has(id);
   }
 
-  put(id: string, request: PairingRequest): PutResult {
+  /**
+   * Holds a pairing (idempotent for the same key and model). Deriving U takes a while for a big
+   * model, so it is done one weight at a time, yielding to the event loop in between: running
+   * sessions keep their heartbeats. Concurrent requests for the same id share the work.
+   */
+  put(id: string, request: PairingRequest): Promise<PutResult> {
     const key = new SharedKey(new Uint8Array(Buffer.from(request.pairingKey, 'base64')));
-    if (pairingIdOf(key) !== id) return { status: 400, message: 'the pairing id does not belong to this pairing key' };
+    if (pairingIdOf(key) !== id) return Promise.resolve({ status: 400, message: 'the pairing id does not belong to this pairing key' });
     const profile = MASK_PROFILES[request.profile];
-    if (!profile) return { status: 400, message: `unknown mask profile ${request.profile}` };
+    if (!profile) return Promise.resolve({ status: 400, message: `unknown mask profile ${request.profile}` });
     const existing = this.get(id);
     if (existing) {
-      if (existing.modelHash !== request.modelHash) return { status: 409, message: 'this pairing is already held for another model' };
-      return { status: 200, pairing: existing };
+      if (existing.modelHash !== request.modelHash) return Promise.resolve({ status: 409, message: 'this pairing is already held for another model' });
+      return Promise.resolve({ status: 200, pairing: existing });
     }
     const names = new Set(request.weights.map((w) => w.name));
-    if (names.size !== request.weights.length) return { status: 400, message: 'weight names repeat' };
-    const model = roleModel(request.config, dealerRoleWeights(key, profile, request.weights), profile, this.backend);
-    const pairing: Pairing = { id, modelHash: request.modelHash, model };
-    this.pairings.set(id, pairing);
-    while (this.pairings.size > this.maxPairings) {
-      const oldest = this.pairings.keys().next().value;
-      if (oldest === undefined) break;
-      this.pairings.delete(oldest);
+    if (names.size !== request.weights.length) return Promise.resolve({ status: 400, message: 'weight names repeat' });
+    let pending = this.pending.get(id);
+    if (!pending) {
+      pending = (async (): Promise<PutResult> => {
+        const masks = new Map<string, RoleWeight>();
+        for (const spec of request.weights) {
+          for (const [name, weight] of dealerRoleWeights(key, profile, [spec])) masks.set(name, weight);
+          await yieldToEventLoop();
+        }
+        const pairing: Pairing = { id, modelHash: request.modelHash, model: roleModel(request.config, masks, profile, this.backend) };
+        this.pairings.set(id, pairing);
+        while (this.pairings.size > this.maxPairings) {
+          const oldest = this.pairings.keys().next().value;
+          if (oldest === undefined) break;
+          this.pairings.delete(oldest);
+        }
+        return { status: 201, pairing };
+      })().finally(() => this.pending.delete(id));
+      this.pending.set(id, pending);
     }
-    return { status: 201, pairing };
+    return pending;
   }
 }

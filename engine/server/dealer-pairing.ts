@@ -58,7 +58,8 @@ export class DealerPairing {
       const probe = await this.client.json('GET', path);
       if (probe.status === 200) next = { ready: true };
       else if (probe.status === 404) {
-        const put = await this.client.json('PUT', path, this.request);
+        // The dealer derives U from the key before it answers: allow for a large model.
+        const put = await this.client.json('PUT', path, this.request, undefined, 300_000);
         next = put.status === 200 || put.status === 201 ? { ready: true } : { ready: false, reason: `the dealer refused the pairing (HTTP ${put.status}): ${errorMessageOf(put.body)}` };
         if (next.ready) this.log(`paired with the dealer at ${this.client.origin} (pairing ${this.pairingId.slice(0, 8)}…)`);
       } else if (probe.status === 401) next = { ready: false, reason: `the dealer at ${this.client.origin} refused the engine's token` };

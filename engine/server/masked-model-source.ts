@@ -1,9 +1,12 @@
 /**
  * Serves the masked model X − U (protocol/transport/masked-model-format.ts) without ever
- * holding all of it: each tensor's X − U is computed when the stream reaches it (from the
- * pairing key, via protocol/session/pairing.ts) and sent in 1 MiB chunks. The digest is
- * computed once at start-up by the same pass. Byte ranges (`start`) let a gateway resume a
- * broken download.
+ * holding all of it and without blocking the event loop for long (running sessions' heartbeats
+ * must keep flowing): X − U is produced in 1 MiB chunks as the reader pulls. Each tensor's mask
+ * U is the pairing key's PRG stream for that tensor (protocol/session/pairing.ts: label
+ * `<profile>/U/<name>`, uniform on ±weightRatio·scale), read block by block; the PRG is a
+ * keystream, so consecutive blocks are exactly the one long array `maskedModel()` draws (the
+ * cache tests compare the two). The digest is computed once at start-up by the same pass.
+ * Byte ranges (`start`) let a gateway resume a broken download.
  */
 import { createHash } from 'node:crypto';
 import { endianness } from 'node:os';
@@ -11,7 +14,6 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { SharedKey } from '../../protocol/crypto/key-agreement.js';
 import type { MaskProfile } from '../../protocol/masks/mask-profile.js';
 import { specOf, type PrivateWeight } from '../../protocol/model/private-weights.js';
-import { maskedModel } from '../../protocol/session/pairing.js';
 import { maskedModelLayout, type MaskedModelHeader, type MaskedModelLayout } from '../../protocol/transport/masked-model-format.js';
 
 const CHUNK = 1 << 20;
@@ -44,22 +46,41 @@ export class MaskedModelSource {
     return this.digestHex;
   }
 
-  /** Computes the digest (one pass over every tensor, yielding to the event loop between them). */
+  /** Computes the digest (one pass over every tensor, yielding to the event loop between chunks). */
   async prepare(): Promise<string> {
     const hash = createHash('sha256');
-    hash.update(this.layout.head);
-    for (let i = 0; i < this.order.length; i++) {
-      hash.update(this.tensorBytes(i));
-      await yieldToEventLoop();
+    let sinceYield = 0;
+    for (const chunk of this.chunks(0)) {
+      hash.update(chunk);
+      sinceYield += chunk.length;
+      if (sinceYield >= 8 * CHUNK) {
+        sinceYield = 0;
+        await yieldToEventLoop();
+      }
     }
     this.digestHex = hash.digest('hex');
     return this.digestHex;
   }
 
-  private tensorBytes(index: number): Buffer {
+  /** X − U of tensor `index` from element `from` on, CHUNK bytes at a time. */
+  private *tensorChunks(index: number, from: number): Generator<Uint8Array> {
     const w = this.order[index]!;
-    const masked = maskedModel(this.pairingKey, this.profile, new Map([[w.name, w]])).get(w.name)!.data;
-    return Buffer.from(masked.buffer, masked.byteOffset, masked.byteLength);
+    const prg = this.pairingKey.prg(`${this.profile.name}/U/${w.name}`);
+    const width = this.profile.weightRatio * w.scale;
+    const total = w.outDim * w.inDim;
+    const block = CHUNK / 8;
+    // Skip the keystream up to `from` (a resumed download), block by block.
+    for (let skipped = 0; skipped < from; ) {
+      const n = Math.min(block, from - skipped);
+      prg.uniformArray(n, width);
+      skipped += n;
+    }
+    for (let at = from; at < total; at += block) {
+      const n = Math.min(block, total - at);
+      const out = prg.uniformArray(n, width);
+      for (let i = 0; i < n; i++) out[i] = w.data[at + i]! - out[i]!;
+      yield new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    }
   }
 
   /** Chunks of the stream from byte `start` to the end. */
@@ -70,8 +91,13 @@ export class MaskedModelSource {
       const begin = offsets[i]!;
       const end = i + 1 < offsets.length ? offsets[i + 1]! : this.layout.totalBytes;
       if (end <= start) continue;
-      const bytes = this.tensorBytes(i);
-      for (let off = Math.max(0, start - begin); off < bytes.length; off += CHUNK) yield bytes.subarray(off, Math.min(bytes.length, off + CHUNK));
+      const skipBytes = Math.max(0, start - begin);
+      const firstElement = Math.floor(skipBytes / 8);
+      let cut = skipBytes - firstElement * 8; // a range may start inside a float
+      for (const chunk of this.tensorChunks(i, firstElement)) {
+        yield cut > 0 ? chunk.subarray(cut) : chunk;
+        cut = 0;
+      }
     }
   }
 

@@ -108,15 +108,14 @@ export class MaskedModelStore {
     let downloaded = false;
     let bytes: Buffer | undefined;
     if (await exists(file)) {
-      bytes = await readFile(file);
-      const digest = createHash('sha256').update(bytes).digest('hex');
-      if (digest !== card.maskedModel.sha256) {
+      // Hashed as a stream (the event loop keeps serving), then read.
+      const digest = await sha256File(file);
+      if (digest === card.maskedModel.sha256) bytes = await readFile(file);
+      else {
         this.options.log(`cached masked model ${file} does not match the engine's digest; downloading it again`);
-        bytes = undefined;
         await rm(file, { force: true });
-      } else {
-        this.options.log(`using the cached masked model ${file}`);
       }
+      if (bytes) this.options.log(`using the cached masked model ${file}`);
     }
     if (!bytes) {
       await this.download(card, file, signal);

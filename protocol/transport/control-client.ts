@@ -70,7 +70,7 @@ export class ControlClient {
   async send(
     method: 'GET' | 'PUT' | 'POST' | 'DELETE',
     path: string,
-    init: { json?: unknown; headers?: Record<string, string>; signal?: AbortSignal; bodyTimeoutMs?: number } = {},
+    init: { json?: unknown; headers?: Record<string, string>; signal?: AbortSignal; bodyTimeoutMs?: number; headersTimeoutMs?: number } = {},
   ): Promise<ControlResponse> {
     const headers: Record<string, string> = { ...bearerHeader(this.options.token), ...init.headers };
     let body: string | undefined;
@@ -84,6 +84,7 @@ export class ControlClient {
         headers,
         dispatcher: this.dispatcher,
         bodyTimeout: init.bodyTimeoutMs ?? 30_000,
+        ...(init.headersTimeoutMs === undefined ? {} : { headersTimeout: init.headersTimeoutMs }),
         ...(body === undefined ? {} : { body }),
         ...(init.signal ? { signal: init.signal } : {}),
       });
@@ -97,8 +98,12 @@ export class ControlClient {
   }
 
   /** GET/PUT returning parsed JSON (any status: the caller decides). */
-  async json(method: 'GET' | 'PUT' | 'POST', path: string, json?: unknown, signal?: AbortSignal): Promise<{ status: number; body: unknown }> {
-    const response = await this.send(method, path, { ...(json === undefined ? {} : { json }), ...(signal ? { signal } : {}) });
+  async json(method: 'GET' | 'PUT' | 'POST', path: string, json?: unknown, signal?: AbortSignal, headersTimeoutMs?: number): Promise<{ status: number; body: unknown }> {
+    const response = await this.send(method, path, {
+      ...(json === undefined ? {} : { json }),
+      ...(signal ? { signal } : {}),
+      ...(headersTimeoutMs === undefined ? {} : { headersTimeoutMs }),
+    });
     const text = await response.body.text();
     let body: unknown = text;
     try {

@@ -1,0 +1,115 @@
+/**
+ * Time and bytes per token, in-process vs networked over loopback (not a test; run by hand):
+ *
+ *   npx tsx tests/network/measure-loopback.ts [--model PATH] [--tokens N] [--runs R] [--threads T]
+ *
+ * in-process: the three parties in this process (runInProcess, one event loop).
+ * networked:  a real dealer and a real engine process (node bin/permllm.mjs ...), the gateway
+ *             side in this process over WebSockets: the deployed data path (the gateway's
+ *             OpenAI HTTP layer adds nothing per token).
+ * Both run the same greedy session from "Once upon a time" and report privateGenerate's stats:
+ * prefill, decode time per token, flights per token, protocol bytes per decoded token.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { loadModel } from '../../engine/model/load-model.js';
+import { pairInProcess, runInProcess } from '../../gateway/private/in-process-parties.js';
+import { privateGenerate, type PrivateGenerationEvent, type PrivateSessionStats } from '../../gateway/private/private-generation.js';
+import { MaskedModelStore } from '../../gateway/remote/masked-model-store.js';
+import { SessionConnector } from '../../gateway/remote/session-connector.js';
+import { defaultBackend, OnnxCpuBackend } from '../../engine/compute/onnx-backend.js';
+import { MASK_PROFILES } from '../../protocol/masks/mask-profile.js';
+import { roleModel } from '../../protocol/session/role-model.js';
+import { CloseCode } from '../../protocol/transport/close-codes.js';
+import { ControlClient } from '../../protocol/transport/control-client.js';
+import { defaultModelDir, killAllRoles, startRole, waitForReadiness } from '../helpers/processes.js';
+
+const { values } = parseArgs({ options: { model: { type: 'string' }, tokens: { type: 'string' }, runs: { type: 'string' }, prompt: { type: 'string' }, threads: { type: 'string' } } });
+const modelPath = values.model ?? defaultModelDir;
+const tokens = Number(values.tokens ?? 32);
+const runs = Number(values.runs ?? 3);
+const promptText = values.prompt ?? 'Once upon a time';
+const threadFlags = values.threads ? ['--threads', values.threads] : [];
+const gatewayBackend = values.threads ? new OnnxCpuBackend(Number(values.threads)) : defaultBackend();
+
+const sampling = { temperature: 0, topP: 1, topK: 0, minP: 0 };
+type Row = { mode: string; stats: PrivateSessionStats; wallMs: number; text: number[] };
+
+function summary(rows: Row[]) {
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const s = rows.map((r) => r.stats);
+  const decodeSteps = (st: PrivateSessionStats) => Math.max(1, st.completionTokens - 1);
+  return {
+    mode: rows[0]!.mode,
+    runs: rows.length,
+    prefillMs: Math.round(median(s.map((x) => x.prefillMs))),
+    msPerToken: Math.round(median(s.map((x) => x.decodeMs / decodeSteps(x)))),
+    flightsPerToken: s[0]!.flightsPerToken,
+    bytesPerToken: {
+      toEngine: Math.round(s[0]!.perToken.bytesToEngine),
+      fromEngine: Math.round(s[0]!.perToken.bytesFromEngine),
+      dealerToGateway: Math.round(s[0]!.perToken.dealerBytesToGateway),
+    },
+    sessionBytes: { toEngine: s[0]!.bytesToEngine, fromEngine: s[0]!.bytesFromEngine, dealerToGateway: s[0]!.dealerBytesToGateway },
+  };
+}
+
+async function collect(events: AsyncIterable<PrivateGenerationEvent>): Promise<{ stats: PrivateSessionStats; ids: number[] }> {
+  const ids: number[] = [];
+  let stats: PrivateSessionStats | undefined;
+  for await (const e of events) {
+    if (e.type === 'token') ids.push(e.id);
+    if (e.type === 'stats') stats = e.stats;
+  }
+  return { stats: stats!, ids };
+}
+
+const model = await loadModel(modelPath);
+const prompt = model.tokenizer.encode(promptText, { addBos: true });
+console.error(`model ${model.id} (${modelPath}), prompt ${prompt.length} tokens, ${tokens} new tokens, ${runs} runs each`);
+
+const inProcess: Row[] = [];
+const networked: Row[] = [];
+const parties = pairInProcess(model, undefined, gatewayBackend);
+const dir = await mkdtemp(path.join(tmpdir(), 'permllm-measure-'));
+const token = randomBytes(24).toString('hex');
+try {
+  const env = { PERMLLM_TOKEN: token };
+  const dealer = await startRole('dealer', ['--port', '0', ...threadFlags], { env });
+  const engine = await startRole('engine', ['--port', '0', '--dealer', dealer.url, '--model', modelPath, '--state-dir', path.join(dir, 'state'), ...threadFlags], { env });
+  await waitForReadiness(engine.url, true, token);
+  const client = new ControlClient(engine.url, { token });
+  const store = new MaskedModelStore({ cacheDir: path.join(dir, 'cache'), engine: client, log: (l) => console.error(l) });
+  const card = await store.fetchCard();
+  const stored = await store.load(card);
+  const gatewayModel = roleModel(card.config, stored.weights, MASK_PROFILES[card.maskProfile]!, gatewayBackend);
+  const connector = new SessionConnector({ engineUrl: engine.url, dealerUrl: dealer.url, token });
+  // Alternate the two modes so that both see the same (shared, noisy) machine.
+  for (let r = 0; r < runs; r++) {
+    let began = performance.now();
+    const run = runInProcess(parties, { promptTokens: prompt, maxTokens: tokens, sampling, adjustments: {}, stopIds: new Set() });
+    const local = await collect(run.events);
+    await run.done;
+    inProcess.push({ mode: 'in-process', stats: local.stats, wallMs: performance.now() - began, text: local.ids });
+
+    began = performance.now();
+    const session = connector.open(card.pairing.id, card.maxFrameBytes, new AbortController().signal);
+    try {
+      const remote = await collect(privateGenerate(session.links, gatewayModel, { promptTokens: prompt, maxTokens: tokens, sampling, adjustments: {}, stopIds: new Set(), signal: session.signal }));
+      networked.push({ mode: 'networked (3 processes, loopback)', stats: remote.stats, wallMs: performance.now() - began, text: remote.ids });
+    } finally {
+      session.end(CloseCode.Normal, 'done');
+    }
+  }
+  await client.close();
+} finally {
+  await killAllRoles();
+  await rm(dir, { recursive: true, force: true });
+}
+
+const same = JSON.stringify(inProcess[0]!.text) === JSON.stringify(networked[0]!.text);
+console.log(JSON.stringify({ model: model.id, promptTokens: prompt.length, newTokens: tokens, sameTokens: same, results: [summary(inProcess), summary(networked)] }, null, 2));
+process.exit(0);
