@@ -44,6 +44,8 @@ const phaseSchema = z.object({
   cpuMs: num,
   /** Summed duration of each party's matrix products (they may overlap each other). */
   matmulMs: z.object({ gateway: num, engine: num, dealer: num }),
+  /** Time during which a gateway or engine product was running (absent in results from before it was measured). */
+  matmulAnyMs: num.optional(),
 });
 
 export const prefillResultSchema = phaseSchema.extend({
@@ -103,16 +105,22 @@ export const perLayerSchema = z.object({
   /** How the per-layer figure was obtained. */
   method: z.enum(['difference', 'single-depth']),
   depths: z.array(z.number().int()),
+  /** Measured on this link (difference of depths). */
   decodeMsPerToken: num,
+  /** Per-layer compute: measured without link emulation (none); see extrapolation.ts. */
+  computeMsPerToken: num,
+  /** computeMsPerToken + this link's per-layer flights × one-way delay + bytes / bandwidth. */
+  predictedDecodeMsPerToken: num,
   plaintextDecodeMsPerToken: num,
   /** Per-layer process CPU time per decoded token, private and plaintext (robust to load). */
   cpuMsPerToken: num,
   plaintextCpuMsPerToken: num,
   flightsPerToken: num,
   bytesPerToken: num,
-  /** Per-layer decode time predicted from link none: compute + flights × one-way + bytes / bandwidth. */
-  predictedDecodeMsPerToken: num,
+  /** By prompt length: measured, predicted (as above), and bytes moved, per layer. */
   ttftMs: z.record(z.string(), num),
+  predictedTtftMs: z.record(z.string(), num),
+  prefillBytes: z.record(z.string(), num),
 });
 
 export const fullDepthSchema = z.object({
@@ -121,12 +129,17 @@ export const fullDepthSchema = z.object({
   layers: z.number().int(),
   vocab: z.number().int(),
   link: z.string(),
+  /** computeMsPerToken + networkFloorMs */
   decodeMsPerToken: num,
+  computeMsPerToken: num,
   plaintextDecodeMsPerToken: num,
   flightsPerToken: num,
   bytesPerToken: num,
   /** flights × one-way + bytes / bandwidth, for the full model */
   networkFloorMs: num,
+  /** Time to first token and bytes moved, by prompt length. */
+  ttftMs: z.record(z.string(), num),
+  prefillBytes: z.record(z.string(), num),
 });
 
 export const benchResultsSchema = z.object({

@@ -4,7 +4,7 @@
  * extrapolation, and the JSON, markdown and SVG reports.
  */
 import { cpus, loadavg, totalmem } from 'node:os';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelConfig } from '../engine/model/model-description.js';
 import { pairInProcess } from '../gateway/private/in-process-parties.js';
@@ -14,7 +14,7 @@ import { benchResultsSchema, type BenchResults, type LinkResult, type ModelResul
 import { extrapolate } from './extrapolation.js';
 import { findingsOf } from './findings.js';
 import { floorOf } from './floor-model.js';
-import { LINK_SETTINGS, describeLink, type LinkSettingName } from './link-settings.js';
+import { LINK_SETTINGS, describeLink, isLinkSettingName, type LinkSettingName } from './link-settings.js';
 import { plaintextModelFor, runPlaintext, type PlaintextRun } from './plaintext-timing.js';
 import { runPrivateSession, timeParties, type DealerMode, type EmulationMode, type SessionMeasurement, type TimedParties } from './private-session.js';
 import { renderChart } from './report-chart.js';
@@ -167,7 +167,6 @@ export async function runBench(options: BenchOptions): Promise<{ results: BenchR
     tokenLookup.push(t);
     options.log(`token lookup alone, vocabulary ${vocab}: ${t.ms.toFixed(1)} ms, ${t.queryBytes} B query, ${t.answerBytes} B answer`);
   }
-  const extrapolation = extrapolate(models, options.links, tokenLookup);
   const results: BenchResults = {
     schema: 'permllm-bench/1',
     startedAt,
@@ -177,15 +176,39 @@ export async function runBench(options: BenchOptions): Promise<{ results: BenchR
     options: { models: [...options.models], links: [...options.links], prompts: [...options.prompts], decodeTokens: options.decodeTokens, emulation: options.emulation, dealer: options.dealer },
     models,
     tokenLookup,
-    extrapolation,
+    extrapolation: { method: '', perLayer: [], fullDepth: [], vocabularyCost: null },
     findings: [],
   };
+  const files = await writeReports(results, options.outDir);
+  return { results, files };
+}
+
+/** Fills in the extrapolation and the findings from the measurements (in place). */
+function analysed(results: BenchResults): BenchResults {
+  const links = results.options.links.filter(isLinkSettingName);
+  results.extrapolation = extrapolate(results.models, links, results.tokenLookup);
   results.findings = findingsOf(results);
+  return results;
+}
+
+async function writeReports(results: BenchResults, outDir: string): Promise<BenchFiles> {
+  analysed(results);
   benchResultsSchema.parse(results); // never write a file the schema would reject
-  await mkdir(options.outDir, { recursive: true });
-  const files: BenchFiles = { json: join(options.outDir, 'bench.json'), markdown: join(options.outDir, 'bench.md'), chart: join(options.outDir, 'time-per-token.svg') };
+  await mkdir(outDir, { recursive: true });
+  const files: BenchFiles = { json: join(outDir, 'bench.json'), markdown: join(outDir, 'bench.md'), chart: join(outDir, 'time-per-token.svg') };
   await writeFile(files.json, `${JSON.stringify(results, null, 2)}\n`);
   await writeFile(files.markdown, renderMarkdown(results));
   await writeFile(files.chart, renderChart(results));
-  return { results, files };
+  return files;
+}
+
+/**
+ * Re-runs only the analysis (extrapolation, findings) and the reports on a results file
+ * written earlier, e.g. after the extrapolation changed, without measuring again.
+ */
+export async function reanalyse(jsonPath: string, outDir: string): Promise<{ results: BenchResults; files: BenchFiles }> {
+  // The analysis is recomputed, so an older file's extrapolation and findings need not parse.
+  const measured = benchResultsSchema.omit({ extrapolation: true, findings: true }).parse(JSON.parse(await readFile(jsonPath, 'utf8')));
+  const results: BenchResults = { ...measured, extrapolation: { method: '', perLayer: [], fullDepth: [], vocabularyCost: null }, findings: [] };
+  return { results, files: await writeReports(results, outDir) };
 }

@@ -43,16 +43,17 @@ export function findingsOf(results: BenchResults): string[] {
     const link = LINK_SETTINGS[f.link];
     const latency = f.flightsPerToken * oneWayDelayMs(link);
     const wire = serializationMs(link, f.bytesPerToken);
-    const compute = Math.max(0, f.decodeMsPerToken - latency - wire);
     const parts: [string, number][] = [
       ['latency (flights × one-way delay)', latency],
       ['bandwidth (bytes / link rate)', wire],
-      ['compute and everything else', compute],
+      ['compute', f.computeMsPerToken],
     ];
     const largest = parts.sort((a, b) => b[1] - a[1])[0]!;
+    const longest = Object.entries(f.ttftMs).sort((a, b) => Number(b[0]) - Number(a[0]))[0];
     lines.push(
-      `${f.target} @ ${f.link} (extrapolated): ${ms(f.decodeMsPerToken)} ms/token (plaintext ${ms(f.plaintextDecodeMsPerToken)}); ` +
-        `${f.flightsPerToken.toFixed(0)} flights → ${ms(latency)} ms, ${kib(f.bytesPerToken)} → ${ms(wire)} ms, the rest ${ms(compute)} ms; largest: ${largest[0]} (${pct(largest[1], f.decodeMsPerToken)})`,
+      `${f.target} @ ${f.link} (extrapolated): ${ms(f.decodeMsPerToken)} ms/token (plaintext ${ms(f.plaintextDecodeMsPerToken)}) = compute ${ms(f.computeMsPerToken)} + ` +
+        `${f.flightsPerToken.toFixed(0)} flights → ${ms(latency)} ms + ${kib(f.bytesPerToken)} → ${ms(wire)} ms; largest: ${largest[0]} (${pct(largest[1], f.decodeMsPerToken)})` +
+        (longest ? `; first token after ${longest[0]} prompt tokens ≈ ${(longest[1] / 1000).toFixed(1)} s, ${((f.prefillBytes[longest[0]] ?? 0) / 2 ** 30).toFixed(2)} GiB on the wire` : ''),
     );
   }
   return lines;

@@ -24,7 +24,7 @@ import { LinkEmulator } from './link-emulator.js';
 import { oneWayDelayMs, type LinkSetting } from './link-settings.js';
 import { PartyRecorder } from './party-recorder.js';
 import { tcpLinkPair } from './tcp-frame-link.js';
-import { TimedBackend } from './timed-backend.js';
+import { productUnionMs, TimedBackend } from './timed-backend.js';
 import { splitTime, type PartyActivity, type TimeSplit } from './time-split.js';
 
 /** Same bound as runInProcess: how far (in frames) the dealer may run ahead. */
@@ -52,6 +52,8 @@ export interface PhaseFigures {
    * products of one party may overlap another's (onnxruntime runs them on its own threads).
    */
   matmulMs: Record<PartyName, number>;
+  /** Time during which the gateway's or the engine's products were running (the union). */
+  matmulAnyMs: number;
   /**
    * CPU time of this whole process (all three parties, onnxruntime's threads included) in the
    * phase (decode: per token): the work done, much less sensitive than wall time to other
@@ -249,6 +251,7 @@ export async function runPrivateSession(parties: TimedParties, options: SessionO
     flights,
     cpuMs: cpuMs * k,
     matmulMs: { gateway: parties.timers.gateway.busyMs(from, to) * k, engine: parties.timers.engine.busyMs(from, to) * k, dealer: parties.timers.dealer.busyMs(from, to) * k },
+    matmulAnyMs: productUnionMs([parties.timers.gateway, parties.timers.engine], from, to) * k,
     bytesToEngine: rec.gateway.bytes('engine', 'sent', from, to) * k,
     bytesFromEngine: rec.gateway.bytes('engine', 'received', from, to) * k,
     dealerBytesToGateway: rec.gateway.bytes('dealer', 'received', from, to) * k,

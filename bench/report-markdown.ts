@@ -59,7 +59,7 @@ export function renderMarkdown(r: BenchResults): string {
         `${kib(d.dealerBytesToGateway)} + ${kib(d.dealerBytesToEngine)}`,
         split(d.split),
         `${f1(d.split.busyMs.gateway)} / ${f1(d.split.busyMs.engine)}`,
-        `${f1(d.matmulMs.gateway)} / ${f1(d.matmulMs.engine)}`,
+        `${f1(d.matmulMs.gateway)} / ${f1(d.matmulMs.engine)}${d.matmulAnyMs === undefined ? '' : ` (any: ${f1(d.matmulAnyMs)})`}`,
         d.dealerMsPerToken === null ? '–' : f1(d.dealerMsPerToken),
         f1(d.floor.networkFloorMs),
         d.emulatorLateMs === null ? '–' : f1(d.emulatorLateMs),
@@ -70,7 +70,7 @@ export function renderMarkdown(r: BenchResults): string {
   }
   out.push(
     table(
-      ['model', 'link', 'private ms', 'private CPU ms', 'plaintext ms', 'plaintext CPU ms', 'slowdown', 'flights', 'flights/layer', 'KiB → engine', 'KiB ← engine', 'dealer KiB (→ gateway + → engine)', 'compute / network / dealer %', 'busy ms gateway / engine', 'matrix-product ms gateway / engine', 'dealer offline ms', 'network floor ms', 'emulator late ms', 'floor ms', 'measured / floor'],
+      ['model', 'link', 'private ms', 'private CPU ms', 'plaintext ms', 'plaintext CPU ms', 'slowdown', 'flights', 'flights/layer', 'KiB → engine', 'KiB ← engine', 'dealer KiB (→ gateway + → engine)', 'compute / network / dealer %', 'busy ms gateway / engine', 'matrix-product ms gateway / engine (any running)', 'dealer offline ms', 'network floor ms', 'emulator late ms', 'floor ms', 'measured / floor'],
       decodeRows,
     ),
   );
@@ -125,6 +125,10 @@ export function renderMarkdown(r: BenchResults): string {
   out.push(table(['model', 'to the engine (KiB)', 'from the engine (KiB)', "gateway's longest waits on the engine, by message awaited"], kindRows));
   out.push('');
   const x = r.extrapolation;
+  const byPrompt = (rec: Record<string, number>, fmt: (v: number) => string) =>
+    Object.entries(rec)
+      .map(([k, v]) => `${k}: ${fmt(v)}`)
+      .join(', ');
   if (x.perLayer.length > 0) {
     out.push('## Per layer (extrapolation)');
     out.push('');
@@ -132,33 +136,45 @@ export function renderMarkdown(r: BenchResults): string {
     out.push('');
     out.push(
       table(
-        ['layer shape', 'link', 'method (depths)', 'decode ms/layer', 'predicted ms/layer', 'CPU ms/layer', 'plaintext ms/layer', 'plaintext CPU ms/layer', 'flights/layer', 'KiB/layer', 'first-token ms/layer by prompt'],
+        ['layer shape', 'link', 'method (depths)', 'measured ms/layer', 'compute ms/layer', 'predicted ms/layer', 'CPU ms/layer', 'plaintext ms/layer', 'flights/layer', 'KiB/layer', 'first token ms/layer, measured (predicted)', 'first-token MiB/layer'],
         x.perLayer.map((p) => [
           p.label,
           p.link,
           `${p.method} (${p.depths.join(', ')})`,
           f1(p.decodeMsPerToken),
+          f1(p.computeMsPerToken),
           f1(p.predictedDecodeMsPerToken),
           f1(p.cpuMsPerToken),
           f1(p.plaintextDecodeMsPerToken),
-          f1(p.plaintextCpuMsPerToken),
           p.flightsPerToken.toFixed(1),
           kib(p.bytesPerToken),
           Object.entries(p.ttftMs)
-            .map(([k, v]) => `${k}: ${f1(v)}`)
+            .map(([k, v]) => `${k}: ${f1(v)} (${f1(p.predictedTtftMs[k] ?? 0)})`)
             .join(', '),
+          byPrompt(p.prefillBytes, mib),
         ]),
       ),
     );
     out.push('');
   }
   if (x.fullDepth.length > 0) {
-    out.push('## Full depth (extrapolated, decode per token)');
+    out.push('## Full depth (extrapolated)');
     out.push('');
     out.push(
       table(
-        ['model', 'link', 'private ms/token', 'plaintext ms/token', 'flights', 'KiB/token', 'network floor ms'],
-        x.fullDepth.map((f) => [f.target, f.link, f1(f.decodeMsPerToken), f1(f.plaintextDecodeMsPerToken), f.flightsPerToken.toFixed(0), kib(f.bytesPerToken), f1(f.networkFloorMs)]),
+        ['model', 'link', 'private s/token', 'of which compute s', 'network floor s', 'plaintext ms/token', 'flights/token', 'MiB/token', 'first token s by prompt', 'first-token GiB by prompt'],
+        x.fullDepth.map((f) => [
+          f.target,
+          f.link,
+          (f.decodeMsPerToken / 1000).toFixed(2),
+          (f.computeMsPerToken / 1000).toFixed(2),
+          (f.networkFloorMs / 1000).toFixed(2),
+          f1(f.plaintextDecodeMsPerToken),
+          f.flightsPerToken.toFixed(0),
+          mib(f.bytesPerToken),
+          byPrompt(f.ttftMs, (v) => (v / 1000).toFixed(1)),
+          byPrompt(f.prefillBytes, (v) => (v / 2 ** 30).toFixed(2)),
+        ]),
       ),
     );
     out.push('');

@@ -48,3 +48,24 @@ export class TimedBackend implements ComputeBackend {
     this.calls.length = 0;
   }
 }
+
+/** Time in [from, to) during which at least one of the backends was running a product, ms. */
+export function productUnionMs(backends: readonly TimedBackend[], from: number, to: number): number {
+  const spans = backends
+    .flatMap((b) => b.calls)
+    .filter((c) => c.end > from && c.start < to)
+    .map((c) => [Math.max(c.start, from), Math.min(c.end, to)] as const)
+    .sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  let open = Number.NEGATIVE_INFINITY;
+  let close = Number.NEGATIVE_INFINITY;
+  for (const [s, e] of spans) {
+    if (s > close) {
+      total += close - open > 0 ? close - open : 0;
+      open = s;
+      close = e;
+    } else if (e > close) close = e;
+  }
+  if (close - open > 0) total += close - open;
+  return total;
+}

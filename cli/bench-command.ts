@@ -11,7 +11,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { BENCH_MODELS, DEFAULT_MODELS, QUICK_MODELS } from '../bench/bench-models.js';
-import { runBench } from '../bench/bench-runner.js';
+import { reanalyse, runBench } from '../bench/bench-runner.js';
 import { LinkEmulator } from '../bench/link-emulator.js';
 import { LINK_SETTINGS, isLinkSettingName, type LinkSettingName } from '../bench/link-settings.js';
 
@@ -30,6 +30,7 @@ const USAGE = `usage: permllm bench [--quick] [--models a,b] [--links none,paper
   --dealer MODE     ahead: the dealer makes the session's material before the online phase (default);
                     streamed: it runs alongside, sharing this process's event loop
   --out DIR         where the reports go (default bench/results; quick bench/results/quick)
+  --from-json FILE  measure nothing: redo the extrapolation and the reports from a bench.json
 
   relay: a TCP relay that adds one-way delay (RTT/2) and paces each direction's bandwidth;
   put it between a gateway and an engine: the gateway dials --listen, the relay dials --target.
@@ -47,6 +48,7 @@ const benchFlagsSchema = z.object({
   emulation: z.enum(['wrapper', 'relay']).default('wrapper'),
   dealer: z.enum(['ahead', 'streamed']).default('ahead'),
   out: z.string().min(1).optional(),
+  'from-json': z.string().min(1).optional(),
   help: z.boolean().default(false),
 });
 
@@ -93,6 +95,7 @@ export async function run(argv: string[]): Promise<number> {
         emulation: { type: 'string' },
         dealer: { type: 'string' },
         out: { type: 'string' },
+        'from-json': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -112,17 +115,20 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const quick = flags.quick;
-  const { results, files } = await runBench({
-    quick,
-    models: flags.models ?? (quick ? QUICK_MODELS : DEFAULT_MODELS),
-    links: (flags.links ?? Object.keys(LINK_SETTINGS)) as LinkSettingName[],
-    prompts: [...new Set(flags.prompts ?? (quick ? [8, 32] : [16, 128, 512]))].sort((a, b) => a - b),
-    decodeTokens: flags.decode ?? (quick ? 4 : 12),
-    emulation: flags.emulation,
-    dealer: flags.dealer,
-    outDir: flags.out ?? (quick ? 'bench/results/quick' : 'bench/results'),
-    log: (line) => process.stderr.write(`${line}\n`),
-  });
+  const fromJson = flags['from-json'];
+  const { results, files } = fromJson
+    ? await reanalyse(fromJson, flags.out ?? 'bench/results')
+    : await runBench({
+        quick,
+        models: flags.models ?? (quick ? QUICK_MODELS : DEFAULT_MODELS),
+        links: (flags.links ?? Object.keys(LINK_SETTINGS)) as LinkSettingName[],
+        prompts: [...new Set(flags.prompts ?? (quick ? [8, 32] : [16, 128, 512]))].sort((a, b) => a - b),
+        decodeTokens: flags.decode ?? (quick ? 4 : 12),
+        emulation: flags.emulation,
+        dealer: flags.dealer,
+        outDir: flags.out ?? (quick ? 'bench/results/quick' : 'bench/results'),
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
   process.stdout.write(`\n${results.findings.map((f) => `- ${f}`).join('\n')}\n\nwrote ${files.json}, ${files.markdown}, ${files.chart}\n`);
   return 0;
 }
