@@ -7,7 +7,7 @@
 import type { BenchResults } from './bench-results.js';
 import { LINK_SETTINGS, isLinkSettingName } from './link-settings.js';
 
-const WIDTH = 1000;
+const WIDTH = 1060;
 const HEIGHT = 560;
 const PLOT = { left: 80, top: 50, right: 620, bottom: 480 };
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
@@ -47,7 +47,10 @@ function seriesOf(r: BenchResults): Series[] {
     const color = colorOf.get(rows[0]!.shape) ?? COLORS[(charted.length + i) % COLORS.length]!;
     const points = rows.filter((f) => isLinkSettingName(f.link)).map((f) => ({ rtt: LINK_SETTINGS[f.link as keyof typeof LINK_SETTINGS].rttMs, ms: f.decodeMsPerToken }));
     const t = rows[0]!;
-    series.push({ label: `${t.shape} × ${t.layers} layers, ${Math.round(t.vocab / 1000)}k vocab (extrapolated)`, color, dash: '8 5', marker: 'square', points });
+    const name = `${t.shape} × ${t.layers} layers, ${Math.round(t.vocab / 1000)}k vocab`;
+    series.push({ label: `${name}: private (extrapolated)`, color, dash: '8 5', marker: 'square', points });
+    const plain = t.plaintextDecodeMsPerToken;
+    if (plain > 0) series.push({ label: `${name}: plaintext (extrapolated)`, color, dash: '8 3 2 3', marker: 'none', points: [{ rtt: 0, ms: plain }, { rtt: 40, ms: plain }] });
   });
   for (const s of series) s.points = s.points.filter((p) => p.ms > 0).sort((a, b) => a.rtt - b.rtt);
   return series.filter((s) => s.points.length > 0);
