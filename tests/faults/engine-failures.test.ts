@@ -3,7 +3,7 @@
  * frozen (SIGSTOP, caught by the links' heartbeats). In both cases the gateway's caller gets an
  * error on its stream (not a hang), /readyz says why while the engine is away, and once the
  * engine is back (same port, same state folder: same pairing, no new download) the next request
- * works and is still correct.
+ * works and is still correct. A gateway restarted while the engine is down starts from its cache.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { complete, streamCompletion } from '../helpers/openai-requests.js';
@@ -52,6 +52,16 @@ describe('engine failures', () => {
     await parties.waitUntilReady();
     expect((await complete(parties.baseURL, { prompt: PROMPT, max_tokens: 8 })).text).toBe(reference);
     expect(parties.gateway.stderr().match(/masked model verified/g)?.length ?? 0).toBe(1);
+  });
+
+  it('a gateway restarted while the engine is down starts from its cache and serves once the engine is back', async () => {
+    await parties.engine.kill('SIGKILL');
+    const gateway = await parties.restart('gateway');
+    expect(gateway.stderr()).toContain('starting from the cached model card and masked model');
+    await waitForReadiness(gateway.url, /engine unreachable/);
+    await parties.restart('engine');
+    await parties.waitUntilReady();
+    expect((await complete(parties.baseURL, { prompt: PROMPT, max_tokens: 8 })).text).toBe(reference);
   });
 
   it('engine frozen mid-generation: heartbeats end the session, and it serves again once resumed', async () => {
