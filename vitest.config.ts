@@ -1,12 +1,33 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two projects:
+ * - `default`: every test file; the gateway API suite runs against the plaintext backend.
+ * - `api-private`: the API conformance files again, against the real private system over the
+ *   network (engine and dealer as child processes, the gateway's RemoteBackend in the test
+ *   process), so the official-client conformance holds for what users actually run. The
+ *   timeout and operations files are left to the default project: they test the HTTP layer's
+ *   own mechanics with deliberately tight limits that do not depend on the backend.
+ */
 export default defineConfig({
   test: {
-    include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', 'bench/**'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // Two cores: the heavy suites (real model, real processes) must not all run at once.
     maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'default', include: ['**/*.test.ts'], exclude: ['node_modules/**', 'bench/**'] },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'api-private',
+          include: ['tests/api/{chat-completions,completions,errors,sse-wire,cancellation,sdk}.test.ts'],
+          env: { PERMLLM_API_TEST_BACKEND: 'tests/helpers/networked-backend.ts' },
+        },
+      },
+    ],
   },
 });
