@@ -207,12 +207,12 @@ export function extrapolate(models: readonly ModelResult[], links: readonly Link
       const c = byLink.get(link)?.get(shape);
       return c ? [{ link, c }] : [];
     });
-    const any = measured[0];
-    if (!any) continue;
+    const first = measured[0];
+    if (!first) continue;
     // Compute per layer and fixed part, for decode and for each prompt length.
     const layerCompute = computeEstimate(measured.map(({ link, c }) => ({ link, compute: computeOf(link, c.perLayer.decode) })));
     const fixedCompute = computeEstimate(measured.map(({ link, c }) => ({ link, compute: computeOf(link, c.fixed.decode) })));
-    const prompts = Object.keys(any.c.perLayer.prefill);
+    const prompts = Object.keys(first.c.perLayer.prefill);
     const layerPrefillCompute: Record<string, number> = {};
     const fixedPrefillCompute: Record<string, number> = {};
     for (const p of prompts) {
@@ -253,17 +253,17 @@ export function extrapolate(models: readonly ModelResult[], links: readonly Link
       const entries = target.vocab - NARROW_VOCAB;
       const lookup = vocab ? lookupExtra(vocab, target.vocab) : { ms: 0, bytes: 0 };
       // Flights and bytes do not depend on the link; take them from the first one measured.
-      const flights = any.c.fixed.decode.flights + target.layers * any.c.perLayer.decode.flights;
-      const bytes = any.c.fixed.decode.bytes + target.layers * any.c.perLayer.decode.bytes + lookup.bytes + (vocab ? vocab.bytesPerEntry * entries : 0);
+      const flights = first.c.fixed.decode.flights + target.layers * first.c.perLayer.decode.flights;
+      const bytes = first.c.fixed.decode.bytes + target.layers * first.c.perLayer.decode.bytes + lookup.bytes + (vocab ? vocab.bytesPerEntry * entries : 0);
       const compute = fixedCompute + target.layers * layerCompute + lookup.ms + (vocab ? vocab.computePerEntryDim * entries * dim : 0);
-      const plain = any.c.fixed.plainMs + target.layers * any.c.perLayer.plainMs + (vocab ? vocab.plainPerEntryDim * entries * dim : 0);
+      const plain = first.c.fixed.plainMs + target.layers * first.c.perLayer.plainMs + (vocab ? vocab.plainPerEntryDim * entries * dim : 0);
       for (const link of links) {
         const setting = LINK_SETTINGS[link];
         const ttft: Record<string, number> = {};
         const prefillBytes: Record<string, number> = {};
         for (const p of prompts) {
-          const fx = any.c.fixed.prefill[p];
-          const pl = any.c.perLayer.prefill[p];
+          const fx = first.c.fixed.prefill[p];
+          const pl = first.c.perLayer.prefill[p];
           if (!fx || !pl) continue;
           const pBytes = fx.bytes + target.layers * pl.bytes + (vocab?.prefillBytesPerEntry[p] ?? 0) * entries;
           const pCompute = fixedPrefillCompute[p]! + target.layers * layerPrefillCompute[p]! + (vocab?.prefillComputePerEntryDim[p] ?? 0) * entries * dim;
