@@ -7,7 +7,8 @@
  *
  * On first contact it downloads the engine's model card and masked model (progress on stderr),
  * checks the digest and caches both, so a restart does not download again. Prints
- * "permllm gateway listening on URL" on stdout once it serves.
+ * "permllm gateway listening on URL" on stdout once it serves; /readyz says why it is not ready
+ * yet (the masked model still downloading, engine or dealer unreachable).
  */
 import { OnnxCpuBackend } from '../engine/compute/onnx-backend.js';
 import { startGatewayServer } from '../gateway/http/start-gateway-server.js';
@@ -43,6 +44,8 @@ export async function run(argv: string[]): Promise<number> {
     ...(config.threads === undefined ? {} : { backend: new OnnxCpuBackend(config.threads) }),
     log,
     signal: stop.signal,
+    // Serve at once: /readyz says "downloading the masked model (n%)" until it is here.
+    waitForMaskedModel: false,
   });
   const server = await startGatewayServer({
     backend,

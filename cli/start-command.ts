@@ -44,6 +44,26 @@ function startChild(role: string, args: string[], env: NodeJS.ProcessEnv): Child
   return { role, process: child, exited, url };
 }
 
+/** Polls the gateway's /readyz until it is ready (the first run downloads the masked model). */
+async function untilReady(url: string, gateway: Child, signal: AbortSignal): Promise<void> {
+  let said = '';
+  while (!signal.aborted && gateway.process.exitCode === null) {
+    try {
+      const response = await fetch(`${url}/readyz`);
+      const body = (await response.json()) as { ready?: boolean; reasons?: string[] };
+      if (body.ready) return;
+      const reason = body.reasons?.join('; ') ?? '';
+      if (reason && !/^(downloading|loading)/.test(reason) && reason !== said) process.stderr.write(`permllm start: waiting for the gateway: ${reason}\n`);
+      said = reason;
+    } catch {
+      // not answering yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  if (signal.aborted) throw new Error('stopped');
+  throw new Error('the gateway exited before it was ready');
+}
+
 async function stopChild(child: Child): Promise<void> {
   if (child.process.exitCode !== null || child.process.signalCode !== null) return;
   child.process.kill('SIGTERM');
@@ -84,6 +104,7 @@ export async function run(argv: string[]): Promise<number> {
     const gateway = startChild('gateway', ['--host', config.host, '--port', String(config.port), '--engine', engineUrl, '--dealer', dealerUrl], gatewayEnv);
     children.push(gateway);
     const gatewayUrl = await Promise.race([gateway.url, stop.stopped.then(() => Promise.reject(new Error('stopped')))]);
+    await untilReady(gatewayUrl, gateway, stop.signal);
     process.stdout.write(
       `\nPermLLM is running: OpenAI base URL ${gatewayUrl}/v1\n` +
         '  engine, dealer and gateway are three processes on this machine: this shows the protocol, but protects\n' +

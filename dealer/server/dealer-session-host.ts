@@ -11,7 +11,7 @@ import type { RoleModel } from '../../protocol/session/role-model.js';
 import { CloseCode } from '../../protocol/transport/close-codes.js';
 import { LinkClosedError } from '../../protocol/transport/message-link.js';
 import { ProtocolViolation } from '../../protocol/transport/party-network.js';
-import { abortOnAbnormalClose, PeerEndedError } from '../../protocol/transport/peer-ended-error.js';
+import { abortOnAbnormalClose, closeCodeSoon, PeerEndedError } from '../../protocol/transport/peer-ended-error.js';
 import type { DealerRole } from '../../protocol/transport/session-endpoints.js';
 import { guardSessionId } from '../../protocol/transport/session-id-guard.js';
 import type { WsLink } from '../../protocol/transport/ws-link.js';
@@ -79,10 +79,7 @@ export class DealerSessionHost {
       const reason = controller.signal.reason;
       if (reason instanceof PeerEndedError) {
         // runDealerSession treats a closed link as the normal end; the close code says otherwise.
-        const other = reason.peer === 'gateway' ? engine : gateway;
-        other.end(CloseCode.PeerEnded, `the ${reason.peer} ended the session`);
-        if (reason.ended.code === CloseCode.ProtocolViolation) end('protocol_violation', reason.message);
-        else end(reason.cancelled ? 'cancelled' : 'peer_ended', reason.cancelled ? undefined : reason.message);
+        await this.peerEnded(reason, reason.peer === 'gateway' ? engine : gateway, end);
       } else {
         both(CloseCode.Normal, 'session complete');
         end('completed');
@@ -93,13 +90,15 @@ export class DealerSessionHost {
         both(CloseCode.GoingAway, 'dealer shutting down');
         end('shutdown', 'the dealer is shutting down');
       } else if (reason instanceof PeerEndedError) {
-        const other = reason.peer === 'gateway' ? engine : gateway;
-        other.end(CloseCode.PeerEnded, `the ${reason.peer} ended the session`);
-        if (reason.ended.code === CloseCode.ProtocolViolation) end('protocol_violation', reason.message);
-        else end(reason.cancelled ? 'cancelled' : 'peer_ended', reason.cancelled ? undefined : reason.message);
+        await this.peerEnded(reason, reason.peer === 'gateway' ? engine : gateway, end);
       } else if (error instanceof ProtocolViolation && error.message.includes('peer reported an error')) {
-        both(CloseCode.PeerEnded, `the ${error.peer} ended the session`);
-        end('peer_ended', error.message);
+        // The peer ended its side and said why (an Error frame); its close code follows.
+        const sender = error.peer === 'engine' ? engine : gateway;
+        (sender === engine ? gateway : engine).end(CloseCode.PeerEnded, `the ${error.peer} ended the session`);
+        const code = await closeCodeSoon(sender);
+        sender.end(CloseCode.PeerEnded, 'session ended');
+        if (code === CloseCode.Cancelled) end('cancelled');
+        else end('peer_ended', error.message);
       } else if (error instanceof ProtocolViolation) {
         const offender = error.peer === 'engine' ? engine : gateway;
         const other = offender === engine ? gateway : engine;
@@ -115,6 +114,15 @@ export class DealerSessionHost {
         end('failed', message);
       }
     }
+  }
+
+  /** A peer's abnormal close ended the session: close the other link and record why. */
+  private async peerEnded(reason: PeerEndedError, other: WsLink, end: (outcome: DealerSessionOutcome, detail?: string) => void): Promise<void> {
+    // "Another party ended it" may be the echo of the gateway cancelling: its own close says.
+    const cancelled = reason.cancelled || (reason.ended.code === CloseCode.PeerEnded && (await closeCodeSoon(other)) === CloseCode.Cancelled);
+    other.end(CloseCode.PeerEnded, `the ${reason.peer} ended the session: ${reason.message}`);
+    if (reason.ended.code === CloseCode.ProtocolViolation) end('protocol_violation', reason.message);
+    else end(cancelled ? 'cancelled' : 'peer_ended', cancelled ? undefined : reason.message);
   }
 
   close(): void {

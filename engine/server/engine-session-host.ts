@@ -13,7 +13,7 @@ import type { RoleModel } from '../../protocol/session/role-model.js';
 import { CloseCode } from '../../protocol/transport/close-codes.js';
 import { LinkClosedError } from '../../protocol/transport/message-link.js';
 import { ProtocolViolation } from '../../protocol/transport/party-network.js';
-import { abortOnAbnormalClose, PeerEndedError } from '../../protocol/transport/peer-ended-error.js';
+import { abortOnAbnormalClose, closeCodeSoon, PeerEndedError } from '../../protocol/transport/peer-ended-error.js';
 import { RecentIds } from '../../protocol/transport/recent-ids.js';
 import { dealerSessionUrl, parseSessionQuery } from '../../protocol/transport/session-endpoints.js';
 import { guardSessionId } from '../../protocol/transport/session-id-guard.js';
@@ -142,15 +142,20 @@ export class EngineSessionHost {
         end('shutdown', 'the engine is shutting down');
       } else if (reason instanceof PeerEndedError) {
         const other = reason.peer === 'gateway' ? dealer : gateway;
-        other.end(CloseCode.PeerEnded, `the ${reason.peer} ended the session`);
+        // "Another party ended it" may be the echo of the gateway cancelling: its own close says.
+        const cancelled = reason.cancelled || (reason.ended.code === CloseCode.PeerEnded && (await closeCodeSoon(other)) === CloseCode.Cancelled);
+        other.end(CloseCode.PeerEnded, `the ${reason.peer} ended the session: ${reason.message}`);
         if (reason.ended.code === CloseCode.ProtocolViolation) end('protocol_violation', reason.message);
-        else end(reason.cancelled ? 'cancelled' : 'peer_ended', reason.cancelled ? undefined : reason.message);
+        else end(cancelled ? 'cancelled' : 'peer_ended', cancelled ? undefined : reason.message);
       } else if (error instanceof ProtocolViolation && error.message.includes('peer reported an error')) {
-        // The peer ended its side with an error and said why (an Error frame).
-        const other = error.peer === 'dealer' ? gateway : dealer;
+        // The peer ended its side and said why (an Error frame); its close code follows.
+        const sender = error.peer === 'dealer' ? dealer : gateway;
+        const other = sender === dealer ? gateway : dealer;
         other.end(CloseCode.PeerEnded, `the ${error.peer} ended the session`);
-        (error.peer === 'dealer' ? dealer : gateway).end(CloseCode.PeerEnded, 'session ended');
-        end('peer_ended', error.message);
+        const code = await closeCodeSoon(sender);
+        sender.end(CloseCode.PeerEnded, 'session ended');
+        if (code === CloseCode.Cancelled) end('cancelled');
+        else end('peer_ended', error.message);
       } else if (error instanceof ProtocolViolation) {
         const offender = error.peer === 'dealer' ? dealer : gateway;
         const other = offender === dealer ? gateway : dealer;

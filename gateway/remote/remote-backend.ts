@@ -3,11 +3,14 @@
  * engine (P0) and dealer (P2), one session per `generate()` call over fresh WebSockets.
  *
  * Set-up (`RemoteBackend.connect`): fetch the engine's model card (waiting for the engine when
- * nothing is cached yet), load the masked model from the cache or download it (progress on
- * stderr, sha256 checked), build the tokenizer from the card, start probing engine and dealer.
- * A changed pairing at the engine (new pairing key: the engine's state was reset) is noticed by
- * the probes or by the engine refusing a session, and the new masked model is fetched in the
- * background; a different model needs a gateway restart (its tokenizer is served already).
+ * nothing is cached yet; starting from the cached card when the engine is down), build the
+ * tokenizer from the card, then load the masked model from the cache or download it (progress on
+ * stderr, sha256 checked). With `waitForMaskedModel: false` the download runs in the background
+ * and readiness says "downloading the masked model (n%)" meanwhile; a failed download is retried
+ * (resuming) with a growing delay. A changed pairing at the engine (new pairing key: the engine's
+ * state was reset) is noticed by the probes or by the engine refusing a session, and the new
+ * masked model is fetched the same way; a different model needs a gateway restart (its tokenizer
+ * is served already).
  *
  * Events map one to one, except that privateGenerate's final `stats` event is folded into the
  * `finish` event's ProtocolStats (the contract is: tokens, one finish, end).
@@ -19,11 +22,13 @@ import { roleModel, type RoleModel } from '../../protocol/session/role-model.js'
 import { CloseCode } from '../../protocol/transport/close-codes.js';
 import { ControlClient, ControlUnreachableError } from '../../protocol/transport/control-client.js';
 import type { ModelCard } from '../../protocol/transport/model-card.js';
+import type { Tokenizer } from '../../engine/model/tokenizer.js';
 import { getBfvRuntime } from '../../protocol/token-lookup/seal-runtime.js';
 import { EngineUnavailableError } from '../errors/index.js';
 import type { GenerationBackend, GenerationEvent, GenerationRequest, ModelInfo, ProtocolStats, SessionEnd } from '../pipeline/generation-backend.js';
 import { privateGenerate, type PrivateSessionStats } from '../private/private-generation.js';
 import type { ProgressReporter } from './download-progress.js';
+import { tokenizerFromCard } from './card-tokenizer.js';
 import { MaskedModelStore, type StoredModel } from './masked-model-store.js';
 import { classifySessionError } from './remote-errors.js';
 import { RemoteHealth, type EngineIdentity } from './remote-health.js';
@@ -44,6 +49,8 @@ export interface RemoteBackendOptions {
   backend?: ComputeBackend;
   log?: (line: string) => void;
   progress?: (label: string, total: number) => ProgressReporter;
+  /** Whether `connect` resolves only once the masked model is loaded (default true). */
+  waitForMaskedModel?: boolean;
   /** Tests only (see SessionConnectorOptions). */
   interceptLink?: SessionConnectorOptions['interceptLink'];
   signal?: AbortSignal;
@@ -66,32 +73,43 @@ function statsOf(s: PrivateSessionStats): ProtocolStats {
 }
 
 const sameModel = (a: ModelCard, b: ModelCard) =>
-  a.modelHash === b.modelHash && a.id === b.id && JSON.stringify(a.config) === JSON.stringify(b.config) && JSON.stringify(a.tokenizer) === JSON.stringify(b.tokenizer);
+  a.modelHash === b.modelHash &&
+  a.id === b.id &&
+  a.maskProfile === b.maskProfile &&
+  JSON.stringify(a.config) === JSON.stringify(b.config) &&
+  JSON.stringify(a.tokenizer) === JSON.stringify(b.tokenizer);
 
 export class RemoteBackend implements GenerationBackend {
   readonly modelInfo: ModelInfo;
-  private loaded: Loaded;
-  private refreshing: Promise<void> | undefined;
+  /** The card of the model this gateway serves (its tokenizer is fixed at start-up). */
+  private readonly baseCard: ModelCard;
+  private loaded: Loaded | undefined;
+  private loading: Promise<void> | undefined;
+  private loadError: string | undefined;
+  private retryAt = 0;
+  private retryDelayMs = 5000;
   private fatal: string | undefined;
   private active = 0;
+  private closed = false;
   private readonly listeners = new Set<(end: SessionEnd) => void>();
   private readonly connector: SessionConnector;
   private readonly health: RemoteHealth;
 
   private constructor(
-    stored: StoredModel,
+    card: ModelCard,
+    tokenizer: Tokenizer,
     private readonly options: RemoteBackendOptions,
     private readonly store: MaskedModelStore,
     private readonly clients: { engine: ControlClient; dealer: ControlClient },
     private readonly log: (line: string) => void,
   ) {
-    this.loaded = this.toLoaded(stored);
+    this.baseCard = card;
     this.modelInfo = {
-      id: stored.card.id,
-      created: stored.card.created,
-      maxContext: stored.card.config.maxSeqLen,
-      tokenizer: stored.tokenizer,
-      ...(stored.card.chatTemplate === undefined ? {} : { chatTemplate: stored.card.chatTemplate }),
+      id: card.id,
+      created: card.created,
+      maxContext: card.config.maxSeqLen,
+      tokenizer,
+      ...(card.chatTemplate === undefined ? {} : { chatTemplate: card.chatTemplate }),
     };
     this.connector = new SessionConnector({
       engineUrl: options.engineUrl,
@@ -105,7 +123,7 @@ export class RemoteBackend implements GenerationBackend {
     this.health = new RemoteHealth(clients, options.probeIntervalMs ?? 1000, log, (identity) => this.onEngineIdentity(identity));
   }
 
-  /** Fetches (or loads from the cache) everything a session needs, then starts probing. */
+  /** Fetches the card, loads or downloads the masked model (see the module comment), starts probing. */
   static async connect(options: RemoteBackendOptions): Promise<RemoteBackend> {
     const log = options.log ?? ((line: string) => process.stderr.write(`${new Date().toISOString()} permllm gateway: ${line}\n`));
     const engine = new ControlClient(options.engineUrl, { token: options.token, ca: options.ca });
@@ -113,9 +131,15 @@ export class RemoteBackend implements GenerationBackend {
     const store = new MaskedModelStore({ cacheDir: options.cacheDir, engine, log, ...(options.progress ? { progress: options.progress } : {}) });
     try {
       const card = await RemoteBackend.firstCard(store, engine, options, log);
-      const stored = await store.load(card, options.signal);
+      if (!MASK_PROFILES[card.maskProfile]) throw new Error(`the engine uses mask profile ${card.maskProfile}, which this gateway does not know`);
+      const tokenizer = await tokenizerFromCard(card, store.folderFor(card));
       await getBfvRuntime(); // now rather than inside the first session
-      const backend = new RemoteBackend(stored, options, store, { engine, dealer }, log);
+      const backend = new RemoteBackend(card, tokenizer, options, store, { engine, dealer }, log);
+      const first = backend.load(card);
+      if (options.waitForMaskedModel !== false) {
+        await first;
+        if (!backend.loaded) throw new Error(backend.loadError ?? 'the masked model could not be loaded');
+      }
       await backend.health.check();
       backend.health.start();
       return backend;
@@ -152,45 +176,63 @@ export class RemoteBackend implements GenerationBackend {
   }
 
   private toLoaded(stored: StoredModel): Loaded {
-    const profile = MASK_PROFILES[stored.card.maskProfile];
-    if (!profile) throw new Error(`the engine uses mask profile ${stored.card.maskProfile}, which this gateway does not know`);
-    return { card: stored.card, model: roleModel(stored.card.config, stored.weights, profile, this.options.backend ?? defaultBackend()) };
+    return { card: stored.card, model: roleModel(stored.card.config, stored.weights, MASK_PROFILES[stored.card.maskProfile]!, this.options.backend ?? defaultBackend()) };
   }
 
-  /** The card this backend serves now. */
+  /** The card of the masked model served now (the first card until one is loaded). */
   get card(): ModelCard {
-    return this.loaded.card;
+    return this.loaded?.card ?? this.baseCard;
+  }
+
+  /** Loads (from the cache) or downloads the masked model for `card`; coalesced, never throws. */
+  private load(card: ModelCard): Promise<void> {
+    this.loading ??= (async () => {
+      try {
+        const stored = await this.store.load(card, this.options.signal);
+        const changed = this.loaded !== undefined;
+        this.loaded = this.toLoaded(stored);
+        this.loadError = undefined;
+        this.retryDelayMs = 5000;
+        if (changed) this.log(`serving with the new pairing ${card.pairing.id.slice(0, 8)}…`);
+      } catch (error) {
+        this.loadError = error instanceof Error ? error.message : String(error);
+        this.retryAt = Date.now() + this.retryDelayMs;
+        this.log(`loading the masked model failed (${this.loadError}); retrying in ${Math.round(this.retryDelayMs / 1000)} s`);
+        this.retryDelayMs = Math.min(this.retryDelayMs * 2, 300_000);
+      }
+    })().finally(() => (this.loading = undefined));
+    return this.loading;
   }
 
   private onEngineIdentity(identity: EngineIdentity): void {
-    if (identity.pairingId !== this.loaded.card.pairing.id || identity.modelHash !== this.loaded.card.modelHash) this.refresh();
+    const current = this.loaded?.card;
+    if (!current || identity.pairingId !== current.pairing.id || identity.modelHash !== current.modelHash) this.refresh();
   }
 
-  /** Fetches the engine's current card and masked model in the background (coalesced). */
+  /** Fetches the engine's current card and, when its pairing is new, its masked model (in the background). */
   private refresh(): void {
-    if (this.refreshing || this.fatal) return;
-    this.log('the engine\'s pairing changed; fetching its model card and masked model again');
-    this.refreshing = (async () => {
+    if (this.loading || this.fatal || this.closed || Date.now() < this.retryAt) return;
+    void (async () => {
       const card = await this.store.fetchCard();
-      if (!sameModel(card, this.loaded.card)) {
+      if (!sameModel(card, this.baseCard)) {
         this.fatal = `the engine now serves another model (${card.id}, ${card.modelHash.slice(0, 12)}…); restart the gateway to serve it`;
         this.log(this.fatal);
         return;
       }
-      if (card.pairing.id === this.loaded.card.pairing.id) return;
-      this.loaded = this.toLoaded(await this.store.load(card));
-      this.log(`serving with the new pairing ${card.pairing.id.slice(0, 8)}…`);
-    })()
-      .catch((error: unknown) => this.log(`refreshing the masked model failed: ${error instanceof Error ? error.message : String(error)}`))
-      .finally(() => (this.refreshing = undefined));
+      if (card.pairing.id === this.loaded?.card.pairing.id) return;
+      if (this.loaded) this.log('the engine\'s pairing changed; fetching its new masked model');
+      await this.load(card);
+    })().catch((error: unknown) => this.log(`checking the engine's model card failed: ${error instanceof Error ? error.message : String(error)}`));
   }
 
   readiness(): { ready: boolean; reason?: string } {
     if (this.fatal) return { ready: false, reason: this.fatal };
-    if (this.refreshing) {
+    if (this.loading) {
       const p = this.store.progress;
-      return { ready: false, reason: `downloading the new masked model${p ? ` (${Math.floor((100 * p.done) / p.total)}%)` : ''}` };
+      const what = this.loaded ? 'the new masked model' : 'the masked model';
+      return { ready: false, reason: `${p ? 'downloading' : 'loading'} ${what}${p ? ` (${Math.floor((100 * p.done) / p.total)}%)` : ''}` };
     }
+    if (!this.loaded) return { ready: false, reason: `masked model not downloaded yet${this.loadError ? `: ${this.loadError}` : ''}` };
     const reason = this.health.reason;
     return reason === undefined ? { ready: true } : { ready: false, reason };
   }
@@ -206,7 +248,7 @@ export class RemoteBackend implements GenerationBackend {
 
   async *generate(request: GenerationRequest): AsyncGenerator<GenerationEvent, void, undefined> {
     if (this.fatal) throw new EngineUnavailableError(this.fatal);
-    if (this.refreshing) throw new EngineUnavailableError(this.readiness().reason ?? 'the masked model is being refreshed');
+    if (this.loading || !this.loaded) throw new EngineUnavailableError(this.readiness().reason ?? 'the masked model is not loaded');
     const { card, model } = this.loaded;
     const session = this.connector.open(card.pairing.id, card.maxFrameBytes, request.signal);
     this.active++;
@@ -262,6 +304,7 @@ export class RemoteBackend implements GenerationBackend {
 
   /** Stops probing and releases the HTTP clients (running sessions end with their requests). */
   async close(): Promise<void> {
+    this.closed = true;
     this.health.stop();
     await Promise.all([this.clients.engine.close(), this.clients.dealer.close()]);
   }

@@ -31,3 +31,16 @@ export function abortOnAbnormalClose(link: WsLink, peer: string, controller: Abo
     if (notOurs && isAbnormalClose(ended.code) && !controller.signal.aborted) controller.abort(new PeerEndedError(peer, ended));
   });
 }
+
+/**
+ * The code `link` closes with, waiting at most `ms` for it: a peer that ends a session sends an
+ * Error frame and then closes with a code that says why (e.g. Cancelled), and the frame may be
+ * read before the close arrives. Undefined when the link stays open.
+ */
+export async function closeCodeSoon(link: WsLink, ms = 1000): Promise<number | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  const ended = await Promise.race([link.closed, timeout]);
+  clearTimeout(timer);
+  return ended?.code;
+}
