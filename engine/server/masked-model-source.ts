@@ -3,16 +3,17 @@
  * holding all of it and without blocking the event loop for long (running sessions' heartbeats
  * must keep flowing): X − U is produced in 1 MiB chunks as the reader pulls. Each tensor's mask
  * U is the pairing key's PRG stream for that tensor (protocol/session/pairing.ts: label
- * `<profile>/U/<name>`, uniform on ±weightRatio·scale), read block by block; the PRG is a
- * keystream, so consecutive blocks are exactly the one long array `maskedModel()` draws (the
- * cache tests compare the two). The digest is computed once at start-up by the same pass.
+ * `<profile>/U/<name>`, `drawMask` on ±weightRatio·scale), drawn block by block; the PRG is a
+ * keystream and drawMask works element by element, so consecutive blocks are exactly the one
+ * long array `maskedModel()` draws (tests/network/masked-model-cache.test.ts compares the two
+ * for both mask profiles). The digest is computed once at start-up by the same pass.
  * Byte ranges (`start`) let a gateway resume a broken download.
  */
 import { createHash } from 'node:crypto';
 import { endianness } from 'node:os';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { SharedKey } from '../../protocol/crypto/key-agreement.js';
-import type { MaskProfile } from '../../protocol/masks/mask-profile.js';
+import { drawMask, type MaskProfile } from '../../protocol/masks/mask-profile.js';
 import { specOf, type PrivateWeight } from '../../protocol/model/private-weights.js';
 import { maskedModelLayout, type MaskedModelHeader, type MaskedModelLayout } from '../../protocol/transport/masked-model-format.js';
 
@@ -77,7 +78,7 @@ export class MaskedModelSource {
     }
     for (let at = from; at < total; at += block) {
       const n = Math.min(block, total - at);
-      const out = prg.uniformArray(n, width);
+      const out = drawMask(this.profile, prg, n, width);
       for (let i = 0; i < n; i++) out[i] = w.data[at + i]! - out[i]!;
       yield new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
     }

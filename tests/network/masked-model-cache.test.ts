@@ -14,7 +14,7 @@ import { startEngineServer, type EngineServer } from '../../engine/server/engine
 import { loadOrCreatePairingKey } from '../../engine/server/pairing-key-store.js';
 import { startDealerServer, type DealerServer } from '../../dealer/server/dealer-server.js';
 import { MaskedModelStore } from '../../gateway/remote/masked-model-store.js';
-import { PERMLLM_PROFILE } from '../../protocol/masks/mask-profile.js';
+import { PAPER_PROFILE, PERMLLM_PROFILE } from '../../protocol/masks/mask-profile.js';
 import { privateWeightsOf } from '../../protocol/model/private-weights.js';
 import { maskedModel } from '../../protocol/session/pairing.js';
 import { ControlClient } from '../../protocol/transport/control-client.js';
@@ -58,19 +58,19 @@ async function readAll(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
 }
 
 describe('masked model stream', () => {
-  it('equals maskedModel() for tensors spanning many chunks, from any byte offset', async () => {
+  it.each([PERMLLM_PROFILE, PAPER_PROFILE])('equals maskedModel() for tensors spanning many chunks, from any byte offset ($name)', async (profile) => {
     const weight = (name: string, outDim: number, inDim: number): PrivateWeight => {
       const data = new Float64Array(outDim * inDim).map((_, i) => Math.sin(i) * 0.5);
       return { name, op: 'linear', outDim, inDim, scale: 1, hasBias: false, data };
     };
     const weights = new Map([weight('a', 300, 1000), weight('b', 7, 13), weight('c', 513, 600)].map((w) => [w.name, w]));
     const key = SharedKey.random();
-    const source = new MaskedModelSource(weights, key, PERMLLM_PROFILE, { modelHash: 'f'.repeat(64), pairingId: 'e'.repeat(32) });
+    const source = new MaskedModelSource(weights, key, profile, { modelHash: 'f'.repeat(64), pairingId: 'e'.repeat(32) });
     await source.prepare();
     const whole = await readAll(source.stream());
     expect(whole.length).toBe(source.totalBytes);
     const parsed = parseMaskedModel(new Uint8Array(whole));
-    for (const [name, w] of maskedModel(key, PERMLLM_PROFILE, weights)) {
+    for (const [name, w] of maskedModel(key, profile, weights)) {
       expect(Buffer.from(parsed.weights.get(name)!.data.buffer, parsed.weights.get(name)!.data.byteOffset, w.data.byteLength).equals(Buffer.from(w.data.buffer))).toBe(true);
     }
     for (const start of [1, 4097, source.layout.offsets[1]! - 3, source.layout.offsets[2]! + (1 << 20) + 5]) {
