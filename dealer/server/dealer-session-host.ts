@@ -10,7 +10,7 @@ import { runDealerSession } from '../dealer-session.js';
 import type { RoleModel } from '../../protocol/session/role-model.js';
 import { CloseCode } from '../../protocol/transport/close-codes.js';
 import { LinkClosedError } from '../../protocol/transport/message-link.js';
-import { ProtocolViolation } from '../../protocol/transport/party-network.js';
+import { ProtocolViolation, PeerReportedError } from '../../protocol/transport/party-network.js';
 import { abortOnAbnormalClose, closeCodeSoon, PeerEndedError } from '../../protocol/transport/peer-ended-error.js';
 import type { DealerRole } from '../../protocol/transport/session-endpoints.js';
 import { guardSessionId } from '../../protocol/transport/session-id-guard.js';
@@ -91,7 +91,7 @@ export class DealerSessionHost {
         end('shutdown', 'the dealer is shutting down');
       } else if (reason instanceof PeerEndedError) {
         await this.peerEnded(reason, reason.peer === 'gateway' ? engine : gateway, end);
-      } else if (error instanceof ProtocolViolation && error.message.includes('peer reported an error')) {
+      } else if (error instanceof PeerReportedError) {
         // The peer ended its side and said why (an Error frame); its close code follows.
         const sender = error.peer === 'engine' ? engine : gateway;
         (sender === engine ? gateway : engine).end(CloseCode.PeerEnded, `the ${error.peer} ended the session`);

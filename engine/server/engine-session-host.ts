@@ -12,7 +12,7 @@ import { runEngineSession } from '../private/engine-session.js';
 import type { RoleModel } from '../../protocol/session/role-model.js';
 import { CloseCode } from '../../protocol/transport/close-codes.js';
 import { LinkClosedError } from '../../protocol/transport/message-link.js';
-import { ProtocolViolation } from '../../protocol/transport/party-network.js';
+import { ProtocolViolation, PeerReportedError } from '../../protocol/transport/party-network.js';
 import { abortOnAbnormalClose, closeCodeSoon, PeerEndedError } from '../../protocol/transport/peer-ended-error.js';
 import { RecentIds } from '../../protocol/transport/recent-ids.js';
 import { dealerSessionUrl, parseSessionQuery } from '../../protocol/transport/session-endpoints.js';
@@ -147,7 +147,7 @@ export class EngineSessionHost {
         other.end(CloseCode.PeerEnded, `the ${reason.peer} ended the session: ${reason.message}`);
         if (reason.ended.code === CloseCode.ProtocolViolation) end('protocol_violation', reason.message);
         else end(cancelled ? 'cancelled' : 'peer_ended', cancelled ? undefined : reason.message);
-      } else if (error instanceof ProtocolViolation && error.message.includes('peer reported an error')) {
+      } else if (error instanceof PeerReportedError) {
         // The peer ended its side and said why (an Error frame); its close code follows.
         const sender = error.peer === 'dealer' ? dealer : gateway;
         const other = sender === dealer ? gateway : dealer;

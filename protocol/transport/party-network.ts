@@ -28,6 +28,14 @@ export class ProtocolViolation extends Error {
   }
 }
 
+/** The peer itself ended the session with an Error frame (it failed; it did not misbehave). */
+export class PeerReportedError extends ProtocolViolation {
+  constructor(peer: PartyName, reason: string) {
+    super(peer, `peer reported an error: ${reason}`);
+    this.name = 'PeerReportedError';
+  }
+}
+
 interface Peer {
   link: MessageLink;
   outbox: Frame[];
@@ -132,7 +140,7 @@ export class PartyNetwork {
     }
     if (frame.kind === MessageKind.Error) {
       const text = frame.parts[0] instanceof Uint8Array ? new TextDecoder().decode(frame.parts[0]) : 'unknown error';
-      throw new ProtocolViolation(from, `peer reported an error: ${text}`);
+      throw new PeerReportedError(from, text);
     }
     if (frame.kind !== kind || frame.step !== step) {
       throw new ProtocolViolation(from, `expected ${MessageKind[kind]} for step ${step}, got ${MessageKind[frame.kind] ?? frame.kind} for step ${frame.step}`);
