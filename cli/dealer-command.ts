@@ -9,24 +9,17 @@ import { OnnxCpuBackend } from '../engine/compute/onnx-backend.js';
 import { startDealerServer } from '../dealer/server/dealer-server.js';
 import { isLoopback, tlsPairCheck } from '../config/common-schemas.js';
 import { dealerConfigSchema, dealerFlags } from '../config/dealer-config.js';
-import { parseCommandLine, usageText } from '../config/parse-flags.js';
+import { readCommandLine, roleLogger, usageText } from '../config/parse-flags.js';
 import { exitSoon, stopSignal } from '../config/process-lifecycle.js';
 
 const USAGE = usageText('dealer', 'The helper\'s server (P2): holds the weight masks and deals each session\'s correlated randomness.', dealerFlags);
 
 export async function run(argv: string[]): Promise<number> {
-  const parsed = parseCommandLine(argv, dealerFlags, dealerConfigSchema, process.env, [tlsPairCheck]);
-  if ('errors' in parsed) {
-    process.stderr.write(`permllm dealer: ${parsed.errors.length} problem(s):\n${parsed.errors.map((e) => `  ${e}\n`).join('')}\n${USAGE}`);
-    return 2;
-  }
-  if (parsed.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  const config = parsed.config;
+  const read = readCommandLine('dealer', USAGE, argv, dealerFlags, dealerConfigSchema, [tlsPairCheck]);
+  if ('exitCode' in read) return read.exitCode;
+  const { config } = read;
   const stop = stopSignal();
-  const log = (line: string) => process.stderr.write(`${new Date().toISOString()} permllm dealer: ${line}\n`);
+  const log = roleLogger('dealer');
   if (!isLoopback(config.host) && config.token === undefined) log(`WARNING: listening on ${config.host} without a token: anyone who can reach it can pair or open sessions`);
   if (!isLoopback(config.host) && config['tls-cert'] === undefined) log(`WARNING: listening on ${config.host} without TLS: the pairing key would cross the network in clear`);
   const server = await startDealerServer({

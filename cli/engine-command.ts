@@ -12,24 +12,17 @@ import { startEngineServer } from '../engine/server/engine-server.js';
 import { MASK_PROFILES } from '../protocol/masks/mask-profile.js';
 import { isLoopback, tlsPairCheck } from '../config/common-schemas.js';
 import { engineConfigSchema, engineFlags } from '../config/engine-config.js';
-import { parseCommandLine, usageText } from '../config/parse-flags.js';
+import { readCommandLine, roleLogger, usageText } from '../config/parse-flags.js';
 import { exitSoon, stopSignal } from '../config/process-lifecycle.js';
 
 const USAGE = usageText('engine', 'The model owner\'s server (P0): model card, masked model, and the private sessions.', engineFlags);
 
 export async function run(argv: string[]): Promise<number> {
-  const parsed = parseCommandLine(argv, engineFlags, engineConfigSchema, process.env, [tlsPairCheck]);
-  if ('errors' in parsed) {
-    process.stderr.write(`permllm engine: ${parsed.errors.length} problem(s):\n${parsed.errors.map((e) => `  ${e}\n`).join('')}\n${USAGE}`);
-    return 2;
-  }
-  if (parsed.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  const config = parsed.config;
+  const read = readCommandLine('engine', USAGE, argv, engineFlags, engineConfigSchema, [tlsPairCheck]);
+  if ('exitCode' in read) return read.exitCode;
+  const { config } = read;
   const stop = stopSignal();
-  const log = (line: string) => process.stderr.write(`${new Date().toISOString()} permllm engine: ${line}\n`);
+  const log = roleLogger('engine');
   if (!isLoopback(config.host) && config.token === undefined) log(`WARNING: listening on ${config.host} without a token: anyone who can reach it can open sessions`);
   if (!isLoopback(config.host) && config['tls-cert'] === undefined) log(`WARNING: listening on ${config.host} without TLS: links are not encrypted`);
   const modelPath = config.model ?? defaultModelPath();

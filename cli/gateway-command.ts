@@ -14,24 +14,17 @@ import { OnnxCpuBackend } from '../engine/compute/onnx-backend.js';
 import { startGatewayServer } from '../gateway/http/start-gateway-server.js';
 import { RemoteBackend } from '../gateway/remote/remote-backend.js';
 import { gatewayConfigSchema, gatewayFlags } from '../config/gateway-config.js';
-import { parseCommandLine, usageText } from '../config/parse-flags.js';
+import { readCommandLine, roleLogger, usageText } from '../config/parse-flags.js';
 import { exitSoon, stopSignal } from '../config/process-lifecycle.js';
 
 const USAGE = usageText('gateway', 'The user\'s OpenAI-compatible gateway (P1): private inference against a remote engine and dealer.', gatewayFlags);
 
 export async function run(argv: string[]): Promise<number> {
-  const parsed = parseCommandLine(argv, gatewayFlags, gatewayConfigSchema);
-  if ('errors' in parsed) {
-    process.stderr.write(`permllm gateway: ${parsed.errors.length} problem(s):\n${parsed.errors.map((e) => `  ${e}\n`).join('')}\n${USAGE}`);
-    return 2;
-  }
-  if (parsed.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  const config = parsed.config;
+  const read = readCommandLine('gateway', USAGE, argv, gatewayFlags, gatewayConfigSchema);
+  if ('exitCode' in read) return read.exitCode;
+  const { config } = read;
   const stop = stopSignal();
-  const log = (line: string) => process.stderr.write(`${new Date().toISOString()} permllm gateway: ${line}\n`);
+  const log = roleLogger('gateway');
   const backend = await RemoteBackend.connect({
     engineUrl: config.engine,
     dealerUrl: config.dealer,

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseCommandLine, usageText } from '../config/parse-flags.js';
+import { readCommandLine, usageText } from '../config/parse-flags.js';
 import { exitSoon, stopSignal } from '../config/process-lifecycle.js';
 import { startConfigSchema, startFlags } from '../config/start-config.js';
 
@@ -73,16 +73,9 @@ async function stopChild(child: Child): Promise<void> {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const parsed = parseCommandLine(argv, startFlags, startConfigSchema);
-  if ('errors' in parsed) {
-    process.stderr.write(`permllm start: ${parsed.errors.length} problem(s):\n${parsed.errors.map((e) => `  ${e}\n`).join('')}\n${USAGE}`);
-    return 2;
-  }
-  if (parsed.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  const config = parsed.config;
+  const read = readCommandLine('start', USAGE, argv, startFlags, startConfigSchema);
+  if ('exitCode' in read) return read.exitCode;
+  const { config } = read;
   const stop = stopSignal();
   // The links' token is handed over in the environment, never on a command line (visible in ps).
   const env: NodeJS.ProcessEnv = { ...process.env, PERMLLM_TOKEN: randomBytes(32).toString('hex') };

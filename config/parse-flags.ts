@@ -104,3 +104,32 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
+
+/**
+ * The start of every role command: parse, print every problem (exit 2) or the usage (exit 0),
+ * else hand back the frozen config. One place for the wording and the exit codes.
+ */
+export function readCommandLine<S extends z.ZodTypeAny>(
+  command: string,
+  usage: string,
+  argv: readonly string[],
+  definitions: FlagDefinitions,
+  schema: S,
+  crossChecks: readonly CrossCheck[] = [],
+): { config: Readonly<z.output<S>> } | { exitCode: number } {
+  const parsed = parseCommandLine(argv, definitions, schema, process.env, crossChecks);
+  if ('errors' in parsed) {
+    process.stderr.write(`permllm ${command}: ${parsed.errors.length} problem(s):\n${parsed.errors.map((e) => `  ${e}\n`).join('')}\n${usage}`);
+    return { exitCode: 2 };
+  }
+  if (parsed.help) {
+    process.stdout.write(usage);
+    return { exitCode: 0 };
+  }
+  return { config: parsed.config };
+}
+
+/** A role's log line on stderr: ISO time, the role, the message. */
+export function roleLogger(command: string): (line: string) => void {
+  return (line) => process.stderr.write(`${new Date().toISOString()} permllm ${command}: ${line}\n`);
+}
