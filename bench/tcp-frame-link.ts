@@ -6,18 +6,20 @@
  */
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
+import { FrameInbox } from '../protocol/transport/frame-inbox.js';
 import { LinkClosedError, type MessageLink } from '../protocol/transport/message-link.js';
 
 const LENGTH_BYTES = 4;
 
 export class TcpFrameLink implements MessageLink {
-  private readonly frames: Uint8Array[] = [];
-  private readonly readers: { resolve: (f: Uint8Array) => void; reject: (e: Error) => void }[] = [];
+  private readonly inbox = new FrameInbox();
   private chunks: Buffer[] = [];
   private buffered = 0;
   /** Length of the frame being received, once its prefix has arrived. */
   private expected: number | undefined;
-  private closedWith: Error | undefined;
+  private get closedWith(): Error | undefined {
+    return this.inbox.closedWith;
+  }
 
   constructor(private readonly socket: Socket) {
     socket.setNoDelay(true);
@@ -39,9 +41,7 @@ export class TcpFrameLink implements MessageLink {
       if (this.buffered < this.expected) return;
       const frame = new Uint8Array(this.take(this.expected));
       this.expected = undefined;
-      const reader = this.readers.shift();
-      if (reader) reader.resolve(frame);
-      else this.frames.push(frame);
+      this.inbox.deliver(frame);
     }
   }
 
@@ -75,28 +75,11 @@ export class TcpFrameLink implements MessageLink {
   }
 
   receive(signal?: AbortSignal): Promise<Uint8Array> {
-    const frame = this.frames.shift();
-    if (frame) return Promise.resolve(frame);
-    if (this.closedWith) return Promise.reject(this.closedWith);
-    return new Promise((resolve, reject) => {
-      const entry = { resolve, reject };
-      this.readers.push(entry);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          const i = this.readers.indexOf(entry);
-          if (i >= 0) this.readers.splice(i, 1);
-          reject(signal.reason instanceof Error ? signal.reason : new LinkClosedError('aborted'));
-        },
-        { once: true },
-      );
-    });
+    return this.inbox.take(signal);
   }
 
   private shut(reason: Error): void {
-    if (this.closedWith) return;
-    this.closedWith = reason;
-    for (const r of this.readers.splice(0)) r.reject(reason);
+    this.inbox.end(reason);
   }
 
   /** Ends our side after what was written is flushed; the peer sees the end after its last frame. */

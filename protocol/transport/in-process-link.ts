@@ -1,3 +1,4 @@
+import { FrameInbox } from './frame-inbox.js';
 import { LinkClosedError, type MessageLink } from './message-link.js';
 
 /**
@@ -5,53 +6,32 @@ import { LinkClosedError, type MessageLink } from './message-link.js';
  * dealer's links use one so that it never runs arbitrarily far ahead).
  */
 class FrameQueue {
-  private readonly frames: Uint8Array[] = [];
-  private readonly readers: { resolve: (f: Uint8Array) => void; reject: (e: Error) => void }[] = [];
+  private readonly inbox = new FrameInbox();
   private readonly writers: (() => void)[] = [];
-  closedWith: Error | undefined;
 
   constructor(private readonly capacity: number) {}
 
-  async push(frame: Uint8Array): Promise<void> {
-    if (this.closedWith) throw this.closedWith;
-    const reader = this.readers.shift();
-    if (reader) {
-      reader.resolve(frame);
-      return;
-    }
-    this.frames.push(frame);
-    while (this.frames.length > this.capacity && !this.closedWith) {
-      await new Promise<void>((resolve) => this.writers.push(resolve));
-    }
-    if (this.closedWith) throw this.closedWith;
+  get closedWith(): Error | undefined {
+    return this.inbox.closedWith;
   }
 
-  pop(signal?: AbortSignal): Promise<Uint8Array> {
-    const frame = this.frames.shift();
-    if (frame) {
-      this.writers.shift()?.();
-      return Promise.resolve(frame);
+  async push(frame: Uint8Array): Promise<void> {
+    if (this.inbox.closedWith) throw this.inbox.closedWith;
+    this.inbox.deliver(frame);
+    while (this.inbox.queued > this.capacity && !this.inbox.closedWith) {
+      await new Promise<void>((resolve) => this.writers.push(resolve));
     }
-    if (this.closedWith) return Promise.reject(this.closedWith);
-    return new Promise((resolve, reject) => {
-      const entry = { resolve, reject };
-      this.readers.push(entry);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          const i = this.readers.indexOf(entry);
-          if (i >= 0) this.readers.splice(i, 1);
-          reject(signal.reason instanceof Error ? signal.reason : new LinkClosedError('aborted'));
-        },
-        { once: true },
-      );
-    });
+    if (this.inbox.closedWith) throw this.inbox.closedWith;
+  }
+
+  async pop(signal?: AbortSignal): Promise<Uint8Array> {
+    const frame = await this.inbox.take(signal);
+    this.writers.shift()?.();
+    return frame;
   }
 
   close(reason: Error): void {
-    if (this.closedWith) return;
-    this.closedWith = reason;
-    for (const r of this.readers.splice(0)) r.reject(reason);
+    this.inbox.end(reason);
     for (const w of this.writers.splice(0)) w();
   }
 }
