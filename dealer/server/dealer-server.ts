@@ -4,6 +4,7 @@
  * randomness for both, never seeing any online message. One port: control API + protocol
  * endpoint (https/wss with TLS files).
  */
+import { recordRefusal } from '../../protocol/transport/ws-endpoint.js';
 import type { ComputeBackend } from '../../engine/compute/compute-backend.js';
 import { defaultBackend } from '../../engine/compute/onnx-backend.js';
 import { CloseCode } from '../../protocol/transport/close-codes.js';
@@ -99,11 +100,7 @@ export async function startDealerServer(options: DealerServerOptions): Promise<D
         const link = new WsLink(ws, { peer: query.role, ownerCloses: true, heartbeatMs: options.heartbeatMs ?? 1000, deadPeerMs: options.deadPeerMs ?? 6000 });
         rendezvous.join({ ...query, role: query.role }, link);
       },
-      onRefused: (refusal) => {
-        metrics.refused.inc({ status: String(refusal.status) });
-        if (refusal.status === 401) metrics.errors.inc({ kind: 'unauthorized' });
-        log(`refused a session connection: HTTP ${refusal.status} ${refusal.message}`);
-      },
+      onRefused: recordRefusal(metrics, log),
     },
   });
   return {

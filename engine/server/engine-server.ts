@@ -6,6 +6,7 @@
  * the pairing key for (model, dealer) in the state folder, compute the masked model's digest,
  * build the model card, start checking the dealer's pairing, then listen.
  */
+import { recordRefusal } from '../../protocol/transport/ws-endpoint.js';
 import type { ComputeBackend } from '../compute/compute-backend.js';
 import { defaultBackend } from '../compute/onnx-backend.js';
 import type { ModelDescription } from '../model/model-description.js';
@@ -119,11 +120,7 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
       maxPayload: frameLimit,
       admit: (url) => host.admit(url),
       onConnection: (ws, url) => host.onConnection(ws, url),
-      onRefused: (refusal) => {
-        metrics.refused.inc({ status: String(refusal.status) });
-        if (refusal.status === 401) metrics.errors.inc({ kind: 'unauthorized' });
-        log(`refused a session connection: HTTP ${refusal.status} ${refusal.message}`);
-      },
+      onRefused: recordRefusal(metrics, log),
     },
   });
   return {

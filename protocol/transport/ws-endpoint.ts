@@ -68,3 +68,18 @@ export function attachWsEndpoint(server: Server, options: WsEndpointOptions): Ws
     },
   };
 }
+
+/** The counters every server keeps about refused session connections. */
+export interface RefusalCounters {
+  refused: { inc(labels: { status: string }): void };
+  errors: { inc(labels: { kind: string }): void };
+}
+
+/** The `onRefused` handler of a server's session endpoint: count it, and log one line. */
+export function recordRefusal(metrics: RefusalCounters, log: (line: string) => void): (refusal: UpgradeRefusal) => void {
+  return (refusal) => {
+    metrics.refused.inc({ status: String(refusal.status) });
+    if (refusal.status === 401) metrics.errors.inc({ kind: 'unauthorized' });
+    log(`refused a session connection: HTTP ${refusal.status} ${refusal.message}`);
+  };
+}
