@@ -14,8 +14,8 @@
  * decoded token, bytes per token to and from the engine, dealer bytes per token, and the
  * prefill and decode times.
  */
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { parseCommandLine, type FlagDefinitions } from '../config/parse-flags.js';
 import { loadModel, defaultModelPath } from '../engine/model/load-model.js';
 import type { ModelDescription } from '../engine/model/model-description.js';
 import { generate, type FinishReason } from '../engine/plaintext/generate.js';
@@ -45,20 +45,19 @@ const USAGE = `usage: permllm generate [--plaintext] [--model PATH] [--prompt TE
   --json             print one JSON object instead of the text
 `;
 
-const optionSpec = {
-  plaintext: { type: 'boolean' },
-  model: { type: 'string' },
-  prompt: { type: 'string' },
-  'max-tokens': { type: 'string', short: 'n' },
-  temperature: { type: 'string' },
-  'top-p': { type: 'string' },
-  'top-k': { type: 'string' },
-  'min-p': { type: 'string' },
-  seed: { type: 'string' },
-  json: { type: 'boolean' },
-  profile: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+const generateFlags: FlagDefinitions = {
+  plaintext: { type: 'boolean', help: 'run the plaintext reference model instead of the private protocol' },
+  model: { type: 'string', help: 'llama2.c .bin, a folder holding one, or a Hugging Face folder', value: 'PATH' },
+  prompt: { type: 'string', help: 'text to continue', value: 'TEXT' },
+  'max-tokens': { type: 'string', short: 'n', help: 'most tokens to generate', value: 'N' },
+  temperature: { type: 'string', help: '0 = greedy', value: 'T' },
+  'top-p': { type: 'string', help: 'nucleus sampling mass in (0, 1]', value: 'P' },
+  'top-k': { type: 'string', help: 'keep the K most likely tokens', value: 'K' },
+  'min-p': { type: 'string', help: 'drop tokens below M x the top probability', value: 'M' },
+  seed: { type: 'string', help: 'integer seed: same seed, same text', value: 'S' },
+  json: { type: 'boolean', help: 'print one JSON object instead of the text' },
+  profile: { type: 'string', help: 'mask profile of the private protocol', value: 'NAME' },
+};
 
 /** A flag's string as a number, so zod reports "expected number" for "abc" instead of NaN. */
 const numeric = (schema: z.ZodNumber) => z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v), schema);
@@ -75,51 +74,18 @@ const flagsSchema = z.object({
   seed: z.string().regex(/^-?\d+$/, 'expected an integer').optional(),
   json: z.boolean().default(false),
   profile: z.enum(Object.keys(MASK_PROFILES) as [string, ...string[]]).default(PERMLLM_PROFILE.name),
-  help: z.boolean().default(false),
 });
 
-export type GenerateFlags = z.infer<typeof flagsSchema>;
+export type GenerateFlags = z.infer<typeof flagsSchema> & { help: boolean };
 type Mode = 'plaintext' | 'private';
 
-/** Parses argv; returns the flags or every problem found, one line each. */
+/** Parses argv; returns the flags or every problem found, one line each (config/parse-flags). */
 export function parseGenerateFlags(argv: string[]): { flags: GenerateFlags } | { errors: string[] } {
-  const errors: string[] = [];
-  // Non-strict parsing so that every problem can be reported at once, not just the first.
-  const { tokens } = parseArgs({ args: argv, options: optionSpec, strict: false, allowPositionals: true, tokens: true });
-  const specs: ReadonlyMap<string, { type: 'string' | 'boolean' }> = new Map(Object.entries(optionSpec));
-  const longNames = new Set([...specs.keys()].map((name) => `--${name}`));
-  const raw: Record<string, string | boolean> = {};
-  const flagged = new Set<string>();
-  const spelled = new Map<string, string>(); // name -> how the user wrote it (-n or --max-tokens)
-  for (const token of tokens) {
-    if (token.kind === 'positional') {
-      errors.push(`unexpected argument ${JSON.stringify(token.value)}`);
-      continue;
-    }
-    if (token.kind !== 'option') continue;
-    const spec = specs.get(token.name);
-    spelled.set(token.name, token.rawName);
-    let problem: string | undefined;
-    if (!spec) problem = 'unknown flag';
-    else if (spec.type === 'boolean' && token.value !== undefined) problem = 'takes no value';
-    // "--model --prompt x": the value looks like one of our flags, so the user forgot it.
-    else if (spec.type === 'string' && (token.value === undefined || (!token.inlineValue && longNames.has(token.value)))) problem = 'needs a value';
-    if (problem) {
-      errors.push(`${token.rawName}: ${problem}`);
-      flagged.add(token.name);
-    } else {
-      raw[token.name] = token.value ?? true;
-    }
-  }
-  const parsed = flagsSchema.safeParse(raw);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const name = String(issue.path[0] ?? '');
-      if (!flagged.has(name)) errors.push(`${spelled.get(name) ?? `--${name}`}: ${issue.message}`);
-    }
-  }
-  if (errors.length > 0 || !parsed.success) return { errors };
-  return { flags: parsed.data };
+  // No environment fallbacks: generate reads only its flags (PERMLLM_MODEL is read by defaultModelPath).
+  const parsed = parseCommandLine(argv, generateFlags, flagsSchema, {});
+  if ('errors' in parsed) return { errors: parsed.errors };
+  if (parsed.help) return { flags: { ...flagsSchema.parse({}), help: true } };
+  return { flags: { ...parsed.config, help: false } };
 }
 
 export interface GenerateReport {

@@ -1,5 +1,5 @@
 /**
- * Command-line parsing shared by the server commands: flags (node:util parseArgs) with
+ * Command-line parsing shared by every command: flags (node:util parseArgs) with
  * environment-variable fallbacks, validated by one zod schema, every problem reported at once,
  * the result deep-frozen. A flag given on the command line wins over its environment variable.
  */
@@ -38,6 +38,7 @@ export function parseCommandLine<S extends z.ZodTypeAny>(
   const longNames = new Set(Object.keys(options).map((n) => `--${n}`));
   const raw: Record<string, string | boolean> = {};
   const flagged = new Set<string>();
+  const spelled = new Map<string, string>(); // name -> as the user wrote it (-n or --max-tokens)
   let help = false;
   for (const token of tokens) {
     if (token.kind === 'positional') {
@@ -50,6 +51,7 @@ export function parseCommandLine<S extends z.ZodTypeAny>(
       continue;
     }
     const spec = options[token.name];
+    spelled.set(token.name, token.rawName);
     let problem: string | undefined;
     if (!spec) problem = 'unknown flag';
     else if (spec.type === 'boolean' && token.value !== undefined) problem = 'takes no value';
@@ -80,7 +82,7 @@ export function parseCommandLine<S extends z.ZodTypeAny>(
       const name = String(issue.path[0] ?? '');
       if (flagged.has(name)) continue;
       const d = definitions[name];
-      const label = name === '' ? '(flags)' : fromEnv.has(name) && d?.env ? `$${d.env}` : `--${name}`;
+      const label = name === '' ? '(flags)' : fromEnv.has(name) && d?.env ? `$${d.env}` : (spelled.get(name) ?? `--${name}`);
       errors.push(`${label}: ${issue.message}`);
     }
   }
