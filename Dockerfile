@@ -30,10 +30,16 @@ COPY package.json .npmrc ./
 COPY bin ./bin
 COPY cli ./cli
 COPY config ./config
+COPY model ./model
+COPY compute ./compute
+COPY crypto ./crypto
+COPY plaintext ./plaintext
+COPY sampling ./sampling
 COPY protocol ./protocol
 COPY engine ./engine
 COPY dealer ./dealer
 COPY gateway ./gateway
+COPY in-process ./in-process
 COPY sdk ./sdk
 RUN mkdir -p /var/lib/permllm /var/cache/permllm && chown -R node:node /var/lib/permllm /var/cache/permllm
 USER node

@@ -8,9 +8,9 @@
  * float64 weight copies the in-process protocol holds (X at P0, X − U at P1, U at P2); one
  * model with the real 32,000-entry Llama-2 vocabulary measures what the vocabulary costs.
  */
-import { defaultModelPath, loadModel } from '../engine/model/load-model.js';
-import type { ModelDescription } from '../engine/model/model-description.js';
-import { generateSyntheticModel, type SyntheticSpecInput } from '../engine/model/synthetic/index.js';
+import { defaultModelPath, loadModel } from '../model/load-model.js';
+import type { ModelDescription } from '../model/model-description.js';
+import { generateSyntheticModel, type SyntheticSpecInput } from '../model/synthetic/index.js';
 import { narrowVocabulary } from './narrow-vocabulary.js';
 
 /** A Llama layer shape (heads of 64 or 128 dims, grouped-query attention). */

@@ -6,9 +6,9 @@
 import { cpus, loadavg, totalmem } from 'node:os';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ModelConfig } from '../engine/model/model-description.js';
-import { pairInProcess } from '../gateway/private/in-process-parties.js';
-import { Prg } from '../protocol/crypto/prg.js';
+import type { ModelConfig } from '../model/model-description.js';
+import { pairInProcess } from '../in-process/in-process-parties.js';
+import { Prg } from '../crypto/prg.js';
 import { BENCH_MODELS, FULL_DEPTH_TARGETS, type BenchModel } from './bench-models.js';
 import { benchResultsSchema, type BenchResults, type LinkResult, type ModelResult, type PrefillResult } from './bench-results.js';
 import { extrapolate } from './extrapolation.js';

@@ -3,7 +3,7 @@
  * the protocol, so a model whose vocabulary was narrowed (narrow-vocabulary.ts) needs a
  * tokenizer only to satisfy the ModelDescription contract.
  */
-import type { Tokenizer } from '../engine/model/tokenizer.js';
+import type { Tokenizer } from '../model/tokenizer.js';
 
 export class IdTokenizer implements Tokenizer {
   readonly bosId = undefined;

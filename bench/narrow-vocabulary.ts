@@ -5,7 +5,7 @@
  * keeps the wide models within memory and lets the vocabulary's own cost be measured apart
  * (bench/README.md, "Extrapolation").
  */
-import type { ModelDescription } from '../engine/model/model-description.js';
+import type { ModelDescription } from '../model/model-description.js';
 import { IdTokenizer } from './id-tokenizer.js';
 
 export function narrowVocabulary(model: ModelDescription, vocab: number, id = `${model.id}-v${vocab}`): ModelDescription {

@@ -3,8 +3,8 @@
  * onnxruntime) with greedy decoding, timed like the private sessions (time to first token,
  * then milliseconds per decoded token).
  */
-import type { ModelDescription } from '../engine/model/model-description.js';
-import { PlaintextModel } from '../engine/plaintext/plaintext-model.js';
+import type { ModelDescription } from '../model/model-description.js';
+import { PlaintextModel } from '../plaintext/plaintext-model.js';
 
 export interface PlaintextRun {
   promptTokens: number;

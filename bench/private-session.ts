@@ -1,6 +1,6 @@
 /**
  * One private session across the three in-process parties, wired like
- * gateway/private/in-process-parties.ts's runInProcess but with every link wrapped: a
+ * in-process/in-process-parties.ts's runInProcess but with every link wrapped: a
  * PartyRecorder per party (blocked time, frames, bytes), and between the gateway and the
  * engine either the in-process link emulator (`wrapper`) or real loopback TCP through the
  * TCP relay (`relay`). Returns the session's figures, phase by phase.
@@ -13,7 +13,7 @@
  */
 import { runDealerSession } from '../dealer/dealer-session.js';
 import { runEngineSession } from '../engine/private/engine-session.js';
-import type { InProcessParties } from '../gateway/private/in-process-parties.js';
+import type { InProcessParties } from '../in-process/in-process-parties.js';
 import { privateGenerate, type PrivateSessionStats } from '../gateway/private/private-generation.js';
 import { inProcessLinkPair } from '../protocol/transport/in-process-link.js';
 import type { MessageLink } from '../protocol/transport/message-link.js';

@@ -3,7 +3,7 @@
  * how much of a party's time went into matrix products (onnxruntime, off the event loop) and
  * how much into everything else (masks from the PRG, element-wise steps, encoding, BFV).
  */
-import type { ComputeBackend, FloatArray } from '../engine/compute/compute-backend.js';
+import type { ComputeBackend, FloatArray } from '../compute/compute-backend.js';
 
 export interface ProductCall {
   start: number;

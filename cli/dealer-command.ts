@@ -5,7 +5,7 @@
  *
  * Prints "permllm dealer listening on URL" on stdout once it serves; logs go to stderr.
  */
-import { OnnxCpuBackend } from '../engine/compute/onnx-backend.js';
+import { OnnxCpuBackend } from '../compute/onnx-backend.js';
 import { startDealerServer } from '../dealer/server/dealer-server.js';
 import { isLoopback, tlsPairCheck } from '../config/common-schemas.js';
 import { dealerConfigSchema, dealerFlags } from '../config/dealer-config.js';

@@ -6,8 +6,8 @@
  *
  * Prints "permllm engine listening on URL" on stdout once it serves; logs go to stderr.
  */
-import { OnnxCpuBackend } from '../engine/compute/onnx-backend.js';
-import { defaultModelPath, loadModel } from '../engine/model/load-model.js';
+import { OnnxCpuBackend } from '../compute/onnx-backend.js';
+import { defaultModelPath, loadModel } from '../model/load-model.js';
 import { startEngineServer } from '../engine/server/engine-server.js';
 import { MASK_PROFILES } from '../protocol/masks/mask-profile.js';
 import { isLoopback, tlsPairCheck } from '../config/common-schemas.js';

@@ -10,7 +10,7 @@
  * "permllm gateway listening on URL" on stdout once it serves; /readyz says why it is not ready
  * yet (the masked model still downloading, engine or dealer unreachable).
  */
-import { OnnxCpuBackend } from '../engine/compute/onnx-backend.js';
+import { OnnxCpuBackend } from '../compute/onnx-backend.js';
 import { startGatewayServer } from '../gateway/http/start-gateway-server.js';
 import { RemoteBackend } from '../gateway/remote/remote-backend.js';
 import { gatewayConfigSchema, gatewayFlags } from '../config/gateway-config.js';

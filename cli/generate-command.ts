@@ -16,13 +16,13 @@
  */
 import { z } from 'zod';
 import { parseCommandLine, type FlagDefinitions } from '../config/parse-flags.js';
-import { loadModel, defaultModelPath } from '../engine/model/load-model.js';
-import type { ModelDescription } from '../engine/model/model-description.js';
-import { generate, type FinishReason } from '../engine/plaintext/generate.js';
-import { PlaintextModel } from '../engine/plaintext/plaintext-model.js';
-import type { TokenStepper } from '../engine/plaintext/token-stepper.js';
-import { samplingRng } from '../gateway/sampling/sampling-rng.js';
-import { pairInProcess, runInProcess } from '../gateway/private/in-process-parties.js';
+import { loadModel, defaultModelPath } from '../model/load-model.js';
+import type { ModelDescription } from '../model/model-description.js';
+import { generate, type FinishReason } from '../plaintext/generate.js';
+import { PlaintextModel } from '../plaintext/plaintext-model.js';
+import type { TokenStepper } from '../plaintext/token-stepper.js';
+import { samplingRng } from '../sampling/sampling-rng.js';
+import { pairInProcess, runInProcess } from '../in-process/in-process-parties.js';
 import type { PrivateSessionStats } from '../gateway/private/private-generation.js';
 import { MASK_PROFILES, PERMLLM_PROFILE } from '../protocol/masks/mask-profile.js';
 

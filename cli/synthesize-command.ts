@@ -20,7 +20,7 @@ import {
   SYNTHETIC_PRESETS,
   syntheticParameterCount,
   writeSyntheticModel,
-} from '../engine/model/synthetic/index.js';
+} from '../model/synthetic/index.js';
 
 const USAGE = `usage: permllm synthesize --preset NAME [--seed S] [--out DIR]
        permllm synthesize --list

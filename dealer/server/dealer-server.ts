@@ -5,8 +5,8 @@
  * endpoint (https/wss with TLS files).
  */
 import { recordRefusal } from '../../protocol/transport/ws-endpoint.js';
-import type { ComputeBackend } from '../../engine/compute/compute-backend.js';
-import { defaultBackend } from '../../engine/compute/onnx-backend.js';
+import type { ComputeBackend } from '../../compute/compute-backend.js';
+import { defaultBackend } from '../../compute/onnx-backend.js';
 import { CloseCode } from '../../protocol/transport/close-codes.js';
 import { startControlServer, type TlsFiles } from '../../protocol/transport/control-server.js';
 import { parseSessionQuery, SESSION_PATH } from '../../protocol/transport/session-endpoints.js';

@@ -5,8 +5,8 @@
  * `maxPairings` are kept (each is as large as the model); the least recently used goes first.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { ComputeBackend } from '../../engine/compute/compute-backend.js';
-import { SharedKey } from '../../protocol/crypto/key-agreement.js';
+import type { ComputeBackend } from '../../compute/compute-backend.js';
+import { SharedKey } from '../../crypto/key-agreement.js';
 import { MASK_PROFILES } from '../../protocol/masks/mask-profile.js';
 import { dealerRoleWeights } from '../../protocol/session/pairing.js';
 import type { RoleWeight } from '../../protocol/subprotocols/mul-w.js';

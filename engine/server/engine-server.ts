@@ -7,9 +7,9 @@
  * build the model card, start checking the dealer's pairing, then listen.
  */
 import { recordRefusal } from '../../protocol/transport/ws-endpoint.js';
-import type { ComputeBackend } from '../compute/compute-backend.js';
-import { defaultBackend } from '../compute/onnx-backend.js';
-import type { ModelDescription } from '../model/model-description.js';
+import type { ComputeBackend } from '../../compute/compute-backend.js';
+import { defaultBackend } from '../../compute/onnx-backend.js';
+import type { ModelDescription } from '../../model/model-description.js';
 import type { MaskProfile } from '../../protocol/masks/mask-profile.js';
 import { privateWeightsOf, specOf } from '../../protocol/model/private-weights.js';
 import { engineRoleWeights } from '../../protocol/session/pairing.js';

@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { endianness } from 'node:os';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { SharedKey } from '../../protocol/crypto/key-agreement.js';
+import type { SharedKey } from '../../crypto/key-agreement.js';
 import { drawMask, type MaskProfile } from '../../protocol/masks/mask-profile.js';
 import { specOf, type PrivateWeight } from '../../protocol/model/private-weights.js';
 import { maskedModelLayout, type MaskedModelHeader, type MaskedModelLayout } from '../../protocol/transport/masked-model-format.js';

@@ -5,9 +5,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ModelDescription } from '../model/model-description.js';
-import { findLlama2cTokenizer } from '../model/llama2c/load-llama2c-model.js';
-import { ModelLoadError } from '../model/model-errors.js';
+import type { ModelDescription } from '../../model/model-description.js';
+import { findLlama2cTokenizer } from '../../model/llama2c/load-llama2c-model.js';
+import { ModelLoadError } from '../../model/model-errors.js';
 import type { WeightSpec } from '../../protocol/model/private-weights.js';
 import type { MaskProfile } from '../../protocol/masks/mask-profile.js';
 import { HF_TOKENIZER_FILES, MASKED_MODEL_FORMAT, modelCardSchema, type ModelCard, type TokenizerFiles } from '../../protocol/transport/model-card.js';

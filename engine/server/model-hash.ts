@@ -6,7 +6,7 @@
  * subtract two masked models and learn X − X′).
  */
 import { createHash } from 'node:crypto';
-import type { ModelConfig } from '../model/model-description.js';
+import type { ModelConfig } from '../../model/model-description.js';
 import { specOf, type PrivateWeight } from '../../protocol/model/private-weights.js';
 
 const bytesOf = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);

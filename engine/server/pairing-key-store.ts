@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { SharedKey } from '../../protocol/crypto/key-agreement.js';
+import { SharedKey } from '../../crypto/key-agreement.js';
 import { pairingIdOf } from '../../protocol/transport/pairing-request.js';
 
 export interface PairingKey {

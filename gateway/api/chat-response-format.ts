@@ -1,5 +1,5 @@
 /** `chat.completion` and `chat.completion.chunk` objects, exactly OpenAI's shapes. */
-import type { Tokenizer } from '../../engine/model/tokenizer.js';
+import type { Tokenizer } from '../../model/tokenizer.js';
 import type { ChoiceToken } from './choice-runner.js';
 import type { ResponseFormatter } from './response-formatter.js';
 import { responseId, unixNow } from './response-ids.js';

@@ -8,7 +8,7 @@
  * backend's signal; a stop-string match or a timeout aborts it too. Whatever the reason, the
  * backend's iterator is returned so its session ends.
  */
-import type { Tokenizer } from '../../engine/model/tokenizer.js';
+import type { Tokenizer } from '../../model/tokenizer.js';
 import { EngineError, EngineTimeoutError, toGatewayError } from '../errors/index.js';
 import type {
   GenerationBackend,

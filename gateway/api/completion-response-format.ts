@@ -1,5 +1,5 @@
 /** Legacy `text_completion` objects (whole, and as stream chunks). */
-import type { Tokenizer } from '../../engine/model/tokenizer.js';
+import type { Tokenizer } from '../../model/tokenizer.js';
 import type { ChoiceToken } from './choice-runner.js';
 import type { ResponseFormatter } from './response-formatter.js';
 import { responseId, unixNow } from './response-ids.js';

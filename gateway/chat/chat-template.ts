@@ -6,7 +6,7 @@
  * such as stories260K) use `PLAIN_CHAT_TEMPLATE`.
  */
 import { Template } from '@huggingface/jinja';
-import type { Tokenizer } from '../../engine/model/tokenizer.js';
+import type { Tokenizer } from '../../model/tokenizer.js';
 import { InvalidRequestError } from '../errors/index.js';
 
 /**

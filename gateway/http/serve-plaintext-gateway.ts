@@ -7,7 +7,7 @@
  * Runs until SIGINT/SIGTERM. The model defaults to $PERMLLM_MODEL, else ../shared/models/stories260K.
  */
 import { parseArgs } from 'node:util';
-import { defaultModelPath } from '../../engine/model/load-model.js';
+import { defaultModelPath } from '../../model/load-model.js';
 import { PlaintextBackend } from '../pipeline/plaintext-backend.js';
 import { startGatewayServer } from './start-gateway-server.js';
 

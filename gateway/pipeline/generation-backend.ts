@@ -21,7 +21,7 @@
  *   `EngineTimeoutError` 504, `EngineError` 502, ...). Anything else thrown is reported to the
  *   client as a 502 `engine_error` carrying the error's message, so keep secrets out of it.
  */
-import type { Tokenizer } from '../../engine/model/tokenizer.js';
+import type { Tokenizer } from '../../model/tokenizer.js';
 
 /** Token selection. `temperature` 0 means greedy (argmax); `topK` 0 and `minP` 0 disable those filters. */
 export interface SamplingParams {

@@ -1,15 +1,15 @@
 /**
- * The plaintext GenerationBackend: the reference forward pass (engine/plaintext) behind the
+ * The plaintext GenerationBackend: the reference forward pass (plaintext) behind the
  * shared generation loop, in this process. It is the oracle the private backend is compared
  * with, and what the HTTP API ships on until the private protocol client is plugged in.
  * No protocol traffic, so its ProtocolStats carry zero bytes and only the two phase timings.
  */
-import type { ModelDescription } from '../../engine/model/model-description.js';
-import { loadModel } from '../../engine/model/load-model.js';
-import { generate } from '../../engine/plaintext/generate.js';
-import { PlaintextModel, type PlaintextModelOptions } from '../../engine/plaintext/plaintext-model.js';
-import { logprobOf, topLogprobs } from '../../gateway/sampling/logprobs.js';
-import { samplingRng } from '../../gateway/sampling/sampling-rng.js';
+import type { ModelDescription } from '../../model/model-description.js';
+import { loadModel } from '../../model/load-model.js';
+import { generate } from '../../plaintext/generate.js';
+import { PlaintextModel, type PlaintextModelOptions } from '../../plaintext/plaintext-model.js';
+import { logprobOf, topLogprobs } from '../../sampling/logprobs.js';
+import { samplingRng } from '../../sampling/sampling-rng.js';
 import type {
   GenerationBackend,
   GenerationEvent,

@@ -18,7 +18,7 @@ import { TokenLookupClient } from '../../protocol/token-lookup/index.js';
 import type { MessageLink } from '../../protocol/transport/message-link.js';
 import { PartyNetwork } from '../../protocol/transport/party-network.js';
 import { MessageKind } from '../../protocol/wire/frame.js';
-import { logitAdjustmentDelta, logprobOf, sampleToken, samplingRng, topLogprobs } from '../sampling/index.js';
+import { logitAdjustmentDelta, logprobOf, sampleToken, samplingRng, topLogprobs } from '../../sampling/index.js';
 import type { GenerationEvent, LogitAdjustments, SamplingParams } from '../pipeline/generation-backend.js';
 
 export interface PrivateGenerationRequest {

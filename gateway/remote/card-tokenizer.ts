@@ -5,9 +5,9 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { loadHuggingFaceTokenizer } from '../../engine/model/huggingface/load-huggingface-tokenizer.js';
-import { Llama2cTokenizer } from '../../engine/model/llama2c/llama2c-tokenizer.js';
-import type { Tokenizer } from '../../engine/model/tokenizer.js';
+import { loadHuggingFaceTokenizer } from '../../model/huggingface/load-huggingface-tokenizer.js';
+import { Llama2cTokenizer } from '../../model/llama2c/llama2c-tokenizer.js';
+import type { Tokenizer } from '../../model/tokenizer.js';
 import type { ModelCard } from '../../protocol/transport/model-card.js';
 
 export async function tokenizerFromCard(card: ModelCard, cacheDir: string): Promise<Tokenizer> {

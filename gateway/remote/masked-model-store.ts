@@ -18,7 +18,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Tokenizer } from '../../engine/model/tokenizer.js';
+import type { Tokenizer } from '../../model/tokenizer.js';
 import type { RoleWeight } from '../../protocol/subprotocols/mul-w.js';
 import { ControlClient, errorMessageOf } from '../../protocol/transport/control-client.js';
 import { parseMaskedModel } from '../../protocol/transport/masked-model-format.js';

@@ -15,14 +15,14 @@
  * Events map one to one, except that privateGenerate's final `stats` event is folded into the
  * `finish` event's ProtocolStats (the contract is: tokens, one finish, end).
  */
-import type { ComputeBackend } from '../../engine/compute/compute-backend.js';
-import { defaultBackend } from '../../engine/compute/onnx-backend.js';
+import type { ComputeBackend } from '../../compute/compute-backend.js';
+import { defaultBackend } from '../../compute/onnx-backend.js';
 import { MASK_PROFILES } from '../../protocol/masks/mask-profile.js';
 import { roleModel, type RoleModel } from '../../protocol/session/role-model.js';
 import { CloseCode } from '../../protocol/transport/close-codes.js';
 import { ControlClient, ControlUnreachableError } from '../../protocol/transport/control-client.js';
 import type { ModelCard } from '../../protocol/transport/model-card.js';
-import type { Tokenizer } from '../../engine/model/tokenizer.js';
+import type { Tokenizer } from '../../model/tokenizer.js';
 import { getBfvRuntime } from '../../protocol/token-lookup/seal-runtime.js';
 import { EngineUnavailableError } from '../errors/index.js';
 import type { GenerationBackend, GenerationEvent, GenerationRequest, ModelInfo, ProtocolStats, SessionEnd } from '../pipeline/generation-backend.js';

@@ -10,7 +10,7 @@
  * the masks that hide products (W0) as wide as the product they hide. Measured on stories260K:
  * logits within 6e-5 of plaintext (relative to max |logit|); see the protocol tests.
  */
-import type { Prg } from '../crypto/prg.js';
+import type { Prg } from '../../crypto/prg.js';
 
 export type TensorFamily =
   | 'onehot' // token one-hot rows (embedding input)

@@ -7,7 +7,7 @@
  * uniform on ±(weightRatio × scale), so the dealer can draw it without seeing X; the scale is
  * the only thing about the values that leaves the engine.
  */
-import type { ModelDescription } from '../../engine/model/model-description.js';
+import type { ModelDescription } from '../../model/model-description.js';
 
 /** linear: f(X, y) = y · Xᵀ with X[out, in]; embedding: f(X, y) = y · X with X[vocab, dim]. */
 export type WeightOp = 'linear' | 'embedding';

@@ -10,7 +10,7 @@
  * - paired: one flat permutation applied to two tensors of the same shape (SwiGLU silu(g)⊙u).
  * Every permutation is drawn fresh per call from a PRG keyed by k02 (P0 and the dealer).
  */
-import type { Prg } from '../crypto/prg.js';
+import type { Prg } from '../../crypto/prg.js';
 
 export type PermutationShape = { kind: 'flat'; length: number } | { kind: 'row-wise'; rows: number; cols: number };
 

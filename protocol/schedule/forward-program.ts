@@ -8,12 +8,13 @@
  * causal mask (P0) → Elem(softmax) → MulKV(P·V) → MulW(o) → residual → Elem(RMSNorm) →
  * MulW(gate|up, V = B′) → Elem(SwiGLU, paired) → MulW(down, V = B′) → residual.
  */
-import type { ModelConfig } from '../../engine/model/model-description.js';
-import type { RopeTable } from '../../engine/plaintext/ops/rope.js';
+import type { ModelConfig } from '../../model/model-description.js';
+import type { RopeTable } from '../../plaintext/ops/rope.js';
 import type { TensorFamily } from '../masks/mask-profile.js';
 import { weightName } from '../model/private-weights.js';
 import type { PartyContext, Shared, ShareMeta } from '../session/party-context.js';
-import { attentionScoresKV, attentionValuesKV, KvMemory } from '../subprotocols/mul-kv.js';
+import { attentionScoresKV, attentionValuesKV } from '../subprotocols/mul-kv.js';
+import { KvMemory } from '../subprotocols/kv-memory.js';
 import { mulW, type RoleWeight } from '../subprotocols/mul-w.js';
 import { elem } from '../subprotocols/perm-elem.js';
 

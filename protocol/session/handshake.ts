@@ -3,7 +3,7 @@
  * dealer, and each data party agrees a fresh key with the dealer (X25519 + HKDF bound to the
  * session id): k02 for engine–dealer, k12 for gateway–dealer. Keys never outlive the session.
  */
-import { KeyExchange, type SharedKey } from '../crypto/key-agreement.js';
+import { KeyExchange, type SharedKey } from '../../crypto/key-agreement.js';
 import type { PartyNetwork } from '../transport/party-network.js';
 import { MessageKind } from '../wire/frame.js';
 import { decodeSessionParams, encodeSessionParams, type SessionParams } from './session-params.js';

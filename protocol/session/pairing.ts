@@ -3,7 +3,7 @@
  * key that only the engine (P0) and the dealer (P2) hold; the gateway (P1) receives the masked
  * model X − U once and caches it. Each party ends up with its own `RoleWeight` map.
  */
-import type { SharedKey } from '../crypto/key-agreement.js';
+import type { SharedKey } from '../../crypto/key-agreement.js';
 import { drawMask, type MaskProfile } from '../masks/mask-profile.js';
 import { specOf, type PrivateWeight, type WeightSpec } from '../model/private-weights.js';
 import type { RoleWeight } from '../subprotocols/mul-w.js';

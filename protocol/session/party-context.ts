@@ -3,13 +3,13 @@
  * around. The program (protocol/schedule) is executed identically by all three parties; each
  * sub-protocol branches on `ctx.role` and touches only that party's own values.
  */
-import type { ComputeBackend } from '../../engine/compute/compute-backend.js';
-import type { SharedKey } from '../crypto/key-agreement.js';
+import type { ComputeBackend } from '../../compute/compute-backend.js';
+import type { SharedKey } from '../../crypto/key-agreement.js';
 import type { MaskProfile, TensorFamily } from '../masks/mask-profile.js';
 import type { Permutation } from '../permutations/permutation.js';
 import type { AttentionShape } from '../subprotocols/bilinear.js';
 import type { ElemFunction } from '../subprotocols/elem-function.js';
-import type { KvMemory } from '../subprotocols/mul-kv.js';
+import type { KvMemory } from '../subprotocols/kv-memory.js';
 import type { PartyName, PartyNetwork } from '../transport/party-network.js';
 
 /** Public facts about a shared tensor, computed identically by every party. */

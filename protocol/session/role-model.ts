@@ -2,9 +2,9 @@
  * What a party needs to run sessions for one model: the public architecture, its own weights
  * (X at P0, X − U at P1, U at P2), the RoPE table and the mask profile.
  */
-import type { ComputeBackend } from '../../engine/compute/compute-backend.js';
-import type { ModelConfig } from '../../engine/model/model-description.js';
-import { RopeTable } from '../../engine/plaintext/ops/rope.js';
+import type { ComputeBackend } from '../../compute/compute-backend.js';
+import type { ModelConfig } from '../../model/model-description.js';
+import { RopeTable } from '../../plaintext/ops/rope.js';
 import type { MaskProfile } from '../masks/mask-profile.js';
 import type { RoleWeight } from '../subprotocols/mul-w.js';
 

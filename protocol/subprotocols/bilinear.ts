@@ -3,7 +3,7 @@
  * on its own operands through the compute backend; bilinearity is what lets shares and masks
  * pass through: f(A + B, C) = f(A, C) + f(B, C).
  */
-import type { ComputeBackend } from '../../engine/compute/compute-backend.js';
+import type { ComputeBackend } from '../../compute/compute-backend.js';
 import type { WeightSpec } from '../model/private-weights.js';
 
 /** MulW's f(X, y) for `rows` input rows. */

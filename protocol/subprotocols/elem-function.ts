@@ -3,9 +3,9 @@
  * Each must commute with its permutation shape: row-wise for RMSNorm and softmax, paired flat
  * for SwiGLU (protocol.md, "Elem").
  */
-import { rmsNormalize } from '../../engine/plaintext/ops/rmsnorm.js';
-import { swiglu } from '../../engine/plaintext/ops/silu.js';
-import { softmaxRows } from '../../engine/plaintext/ops/softmax.js';
+import { rmsNormalize } from '../../plaintext/ops/rmsnorm.js';
+import { swiglu } from '../../plaintext/ops/silu.js';
+import { softmaxRows } from '../../plaintext/ops/softmax.js';
 import type { PermutationShape } from '../permutations/permutation.js';
 
 export type ElemFunction =

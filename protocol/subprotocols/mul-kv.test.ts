@@ -12,7 +12,8 @@ import { mulKvBound } from '../../tests/helpers/error-bounds.js';
 import { maxAbsOf, plainScores, plainSoftmax, plainValues, testPrg } from '../../tests/helpers/plain-ops.js';
 import { PARTIES, reconstruct, splitSecret, ThreeParties, type PerParty } from '../../tests/helpers/three-party-harness.js';
 import type { AttentionShape } from './bilinear.js';
-import { attentionScoresKV, attentionValuesKV, KvMemory } from './mul-kv.js';
+import { attentionScoresKV, attentionValuesKV } from './mul-kv.js';
+import { KvMemory } from './kv-memory.js';
 
 const harnesses: ThreeParties[] = [];
 afterEach(() => {

@@ -18,51 +18,7 @@ import { addArrays, addInto, nextStep, requireKey, requireShare, subArrays, type
 import { MessageKind } from '../wire/frame.js';
 import { attentionScores, attentionValues, type AttentionShape } from './bilinear.js';
 import { expectFloats } from './perm-elem.js';
-
-/** A growing [capacity, width] matrix of rows. */
-class RowMatrix {
-  rows = 0;
-  data: Float64Array;
-  constructor(
-    readonly width: number,
-    capacity: number,
-  ) {
-    this.data = new Float64Array(width * Math.max(1, capacity));
-  }
-  append(rows: Float64Array): void {
-    const need = (this.rows * this.width) + rows.length;
-    if (need > this.data.length) {
-      const grown = new Float64Array(Math.max(need, this.data.length * 2));
-      grown.set(this.data);
-      this.data = grown;
-    }
-    this.data.set(rows, this.rows * this.width);
-    this.rows += rows.length / this.width;
-  }
-  view(): Float64Array {
-    return this.data.subarray(0, this.rows * this.width);
-  }
-}
-
-/**
- * One layer's attention memory as one party holds it: the opened rows E (P0, P1) and this
- * party's part of the Beaver masks U (P0: U0, P1: U1, dealer: U = U0 + U1).
- */
-export class KvMemory {
-  readonly openedKeys: RowMatrix;
-  readonly openedValues: RowMatrix;
-  readonly keyMask: RowMatrix;
-  readonly valueMask: RowMatrix;
-  constructor(readonly kvDim: number, capacity: number) {
-    this.openedKeys = new RowMatrix(kvDim, capacity);
-    this.openedValues = new RowMatrix(kvDim, capacity);
-    this.keyMask = new RowMatrix(kvDim, capacity);
-    this.valueMask = new RowMatrix(kvDim, capacity);
-  }
-  get length(): number {
-    return this.keyMask.rows;
-  }
-}
+import { KvMemory } from './kv-memory.js';
 
 function rowMaskWidth(profile: MaskProfile, family: 'key' | 'value' | 'query' | 'probs'): number {
   return beaverMaskWidth(profile, family);

@@ -11,7 +11,7 @@
  *
  * The output's P1 share is the k12 mask B′ (`meta.p1Mask`), so the next MulW can use V = B′.
  */
-import { SharedKey } from '../crypto/key-agreement.js';
+import { SharedKey } from '../../crypto/key-agreement.js';
 import { dataMaskWidth, drawMask, roundToDtype, type MaskProfile, type TensorFamily } from '../masks/mask-profile.js';
 import { Permutation } from '../permutations/permutation.js';
 import { addArrays, nextStep, requireKey, requireShare, subArrays, type PartyContext, type Shared } from '../session/party-context.js';

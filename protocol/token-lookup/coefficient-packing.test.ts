@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Prg } from '../crypto/prg.js';
+import { Prg } from '../../crypto/prg.js';
 import { bitLength, packPolys, packedPolyBytes, unpackPolys } from './coefficient-packing.js';
 import { TokenLookupError } from './token-lookup-error.js';
 

@@ -4,7 +4,7 @@
  * process; see seal-layout.ts). Each fuzz loop therefore ends with a real lookup.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Prg } from '../crypto/prg.js';
+import { Prg } from '../../crypto/prg.js';
 import { TokenLookupClient } from './token-lookup-client.js';
 import { TokenLookupError } from './token-lookup-error.js';
 import { TokenLookupServer } from './token-lookup-server.js';

@@ -6,7 +6,7 @@
  * session (its Galois keys alone are 4.5 MiB) 45 MiB over 10 sessions.
  */
 import { describe, expect, it } from 'vitest';
-import { Prg } from '../crypto/prg.js';
+import { Prg } from '../../crypto/prg.js';
 import { TokenLookupClient } from './token-lookup-client.js';
 import { TokenLookupServer } from './token-lookup-server.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Prg } from '../crypto/prg.js';
+import { Prg } from '../../crypto/prg.js';
 import { SLOTS, ciphertextsPerLookup } from './bfv-parameters.js';
 import { getBfvRuntime } from './seal-runtime.js';
 import { TokenLookupClient } from './token-lookup-client.js';

@@ -11,7 +11,7 @@
  * gateway download the new masked model.
  */
 import { z } from 'zod';
-import type { SharedKey } from '../crypto/key-agreement.js';
+import type { SharedKey } from '../../crypto/key-agreement.js';
 import { modelConfigSchema, weightSpecSchema } from './model-card.js';
 
 export const PAIRINGS_PATH = '/v1/pairings';

@@ -5,8 +5,8 @@
  * peer that sends garbage fails the same way, while fusion and sequencing work for honest peers.
  */
 import { describe, expect, it } from 'vitest';
-import { defaultBackend } from '../../engine/compute/onnx-backend.js';
-import { SharedKey } from '../crypto/key-agreement.js';
+import { defaultBackend } from '../../compute/onnx-backend.js';
+import { SharedKey } from '../../crypto/key-agreement.js';
 import { PERMLLM_PROFILE } from '../masks/mask-profile.js';
 import { dealerRoleWeights, engineRoleWeights } from '../session/pairing.js';
 import type { PartyContext } from '../session/party-context.js';

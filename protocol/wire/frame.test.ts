@@ -3,7 +3,7 @@
  * can send is a FrameError (never another exception, never a crash).
  */
 import { describe, expect, it } from 'vitest';
-import { Prg } from '../crypto/prg.js';
+import { Prg } from '../../crypto/prg.js';
 import { decodeFrame, encodeFrame, FRAME_HEADER_BYTES, FrameError, MessageKind, type Frame } from './frame.js';
 
 const LIMIT = 1 << 20;

@@ -5,7 +5,7 @@
  * scripted backend (fixed token ids).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Tokenizer } from '../../engine/model/tokenizer.js';
+import type { Tokenizer } from '../../model/tokenizer.js';
 import { runChoice, type ChoiceUpdate } from '../../gateway/api/choice-runner.js';
 import { StopSequenceMatcher } from '../../gateway/api/stop-sequence-matcher.js';
 import type { GenerationBackend, GenerationEvent } from '../../gateway/pipeline/generation-backend.js';

@@ -4,7 +4,7 @@
  * run them on separate workers).
  */
 import { expect, it } from 'vitest';
-import { defaultModelPath, loadModel } from '../../engine/model/load-model.js';
+import { defaultModelPath, loadModel } from '../../model/load-model.js';
 import { pairModel, plaintextGenerate, privateGenerateInProcess, sortedLogitsError } from './private-vs-plaintext.js';
 
 /**

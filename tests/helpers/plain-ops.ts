@@ -2,7 +2,7 @@
  * Plain float64 reference operations for the sub-protocol tests (straight loops, no backend,
  * so the reference shares nothing with the code under test but the definitions).
  */
-import { Prg } from '../../protocol/crypto/prg.js';
+import { Prg } from '../../crypto/prg.js';
 import type { PrivateWeight, WeightOp } from '../../protocol/model/private-weights.js';
 import type { AttentionShape } from '../../protocol/subprotocols/bilinear.js';
 

@@ -5,8 +5,8 @@
  * frame through the harness's taps. P1's permuted logits are opened with permOpen, and the
  * test (which plays all parties) may use P0's permutation to read them in vocabulary order.
  */
-import type { ModelDescription } from '../../engine/model/model-description.js';
-import { RopeTable } from '../../engine/plaintext/ops/rope.js';
+import type { ModelDescription } from '../../model/model-description.js';
+import { RopeTable } from '../../plaintext/ops/rope.js';
 import { privateWeightsOf, specOf, type PrivateWeight } from '../../protocol/model/private-weights.js';
 import type { Permutation } from '../../protocol/permutations/permutation.js';
 import { createForwardState, privateForward, type ForwardState } from '../../protocol/schedule/forward-program.js';

@@ -1,14 +1,14 @@
 /**
- * End-to-end comparison helpers: the plaintext oracle (engine/plaintext) and the full private
+ * End-to-end comparison helpers: the plaintext oracle (plaintext) and the full private
  * session (three in-process parties: handshake, forward passes, permuted logits, BFV token
  * lookup) generating from the same prompt with the same sampling rule and seed.
  */
-import type { ModelDescription } from '../../engine/model/model-description.js';
-import { PlaintextModel } from '../../engine/plaintext/plaintext-model.js';
-import { pairInProcess, runInProcess, type InProcessParties } from '../../gateway/private/in-process-parties.js';
+import type { ModelDescription } from '../../model/model-description.js';
+import { PlaintextModel } from '../../plaintext/plaintext-model.js';
+import { pairInProcess, runInProcess, type InProcessParties } from '../../in-process/in-process-parties.js';
 import type { PrivateSessionStats } from '../../gateway/private/private-generation.js';
 import type { SamplingParams } from '../../gateway/pipeline/generation-backend.js';
-import { argmax, sampleToken, samplingRng } from '../../gateway/sampling/index.js';
+import { argmax, sampleToken, samplingRng } from '../../sampling/index.js';
 import { PERMLLM_PROFILE, type MaskProfile } from '../../protocol/masks/mask-profile.js';
 
 export const GREEDY: SamplingParams = { temperature: 0, topP: 1, topK: 0, minP: 0 };

@@ -4,7 +4,7 @@
  * valid and almost-valid protocol frames.
  */
 import { WebSocket } from 'ws';
-import { KeyExchange } from '../../protocol/crypto/key-agreement.js';
+import { KeyExchange } from '../../crypto/key-agreement.js';
 import { encodeSessionParams } from '../../protocol/session/session-params.js';
 import { encodeFrame, FRAME_HEADER_BYTES, MessageKind } from '../../protocol/wire/frame.js';
 

@@ -9,10 +9,10 @@
  * decode what each party received: that is the party's view.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { ComputeBackend } from '../../engine/compute/compute-backend.js';
-import { defaultBackend } from '../../engine/compute/onnx-backend.js';
-import { KeyExchange, SharedKey } from '../../protocol/crypto/key-agreement.js';
-import type { Prg } from '../../protocol/crypto/prg.js';
+import type { ComputeBackend } from '../../compute/compute-backend.js';
+import { defaultBackend } from '../../compute/onnx-backend.js';
+import { KeyExchange, SharedKey } from '../../crypto/key-agreement.js';
+import type { Prg } from '../../crypto/prg.js';
 import { PERMLLM_PROFILE, type MaskProfile, type TensorFamily } from '../../protocol/masks/mask-profile.js';
 import { specOf, type PrivateWeight } from '../../protocol/model/private-weights.js';
 import { dealerRoleWeights, engineRoleWeights, maskedModel } from '../../protocol/session/pairing.js';

@@ -5,12 +5,12 @@
 import { cp, open, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadHuggingFaceModel } from '../../engine/model/huggingface/load-huggingface-model.js';
-import { SafetensorsFile } from '../../engine/model/huggingface/safetensors-file.js';
-import { writeHuggingFaceFolder } from '../../engine/model/huggingface/write-huggingface-folder.js';
-import { loadModel } from '../../engine/model/load-model.js';
-import type { ModelDescription } from '../../engine/model/model-description.js';
-import { ModelLoadError } from '../../engine/model/model-errors.js';
+import { loadHuggingFaceModel } from '../../model/huggingface/load-huggingface-model.js';
+import { SafetensorsFile } from '../../model/huggingface/safetensors-file.js';
+import { writeHuggingFaceFolder } from '../../model/huggingface/write-huggingface-folder.js';
+import { loadModel } from '../../model/load-model.js';
+import type { ModelDescription } from '../../model/model-description.js';
+import { ModelLoadError } from '../../model/model-errors.js';
 import { scratchDir, stories260KDir } from './model-dirs.js';
 
 let stories: ModelDescription;

@@ -4,8 +4,8 @@
  * picks the nearest representable value (ties to even), found by binary search.
  */
 import { describe, expect, it } from 'vitest';
-import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../../engine/model/huggingface/half-float.js';
-import { Prg } from '../../protocol/crypto/prg.js';
+import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../../model/huggingface/half-float.js';
+import { Prg } from '../../crypto/prg.js';
 
 /** IEEE binary16 decoded straight from its definition, in float64. */
 function referenceF16(h: number): number {

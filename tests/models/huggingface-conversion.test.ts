@@ -6,11 +6,11 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadHuggingFaceModel } from '../../engine/model/huggingface/load-huggingface-model.js';
-import { writeHuggingFaceFolder } from '../../engine/model/huggingface/write-huggingface-folder.js';
-import { loadModel } from '../../engine/model/load-model.js';
-import type { ModelDescription } from '../../engine/model/model-description.js';
-import { PlaintextModel } from '../../engine/plaintext/plaintext-model.js';
+import { loadHuggingFaceModel } from '../../model/huggingface/load-huggingface-model.js';
+import { writeHuggingFaceFolder } from '../../model/huggingface/write-huggingface-folder.js';
+import { loadModel } from '../../model/load-model.js';
+import type { ModelDescription } from '../../model/model-description.js';
+import { PlaintextModel } from '../../plaintext/plaintext-model.js';
 import { sameBits, scratchDir, stories260KDir } from './model-dirs.js';
 
 let original: ModelDescription;
@@ -80,7 +80,7 @@ describe('stories260K through a Hugging Face folder', () => {
     const dir = path.join(work, 'stories260K-single');
     await writeHuggingFaceFolder(dir, original, { dtype: 'f32' });
     expect((await readdir(dir)).sort()).toEqual(['config.json', 'model.safetensors']);
-    const { SafetensorsFile } = await import('../../engine/model/huggingface/safetensors-file.js');
+    const { SafetensorsFile } = await import('../../model/huggingface/safetensors-file.js');
     const file = await SafetensorsFile.open(path.join(dir, 'model.safetensors'));
     try {
       const { dim, headDim } = original.config;

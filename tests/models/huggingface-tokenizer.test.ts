@@ -6,9 +6,9 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HuggingFaceTokenizer, tokenizerConfigSchema, tokenizerJsonSchema } from '../../engine/model/huggingface/huggingface-tokenizer.js';
-import { loadHuggingFaceTokenizer } from '../../engine/model/huggingface/load-huggingface-tokenizer.js';
-import { syntheticTokenizerFiles, type SyntheticTokenizerName } from '../../engine/model/synthetic/synthetic-tokenizer-files.js';
+import { HuggingFaceTokenizer, tokenizerConfigSchema, tokenizerJsonSchema } from '../../model/huggingface/huggingface-tokenizer.js';
+import { loadHuggingFaceTokenizer } from '../../model/huggingface/load-huggingface-tokenizer.js';
+import { syntheticTokenizerFiles, type SyntheticTokenizerName } from '../../model/synthetic/synthetic-tokenizer-files.js';
 import { scratchDir } from './model-dirs.js';
 
 const TRICKY = [

@@ -4,9 +4,9 @@
  * rows to our interleaved layout, applying our RopeTable, and converting back.
  */
 import { describe, expect, it } from 'vitest';
-import { halfSplitToInterleaved, interleavedToHalfSplit } from '../../engine/model/huggingface/rope-layout.js';
-import { RopeTable } from '../../engine/plaintext/ops/rope.js';
-import { Prg } from '../../protocol/crypto/prg.js';
+import { halfSplitToInterleaved, interleavedToHalfSplit } from '../../model/huggingface/rope-layout.js';
+import { RopeTable } from '../../plaintext/ops/rope.js';
+import { Prg } from '../../crypto/prg.js';
 
 /** transformers' apply_rotary_pos_emb for one head: q·cos + rotate_half(q)·sin, cos = [cosθ_i | cosθ_i]. */
 function huggingFaceRope(q: Float64Array, position: number, theta: number): Float64Array {

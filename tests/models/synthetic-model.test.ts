@@ -6,8 +6,8 @@
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadHuggingFaceModel } from '../../engine/model/huggingface/load-huggingface-model.js';
-import type { ModelDescription } from '../../engine/model/model-description.js';
+import { loadHuggingFaceModel } from '../../model/huggingface/load-huggingface-model.js';
+import type { ModelDescription } from '../../model/model-description.js';
 import {
   ensureSyntheticModel,
   generateSyntheticModel,
@@ -15,8 +15,8 @@ import {
   syntheticParameterCount,
   writeSyntheticModel,
   type SyntheticSpecInput,
-} from '../../engine/model/synthetic/index.js';
-import { PlaintextModel } from '../../engine/plaintext/plaintext-model.js';
+} from '../../model/synthetic/index.js';
+import { PlaintextModel } from '../../plaintext/plaintext-model.js';
 import { run as synthesize } from '../../cli/synthesize-command.js';
 import { sameBits, scratchDir } from './model-dirs.js';
 

@@ -9,7 +9,7 @@ import { readFile, rm, stat, writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModel } from '../../engine/model/load-model.js';
+import { loadModel } from '../../model/load-model.js';
 import { startEngineServer, type EngineServer } from '../../engine/server/engine-server.js';
 import { loadOrCreatePairingKey } from '../../engine/server/pairing-key-store.js';
 import { startDealerServer, type DealerServer } from '../../dealer/server/dealer-server.js';
@@ -18,7 +18,7 @@ import { PAPER_PROFILE, PERMLLM_PROFILE } from '../../protocol/masks/mask-profil
 import { privateWeightsOf } from '../../protocol/model/private-weights.js';
 import { maskedModel } from '../../protocol/session/pairing.js';
 import { ControlClient } from '../../protocol/transport/control-client.js';
-import { SharedKey } from '../../protocol/crypto/key-agreement.js';
+import { SharedKey } from '../../crypto/key-agreement.js';
 import type { PrivateWeight } from '../../protocol/model/private-weights.js';
 import { MaskedModelSource } from '../../engine/server/masked-model-source.js';
 import { parseMaskedModel } from '../../protocol/transport/masked-model-format.js';

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadModel } from '../../engine/model/load-model.js';
+import { loadModel } from '../../model/load-model.js';
 import { startEngineServer, type EngineServer } from '../../engine/server/engine-server.js';
 import { startDealerServer, type DealerServer } from '../../dealer/server/dealer-server.js';
 import type { GenerationRequest } from '../../gateway/pipeline/generation-backend.js';

@@ -7,10 +7,10 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadLlama2cModel } from '../../engine/model/llama2c/load-llama2c-model.js';
-import { Llama2cTokenizer } from '../../engine/model/llama2c/llama2c-tokenizer.js';
-import { loadModel } from '../../engine/model/load-model.js';
-import { ModelLoadError } from '../../engine/model/model-errors.js';
+import { loadLlama2cModel } from '../../model/llama2c/load-llama2c-model.js';
+import { Llama2cTokenizer } from '../../model/llama2c/llama2c-tokenizer.js';
+import { loadModel } from '../../model/load-model.js';
+import { ModelLoadError } from '../../model/model-errors.js';
 import { checkpointPath, tokenizerPath } from './stories260k.js';
 
 let dir: string;

@@ -6,11 +6,11 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadModel } from '../../engine/model/load-model.js';
-import type { ModelDescription } from '../../engine/model/model-description.js';
-import { generate } from '../../engine/plaintext/generate.js';
-import { PlaintextModel } from '../../engine/plaintext/plaintext-model.js';
-import { samplingRng } from '../../gateway/sampling/sampling-rng.js';
+import { loadModel } from '../../model/load-model.js';
+import type { ModelDescription } from '../../model/model-description.js';
+import { generate } from '../../plaintext/generate.js';
+import { PlaintextModel } from '../../plaintext/plaintext-model.js';
+import { samplingRng } from '../../sampling/sampling-rng.js';
 import { DOCUMENTED_CONTINUATION, modelDir, repoRoot, RUNC_GREEDY_200 } from './stories260k.js';
 
 const PROMPT = 'Once upon a time';

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Llama2cTokenizer } from '../../engine/model/llama2c/llama2c-tokenizer.js';
+import { Llama2cTokenizer } from '../../model/llama2c/llama2c-tokenizer.js';
 import { tokenizerPath } from './stories260k.js';
 
 const VOCAB = 512;

@@ -3,9 +3,9 @@
  * agree with feeding the same tokens one at a time through the KV cache.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadModel } from '../../engine/model/load-model.js';
-import type { ModelDescription } from '../../engine/model/model-description.js';
-import { PlaintextModel } from '../../engine/plaintext/plaintext-model.js';
+import { loadModel } from '../../model/load-model.js';
+import type { ModelDescription } from '../../model/model-description.js';
+import { PlaintextModel } from '../../plaintext/plaintext-model.js';
 import { modelDir } from './stories260k.js';
 
 let model: ModelDescription;

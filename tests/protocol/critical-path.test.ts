@@ -7,8 +7,8 @@
  *   decode step than the paper-style baseline (`optimized: false`).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { defaultModelPath, loadModel } from '../../engine/model/load-model.js';
-import type { ModelDescription } from '../../engine/model/model-description.js';
+import { defaultModelPath, loadModel } from '../../model/load-model.js';
+import type { ModelDescription } from '../../model/model-description.js';
 import { pairModel, privateGenerateInProcess } from '../helpers/private-vs-plaintext.js';
 
 const TOKENS = 8;

@@ -8,11 +8,12 @@
  *   and no value P0 receives from P1 ever repeats.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultModelPath, loadModel } from '../../engine/model/load-model.js';
-import type { ModelDescription } from '../../engine/model/model-description.js';
+import { defaultModelPath, loadModel } from '../../model/load-model.js';
+import type { ModelDescription } from '../../model/model-description.js';
 import { dataMaskWidth, PERMLLM_PROFILE } from '../../protocol/masks/mask-profile.js';
 import type { SubprotocolReport } from '../../protocol/session/party-context.js';
-import { attentionScoresKV, KvMemory } from '../../protocol/subprotocols/mul-kv.js';
+import { attentionScoresKV } from '../../protocol/subprotocols/mul-kv.js';
+import { KvMemory } from '../../protocol/subprotocols/kv-memory.js';
 import { mulW } from '../../protocol/subprotocols/mul-w.js';
 import { elem, permOpen } from '../../protocol/subprotocols/perm-elem.js';
 import type { PartyName } from '../../protocol/transport/party-network.js';

@@ -10,8 +10,8 @@
  * LM head and the permuted opening are both 'logits').
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { defaultModelPath, loadModel } from '../../engine/model/load-model.js';
-import type { ModelDescription } from '../../engine/model/model-description.js';
+import { defaultModelPath, loadModel } from '../../model/load-model.js';
+import type { ModelDescription } from '../../model/model-description.js';
 import { PAPER_PROFILE, PERMLLM_PROFILE, type MaskProfile, type TensorFamily } from '../../protocol/masks/mask-profile.js';
 import type { SubprotocolReport, Shared } from '../../protocol/session/party-context.js';
 import { plainApplyWeight, plainRmsNorm, plainScores, plainSoftmax, plainSwiglu, plainValues } from '../helpers/plain-ops.js';

@@ -5,8 +5,8 @@
  * only, never on positions. Different seeds give different texts (the seed is really used).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { defaultModelPath, loadModel } from '../../engine/model/load-model.js';
-import type { ModelDescription } from '../../engine/model/model-description.js';
+import { defaultModelPath, loadModel } from '../../model/load-model.js';
+import type { ModelDescription } from '../../model/model-description.js';
 import type { SamplingParams } from '../../gateway/pipeline/generation-backend.js';
 import { pairModel, plaintextGenerate, privateGenerateInProcess } from '../helpers/private-vs-plaintext.js';
 

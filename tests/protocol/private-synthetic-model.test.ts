@@ -5,7 +5,7 @@
  * sorted-logits comparison over a vocabulary 60 times larger than stories260K's.
  */
 import { describe, expect, it } from 'vitest';
-import { generateSyntheticModel } from '../../engine/model/synthetic/index.js';
+import { generateSyntheticModel } from '../../model/synthetic/index.js';
 import { LOGITS_RELATIVE_BOUND } from '../helpers/greedy-equality.js';
 import { pairModel, plaintextGenerate, privateGenerateInProcess, sortedLogitsError } from '../helpers/private-vs-plaintext.js';
 

@@ -15,7 +15,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { dataMaskWidth, PERMLLM_PROFILE, type FamilyMask, type MaskProfile, type TensorFamily } from '../../protocol/masks/mask-profile.js';
-import { KvMemory, attentionScoresKV } from '../../protocol/subprotocols/mul-kv.js';
+import { attentionScoresKV } from '../../protocol/subprotocols/mul-kv.js';
+import { KvMemory } from '../../protocol/subprotocols/kv-memory.js';
 import { mulW } from '../../protocol/subprotocols/mul-w.js';
 import { elem, permOpen } from '../../protocol/subprotocols/perm-elem.js';
 import type { Shared } from '../../protocol/session/party-context.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Prg } from '../../protocol/crypto/prg.js';
+import { Prg } from '../crypto/prg.js';
 import { logprobOf, logSoftmax, topLogprobs } from './logprobs.js';
 
 describe('logprobs', () => {

@@ -14,8 +14,8 @@ import type { ModelDescription } from './model-description.js';
 import { ModelLoadError } from './model-errors.js';
 import { loadLlama2cModel } from './llama2c/load-llama2c-model.js';
 
-/** The repository root (two levels above engine/model/). */
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** The repository root (one level above model/). */
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Tokenizer files of the llama2.c format, which also end in `.bin`. */
 const llama2cTokenizerName = /^(tok\d+|tokenizer)\.bin$/;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { samplingRng } from '../../gateway/sampling/sampling-rng.js';
+import { samplingRng } from '../sampling/sampling-rng.js';
 import { generate, type GenerateOptions } from './generate.js';
 import type { TokenStepper } from './token-stepper.js';
 

@@ -6,7 +6,7 @@
  * OpenAI semantics: logit[j] − presence·[count_j > 0] − frequency·count_j + bias[j], with
  * count_j the number of times token j was generated so far in this completion.
  */
-import type { FloatArray } from '../../engine/compute/compute-backend.js';
+import type { FloatArray } from '../compute/compute-backend.js';
 
 export interface LogitAdjustments {
   /** Token id → additive bias (OpenAI: −100..100). JSON keys arrive as strings; both work. */

@@ -1,4 +1,4 @@
-import { Prg } from '../../protocol/crypto/prg.js';
+import { Prg } from '../crypto/prg.js';
 
 /**
  * The sampler's randomness: reproducible from the user's `seed` (same seed, same prompt, same

@@ -9,7 +9,7 @@
  * uniform draw. Each non-greedy call consumes exactly one `rng.uniform()`, so two runs that
  * see the same values in different orders stay in step.
  */
-import type { Prg } from '../../protocol/crypto/prg.js';
+import type { Prg } from '../crypto/prg.js';
 import { resolveSamplingParams, type SamplingParams } from './sampling-params.js';
 
 type Logits = Float32Array | Float64Array;

@@ -4,10 +4,10 @@
  * (prefill → sample → decode → sample ...), the stop rules and the timings; the model behind it
  * is any TokenStepper.
  */
-import type { Prg } from '../../protocol/crypto/prg.js';
-import { applyLogitAdjustments, isNeutral, type LogitAdjustments } from '../../gateway/sampling/logit-adjustments.js';
-import { sampleToken } from '../../gateway/sampling/sample-token.js';
-import { resolveSamplingParams, type SamplingParams } from '../../gateway/sampling/sampling-params.js';
+import type { Prg } from '../crypto/prg.js';
+import { applyLogitAdjustments, isNeutral, type LogitAdjustments } from '../sampling/logit-adjustments.js';
+import { sampleToken } from '../sampling/sample-token.js';
+import { resolveSamplingParams, type SamplingParams } from '../sampling/sampling-params.js';
 import type { TokenStepper } from './token-stepper.js';
 
 export type FinishReason = 'stop' | 'length';
@@ -16,7 +16,7 @@ export interface GenerateOptions {
   /** Most tokens to generate (>= 1). */
   maxTokens: number;
   sampling: SamplingParams;
-  /** The sampler's randomness (see gateway/sampling/sampling-rng.ts). */
+  /** The sampler's randomness (see sampling/sampling-rng.ts). */
   rng: Prg;
   /** Sampling one of these ends generation with "stop"; it is not yielded. */
   stopIds: ReadonlySet<number>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Prg } from '../../protocol/crypto/prg.js';
+import { Prg } from '../crypto/prg.js';
 import { argmax, sampleToken } from './sample-token.js';
 import type { SamplingParams } from './sampling-params.js';
 import { samplingRng } from './sampling-rng.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Prg } from '../../../protocol/crypto/prg.js';
+import { Prg } from '../../crypto/prg.js';
 import { applyGamma, rmsNorm, rmsNormalize } from './rmsnorm.js';
 import { RopeTable } from './rope.js';
 import { silu, swiglu } from './silu.js';

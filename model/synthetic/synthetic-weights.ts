@@ -12,7 +12,7 @@
  * Values are rounded to the storage dtype, so a model generated in memory equals the one
  * read back from its written folder.
  */
-import { Prg } from '../../../protocol/crypto/prg.js';
+import { Prg } from '../../crypto/prg.js';
 import { f16BitsToF32, f32ToBf16Bits, f32ToF16Bits, bf16BitsToF32 } from '../huggingface/half-float.js';
 import { modelTensorKeys, modelTensorShape, describeKey, type ModelTensor, type ModelTensorKey } from '../huggingface/model-tensor-list.js';
 import type { WeightDtype } from '../huggingface/safetensors-dtype.js';

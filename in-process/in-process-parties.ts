@@ -4,18 +4,18 @@
  * crosses between them as an encoded frame on an in-process link. This is the only module that
  * holds all three parties' state, and it only wires them together.
  */
-import type { ComputeBackend } from '../../engine/compute/compute-backend.js';
-import { defaultBackend } from '../../engine/compute/onnx-backend.js';
-import type { ModelDescription } from '../../engine/model/model-description.js';
-import { runEngineSession, type EngineSessionSummary } from '../../engine/private/engine-session.js';
-import { runDealerSession, type DealerSessionSummary } from '../../dealer/dealer-session.js';
-import { SharedKey } from '../../protocol/crypto/key-agreement.js';
-import { PERMLLM_PROFILE, type MaskProfile } from '../../protocol/masks/mask-profile.js';
-import { privateWeightsOf, specOf } from '../../protocol/model/private-weights.js';
-import { dealerRoleWeights, engineRoleWeights, maskedModel } from '../../protocol/session/pairing.js';
-import { roleModel, type RoleModel } from '../../protocol/session/role-model.js';
-import { inProcessLinkPair } from '../../protocol/transport/in-process-link.js';
-import { privateGenerate, type PrivateGenerationEvent, type PrivateGenerationRequest } from './private-generation.js';
+import type { ComputeBackend } from '../compute/compute-backend.js';
+import { defaultBackend } from '../compute/onnx-backend.js';
+import type { ModelDescription } from '../model/model-description.js';
+import { runEngineSession, type EngineSessionSummary } from '../engine/private/engine-session.js';
+import { runDealerSession, type DealerSessionSummary } from '../dealer/dealer-session.js';
+import { SharedKey } from '../crypto/key-agreement.js';
+import { PERMLLM_PROFILE, type MaskProfile } from '../protocol/masks/mask-profile.js';
+import { privateWeightsOf, specOf } from '../protocol/model/private-weights.js';
+import { dealerRoleWeights, engineRoleWeights, maskedModel } from '../protocol/session/pairing.js';
+import { roleModel, type RoleModel } from '../protocol/session/role-model.js';
+import { inProcessLinkPair } from '../protocol/transport/in-process-link.js';
+import { privateGenerate, type PrivateGenerationEvent, type PrivateGenerationRequest } from '../gateway/private/private-generation.js';
 
 /** How many dealer frames may wait unread per link (back-pressure bound). */
 const DEALER_LINK_CAPACITY = 256;
