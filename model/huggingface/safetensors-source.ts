@@ -52,6 +52,11 @@ export class SafetensorsSource {
     return source;
   }
 
+  /** Every tensor name the folder holds. */
+  names(): string[] {
+    return [...this.weightMap.keys()];
+  }
+
   has(name: string): boolean {
     return this.weightMap.has(name);
   }
