@@ -1,0 +1,322 @@
+/**
+ * Scaled-down Hugging Face checkpoints of the families people run, for the loader and oracle
+ * tests: each family's config.json with its real field names (and its real values wherever a
+ * small model allows them; sizes, and where stated windows and RoPE lengths, scaled down), and
+ * seeded random tensors under the names and shapes transformers' modeling code uses.
+ *
+ * The tensor names are written out here by hand from the modeling files, NOT taken from the
+ * loader, so a loader that reads a wrong name or shape fails against these folders.
+ */
+import { writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Prg } from '../../crypto/prg.js';
+import { writeSafetensors } from '../../model/huggingface/safetensors-writer.js';
+import { roundToDtype } from '../../model/synthetic/synthetic-weights.js';
+
+export type HfConfig = Record<string, unknown>;
+
+export interface HfCheckpoint {
+  config: HfConfig;
+  /** HF name → [shape, float32 values exactly as written]. */
+  tensors: Map<string, { shape: number[]; data: Float32Array }>;
+}
+
+/** The vocabulary of the tests' tokenizer (stories260K's tok512), so text can be decoded. */
+export const TEST_VOCAB = 512;
+
+const common = { bos_token_id: 1, eos_token_id: 2, vocab_size: TEST_VOCAB, initializer_range: 0.02, use_cache: true, attention_dropout: 0.0 };
+
+/** Llama 3.2 1B's config.json, scaled down (its rope_scaling block verbatim). */
+export const LLAMA32_CONFIG: HfConfig = {
+  ...common,
+  architectures: ['LlamaForCausalLM'],
+  model_type: 'llama',
+  attention_bias: false,
+  head_dim: 16,
+  hidden_act: 'silu',
+  hidden_size: 64,
+  intermediate_size: 160,
+  max_position_embeddings: 131072,
+  mlp_bias: false,
+  num_attention_heads: 4,
+  num_hidden_layers: 2,
+  num_key_value_heads: 2,
+  pretraining_tp: 1,
+  rms_norm_eps: 1e-5,
+  rope_scaling: { factor: 32.0, high_freq_factor: 4.0, low_freq_factor: 1.0, original_max_position_embeddings: 8192, rope_type: 'llama3' },
+  rope_theta: 500000.0,
+  tie_word_embeddings: true,
+  torch_dtype: 'bfloat16',
+};
+
+/** A Llama config with the given rope_scaling and a short context (so scaling shows within a test's positions). */
+export function llamaWithRope(ropeScaling: HfConfig | null, maxPositions = 64): HfConfig {
+  return { ...LLAMA32_CONFIG, torch_dtype: 'float32', rope_theta: 10000.0, max_position_embeddings: maxPositions, rope_scaling: ropeScaling, tie_word_embeddings: false };
+}
+
+/** Qwen3-0.6B's config.json, scaled down: head_dim 32 with 4 heads over hidden 64 (q width 128 ≠ hidden, as in Qwen3). */
+export const QWEN3_CONFIG: HfConfig = {
+  ...common,
+  architectures: ['Qwen3ForCausalLM'],
+  model_type: 'qwen3',
+  attention_bias: false,
+  head_dim: 32,
+  hidden_act: 'silu',
+  hidden_size: 64,
+  intermediate_size: 192,
+  max_position_embeddings: 40960,
+  max_window_layers: 28,
+  num_attention_heads: 4,
+  num_hidden_layers: 2,
+  num_key_value_heads: 2,
+  rms_norm_eps: 1e-6,
+  rope_scaling: null,
+  rope_theta: 1000000,
+  sliding_window: null,
+  tie_word_embeddings: true,
+  torch_dtype: 'bfloat16',
+  use_sliding_window: false,
+};
+
+/** Phi-3-mini-4k-instruct's config.json, scaled down (MHA, fused projections, window 2047). */
+export const PHI3_CONFIG: HfConfig = {
+  ...common,
+  architectures: ['Phi3ForCausalLM'],
+  model_type: 'phi3',
+  attention_bias: false,
+  embd_pdrop: 0.0,
+  hidden_act: 'silu',
+  hidden_size: 64,
+  intermediate_size: 128,
+  max_position_embeddings: 4096,
+  num_attention_heads: 4,
+  num_hidden_layers: 2,
+  num_key_value_heads: 4,
+  original_max_position_embeddings: 4096,
+  pad_token_id: 0,
+  resid_pdrop: 0.0,
+  rms_norm_eps: 1e-5,
+  rope_scaling: null,
+  rope_theta: 10000.0,
+  sliding_window: 2047,
+  tie_word_embeddings: false,
+  torch_dtype: 'bfloat16',
+};
+
+/** Gemma-2-2b's config.json, scaled down; sliding_window scaled from 4096 to 8 so the tests' sequences cross it. */
+export const GEMMA2_CONFIG: HfConfig = {
+  ...common,
+  architectures: ['Gemma2ForCausalLM'],
+  model_type: 'gemma2',
+  attention_bias: false,
+  attn_logit_softcapping: 50.0,
+  cache_implementation: 'hybrid',
+  final_logit_softcapping: 30.0,
+  head_dim: 32,
+  hidden_act: 'gelu_pytorch_tanh',
+  hidden_activation: 'gelu_pytorch_tanh',
+  hidden_size: 64,
+  intermediate_size: 256,
+  max_position_embeddings: 8192,
+  num_attention_heads: 4,
+  num_hidden_layers: 4,
+  num_key_value_heads: 2,
+  pad_token_id: 0,
+  query_pre_attn_scalar: 256,
+  rms_norm_eps: 1e-6,
+  rope_theta: 10000.0,
+  sliding_window: 8,
+  torch_dtype: 'float32',
+};
+
+/** Gemma-3-1b-it's config.json (Gemma3ForCausalLM, model_type gemma3_text), scaled down; window 512 → 8. */
+export const GEMMA3_CONFIG: HfConfig = {
+  ...common,
+  architectures: ['Gemma3ForCausalLM'],
+  model_type: 'gemma3_text',
+  attention_bias: false,
+  attn_logit_softcapping: null,
+  final_logit_softcapping: null,
+  head_dim: 32,
+  hidden_activation: 'gelu_pytorch_tanh',
+  hidden_size: 64,
+  intermediate_size: 256,
+  max_position_embeddings: 32768,
+  num_attention_heads: 4,
+  num_hidden_layers: 6,
+  num_key_value_heads: 1,
+  pad_token_id: 0,
+  query_pre_attn_scalar: 256,
+  rms_norm_eps: 1e-6,
+  rope_local_base_freq: 10000,
+  rope_scaling: null,
+  rope_theta: 1000000,
+  sliding_window: 8,
+  sliding_window_pattern: 6,
+  torch_dtype: 'bfloat16',
+};
+
+/** Mixtral-8x7B's config.json, scaled down (8 experts, 2 per token: the real counts). */
+export const MIXTRAL_CONFIG: HfConfig = {
+  ...common,
+  architectures: ['MixtralForCausalLM'],
+  model_type: 'mixtral',
+  hidden_act: 'silu',
+  hidden_size: 64,
+  intermediate_size: 96,
+  max_position_embeddings: 32768,
+  num_attention_heads: 4,
+  num_experts_per_tok: 2,
+  num_hidden_layers: 2,
+  num_key_value_heads: 2,
+  num_local_experts: 8,
+  output_router_logits: false,
+  rms_norm_eps: 1e-5,
+  rope_theta: 1000000.0,
+  router_aux_loss_coef: 0.02,
+  sliding_window: null,
+  tie_word_embeddings: false,
+  torch_dtype: 'float32',
+};
+
+/** Qwen3-30B-A3B's config.json, scaled down (128 experts / 8 per token → 16 / 4; q/k norm, explicit head_dim). */
+export const QWEN3_MOE_CONFIG: HfConfig = {
+  ...common,
+  architectures: ['Qwen3MoeForCausalLM'],
+  model_type: 'qwen3_moe',
+  attention_bias: false,
+  decoder_sparse_step: 1,
+  head_dim: 32,
+  hidden_act: 'silu',
+  hidden_size: 64,
+  intermediate_size: 192,
+  max_position_embeddings: 40960,
+  max_window_layers: 48,
+  mlp_only_layers: [],
+  moe_intermediate_size: 48,
+  norm_topk_prob: true,
+  num_attention_heads: 4,
+  num_experts: 16,
+  num_experts_per_tok: 4,
+  num_hidden_layers: 2,
+  num_key_value_heads: 2,
+  output_router_logits: false,
+  rms_norm_eps: 1e-6,
+  rope_scaling: null,
+  rope_theta: 1000000.0,
+  router_aux_loss_coef: 0.001,
+  sliding_window: null,
+  tie_word_embeddings: false,
+  torch_dtype: 'bfloat16',
+  use_sliding_window: false,
+};
+
+const num = (c: HfConfig, key: string): number => c[key] as number;
+
+/** Every tensor name and shape of a checkpoint of `config`'s architecture (from the HF modeling files). */
+export function hfTensorShapes(config: HfConfig): Array<{ name: string; shape: number[]; kind: 'linear' | 'norm' | 'embedding' | 'bias' }> {
+  const arch = (config['architectures'] as string[])[0]!;
+  const d = num(config, 'hidden_size');
+  const heads = num(config, 'num_attention_heads');
+  const kvHeads = (config['num_key_value_heads'] as number | undefined) ?? heads;
+  const hd = (config['head_dim'] as number | undefined) ?? d / heads;
+  const inter = num(config, 'intermediate_size');
+  const V = num(config, 'vocab_size');
+  const gemma = arch.startsWith('Gemma');
+  const out: Array<{ name: string; shape: number[]; kind: 'linear' | 'norm' | 'embedding' | 'bias' }> = [];
+  const lin = (name: string, rows: number, cols: number) => out.push({ name, shape: [rows, cols], kind: 'linear' });
+  const nrm = (name: string, n: number) => out.push({ name, shape: [n], kind: 'norm' });
+  out.push({ name: 'model.embed_tokens.weight', shape: [V, d], kind: 'embedding' });
+  for (let l = 0; l < num(config, 'num_hidden_layers'); l++) {
+    const p = `model.layers.${l}.`;
+    nrm(`${p}input_layernorm.weight`, d);
+    nrm(`${p}post_attention_layernorm.weight`, d);
+    if (gemma) {
+      nrm(`${p}pre_feedforward_layernorm.weight`, d);
+      nrm(`${p}post_feedforward_layernorm.weight`, d);
+    }
+    if (arch === 'Phi3ForCausalLM') lin(`${p}self_attn.qkv_proj.weight`, (heads + 2 * kvHeads) * hd, d);
+    else {
+      lin(`${p}self_attn.q_proj.weight`, heads * hd, d);
+      lin(`${p}self_attn.k_proj.weight`, kvHeads * hd, d);
+      lin(`${p}self_attn.v_proj.weight`, kvHeads * hd, d);
+    }
+    if (arch === 'Qwen2ForCausalLM') {
+      out.push({ name: `${p}self_attn.q_proj.bias`, shape: [heads * hd], kind: 'bias' });
+      out.push({ name: `${p}self_attn.k_proj.bias`, shape: [kvHeads * hd], kind: 'bias' });
+      out.push({ name: `${p}self_attn.v_proj.bias`, shape: [kvHeads * hd], kind: 'bias' });
+    }
+    lin(`${p}self_attn.o_proj.weight`, d, heads * hd);
+    if (arch === 'Qwen3ForCausalLM' || arch === 'Qwen3MoeForCausalLM' || arch === 'Gemma3ForCausalLM') {
+      nrm(`${p}self_attn.q_norm.weight`, hd);
+      nrm(`${p}self_attn.k_norm.weight`, hd);
+    }
+    if (arch === 'MixtralForCausalLM') {
+      const E = num(config, 'num_local_experts');
+      lin(`${p}block_sparse_moe.gate.weight`, E, d);
+      for (let e = 0; e < E; e++) {
+        lin(`${p}block_sparse_moe.experts.${e}.w1.weight`, inter, d);
+        lin(`${p}block_sparse_moe.experts.${e}.w2.weight`, d, inter);
+        lin(`${p}block_sparse_moe.experts.${e}.w3.weight`, inter, d);
+      }
+    } else if (arch === 'Qwen3MoeForCausalLM') {
+      const E = num(config, 'num_experts');
+      const mi = num(config, 'moe_intermediate_size');
+      lin(`${p}mlp.gate.weight`, E, d);
+      for (let e = 0; e < E; e++) {
+        lin(`${p}mlp.experts.${e}.gate_proj.weight`, mi, d);
+        lin(`${p}mlp.experts.${e}.up_proj.weight`, mi, d);
+        lin(`${p}mlp.experts.${e}.down_proj.weight`, d, mi);
+      }
+    } else if (arch === 'Phi3ForCausalLM') {
+      lin(`${p}mlp.gate_up_proj.weight`, 2 * inter, d);
+      lin(`${p}mlp.down_proj.weight`, d, inter);
+    } else {
+      lin(`${p}mlp.gate_proj.weight`, inter, d);
+      lin(`${p}mlp.up_proj.weight`, inter, d);
+      lin(`${p}mlp.down_proj.weight`, d, inter);
+    }
+  }
+  nrm('model.norm.weight', d);
+  const tied = (config['tie_word_embeddings'] as boolean | undefined) ?? gemma;
+  if (!tied) lin('lm_head.weight', V, d);
+  return out;
+}
+
+const DTYPES: Record<string, 'f32' | 'f16' | 'bf16'> = { float32: 'f32', float16: 'f16', bfloat16: 'bf16' };
+
+/**
+ * Seeded tensors for `config`: linear weights uniform with std 1/√in (O(1) activations), the
+ * embedding with std 1/√dim (Gemma: 1, since it multiplies by √dim), norm multipliers 1 ± 0.2
+ * (Gemma stores w with multiplier 1 + w, so w = ±0.2), biases ±0.1; rounded to torch_dtype.
+ */
+export function buildCheckpoint(config: HfConfig, seed: string): HfCheckpoint {
+  const prg = Prg.fromSeed('hf-family-checkpoints', seed);
+  const gemma = ((config['architectures'] as string[])[0] ?? '').startsWith('Gemma');
+  const dtype = DTYPES[(config['torch_dtype'] as string | undefined) ?? 'float32'] ?? 'f32';
+  const d = num(config, 'hidden_size');
+  const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const t of hfTensorShapes(config)) {
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    let data: Float32Array;
+    const uniform = (std: number) => Float32Array.from(prg.uniformArray(n, std * Math.sqrt(3)));
+    if (t.kind === 'linear') data = uniform(1 / Math.sqrt(t.shape[1]!));
+    else if (t.kind === 'embedding') data = uniform(gemma ? 1 : 1 / Math.sqrt(d));
+    else if (t.kind === 'bias') data = uniform(0.1 / Math.sqrt(3));
+    else {
+      data = Float32Array.from(prg.uniformArray(n, 0.2));
+      if (!gemma) for (let i = 0; i < n; i++) data[i] = 1 + data[i]!;
+    }
+    tensors.set(t.name, { shape: t.shape, data: roundToDtype(data, dtype) });
+  }
+  return { config, tensors };
+}
+
+/** Writes config.json and model.safetensors (in torch_dtype) into `dir`. */
+export async function writeCheckpoint(dir: string, ck: HfCheckpoint): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, 'config.json'), `${JSON.stringify(ck.config, null, 2)}\n`);
+  const dtype = DTYPES[(ck.config['torch_dtype'] as string | undefined) ?? 'float32'] ?? 'f32';
+  await writeSafetensors(path.join(dir, 'model.safetensors'), [...ck.tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.data })), dtype);
+  return dir;
+}

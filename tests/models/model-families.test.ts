@@ -1,0 +1,133 @@
+/**
+ * The families people run, loaded from their real Hugging Face layouts (config.json field names
+ * and values of each family, scaled-down seeded weights; tests/helpers/hf-family-checkpoints.ts)
+ * and run by the plaintext oracle, against an independent float64 reference written from the HF
+ * modeling math (tests/helpers/reference-forward.ts): logits of every position within
+ * LOGITS_TOLERANCE of the reference (relative to max |logit|), and the same greedy text.
+ */
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadHuggingFaceModel } from '../../model/huggingface/load-huggingface-model.js';
+import { loadModel } from '../../model/load-model.js';
+import type { ModelDescription } from '../../model/model-description.js';
+import type { Tokenizer } from '../../model/tokenizer.js';
+import { PlaintextModel } from '../../plaintext/plaintext-model.js';
+import { argmax } from '../../sampling/index.js';
+import {
+  buildCheckpoint,
+  GEMMA2_CONFIG,
+  GEMMA3_CONFIG,
+  LLAMA32_CONFIG,
+  llamaWithRope,
+  MIXTRAL_CONFIG,
+  PHI3_CONFIG,
+  QWEN3_CONFIG,
+  QWEN3_MOE_CONFIG,
+  writeCheckpoint,
+  type HfCheckpoint,
+  type HfConfig,
+} from '../helpers/hf-family-checkpoints.js';
+import { referenceGreedy, referenceLogits } from '../helpers/reference-forward.js';
+import { scratchDir, stories260KDir } from './model-dirs.js';
+
+/**
+ * float32 oracle vs float64 reference, max |difference| / max |reference logit| over all
+ * positions. Measured between 1e-7 and 1e-6 (the oracle's float32 rounding); 1e-5 leaves a margin.
+ */
+const LOGITS_TOLERANCE = 1e-5;
+const PROMPT = 'Once upon a time, there was a little girl named';
+const GREEDY_TOKENS = 10;
+
+let tokenizer: Tokenizer;
+let work: string;
+beforeAll(async () => {
+  tokenizer = (await loadModel(stories260KDir)).tokenizer;
+  work = await scratchDir('model-families');
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+async function load(name: string, config: HfConfig): Promise<{ ck: HfCheckpoint; model: ModelDescription }> {
+  const ck = buildCheckpoint(config, name);
+  const dir = await writeCheckpoint(path.join(work, name), ck);
+  return { ck, model: await loadHuggingFaceModel(dir, { tokenizer }) };
+}
+
+function relativeError(actual: Float32Array, expected: Float64Array[], vocab: number): number {
+  let diff = 0;
+  let scale = 0;
+  expected.forEach((row, t) => {
+    for (let j = 0; j < vocab; j++) {
+      diff = Math.max(diff, Math.abs(actual[t * vocab + j]! - row[j]!));
+      scale = Math.max(scale, Math.abs(row[j]!));
+    }
+  });
+  return diff / scale;
+}
+
+async function oracleGreedy(model: ModelDescription, prompt: readonly number[], count: number): Promise<number[]> {
+  const seq = new PlaintextModel(model).newSequence();
+  let logits = await seq.prefill(prompt);
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const id = argmax(logits);
+    out.push(id);
+    if (i + 1 < count) logits = await seq.decode(id);
+  }
+  return out;
+}
+
+const FAMILIES: Array<[string, HfConfig, Partial<ModelDescription['config']>]> = [
+  ['llama-3.2 (rope_scaling llama3)', LLAMA32_CONFIG, { architecture: 'llama', ropeScaling: { type: 'llama3', factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192 } }],
+  ['qwen3', QWEN3_CONFIG, { architecture: 'qwen3', headDim: 32, variant: { qkNorm: true } }],
+  ['phi-3', PHI3_CONFIG, { architecture: 'phi3', maxSeqLen: 2047 }],
+  ['gemma-2', GEMMA2_CONFIG, { architecture: 'gemma2', tiedEmbeddings: true }],
+  ['gemma-3', GEMMA3_CONFIG, { architecture: 'gemma3', nKvHeads: 1 }],
+  ['mixtral', MIXTRAL_CONFIG, { architecture: 'mixtral', hiddenDim: 96, variant: { moe: { nExperts: 8, topK: 2, normalizeTopK: true } } }],
+  ['qwen3-moe', QWEN3_MOE_CONFIG, { architecture: 'qwen3-moe', hiddenDim: 48, variant: { qkNorm: true, moe: { nExperts: 16, topK: 4, normalizeTopK: true } } }],
+];
+
+describe.each(FAMILIES)('%s from its Hugging Face layout', (name, config, expectedConfig) => {
+  it('loads, and the oracle matches the independent reference: logits and greedy text', async () => {
+    const { ck, model } = await load(name.replace(/[^a-z0-9.-]+/gi, '_'), config);
+    expect(model.config).toMatchObject(expectedConfig);
+    if (name === 'phi-3' || name.startsWith('llama')) expect(model.config.variant).toBeUndefined(); // plain Llama math: privately servable
+    const prompt = tokenizer.encode(PROMPT, { addBos: true });
+    const expected = referenceLogits(ck, prompt);
+    const actual = await new PlaintextModel(model).forwardAll(prompt);
+    const err = relativeError(actual, expected, model.config.vocabSize);
+    const plainGreedy = await oracleGreedy(model, prompt, GREEDY_TOKENS);
+    const refGreedy = referenceGreedy(ck, prompt, GREEDY_TOKENS);
+    console.log(`${name}: ${prompt.length} positions, max |oracle − reference| / max |logit| = ${err.toExponential(2)}; greedy ${JSON.stringify(tokenizer.decode(plainGreedy))}`);
+    expect(err).toBeLessThan(LOGITS_TOLERANCE);
+    expect(plainGreedy).toEqual(refGreedy);
+    expect(tokenizer.decode(plainGreedy)).toBe(tokenizer.decode(refGreedy));
+  });
+});
+
+describe('RoPE scalings (Llama layout, scaled-down original lengths so scaling acts within the prompt)', () => {
+  const SCALINGS: Array<[string, HfConfig]> = [
+    ['linear', { type: 'linear', factor: 4.0 }],
+    ['dynamic', { type: 'dynamic', factor: 2.0 }],
+    ['llama3', { rope_type: 'llama3', factor: 8.0, low_freq_factor: 1.0, high_freq_factor: 4.0, original_max_position_embeddings: 16 }],
+    ['yarn', { rope_type: 'yarn', factor: 4.0, original_max_position_embeddings: 16 }],
+    ['yarn (gpt-oss: beta 32/1, truncate false)', { rope_type: 'yarn', factor: 32.0, beta_fast: 32.0, beta_slow: 1.0, original_max_position_embeddings: 16, truncate: false }],
+  ];
+  it.each(SCALINGS)('%s: oracle == reference, and the scaling really changes the logits', async (label, scaling) => {
+    const maxPositions = label === 'dynamic' ? 16 : 64;
+    const { ck, model } = await load(`rope-${label.replace(/[^a-z0-9]+/gi, '_')}`, llamaWithRope(scaling, maxPositions));
+    const plain = await load(`rope-${label.replace(/[^a-z0-9]+/gi, '_')}-none`, llamaWithRope(null, 64));
+    // Past the original length for dynamic (context factor × 16 = 32).
+    const prompt = [1, ...tokenizer.encode(`${PROMPT} Lily. She loved to play`)].slice(0, 30);
+    expect(prompt.length).toBeGreaterThan(16);
+    const expected = referenceLogits(ck, prompt);
+    const actual = await new PlaintextModel(model).forwardAll(prompt);
+    const err = relativeError(actual, expected, model.config.vocabSize);
+    const unscaled = relativeError(await new PlaintextModel(plain.model).forwardAll(prompt), expected, model.config.vocabSize);
+    console.log(`rope ${label}: max rel error vs reference ${err.toExponential(2)}; the same weights without scaling differ by ${unscaled.toExponential(2)}`);
+    expect(err).toBeLessThan(LOGITS_TOLERANCE);
+    expect(unscaled).toBeGreaterThan(1e-3);
+  });
+});
