@@ -116,6 +116,8 @@ export interface ParsedHuggingFaceConfig {
   layout: CheckpointLayout;
   /** Set when a sliding window on every layer limited `config.maxSeqLen` below max_position_embeddings. */
   slidingWindow?: number;
+  /** The storage dtype config.json declares (torch_dtype), when it names one we read. */
+  declaredDtype?: WeightDtype;
 }
 
 const rangeOf = (z: Record<string, unknown>, key: string): unknown => z[key];
@@ -295,6 +297,8 @@ export function parseHuggingFaceConfig(json: unknown, file: string): ParsedHuggi
   if (ropeScaling) config.ropeScaling = ropeScaling;
   if (Object.keys(variant).length > 0) config.variant = variant;
   const parsed: ParsedHuggingFaceConfig = { config, architectureClass, layout };
+  const declared = c.torch_dtype === 'float32' ? 'f32' : c.torch_dtype === 'float16' ? 'f16' : c.torch_dtype === 'bfloat16' ? 'bf16' : undefined;
+  if (declared) parsed.declaredDtype = declared;
   if (slidingWindow !== undefined) parsed.slidingWindow = slidingWindow;
   return parsed;
 }

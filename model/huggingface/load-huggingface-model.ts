@@ -40,7 +40,7 @@ const IGNORED_TENSOR = /\.rotary_emb\.inv_freq$/;
  */
 export async function loadHuggingFaceModel(dir: string, options: LoadHuggingFaceOptions = {}): Promise<ModelDescription> {
   const configPath = join(dir, 'config.json');
-  const { config, layout, architectureClass } = parseHuggingFaceConfig(await readJsonFile(configPath, true), configPath);
+  const { config, layout, architectureClass, declaredDtype } = parseHuggingFaceConfig(await readJsonFile(configPath, true), configPath);
 
   // Weights first: their checks are cheap, building a 128k-token tokenizer is not.
   const source = await SafetensorsSource.openFolder(dir);
@@ -64,6 +64,9 @@ export async function loadHuggingFaceModel(dir: string, options: LoadHuggingFace
       if (!sameValues(head, embedding)) throw new ModelLoadError(source.pathOf(LM_HEAD), `tie_word_embeddings is true but ${LM_HEAD} differs from ${EMBEDDING}`);
     }
     const dtype = reader.singleDtype(source);
+    if (declaredDtype !== undefined && toWeightDtype(dtype) !== declaredDtype) {
+      throw new ModelLoadError(configPath, `torch_dtype says ${declaredDtype} but the tensors are stored as ${toWeightDtype(dtype)} (e.g. ${EMBEDDING})`);
+    }
 
     const hfTokenizer = options.tokenizer ? undefined : await loadHuggingFaceTokenizer(dir);
     const tokenizer = options.tokenizer ?? hfTokenizer!;

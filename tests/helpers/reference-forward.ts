@@ -11,7 +11,7 @@
  */
 import type { HfCheckpoint, HfConfig } from './hf-family-checkpoints.js';
 
-type Vec = Float64Array;
+type Vec = Float64Array<ArrayBuffer>;
 
 function get(ck: HfCheckpoint, name: string): Float32Array {
   const t = ck.tensors.get(name);

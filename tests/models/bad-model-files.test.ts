@@ -173,13 +173,13 @@ describe('safetensors files', () => {
     await expectLoadError(dir, 'model.safetensors', /tensor model\.norm\.weight: 256 bytes do not hold shape \[65\] of F32 \(260 bytes\)/);
   });
 
-  it('an o_proj bias (which the model description cannot hold)', async () => {
+  it('an o_proj bias (a tensor a Llama does not use)', async () => {
     const dir = await copyOf(base);
     const file = path.join(dir, 'model.safetensors');
     const tensors = await readRaw(file);
     tensors.push({ name: 'model.layers.0.self_attn.o_proj.bias', dtype: 'F32', shape: [64], bytes: Buffer.alloc(256) });
     await writeRaw(file, tensors);
-    await expectLoadError(dir, 'model.safetensors', /tensor model\.layers\.0\.self_attn\.o_proj\.bias is present but not supported/);
+    await expectLoadError(dir, 'model.safetensors', /tensors LlamaForCausalLM does not use: model\.layers\.0\.self_attn\.o_proj\.bias/);
   });
 
   it('shards: a missing shard file, a tensor the index does not list, no weights at all', async () => {
@@ -210,7 +210,7 @@ describe('config.json', () => {
     await editConfig(dir, (c) => {
       c['architectures'] = ['GPT2LMHeadModel'];
     });
-    await expectLoadError(dir, 'config.json', /architecture GPT2LMHeadModel is not supported \(supported: LlamaForCausalLM, Qwen2ForCausalLM, MistralForCausalLM\)/);
+    await expectLoadError(dir, 'config.json', /architecture GPT2LMHeadModel is not supported \(supported: LlamaForCausalLM, Qwen2ForCausalLM, MistralForCausalLM, Qwen3ForCausalLM, Phi3ForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM, MixtralForCausalLM, Qwen3MoeForCausalLM\)/);
   });
 
   it('lists every schema problem at once', async () => {
@@ -225,14 +225,14 @@ describe('config.json', () => {
     expect(error.problem).toMatch(/vocab_size: Required/);
   });
 
-  it('rejects RoPE scaling, other activations and inconsistent heads, together', async () => {
+  it('rejects unknown RoPE scaling, other activations and inconsistent heads, together', async () => {
     const dir = await copyOf(base);
     await editConfig(dir, (c) => {
-      c['rope_scaling'] = { rope_type: 'llama3', factor: 8 };
+      c['rope_scaling'] = { rope_type: 'longrope', factor: 8 };
       c['hidden_act'] = 'gelu';
       c['num_key_value_heads'] = 3;
     });
-    const error = await expectLoadError(dir, 'config.json', /rope_scaling type "llama3" is not implemented/);
+    const error = await expectLoadError(dir, 'config.json', /rope_scaling type "longrope" is not implemented \(implemented: default, linear, dynamic, llama3, yarn\)/);
     expect(error.problem).toMatch(/hidden_act gelu is not supported/);
     expect(error.problem).toMatch(/num_attention_heads 8 is not a multiple of num_key_value_heads 3/);
   });
