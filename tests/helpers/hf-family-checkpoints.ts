@@ -4,13 +4,14 @@
  * small model allows them; sizes, and where stated windows and RoPE lengths, scaled down), and
  * seeded random tensors under the names and shapes transformers' modeling code uses.
  *
- * The tensor names are written out here by hand from the modeling files, NOT taken from the
- * loader, so a loader that reads a wrong name or shape fails against these folders.
+ * The tensor names come from model/synthetic/family-tensor-names.ts, written from the modeling
+ * files separately from the loader, so a loader that reads a wrong name or shape fails here.
  */
 import { writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Prg } from '../../crypto/prg.js';
 import { writeSafetensors } from '../../model/huggingface/safetensors-writer.js';
+import { familyTensorShapes } from '../../model/synthetic/family-tensor-names.js';
 import { roundToDtype } from '../../model/synthetic/synthetic-weights.js';
 
 export type HfConfig = Record<string, unknown>;
@@ -213,75 +214,8 @@ export const QWEN3_MOE_CONFIG: HfConfig = {
 
 const num = (c: HfConfig, key: string): number => c[key] as number;
 
-/** Every tensor name and shape of a checkpoint of `config`'s architecture (from the HF modeling files). */
-export function hfTensorShapes(config: HfConfig): Array<{ name: string; shape: number[]; kind: 'linear' | 'norm' | 'embedding' | 'bias' }> {
-  const arch = (config['architectures'] as string[])[0]!;
-  const d = num(config, 'hidden_size');
-  const heads = num(config, 'num_attention_heads');
-  const kvHeads = (config['num_key_value_heads'] as number | undefined) ?? heads;
-  const hd = (config['head_dim'] as number | undefined) ?? d / heads;
-  const inter = num(config, 'intermediate_size');
-  const V = num(config, 'vocab_size');
-  const gemma = arch.startsWith('Gemma');
-  const out: Array<{ name: string; shape: number[]; kind: 'linear' | 'norm' | 'embedding' | 'bias' }> = [];
-  const lin = (name: string, rows: number, cols: number) => out.push({ name, shape: [rows, cols], kind: 'linear' });
-  const nrm = (name: string, n: number) => out.push({ name, shape: [n], kind: 'norm' });
-  out.push({ name: 'model.embed_tokens.weight', shape: [V, d], kind: 'embedding' });
-  for (let l = 0; l < num(config, 'num_hidden_layers'); l++) {
-    const p = `model.layers.${l}.`;
-    nrm(`${p}input_layernorm.weight`, d);
-    nrm(`${p}post_attention_layernorm.weight`, d);
-    if (gemma) {
-      nrm(`${p}pre_feedforward_layernorm.weight`, d);
-      nrm(`${p}post_feedforward_layernorm.weight`, d);
-    }
-    if (arch === 'Phi3ForCausalLM') lin(`${p}self_attn.qkv_proj.weight`, (heads + 2 * kvHeads) * hd, d);
-    else {
-      lin(`${p}self_attn.q_proj.weight`, heads * hd, d);
-      lin(`${p}self_attn.k_proj.weight`, kvHeads * hd, d);
-      lin(`${p}self_attn.v_proj.weight`, kvHeads * hd, d);
-    }
-    if (arch === 'Qwen2ForCausalLM') {
-      out.push({ name: `${p}self_attn.q_proj.bias`, shape: [heads * hd], kind: 'bias' });
-      out.push({ name: `${p}self_attn.k_proj.bias`, shape: [kvHeads * hd], kind: 'bias' });
-      out.push({ name: `${p}self_attn.v_proj.bias`, shape: [kvHeads * hd], kind: 'bias' });
-    }
-    lin(`${p}self_attn.o_proj.weight`, d, heads * hd);
-    if (arch === 'Qwen3ForCausalLM' || arch === 'Qwen3MoeForCausalLM' || arch === 'Gemma3ForCausalLM') {
-      nrm(`${p}self_attn.q_norm.weight`, hd);
-      nrm(`${p}self_attn.k_norm.weight`, hd);
-    }
-    if (arch === 'MixtralForCausalLM') {
-      const E = num(config, 'num_local_experts');
-      lin(`${p}block_sparse_moe.gate.weight`, E, d);
-      for (let e = 0; e < E; e++) {
-        lin(`${p}block_sparse_moe.experts.${e}.w1.weight`, inter, d);
-        lin(`${p}block_sparse_moe.experts.${e}.w2.weight`, d, inter);
-        lin(`${p}block_sparse_moe.experts.${e}.w3.weight`, inter, d);
-      }
-    } else if (arch === 'Qwen3MoeForCausalLM') {
-      const E = num(config, 'num_experts');
-      const mi = num(config, 'moe_intermediate_size');
-      lin(`${p}mlp.gate.weight`, E, d);
-      for (let e = 0; e < E; e++) {
-        lin(`${p}mlp.experts.${e}.gate_proj.weight`, mi, d);
-        lin(`${p}mlp.experts.${e}.up_proj.weight`, mi, d);
-        lin(`${p}mlp.experts.${e}.down_proj.weight`, d, mi);
-      }
-    } else if (arch === 'Phi3ForCausalLM') {
-      lin(`${p}mlp.gate_up_proj.weight`, 2 * inter, d);
-      lin(`${p}mlp.down_proj.weight`, d, inter);
-    } else {
-      lin(`${p}mlp.gate_proj.weight`, inter, d);
-      lin(`${p}mlp.up_proj.weight`, inter, d);
-      lin(`${p}mlp.down_proj.weight`, d, inter);
-    }
-  }
-  nrm('model.norm.weight', d);
-  const tied = (config['tie_word_embeddings'] as boolean | undefined) ?? gemma;
-  if (!tied) lin('lm_head.weight', V, d);
-  return out;
-}
+/** Every tensor name and shape (model/synthetic/family-tensor-names.ts: written from the HF modeling files, not by the loader). */
+export const hfTensorShapes = familyTensorShapes;
 
 const DTYPES: Record<string, 'f32' | 'f16' | 'bf16'> = { float32: 'f32', float16: 'f16', bfloat16: 'bf16' };
 
