@@ -15,7 +15,7 @@ import type { RopeScaling } from './rope-scaling.js';
 import type { Tokenizer } from './tokenizer.js';
 
 export type Architecture =
-  | 'llama' | 'qwen2' | 'mistral' | 'qwen3' | 'phi3' | 'gemma2' | 'gemma3' | 'mixtral' | 'qwen3-moe'
+  | 'llama' | 'qwen2' | 'mistral' | 'qwen3' | 'phi3' | 'gemma2' | 'gemma3' | 'mixtral' | 'qwen3-moe' | 'gpt-oss'
   | (string & {});
 
 /**
@@ -27,8 +27,17 @@ export type Architecture =
 export interface ModelVariant {
   /** Qwen3, Gemma 3: RMSNorm over each head of q and of k (γ: LayerWeights.qNorm / kNorm) before RoPE. */
   qkNorm?: boolean;
-  /** The FFN gate activation: silu(g)⊙u (default) or Gemma's tanh-approximated GELU, gelu(g)⊙u. */
-  activation?: 'silu' | 'gelu-tanh';
+  /**
+   * The FFN gate activation: silu(g)⊙u (default), Gemma's tanh-approximated GELU gelu(g)⊙u, or
+   * gpt-oss's clamped form: g ← min(g, L), u ← clamp(u, −L, L), (u + 1) ⊙ g·σ(1.702·g) with L = swigluLimit.
+   */
+  activation?: 'silu' | 'gelu-tanh' | 'clamped-swiglu';
+  /** gpt-oss: L of the clamped SwiGLU (swiglu_limit). */
+  swigluLimit?: number;
+  /** gpt-oss: a learned logit per head (LayerWeights.sinks) joins every softmax over the keys and takes its share of the mass. */
+  attentionSinks?: boolean;
+  /** gpt-oss: o_proj has a bias (LayerWeights.bo). */
+  outputBias?: boolean;
   /** Gemma 2/3: RMSNorm of the attention and FFN outputs before each residual add (postAttnNorm, postFfnNorm). */
   postNorms?: boolean;
   /** Gemma: embedding rows are multiplied by this (√dim rounded to the checkpoint dtype) on input; the tied LM head is not. */
@@ -52,7 +61,13 @@ export interface ModelVariant {
    * p = softmax(r), the topK largest p_e (renormalised to sum 1 when normalizeTopK), and
    * FFN(h) = Σ_e p_e · W2_e·act(W1_e·n(h)) ⊙ W3_e·n(h). hiddenDim is each expert's width.
    */
-  moe?: { nExperts: number; topK: number; normalizeTopK: boolean };
+  moe?: {
+    nExperts: number;
+    topK: number;
+    normalizeTopK: boolean;
+    /** gpt-oss: the router and every expert projection have biases (routerBias, b1, b3, b2). */
+    biases?: boolean;
+  };
 }
 
 export interface ModelConfig {
@@ -103,6 +118,15 @@ export interface LayerWeights {
    * expert's down projection stacked by rows ([nExperts·dim, hiddenDim]).
    */
   router?: Float32Array;
+  /** gpt-oss: router bias [nExperts]; expert biases stacked like their weights: b1, b3 [nExperts·hiddenDim], b2 [nExperts·dim]. */
+  routerBias?: Float32Array;
+  b1?: Float32Array;
+  b3?: Float32Array;
+  b2?: Float32Array;
+  /** ModelVariant.outputBias: o_proj bias [dim]. */
+  bo?: Float32Array;
+  /** ModelVariant.attentionSinks: one logit per query head [nHeads]. */
+  sinks?: Float32Array;
 }
 
 export interface ModelWeights {

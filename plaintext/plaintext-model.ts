@@ -16,6 +16,7 @@ import { moeFfn } from './moe-ffn.js';
 import { geglu } from './ops/gelu.js';
 import { rmsNorm } from './ops/rmsnorm.js';
 import { RopeTable } from './ops/rope.js';
+import { softmaxWithSinkInPlace } from './ops/attention-sink.js';
 import { softcapInPlace } from './ops/softcap.js';
 import { softmaxInPlace } from './ops/softmax.js';
 import { swiglu } from './ops/silu.js';
@@ -186,8 +187,9 @@ export class PlaintextSequence implements TokenStepper {
       rope.rotateRows(k, T, nKvHeads, start);
       this.cache.write(l, start, k, v, T);
 
-      const attn = attention(q, T, start, this.cache.keysOf(l), this.cache.valuesOf(l), c, variant.layerWindows?.[l] ?? undefined);
+      const attn = attention(q, T, start, this.cache.keysOf(l), this.cache.valuesOf(l), c, variant.layerWindows?.[l] ?? undefined, lw.sinks);
       let o = await linear(backend, pad, attn, T, lw.wo, dim, qDim);
+      addBias(o, T, lw.bo);
       if (variant.postNorms) o = rmsNorm(o, T, dim, normEps, lw.postAttnNorm!);
       for (let i = 0; i < x.length; i++) x[i] = x[i]! + o[i]!;
 
@@ -272,9 +274,10 @@ function addBias(y: Float32Array, rows: number, bias: Float32Array | undefined):
  * Causal multi-head attention of T new query rows (positions start..start+T−1) over the cached
  * keys/values 0..start+T−1. Grouped-query: query head h reads kv head ⌊h / (nHeads/nKvHeads)⌋.
  * Scores are q·k times the variant's attentionScale (default 1/√headDim), soft-capped when it
- * says so; with a `window` w a query at p sees keys p−w+1..p only.
+ * says so; with a `window` w a query at p sees keys p−w+1..p only; with `sinks` each head's
+ * softmax also spreads mass onto its sink logit.
  */
-function attention(q: Float32Array, T: number, start: number, keys: Float32Array, values: Float32Array, c: ModelConfig, window?: number): Float32Array {
+function attention(q: Float32Array, T: number, start: number, keys: Float32Array, values: Float32Array, c: ModelConfig, window?: number, sinks?: Float32Array): Float32Array {
   const { nHeads, nKvHeads, headDim } = c;
   const qDim = nHeads * headDim;
   const kvDim = nKvHeads * headDim;
@@ -297,7 +300,8 @@ function attention(q: Float32Array, T: number, start: number, keys: Float32Array
         scores[s] = dot * scale;
       }
       if (cap !== undefined) softcapInPlace(scores, cap, first, span);
-      softmaxInPlace(scores, first, span - first);
+      if (sinks) softmaxWithSinkInPlace(scores, first, span - first, sinks[h]!);
+      else softmaxInPlace(scores, first, span - first);
       acc.fill(0);
       for (let s = first; s < span; s++) {
         const a = scores[s]!;

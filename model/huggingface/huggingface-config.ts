@@ -8,7 +8,9 @@
  * - Gemma2ForCausalLM, Gemma3ForCausalLM: norms as 1 + w (folded at load), √dim embedding scale,
  *   tanh-GELU gate, post-norms, query_pre_attn_scalar, attention / final logit soft-capping,
  *   alternating sliding-window layers (Gemma 3 also q/k norm and a local RoPE base);
- * - MixtralForCausalLM, Qwen3MoeForCausalLM: a mixture of experts in every layer's FFN.
+ * - MixtralForCausalLM, Qwen3MoeForCausalLM: a mixture of experts in every layer's FFN;
+ * - GptOssForCausalLM: experts with biases and a clamped SwiGLU (MXFP4 experts dequantized at
+ *   load), attention sinks, q/k/v/o biases, alternating sliding windows, YaRN.
  * RoPE scaling: linear, dynamic, llama3, yarn (rope-scaling.ts). Everything else (other
  * architectures or scalings, non-SiLU activations, MLP biases, partial rotary dimensions) is
  * rejected with one ModelLoadError listing every problem found, rather than loading a model whose
@@ -37,8 +39,14 @@ export interface CheckpointLayout {
   qkNorm: boolean;
   /** q/k/v biases allowed (Qwen2). */
   qkvBias: boolean;
-  /** Expert tensor names: Mixtral's block_sparse_moe.{gate, experts.E.w1/w2/w3} or Qwen3-MoE's mlp.{gate, experts.E.gate_proj/up_proj/down_proj}. */
-  moe?: 'mixtral' | 'qwen3-moe';
+  /**
+   * Expert tensor names: Mixtral's block_sparse_moe.{gate, experts.E.w1/w2/w3}, Qwen3-MoE's
+   * mlp.{gate, experts.E.gate_proj/up_proj/down_proj}, or gpt-oss's mlp.router and packed
+   * mlp.experts.{gate_up_proj, down_proj}[_bias | _blocks + _scales].
+   */
+  moe?: 'mixtral' | 'qwen3-moe' | 'gpt-oss';
+  /** gpt-oss: self_attn.o_proj.bias and self_attn.sinks. */
+  outputBiasAndSinks?: boolean;
 }
 
 interface ArchitectureInfo {
@@ -59,6 +67,7 @@ const ARCHITECTURES: Readonly<Record<string, ArchitectureInfo>> = {
   Gemma3ForCausalLM: { architecture: 'gemma3', modelType: 'gemma3_text', layout: { ...LLAMA_LAYOUT, normPlusOne: true, sandwichNorms: true, qkNorm: true } },
   MixtralForCausalLM: { architecture: 'mixtral', modelType: 'mixtral', layout: { ...LLAMA_LAYOUT, moe: 'mixtral' } },
   Qwen3MoeForCausalLM: { architecture: 'qwen3-moe', modelType: 'qwen3_moe', layout: { ...LLAMA_LAYOUT, qkNorm: true, moe: 'qwen3-moe' } },
+  GptOssForCausalLM: { architecture: 'gpt-oss', modelType: 'gpt_oss', layout: { ...LLAMA_LAYOUT, qkvBias: true, moe: 'gpt-oss', outputBiasAndSinks: true } },
 };
 
 const positiveInt = z.number().int().positive();
@@ -103,6 +112,7 @@ const configSchema = z
     moe_intermediate_size: positiveInt.nullish(),
     decoder_sparse_step: positiveInt.nullish(),
     mlp_only_layers: z.array(z.number().int()).nullish(),
+    swiglu_limit: positive.nullish(),
     torch_dtype: z.string().nullish(),
   })
   .passthrough();
@@ -210,9 +220,11 @@ export function parseHuggingFaceConfig(json: unknown, file: string): ParsedHuggi
   const activationName = gemma ? (c.hidden_activation ?? c.hidden_act ?? 'gelu_pytorch_tanh') : (c.hidden_act ?? 'silu');
   const activation = activationName === 'silu' || activationName === 'swish' ? 'silu' : activationName === 'gelu_pytorch_tanh' ? 'gelu-tanh' : undefined;
   if (activation === undefined || (activation === 'gelu-tanh') !== gemma) {
+    // gpt-oss says silu and means its clamped SwiGLU (swiglu_limit), set below.
     problems.push(`${gemma ? 'hidden_activation' : 'hidden_act'} ${activationName} is not supported (${gemma ? 'only gelu_pytorch_tanh' : 'only silu'})`);
   }
   if (c.mlp_bias) problems.push('mlp_bias: true is not supported (MLP projections without bias only)');
+  if (layout.outputBiasAndSinks && !c.attention_bias) problems.push(`attention_bias: false is not supported for ${architectureClass} (its checkpoints carry q/k/v/o biases)`);
   if (c.attention_bias && !layout.qkvBias) {
     problems.push(`attention_bias: true is not supported for ${architectureClass} (it adds biases this architecture's loader does not read)`);
   }
@@ -243,7 +255,14 @@ export function parseHuggingFaceConfig(json: unknown, file: string): ParsedHuggi
     maxSeqLen = Math.max(maxSeqLen, Math.floor(ropeScaling.factor * ropeScaling.originalMaxPositions));
   }
   let slidingWindow: number | undefined;
-  if (gemma) {
+  if (layout.outputBiasAndSinks) {
+    variant.attentionSinks = true;
+    variant.outputBias = true;
+    variant.activation = 'clamped-swiglu';
+    variant.swigluLimit = c.swiglu_limit ?? 7;
+    const windows = gemmaLayerWindows(architectureClass, c, problems);
+    if (windows) variant.layerWindows = windows;
+  } else if (gemma) {
     const windows = gemmaLayerWindows(architectureClass, c, problems);
     if (windows) variant.layerWindows = windows;
     if (architectureClass === 'Gemma3ForCausalLM') {
@@ -262,9 +281,9 @@ export function parseHuggingFaceConfig(json: unknown, file: string): ParsedHuggi
 
   let hiddenDim = c.intermediate_size;
   if (layout.moe) {
-    const nExperts = layout.moe === 'mixtral' ? c.num_local_experts : c.num_experts;
+    const nExperts = layout.moe === 'qwen3-moe' ? c.num_experts : c.num_local_experts;
     const topK = c.num_experts_per_tok;
-    if (nExperts == null || topK == null) problems.push(`${layout.moe === 'mixtral' ? 'num_local_experts' : 'num_experts'} and num_experts_per_tok are required for ${architectureClass}`);
+    if (nExperts == null || topK == null) problems.push(`${layout.moe === 'qwen3-moe' ? 'num_experts' : 'num_local_experts'} and num_experts_per_tok are required for ${architectureClass}`);
     else if (topK > nExperts) problems.push(`num_experts_per_tok ${topK} exceeds the ${nExperts} experts`);
     if (layout.moe === 'qwen3-moe') {
       if (c.moe_intermediate_size == null) problems.push('moe_intermediate_size is required for Qwen3MoeForCausalLM');
@@ -274,7 +293,9 @@ export function parseHuggingFaceConfig(json: unknown, file: string): ParsedHuggi
       }
     }
     if (nExperts != null && topK != null) {
-      variant.moe = { nExperts, topK, normalizeTopK: layout.moe === 'mixtral' ? true : (c.norm_topk_prob ?? false) };
+      // Mixtral renormalises the top-k softmax weights; gpt-oss takes the softmax of the top-k logits (the same numbers).
+      variant.moe = { nExperts, topK, normalizeTopK: layout.moe === 'qwen3-moe' ? (c.norm_topk_prob ?? false) : true };
+      if (layout.moe === 'gpt-oss') variant.moe.biases = true;
     }
   }
   if (problems.length > 0) throw new ModelLoadError(file, problems.join('; '));
@@ -320,7 +341,7 @@ function embeddingScaleIn(value: number, torchDtype: string | null | undefined):
   return f32;
 }
 
-/** Gemma's per-layer windows: layer_types when given, else Gemma 2's even layers / Gemma 3's pattern. */
+/** Per-layer windows (Gemma, gpt-oss): layer_types when given, else Gemma 2's / gpt-oss's even layers, Gemma 3's pattern. */
 function gemmaLayerWindows(architectureClass: string, c: z.output<typeof configSchema>, problems: string[]): (number | null)[] | undefined {
   const n = c.num_hidden_layers;
   const window = c.sliding_window;
@@ -330,7 +351,7 @@ function gemmaLayerWindows(architectureClass: string, c: z.output<typeof configS
     const bad = c.layer_types.filter((t) => t !== 'sliding_attention' && t !== 'full_attention');
     if (bad.length > 0) problems.push(`layer_types: unknown ${[...new Set(bad)].join(', ')} (known: sliding_attention, full_attention)`);
     sliding = c.layer_types.map((t) => t === 'sliding_attention');
-  } else if (architectureClass === 'Gemma2ForCausalLM') {
+  } else if (architectureClass === 'Gemma2ForCausalLM' || architectureClass === 'GptOssForCausalLM') {
     sliding = Array.from({ length: n }, (_, i) => i % 2 === 0);
   } else {
     const pattern = c.sliding_window_pattern ?? 6;

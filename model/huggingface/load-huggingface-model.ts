@@ -19,6 +19,7 @@ import type { Tokenizer } from '../tokenizer.js';
 import { parseHuggingFaceConfig, type CheckpointLayout } from './huggingface-config.js';
 import { EMBEDDING, FINAL_NORM, LM_HEAD } from './huggingface-tensor-names.js';
 import { loadHuggingFaceTokenizer, readJsonFile } from './load-huggingface-tokenizer.js';
+import { dequantizeMxfp4 } from './mxfp4.js';
 import { halfSplitToInterleaved } from './rope-layout.js';
 import { toWeightDtype, type SafetensorsDtype } from './safetensors-dtype.js';
 import { SafetensorsSource } from './safetensors-source.js';
@@ -109,6 +110,17 @@ class TensorReader {
     return this.source.has(name);
   }
 
+  /** A packed MXFP4 matrix stack: `${base}_blocks` [...prefix, rows, cols/32, 16] and `${base}_scales` [..., rows, cols/32], dequantized to [...prefix, rows, cols]. */
+  async readMxfp4(base: string, prefix: number, rows: number, cols: number): Promise<Float32Array> {
+    if (cols % 32 !== 0) throw new ModelLoadError(this.source.pathOf(`${base}_blocks`), `MXFP4 tensor ${base}: ${cols} columns is not a multiple of the 32-value block`);
+    const groups = cols / 32;
+    const blocks = await this.source.readBytes(`${base}_blocks`, 'U8', [prefix, rows, groups, 16]);
+    const scales = await this.source.readBytes(`${base}_scales`, 'U8', [prefix, rows, groups]);
+    this.taken.add(`${base}_blocks`);
+    this.taken.add(`${base}_scales`);
+    return dequantizeMxfp4(blocks, scales, prefix * rows, groups);
+  }
+
   /** The one storage dtype of all tensors (mixed dtypes are refused: the config declares one). */
   singleDtype(source: SafetensorsSource): SafetensorsDtype {
     if (this.dtypes.size > 1) {
@@ -171,6 +183,10 @@ async function readLayer(reader: TensorReader, c: ModelConfig, layout: Checkpoin
     if (reader.has(`${p}self_attn.k_proj.bias`)) layer.bk = toInterleaved(await reader.read(`${p}self_attn.k_proj.bias`, [kv]), c.nKvHeads, 1);
     if (reader.has(`${p}self_attn.v_proj.bias`)) layer.bv = await reader.read(`${p}self_attn.v_proj.bias`, [kv]);
   }
+  if (layout.outputBiasAndSinks) {
+    layer.bo = await reader.read(`${p}self_attn.o_proj.bias`, [c.dim]);
+    layer.sinks = await reader.read(`${p}self_attn.sinks`, [c.nHeads]);
+  }
   if (layout.qkNorm) {
     // One γ per head coordinate, shared by all heads: permuted like one head's rows.
     layer.qNorm = toInterleaved(norm(layout, await reader.read(`${p}self_attn.q_norm.weight`, [c.headDim])), 1, 1);
@@ -186,7 +202,9 @@ async function readLayer(reader: TensorReader, c: ModelConfig, layout: Checkpoin
 
   const h = c.hiddenDim;
   const moe = c.variant?.moe;
-  if (moe && layout.moe) {
+  if (moe && layout.moe === 'gpt-oss') {
+    Object.assign(layer, await readGptOssExperts(reader, c, p, moe.nExperts));
+  } else if (moe && layout.moe) {
     const E = moe.nExperts;
     const mixtral = layout.moe === 'mixtral';
     layer.router = await reader.read(mixtral ? `${p}block_sparse_moe.gate.weight` : `${p}mlp.gate.weight`, [E, c.dim]);
@@ -210,4 +228,52 @@ async function readLayer(reader: TensorReader, c: ModelConfig, layout: Checkpoin
     layer.w2 = await reader.read(`${p}mlp.down_proj.weight`, [c.dim, h]);
   }
   return layer;
+}
+
+/**
+ * gpt-oss experts: mlp.router.{weight [E, dim], bias [E]}; mlp.experts.gate_up_proj [E, dim, 2h]
+ * (x·W, gate and up interleaved in the output columns: gate = even, up = odd) with bias [E, 2h];
+ * down_proj [E, h, dim] with bias [E, dim]. The released checkpoints store both projections as
+ * MXFP4 (`_blocks`, `_scales`) in the transposed, PyTorch-Linear order [E, out, in]; either form
+ * is read into our stacked rows (w1, w3 [E·h, dim], w2 [E·dim, h]).
+ */
+async function readGptOssExperts(reader: TensorReader, c: ModelConfig, p: string, E: number): Promise<Partial<LayerWeights>> {
+  const { dim, hiddenDim: h } = c;
+  const base = `${p}mlp.experts.`;
+  const router = await reader.read(`${p}mlp.router.weight`, [E, dim]);
+  const routerBias = await reader.read(`${p}mlp.router.bias`, [E]);
+  const gateUpBias = await reader.read(`${base}gate_up_proj_bias`, [E, 2 * h]);
+  const downBias = await reader.read(`${base}down_proj_bias`, [E, dim]);
+  // gateUp(e, o, i): output o (of 2h) from input i (of dim); down(e, o, i): output o (of dim) from input i (of h).
+  let gateUp: (e: number, o: number, i: number) => number;
+  let down: (e: number, o: number, i: number) => number;
+  if (reader.has(`${base}gate_up_proj_blocks`)) {
+    const gu = await reader.readMxfp4(`${base}gate_up_proj`, E, 2 * h, dim); // [E, 2h, dim]
+    const dn = await reader.readMxfp4(`${base}down_proj`, E, dim, h); // [E, dim, h]
+    gateUp = (e, o, i) => gu[(e * 2 * h + o) * dim + i]!;
+    down = (e, o, i) => dn[(e * dim + o) * h + i]!;
+  } else {
+    const gu = await reader.read(`${base}gate_up_proj`, [E, dim, 2 * h]);
+    const dn = await reader.read(`${base}down_proj`, [E, h, dim]);
+    gateUp = (e, o, i) => gu[(e * dim + i) * 2 * h + o]!;
+    down = (e, o, i) => dn[(e * h + i) * dim + o]!;
+  }
+  const w1 = new Float32Array(E * h * dim);
+  const w3 = new Float32Array(E * h * dim);
+  const w2 = new Float32Array(E * dim * h);
+  const b1 = new Float32Array(E * h);
+  const b3 = new Float32Array(E * h);
+  for (let e = 0; e < E; e++) {
+    for (let j = 0; j < h; j++) {
+      const row = e * h + j;
+      for (let i = 0; i < dim; i++) {
+        w1[row * dim + i] = gateUp(e, 2 * j, i);
+        w3[row * dim + i] = gateUp(e, 2 * j + 1, i);
+      }
+      b1[row] = gateUpBias[e * 2 * h + 2 * j]!;
+      b3[row] = gateUpBias[e * 2 * h + 2 * j + 1]!;
+    }
+    for (let o = 0; o < dim; o++) for (let i = 0; i < h; i++) w2[(e * dim + o) * h + i] = down(e, o, i);
+  }
+  return { router, routerBias, w1, w3, w2, b1, b3, b2: downBias };
 }

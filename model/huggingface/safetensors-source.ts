@@ -74,6 +74,13 @@ export class SafetensorsSource {
     return (await this.file(fileName)).read(name, shape);
   }
 
+  /** Reads a tensor's raw bytes (see SafetensorsFile.readBytes). */
+  async readBytes(name: string, dtype: 'U8', shape: readonly number[]): Promise<Uint8Array> {
+    const fileName = this.weightMap.get(name);
+    if (fileName === undefined) throw new ModelLoadError(this.listingFile, `tensor ${name} is missing`);
+    return (await this.file(fileName)).readBytes(name, dtype, shape);
+  }
+
   async close(): Promise<void> {
     const files = await Promise.allSettled(this.open.values());
     await Promise.all(files.flatMap((f) => (f.status === 'fulfilled' ? [f.value.close()] : [])));

@@ -6,7 +6,7 @@
  */
 import type { WeightDtype } from '../huggingface/safetensors-dtype.js';
 
-export const SYNTHETIC_FAMILIES = ['llama3.2', 'qwen3', 'phi3', 'gemma2', 'gemma3', 'mixtral', 'qwen3-moe'] as const;
+export const SYNTHETIC_FAMILIES = ['llama3.2', 'qwen3', 'phi3', 'gemma2', 'gemma3', 'mixtral', 'qwen3-moe', 'gpt-oss'] as const;
 export type SyntheticFamily = (typeof SYNTHETIC_FAMILIES)[number];
 
 export interface FamilySizes {
@@ -97,6 +97,17 @@ export function familyConfigJson(family: SyntheticFamily, s: FamilySizes): Recor
         rope_scaling: null, num_experts: e.experts, num_experts_per_tok: e.perToken, moe_intermediate_size: s.hiddenDim, intermediate_size: 4 * s.hiddenDim,
         norm_topk_prob: true, decoder_sparse_step: 1, mlp_only_layers: [], output_router_logits: false, router_aux_loss_coef: 0.001,
         sliding_window: null, use_sliding_window: false, max_window_layers: s.nLayers,
+      };
+    }
+    case 'gpt-oss': {
+      const e = experts('gpt-oss');
+      return {
+        architectures: ['GptOssForCausalLM'], model_type: 'gpt_oss', ...base, attention_bias: true, hidden_act: 'silu', rms_norm_eps: 1e-5,
+        rope_theta: 150000,
+        rope_scaling: { beta_fast: 32.0, beta_slow: 1.0, factor: 32.0, original_max_position_embeddings: 4096, rope_type: 'yarn', truncate: false },
+        initial_context_length: 4096, num_local_experts: e.experts, num_experts_per_tok: e.perToken, experts_per_token: e.perToken,
+        layer_types: Array.from({ length: s.nLayers }, (_, i) => (i % 2 === 0 ? 'sliding_attention' : 'full_attention')),
+        sliding_window: s.slidingWindow ?? 128, swiglu_limit: 7.0, output_router_logits: false, router_aux_loss_coef: 0.9,
       };
     }
   }

@@ -2,7 +2,9 @@
  * Every tensor (name and PyTorch shape) of a Hugging Face checkpoint of the families beyond the
  * Llama layout, from a config.json: Qwen3 (q/k norms), Phi-3 (fused qkv_proj, gate_up_proj),
  * Gemma 2/3 (four norms per layer; Gemma 3 q/k norms), Mixtral (block_sparse_moe experts),
- * Qwen3-MoE (mlp experts), and the plain Llama / Qwen2 layouts. Written from transformers'
+ * Qwen3-MoE (mlp experts), gpt-oss (biases, sinks, packed experts in their bf16 form), and the
+ * plain Llama / Qwen2 layouts. Linear weights are [out, in] except gpt-oss's expert stacks
+ * ([E, in, out]); kind 'linear' tensors have their fan-in at shape[1]. Written from transformers'
  * modeling files, separately from the loader (which reads names itself), so that writing with
  * this list and loading with the loader checks one against the other.
  */
@@ -49,12 +51,16 @@ export function familyTensorShapes(config: Json): FamilyTensorShape[] {
       lin(`${p}self_attn.k_proj.weight`, kvHeads * hd, d);
       lin(`${p}self_attn.v_proj.weight`, kvHeads * hd, d);
     }
-    if (arch === 'Qwen2ForCausalLM') {
+    if (arch === 'Qwen2ForCausalLM' || arch === 'GptOssForCausalLM') {
       out.push({ name: `${p}self_attn.q_proj.bias`, shape: [heads * hd], kind: 'bias' });
       out.push({ name: `${p}self_attn.k_proj.bias`, shape: [kvHeads * hd], kind: 'bias' });
       out.push({ name: `${p}self_attn.v_proj.bias`, shape: [kvHeads * hd], kind: 'bias' });
     }
     lin(`${p}self_attn.o_proj.weight`, d, heads * hd);
+    if (arch === 'GptOssForCausalLM') {
+      out.push({ name: `${p}self_attn.o_proj.bias`, shape: [d], kind: 'bias' });
+      out.push({ name: `${p}self_attn.sinks`, shape: [heads], kind: 'bias' });
+    }
     if (arch === 'Qwen3ForCausalLM' || arch === 'Qwen3MoeForCausalLM' || arch === 'Gemma3ForCausalLM') {
       nrm(`${p}self_attn.q_norm.weight`, hd);
       nrm(`${p}self_attn.k_norm.weight`, hd);
@@ -76,6 +82,15 @@ export function familyTensorShapes(config: Json): FamilyTensorShape[] {
         lin(`${p}mlp.experts.${e}.up_proj.weight`, mi, d);
         lin(`${p}mlp.experts.${e}.down_proj.weight`, d, mi);
       }
+    } else if (arch === 'GptOssForCausalLM') {
+      // The bf16 form (x·W layouts); released checkpoints pack the two expert projections as MXFP4.
+      const E = num(config, 'num_local_experts');
+      lin(`${p}mlp.router.weight`, E, d);
+      out.push({ name: `${p}mlp.router.bias`, shape: [E], kind: 'bias' });
+      out.push({ name: `${p}mlp.experts.gate_up_proj`, shape: [E, d, 2 * inter], kind: 'linear' });
+      out.push({ name: `${p}mlp.experts.gate_up_proj_bias`, shape: [E, 2 * inter], kind: 'bias' });
+      out.push({ name: `${p}mlp.experts.down_proj`, shape: [E, inter, d], kind: 'linear' });
+      out.push({ name: `${p}mlp.experts.down_proj_bias`, shape: [E, d], kind: 'bias' });
     } else if (arch === 'Phi3ForCausalLM') {
       lin(`${p}mlp.gate_up_proj.weight`, 2 * inter, d);
       lin(`${p}mlp.down_proj.weight`, d, inter);

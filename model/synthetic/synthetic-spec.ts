@@ -51,7 +51,7 @@ export const syntheticSpecSchema = z
     if (!Number.isInteger(headDim)) ctx.addIssue({ code: 'custom', path: ['nHeads'], message: `dim ${s.dim} is not divisible by nHeads ${s.nHeads}; give headDim` });
     else if (headDim % 2 !== 0) ctx.addIssue({ code: 'custom', path: ['headDim'], message: `head dimension ${headDim} must be even for RoPE` });
     if (s.nHeads % s.nKvHeads !== 0) ctx.addIssue({ code: 'custom', path: ['nKvHeads'], message: `nHeads ${s.nHeads} is not a multiple of nKvHeads ${s.nKvHeads}` });
-    const moe = s.family === 'mixtral' || s.family === 'qwen3-moe';
+    const moe = s.family === 'mixtral' || s.family === 'qwen3-moe' || s.family === 'gpt-oss';
     if (moe !== (s.nExperts !== undefined && s.expertsPerToken !== undefined)) {
       ctx.addIssue({ code: 'custom', path: ['nExperts'], message: moe ? `family ${s.family} needs nExperts and expertsPerToken` : 'nExperts / expertsPerToken need a mixture-of-experts family (mixtral, qwen3-moe)' });
     }
@@ -96,6 +96,8 @@ export const SYNTHETIC_PRESETS = {
   /** Mixtral's layout: 8 experts, 2 per token (the real counts), 32,000-row vocabulary (derived tokenizer). */
   'mixtral-like-tiny': { family: 'mixtral', dim: 64, hiddenDim: 96, nLayers: 2, nHeads: 4, nKvHeads: 2, tokenizer: 'llama3-32k', tiedEmbeddings: false, nExperts: 8, expertsPerToken: 2, maxSeqLen: 32768 },
   /** Qwen3-MoE's layout (128 experts / 8 per token scaled to 16 / 4; q/k norm), the real Qwen3 tokenizer. */
+  /** gpt-oss-20b's layout (32 experts / 4 per token → 8 / 2; sinks, q/k/v/o biases, clamped SwiGLU, window 128 on even layers, YaRN ×32), bf16-form experts, the Llama 3 tokenizer under gpt-oss's 201,088 rows (its own o200k tokenizer is not among the packages). */
+  'gpt-oss-like-tiny': { family: 'gpt-oss', dim: 64, hiddenDim: 64, nLayers: 2, nHeads: 4, nKvHeads: 2, headDim: 16, tokenizer: 'llama3', vocabSize: 201088, tiedEmbeddings: false, nExperts: 8, expertsPerToken: 2, maxSeqLen: 131072, dtype: 'bf16' },
   'qwen3-moe-like-tiny': { family: 'qwen3-moe', dim: 64, hiddenDim: 48, nLayers: 2, nHeads: 4, nKvHeads: 2, headDim: 32, tokenizer: 'qwen3', vocabSize: 151936, tiedEmbeddings: false, nExperts: 16, expertsPerToken: 4, maxSeqLen: 40960 },
 } as const satisfies Record<string, SyntheticSpecInput>;
 

@@ -5,3 +5,4 @@ export * from './silu.js';
 export * from './softmax.js';
 export * from './gelu.js';
 export * from './softcap.js';
+export * from './attention-sink.js';

@@ -13,7 +13,10 @@ import type { ModelConfig, ModelVariant } from '../../model/model-description.js
 /** The private steps each variant field needs, in words for the error. */
 const MISSING_STEPS: Readonly<Record<keyof ModelVariant, string>> = {
   qkNorm: 'per-head q/k RMSNorm before RoPE (a row-wise Elem over each head of q and k)',
-  activation: 'the tanh-GELU gate gelu(g) ⊙ u (a paired Elem)',
+  activation: 'the FFN gate of this activation (a paired Elem)',
+  swigluLimit: 'the clamps of gpt-oss\'s SwiGLU (inside its paired Elem)',
+  attentionSinks: 'attention sinks (a per-head logit joining the softmax Elem)',
+  outputBias: 'an o_proj bias (MulW with a bias on the output projection)',
   postNorms: 'RMSNorm of the attention and FFN outputs (post-norms, row-wise Elem)',
   embeddingScale: 'the embedding scale on input only (the LM head is tied to the embedding)',
   attentionScale: 'a query_pre_attn_scalar score scale in the softmax step',
@@ -24,13 +27,19 @@ const MISSING_STEPS: Readonly<Record<keyof ModelVariant, string>> = {
   moe: 'mixture-of-experts routing (secret-shared top-k gate weights over every expert)',
 };
 
+const ACTIVATION_STEPS: Readonly<Record<NonNullable<ModelVariant['activation']>, string>> = {
+  silu: '',
+  'gelu-tanh': 'the tanh-GELU gate gelu(g) ⊙ u (a paired Elem)',
+  'clamped-swiglu': "gpt-oss's clamped SwiGLU gate (u + 1) ⊙ g·σ(1.702·g) (a paired Elem)",
+};
+
 /** The names of the private steps `config` needs and the protocol does not have (empty: runnable). */
 export function missingPrivateSteps(config: ModelConfig): string[] {
   const variant = config.variant;
   if (!variant) return [];
   return (Object.keys(MISSING_STEPS) as (keyof ModelVariant)[])
     .filter((key) => variant[key] !== undefined && !(key === 'activation' && variant.activation === 'silu'))
-    .map((key) => MISSING_STEPS[key]);
+    .map((key) => (key === 'activation' ? ACTIVATION_STEPS[variant.activation!] : MISSING_STEPS[key]));
 }
 
 /** A model the private protocol cannot serve yet: which steps it lacks. */

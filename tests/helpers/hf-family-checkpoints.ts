@@ -18,8 +18,10 @@ export type HfConfig = Record<string, unknown>;
 
 export interface HfCheckpoint {
   config: HfConfig;
-  /** HF name → [shape, float32 values exactly as written]. */
+  /** HF name → [shape, float32 values exactly as written] (for MXFP4 tensors: the values the packed form holds). */
   tensors: Map<string, { shape: number[]; data: Float32Array }>;
+  /** gpt-oss MXFP4: float tensor name → the U8 `_blocks` / `_scales` tensors written instead of it. */
+  packed?: Map<string, Array<{ name: string; shape: number[]; bytes: Uint8Array }>>;
 }
 
 /** The vocabulary of the tests' tokenizer (stories260K's tok512), so text can be decoded. */
@@ -212,6 +214,39 @@ export const QWEN3_MOE_CONFIG: HfConfig = {
   use_sliding_window: false,
 };
 
+/**
+ * gpt-oss-20b's config.json, scaled down (32 experts / 4 per token → 8 / 2; window 128 → 8; its
+ * yarn block verbatim but original_max_position_embeddings 4096 → 16 so YaRN acts within a test).
+ */
+export const GPT_OSS_CONFIG: HfConfig = {
+  ...common,
+  architectures: ['GptOssForCausalLM'],
+  model_type: 'gpt_oss',
+  attention_bias: true,
+  experts_per_token: 2,
+  head_dim: 16,
+  hidden_act: 'silu',
+  hidden_size: 64,
+  initial_context_length: 16,
+  intermediate_size: 64,
+  layer_types: ['sliding_attention', 'full_attention', 'sliding_attention', 'full_attention'],
+  max_position_embeddings: 512,
+  num_attention_heads: 4,
+  num_experts_per_tok: 2,
+  num_hidden_layers: 4,
+  num_key_value_heads: 2,
+  num_local_experts: 8,
+  output_router_logits: false,
+  rms_norm_eps: 1e-5,
+  rope_scaling: { beta_fast: 32.0, beta_slow: 1.0, factor: 32.0, original_max_position_embeddings: 16, rope_type: 'yarn', truncate: false },
+  rope_theta: 150000,
+  router_aux_loss_coef: 0.9,
+  sliding_window: 8,
+  swiglu_limit: 7.0,
+  tie_word_embeddings: false,
+  torch_dtype: 'float32',
+};
+
 const num = (c: HfConfig, key: string): number => c[key] as number;
 
 /** Every tensor name and shape (model/synthetic/family-tensor-names.ts: written from the HF modeling files, not by the loader). */
@@ -246,11 +281,75 @@ export function buildCheckpoint(config: HfConfig, seed: string): HfCheckpoint {
   return { config, tensors };
 }
 
-/** Writes config.json and model.safetensors (in torch_dtype) into `dir`. */
+/** Writes config.json and model.safetensors (in torch_dtype; packed tensors as U8) into `dir`. */
 export async function writeCheckpoint(dir: string, ck: HfCheckpoint): Promise<string> {
   await mkdir(dir, { recursive: true });
   await writeFile(path.join(dir, 'config.json'), `${JSON.stringify(ck.config, null, 2)}\n`);
   const dtype = DTYPES[(ck.config['torch_dtype'] as string | undefined) ?? 'float32'] ?? 'f32';
-  await writeSafetensors(path.join(dir, 'model.safetensors'), [...ck.tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.data })), dtype);
+  if (!ck.packed) {
+    await writeSafetensors(path.join(dir, 'model.safetensors'), [...ck.tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.data })), dtype);
+    return dir;
+  }
+  if (dtype !== 'f32') throw new RangeError('writeCheckpoint: packed checkpoints are written with float32 for the other tensors');
+  // Mixed dtypes: written by hand (8-byte LE header length, JSON header, data).
+  const entries: Array<{ name: string; dtype: 'F32' | 'U8'; shape: number[]; bytes: Uint8Array }> = [];
+  for (const [name, t] of ck.tensors) {
+    const parts = ck.packed.get(name);
+    if (parts) for (const part of parts) entries.push({ ...part, dtype: 'U8' });
+    else entries.push({ name, dtype: 'F32', shape: t.shape, bytes: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) });
+  }
+  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
+  let offset = 0;
+  for (const e of entries) {
+    header[e.name] = { dtype: e.dtype, shape: e.shape, data_offsets: [offset, offset + e.bytes.length] };
+    offset += e.bytes.length;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - ((8 + json.length) % 8)) % 8);
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(json.length));
+  await writeFile(path.join(dir, 'model.safetensors'), Buffer.concat([length, Buffer.from(json), ...entries.map((e) => Buffer.from(e.bytes))]));
   return dir;
+}
+
+/** OCP MXFP4 E2M1 code values, written out for the tests. */
+const E2M1 = [0, 0.5, 1, 1.5, 2, 3, 4, 6, -0, -0.5, -1, -1.5, -2, -3, -4, -6];
+
+/**
+ * Replaces gpt-oss's expert stacks by random MXFP4 codes and scales (2^−6..2^−4), as the released
+ * checkpoints store them: `_blocks` [E, out, in/32, 16] and `_scales` [E, out, in/32], in the
+ * Linear order [out, in]; the float tensors [E, in, out] hold the exact values they encode.
+ */
+export function packExpertsAsMxfp4(ck: HfCheckpoint, seed: string): HfCheckpoint {
+  const prg = Prg.fromSeed('hf-family-checkpoints-mxfp4', seed);
+  const packed = new Map<string, Array<{ name: string; shape: number[]; bytes: Uint8Array }>>();
+  for (const [name, t] of ck.tensors) {
+    if (!/mlp\.experts\.(gate_up|down)_proj$/.test(name)) continue;
+    const [E, inDim, outDim] = t.shape as [number, number, number];
+    const groups = inDim / 32;
+    const blocks = new Uint8Array(prg.bytes(E * outDim * groups * 16));
+    const scales = new Uint8Array(E * outDim * groups).map(() => 121 + prg.below(3));
+    const values = new Float32Array(E * inDim * outDim);
+    for (let e = 0; e < E; e++) {
+      for (let o = 0; o < outDim; o++) {
+        for (let g = 0; g < groups; g++) {
+          const scale = 2 ** (scales[(e * outDim + o) * groups + g]! - 127);
+          for (let b = 0; b < 16; b++) {
+            const byte = blocks[((e * outDim + o) * groups + g) * 16 + b]!;
+            for (const [k, code] of [[0, byte & 15], [1, byte >> 4]] as const) {
+              const i = g * 32 + 2 * b + k;
+              values[(e * inDim + i) * outDim + o] = E2M1[code]! * scale;
+            }
+          }
+        }
+      }
+    }
+    ck.tensors.set(name, { shape: t.shape, data: values });
+    packed.set(name, [
+      { name: `${name}_blocks`, shape: [E, outDim, groups, 16], bytes: blocks },
+      { name: `${name}_scales`, shape: [E, outDim, groups], bytes: scales },
+    ]);
+  }
+  ck.packed = packed;
+  return ck;
 }

@@ -146,7 +146,10 @@ export function referenceLogits(ck: HfCheckpoint, tokens: readonly number[]): Ve
   const act = gemma ? geluTanhOf : siluOf;
   const fusedPhi = arch === 'Phi3ForCausalLM';
   const qkNorm = arch === 'Qwen3ForCausalLM' || arch === 'Qwen3MoeForCausalLM' || gemma3;
+  const gptOss = arch === 'GptOssForCausalLM';
+  const layerTypes = c['layer_types'] as string[] | undefined;
   const slidingAt = (l: number): boolean => {
+    if (layerTypes) return layerTypes[l] === 'sliding_attention';
     if (arch === 'Gemma2ForCausalLM') return l % 2 === 0;
     if (gemma3) return (l + 1) % ((c['sliding_window_pattern'] as number) ?? 6) !== 0;
     return false;
@@ -212,21 +215,61 @@ export function referenceLogits(ck: HfCheckpoint, tokens: readonly number[]): Ve
           if (attnCap != null) score = Math.tanh(score / attnCap) * attnCap;
           scores.push(score);
         }
-        const m = Math.max(...scores);
+        // gpt-oss: the head's sink logit joins the softmax (and is dropped after it).
+        const sink = has(ck, `${p}self_attn.sinks`) ? get(ck, `${p}self_attn.sinks`)[h]! : undefined;
+        const m = Math.max(...scores, sink ?? -Infinity);
         const e = scores.map((z) => Math.exp(z - m));
-        const sum = e.reduce((a, b) => a + b, 0);
+        const sum = e.reduce((a, b) => a + b, 0) + (sink === undefined ? 0 : Math.exp(sink - m));
         for (let s = first; s <= t; s++) {
           const w = e[s - first]! / sum;
           for (let j = 0; j < hd; j++) attn[h * hd + j] = attn[h * hd + j]! + w * vs[s]![g]![j]!;
         }
       }
       let o = matvec(get(ck, `${p}self_attn.o_proj.weight`), attn, d, H * hd);
+      if (has(ck, `${p}self_attn.o_proj.bias`)) {
+        const bo = get(ck, `${p}self_attn.o_proj.bias`);
+        o = o.map((x, i) => x + bo[i]!);
+      }
       if (gemma) o = rmsnorm(o, get(ck, `${p}post_attention_layernorm.weight`), eps, true);
       const x = xs[t]!.map((v, i) => v + o[i]!);
       const n2 = rmsnorm(x, get(ck, gemma ? `${p}pre_feedforward_layernorm.weight` : `${p}post_attention_layernorm.weight`), eps, gemma);
       let mlp: Vec;
       const denseMlp = (gate: Vec, up: Vec, down: Float32Array, width: number): Vec => matvec(down, gate.map((g, i) => act(g) * up[i]!), d, width);
-      if (arch === 'MixtralForCausalLM' || arch === 'Qwen3MoeForCausalLM') {
+      if (gptOss) {
+        const E = c['num_local_experts'] as number;
+        const K = c['num_experts_per_tok'] as number;
+        const limit = (c['swiglu_limit'] as number | undefined) ?? 7;
+        const rb = get(ck, `${p}mlp.router.bias`);
+        const logits = matvec(get(ck, `${p}mlp.router.weight`), n2, E, d).map((z, e) => z + rb[e]!);
+        const top = Array.from(logits, (z, e) => ({ e, z })).sort((a, b) => b.z - a.z || a.e - b.e).slice(0, K);
+        const mx = top[0]!.z;
+        const total = top.reduce((a, t) => a + Math.exp(t.z - mx), 0);
+        const gu = get(ck, `${p}mlp.experts.gate_up_proj`); // [E, d, 2·inter], x·W
+        const gub = get(ck, `${p}mlp.experts.gate_up_proj_bias`);
+        const dn = get(ck, `${p}mlp.experts.down_proj`); // [E, inter, d]
+        const dnb = get(ck, `${p}mlp.experts.down_proj_bias`);
+        mlp = new Float64Array(d);
+        for (const { e, z } of top) {
+          const weight = Math.exp(z - mx) / total;
+          const gated = new Float64Array(inter);
+          for (let j = 0; j < inter; j++) {
+            let g = gub[e * 2 * inter + 2 * j]!;
+            let u = gub[e * 2 * inter + 2 * j + 1]!;
+            for (let i = 0; i < d; i++) {
+              g += n2[i]! * gu[(e * d + i) * 2 * inter + 2 * j]!;
+              u += n2[i]! * gu[(e * d + i) * 2 * inter + 2 * j + 1]!;
+            }
+            g = Math.min(g, limit);
+            u = Math.min(Math.max(u, -limit), limit);
+            gated[j] = (u + 1) * g * (1 / (1 + Math.exp(-1.702 * g)));
+          }
+          for (let o = 0; o < d; o++) {
+            let y = dnb[e * d + o]!;
+            for (let j = 0; j < inter; j++) y += gated[j]! * dn[(e * inter + j) * d + o]!;
+            mlp[o] = mlp[o]! + weight * y;
+          }
+        }
+      } else if (arch === 'MixtralForCausalLM' || arch === 'Qwen3MoeForCausalLM') {
         const mixtral = arch === 'MixtralForCausalLM';
         const E = (mixtral ? c['num_local_experts'] : c['num_experts']) as number;
         const K = c['num_experts_per_tok'] as number;

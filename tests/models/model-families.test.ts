@@ -18,12 +18,14 @@ import {
   buildCheckpoint,
   GEMMA2_CONFIG,
   GEMMA3_CONFIG,
+  GPT_OSS_CONFIG,
   LLAMA32_CONFIG,
   llamaWithRope,
   MIXTRAL_CONFIG,
   PHI3_CONFIG,
   QWEN3_CONFIG,
   QWEN3_MOE_CONFIG,
+  packExpertsAsMxfp4,
   writeCheckpoint,
   type HfCheckpoint,
   type HfConfig,
@@ -36,6 +38,7 @@ import { scratchDir, stories260KDir } from './model-dirs.js';
  * positions. Measured between 1e-7 and 1e-6 (the oracle's float32 rounding); 1e-5 leaves a margin.
  */
 const LOGITS_TOLERANCE = 1e-5;
+// 14 tokens with BOS: past the scaled-down windows (8) and YaRN's original length for gpt-oss (16) once greedy runs on.
 const PROMPT = 'Once upon a time, there was a little girl named';
 const GREEDY_TOKENS = 10;
 
@@ -49,8 +52,8 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-async function load(name: string, config: HfConfig): Promise<{ ck: HfCheckpoint; model: ModelDescription }> {
-  const ck = buildCheckpoint(config, name);
+async function load(name: string, config: HfConfig, mxfp4 = false): Promise<{ ck: HfCheckpoint; model: ModelDescription }> {
+  const ck = mxfp4 ? packExpertsAsMxfp4(buildCheckpoint(config, name), name) : buildCheckpoint(config, name);
   const dir = await writeCheckpoint(path.join(work, name), ck);
   return { ck, model: await loadHuggingFaceModel(dir, { tokenizer }) };
 }
@@ -79,7 +82,7 @@ async function oracleGreedy(model: ModelDescription, prompt: readonly number[], 
   return out;
 }
 
-const FAMILIES: Array<[string, HfConfig, Partial<ModelDescription['config']>]> = [
+const FAMILIES: Array<[string, HfConfig, Partial<ModelDescription['config']>, boolean?]> = [
   ['llama-3.2 (rope_scaling llama3)', LLAMA32_CONFIG, { architecture: 'llama', ropeScaling: { type: 'llama3', factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192 } }],
   ['qwen3', QWEN3_CONFIG, { architecture: 'qwen3', headDim: 32, variant: { qkNorm: true } }],
   ['phi-3', PHI3_CONFIG, { architecture: 'phi3', maxSeqLen: 2047 }],
@@ -87,11 +90,13 @@ const FAMILIES: Array<[string, HfConfig, Partial<ModelDescription['config']>]> =
   ['gemma-3', GEMMA3_CONFIG, { architecture: 'gemma3', nKvHeads: 1 }],
   ['mixtral', MIXTRAL_CONFIG, { architecture: 'mixtral', hiddenDim: 96, variant: { moe: { nExperts: 8, topK: 2, normalizeTopK: true } } }],
   ['qwen3-moe', QWEN3_MOE_CONFIG, { architecture: 'qwen3-moe', hiddenDim: 48, variant: { qkNorm: true, moe: { nExperts: 16, topK: 4, normalizeTopK: true } } }],
+  ['gpt-oss (bf16-form experts)', GPT_OSS_CONFIG, { architecture: 'gpt-oss', ropeScaling: { type: 'yarn', factor: 32, originalMaxPositions: 16, betaFast: 32, betaSlow: 1, attentionFactor: 0.1 * Math.log(32) + 1, truncate: false } }],
+  ['gpt-oss (MXFP4 experts)', GPT_OSS_CONFIG, { architecture: 'gpt-oss', variant: { attentionSinks: true, outputBias: true, activation: 'clamped-swiglu', swigluLimit: 7, layerWindows: [8, null, 8, null], moe: { nExperts: 8, topK: 2, normalizeTopK: true, biases: true } } }, true],
 ];
 
-describe.each(FAMILIES)('%s from its Hugging Face layout', (name, config, expectedConfig) => {
+describe.each(FAMILIES)('%s from its Hugging Face layout', (name, config, expectedConfig, mxfp4) => {
   it('loads, and the oracle matches the independent reference: logits and greedy text', async () => {
-    const { ck, model } = await load(name.replace(/[^a-z0-9.-]+/gi, '_'), config);
+    const { ck, model } = await load(name.replace(/[^a-z0-9.-]+/gi, '_'), config, mxfp4);
     expect(model.config).toMatchObject(expectedConfig);
     if (name === 'phi-3' || name.startsWith('llama')) expect(model.config.variant).toBeUndefined(); // plain Llama math: privately servable
     const prompt = tokenizer.encode(PROMPT, { addBos: true });

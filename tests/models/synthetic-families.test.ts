@@ -44,6 +44,7 @@ const FAMILY_PRESETS = [
   ['gemma3-like-tiny', 'gemma3', false],
   ['mixtral-like-tiny', 'mixtral', false],
   ['qwen3-moe-like-tiny', 'qwen3-moe', false],
+  ['gpt-oss-like-tiny', 'gpt-oss', false],
 ] as const;
 
 function parameters(model: ModelDescription): number {

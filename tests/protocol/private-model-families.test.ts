@@ -15,6 +15,7 @@ import {
   buildCheckpoint,
   GEMMA2_CONFIG,
   GEMMA3_CONFIG,
+  GPT_OSS_CONFIG,
   llamaWithRope,
   MIXTRAL_CONFIG,
   PHI3_CONFIG,
@@ -74,6 +75,7 @@ describe('families needing new private steps are refused before any pairing', ()
     ['gemma-3', GEMMA3_CONFIG, [/per-head q\/k RMSNorm/, /tanh-GELU/, /second RoPE table/]],
     ['mixtral', MIXTRAL_CONFIG, [/mixture-of-experts routing/]],
     ['qwen3-moe', QWEN3_MOE_CONFIG, [/per-head q\/k RMSNorm/, /mixture-of-experts routing/]],
+    ['gpt-oss', GPT_OSS_CONFIG, [/attention sinks/, /o_proj bias/, /clamped SwiGLU/, /sliding-window/, /mixture-of-experts routing/]],
   ] as const)('%s', async (name, config, steps) => {
     const model = await load(`refused-${name}`, config);
     let error: unknown;
