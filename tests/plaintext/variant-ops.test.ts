@@ -116,3 +116,34 @@ describe('MoE routing', () => {
     expect(routeToken([1, 2, 2, 2], 2, true).experts).toEqual([1, 2]);
   });
 });
+
+describe('gpt-oss steps', () => {
+  it('MXFP4: byte 0x2F with scale 128 → low nibble 0xF (−6)·2, high nibble 0x2 (1.0)·2; scale 125 quarters', async () => {
+    const { dequantizeMxfp4 } = await import('../../model/huggingface/mxfp4.js');
+    const blocks = new Uint8Array(32);
+    blocks[0] = 0x2f; // codes 15 (−6.0) then 2 (+1.0)
+    blocks[16] = 0x97; // second row: codes 7 (+6.0) then 9 (−0.5)
+    const out = dequantizeMxfp4(blocks, Uint8Array.from([128, 125]), 2, 1);
+    expect(out.length).toBe(64);
+    expect([out[0], out[1], out[2]]).toEqual([-12, 2, 0]);
+    expect([out[32], out[33]]).toEqual([6 / 4, -0.5 / 4]);
+  });
+
+  it('attention sink: scores [0, 0] with sink ln 2 → each 1/4 (e^0 / (1 + 1 + 2))', async () => {
+    const { softmaxWithSinkInPlace } = await import('../../plaintext/ops/attention-sink.js');
+    const x = Float64Array.from([9, 0, 0]);
+    softmaxWithSinkInPlace(x, 1, 2, Math.log(2));
+    expect(x[0]).toBe(9);
+    expect(x[1]).toBeCloseTo(0.25, 15);
+    expect(x[2]).toBeCloseTo(0.25, 15);
+  });
+
+  it('clamped SwiGLU: (clamp(u) + 1)·g·σ(1.702·g), g ≤ 7, |u| ≤ 7', async () => {
+    const { clampedSwiglu } = await import('../../plaintext/moe-ffn.js');
+    const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+    const out = clampedSwiglu(Float32Array.from([1, 10, -2]), Float32Array.from([0.5, 20, -9]), 7);
+    expect(out[0]).toBeCloseTo(1.5 * sigmoid(1.702), 6);
+    expect(out[1]).toBeCloseTo(8 * 7 * sigmoid(1.702 * 7), 5); // gate clamped to 7, up to 7
+    expect(out[2]).toBeCloseTo(-6 * -2 * sigmoid(-3.404), 6); // up clamped to −7: (−7 + 1)
+  });
+});
