@@ -210,7 +210,7 @@ describe('config.json', () => {
     await editConfig(dir, (c) => {
       c['architectures'] = ['GPT2LMHeadModel'];
     });
-    await expectLoadError(dir, 'config.json', /architecture GPT2LMHeadModel is not supported \(supported: LlamaForCausalLM, Qwen2ForCausalLM, MistralForCausalLM, Qwen3ForCausalLM, Phi3ForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM, MixtralForCausalLM, Qwen3MoeForCausalLM\)/);
+    await expectLoadError(dir, 'config.json', /architecture GPT2LMHeadModel is not supported \(supported: LlamaForCausalLM, Qwen2ForCausalLM, MistralForCausalLM, Qwen3ForCausalLM, Phi3ForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM, MixtralForCausalLM, Qwen3MoeForCausalLM, GptOssForCausalLM\)/);
   });
 
   it('lists every schema problem at once', async () => {

@@ -11,6 +11,7 @@ import { loadHuggingFaceModel } from '../../model/huggingface/load-huggingface-m
 import { loadModel } from '../../model/load-model.js';
 import type { Tokenizer } from '../../model/tokenizer.js';
 import { UnsupportedPrivateModelError } from '../../protocol/model/private-steps.js';
+import { modelConfigSchema } from '../../protocol/transport/model-card.js';
 import {
   buildCheckpoint,
   GEMMA2_CONFIG,
@@ -89,5 +90,14 @@ describe('families needing new private steps are refused before any pairing', ()
     expect(message).toContain(`cannot be served privately`);
     expect(message).toContain('--plaintext');
     for (const step of steps) expect(message).toMatch(step);
+  });
+});
+
+describe('the model card carries the RoPE scaling to the gateway and the dealer', () => {
+  it('keeps ropeScaling through the card schema and rejects an unknown scaling', async () => {
+    const model = await load('card-llama3', llamaWithRope({ rope_type: 'llama3', factor: 8.0, low_freq_factor: 1.0, high_freq_factor: 4.0, original_max_position_embeddings: 16 }));
+    const config = { ...model.config };
+    expect(modelConfigSchema.parse(JSON.parse(JSON.stringify(config)))).toEqual(config);
+    expect(modelConfigSchema.safeParse({ ...config, ropeScaling: { type: 'longrope', factor: 2 } }).success).toBe(false);
   });
 });
