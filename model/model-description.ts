@@ -86,6 +86,8 @@ export interface ModelConfig {
   ropeTheta: number;
   /** RoPE scaling (absent: plain θ^(−2i/headDim)); see rope-scaling.ts. Public, like θ. */
   ropeScaling?: RopeScaling | undefined;
+  /** Partial rotary embedding (partial_rotary_factor < 1): the first rotaryDim coordinates of each head rotate; absent: headDim. */
+  rotaryDim?: number | undefined;
   normEps: number;
   /** True when the LM head is the embedding table (the same Float32Array is referenced). */
   tiedEmbeddings: boolean;

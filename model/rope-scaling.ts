@@ -16,7 +16,13 @@
  *   kept, and a linear blend in (L0/wavelength) between;
  * - yarn: a ramp between interpolated (θ_i/factor) and extrapolated (θ_i) frequencies over the
  *   dimensions whose rotation count at L0 lies between beta_slow and beta_fast, and cos/sin
- *   multiplied by the attention factor (default 0.1·ln(factor) + 1).
+ *   multiplied by the attention factor (default 0.1·ln(factor) + 1);
+ * - longrope (Phi-3.5, Phi-3-128k, Phi-4-mini): θ_i divided by short_factor[i] at sequence
+ *   lengths up to L0 and by long_factor[i] beyond, cos/sin times the attention factor (default
+ *   √(1 + ln(s)/ln(L0)) with s = max_position_embeddings / L0). transformers switches the whole
+ *   table by the longest position seen; we switch per position (p + 1 > L0), as for dynamic.
+ * With a partial rotary embedding (partial_rotary_factor < 1) the exponents use the rotary width
+ * d_r: θ_i = θ^(−2i/d_r) for the d_r/2 rotating pairs.
  */
 import { z } from 'zod';
 
@@ -49,6 +55,15 @@ export const ropeScalingSchema = z.discriminatedUnion('type', [
       truncate: z.boolean(),
     })
     .strict(),
+  z
+    .object({
+      type: z.literal('longrope'),
+      shortFactor: z.array(factor).min(1),
+      longFactor: z.array(factor).min(1),
+      originalMaxPositions: positiveInt,
+      attentionFactor: z.number().positive(),
+    })
+    .strict(),
 ]);
 
 export type RopeScaling = z.infer<typeof ropeScalingSchema>;
@@ -60,7 +75,7 @@ export function yarnMscale(scale: number, mscale = 1): number {
 
 /**
  * The inverse frequency of each of the headDim/2 pairs at `position` (position only matters
- * for dynamic scaling), and the factor on cos/sin.
+ * for dynamic and longrope scaling), and the factor on cos/sin. `headDim` is the rotary width.
  */
 export function ropeFrequencies(headDim: number, theta: number, scaling: RopeScaling | undefined, position: number): { inverse: Float64Array; attentionFactor: number } {
   const half = headDim / 2;
@@ -116,10 +131,17 @@ export function ropeFrequencies(headDim: number, theta: number, scaling: RopeSca
       }
       return { inverse: f, attentionFactor: scaling.attentionFactor };
     }
+    case 'longrope': {
+      const ext = position + 1 > scaling.originalMaxPositions ? scaling.longFactor : scaling.shortFactor;
+      if (ext.length !== half) throw new RangeError(`longrope: ${ext.length} factors for ${half} rotary pairs`);
+      const f = plain(theta);
+      for (let i = 0; i < half; i++) f[i] = f[i]! / ext[i]!;
+      return { inverse: f, attentionFactor: scaling.attentionFactor };
+    }
   }
 }
 
 /** Whether the frequencies differ between positions (then tables hold one row per position). */
 export function ropeDependsOnPosition(scaling: RopeScaling | undefined): boolean {
-  return scaling?.type === 'dynamic';
+  return scaling?.type === 'dynamic' || scaling?.type === 'longrope';
 }

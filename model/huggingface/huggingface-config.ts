@@ -11,8 +11,9 @@
  * - MixtralForCausalLM, Qwen3MoeForCausalLM: a mixture of experts in every layer's FFN;
  * - GptOssForCausalLM: experts with biases and a clamped SwiGLU (MXFP4 experts dequantized at
  *   load), attention sinks, q/k/v/o biases, alternating sliding windows, YaRN.
- * RoPE scaling: linear, dynamic, llama3, yarn (rope-scaling.ts). Everything else (other
- * architectures or scalings, non-SiLU activations, MLP biases, partial rotary dimensions) is
+ * RoPE scaling: linear, dynamic, llama3, yarn, longrope (rope-scaling.ts), over the whole head or
+ * its first partial_rotary_factor part. Everything else (other architectures or scalings,
+ * non-SiLU activations, MLP biases) is
  * rejected with one ModelLoadError listing every problem found, rather than loading a model whose
  * outputs would silently differ from the original.
  *
@@ -95,6 +96,8 @@ const configSchema = z
     mlp_bias: z.boolean().default(false),
     rope_scaling: z.object({ type: z.string().optional(), rope_type: z.string().optional() }).passthrough().nullish(),
     partial_rotary_factor: positive.optional(),
+    // Phi-3: the pretrained length longrope scales from.
+    original_max_position_embeddings: positiveInt.nullish(),
     sliding_window: positiveInt.nullish(),
     use_sliding_window: z.boolean().optional(),
     // Gemma 2/3
@@ -133,7 +136,7 @@ export interface ParsedHuggingFaceConfig {
 const rangeOf = (z: Record<string, unknown>, key: string): unknown => z[key];
 
 /** `rope_scaling` → our RopeScaling; problems are pushed, undefined returned for plain RoPE. */
-function parseRopeScaling(raw: Record<string, unknown> | null | undefined, maxPositions: number, problems: string[]): RopeScaling | undefined {
+function parseRopeScaling(raw: Record<string, unknown> | null | undefined, maxPositions: number, problems: string[], rotaryDim: number, topLevelOriginal?: number | null): RopeScaling | undefined {
   if (!raw) return undefined;
   const kind = (raw['rope_type'] ?? raw['type'] ?? '(unnamed)') as string;
   const num = (key: string, fallback?: number): number => {
@@ -180,8 +183,24 @@ function parseRopeScaling(raw: Record<string, unknown> | null | undefined, maxPo
         truncate: truncate !== false,
       };
     }
+    case 'longrope':
+    case 'su': {
+      const list = (key: string): number[] => {
+        const v = raw[key];
+        if (!Array.isArray(v) || v.length !== rotaryDim / 2 || !v.every((x) => typeof x === 'number' && x > 0)) {
+          problems.push(`rope_scaling.${key} must list ${rotaryDim / 2} positive numbers (one per rotary pair)`);
+          return Array.from({ length: rotaryDim / 2 }, () => 1);
+        }
+        return v as number[];
+      };
+      // As transformers: a top-level original_max_position_embeddings (Phi-3) fixes both L0 and the factor.
+      const original = topLevelOriginal ?? (typeof raw['original_max_position_embeddings'] === 'number' ? raw['original_max_position_embeddings'] : maxPositions);
+      const scale = topLevelOriginal != null ? maxPositions / topLevelOriginal : raw['factor'] == null ? 1 : num('factor');
+      const attentionFactor = raw['attention_factor'] != null ? num('attention_factor') : scale <= 1 ? 1 : Math.sqrt(1 + Math.log(scale) / Math.log(original));
+      return { type: 'longrope', shortFactor: list('short_factor'), longFactor: list('long_factor'), originalMaxPositions: original, attentionFactor };
+    }
     default:
-      problems.push(`rope_scaling type "${kind}" is not implemented (implemented: default, linear, dynamic, llama3, yarn)`);
+      problems.push(`rope_scaling type "${kind}" is not implemented (implemented: default, linear, dynamic, llama3, yarn, longrope)`);
       return undefined;
   }
 }
@@ -228,10 +247,14 @@ export function parseHuggingFaceConfig(json: unknown, file: string): ParsedHuggi
   if (c.attention_bias && !layout.qkvBias) {
     problems.push(`attention_bias: true is not supported for ${architectureClass} (it adds biases this architecture's loader does not read)`);
   }
-  if (c.partial_rotary_factor !== undefined && c.partial_rotary_factor !== 1) {
-    problems.push(`partial_rotary_factor ${c.partial_rotary_factor} is not supported (RoPE over the whole head only)`);
+  // transformers: the rotating width is int(head_dim · partial_rotary_factor).
+  const rotaryDim = Math.floor(headDim * (c.partial_rotary_factor ?? 1));
+  if (rotaryDim !== headDim && architectureClass !== 'Phi3ForCausalLM') {
+    problems.push(`partial_rotary_factor ${c.partial_rotary_factor} is not supported for ${architectureClass} (its attention rotates the whole head; Phi3ForCausalLM splits it)`);
+  } else if (rotaryDim % 2 !== 0 || rotaryDim < 2 || rotaryDim > headDim) {
+    problems.push(`partial_rotary_factor ${c.partial_rotary_factor} gives a rotary width of ${rotaryDim}: it must be even and within the head (${headDim})`);
   }
-  const ropeScaling = parseRopeScaling(c.rope_scaling, c.max_position_embeddings, problems);
+  const ropeScaling = parseRopeScaling(c.rope_scaling, c.max_position_embeddings, problems, rotaryDim, c.original_max_position_embeddings);
 
   const variant: ModelVariant = {};
   if (layout.qkNorm) variant.qkNorm = true;
@@ -316,6 +339,7 @@ export function parseHuggingFaceConfig(json: unknown, file: string): ParsedHuggi
     tiedEmbeddings: c.tie_word_embeddings ?? gemma,
   };
   if (ropeScaling) config.ropeScaling = ropeScaling;
+  if (rotaryDim !== headDim) config.rotaryDim = rotaryDim;
   if (Object.keys(variant).length > 0) config.variant = variant;
   const parsed: ParsedHuggingFaceConfig = { config, architectureClass, layout };
   const declared = c.torch_dtype === 'float32' ? 'f32' : c.torch_dtype === 'float16' ? 'f16' : c.torch_dtype === 'bfloat16' ? 'bf16' : undefined;

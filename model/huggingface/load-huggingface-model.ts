@@ -154,7 +154,7 @@ async function readLayer(reader: TensorReader, c: ModelConfig, layout: Checkpoin
   const p = `model.layers.${l}.`;
   const q = c.nHeads * c.headDim;
   const kv = c.nKvHeads * c.headDim;
-  const toInterleaved = (m: Float32Array, heads: number, cols: number) => halfSplitToInterleaved(m, heads, c.headDim, cols);
+  const toInterleaved = (m: Float32Array, heads: number, cols: number) => halfSplitToInterleaved(m, heads, c.headDim, cols, c.rotaryDim ?? c.headDim);
 
   let wq: Float32Array, wk: Float32Array, wv: Float32Array;
   if (layout.fusedProjections) {

@@ -18,7 +18,7 @@ export class RopeTable {
 
   /** The model's table (its ropeTheta and ropeScaling): what the oracle and every party use. */
   static forConfig(config: ModelConfig): RopeTable {
-    return new RopeTable(config.headDim, config.maxSeqLen, config.ropeTheta, config.ropeScaling);
+    return new RopeTable(config.headDim, config.maxSeqLen, config.ropeTheta, config.ropeScaling, config.rotaryDim);
   }
 
   constructor(
@@ -26,6 +26,8 @@ export class RopeTable {
     readonly maxSeqLen: number,
     readonly theta: number,
     readonly scaling?: RopeScaling,
+    /** Partial rotary embedding: only the first rotaryDim/2 pairs rotate; the others are identity (cos 1, sin 0). */
+    readonly rotaryDim: number = headDim,
   ) {
     if (!Number.isInteger(headDim) || headDim <= 0 || headDim % 2 !== 0) throw new RangeError(`RopeTable headDim: must be a positive even integer, got ${headDim}`);
     if (!Number.isInteger(maxSeqLen) || maxSeqLen <= 0) throw new RangeError(`RopeTable maxSeqLen: must be a positive integer, got ${maxSeqLen}`);
@@ -33,11 +35,14 @@ export class RopeTable {
     this.half = headDim / 2;
     this.cos = new Float64Array(maxSeqLen * this.half);
     this.sin = new Float64Array(maxSeqLen * this.half);
-    let f = ropeFrequencies(headDim, theta, scaling, 0);
+    if (!Number.isInteger(rotaryDim) || rotaryDim <= 0 || rotaryDim % 2 !== 0 || rotaryDim > headDim) throw new RangeError(`RopeTable rotaryDim: must be an even integer in 2..${headDim}, got ${rotaryDim}`);
+    const rotating = rotaryDim / 2;
+    this.cos.fill(1);
+    let f = ropeFrequencies(rotaryDim, theta, scaling, 0);
     const perPosition = ropeDependsOnPosition(scaling);
     for (let p = 0; p < maxSeqLen; p++) {
-      if (perPosition) f = ropeFrequencies(headDim, theta, scaling, p);
-      for (let i = 0; i < this.half; i++) {
+      if (perPosition) f = ropeFrequencies(rotaryDim, theta, scaling, p);
+      for (let i = 0; i < rotating; i++) {
         const angle = p * f.inverse[i]!;
         this.cos[p * this.half + i] = f.attentionFactor * Math.cos(angle);
         this.sin[p * this.half + i] = f.attentionFactor * Math.sin(angle);

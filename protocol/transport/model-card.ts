@@ -25,6 +25,8 @@ export const modelConfigSchema = z.object({
   ropeTheta: z.number().positive(),
   /** The model's RoPE scaling (public, like θ): every party builds the same rotation table from it. */
   ropeScaling: ropeScalingSchema.optional(),
+  /** Partial rotary embedding: the rotating width of each head (absent: headDim). */
+  rotaryDim: positiveInt(1 << 12).optional(),
   normEps: z.number().positive(),
   tiedEmbeddings: z.boolean(),
 });

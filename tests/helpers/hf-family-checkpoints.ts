@@ -106,6 +106,42 @@ export const PHI3_CONFIG: HfConfig = {
   torch_dtype: 'bfloat16',
 };
 
+/**
+ * Phi-3.5-mini-instruct's config.json (longrope), scaled down: 4096 → 16 original positions and
+ * 131072 → 64, so the switch from short to long factors happens inside a test; factors invented
+ * (the real ones are 48 numbers per list).
+ */
+export const PHI35_CONFIG: HfConfig = {
+  ...PHI3_CONFIG,
+  max_position_embeddings: 64,
+  original_max_position_embeddings: 16,
+  rope_scaling: {
+    type: 'longrope',
+    short_factor: [1.0, 1.02, 1.05, 1.1, 1.2, 1.4, 1.7, 2.0],
+    long_factor: [1.0, 1.3, 2.0, 3.5, 6.0, 10.0, 18.0, 30.0],
+  },
+  sliding_window: 262144,
+  torch_dtype: 'float32',
+};
+
+/** Phi-4-mini-instruct's layout (Phi3ForCausalLM, partial_rotary_factor 0.75, GQA, tied), scaled down; head 16 → 12 rotating. */
+export const PHI4_MINI_CONFIG: HfConfig = {
+  ...PHI3_CONFIG,
+  num_key_value_heads: 2,
+  partial_rotary_factor: 0.75,
+  max_position_embeddings: 64,
+  original_max_position_embeddings: 16,
+  rope_scaling: {
+    type: 'longrope',
+    short_factor: [1.0, 1.1, 1.2, 1.5, 2.0, 3.0],
+    long_factor: [1.0, 2.0, 4.0, 8.0, 16.0, 32.0],
+  },
+  rope_theta: 10000.0,
+  sliding_window: 262144,
+  tie_word_embeddings: true,
+  torch_dtype: 'float32',
+};
+
 /** Gemma-2-2b's config.json, scaled down; sliding_window scaled from 4096 to 8 so the tests' sequences cross it. */
 export const GEMMA2_CONFIG: HfConfig = {
   ...common,

@@ -60,7 +60,7 @@ function toBf16(x: number): number {
 }
 
 /** transformers' inv_freq and attention scaling for rope parameters `rs` at sequence length `seqLen`. */
-export function referenceInvFreq(dim: number, base: number, rs: HfConfig | null | undefined, maxPositions: number, seqLen: number): { invFreq: number[]; attentionScaling: number } {
+export function referenceInvFreq(dim: number, base: number, rs: HfConfig | null | undefined, maxPositions: number, seqLen: number, topOriginal?: number): { invFreq: number[]; attentionScaling: number } {
   const baseFreq = (b: number) => Array.from({ length: dim / 2 }, (_, j) => 1 / b ** ((2 * j) / dim));
   const kind = rs ? ((rs['rope_type'] ?? rs['type']) as string) : 'default';
   const f = (k: string) => rs![k] as number;
@@ -107,13 +107,20 @@ export function referenceInvFreq(dim: number, base: number, rs: HfConfig | null 
     });
     return { invFreq, attentionScaling };
   }
+  if (kind === 'longrope' || kind === 'su') {
+    const orig = topOriginal ?? (rs!['original_max_position_embeddings'] as number | undefined) ?? maxPositions;
+    const factor = topOriginal !== undefined ? maxPositions / topOriginal : ((rs!['factor'] as number | undefined) ?? 1);
+    const attentionScaling = (rs!['attention_factor'] as number | undefined) ?? (factor <= 1 ? 1 : Math.sqrt(1 + Math.log(factor) / Math.log(orig)));
+    const ext = (seqLen > orig ? rs!['long_factor'] : rs!['short_factor']) as number[];
+    return { invFreq: baseFreq(base).map((v, j) => v / ext[j]!), attentionScaling };
+  }
   throw new Error(`reference: rope type ${kind}`);
 }
 
-/** HF RoPE on one head vector (half-split pairs j, j + d/2). */
+/** HF RoPE on one head vector: the first 2·invFreq.length coordinates rotate as half-split pairs (j, j + r/2), the rest pass. */
 function rotateHalf(x: Vec, invFreq: number[], scaling: number, pos: number): Vec {
-  const half = x.length / 2;
-  const out = new Float64Array(x.length);
+  const half = invFreq.length;
+  const out = Float64Array.from(x);
   for (let j = 0; j < half; j++) {
     const cos = Math.cos(pos * invFreq[j]!) * scaling;
     const sin = Math.sin(pos * invFreq[j]!) * scaling;
@@ -190,7 +197,8 @@ export function referenceLogits(ck: HfCheckpoint, tokens: readonly number[]): Ve
         k = k.map((x, i) => x + bk[i]!);
         v = v.map((x, i) => x + bv[i]!);
       }
-      const { invFreq, attentionScaling } = referenceInvFreq(hd, ropeBase, ropeScaling, maxPos, t + 1);
+      const rotary = Math.floor(hd * ((c['partial_rotary_factor'] as number | undefined) ?? 1));
+      const { invFreq, attentionScaling } = referenceInvFreq(rotary, ropeBase, ropeScaling, maxPos, t + 1, c['original_max_position_embeddings'] as number | undefined);
       const headsOf = (x: Vec, n: number, normName: string): Vec[] =>
         Array.from({ length: n }, (_, h) => {
           let head = x.slice(h * hd, (h + 1) * hd);

@@ -228,11 +228,11 @@ describe('config.json', () => {
   it('rejects unknown RoPE scaling, other activations and inconsistent heads, together', async () => {
     const dir = await copyOf(base);
     await editConfig(dir, (c) => {
-      c['rope_scaling'] = { rope_type: 'longrope', factor: 8 };
+      c['rope_scaling'] = { rope_type: 'mrope', factor: 8 };
       c['hidden_act'] = 'gelu';
       c['num_key_value_heads'] = 3;
     });
-    const error = await expectLoadError(dir, 'config.json', /rope_scaling type "longrope" is not implemented \(implemented: default, linear, dynamic, llama3, yarn\)/);
+    const error = await expectLoadError(dir, 'config.json', /rope_scaling type "mrope" is not implemented \(implemented: default, linear, dynamic, llama3, yarn, longrope\)/);
     expect(error.problem).toMatch(/hidden_act gelu is not supported/);
     expect(error.problem).toMatch(/num_attention_heads 8 is not a multiple of num_key_value_heads 3/);
   });

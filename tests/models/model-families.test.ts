@@ -22,7 +22,9 @@ import {
   LLAMA32_CONFIG,
   llamaWithRope,
   MIXTRAL_CONFIG,
+  PHI35_CONFIG,
   PHI3_CONFIG,
+  PHI4_MINI_CONFIG,
   QWEN3_CONFIG,
   QWEN3_MOE_CONFIG,
   packExpertsAsMxfp4,
@@ -40,6 +42,7 @@ import { scratchDir, stories260KDir } from './model-dirs.js';
 const LOGITS_TOLERANCE = 1e-5;
 // 14 tokens with BOS: past the scaled-down windows (8) and YaRN's original length for gpt-oss (16) once greedy runs on.
 const PROMPT = 'Once upon a time, there was a little girl named';
+// (With greedy tokens the Phi-3.5 / Phi-4 sequences pass their scaled-down original length 16, where longrope switches factors.)
 const GREEDY_TOKENS = 10;
 
 let tokenizer: Tokenizer;
@@ -86,6 +89,8 @@ const FAMILIES: Array<[string, HfConfig, Partial<ModelDescription['config']>, bo
   ['llama-3.2 (rope_scaling llama3)', LLAMA32_CONFIG, { architecture: 'llama', ropeScaling: { type: 'llama3', factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192 } }],
   ['qwen3', QWEN3_CONFIG, { architecture: 'qwen3', headDim: 32, variant: { qkNorm: true } }],
   ['phi-3', PHI3_CONFIG, { architecture: 'phi3', maxSeqLen: 2047 }],
+  ['phi-3.5 (longrope)', PHI35_CONFIG, { architecture: 'phi3', maxSeqLen: 64, ropeScaling: { type: 'longrope', shortFactor: [1.0, 1.02, 1.05, 1.1, 1.2, 1.4, 1.7, 2.0], longFactor: [1.0, 1.3, 2.0, 3.5, 6.0, 10.0, 18.0, 30.0], originalMaxPositions: 16, attentionFactor: Math.sqrt(1 + Math.log(4) / Math.log(16)) } }],
+  ['phi-4-mini (partial rotary 0.75, longrope)', PHI4_MINI_CONFIG, { architecture: 'phi3', rotaryDim: 12, tiedEmbeddings: true }],
   ['gemma-2', GEMMA2_CONFIG, { architecture: 'gemma2', tiedEmbeddings: true }],
   ['gemma-3', GEMMA3_CONFIG, { architecture: 'gemma3', nKvHeads: 1 }],
   ['mixtral', MIXTRAL_CONFIG, { architecture: 'mixtral', hiddenDim: 96, variant: { moe: { nExperts: 8, topK: 2, normalizeTopK: true } } }],
@@ -98,7 +103,7 @@ describe.each(FAMILIES)('%s from its Hugging Face layout', (name, config, expect
   it('loads, and the oracle matches the independent reference: logits and greedy text', async () => {
     const { ck, model } = await load(name.replace(/[^a-z0-9.-]+/gi, '_'), config, mxfp4);
     expect(model.config).toMatchObject(expectedConfig);
-    if (name === 'phi-3' || name.startsWith('llama')) expect(model.config.variant).toBeUndefined(); // plain Llama math: privately servable
+    if (name.startsWith('phi') || name.startsWith('llama')) expect(model.config.variant).toBeUndefined(); // plain Llama math: privately servable
     const prompt = tokenizer.encode(PROMPT, { addBos: true });
     const expected = referenceLogits(ck, prompt);
     const actual = await new PlaintextModel(model).forwardAll(prompt);
@@ -118,6 +123,7 @@ describe('RoPE scalings (Llama layout, scaled-down original lengths so scaling a
     ['dynamic', { type: 'dynamic', factor: 2.0 }],
     ['llama3', { rope_type: 'llama3', factor: 8.0, low_freq_factor: 1.0, high_freq_factor: 4.0, original_max_position_embeddings: 16 }],
     ['yarn', { rope_type: 'yarn', factor: 4.0, original_max_position_embeddings: 16 }],
+    ['longrope', { rope_type: 'longrope', factor: 4.0, original_max_position_embeddings: 16, short_factor: [1.0, 1.05, 1.1, 1.2, 1.4, 1.7, 2.0, 2.5], long_factor: [1.0, 1.5, 2.5, 4.0, 7.0, 12.0, 20.0, 32.0] }],
     ['yarn (gpt-oss: beta 32/1, truncate false)', { rope_type: 'yarn', factor: 32.0, beta_fast: 32.0, beta_slow: 1.0, original_max_position_embeddings: 16, truncate: false }],
   ];
   it.each(SCALINGS)('%s: oracle == reference, and the scaling really changes the logits', async (label, scaling) => {

@@ -140,16 +140,17 @@ describe('what the parser derives from each family', () => {
     expect(() => parse({ ...QWEN3_MOE_CONFIG, num_experts_per_tok: 17 })).toThrow(/num_experts_per_tok 17 exceeds the 16 experts/);
   });
 
-  it('refuses, listing every problem: a SiLU Gemma, a GELU Llama, a partial rotary factor, Gemma fields on a Llama', () => {
+  it('refuses, listing every problem: a SiLU Gemma, a GELU Llama, partial rotary outside Phi-3 (or odd), Gemma fields on a Llama', () => {
     expect(() => parse({ ...GEMMA2_CONFIG, hidden_activation: 'silu' })).toThrow(/hidden_activation silu is not supported \(only gelu_pytorch_tanh\)/);
     let message = '';
     try {
-      parse({ ...LLAMA32_CONFIG, hidden_act: 'gelu', partial_rotary_factor: 0.75, attn_logit_softcapping: 50 });
+      parse({ ...LLAMA32_CONFIG, hidden_act: 'gelu', partial_rotary_factor: 0.5, attn_logit_softcapping: 50 });
     } catch (e) {
       message = (e as Error).message;
     }
     expect(message).toMatch(/hidden_act gelu is not supported \(only silu\)/);
-    expect(message).toMatch(/partial_rotary_factor 0\.75 is not supported/);
+    expect(message).toMatch(/partial_rotary_factor 0\.5 is not supported for LlamaForCausalLM/);
+    expect(() => parse({ ...PHI3_CONFIG, partial_rotary_factor: 0.1 })).toThrow(/partial_rotary_factor 0\.1 gives a rotary width of 1: it must be even/);
     expect(message).toMatch(/attn_logit_softcapping is set but LlamaForCausalLM does not use it/);
   });
 });

@@ -73,6 +73,30 @@ describe('RoPE scaling tables', () => {
   });
 });
 
+describe('longrope and partial rotary (Phi-3.5, Phi-4-mini)', () => {
+  const longrope = { type: 'longrope', shortFactor: [1, 2], longFactor: [4, 8], originalMaxPositions: 4, attentionFactor: Math.sqrt(1 + Math.log(8) / Math.log(4)) } as const;
+  it('short factors up to position 3 (L = p + 1 ≤ 4), long from position 4; cos/sin × √(1 + ln 8 / ln 4)', () => {
+    // rotary width 4 of a head of 6: pairs 0, 1 rotate with θ^0 = 1 and θ^(−1/2) = 1/100 (θ = 10000); pair 2 passes.
+    const table = new RopeTable(6, 8, 10000, longrope, 4);
+    const a = Math.sqrt(1 + Math.log(8) / Math.log(4));
+    expect(a).toBeCloseTo(1.5811, 4);
+    expect(table.sin[3 * 3 + 0]).toBeCloseTo(a * Math.sin(3 / 1), 14);
+    expect(table.sin[3 * 3 + 1]).toBeCloseTo(a * Math.sin(3 / 100 / 2), 14);
+    expect(table.sin[5 * 3 + 0]).toBeCloseTo(a * Math.sin(5 / 4), 14);
+    expect(table.sin[5 * 3 + 1]).toBeCloseTo(a * Math.sin(5 / 100 / 8), 14);
+    for (const p of [0, 3, 5]) {
+      expect(table.cos[p * 3 + 2]).toBe(1);
+      expect(table.sin[p * 3 + 2]).toBe(0);
+    }
+  });
+
+  it('the partial RoPE layout moves only the rotating rows: head rows [a0 a1 a2 a3 | p0 p1] (half-split a0,a1 | a2,a3) → [a0 a2 a1 a3 p0 p1]', async () => {
+    const { halfSplitToInterleaved } = await import('../../model/huggingface/rope-layout.js');
+    const rows = Float32Array.from([10, 11, 12, 13, 14, 15]);
+    expect(Array.from(halfSplitToInterleaved(rows, 1, 6, 1, 4))).toEqual([10, 12, 11, 13, 14, 15]);
+  });
+});
+
 describe('per-head q/k RMSNorm (Qwen3, Gemma 3)', () => {
   it('normalises each head on its own: head [3, 4, 0, 0] → [1.2, 1.6, 0, 0]·γ, head [1, 1, 1, 1] → γ', () => {
     const q = Float32Array.from([3, 4, 0, 0, 1, 1, 1, 1]);

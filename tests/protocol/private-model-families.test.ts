@@ -19,7 +19,9 @@ import {
   GPT_OSS_CONFIG,
   llamaWithRope,
   MIXTRAL_CONFIG,
+  PHI35_CONFIG,
   PHI3_CONFIG,
+  PHI4_MINI_CONFIG,
   QWEN3_CONFIG,
   QWEN3_MOE_CONFIG,
   writeCheckpoint,
@@ -48,6 +50,9 @@ describe('private == plaintext', () => {
     ['llama3 rope scaling', llamaWithRope({ rope_type: 'llama3', factor: 8.0, low_freq_factor: 1.0, high_freq_factor: 4.0, original_max_position_embeddings: 16 })],
     ['yarn rope scaling', llamaWithRope({ rope_type: 'yarn', factor: 4.0, original_max_position_embeddings: 16 })],
     ['phi-3', { ...PHI3_CONFIG, torch_dtype: 'float32' }],
+    // 14 prompt + 12 generated positions cross the scaled-down original length 16, where longrope switches factors.
+    ['phi-3.5 longrope', PHI35_CONFIG],
+    ['phi-4-mini partial rotary + longrope', PHI4_MINI_CONFIG],
   ] as const)('%s: greedy tokens equal, logits within the profile bound', async (name, config) => {
     const model = await load(name.replace(/\W+/g, '_'), config);
     const prompt = tokenizer.encode('Once upon a time, there was a little girl named', { addBos: true });
