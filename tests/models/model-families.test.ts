@@ -93,6 +93,8 @@ const FAMILIES: Array<[string, HfConfig, Partial<ModelDescription['config']>, bo
   ['phi-4-mini (partial rotary 0.75, longrope)', PHI4_MINI_CONFIG, { architecture: 'phi3', rotaryDim: 12, tiedEmbeddings: true }],
   ['gemma-2', GEMMA2_CONFIG, { architecture: 'gemma2', tiedEmbeddings: true }],
   ['gemma-3', GEMMA3_CONFIG, { architecture: 'gemma3', nKvHeads: 1 }],
+  // Gemma 3 4B+'s text config scales the global layers' RoPE by 8 (linear); the local layers keep θ 10000 unscaled.
+  ['gemma-3 (global rope_scaling linear 8)', { ...GEMMA3_CONFIG, rope_scaling: { factor: 8.0, rope_type: 'linear' } }, { architecture: 'gemma3', ropeScaling: { type: 'linear', factor: 8 } }],
   ['mixtral', MIXTRAL_CONFIG, { architecture: 'mixtral', hiddenDim: 96, variant: { moe: { nExperts: 8, topK: 2, normalizeTopK: true } } }],
   ['qwen3-moe', QWEN3_MOE_CONFIG, { architecture: 'qwen3-moe', hiddenDim: 48, variant: { qkNorm: true, moe: { nExperts: 16, topK: 4, normalizeTopK: true } } }],
   ['gpt-oss (bf16-form experts)', GPT_OSS_CONFIG, { architecture: 'gpt-oss', ropeScaling: { type: 'yarn', factor: 32, originalMaxPositions: 16, betaFast: 32, betaSlow: 1, attentionFactor: 0.1 * Math.log(32) + 1, truncate: false } }],

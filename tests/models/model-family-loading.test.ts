@@ -15,10 +15,12 @@ import {
   buildCheckpoint,
   GEMMA2_CONFIG,
   GEMMA3_CONFIG,
+  GPT_OSS_CONFIG,
   LLAMA32_CONFIG,
   PHI3_CONFIG,
   QWEN3_CONFIG,
   QWEN3_MOE_CONFIG,
+  packExpertsAsMxfp4,
   writeCheckpoint,
   type HfCheckpoint,
   type HfConfig,
@@ -69,6 +71,21 @@ describe('checkpoints that do not match their config', () => {
     ck.config = { ...PHI3_CONFIG, architectures: ['LlamaForCausalLM'], model_type: 'llama' };
     const error = await loadError('phi3-as-llama', ck);
     expect(error.problem).toBe('tensor model.layers.0.self_attn.q_proj.weight is missing');
+  });
+
+  it('float16 checkpoints load as f16', async () => {
+    const ck = buildCheckpoint({ ...QWEN3_CONFIG, torch_dtype: 'float16' }, 'qwen3-f16');
+    const model = await loadHuggingFaceModel(await writeCheckpoint(path.join(work, 'qwen3-f16'), ck), { tokenizer });
+    expect(model.source.dtype).toBe('f16');
+    expect(Array.from(model.weights.layers[1]!.wv.subarray(0, 4))).toEqual(Array.from(ck.tensors.get('model.layers.1.self_attn.v_proj.weight')!.data.subarray(0, 4)));
+  });
+
+  it('gpt-oss MXFP4 experts: scales of the wrong shape are named', async () => {
+    const ck = packExpertsAsMxfp4(buildCheckpoint(GPT_OSS_CONFIG, 'gpt-oss-bad'), 'gpt-oss-bad');
+    const parts = ck.packed!.get('model.layers.0.mlp.experts.down_proj')!;
+    parts[1] = { ...parts[1]!, shape: [8, 64, 3], bytes: new Uint8Array(8 * 64 * 3).fill(127) }; // scales of 3 groups for 2
+    const error = await loadError('gpt-oss-bad-scales', ck);
+    expect(error.problem).toBe('tensor model.layers.0.mlp.experts.down_proj_scales has shape [8, 64, 3], expected [8, 64, 2]');
   });
 
   it('stored dtype differing from torch_dtype', async () => {
