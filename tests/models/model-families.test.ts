@@ -30,6 +30,7 @@ import {
   packExpertsAsMxfp4,
   writeCheckpoint,
   type HfCheckpoint,
+  TEST_VOCAB,
   type HfConfig,
 } from '../helpers/hf-family-checkpoints.js';
 import { referenceGreedy, referenceLogits } from '../helpers/reference-forward.js';
@@ -142,5 +143,21 @@ describe('RoPE scalings (Llama layout, scaled-down original lengths so scaling a
     console.log(`rope ${label}: max rel error vs reference ${err.toExponential(2)}; the same weights without scaling differ by ${unscaled.toExponential(2)}`);
     expect(err).toBeLessThan(LOGITS_TOLERANCE);
     expect(unscaled).toBeGreaterThan(1e-3);
+  });
+});
+
+describe('Llama 3.2 RoPE scaling at long range (real values: θ 500000, factor 32, original 8192)', () => {
+  it('1,100 positions: the oracle matches the reference at the last positions; ignoring the scaling would move them', async () => {
+    const { ck, model } = await load('llama32-long', { ...LLAMA32_CONFIG, torch_dtype: 'float32' });
+    const unscaled = { ...model, config: { ...model.config, ropeScaling: undefined } };
+    const tokens = Array.from({ length: 1100 }, (_, i) => (i * 7919 + 13) % TEST_VOCAB);
+    const expected = referenceLogits(ck, tokens).slice(-4);
+    const [all, allUnscaled] = await Promise.all([new PlaintextModel(model).forwardAll(tokens), new PlaintextModel(unscaled).forwardAll(tokens)]);
+    const V = model.config.vocabSize;
+    const err = relativeError(all.subarray((tokens.length - 4) * V), expected, V);
+    const moved = relativeError(allUnscaled.subarray((tokens.length - 4) * V), expected, V);
+    console.log(`llama3 scaling at positions 1096..1099: oracle vs reference ${err.toExponential(2)}; without the scaling the logits move by ${(100 * moved).toFixed(1)}% of the largest`);
+    expect(err).toBeLessThan(LOGITS_TOLERANCE);
+    expect(moved).toBeGreaterThan(0.01);
   });
 });
