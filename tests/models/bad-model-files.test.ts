@@ -147,6 +147,17 @@ describe('safetensors files', () => {
     await expectLoadError(dir, 'model.safetensors', new RegExp(`tensor model\\.norm\\.weight has dtype ${dtype}; supported dtypes are F32, F16 and BF16`));
   });
 
+  it('tensors stored in more than one dtype', async () => {
+    const dir = await copyOf(base);
+    const file = path.join(dir, 'model.safetensors');
+    const tensors = await readRaw(file);
+    const norm = tensors.find((t) => t.name === 'model.norm.weight')!;
+    norm.dtype = 'BF16';
+    norm.bytes = Buffer.alloc(64 * 2);
+    await writeRaw(file, tensors);
+    await expectLoadError(dir, 'model.safetensors', /tensors are stored in more than one dtype: F32 \(e\.g\. model\.embed_tokens\.weight\), BF16 \(e\.g\. model\.norm\.weight\)/);
+  });
+
   it('a missing tensor', async () => {
     const dir = await copyOf(base);
     const file = path.join(dir, 'model.safetensors');
