@@ -4,7 +4,7 @@
  * of Llama 3.1 and gpt-oss, per-head q/k norm, soft-capping, tanh-GELU and MoE routing.
  */
 import { describe, expect, it } from 'vitest';
-import { ropeFrequencies } from '../../model/rope-scaling.js';
+import { ropeFrequencies, type RopeScaling } from '../../model/rope-scaling.js';
 import { routeToken } from '../../plaintext/moe-ffn.js';
 import { geglu, geluTanh } from '../../plaintext/ops/gelu.js';
 import { rmsNorm } from '../../plaintext/ops/rmsnorm.js';
@@ -74,7 +74,7 @@ describe('RoPE scaling tables', () => {
 });
 
 describe('longrope and partial rotary (Phi-3.5, Phi-4-mini)', () => {
-  const longrope = { type: 'longrope', shortFactor: [1, 2], longFactor: [4, 8], originalMaxPositions: 4, attentionFactor: Math.sqrt(1 + Math.log(8) / Math.log(4)) } as const;
+  const longrope: RopeScaling = { type: 'longrope', shortFactor: [1, 2], longFactor: [4, 8], originalMaxPositions: 4, attentionFactor: Math.sqrt(1 + Math.log(8) / Math.log(4)) };
   it('short factors up to position 3 (L = p + 1 ≤ 4), long from position 4; cos/sin × √(1 + ln 8 / ln 4)', () => {
     // rotary width 4 of a head of 6: pairs 0, 1 rotate with θ^0 = 1 and θ^(−1/2) = 1/100 (θ = 10000); pair 2 passes.
     const table = new RopeTable(6, 8, 10000, longrope, 4);
