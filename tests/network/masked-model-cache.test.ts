@@ -23,9 +23,10 @@ import type { PrivateWeight } from '../../protocol/model/private-weights.js';
 import { MaskedModelSource } from '../../engine/server/masked-model-source.js';
 import { parseMaskedModel } from '../../protocol/transport/masked-model-format.js';
 import type { ModelCard } from '../../protocol/transport/model-card.js';
+import { prepareLocalTrust } from '../../cli/local-trust.js';
 import { defaultModelDir } from '../helpers/processes.js';
+import { dealerTrustOptions, engineTrustOptions } from '../helpers/trust-options.js';
 
-const token = 'a-token-for-the-cache-tests-0123';
 const quiet = () => undefined;
 const silentBar = () => ({ update: quiet, finish: quiet });
 let dir: string;
@@ -36,9 +37,10 @@ let card: ModelCard;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'permllm-cache-test-'));
-  dealer = await startDealerServer({ host: '127.0.0.1', port: 0, token, log: quiet });
-  engine = await startEngineServer({ model: await loadModel(defaultModelDir), profile: PERMLLM_PROFILE, dealerUrl: dealer.url, host: '127.0.0.1', port: 0, stateDir: path.join(dir, 'state'), token, log: quiet });
-  client = new ControlClient(engine.url, { token });
+  const trust = await prepareLocalTrust(path.join(dir, 'state'));
+  dealer = await startDealerServer({ host: '127.0.0.1', port: 0, ...dealerTrustOptions(trust), log: quiet });
+  engine = await startEngineServer({ model: await loadModel(defaultModelDir), profile: PERMLLM_PROFILE, dealerUrl: dealer.url, host: '127.0.0.1', port: 0, ...engineTrustOptions(trust), log: quiet });
+  client = new ControlClient(engine.url, { token: trust.userCredential });
   card = engine.card;
 });
 
