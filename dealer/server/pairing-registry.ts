@@ -33,7 +33,9 @@ export type PutResult = { status: 200 | 201; pairing: Pairing } | { status: 400 
 /** Why a pairing request's weights do not fit its own model, or undefined. */
 export function shapeProblem(request: PairingRequest, maxPairingBytes: number): { status: 400 | 413; message: string } | undefined {
   const c = request.config;
-  const widths = new Set([c.dim, c.hiddenDim, c.vocabSize, c.nHeads * c.headDim, c.nKvHeads * c.headDim]);
+  // The folded weights of protocol/model/private-weights.ts: embedding, fused q|k|v, output, fused gate|up, down, head.
+  const q = c.nHeads * c.headDim;
+  const widths = new Set([c.dim, c.hiddenDim, 2 * c.hiddenDim, c.vocabSize, q, q + 2 * c.nKvHeads * c.headDim]);
   const maxWeights = 8 * c.nLayers + 4;
   if (request.weights.length > maxWeights) return { status: 400, message: `${request.weights.length} weights for a ${c.nLayers}-layer model (at most ${maxWeights})` };
   let bytes = 0;
