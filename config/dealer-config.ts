@@ -22,7 +22,7 @@ export const dealerFlags: FlagDefinitions = {
   'max-sessions': { type: 'string', value: 'N', help: 'concurrent sessions (default 16)' },
   'max-pairings': { type: 'string', value: 'N', help: 'engine pairings held at once (default 4; each holds masks as large as the model)' },
   'rendezvous-timeout-ms': { type: 'string', value: 'MS', help: 'how long one side of a session waits for the other to join (default 10000)' },
-  'max-frame-bytes': { type: 'string', value: 'N', help: 'largest message accepted from a party (default 1 MiB; parties only send handshakes)' },
+  'max-frame-bytes': { type: 'string', value: 'N', help: 'largest message accepted from a party (default 64 KiB; parties only send handshakes)' },
   threads: { type: 'string', env: 'PERMLLM_THREADS', value: 'N', help: 'compute threads for matrix products (default: onnxruntime\'s choice, every core)' },
   'heartbeat-ms': { type: 'string', value: 'MS', help: 'link ping interval (default 1000)' },
   'dead-peer-ms': { type: 'string', value: 'MS', help: 'silence after which a peer counts as dead (default 6000)' },
@@ -43,7 +43,7 @@ export const dealerConfigSchema = z.object({
   'max-sessions': positiveIntSchema.default(16),
   'max-pairings': positiveIntSchema.default(4),
   'rendezvous-timeout-ms': positiveIntSchema.default(10_000),
-  'max-frame-bytes': positiveIntSchema.default(1 << 20),
+  'max-frame-bytes': positiveIntSchema.default(64 << 10),
   threads: positiveIntSchema.optional(),
   ...linkTimingShape,
 });

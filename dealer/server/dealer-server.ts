@@ -66,7 +66,7 @@ export interface DealerServer {
 
 export async function startDealerServer(options: DealerServerOptions): Promise<DealerServer> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${new Date().toISOString()} permllm dealer: ${line}\n`));
-  const maxFrameBytes = options.maxFrameBytes ?? 1 << 20;
+  const maxFrameBytes = options.maxFrameBytes ?? 64 << 10;
   const metrics = new DealerMetrics();
   const { identity, file: identityFile, created } = await SigningIdentity.loadOrCreate(options.stateDir);
   log(`${created ? 'created' : 'loaded'} identity ${identity.fingerprint} (${identityFile})`);

@@ -27,7 +27,7 @@ import { maxFrameBytes, roleModel } from '../../protocol/session/role-model.js';
 import { ControlClient } from '../../protocol/transport/control-client.js';
 import { startControlServer, type TlsFiles } from '../../protocol/transport/control-server.js';
 import type { ModelCard } from '../../protocol/transport/model-card.js';
-import { SESSION_PATH } from '../../protocol/transport/session-endpoints.js';
+import { PRE_HELLO_FRAME_BYTES, SESSION_PATH } from '../../protocol/transport/session-endpoints.js';
 import { getBfvRuntime } from '../../protocol/token-lookup/seal-runtime.js';
 import { buildModelCard } from './model-card-builder.js';
 import { DealerPairing } from './dealer-pairing.js';
@@ -164,7 +164,8 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
     tls: options.tls,
     endpoint: {
       path: SESSION_PATH,
-      maxPayload: frameLimit,
+      // Raised to frameLimit per connection once its Hello arrived (engine-session-host.ts).
+      maxPayload: PRE_HELLO_FRAME_BYTES,
       admit: (url, request) => host.admit(url, request),
       onConnection: (ws, url, request) => host.onConnection(ws, url, request),
       onRefused: recordRefusal(metrics, log),

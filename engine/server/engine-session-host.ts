@@ -179,7 +179,7 @@ export class EngineSessionHost {
       const dealerKey = options.dealerKey();
       if (dealerKey === undefined) throw new Error('the dealer\'s identity is no longer accepted');
       const summary = await runEngineSession(
-        { gateway: guardSessionId(gateway, 'gateway', sessionId, options.maxFrameBytes), dealer },
+        { gateway: guardSessionId(gateway, 'gateway', sessionId, options.maxFrameBytes, () => gateway.raiseMessageLimit(options.maxFrameBytes)), dealer },
         options.model,
         { pairingId: options.pairingId, identity: options.identity, dealer: dealerKey },
         controller.signal,

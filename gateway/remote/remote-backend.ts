@@ -88,6 +88,14 @@ function statsOf(s: PrivateSessionStats): ProtocolStats {
   };
 }
 
+/** Fetches `peer`'s identity and accepts it by the pinning rules (throws IdentityRefusedError). */
+async function acceptIdentity(peer: 'engine' | 'dealer', client: ControlClient, options: RemoteBackendOptions, log: (line: string) => void): Promise<PeerKey> {
+  const key = await fetchPeerIdentity(client, options.signal);
+  await acceptPeerIdentity(`${peer} ${client.origin}`, key, options.pins[peer], `--${peer}-fingerprint`, log);
+  log(`${peer} identity ${key.fingerprint} accepted`);
+  return key;
+}
+
 /** Why the card's mask profile is below this gateway's minimum, or undefined. */
 function weakProfile(card: ModelCard, options: RemoteBackendOptions): string | undefined {
   const minimum = options.minProfile ?? PERMLLM_PROFILE.name;
@@ -154,6 +162,16 @@ export class RemoteBackend implements GenerationBackend {
     const dealer = new ControlClient(options.dealerUrl, { ca: options.ca });
     const store = new MaskedModelStore({ cacheDir: options.cacheDir, engine, log, ...(options.progress ? { progress: options.progress } : {}) });
     try {
+      // Identities first: the user credential goes only to an engine whose identity is accepted.
+      const keys: Partial<Record<'engine' | 'dealer', PeerKey>> = {};
+      for (const [peer, client] of [['engine', engine], ['dealer', dealer]] as const) {
+        try {
+          keys[peer] = await acceptIdentity(peer, client, options, log);
+        } catch (error) {
+          if (error instanceof IdentityRefusedError) throw error;
+          log(`the ${peer}'s identity is not verified yet (${error instanceof Error ? error.message : String(error)}); sessions wait for it`);
+        }
+      }
       const card = await RemoteBackend.firstCard(store, engine, options, log);
       if (!MASK_PROFILES[card.maskProfile]) throw new Error(`the engine uses mask profile ${card.maskProfile}, which this gateway does not know`);
       const weak = weakProfile(card, options);
@@ -161,14 +179,7 @@ export class RemoteBackend implements GenerationBackend {
       const tokenizer = await tokenizerFromCard(card, store.folderFor(card));
       await getBfvRuntime(); // now rather than inside the first session
       const backend = new RemoteBackend(card, tokenizer, options, store, { engine, dealer }, log);
-      for (const peer of ['engine', 'dealer'] as const) {
-        try {
-          await backend.identityOf(peer);
-        } catch (error) {
-          if (error instanceof IdentityRefusedError) throw error;
-          log(`the ${peer}'s identity is not verified yet (${error instanceof Error ? error.message : String(error)}); sessions wait for it`);
-        }
-      }
+      Object.assign(backend.keys, keys);
       const first = backend.load(card);
       if (options.waitForMaskedModel !== false) {
         await first;
@@ -222,10 +233,7 @@ export class RemoteBackend implements GenerationBackend {
   private async identityOf(peer: 'engine' | 'dealer'): Promise<PeerKey> {
     const known = this.keys[peer];
     if (known) return known;
-    const client = this.clients[peer];
-    const key = await fetchPeerIdentity(client, this.options.signal);
-    await acceptPeerIdentity(`${peer} ${client.origin}`, key, this.options.pins[peer], `--${peer}-fingerprint`, this.log);
-    if (!this.keys[peer]) this.log(`${peer} identity ${key.fingerprint} accepted`);
+    const key = await acceptIdentity(peer, this.clients[peer], this.options, this.log);
     this.keys[peer] = key;
     return key;
   }
