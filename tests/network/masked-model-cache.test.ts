@@ -89,7 +89,7 @@ describe('masked model download and cache', () => {
     expect(stored.tokenizer.encode('Once upon a time', { addBos: true })).toEqual((await loadModel(defaultModelDir)).tokenizer.encode('Once upon a time', { addBos: true }));
     // What the gateway got is X − U for the engine's persisted pairing key, tensor by tensor.
     const model = await loadModel(defaultModelDir);
-    const pairing = await loadOrCreatePairingKey(path.join(dir, 'state'), card.modelHash, new URL(dealer.url).origin);
+    const pairing = await loadOrCreatePairingKey(path.join(dir, 'state', 'engine'), card.modelHash, new URL(dealer.url).origin);
     expect(pairing.id).toBe(card.pairing.id);
     const expected = maskedModel(pairing.key, PERMLLM_PROFILE, privateWeightsOf(model));
     for (const [name, w] of expected) expect(Buffer.from(stored.weights.get(name)!.data.buffer, stored.weights.get(name)!.data.byteOffset, w.data.byteLength).equals(Buffer.from(w.data.buffer))).toBe(true);
