@@ -56,6 +56,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   process.stdout.write(`permllm gateway listening on ${server.url} (OpenAI base URL ${server.baseURL}, model ${backend.modelInfo.id})\n`);
   const ready = backend.readiness();
+  if (ready.protection) log(`protection: the engine runs mask profile ${ready.protection.maskProfile}; this gateway accepts ${ready.protection.minProfile} or stronger (--min-profile)`);
   if (!ready.ready) log(`not ready yet: ${ready.reason}`);
   const why = await stop.stopped;
   log(`stopping (${why})`);

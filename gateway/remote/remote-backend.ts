@@ -77,7 +77,7 @@ interface Loaded {
   model: RoleModel;
 }
 
-function statsOf(s: PrivateSessionStats): ProtocolStats {
+function statsOf(s: PrivateSessionStats, maskProfile: string): ProtocolStats {
   return {
     flightsPerToken: s.flightsPerToken,
     bytesToEngine: s.bytesToEngine,
@@ -85,6 +85,7 @@ function statsOf(s: PrivateSessionStats): ProtocolStats {
     dealerBytes: s.dealerBytesToGateway,
     prefillMs: s.prefillMs,
     decodeMs: s.decodeMs,
+    maskProfile,
   };
 }
 
@@ -298,7 +299,12 @@ export class RemoteBackend implements GenerationBackend {
     })().catch((error: unknown) => this.log(`checking the engine's model card failed: ${error instanceof Error ? error.message : String(error)}`));
   }
 
-  readiness(): { ready: boolean; reason?: string } {
+  readiness(): { ready: boolean; reason?: string; protection?: { maskProfile: string; minProfile: string } } {
+    const protection = { maskProfile: this.card.maskProfile, minProfile: this.options.minProfile ?? PERMLLM_PROFILE.name };
+    return { ...this.readinessState(), protection };
+  }
+
+  private readinessState(): { ready: boolean; reason?: string } {
     if (this.fatal) return { ready: false, reason: this.fatal };
     if (this.loading) {
       const p = this.store.progress;
@@ -345,7 +351,7 @@ export class RemoteBackend implements GenerationBackend {
       for await (const event of events) {
         if (event.type === 'stats') {
           completed = true;
-          if (finish) yield { ...finish, stats: statsOf(event.stats) };
+          if (finish) yield { ...finish, stats: statsOf(event.stats, model.profile.name) };
           finish = undefined;
         } else if (event.type === 'finish') {
           finish = event;

@@ -51,7 +51,7 @@ async function expectHonestSession() {
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'permllm-trust-'));
-  parties = await startThreeParties({ args: { engine: ['--idle-session-ms', '3000'] } });
+  parties = await startThreeParties({ args: { engine: ['--idle-session-ms', '3000', '--max-sessions', '16'] } });
   await parties.waitUntilReady();
   card = (await (await fetch(`${parties.engine.url}/v1/model-card`, { headers: { authorization: `Bearer ${parties.token}` } })).json()) as typeof card & { pairing: { id: string } };
   pairingId = (card as unknown as { pairing: { id: string } }).pairing.id;
@@ -308,6 +308,22 @@ describe('bounded resources', () => {
     await expectHonestSession();
   });
 
+  it('a prompt-list fan-out opens no more sessions at the engine than the user\'s credential allows', async () => {
+    const metric = async (pattern: RegExp) => Number(pattern.exec(await (await fetch(`${parties.engine.url}/metrics`, { headers: { authorization: `Bearer ${parties.trust.operator.engine}` } })).text())?.[1] ?? 0);
+    const refused429 = /permllm_engine_connections_refused_total\{status="429"\} (\d+)/;
+    const before = await metric(refused429);
+    // The local gateway's credential may run 8 sessions at once; this request asks for 16.
+    const response = await fetch(`${parties.baseURL}/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'stories260K', prompt: Array.from({ length: 16 }, () => 'Once upon a time'), max_tokens: 2, temperature: 0 }),
+    });
+    const text = await response.text();
+    expect(await metric(refused429), `${response.status} ${text}`).toBeGreaterThan(before);
+    await waitFor('no session left on the engine', async () => ((await metric(/permllm_engine_sessions_active (\d+)/)) === 0 ? true : undefined));
+    await expectHonestSession();
+  });
+
   it('a giant frame before the Hello is cut off at the pre-Hello limit', async () => {
     const peer = await rawPeer(engineSessionUrl(parties.engine.url, sid(), pairingId), parties.token);
     peer.send(new Uint8Array(1 << 20));
@@ -369,7 +385,13 @@ describe('identities and protection the gateway decides', () => {
     expect((refused as Error).message).toMatch(/mask profile paper-f32, weaker than this gateway's minimum permllm-f64/);
     const allowed = await startRole('gateway', gatewayArgs(engine2.url, dealer2.url, 'c4', ['--min-profile', 'paper-f32']), { env: other.env.gateway });
     await waitForReadiness(allowed.url, true);
-    expect((await complete(`${allowed.url}/v1`, PROMPT)).completionTokens).toBeGreaterThan(0);
+    const ready = (await (await fetch(`${allowed.url}/readyz`)).json()) as { protection?: unknown };
+    expect(ready.protection).toEqual({ mask_profile: 'paper-f32', min_profile: 'paper-f32' });
+    const response = await fetch(`${allowed.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'stories260K', temperature: 0, ...PROMPT }) });
+    expect(response.status).toBe(200);
+    expect((JSON.parse(response.headers.get('x-permllm-stats') ?? '{}') as Record<string, unknown>)['mask_profile']).toBe('paper-f32');
+    // The honest gateway states its own protection too.
+    expect(((await (await fetch(`${parties.gateway.url}/readyz`)).json()) as { protection?: unknown }).protection).toEqual({ mask_profile: 'permllm-f64', min_profile: 'permllm-f64' });
     await allowed.stop();
     await expectHonestSession();
   });
