@@ -10,6 +10,7 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   engine: { summary: 'the model owner\'s server (P0)', load: () => import('./engine-command.js') },
   dealer: { summary: 'the helper\'s server (P2)', load: () => import('./dealer-command.js') },
   gateway: { summary: 'the user\'s OpenAI-compatible gateway (P1) for a remote engine and dealer', load: () => import('./gateway-command.js') },
+  identity: { summary: 'print (creating it if needed) the identity fingerprint in a state folder', load: () => import('./identity-command.js') },
   credentials: { summary: 'issue, revoke or list the engine\'s user credentials', load: () => import('./credentials-command.js') },
   start: { summary: 'engine, dealer and gateway on this machine (npm start)', load: () => import('./start-command.js') },
   bench: { summary: 'private vs plaintext: time, flights, bytes, emulated links', load: () => import('./bench-command.js') },
