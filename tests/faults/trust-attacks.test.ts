@@ -10,7 +10,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -351,6 +351,14 @@ describe('identities and protection the gateway decides', () => {
     expect((swappedDealer as Error).message).toMatch(/the dealer .* presented identity .*not the pinned/);
     const swappedEngine = await startRole('gateway', gatewayArgs(engine2.url, parties.dealer.url, 'c2'), { env: parties.trust.env.gateway }).catch((e: unknown) => e);
     expect((swappedEngine as Error).message).toMatch(/the engine .* presented identity .*not the pinned/);
+    // An engine pinned to the honest dealer, pointed at another one: not ready, never pairs with it.
+    const misdirected = await startRole('engine', ['--port', '0', '--dealer', dealer2.url, '--model', defaultModelDir, '--probe-interval-ms', '300'], {
+      env: { ...parties.trust.env.engine, PERMLLM_STATE_DIR: path.join(dir, 'misdirected') },
+    });
+    const operator = (await readFile(path.join(dir, 'misdirected', 'operator-credential'), 'utf8')).trim();
+    await waitForReadiness(misdirected.url, /presented identity .*not the pinned/, operator);
+    expect(dealer2.stderr().match(/holding pairing/g)).toHaveLength(1); // engine2's own, nothing from the misdirected engine
+    await misdirected.stop();
     await expectHonestSession();
   });
 
