@@ -48,8 +48,11 @@ export async function gatewayHandshake(net: PartyNetwork, params: SessionParams,
   const { sessionId } = params;
   net.send('engine', MessageKind.Hello, HANDSHAKE_STEP, [hello], true);
   net.send('dealer', MessageKind.Hello, HANDSHAKE_STEP, [hello, exchange.publicKey], true);
-  const [fromEngine, fromDealer] = await Promise.all([net.receive('engine', MessageKind.KeyShare, HANDSHAKE_STEP), net.receive('dealer', MessageKind.KeyShare, HANDSHAKE_STEP)]);
-  requireSigned('engine', trust.engine, sessionStatement('engine-to-gateway', sessionId, trust.pairingId, [h]), bytesAt(fromEngine, 0, 'engine', 'engine signature'), 'engine-to-gateway');
+  // Each answer is checked as it arrives: a bad engine signature ends the session without waiting for the dealer.
+  const engineChecked = net.receive('engine', MessageKind.KeyShare, HANDSHAKE_STEP).then((fromEngine) =>
+    requireSigned('engine', trust.engine, sessionStatement('engine-to-gateway', sessionId, trust.pairingId, [h]), bytesAt(fromEngine, 0, 'engine', 'engine signature'), 'engine-to-gateway'),
+  );
+  const [, fromDealer] = await Promise.all([engineChecked, net.receive('dealer', MessageKind.KeyShare, HANDSHAKE_STEP)]);
   const dealerShare = bytesAt(fromDealer, 0, 'dealer', 'dealer key share');
   const statement = sessionStatement('dealer-to-gateway', sessionId, trust.pairingId, [h, exchange.publicKey, dealerShare]);
   requireSigned('dealer', trust.dealer, statement, bytesAt(fromDealer, 1, 'dealer', 'dealer signature'), 'dealer-to-gateway');
