@@ -51,7 +51,7 @@ async function expectHonestSession() {
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'permllm-trust-'));
-  parties = await startThreeParties({ args: { engine: ['--idle-session-ms', '3000', '--max-sessions', '16'] } });
+  parties = await startThreeParties({ args: { engine: ['--idle-session-ms', '3000', '--max-sessions', '16'], dealer: ['--idle-session-ms', '6000'] } });
   await parties.waitUntilReady();
   card = (await (await fetch(`${parties.engine.url}/v1/model-card`, { headers: { authorization: `Bearer ${parties.token}` } })).json()) as typeof card & { pairing: { id: string } };
   pairingId = (card as unknown as { pairing: { id: string } }).pairing.id;
@@ -66,10 +66,10 @@ afterAll(async () => {
 });
 
 /** The engine side of a dealer session, as raw peers: the gateway's Hello first, then `engineParts` from "the engine". */
-async function dealerSession(id: string, engineParts: (hello: Uint8Array, share: Uint8Array) => Uint8Array[], credential = parties.trust.linkCredential) {
+async function dealerSession(id: string, engineParts: (hello: Uint8Array, share: Uint8Array) => Uint8Array[], credential = parties.trust.linkCredential, maxNewTokens = 2) {
   const gateway = await rawPeer(dealerSessionUrl(parties.dealer.url, id, pairingId, 'gateway'), undefined);
   const engine = await rawPeer(dealerSessionUrl(parties.dealer.url, id, pairingId, 'engine'), credential);
-  const hello = encodeSessionParams(sessionParams(id));
+  const hello = encodeSessionParams({ ...sessionParams(id), maxNewTokens });
   gateway.send(encodeFrame({ kind: MessageKind.Hello, seq: 0, step: 0, depth: 0, offline: true, parts: [hello, new KeyExchange().publicKey] }));
   const share = new KeyExchange().publicKey;
   // The kind of the first protocol frame the dealer sends the engine side (-1: it closed instead).
@@ -305,6 +305,18 @@ describe('bounded resources', () => {
     cli('revoke', '--name', 'capped-user');
     await waitFor('the revocation to be picked up', async () => ((await refusedStatus(engineSessionUrl(parties.engine.url, sid(), pairingId), capped)) === 401 ? true : undefined), 40, 100);
     expect(await status(`${parties.engine.url}/v1/masked-model`, capped)).toBe(401);
+    await expectHonestSession();
+  });
+
+  it('a dealer session whose parties stop consuming is ended when idle', async () => {
+    // Correctly signed (the engine's own key), then neither side acknowledges what it received:
+    // the dealer fills the links' windows and stalls, and its idle limit ends the session.
+    const id = sid();
+    const stalled = await dealerSession(id, (hello, share) => [hello, share, engineKey.sign(sessionStatement('engine-to-dealer', id, pairingId, [digestOf(hello), share]))], parties.trust.linkCredential, 400);
+    expect(await stalled.firstFromDealer).toBe(MessageKind.KeyShare);
+    const [gateway, engine] = await Promise.all([stalled.gateway.closed, stalled.engine.closed]);
+    expect(gateway.code).toBe(CloseCode.IdleTimeout);
+    expect(engine.code).toBe(CloseCode.IdleTimeout);
     await expectHonestSession();
   });
 
