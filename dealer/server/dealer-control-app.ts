@@ -12,7 +12,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { PeerKey, type SigningIdentity } from '../../crypto/identity.js';
 import { acceptPeerIdentity, IdentityRefusedError, type PinPolicy } from '../../crypto/known-peers.js';
-import { requireCredential, type Authenticator, type Caller } from '../../protocol/transport/control-server.js';
+import { callerOf, requireCredential, type Authenticator, type Caller } from '../../protocol/transport/control-server.js';
 import { PAIRING_IDENTITY_HEADER, PAIRING_SIGNATURE_HEADER, pairingRequestSchema, PAIRINGS_PATH, pairingStatement } from '../../protocol/transport/pairing-request.js';
 import { identityBody } from '../../protocol/transport/peer-identity.js';
 import { HEX_ID } from '../../protocol/transport/session-endpoints.js';
@@ -39,8 +39,7 @@ export function dealerControlApp(deps: DealerControlDeps): Hono {
   const health = JSON.stringify({ status: 'ok', identity: identityBody(deps.identity.peer) });
   app.get('/healthz', (c) => c.body(health, 200, { 'content-type': 'application/json' }));
   app.get('/readyz', (c) => {
-    const secret = /^Bearer\s+(\S+)/i.exec(c.req.header('authorization') ?? '')?.[1];
-    const caller: Caller = secret === undefined ? { kind: 'anonymous' } : deps.authenticate(secret);
+    const caller: Caller = callerOf(deps.authenticate, c.req.header('authorization'));
     const counts = caller.kind === 'operator' ? { pairings: pairings.size, activeSessions: deps.activeSessions() } : {};
     return c.json({ ready: true, reasons: [], identity: deps.identity.fingerprint, ...counts });
   });
