@@ -18,9 +18,10 @@ import type { ModelDescription } from '../../model/model-description.js';
 import { syntheticTokenizerFiles } from '../../model/synthetic/index.js';
 import { PlaintextModel } from '../../plaintext/plaintext-model.js';
 import { PERMLLM_PROFILE } from '../../protocol/masks/mask-profile.js';
+import { prepareLocalTrust } from '../../cli/local-trust.js';
 import { buildCheckpoint, llamaWithRope, writeCheckpoint } from '../helpers/hf-family-checkpoints.js';
+import { dealerTrustOptions, engineTrustOptions, gatewayTrustOptions } from '../helpers/trust-options.js';
 
-const token = 'a-token-for-the-rope-scaled-test-01';
 const quiet = () => undefined;
 let dir: string;
 let model: ModelDescription;
@@ -36,9 +37,10 @@ beforeAll(async () => {
   await writeFile(path.join(folder, 'tokenizer.json'), files.tokenizerJson);
   await writeFile(path.join(folder, 'tokenizer_config.json'), files.tokenizerConfigJson);
   model = await loadHuggingFaceModel(folder);
-  dealer = await startDealerServer({ host: '127.0.0.1', port: 0, token, log: quiet });
-  engine = await startEngineServer({ model, profile: PERMLLM_PROFILE, dealerUrl: dealer.url, host: '127.0.0.1', port: 0, stateDir: path.join(dir, 'state'), token, log: quiet });
-  gateway = await RemoteBackend.connect({ engineUrl: engine.url, dealerUrl: dealer.url, cacheDir: path.join(dir, 'cache'), token, log: quiet, progress: () => ({ update: quiet, finish: quiet }) });
+  const trust = await prepareLocalTrust(path.join(dir, 'state'));
+  dealer = await startDealerServer({ host: '127.0.0.1', port: 0, ...dealerTrustOptions(trust), log: quiet });
+  engine = await startEngineServer({ model, profile: PERMLLM_PROFILE, dealerUrl: dealer.url, host: '127.0.0.1', port: 0, ...engineTrustOptions(trust), log: quiet });
+  gateway = await RemoteBackend.connect({ engineUrl: engine.url, dealerUrl: dealer.url, cacheDir: path.join(dir, 'cache'), ...gatewayTrustOptions(trust), log: quiet, progress: () => ({ update: quiet, finish: quiet }) });
 }, 120_000);
 
 afterAll(async () => {
