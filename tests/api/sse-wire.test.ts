@@ -31,7 +31,7 @@ function normalise(transcript: string): string {
   return transcript
     .replace(/"id":"(chatcmpl|cmpl)-[0-9a-f]{32}"/g, '"id":"$1-ID"')
     .replace(/"created":\d+/g, '"created":0')
-    .replace(/"permllm":\{"(?:flights_per_token":[^,]+,")?bytes_to_engine":\d+,"bytes_from_engine":\d+,"dealer_bytes":\d+,"prefill_ms":[0-9.e+-]+,"decode_ms":[0-9.e+-]+\}/g, '"permllm":"STATS"');
+    .replace(/"permllm":\{"(?:flights_per_token":[^,]+,")?bytes_to_engine":\d+,"bytes_from_engine":\d+,"dealer_bytes":\d+,"prefill_ms":[0-9.e+-]+,"decode_ms":[0-9.e+-]+(?:,"mask_profile":"[a-z0-9-]+")?\}/g, '"permllm":"STATS"');
 }
 
 async function matchGolden(name: string, transcript: string): Promise<void> {
@@ -61,7 +61,8 @@ describe('SSE framing', () => {
     expect(reader.transcript.endsWith('data: [DONE]\n\n')).toBe(true);
     const objects = dataObjects(frames);
     expect(objects.every((o) => o['object'] === 'chat.completion.chunk')).toBe(true);
-    expect(Object.keys(objects.at(-1)!['permllm'] as object).filter((k) => k !== 'flights_per_token')).toEqual([
+    // flights_per_token and mask_profile come from the private backend only.
+    expect(Object.keys(objects.at(-1)!['permllm'] as object).filter((k) => k !== 'flights_per_token' && k !== 'mask_profile')).toEqual([
       'bytes_to_engine',
       'bytes_from_engine',
       'dealer_bytes',
