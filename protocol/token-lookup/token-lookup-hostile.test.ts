@@ -21,7 +21,7 @@ const prg = Prg.random();
 beforeAll(async () => {
   client = await TokenLookupClient.create();
   setup = client.setupMessage();
-  server = await TokenLookupServer.fromSetup(setup);
+  server = await TokenLookupServer.fromSetup(setup, { lookupsPerQuery: 1 });
   table = prg.permutation(VOCAB);
   query = client.query(123, VOCAB);
   answer = server.answer(query, table);
@@ -65,7 +65,7 @@ describe('setup bytes (P1 → P0)', () => {
       ['Galois key coefficient ≥ q', edited(setup, (b) => b.fill(0xff, b.length - 16)), /setupBytes Galois key 8191\.1: (coefficient out of range|nonzero padding)/],
     ];
     for (const [name, bytes, message] of cases) {
-      const attempt = TokenLookupServer.fromSetup(bytes as Uint8Array);
+      const attempt = TokenLookupServer.fromSetup(bytes as Uint8Array, { lookupsPerQuery: 1 });
       await expect(attempt, name).rejects.toThrow(TokenLookupError);
       await expect(attempt, name).rejects.toThrow(message);
     }
@@ -77,7 +77,7 @@ describe('setup bytes (P1 → P0)', () => {
         for (let k = 0; k < 4; k++) b[8 + prg.below(b.length - 8)] = prg.below(256);
       });
       try {
-        (await TokenLookupServer.fromSetup(bytes)).dispose();
+        (await TokenLookupServer.fromSetup(bytes, { lookupsPerQuery: 1 })).dispose();
       } catch (e) {
         expect(e).toBeInstanceOf(TokenLookupError);
       }
@@ -94,7 +94,8 @@ describe('query bytes (P1 → P0)', () => {
       ['too many ciphertexts', edited(query, (_b, v) => v.setUint16(14, 2, true)), /2 ciphertexts per lookup, expected ceil\(512\/4096\) = 1/],
       ['zero lookups', edited(query, (_b, v) => v.setUint16(12, 0, true)), /lookup count 0 not in \[1, 64\]/],
       ['too many lookups', edited(query, (_b, v) => v.setUint16(12, 65, true)), /lookup count 65/],
-      ['claims 2 lookups, carries 1', edited(query, (_b, v) => v.setUint16(12, 2, true)), /2 × 1 query ciphertexts: expected exactly/],
+      ['claims 2 lookups, carries 1', edited(query, (_b, v) => v.setUint16(12, 2, true)), /2 lookups in one query, the session declared 1/],
+      ['claims 1 lookup, carries 2', edited(client.queryMany([1, 2], VOCAB), (_b, v) => v.setUint16(12, 1, true)), /1 × 1 query ciphertexts: expected exactly/],
       ['truncated fields', query.subarray(0, 12), /truncated before the query fields/],
       ['coefficient ≥ q', edited(query, (b) => b.fill(0xff, 16 + 64, 16 + 64 + 9)), /queryBytes ciphertext 0: coefficient out of range/],
     ];

@@ -53,10 +53,20 @@ export class TokenLookupServer {
     private readonly publicKey: PublicKey,
     private readonly galoisKeys: GaloisKeys,
     private readonly encryptor: Encryptor,
+    private readonly lookupsPerQuery: number,
   ) {}
 
-  /** Loads P1's setup message (public key + Galois keys). Malformed bytes throw a TokenLookupError. */
-  static async fromSetup(setupBytes: Uint8Array): Promise<TokenLookupServer> {
+  /**
+   * Loads P1's setup message (public key + Galois keys). Malformed bytes throw a
+   * TokenLookupError. `lookupsPerQuery` is the number of lookups the session declared per
+   * token (1 + top_logprobs, SessionParams.lookupsPerToken): every query must carry exactly
+   * that many, so a deviating P1 cannot read more real ids per token than it declared.
+   */
+  static async fromSetup(setupBytes: Uint8Array, options: { lookupsPerQuery: number }): Promise<TokenLookupServer> {
+    const { lookupsPerQuery } = options;
+    if (!Number.isInteger(lookupsPerQuery) || lookupsPerQuery < 1 || lookupsPerQuery > MAX_LOOKUPS_PER_MESSAGE) {
+      throw invalidArgument('lookupsPerQuery', `must be an integer in [1, ${MAX_LOOKUPS_PER_MESSAGE}], got ${lookupsPerQuery}`);
+    }
     const runtime = await getBfvRuntime();
     const templates = getTemplates(runtime);
     const msg = readHeader(setupBytes, MessageKind.setup, 'setupBytes');
@@ -93,7 +103,7 @@ export class TokenLookupServer {
         }
       }
       const encryptor = seal.Encryptor(context, publicKey);
-      return new TokenLookupServer(runtime, templates, publicKey, galoisKeys, encryptor);
+      return new TokenLookupServer(runtime, templates, publicKey, galoisKeys, encryptor, lookupsPerQuery);
     } catch (e) {
       publicKey.delete();
       galoisKeys.delete();
@@ -102,8 +112,8 @@ export class TokenLookupServer {
   }
 
   /**
-   * Answers a query of 1 to MAX_LOOKUPS_PER_MESSAGE lookups (from query() or queryMany()),
-   * one answer ciphertext per lookup, in order. `table[j]` is the real token id at permuted
+   * Answers a query of exactly `lookupsPerQuery` lookups (from query() or queryMany()), one
+   * answer ciphertext per lookup, in order; any other count is refused ('lookup_count_refused'). `table[j]` is the real token id at permuted
    * index j (table[j] = π_out(j)); table.length must be the vocabulary size of the query.
    * Malformed query bytes throw a TokenLookupError ('malformed_message'); a bad table throws
    * one with code 'invalid_argument'.
@@ -150,6 +160,9 @@ export class TokenLookupServer {
     }
     if (lookups < 1 || lookups > MAX_LOOKUPS_PER_MESSAGE) {
       throw malformed('queryBytes', `lookup count ${lookups} not in [1, ${MAX_LOOKUPS_PER_MESSAGE}]`);
+    }
+    if (lookups !== this.lookupsPerQuery) {
+      throw new TokenLookupError('lookup_count_refused', `queryBytes: ${lookups} lookups in one query, the session declared ${this.lookupsPerQuery} per token`);
     }
     const qT = this.templates.query;
     expectLength(msg, MESSAGE_HEADER_BYTES + QUERY_FIELDS_BYTES + lookups * perLookup * qT.wireBytes, 'queryBytes', `${lookups} × ${perLookup} query ciphertexts`);

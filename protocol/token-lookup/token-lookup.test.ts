@@ -14,7 +14,7 @@ let server: TokenLookupServer;
 
 beforeAll(async () => {
   client = await TokenLookupClient.create();
-  server = await TokenLookupServer.fromSetup(client.setupMessage());
+  server = await TokenLookupServer.fromSetup(client.setupMessage(), { lookupsPerQuery: 1 });
 });
 afterAll(() => {
   server.dispose();
@@ -61,16 +61,21 @@ describe('token lookup: P1 learns table[j] = π_out(j)', () => {
     expect(client.noiseBudgets(answer)[0]).toBeGreaterThanOrEqual(MARGIN_BITS - 1);
   });
 
-  it('queryMany / answerMany: independent lookups in one message, in order', () => {
+  it('queryMany / answerMany: independent lookups in one message, in order', async () => {
     const vocab = 5000;
     const prg = Prg.random();
     const table = prg.permutation(vocab);
     const indices = [4999, 0, 4096, prg.below(vocab), 17, 17];
-    const answer = server.answerMany(client.queryMany(indices, vocab), table);
-    expect(client.decodeAnswers(answer, vocab)).toEqual(indices.map((j) => table[j]));
-    // answer() accepts the same many-lookup query (the engine uses one entry point).
-    expect(client.decodeAnswers(server.answer(client.queryMany(indices, vocab), table))).toEqual(indices.map((j) => table[j]));
-    expect(() => client.decodeAnswer(answer)).toThrow(/expected 1 lookup, got 6/);
+    const six = await TokenLookupServer.fromSetup(client.setupMessage(), { lookupsPerQuery: 6 });
+    try {
+      const answer = six.answerMany(client.queryMany(indices, vocab), table);
+      expect(client.decodeAnswers(answer, vocab)).toEqual(indices.map((j) => table[j]));
+      // answer() accepts the same many-lookup query (the engine uses one entry point).
+      expect(client.decodeAnswers(six.answer(client.queryMany(indices, vocab), table))).toEqual(indices.map((j) => table[j]));
+      expect(() => client.decodeAnswer(answer)).toThrow(/expected 1 lookup, got 6/);
+    } finally {
+      six.dispose();
+    }
   });
 
   it('all-zero table slices (id 0 alone in a slice) are handled', () => {
@@ -142,6 +147,26 @@ describe("what each party's bytes show", () => {
   });
 });
 
+describe('the declared number of lookups per token (issue 10)', () => {
+  it('a query with more (or fewer) lookups than the session declared is refused; the declared count is answered', async () => {
+    const vocab = 512;
+    const table = Prg.random().permutation(vocab);
+    // A deviating P1 that declared 1 lookup per token asks for 64 in one query.
+    const greedy = client.queryMany(Array.from({ length: 64 }, (_, k) => k), vocab);
+    expect(() => server.answer(greedy, table)).toThrow(TokenLookupError);
+    expect(() => server.answer(greedy, table)).toThrow(/64 lookups in one query, the session declared 1 per token/);
+    const three = await TokenLookupServer.fromSetup(client.setupMessage(), { lookupsPerQuery: 3 });
+    try {
+      expect(() => three.answer(client.query(5, vocab), table)).toThrow(/1 lookups in one query, the session declared 3/);
+      expect(client.decodeAnswers(three.answer(client.queryMany([5, 6, 7], vocab), table))).toEqual([table[5], table[6], table[7]]);
+    } finally {
+      three.dispose();
+    }
+    expect(client.decodeAnswer(server.answer(client.query(9, vocab), table))).toBe(table[9]);
+    await expect(TokenLookupServer.fromSetup(client.setupMessage(), { lookupsPerQuery: 0 })).rejects.toThrow(/lookupsPerQuery/);
+  });
+});
+
 describe('local argument checks', () => {
   it('rejects bad indices, vocab sizes and tables with an Error naming the argument', () => {
     expect(() => client.query(512, 512)).toThrow(/indices\[0\]: must be an integer in \[0, 512\)/);
@@ -158,7 +183,7 @@ describe('local argument checks', () => {
 
   it('a disposed client or server refuses to work', async () => {
     const c = await TokenLookupClient.create();
-    const s = await TokenLookupServer.fromSetup(c.setupMessage());
+    const s = await TokenLookupServer.fromSetup(c.setupMessage(), { lookupsPerQuery: 1 });
     const query = c.query(1, 8);
     s.dispose();
     s.dispose(); // idempotent
