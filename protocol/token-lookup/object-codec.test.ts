@@ -8,14 +8,14 @@ describe('object codec (templates of the local SEAL)', () => {
     const runtime = await getBfvRuntime();
     const t = getTemplates(runtime);
     expect(getTemplates(runtime)).toBe(t); // built once per process
-    expect(t.query.layout).toMatchObject({ polyCount: 2, storedPolys: 1, primeCount: 2, degree: POLY_MODULUS_DEGREE, nttForm: false });
+    expect(t.query.layout).toMatchObject({ polyCount: 2, storedPolys: 1, primeCount: 3, degree: POLY_MODULUS_DEGREE, nttForm: false });
     expect(t.query.layout.seedOffset).not.toBeNull();
     expect(t.answer.layout).toMatchObject({ polyCount: 2, storedPolys: 2, primeCount: 1, seedOffset: null });
-    expect(t.publicKey.layout).toMatchObject({ storedPolys: 1, primeCount: 3, nttForm: true });
+    expect(t.publicKey.layout).toMatchObject({ storedPolys: 1, primeCount: 4, nttForm: true });
     expect(t.galoisKeys.layout.keys.map((k) => k.galoisElement)).toEqual(
       ROTATION_STEPS.map(galoisElementForStep).sort((a, b) => a - b),
     );
-    expect([t.query.wireBytes, t.answer.wireBytes, t.publicKey.wireBytes]).toEqual([64 + 36864, 36864, 64 + 55808]);
+    expect([t.query.wireBytes, t.answer.wireBytes, t.publicKey.wireBytes]).toEqual([64 + (8192 * 135) / 8, (2 * 8192 * 45) / 8, 64 + (8192 * 180) / 8]);
   });
 
   it("wire form round-trips to SEAL's exact bytes", async () => {

@@ -12,23 +12,23 @@
  * that sets several entries or arbitrary values learns one linear combination of the table
  * per lookup, never the table slot by slot.
  *
- * Re-randomisation: before returning, P0 adds a fresh public-key encryption of zero and
- * switches c to the last modulus level. What this does: the answer's randomness is fresh
- * (uniform c1, independent of the query ciphertexts and of the order of operations), and the
- * switch divides the accumulated noise by the dropped 36-bit prime, so most of it is rounded
- * away and the answer is as small as possible. What it does not do: it is not noise flooding
- * (circuit privacy). The remaining noise still depends slightly on the table (the plaintext
- * products scale P1's noise by the table's polynomial), and P1, who holds the secret key, can
- * compute that noise exactly; the 4096 parameters leave no budget to drown it in ~2^40 times
- * larger noise. It also assumes P1's public key was honestly generated (semi-honest model):
- * a degenerate key makes the encryption of zero add nothing.
+ * Circuit privacy (issue 11): before returning, P0 adds a fresh public-key encryption of zero
+ * (fresh c1: the answer's randomness no longer follows from the query ciphertexts and the order
+ * of operations), then floods the noise: uniform noise of 2^floodBits(C) per coefficient,
+ * 2^53 times a worst-case bound on the table-dependent noise (bfv-parameters.ts), so the noise
+ * P1 can compute with its secret key is within 2^−40 of table-independent. Only then is c
+ * switched to the last modulus level (a deterministic function of the flooded ciphertext, so
+ * it keeps the statistical distance), which makes the answer as small as possible. It assumes
+ * P1's keys were honestly generated (semi-honest model): a degenerate public key makes the
+ * encryption of zero add nothing; the flood does not depend on P1's keys.
  */
 import type { CipherText } from 'node-seal/implementation/cipher-text.js';
 import type { Encryptor } from 'node-seal/implementation/encryptor.js';
 import type { GaloisKeys } from 'node-seal/implementation/galois-keys.js';
 import type { PlainText } from 'node-seal/implementation/plain-text.js';
 import type { PublicKey } from 'node-seal/implementation/public-key.js';
-import { MAX_LOOKUPS_PER_MESSAGE, ROTATION_STEPS, SLOTS, ciphertextsPerLookup } from './bfv-parameters.js';
+import { MAX_LOOKUPS_PER_MESSAGE, ROTATION_STEPS, SLOTS, ciphertextsPerLookup, floodBits } from './bfv-parameters.js';
+import { floodNoise } from './flood-noise.js';
 import {
   type Templates,
   checkSameShape,
@@ -212,6 +212,7 @@ export class TokenLookupServer {
           }
           this.encryptor.encryptZero(zero);
           evaluator.add(acc, zero, acc);
+          floodNoise(this.runtime, acc, floodBits(perLookup));
           evaluator.cipherModSwitchTo(acc, this.runtime.lastParmsId, acc);
           const bytes = acc.saveArray(seal.ComprModeType.none);
           checkSameShape(bytes, aT, 'answer ciphertext');

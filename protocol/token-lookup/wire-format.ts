@@ -17,8 +17,8 @@
  * What the framing shows P0 in the clear: the vocabulary size (public anyway) and the number
  * of lookups per token (1 + top_logprobs). Nothing depends on the indices.
  *
- * Sizes (N = 4096): setup 1,396,808 bytes; query 16 + lookups × ceil(V/4096) × 36,928;
- * answer 10 + lookups × 36,864.
+ * Sizes (parameter set 2, N = 8192, q of 3 × 45 bits, P of 45 bits): setup 7,375,368 bytes;
+ * query 16 + lookups × ceil(V/8192) × 138,304; answer 10 + lookups × 92,160.
  */
 import { PARAMETER_SET_ID } from './bfv-parameters.js';
 import { malformed } from './token-lookup-error.js';
