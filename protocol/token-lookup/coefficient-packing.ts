@@ -1,8 +1,8 @@
 /**
  * Bit-packing of RNS polynomials: each coefficient modulo the prime q_i takes exactly
  * bitlength(q_i) bits instead of SEAL's 64, so a 45-bit coefficient costs 5.6 bytes. This
- * is both the compression of the wire format (about 56% of SEAL's raw size, smaller than
- * SEAL's own zstd mode) and the first range check at the trust boundary: every unpacked
+ * is both the compression of the wire format (45 of SEAL's 64 bits per coefficient, about
+ * 70% of its raw size) and the first range check at the trust boundary: every unpacked
  * coefficient must be below its prime.
  *
  * Coefficients are stored in SEAL's order [poly][prime][coefficient], little-endian bit
