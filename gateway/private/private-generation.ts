@@ -63,6 +63,13 @@ export interface PrivateSessionStats {
   perToken: { bytesToEngine: number; bytesFromEngine: number; dealerBytesToGateway: number };
 }
 
+/**
+ * Delay between the last token answer and the session's end (or its first padding pass):
+ * long enough to cover the API layer's decoding and stop-string matching of a token, so that
+ * the engine sees the same gap after an end-of-sequence token and after a stop string.
+ */
+export const END_DELAY_MS = 25;
+
 export type PrivateGenerationEvent = GenerationEvent | { type: 'stats'; stats: PrivateSessionStats };
 
 export async function* privateGenerate(
@@ -100,12 +107,17 @@ export async function* privateGenerate(
   let afterPrefill = { to: 0, from: 0, dealer: 0 };
   const prompt = request.promptTokens;
   let lastId = prompt[promptLength - 1]!;
+  let lastAnswerAt = 0;
   /**
    * Ends the session on the wire. Every end looks the same to the engine and the dealer: an
    * end-of-sequence token, a stop string (the consumer returns the iterator without aborting),
    * max_tokens. Bucket mode first pads the number of passes (length-buckets.ts).
    */
   const endSession = async (c: PartyContext, run: (c: PartyContext, real: boolean) => Promise<unknown>): Promise<void> => {
+    // The first message after the last answer leaves at a fixed delay, whoever noticed the end
+    // (the gateway itself at EOS, the API layer after decoding a stop string).
+    const wait = lastAnswerAt + END_DELAY_MS - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     const total = paddedPasses(plan, passes);
     while (passes < total) await run(c, false);
     await passControl(c, { kind: 'end' });
@@ -144,6 +156,7 @@ export async function* privateGenerate(
       const [id, ...altIds] = lookupClient.decodeAnswers(answer);
       if (id === undefined) throw new Error('token answer: empty');
       passes++;
+      lastAnswerAt = performance.now();
       return { view: view!, index, alternatives, id, altIds };
     };
     runPassRef = runPass;
