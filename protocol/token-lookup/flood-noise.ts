@@ -12,6 +12,9 @@ import { parseCiphertextLayout } from './seal-layout.js';
 import type { BfvRuntime } from './seal-runtime.js';
 import { TokenLookupError, errorText } from './token-lookup-error.js';
 
+const CHUNK_BITS = 7;
+const CHUNK_MASK = (1 << CHUNK_BITS) - 1;
+
 export function floodNoise(runtime: BfvRuntime, ct: CipherText, bits: number): void {
   if (!Number.isInteger(bits) || bits < 64 || bits > MAX_FLOOD_BITS) {
     throw new TokenLookupError('unsupported_runtime', `flood of 2^${bits} is outside what the parameters carry (64 … ${MAX_FLOOD_BITS})`);
@@ -25,19 +28,29 @@ export function floodNoise(runtime: BfvRuntime, ct: CipherText, bits: number): v
   }
   const n = layout.degree;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const random = randomBytes(16 * n);
-  const rv = new DataView(random.buffer, random.byteOffset, random.byteLength);
-  const offset = 1n << BigInt(bits);
-  const highMask = (1n << BigInt(bits + 1 - 64)) - 1n;
-  // e + 2^f is uniform in [0, 2^(f+1)): 64 low bits and f + 1 − 64 high bits of fresh randomness.
-  const shift = moduli.map((q) => offset % q);
+  // E = e + 2^f, uniform in [0, 2^(f+1)), in 7-bit chunks: chunk × (2^(7b) mod q) stays below
+  // 2^52, so every step of E mod q is exact in doubles (q < 2^45).
+  const chunks = Math.ceil((bits + 1) / CHUNK_BITS);
+  const topMask = 2 ** (bits + 1 - CHUNK_BITS * (chunks - 1)) - 1;
+  const residues = moduli.map((q) => Array.from({ length: chunks }, (_, b) => Number((1n << BigInt(CHUNK_BITS * b)) % q)));
+  const shift = moduli.map((q) => Number((1n << BigInt(bits)) % q));
+  const primes = moduli.map(Number);
+  const random = randomBytes(chunks * n);
   for (let c = 0; c < n; c++) {
-    const shifted = ((rv.getBigUint64(16 * c + 8, true) & highMask) << 64n) | rv.getBigUint64(16 * c, true);
-    for (let i = 0; i < moduli.length; i++) {
-      const q = moduli[i]!;
+    const base = c * chunks;
+    for (let i = 0; i < primes.length; i++) {
+      const q = primes[i]!;
+      const r = residues[i]!;
+      let e = 0;
+      for (let b = 0; b < chunks; b++) {
+        const chunk = random[base + b]! & (b === chunks - 1 ? topMask : CHUNK_MASK);
+        e = (e + chunk * r[b]!) % q;
+      }
       const at = layout.dataOffset + 8 * (i * n + c); // poly 0 (c0), prime i, coefficient c
-      const sum = view.getBigUint64(at, true) + (shifted % q) + q - shift[i]!;
-      view.setBigUint64(at, sum % q, true);
+      const c0 = view.getUint32(at, true) + view.getUint32(at + 4, true) * 4294967296;
+      const sum = (c0 + e + q - shift[i]!) % q;
+      view.setUint32(at, sum % 4294967296, true);
+      view.setUint32(at + 4, Math.floor(sum / 4294967296), true);
     }
   }
   random.fill(0);

@@ -27,11 +27,11 @@ export interface BfvRuntime {
   readonly evaluator: Evaluator;
   /** Parameters id of the last data level (one 45-bit prime): answers are switched there. */
   readonly lastParmsId: ParmsIdType;
-  /** t, the plain modulus: slot values live in Z_t. */
+  /** t, the plain modulus: plaintext coefficients (token ids) live in Z_t. */
   readonly plainModulus: number;
   /**
    * The RNS primes by level, as numbers (all below 2^53): `key` is the full chain including
-   * the special prime (public and Galois keys live there), `first` the top data level (fresh
+   * the special prime (the public key lives there), `first` the top data level (fresh
    * ciphertexts), `last` the bottom one (answers).
    */
   readonly moduli: { readonly key: readonly number[]; readonly first: readonly number[]; readonly last: readonly number[] };

@@ -13,7 +13,7 @@ export type TokenLookupErrorCode =
   | 'invalid_argument'
   /** The object was used after dispose(). */
   | 'disposed'
-  /** The answer decrypted with no noise budget left or inconsistent slots. */
+  /** The answer decrypted with no noise budget left or to an id out of range. */
   | 'undecryptable'
   /** node-seal's serialization format is not the one this module was written for. */
   | 'unsupported_runtime';
