@@ -22,7 +22,7 @@ RUN npm ci --omit=dev --no-audit --no-fund \
 
 FROM node:20-slim
 ENV NODE_ENV=production \
-    PERMLLM_STATE_DIR=/var/lib/permllm/engine \
+    XDG_STATE_HOME=/var/lib \
     PERMLLM_CACHE_DIR=/var/cache/permllm
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules

@@ -186,6 +186,7 @@ export function timeParties(parties: InProcessParties): TimedParties {
     engine: { ...parties.engine, backend: timers.engine },
     gateway: { ...parties.gateway, backend: timers.gateway },
     dealer: { ...parties.dealer, backend: timers.dealer },
+    trust: parties.trust,
     timers,
   };
 }
@@ -200,8 +201,8 @@ export async function runPrivateSession(parties: TimedParties, options: SessionO
   const [engineToDealer, dealerToEngine] = inProcessLinkPair(dealerCapacity);
   const ended: Record<PartyName, number> = { gateway: Number.POSITIVE_INFINITY, engine: Number.POSITIVE_INFINITY, dealer: Number.POSITIVE_INFINITY };
   const started = performance.now();
-  const engine = runEngineSession({ gateway: rec.engine.wrap(ge.engine, 'gateway'), dealer: rec.engine.wrap(engineToDealer, 'dealer') }, parties.engine).finally(() => (ended.engine = performance.now()));
-  const dealer = runDealerSession({ gateway: rec.dealer.wrap(dealerToGateway, 'gateway'), engine: rec.dealer.wrap(dealerToEngine, 'engine') }, parties.dealer).finally(() => (ended.dealer = performance.now()));
+  const engine = runEngineSession({ gateway: rec.engine.wrap(ge.engine, 'gateway'), dealer: rec.engine.wrap(engineToDealer, 'dealer') }, parties.engine, parties.trust.engine).finally(() => (ended.engine = performance.now()));
+  const dealer = runDealerSession({ gateway: rec.dealer.wrap(dealerToGateway, 'gateway'), engine: rec.dealer.wrap(dealerToEngine, 'engine') }, parties.dealer, parties.trust.dealer).finally(() => (ended.dealer = performance.now()));
   // Keep a failing side from becoming an unhandled rejection while the gateway still runs.
   engine.catch(() => undefined);
   dealer.catch(() => undefined);
@@ -220,7 +221,7 @@ export async function runPrivateSession(parties: TimedParties, options: SessionO
     sampling: { temperature: 0, topP: 1, topK: 0, minP: 0 },
     adjustments: {},
     stopIds: new Set(),
-  });
+  }, parties.trust.gateway);
   const tokenTimes: number[] = [];
   const tokenCpu: number[] = [];
   const tokens: number[] = [];

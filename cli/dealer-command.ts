@@ -1,13 +1,14 @@
 /**
  * `permllm dealer`: the helper's server (P2). See docs/deploy.md.
  *
- *   permllm dealer [--port N] [--host H] [--token T | $PERMLLM_TOKEN] [--tls-cert FILE --tls-key FILE]
+ *   permllm dealer --engine-fingerprint FP [--port N] [--host H] [--state-dir DIR] [--tls-cert FILE --tls-key FILE]
  *
  * Prints "permllm dealer listening on URL" on stdout once it serves; logs go to stderr.
  */
 import { OnnxCpuBackend } from '../compute/onnx-backend.js';
 import { startDealerServer } from '../dealer/server/dealer-server.js';
-import { isLoopback, tlsPairCheck } from '../config/common-schemas.js';
+import { tlsPairCheck } from '../config/common-schemas.js';
+import { plainServerCheck } from '../config/trust-schemas.js';
 import { dealerConfigSchema, dealerFlags } from '../config/dealer-config.js';
 import { readCommandLine, roleLogger, usageText } from '../config/parse-flags.js';
 import { exitSoon, stopSignal } from '../config/process-lifecycle.js';
@@ -15,17 +16,22 @@ import { exitSoon, stopSignal } from '../config/process-lifecycle.js';
 const USAGE = usageText('dealer', 'The helper\'s server (P2): holds the weight masks and deals each session\'s correlated randomness.', dealerFlags);
 
 export async function run(argv: string[]): Promise<number> {
-  const read = readCommandLine('dealer', USAGE, argv, dealerFlags, dealerConfigSchema, [tlsPairCheck]);
+  const read = readCommandLine('dealer', USAGE, argv, dealerFlags, dealerConfigSchema, [tlsPairCheck, plainServerCheck]);
   if ('exitCode' in read) return read.exitCode;
   const { config } = read;
   const stop = stopSignal();
   const log = roleLogger('dealer');
-  if (!isLoopback(config.host) && config.token === undefined) log(`WARNING: listening on ${config.host} without a token: anyone who can reach it can pair or open sessions`);
-  if (!isLoopback(config.host) && config['tls-cert'] === undefined) log(`WARNING: listening on ${config.host} without TLS: the pairing key would cross the network in clear`);
+  if (config.insecure) log('WARNING: --insecure: the pairing key may cross the network in clear');
   const server = await startDealerServer({
     host: config.host,
     port: config.port,
-    token: config.token,
+    stateDir: config['state-dir'],
+    linkCredential: config['link-credential'],
+    operatorCredential: config['operator-credential'],
+    engineFingerprint: config['engine-fingerprint'],
+    trustOnFirstUse: config['trust-on-first-use'],
+    maxPairingBytes: config['max-pairing-bytes'],
+    idleSessionMs: config['idle-session-ms'],
     tls: config['tls-cert'] && config['tls-key'] ? { cert: config['tls-cert'], key: config['tls-key'] } : undefined,
     maxSessions: config['max-sessions'],
     maxPairings: config['max-pairings'],
@@ -36,6 +42,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(config.threads === undefined ? {} : { backend: new OnnxCpuBackend(config.threads) }),
     log,
   });
+  process.stdout.write(`permllm dealer identity ${server.fingerprint}\n`);
   process.stdout.write(`permllm dealer listening on ${server.url}\n`);
   const why = await stop.stopped;
   log(`stopping (${why})`);

@@ -1,8 +1,8 @@
 /**
  * `permllm engine`: the model owner's server (P0). See docs/deploy.md.
  *
- *   permllm engine --model PATH --dealer URL [--port N] [--host H] [--token T | $PERMLLM_TOKEN]
- *                  [--tls-cert FILE --tls-key FILE] [--ca FILE] [--state-dir DIR]
+ *   permllm engine --model PATH --dealer URL --dealer-fingerprint FP [--port N] [--host H]
+ *                  [$PERMLLM_DEALER_CREDENTIAL] [--tls-cert FILE --tls-key FILE] [--ca FILE] [--state-dir DIR]
  *
  * Prints "permllm engine listening on URL" on stdout once it serves; logs go to stderr.
  */
@@ -10,7 +10,8 @@ import { OnnxCpuBackend } from '../compute/onnx-backend.js';
 import { defaultModelPath, loadModel } from '../model/load-model.js';
 import { startEngineServer } from '../engine/server/engine-server.js';
 import { MASK_PROFILES } from '../protocol/masks/mask-profile.js';
-import { isLoopback, tlsPairCheck } from '../config/common-schemas.js';
+import { tlsPairCheck } from '../config/common-schemas.js';
+import { plainLinkCheck, plainServerCheck } from '../config/trust-schemas.js';
 import { engineConfigSchema, engineFlags } from '../config/engine-config.js';
 import { readCommandLine, roleLogger, usageText } from '../config/parse-flags.js';
 import { exitSoon, stopSignal } from '../config/process-lifecycle.js';
@@ -18,13 +19,13 @@ import { exitSoon, stopSignal } from '../config/process-lifecycle.js';
 const USAGE = usageText('engine', 'The model owner\'s server (P0): model card, masked model, and the private sessions.', engineFlags);
 
 export async function run(argv: string[]): Promise<number> {
-  const read = readCommandLine('engine', USAGE, argv, engineFlags, engineConfigSchema, [tlsPairCheck]);
+  const read = readCommandLine('engine', USAGE, argv, engineFlags, engineConfigSchema, [tlsPairCheck, plainServerCheck, plainLinkCheck(['dealer'])]);
   if ('exitCode' in read) return read.exitCode;
   const { config } = read;
   const stop = stopSignal();
   const log = roleLogger('engine');
-  if (!isLoopback(config.host) && config.token === undefined) log(`WARNING: listening on ${config.host} without a token: anyone who can reach it can open sessions`);
-  if (!isLoopback(config.host) && config['tls-cert'] === undefined) log(`WARNING: listening on ${config.host} without TLS: links are not encrypted`);
+  if (config.insecure) log('WARNING: --insecure: plain-text links to or from other machines are allowed');
+  if (config['dealer-credential'] === undefined) log('no dealer link credential given ($PERMLLM_DEALER_CREDENTIAL): the dealer will refuse the pairing');
   const modelPath = config.model ?? defaultModelPath();
   log(`loading ${modelPath}`);
   const model = await loadModel(modelPath);
@@ -36,7 +37,11 @@ export async function run(argv: string[]): Promise<number> {
     host: config.host,
     port: config.port,
     stateDir: config['state-dir'],
-    token: config.token,
+    dealerCredential: config['dealer-credential'],
+    dealerFingerprint: config['dealer-fingerprint'],
+    trustOnFirstUse: config['trust-on-first-use'],
+    operatorCredential: config['operator-credential'],
+    idleSessionMs: config['idle-session-ms'],
     tls: config['tls-cert'] && config['tls-key'] ? { cert: config['tls-cert'], key: config['tls-key'] } : undefined,
     ca: config.ca,
     maxSessions: config['max-sessions'],
@@ -47,6 +52,7 @@ export async function run(argv: string[]): Promise<number> {
     log,
   });
   const ready = server.readiness();
+  process.stdout.write(`permllm engine identity ${server.fingerprint}\n`);
   process.stdout.write(`permllm engine listening on ${server.url} (model ${server.card.id}, pairing ${server.card.pairing.id.slice(0, 8)}…)\n`);
   if (!ready.ready) log(`not ready yet: ${ready.reason}`);
   const why = await stop.stopped;

@@ -2,8 +2,8 @@
  * `permllm gateway`: the user's OpenAI-compatible gateway (P1), talking to a remote engine and
  * dealer. See docs/deploy.md.
  *
- *   permllm gateway --engine URL --dealer URL [--port N] [--host H] [--token T | $PERMLLM_TOKEN]
- *                   [--api-key K] [--ca FILE] [--cache-dir DIR]
+ *   permllm gateway --engine URL --dealer URL --engine-fingerprint FP --dealer-fingerprint FP
+ *                   [$PERMLLM_CREDENTIAL] [--port N] [--host H] [--api-key K] [--ca FILE] [--cache-dir DIR]
  *
  * On first contact it downloads the engine's model card and masked model (progress on stderr),
  * checks the digest and caches both, so a restart does not download again. Prints
@@ -15,12 +15,14 @@ import { startGatewayServer } from '../gateway/http/start-gateway-server.js';
 import { RemoteBackend } from '../gateway/remote/remote-backend.js';
 import { gatewayConfigSchema, gatewayFlags } from '../config/gateway-config.js';
 import { readCommandLine, roleLogger, usageText } from '../config/parse-flags.js';
+import { plainLinkCheck } from '../config/trust-schemas.js';
+import { knownPeersFile } from '../crypto/known-peers.js';
 import { exitSoon, stopSignal } from '../config/process-lifecycle.js';
 
 const USAGE = usageText('gateway', 'The user\'s OpenAI-compatible gateway (P1): private inference against a remote engine and dealer.', gatewayFlags);
 
 export async function run(argv: string[]): Promise<number> {
-  const read = readCommandLine('gateway', USAGE, argv, gatewayFlags, gatewayConfigSchema);
+  const read = readCommandLine('gateway', USAGE, argv, gatewayFlags, gatewayConfigSchema, [plainLinkCheck(['engine', 'dealer'])]);
   if ('exitCode' in read) return read.exitCode;
   const { config } = read;
   const stop = stopSignal();
@@ -29,7 +31,12 @@ export async function run(argv: string[]): Promise<number> {
     engineUrl: config.engine,
     dealerUrl: config.dealer,
     cacheDir: config['cache-dir'],
-    token: config.token,
+    credential: config.credential,
+    pins: {
+      engine: { pinned: config['engine-fingerprint'], trustOnFirstUse: config['trust-on-first-use'], storeFile: knownPeersFile(config['state-dir']) },
+      dealer: { pinned: config['dealer-fingerprint'], trustOnFirstUse: config['trust-on-first-use'], storeFile: knownPeersFile(config['state-dir']) },
+    },
+    minProfile: config['min-profile'],
     ca: config.ca,
     probeIntervalMs: config['probe-interval-ms'],
     heartbeatMs: config['heartbeat-ms'],
@@ -50,6 +57,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   process.stdout.write(`permllm gateway listening on ${server.url} (OpenAI base URL ${server.baseURL}, model ${backend.modelInfo.id})\n`);
   const ready = backend.readiness();
+  if (ready.protection) log(`protection: the engine runs mask profile ${ready.protection.maskProfile}; this gateway accepts ${ready.protection.minProfile} or stronger (--min-profile)`);
   if (!ready.ready) log(`not ready yet: ${ready.reason}`);
   const why = await stop.stopped;
   log(`stopping (${why})`);

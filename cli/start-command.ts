@@ -1,7 +1,9 @@
 /**
  * `permllm start` (= `npm start`): the engine, the dealer and the gateway as three child
  * processes on this machine, with the default model. Engine and dealer bind 127.0.0.1 on free
- * ports and share a fresh random token (so other local users cannot use their links); the
+ * ports; their identities and the role credentials are created on the first run under
+ * ~/.local/state/permllm/start (cli/local-trust.ts: each party gets the others' fingerprints
+ * pinned and only its own credentials, in the environment, never on a command line); the
  * gateway serves the OpenAI API on 127.0.0.1:8080 (or PORT / --port). Ctrl-C or SIGTERM stops
  * all three; if one of them dies, the others are stopped too.
  *
@@ -10,13 +12,14 @@
  * dealer and the gateway belong to three different parties (docs/deploy.md).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { readCommandLine, usageText } from '../config/parse-flags.js';
 import { exitSoon, stopSignal } from '../config/process-lifecycle.js';
 import { startConfigSchema, startFlags } from '../config/start-config.js';
+import { defaultStateDir } from '../config/common-schemas.js';
+import { prepareLocalTrust } from './local-trust.js';
 
 const USAGE = usageText('start', 'Engine, dealer and gateway on this machine, as three processes (npm start).', startFlags);
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/permllm.mjs');
@@ -77,23 +80,25 @@ export async function run(argv: string[]): Promise<number> {
   if ('exitCode' in read) return read.exitCode;
   const { config } = read;
   const stop = stopSignal();
-  // The links' token is handed over in the environment, never on a command line (visible in ps).
-  const env: NodeJS.ProcessEnv = { ...process.env, PERMLLM_TOKEN: randomBytes(32).toString('hex') };
-  delete env['PORT'];
+  const trust = await prepareLocalTrust(defaultStateDir('start'));
+  process.stdout.write(`permllm start: identities and credentials in ${path.dirname(trust.dirs.engine)} (engine ${trust.fingerprints.engine}, dealer ${trust.fingerprints.dealer})\n`);
+  const base: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of ['PORT', 'PERMLLM_STATE_DIR', 'PERMLLM_CREDENTIAL', 'PERMLLM_DEALER_CREDENTIAL', 'PERMLLM_LINK_CREDENTIAL', 'PERMLLM_OPERATOR_CREDENTIAL', 'PERMLLM_ENGINE_FINGERPRINT', 'PERMLLM_DEALER_FINGERPRINT']) delete base[name];
+  const envOf = (party: 'engine' | 'dealer' | 'gateway'): NodeJS.ProcessEnv => ({ ...base, ...trust.env[party] });
   const children: Child[] = [];
   const stopAll = async () => {
     for (const child of [...children].reverse()) await stopChild(child);
   };
   try {
-    const dealer = startChild('dealer', ['--host', '127.0.0.1', '--port', '0'], env);
+    const dealer = startChild('dealer', ['--host', '127.0.0.1', '--port', '0'], envOf('dealer'));
     children.push(dealer);
     const dealerUrl = await Promise.race([dealer.url, stop.stopped.then(() => Promise.reject(new Error('stopped')))]);
     // The dealer's port changes every run: a fixed dealer name keeps the same pairing key, so
     // the gateway's cached masked model stays valid across runs.
-    const engine = startChild('engine', ['--host', '127.0.0.1', '--port', '0', '--dealer', dealerUrl, '--dealer-name', 'permllm-start-local', ...(config.model ? ['--model', config.model] : [])], env);
+    const engine = startChild('engine', ['--host', '127.0.0.1', '--port', '0', '--dealer', dealerUrl, '--dealer-name', 'permllm-start-local', ...(config.model ? ['--model', config.model] : [])], envOf('engine'));
     children.push(engine);
     const engineUrl = await Promise.race([engine.url, stop.stopped.then(() => Promise.reject(new Error('stopped')))]);
-    const gatewayEnv = config['api-key'] === undefined ? env : { ...env, PERMLLM_API_KEY: config['api-key'] };
+    const gatewayEnv = config['api-key'] === undefined ? envOf('gateway') : { ...envOf('gateway'), PERMLLM_API_KEY: config['api-key'] };
     const gateway = startChild('gateway', ['--host', config.host, '--port', String(config.port), '--engine', engineUrl, '--dealer', dealerUrl], gatewayEnv);
     children.push(gateway);
     const gatewayUrl = await Promise.race([gateway.url, stop.stopped.then(() => Promise.reject(new Error('stopped')))]);

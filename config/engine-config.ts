@@ -1,7 +1,8 @@
 /** `permllm engine` flags → one frozen, validated config. */
 import { z } from 'zod';
 import { MASK_PROFILES, PERMLLM_PROFILE } from '../protocol/masks/mask-profile.js';
-import { defaultStateDir, hostSchema, httpUrlSchema, linkTimingShape, pemFileSchema, portSchema, positiveIntSchema, tokenSchema } from './common-schemas.js';
+import { defaultStateDir, hostSchema, httpUrlSchema, linkTimingShape, pemFileSchema, portSchema, positiveIntSchema } from './common-schemas.js';
+import { credentialSchema, fingerprintSchema, insecureFlag, tofuFlag, trustFlagShape } from './trust-schemas.js';
 import type { FlagDefinitions } from './parse-flags.js';
 
 export const ENGINE_DEFAULT_PORT = 8081;
@@ -12,11 +13,16 @@ export const engineFlags: FlagDefinitions = {
   'dealer-name': { type: 'string', env: 'PERMLLM_DEALER_NAME', value: 'NAME', help: 'a stable name for the dealer; the pairing key is kept per (model, dealer name) (default: the dealer URL\'s origin)' },
   host: { type: 'string', value: 'HOST', help: 'interface to bind (default 127.0.0.1)' },
   port: { type: 'string', value: 'N', help: `port (default ${ENGINE_DEFAULT_PORT}; 0 picks a free one)` },
-  token: { type: 'string', env: 'PERMLLM_TOKEN', value: 'T', help: 'shared bearer token of every link (prefer the environment variable: flags show in ps)' },
+  'dealer-fingerprint': { type: 'string', env: 'PERMLLM_DEALER_FINGERPRINT', value: 'FP', help: 'the dealer\'s identity (as `permllm dealer` prints it); sessions need its signatures' },
+  'dealer-credential': { type: 'string', env: 'PERMLLM_DEALER_CREDENTIAL', value: 'SECRET', help: 'the link credential the dealer\'s operator gave you (prefer the environment variable: flags show in ps)' },
+  'operator-credential': { type: 'string', env: 'PERMLLM_OPERATOR_CREDENTIAL', value: 'SECRET', help: 'opens /metrics (default: created in the state folder as operator-credential)' },
+  'idle-session-ms': { type: 'string', value: 'MS', help: 'end a session from which the gateway sent nothing for this long (default 60000)' },
+  ...tofuFlag,
+  ...insecureFlag,
   'tls-cert': { type: 'string', value: 'FILE', help: 'PEM certificate: serve https/wss' },
   'tls-key': { type: 'string', value: 'FILE', help: 'PEM private key for --tls-cert' },
   ca: { type: 'string', env: 'PERMLLM_CA_FILE', value: 'FILE', help: 'PEM CA to trust for the dealer (besides the system CAs)' },
-  'state-dir': { type: 'string', env: 'PERMLLM_STATE_DIR', value: 'DIR', help: 'where the pairing key is kept (default ~/.local/state/permllm/engine)' },
+  'state-dir': { type: 'string', env: 'PERMLLM_STATE_DIR', value: 'DIR', help: 'identity, credentials, pinned dealer and pairing keys (default ~/.local/state/permllm/engine)' },
   'max-sessions': { type: 'string', value: 'N', help: 'concurrent sessions (default 8)' },
   profile: { type: 'string', value: 'NAME', help: `mask profile (default ${PERMLLM_PROFILE.name}; ${Object.keys(MASK_PROFILES).join(', ')})` },
   threads: { type: 'string', env: 'PERMLLM_THREADS', value: 'N', help: 'compute threads for matrix products (default: onnxruntime\'s choice, every core)' },
@@ -31,7 +37,11 @@ export const engineConfigSchema = z.object({
   'dealer-name': z.string().min(1).max(200).optional(),
   host: hostSchema.default('127.0.0.1'),
   port: portSchema.default(ENGINE_DEFAULT_PORT),
-  token: tokenSchema.optional(),
+  'dealer-fingerprint': fingerprintSchema.optional(),
+  'dealer-credential': credentialSchema.optional(),
+  'operator-credential': credentialSchema.optional(),
+  'idle-session-ms': positiveIntSchema.default(60_000),
+  ...trustFlagShape,
   'tls-cert': pemFileSchema.optional(),
   'tls-key': pemFileSchema.optional(),
   ca: pemFileSchema.optional(),

@@ -1,6 +1,8 @@
 /** `permllm gateway` flags → one frozen, validated config. */
 import { z } from 'zod';
-import { defaultCacheDir, hostSchema, httpUrlSchema, linkTimingShape, numeric, pemFileSchema, portSchema, positiveIntSchema, tokenSchema } from './common-schemas.js';
+import { PERMLLM_PROFILE, PROFILE_STRENGTH } from '../protocol/masks/mask-profile.js';
+import { defaultCacheDir, defaultStateDir, hostSchema, httpUrlSchema, linkTimingShape, numeric, pemFileSchema, portSchema, positiveIntSchema } from './common-schemas.js';
+import { credentialSchema, fingerprintSchema, insecureFlag, tofuFlag, trustFlagShape } from './trust-schemas.js';
 import type { FlagDefinitions } from './parse-flags.js';
 
 export const GATEWAY_DEFAULT_PORT = 8080;
@@ -10,7 +12,13 @@ export const gatewayFlags: FlagDefinitions = {
   dealer: { type: 'string', env: 'PERMLLM_DEALER_URL', value: 'URL', help: 'the dealer (http:// or https://)' },
   host: { type: 'string', value: 'HOST', help: 'interface for the OpenAI API (default 127.0.0.1)' },
   port: { type: 'string', env: 'PORT', value: 'N', help: `port for the OpenAI API (default ${GATEWAY_DEFAULT_PORT}; 0 picks a free one)` },
-  token: { type: 'string', env: 'PERMLLM_TOKEN', value: 'T', help: 'shared bearer token of the engine and dealer links' },
+  credential: { type: 'string', env: 'PERMLLM_CREDENTIAL', value: 'SECRET', help: 'your user credential from the engine\'s operator (sent to the engine only)' },
+  'engine-fingerprint': { type: 'string', env: 'PERMLLM_ENGINE_FINGERPRINT', value: 'FP', help: 'the engine\'s identity, as its operator publishes it' },
+  'dealer-fingerprint': { type: 'string', env: 'PERMLLM_DEALER_FINGERPRINT', value: 'FP', help: 'the identity of the dealer you trust (it must not also be a user, nor the engine)' },
+  'state-dir': { type: 'string', env: 'PERMLLM_STATE_DIR', value: 'DIR', help: 'pinned identities (default ~/.local/state/permllm/gateway)' },
+  'min-profile': { type: 'string', value: 'NAME', help: `weakest mask profile accepted from the engine (default ${PERMLLM_PROFILE.name}; weakest first: ${PROFILE_STRENGTH.join(', ')})` },
+  ...tofuFlag,
+  ...insecureFlag,
   'api-key': { type: 'string', env: 'PERMLLM_API_KEY', value: 'KEY', help: 'require "Authorization: Bearer KEY" from OpenAI clients' },
   ca: { type: 'string', env: 'PERMLLM_CA_FILE', value: 'FILE', help: 'PEM CA to trust for https/wss engine and dealer URLs' },
   'cache-dir': { type: 'string', env: 'PERMLLM_CACHE_DIR', value: 'DIR', help: 'where the masked model is cached (default ~/.cache/permllm)' },
@@ -27,7 +35,15 @@ export const gatewayConfigSchema = z.object({
   dealer: httpUrlSchema,
   host: hostSchema.default('127.0.0.1'),
   port: portSchema.default(GATEWAY_DEFAULT_PORT),
-  token: tokenSchema.optional(),
+  credential: credentialSchema.optional(),
+  'engine-fingerprint': fingerprintSchema.optional(),
+  'dealer-fingerprint': fingerprintSchema.optional(),
+  'state-dir': z.string().min(1).default(defaultStateDir('gateway')),
+  'min-profile': z
+    .string()
+    .refine((p) => PROFILE_STRENGTH.includes(p), { message: `unknown mask profile (weakest first: ${PROFILE_STRENGTH.join(', ')})` })
+    .default(PERMLLM_PROFILE.name),
+  ...trustFlagShape,
   'api-key': z.string().min(1).optional(),
   ca: pemFileSchema.optional(),
   'cache-dir': z.string().min(1).default(defaultCacheDir()),

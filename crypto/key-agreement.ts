@@ -23,13 +23,17 @@ export class KeyExchange {
     this.publicKey = new Uint8Array(spki.subarray(spki.length - 32));
   }
 
-  /** Derives the shared key with a peer's 32-byte public key, bound to `context` (e.g. session id and pair name). */
-  agree(peerPublicKey: Uint8Array, context: string): SharedKey {
+  /**
+   * Derives the shared key with a peer's 32-byte public key, bound to `context` (e.g. session id
+   * and pair name) and to `transcript` (the digest of the signed handshake statement, as HKDF
+   * salt), so that a key can only come out of the exchange both sides signed.
+   */
+  agree(peerPublicKey: Uint8Array, context: string, transcript: Uint8Array = new Uint8Array(0)): SharedKey {
     if (peerPublicKey.length !== 32) throw new RangeError(`peer public key: expected 32 bytes, got ${peerPublicKey.length}`);
     const peer = createPublicKey({ key: Buffer.concat([X25519_SPKI_PREFIX, peerPublicKey]), format: 'der', type: 'spki' });
     const secret = diffieHellman({ privateKey: this.privateKey, publicKey: peer });
     if (secret.every((b) => b === 0)) throw new Error('key agreement: peer sent a low-order public key');
-    return new SharedKey(new Uint8Array(hkdfSync('sha256', secret, Buffer.alloc(0), `permllm/v1/${context}`, 32)));
+    return new SharedKey(new Uint8Array(hkdfSync('sha256', secret, transcript, `permllm/v1/${context}`, 32)));
   }
 }
 

@@ -7,6 +7,7 @@
 import { createForwardState, privateForward } from '../protocol/schedule/forward-program.js';
 import { passControl } from '../protocol/schedule/pass-control.js';
 import { dealerHandshake } from '../protocol/session/handshake.js';
+import type { DealerTrust } from '../protocol/session/session-trust.js';
 import { nextStep, type PartyContext } from '../protocol/session/party-context.js';
 import { maxFrameBytes, type RoleModel } from '../protocol/session/role-model.js';
 import type { MessageLink } from '../protocol/transport/message-link.js';
@@ -20,14 +21,14 @@ export interface DealerSessionSummary {
   network: PartyNetwork;
 }
 
-export async function runDealerSession(links: { gateway: MessageLink; engine: MessageLink }, model: RoleModel, signal?: AbortSignal): Promise<DealerSessionSummary> {
+export async function runDealerSession(links: { gateway: MessageLink; engine: MessageLink }, model: RoleModel, trust: DealerTrust, signal?: AbortSignal): Promise<DealerSessionSummary> {
   const net = new PartyNetwork('dealer', { floatType: model.profile.dtype, maxFrameBytes: 1 << 16, ...(signal ? { signal } : {}) });
   net.connect('gateway', links.gateway);
   net.connect('engine', links.engine);
   let sessionId = '';
   let passesPrepared = 0;
   try {
-    const { params, k02, k12 } = await dealerHandshake(net, { maxContext: model.config.maxSeqLen });
+    const { params, k02, k12 } = await dealerHandshake(net, { maxContext: model.config.maxSeqLen }, trust);
     sessionId = params.sessionId;
     if (params.profile !== model.profile.name) throw new Error(`session asks for mask profile ${params.profile}, dealer runs ${model.profile.name}`);
     const ctx: PartyContext = { role: 'dealer', net, profile: model.profile, backend: model.backend, k02, k12, step: 0, reuseElemMask: params.optimized };

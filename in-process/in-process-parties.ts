@@ -14,6 +14,8 @@ import { PERMLLM_PROFILE, type MaskProfile } from '../protocol/masks/mask-profil
 import { privateWeightsOf, specOf } from '../protocol/model/private-weights.js';
 import { dealerRoleWeights, engineRoleWeights, maskedModel } from '../protocol/session/pairing.js';
 import { roleModel, type RoleModel } from '../protocol/session/role-model.js';
+import { localTrust } from '../protocol/session/session-trust.js';
+import { pairingIdOf } from '../protocol/transport/pairing-request.js';
 import { inProcessLinkPair } from '../protocol/transport/in-process-link.js';
 import { privateGenerate, type PrivateGenerationEvent, type PrivateGenerationRequest } from '../gateway/private/private-generation.js';
 
@@ -24,6 +26,8 @@ export interface InProcessParties {
   engine: RoleModel;
   dealer: RoleModel;
   gateway: RoleModel;
+  /** Fresh identities of this pairing's engine and dealer, as each party knows them. */
+  trust: ReturnType<typeof localTrust>;
 }
 
 /** Sets up one pairing: P0 folds its weights, P0 and P2 share a pairing key, P1 gets X − U. */
@@ -35,6 +39,7 @@ export function pairInProcess(model: ModelDescription, profile: MaskProfile = PE
     engine: roleModel(model.config, engineRoleWeights(weights), profile, backend),
     dealer: roleModel(model.config, dealerRoleWeights(pairingKey, profile, specs), profile, backend),
     gateway: roleModel(model.config, maskedModel(pairingKey, profile, weights), profile, backend),
+    trust: localTrust(pairingIdOf(pairingKey)),
   };
 }
 
@@ -49,8 +54,8 @@ export function runInProcess(parties: InProcessParties, request: PrivateGenerati
   const [gatewayToEngine, engineToGateway] = inProcessLinkPair();
   const [gatewayToDealer, dealerToGateway] = inProcessLinkPair(DEALER_LINK_CAPACITY);
   const [engineToDealer, dealerToEngine] = inProcessLinkPair(DEALER_LINK_CAPACITY);
-  const engine = runEngineSession({ gateway: engineToGateway, dealer: engineToDealer }, parties.engine).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
-  const dealer = runDealerSession({ gateway: dealerToGateway, engine: dealerToEngine }, parties.dealer).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
-  const events = privateGenerate({ engine: gatewayToEngine, dealer: gatewayToDealer }, parties.gateway, request);
+  const engine = runEngineSession({ gateway: engineToGateway, dealer: engineToDealer }, parties.engine, parties.trust.engine).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+  const dealer = runDealerSession({ gateway: dealerToGateway, engine: dealerToEngine }, parties.dealer, parties.trust.dealer).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+  const events = privateGenerate({ engine: gatewayToEngine, dealer: gatewayToDealer }, parties.gateway, request, parties.trust.gateway);
   return { events, done: Promise.all([engine, dealer]).then(([e, d]) => ({ engine: e, dealer: d })) };
 }

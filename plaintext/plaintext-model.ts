@@ -5,13 +5,19 @@
  * steps from ./ops (the same functions the private protocol applies to its permuted views).
  * One Llama layer: h = x + Wo·attn(RoPE(Wq·n(x)), RoPE(Wk·n(x)), Wv·n(x)), then
  * h + W2·(silu(W1·n(h)) ⊙ W3·n(h)), with n = RMSNorm(·)⊙γ; final RMSNorm, then the LM head.
+ * The steps of ModelVariant (q/k norm, GELU gate, post-norms, soft-capping, per-layer windows and
+ * RoPE, mixture of experts; model-description.ts) are applied where the variant asks for them.
  */
 import type { ComputeBackend } from '../compute/compute-backend.js';
 import { defaultBackend } from '../compute/onnx-backend.js';
 import type { LayerWeights, ModelConfig, ModelDescription, ModelWeights } from '../model/model-description.js';
 import { KvCache } from './kv-cache.js';
+import { moeFfn } from './moe-ffn.js';
+import { geglu } from './ops/gelu.js';
 import { rmsNorm } from './ops/rmsnorm.js';
 import { RopeTable } from './ops/rope.js';
+import { softmaxWithSinkInPlace } from './ops/attention-sink.js';
+import { softcapInPlace } from './ops/softcap.js';
 import { softmaxInPlace } from './ops/softmax.js';
 import { swiglu } from './ops/silu.js';
 import type { TokenStepper } from './token-stepper.js';
@@ -47,6 +53,8 @@ export class PlaintextModel {
   readonly config: ModelConfig;
   readonly weights: ModelWeights;
   readonly rope: RopeTable;
+  /** Per layer, the RoPE table it uses (Gemma 3's windowed layers have their own). */
+  readonly layerRopes: readonly RopeTable[];
   readonly backend: ComputeBackend;
   readonly batchInvariant: boolean;
   /** Present when projections are fused. */
@@ -63,9 +71,13 @@ export class PlaintextModel {
     const c = this.config;
     if (c.nHeads % c.nKvHeads !== 0) throw new RangeError(`model ${model.id}: nHeads ${c.nHeads} is not a multiple of nKvHeads ${c.nKvHeads}`);
     if (this.weights.layers.length !== c.nLayers) throw new RangeError(`model ${model.id}: ${this.weights.layers.length} layers of weights, config says ${c.nLayers}`);
-    this.rope = new RopeTable(c.headDim, c.maxSeqLen, c.ropeTheta);
+    this.rope = RopeTable.forConfig(c);
+    const local = c.variant?.localRope;
+    const localRope = local ? new RopeTable(c.headDim, c.maxSeqLen, local.theta, local.scaling) : undefined;
+    this.layerRopes = Array.from({ length: c.nLayers }, (_, l) => (localRope && c.variant?.layerWindows?.[l] != null ? localRope : this.rope));
     const fusedBytes = 4 * c.nLayers * c.dim * ((c.nHeads + 2 * c.nKvHeads) * c.headDim + 2 * c.hiddenDim);
-    const fuse = options.fuseProjections ?? fusedBytes <= FUSE_LIMIT_BYTES;
+    // Experts are evaluated one by one (moe-ffn.ts): nothing to fuse there.
+    const fuse = (options.fuseProjections ?? fusedBytes <= FUSE_LIMIT_BYTES) && c.variant?.moe === undefined;
     this.fused = fuse ? this.weights.layers.map((lw) => fuseLayer(lw, c)) : undefined;
   }
 
@@ -128,7 +140,8 @@ export class PlaintextSequence implements TokenStepper {
   }
 
   private async forward(tokens: readonly number[], allLogits: boolean): Promise<Float32Array> {
-    const { config: c, weights: w, backend, rope, fused, batchInvariant: pad } = this.m;
+    const { config: c, weights: w, backend, layerRopes, fused, batchInvariant: pad } = this.m;
+    const variant = c.variant ?? {};
     const T = tokens.length;
     const start = this.cache.length;
     if (T === 0) throw new RangeError('forward: tokens is empty');
@@ -142,6 +155,7 @@ export class PlaintextSequence implements TokenStepper {
       if (!Number.isInteger(token) || token < 0 || token >= vocabSize) throw new RangeError(`forward: token ${t} is ${token}, outside the vocabulary [0, ${vocabSize})`);
       x.set(w.embedding.subarray(token * dim, (token + 1) * dim), t * dim);
     });
+    if (variant.embeddingScale !== undefined) for (let i = 0; i < x.length; i++) x[i] = x[i]! * variant.embeddingScale;
     this.cache.reserve(start + T);
 
     for (let l = 0; l < c.nLayers; l++) {
@@ -163,22 +177,37 @@ export class PlaintextSequence implements TokenStepper {
         addBias(k, T, lw.bk);
         addBias(v, T, lw.bv);
       }
+      if (variant.qkNorm) {
+        // Per head: q as [T·nHeads, headDim] rows, k as [T·nKvHeads, headDim].
+        q = rmsNorm(q, T * nHeads, headDim, normEps, lw.qNorm!);
+        k = rmsNorm(k, T * nKvHeads, headDim, normEps, lw.kNorm!);
+      }
+      const rope = layerRopes[l]!;
       rope.rotateRows(q, T, nHeads, start);
       rope.rotateRows(k, T, nKvHeads, start);
       this.cache.write(l, start, k, v, T);
 
-      const attn = attention(q, T, start, this.cache.keysOf(l), this.cache.valuesOf(l), c);
-      const o = await linear(backend, pad, attn, T, lw.wo, dim, qDim);
+      const attn = attention(q, T, start, this.cache.keysOf(l), this.cache.valuesOf(l), c, variant.layerWindows?.[l] ?? undefined, lw.sinks);
+      let o = await linear(backend, pad, attn, T, lw.wo, dim, qDim);
+      addBias(o, T, lw.bo);
+      if (variant.postNorms) o = rmsNorm(o, T, dim, normEps, lw.postAttnNorm!);
       for (let i = 0; i < x.length; i++) x[i] = x[i]! + o[i]!;
 
       const h2 = rmsNorm(x, T, dim, normEps, lw.ffnNorm);
-      let gate: Float32Array, up: Float32Array;
-      if (fl) {
-        [gate, up] = splitColumns(await linear(backend, pad, h2, T, fl.w13, 2 * hiddenDim, dim), T, [hiddenDim, hiddenDim]);
+      let down: Float32Array;
+      if (variant.moe) {
+        down = await moeFfn((a, rows, m, outDim, inDim) => linear(backend, pad, a, rows, m, outDim, inDim), h2, T, lw, c);
       } else {
-        [gate, up] = await Promise.all([linear(backend, pad, h2, T, lw.w1, hiddenDim, dim), linear(backend, pad, h2, T, lw.w3, hiddenDim, dim)]);
+        let gate: Float32Array, up: Float32Array;
+        if (fl) {
+          [gate, up] = splitColumns(await linear(backend, pad, h2, T, fl.w13, 2 * hiddenDim, dim), T, [hiddenDim, hiddenDim]);
+        } else {
+          [gate, up] = await Promise.all([linear(backend, pad, h2, T, lw.w1, hiddenDim, dim), linear(backend, pad, h2, T, lw.w3, hiddenDim, dim)]);
+        }
+        const activated = variant.activation === 'gelu-tanh' ? geglu(gate, up, gate) : swiglu(gate, up, gate);
+        down = await linear(backend, pad, activated, T, lw.w2, dim, hiddenDim);
       }
-      const down = await linear(backend, pad, swiglu(gate, up, gate), T, lw.w2, dim, hiddenDim);
+      if (variant.postNorms) down = rmsNorm(down, T, dim, normEps, lw.postFfnNorm!);
       for (let i = 0; i < x.length; i++) x[i] = x[i]! + down[i]!;
     }
     this.cache.length = start + T;
@@ -186,7 +215,9 @@ export class PlaintextSequence implements TokenStepper {
     const rows = allLogits ? T : 1;
     const last = allLogits ? x : x.subarray((T - 1) * dim);
     const normed = rmsNorm(last, rows, dim, normEps, w.finalNorm);
-    return linear(backend, pad, normed, rows, w.lmHead, vocabSize, dim);
+    const logits = await linear(backend, pad, normed, rows, w.lmHead, vocabSize, dim);
+    if (variant.finalSoftcap !== undefined) softcapInPlace(logits, variant.finalSoftcap);
+    return logits;
   }
 }
 
@@ -242,30 +273,37 @@ function addBias(y: Float32Array, rows: number, bias: Float32Array | undefined):
 /**
  * Causal multi-head attention of T new query rows (positions start..start+T−1) over the cached
  * keys/values 0..start+T−1. Grouped-query: query head h reads kv head ⌊h / (nHeads/nKvHeads)⌋.
+ * Scores are q·k times the variant's attentionScale (default 1/√headDim), soft-capped when it
+ * says so; with a `window` w a query at p sees keys p−w+1..p only; with `sinks` each head's
+ * softmax also spreads mass onto its sink logit.
  */
-function attention(q: Float32Array, T: number, start: number, keys: Float32Array, values: Float32Array, c: ModelConfig): Float32Array {
+function attention(q: Float32Array, T: number, start: number, keys: Float32Array, values: Float32Array, c: ModelConfig, window?: number, sinks?: Float32Array): Float32Array {
   const { nHeads, nKvHeads, headDim } = c;
   const qDim = nHeads * headDim;
   const kvDim = nKvHeads * headDim;
   const group = nHeads / nKvHeads;
-  const scale = 1 / Math.sqrt(headDim);
+  const scale = c.variant?.attentionScale ?? 1 / Math.sqrt(headDim);
+  const cap = c.variant?.attentionSoftcap;
   const out = new Float32Array(T * qDim);
   const scores = new Float64Array(start + T);
   const acc = new Float64Array(headDim);
   for (let t = 0; t < T; t++) {
     const span = start + t + 1; // causal: keys up to and including this position
+    const first = window === undefined ? 0 : Math.max(0, span - window);
     for (let h = 0; h < nHeads; h++) {
       const qo = t * qDim + h * headDim;
       const kvo = Math.floor(h / group) * headDim;
-      for (let s = 0; s < span; s++) {
+      for (let s = first; s < span; s++) {
         const ko = s * kvDim + kvo;
         let dot = 0;
         for (let d = 0; d < headDim; d++) dot += q[qo + d]! * keys[ko + d]!;
         scores[s] = dot * scale;
       }
-      softmaxInPlace(scores, 0, span);
+      if (cap !== undefined) softcapInPlace(scores, cap, first, span);
+      if (sinks) softmaxWithSinkInPlace(scores, first, span - first, sinks[h]!);
+      else softmaxInPlace(scores, first, span - first);
       acc.fill(0);
-      for (let s = 0; s < span; s++) {
+      for (let s = first; s < span; s++) {
         const a = scores[s]!;
         const vo = s * kvDim + kvo;
         for (let d = 0; d < headDim; d++) acc[d] = acc[d]! + a * values[vo + d]!;

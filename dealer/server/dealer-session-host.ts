@@ -4,8 +4,10 @@
  * `send` waits while the receiver's window is full, so it never runs unboundedly ahead, and
  * a session that ends early drops what was not consumed (material is never reused). Any link
  * closing abnormally ends the session at once; the dealer then closes the other link with a
- * code saying why. A misbehaving peer ends only its own session.
+ * code saying why. A misbehaving peer ends only its own session. A session whose links move no
+ * bytes for `idleMs` (nobody consumes its material) is ended, so idle sessions cannot hold slots.
  */
+import type { DealerTrust } from '../../protocol/session/session-trust.js';
 import { runDealerSession } from '../dealer-session.js';
 import type { RoleModel } from '../../protocol/session/role-model.js';
 import { CloseCode } from '../../protocol/transport/close-codes.js';
@@ -20,29 +22,51 @@ import type { DealerMetrics, DealerSessionOutcome } from './dealer-metrics.js';
 interface RunningSession {
   links: Record<DealerRole, WsLink>;
   controller: AbortController;
+  idle: { bytes: number; since: number };
 }
+
+const movedBytes = (links: Record<DealerRole, WsLink>) => links.gateway.bytesSent + links.gateway.bytesReceived + links.engine.bytesSent + links.engine.bytesReceived;
 
 const short = (id: string) => `${id.slice(0, 8)}…`;
 
 export class DealerSessionHost {
   private readonly running = new Map<string, RunningSession>();
   private closing = false;
+  private readonly idleTimer: NodeJS.Timeout;
 
   constructor(
     private readonly metrics: DealerMetrics,
     private readonly maxFrameBytes: number,
     private readonly log: (line: string) => void,
-  ) {}
+    private readonly idleMs = 60_000,
+  ) {
+    this.idleTimer = setInterval(() => this.endIdle(), Math.max(50, Math.floor(idleMs / 4)));
+    this.idleTimer.unref();
+  }
+
+  private endIdle(): void {
+    const now = Date.now();
+    for (const [id, session] of this.running) {
+      const bytes = movedBytes(session.links);
+      if (bytes !== session.idle.bytes) session.idle = { bytes, since: now };
+      else if (now - session.idle.since >= this.idleMs) {
+        this.log(`session ${short(id)} ended: idle for ${this.idleMs} ms`);
+        session.links.gateway.end(CloseCode.IdleTimeout, `idle for ${this.idleMs} ms`);
+        session.links.engine.end(CloseCode.IdleTimeout, `idle for ${this.idleMs} ms`);
+        session.controller.abort(new LinkClosedError('the session went idle'));
+      }
+    }
+  }
 
   get activeSessions(): number {
     return this.running.size;
   }
 
-  start(sessionId: string, model: RoleModel, links: Record<DealerRole, WsLink>): void {
-    const session: RunningSession = { links, controller: new AbortController() };
+  start(sessionId: string, model: RoleModel, links: Record<DealerRole, WsLink>, trust: DealerTrust): void {
+    const session: RunningSession = { links, controller: new AbortController(), idle: { bytes: 0, since: Date.now() } };
     this.running.set(sessionId, session);
     this.metrics.sessionsActive.set(this.running.size);
-    void this.run(sessionId, model, session).finally(() => {
+    void this.run(sessionId, model, session, trust).finally(() => {
       this.running.delete(sessionId);
       this.metrics.sessionsActive.set(this.running.size);
       for (const peer of ['gateway', 'engine'] as const) {
@@ -52,7 +76,7 @@ export class DealerSessionHost {
     });
   }
 
-  private async run(sessionId: string, model: RoleModel, session: RunningSession): Promise<void> {
+  private async run(sessionId: string, model: RoleModel, session: RunningSession, trust: DealerTrust): Promise<void> {
     const { gateway, engine } = session.links;
     const { controller } = session;
     abortOnAbnormalClose(gateway, 'gateway', controller);
@@ -73,6 +97,7 @@ export class DealerSessionHost {
           engine: guardSessionId(engine, 'engine', sessionId, this.maxFrameBytes),
         },
         model,
+        trust,
         controller.signal,
       );
       this.metrics.passes.inc(summary.passesPrepared);
@@ -127,6 +152,7 @@ export class DealerSessionHost {
 
   close(): void {
     this.closing = true;
+    clearInterval(this.idleTimer);
     for (const session of this.running.values()) {
       session.controller.abort(new LinkClosedError('the dealer is shutting down'));
       session.links.gateway.end(CloseCode.GoingAway, 'dealer shutting down');

@@ -3,7 +3,14 @@
  * and the engine's public weight specs (protocol/session/pairing.ts), ready for sessions. Held
  * in memory only: an engine re-sends its pairing when the dealer no longer has it. At most
  * `maxPairings` are kept (each is as large as the model); the least recently used goes first.
+ *
+ * Each pairing remembers the identity of the engine that made it (the dealer's pin admits only
+ * one engine identity, so nobody else can add or evict pairings), and a request is checked
+ * against its own model's shapes before any mask is drawn: every weight's widths must be widths
+ * of the declared model, their count must fit its layer count, and the masks' total size must
+ * stay below `maxPairingBytes`.
  */
+import type { PeerKey } from '../../crypto/identity.js';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { ComputeBackend } from '../../compute/compute-backend.js';
 import { SharedKey } from '../../crypto/key-agreement.js';
@@ -17,9 +24,28 @@ export interface Pairing {
   id: string;
   modelHash: string;
   model: RoleModel;
+  /** The engine identity that signed this pairing; the engine side of its sessions must verify under it. */
+  engine: PeerKey;
 }
 
-export type PutResult = { status: 200 | 201; pairing: Pairing } | { status: 400 | 409; message: string };
+export type PutResult = { status: 200 | 201; pairing: Pairing } | { status: 400 | 409 | 413; message: string };
+
+/** Why a pairing request's weights do not fit its own model, or undefined. */
+export function shapeProblem(request: PairingRequest, maxPairingBytes: number): { status: 400 | 413; message: string } | undefined {
+  const c = request.config;
+  // The folded weights of protocol/model/private-weights.ts: embedding, fused q|k|v, output, fused gate|up, down, head.
+  const q = c.nHeads * c.headDim;
+  const widths = new Set([c.dim, c.hiddenDim, 2 * c.hiddenDim, c.vocabSize, q, q + 2 * c.nKvHeads * c.headDim]);
+  const maxWeights = 8 * c.nLayers + 4;
+  if (request.weights.length > maxWeights) return { status: 400, message: `${request.weights.length} weights for a ${c.nLayers}-layer model (at most ${maxWeights})` };
+  let bytes = 0;
+  for (const w of request.weights) {
+    if (!widths.has(w.outDim) || !widths.has(w.inDim)) return { status: 400, message: `weight ${w.name} is ${w.outDim}×${w.inDim}, not made of the model's widths (${[...widths].join(', ')})` };
+    bytes += 8 * w.outDim * w.inDim;
+  }
+  if (bytes > maxPairingBytes) return { status: 413, message: `the weight masks would take ${bytes} bytes, above this dealer's limit of ${maxPairingBytes} (--max-pairing-bytes)` };
+  return undefined;
+}
 
 export class PairingRegistry {
   private readonly pairings = new Map<string, Pairing>();
@@ -28,6 +54,7 @@ export class PairingRegistry {
   constructor(
     private readonly maxPairings: number,
     private readonly backend: ComputeBackend,
+    private readonly maxPairingBytes: number = 8 * 2 ** 30,
   ) {}
 
   get size(): number {
@@ -53,14 +80,17 @@ export class PairingRegistry {
    * model, so it is done one weight at a time, yielding to the event loop in between: running
    * sessions keep their heartbeats. Concurrent requests for the same id share the work.
    */
-  put(id: string, request: PairingRequest): Promise<PutResult> {
+  put(id: string, request: PairingRequest, engine: PeerKey): Promise<PutResult> {
     const key = new SharedKey(new Uint8Array(Buffer.from(request.pairingKey, 'base64')));
     if (pairingIdOf(key) !== id) return Promise.resolve({ status: 400, message: 'the pairing id does not belong to this pairing key' });
     const profile = MASK_PROFILES[request.profile];
     if (!profile) return Promise.resolve({ status: 400, message: `unknown mask profile ${request.profile}` });
+    const shapes = shapeProblem(request, this.maxPairingBytes);
+    if (shapes) return Promise.resolve(shapes);
     const existing = this.get(id);
     if (existing) {
       if (existing.modelHash !== request.modelHash) return Promise.resolve({ status: 409, message: 'this pairing is already held for another model' });
+      if (existing.engine.fingerprint !== engine.fingerprint) return Promise.resolve({ status: 409, message: 'this pairing is held for another engine identity' });
       return Promise.resolve({ status: 200, pairing: existing });
     }
     const names = new Set(request.weights.map((w) => w.name));
@@ -73,7 +103,7 @@ export class PairingRegistry {
           for (const [name, weight] of dealerRoleWeights(key, profile, [spec])) masks.set(name, weight);
           await yieldToEventLoop();
         }
-        const pairing: Pairing = { id, modelHash: request.modelHash, model: roleModel(request.config, masks, profile, this.backend) };
+        const pairing: Pairing = { id, modelHash: request.modelHash, model: roleModel(request.config, masks, profile, this.backend), engine };
         this.pairings.set(id, pairing);
         while (this.pairings.size > this.maxPairings) {
           const oldest = this.pairings.keys().next().value;

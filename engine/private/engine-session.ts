@@ -7,6 +7,7 @@ import { TokenLookupServer } from '../../protocol/token-lookup/index.js';
 import { createForwardState, privateForward } from '../../protocol/schedule/forward-program.js';
 import { passControl } from '../../protocol/schedule/pass-control.js';
 import { engineHandshake } from '../../protocol/session/handshake.js';
+import type { EngineTrust } from '../../protocol/session/session-trust.js';
 import { nextStep, type PartyContext } from '../../protocol/session/party-context.js';
 import { maxFrameBytes, type RoleModel } from '../../protocol/session/role-model.js';
 import type { MessageLink } from '../../protocol/transport/message-link.js';
@@ -23,7 +24,7 @@ export interface EngineSessionSummary {
   dealerBytesTotal: number;
 }
 
-export async function runEngineSession(links: { gateway: MessageLink; dealer: MessageLink }, model: RoleModel, signal?: AbortSignal): Promise<EngineSessionSummary> {
+export async function runEngineSession(links: { gateway: MessageLink; dealer: MessageLink }, model: RoleModel, trust: EngineTrust, signal?: AbortSignal): Promise<EngineSessionSummary> {
   const net = new PartyNetwork('engine', { floatType: model.profile.dtype, maxFrameBytes: maxFrameBytes(model.config), ...(signal ? { signal } : {}) });
   net.connect('gateway', links.gateway);
   net.connect('dealer', links.dealer);
@@ -32,7 +33,7 @@ export async function runEngineSession(links: { gateway: MessageLink; dealer: Me
   let passes = 0;
   let dealerBytesAfterPrefill = 0;
   try {
-    const { params, k02 } = await engineHandshake(net, { maxContext: model.config.maxSeqLen });
+    const { params, k02 } = await engineHandshake(net, { maxContext: model.config.maxSeqLen }, trust);
     sessionId = params.sessionId;
     if (params.profile !== model.profile.name) throw new Error(`session asks for mask profile ${params.profile}, engine runs ${model.profile.name}`);
     const ctx: PartyContext = { role: 'engine', net, profile: model.profile, backend: model.backend, k02, k12: undefined, step: 0, reuseElemMask: params.optimized };

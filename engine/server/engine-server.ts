@@ -5,7 +5,17 @@
  * Start-up: fold the weights (protocol/model/private-weights.ts), hash the model, load or create
  * the pairing key for (model, dealer) in the state folder, compute the masked model's digest,
  * build the model card, start checking the dealer's pairing, then listen.
+ *
+ * Trust (README "Security"): the engine's identity (identity.pem) and operator credential are
+ * created in the state folder on first start; user credentials come from the operator's
+ * `permllm credentials issue` (credentials/users.json, digests only). The dealer's identity is
+ * pinned (`dealerPin`), and the dealer's link credential is presented only to the dealer.
  */
+import { SigningIdentity } from '../../crypto/identity.js';
+import { knownPeersFile } from '../../crypto/known-peers.js';
+import { matchesDigest, operatorCredentialFile, secretDigest, loadOrCreateSecretFile } from '../../protocol/transport/credentials.js';
+import type { Authenticator } from '../../protocol/transport/control-server.js';
+import { userCredentialFile, UserCredentialStore } from './user-credential-store.js';
 import { recordRefusal } from '../../protocol/transport/ws-endpoint.js';
 import type { ComputeBackend } from '../../compute/compute-backend.js';
 import { defaultBackend } from '../../compute/onnx-backend.js';
@@ -17,7 +27,7 @@ import { maxFrameBytes, roleModel } from '../../protocol/session/role-model.js';
 import { ControlClient } from '../../protocol/transport/control-client.js';
 import { startControlServer, type TlsFiles } from '../../protocol/transport/control-server.js';
 import type { ModelCard } from '../../protocol/transport/model-card.js';
-import { SESSION_PATH } from '../../protocol/transport/session-endpoints.js';
+import { PRE_HELLO_FRAME_BYTES, SESSION_PATH } from '../../protocol/transport/session-endpoints.js';
 import { getBfvRuntime } from '../../protocol/token-lookup/seal-runtime.js';
 import { buildModelCard } from './model-card-builder.js';
 import { DealerPairing } from './dealer-pairing.js';
@@ -37,7 +47,16 @@ export interface EngineServerOptions {
   host: string;
   port: number;
   stateDir: string;
-  token?: string | undefined;
+  /** The dealer's link credential (given by the dealer's operator). */
+  dealerCredential?: string | undefined;
+  /** The dealer's fingerprint, when pinned by configuration. */
+  dealerFingerprint?: string | undefined;
+  /** Accept and record the dealer's key on first contact when nothing is pinned. */
+  trustOnFirstUse?: boolean;
+  /** The operator credential (default: `<state>/operator-credential`, created when missing). */
+  operatorCredential?: string | undefined;
+  /** A session silent this long is ended (default 60 s). */
+  idleSessionMs?: number;
   tls?: TlsFiles | undefined;
   /** PEM CA to trust for an https dealer. */
   ca?: string | undefined;
@@ -55,6 +74,8 @@ export interface EngineServer {
   port: number;
   card: ModelCard;
   metrics: EngineMetrics;
+  /** The engine's identity fingerprint. */
+  fingerprint: string;
   readiness(): { ready: boolean; reason?: string | undefined };
   close(): Promise<void>;
 }
@@ -65,6 +86,23 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
   const weights = privateWeightsOf(model);
   const specs = [...weights.values()].map(specOf);
   const modelHash = modelHashOf(model.config, weights);
+  const { identity, file: identityFile, created: identityCreated } = await SigningIdentity.loadOrCreate(options.stateDir);
+  log(`${identityCreated ? 'created' : 'loaded'} identity ${identity.fingerprint} (${identityFile})`);
+  let operatorSecret = options.operatorCredential;
+  if (operatorSecret === undefined) {
+    const file = operatorCredentialFile(options.stateDir);
+    const loaded = await loadOrCreateSecretFile(file, 'operator');
+    operatorSecret = loaded.secret;
+    log(`${loaded.created ? 'created' : 'loaded'} the operator credential (${file})`);
+  }
+  const operatorDigest = secretDigest(operatorSecret);
+  const users = new UserCredentialStore(userCredentialFile(options.stateDir));
+  log(`${users.count} user credential(s) in ${userCredentialFile(options.stateDir)} (issue one with: permllm credentials issue --state-dir ${options.stateDir} --name NAME)`);
+  const authenticate: Authenticator = (secret) => {
+    if (secret === undefined) return { kind: 'anonymous' };
+    if (matchesDigest(secret, operatorDigest)) return { kind: 'operator' };
+    return users.authenticate(secret) ?? { kind: 'unknown' };
+  };
   const pairing = await loadOrCreatePairingKey(options.stateDir, modelHash, options.dealerName ?? new URL(options.dealerUrl).origin);
   log(`${pairing.created ? 'created' : 'loaded'} pairing key ${pairing.id.slice(0, 8)}… for this model and dealer (${pairing.file})`);
   const source = new MaskedModelSource(weights, pairing.key, profile, { modelHash, pairingId: pairing.id });
@@ -83,13 +121,18 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
   // Build the BFV runtime now, not inside the first session (where it would stall its links).
   await getBfvRuntime();
   const metrics = new EngineMetrics();
-  const dealerClient = new ControlClient(options.dealerUrl, { token: options.token, ca: options.ca });
+  const dealerClient = new ControlClient(options.dealerUrl, { token: options.dealerCredential, ca: options.ca });
   const dealerPairing = new DealerPairing(
     dealerClient,
     { pairingKey: Buffer.from(pairing.key.exportBytes()).toString('base64'), modelHash, profile: profile.name, config: { ...model.config }, weights: specs },
     pairing.id,
     options.probeIntervalMs ?? 1000,
     log,
+    {
+      identity,
+      name: `dealer ${options.dealerName ?? new URL(options.dealerUrl).origin}`,
+      pin: { pinned: options.dealerFingerprint, trustOnFirstUse: options.trustOnFirstUse ?? false, storeFile: knownPeersFile(options.stateDir) },
+    },
     (state) => metrics.dealerReady.set(state.ready ? 1 : 0),
   );
   await dealerPairing.start();
@@ -97,8 +140,13 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
     model: roleModel(model.config, engineRoleWeights(weights), profile, options.backend ?? defaultBackend()),
     pairingId: pairing.id,
     dealerUrl: options.dealerUrl,
-    token: options.token,
+    dealerCredential: options.dealerCredential,
     ca: options.ca,
+    identity,
+    dealerKey: () => dealerPairing.dealerKey,
+    authenticate,
+    onUnknownCredential: () => metrics.errors.inc({ kind: 'unknown_credential' }),
+    idleMs: options.idleSessionMs ?? 60_000,
     maxSessions: options.maxSessions ?? 8,
     maxFrameBytes: frameLimit,
     heartbeatMs: options.heartbeatMs ?? 1000,
@@ -108,7 +156,7 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
     onDealerLostPairing: () => void dealerPairing.check(),
   });
   const readiness = () => dealerPairing.state;
-  const app = engineControlApp({ token: options.token, card, source, readiness, activeSessions: () => host.activeSessions, metrics });
+  const app = engineControlApp({ authenticate, onUnknownCredential: () => metrics.errors.inc({ kind: 'unknown_credential' }), identity: identity.peer, card, source, readiness, activeSessions: () => host.activeSessions, metrics });
   const server = await startControlServer({
     app,
     host: options.host,
@@ -116,10 +164,10 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
     tls: options.tls,
     endpoint: {
       path: SESSION_PATH,
-      token: options.token,
-      maxPayload: frameLimit,
-      admit: (url) => host.admit(url),
-      onConnection: (ws, url) => host.onConnection(ws, url),
+      // Raised to frameLimit per connection once its Hello arrived (engine-session-host.ts).
+      maxPayload: PRE_HELLO_FRAME_BYTES,
+      admit: (url, request) => host.admit(url, request),
+      onConnection: (ws, url, request) => host.onConnection(ws, url, request),
       onRefused: recordRefusal(metrics, log),
     },
   });
@@ -129,6 +177,7 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
     port: server.port,
     card,
     metrics,
+    fingerprint: identity.fingerprint,
     readiness,
     close: async () => {
       dealerPairing.stop();

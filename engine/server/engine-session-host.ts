@@ -6,8 +6,15 @@
  * own abort signal: when any link closes abnormally the session ends at once, and the engine
  * closes its links with a code that tells the other parties why (protocol/transport/close-codes.ts).
  * A misbehaving peer ends only its own session; the process keeps serving.
+ *
+ * Only a user credential opens a session, and each user has its own cap on concurrent sessions;
+ * a session silent for longer than `idleMs` is ended (an idle gateway must not hold a slot).
+ * The engine signs its key shares and checks the dealer's under the dealer's accepted identity.
  */
+import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
+import type { PeerKey, SigningIdentity } from '../../crypto/identity.js';
+import { callerOf, type Authenticator } from '../../protocol/transport/control-server.js';
 import { runEngineSession } from '../private/engine-session.js';
 import type { RoleModel } from '../../protocol/session/role-model.js';
 import { CloseCode } from '../../protocol/transport/close-codes.js';
@@ -26,8 +33,16 @@ export interface EngineSessionHostOptions {
   model: RoleModel;
   pairingId: string;
   dealerUrl: string;
-  token: string | undefined;
+  /** The dealer's link credential, presented when dialling the dealer. */
+  dealerCredential: string | undefined;
   ca: string | undefined;
+  identity: SigningIdentity;
+  /** The dealer's accepted identity (undefined while not accepted: sessions are refused). */
+  dealerKey: () => PeerKey | undefined;
+  authenticate: Authenticator;
+  onUnknownCredential: () => void;
+  /** A session with no frame from the gateway for this long is ended. */
+  idleMs: number;
   maxSessions: number;
   maxFrameBytes: number;
   heartbeatMs: number;
@@ -42,6 +57,8 @@ interface RunningSession {
   gateway: WsLink;
   dealer?: WsLink;
   controller: AbortController;
+  user: string;
+  idle: { bytes: number; since: number };
 }
 
 const short = (id: string) => `${id.slice(0, 8)}…`;
@@ -50,39 +67,74 @@ export class EngineSessionHost {
   private readonly used = new RecentIds();
   private readonly running = new Map<string, RunningSession>();
   private closing = false;
+  private readonly users = new Map<string, number>();
+  private readonly admitted = new WeakMap<IncomingMessage, string>();
+  private readonly idleTimer: NodeJS.Timeout;
 
-  constructor(private readonly options: EngineSessionHostOptions) {}
+  constructor(private readonly options: EngineSessionHostOptions) {
+    this.idleTimer = setInterval(() => this.endIdle(), Math.max(50, Math.floor(options.idleMs / 4)));
+    this.idleTimer.unref();
+  }
 
   get activeSessions(): number {
     return this.running.size;
   }
 
-  admit(url: URL): UpgradeRefusal | undefined {
+  admit(url: URL, request: IncomingMessage): UpgradeRefusal | undefined {
+    const caller = callerOf(this.options.authenticate, request.headers.authorization);
+    if (caller.kind === 'anonymous' || caller.kind === 'unknown') {
+      if (caller.kind === 'unknown') this.options.onUnknownCredential();
+      return { status: 401, message: caller.kind === 'unknown' ? 'unknown or revoked credential' : 'a user credential is needed to open a session' };
+    }
+    if (caller.kind !== 'user') return { status: 403, message: `a ${caller.kind} credential cannot open a session` };
     const query = parseSessionQuery(url);
     if ('error' in query) return { status: 400, message: query.error };
     if (this.closing) return { status: 503, message: 'the engine is shutting down' };
+    if (this.options.dealerKey() === undefined) return { status: 503, message: 'the engine has not accepted its dealer\'s identity yet' };
     if (query.pairingId !== this.options.pairingId) {
       return { status: 409, message: `stale pairing: this engine's pairing is ${this.options.pairingId}; fetch the model card and the masked model again` };
     }
     if (this.used.has(query.sessionId) || this.running.has(query.sessionId)) return { status: 409, message: 'session id already used (replayed connection)' };
     if (this.running.size >= this.options.maxSessions) return { status: 503, message: `the engine is busy (${this.running.size} sessions running)` };
+    const mine = this.users.get(caller.id) ?? 0;
+    if (mine >= caller.maxSessions) return { status: 429, message: `this credential may run ${caller.maxSessions} session(s) at once` };
+    this.admitted.set(request, caller.id);
     return undefined;
   }
 
-  onConnection(ws: WebSocket, url: URL): void {
+  private endIdle(): void {
+    const now = Date.now();
+    for (const [id, session] of this.running) {
+      const bytes = session.gateway.bytesReceived;
+      if (bytes !== session.idle.bytes) session.idle = { bytes, since: now };
+      else if (now - session.idle.since >= this.options.idleMs) {
+        this.options.log(`session ${short(id)} ended: no frame from the gateway for ${this.options.idleMs} ms`);
+        session.gateway.end(CloseCode.IdleTimeout, `idle for ${this.options.idleMs} ms`);
+        session.dealer?.end(CloseCode.PeerEnded, 'the gateway went idle');
+        session.controller.abort(new LinkClosedError('the session went idle'));
+      }
+    }
+  }
+
+  onConnection(ws: WebSocket, url: URL, request: IncomingMessage): void {
     const query = parseSessionQuery(url);
     if ('error' in query) {
       ws.close(CloseCode.ProtocolViolation, query.error);
       return;
     }
     const { sessionId } = query;
+    const user = this.admitted.get(request) ?? '';
     this.used.add(sessionId);
     const gateway = new WsLink(ws, { peer: 'gateway', ownerCloses: true, heartbeatMs: this.options.heartbeatMs, deadPeerMs: this.options.deadPeerMs });
-    const session: RunningSession = { gateway, controller: new AbortController() };
+    const session: RunningSession = { gateway, controller: new AbortController(), user, idle: { bytes: 0, since: Date.now() } };
     this.running.set(sessionId, session);
+    this.users.set(user, (this.users.get(user) ?? 0) + 1);
     this.options.metrics.sessionsActive.set(this.running.size);
     void this.run(sessionId, session).finally(() => {
       this.running.delete(sessionId);
+      const left = (this.users.get(user) ?? 1) - 1;
+      if (left > 0) this.users.set(user, left);
+      else this.users.delete(user);
       this.options.metrics.sessionsActive.set(this.running.size);
       const m = this.options.metrics;
       m.bytes.inc({ peer: 'gateway', direction: 'sent' }, session.gateway.bytesSent);
@@ -106,7 +158,7 @@ export class EngineSessionHost {
     try {
       session.dealer = await connectLink(dealerSessionUrl(options.dealerUrl, sessionId, options.pairingId, 'engine'), {
         peer: 'dealer',
-        token: options.token,
+        token: options.dealerCredential,
         ca: options.ca,
         maxPayload: options.maxFrameBytes,
         ownerCloses: true,
@@ -124,9 +176,12 @@ export class EngineSessionHost {
     const dealer = session.dealer;
     abortOnAbnormalClose(dealer, 'dealer', controller);
     try {
+      const dealerKey = options.dealerKey();
+      if (dealerKey === undefined) throw new Error('the dealer\'s identity is no longer accepted');
       const summary = await runEngineSession(
-        { gateway: guardSessionId(gateway, 'gateway', sessionId, options.maxFrameBytes), dealer },
+        { gateway: guardSessionId(gateway, 'gateway', sessionId, options.maxFrameBytes, () => gateway.raiseMessageLimit(options.maxFrameBytes)), dealer },
         options.model,
+        { pairingId: options.pairingId, identity: options.identity, dealer: dealerKey },
         controller.signal,
       );
       gateway.end(CloseCode.Normal, 'session complete');
@@ -178,6 +233,7 @@ export class EngineSessionHost {
   /** Ends every running session (GoingAway) and refuses new ones. */
   close(): void {
     this.closing = true;
+    clearInterval(this.idleTimer);
     for (const session of this.running.values()) {
       session.controller.abort(new LinkClosedError('the engine is shutting down'));
       session.gateway.end(CloseCode.GoingAway, 'engine shutting down');

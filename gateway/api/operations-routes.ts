@@ -9,8 +9,8 @@ export function healthHandler() {
 
 export function readinessHandler(ctx: GatewayContext) {
   return (c: Context<GatewayEnv>): Response => {
-    const { ready, reason } = ctx.backend.readiness();
-    const body: Readiness = { ready, reasons: ready ? [] : [reason ?? 'backend not ready'] };
+    const { ready, reason, protection } = ctx.backend.readiness();
+    const body: Readiness = { ready, reasons: ready ? [] : [reason ?? 'backend not ready'], ...(protection ? { protection: { mask_profile: protection.maskProfile, min_profile: protection.minProfile } } : {}) };
     return ready ? c.json(body) : c.json(body, 503, { 'retry-after': '5' });
   };
 }

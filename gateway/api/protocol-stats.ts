@@ -7,6 +7,8 @@ export function sumProtocolStats(all: readonly ProtocolStats[]): PermllmStats | 
   if (all.length === 0) return undefined;
   const flights = all.flatMap((s) => (s.flightsPerToken === undefined ? [] : [s.flightsPerToken]));
   const sum = (pick: (s: ProtocolStats) => number) => all.reduce((acc, s) => acc + pick(s), 0);
+  const profiles = new Set(all.map((s) => s.maskProfile));
+  const [profile] = profiles;
   return {
     ...(flights.length === 0 ? {} : { flights_per_token: flights.reduce((a, b) => a + b, 0) / flights.length }),
     bytes_to_engine: sum((s) => s.bytesToEngine),
@@ -14,5 +16,6 @@ export function sumProtocolStats(all: readonly ProtocolStats[]): PermllmStats | 
     dealer_bytes: sum((s) => s.dealerBytes),
     prefill_ms: sum((s) => s.prefillMs),
     decode_ms: sum((s) => s.decodeMs),
+    ...(profiles.size === 1 && profile !== undefined ? { mask_profile: profile } : {}),
   };
 }

@@ -67,6 +67,8 @@ export interface ProtocolStats {
   dealerBytes: number;
   prefillMs: number;
   decodeMs: number;
+  /** The mask profile the session ran under. */
+  maskProfile?: string;
 }
 
 export type GenerationEvent =
@@ -100,7 +102,7 @@ export interface ModelInfo {
 export interface GenerationBackend {
   readonly modelInfo: ModelInfo;
   /** Whether requests can be served now; `reason` says why not (shown by /readyz and in 503s). */
-  readiness(): { ready: boolean; reason?: string };
+  readiness(): { ready: boolean; reason?: string; protection?: { maskProfile: string; minProfile: string } };
   /** One session: token events then one finish event. See the contract above. */
   generate(request: GenerationRequest): AsyncIterable<GenerationEvent>;
   /** Optional: sessions currently running (observability and tests). */

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { createForwardState, privateForward } from '../../protocol/schedule/forward-program.js';
 import { passControl } from '../../protocol/schedule/pass-control.js';
 import { gatewayHandshake } from '../../protocol/session/handshake.js';
+import type { GatewayTrust } from '../../protocol/session/session-trust.js';
 import { addInto, nextStep, type PartyContext } from '../../protocol/session/party-context.js';
 import { maxFrameBytes, type RoleModel } from '../../protocol/session/role-model.js';
 import type { SessionParams } from '../../protocol/session/session-params.js';
@@ -76,6 +77,7 @@ export async function* privateGenerate(
   links: { engine: MessageLink; dealer: MessageLink },
   model: RoleModel,
   request: PrivateGenerationRequest,
+  trust: GatewayTrust,
 ): AsyncGenerator<PrivateGenerationEvent> {
   const { config } = model;
   const promptLength = request.promptTokens.length;
@@ -124,7 +126,7 @@ export async function* privateGenerate(
     sessionClosed = true;
   };
   try {
-    const k12 = await gatewayHandshake(net, params);
+    const k12 = await gatewayHandshake(net, params, trust);
     net.configureSchedule(params.optimized);
     const layerDepths: number[] = [];
     const context: PartyContext = { role: 'gateway', net, profile: model.profile, backend: model.backend, k02: undefined, k12, step: 0, reuseElemMask: params.optimized, onLayerStart: () => layerDepths.push(net.clock.depth) };

@@ -12,12 +12,23 @@
  * masked model is fetched the same way; a different model needs a gateway restart (its tokenizer
  * is served already).
  *
+ * Trust: before any session the gateway accepts the engine's and the dealer's identities by its
+ * pinning rules (crypto/known-peers.ts); every session then verifies their signatures under
+ * exactly those keys before anything that depends on the prompt is sent (handshake.ts). The
+ * engine's mask profile must be at least `minProfile` (PROFILE_STRENGTH), at start-up and after
+ * every pairing change; a weaker one stops the gateway from serving. The user credential goes
+ * to the engine only.
+ *
  * Events map one to one, except that privateGenerate's final `stats` event is folded into the
  * `finish` event's ProtocolStats (the contract is: tokens, one finish, end).
  */
 import type { ComputeBackend } from '../../compute/compute-backend.js';
 import { defaultBackend } from '../../compute/onnx-backend.js';
-import { MASK_PROFILES } from '../../protocol/masks/mask-profile.js';
+import type { PeerKey } from '../../crypto/identity.js';
+import { acceptPeerIdentity, IdentityRefusedError, type PinPolicy } from '../../crypto/known-peers.js';
+import { MASK_PROFILES, PERMLLM_PROFILE, profileAtLeast } from '../../protocol/masks/mask-profile.js';
+import type { GatewayTrust } from '../../protocol/session/session-trust.js';
+import { fetchPeerIdentity } from '../../protocol/transport/peer-identity.js';
 import { roleModel, type RoleModel } from '../../protocol/session/role-model.js';
 import { CloseCode } from '../../protocol/transport/close-codes.js';
 import { ControlClient, ControlUnreachableError } from '../../protocol/transport/control-client.js';
@@ -38,7 +49,12 @@ export interface RemoteBackendOptions {
   engineUrl: string;
   dealerUrl: string;
   cacheDir: string;
-  token?: string | undefined;
+  /** The user credential the engine's operator issued. */
+  credential?: string | undefined;
+  /** How the engine's and the dealer's identities are pinned. */
+  pins: Record<'engine' | 'dealer', PinPolicy>;
+  /** The weakest mask profile accepted (default permllm-f64). */
+  minProfile?: string;
   /** PEM CA trusted for https/wss engine and dealer URLs. */
   ca?: string | undefined;
   probeIntervalMs?: number;
@@ -63,7 +79,7 @@ interface Loaded {
   model: RoleModel;
 }
 
-function statsOf(s: PrivateSessionStats): ProtocolStats {
+function statsOf(s: PrivateSessionStats, maskProfile: string): ProtocolStats {
   return {
     flightsPerToken: s.flightsPerToken,
     bytesToEngine: s.bytesToEngine,
@@ -71,7 +87,23 @@ function statsOf(s: PrivateSessionStats): ProtocolStats {
     dealerBytes: s.dealerBytesToGateway,
     prefillMs: s.prefillMs,
     decodeMs: s.decodeMs,
+    maskProfile,
   };
+}
+
+/** Fetches `peer`'s identity and accepts it by the pinning rules (throws IdentityRefusedError). */
+async function acceptIdentity(peer: 'engine' | 'dealer', client: ControlClient, options: RemoteBackendOptions, log: (line: string) => void): Promise<PeerKey> {
+  const key = await fetchPeerIdentity(client, options.signal);
+  await acceptPeerIdentity(`${peer} ${client.origin}`, key, options.pins[peer], `--${peer}-fingerprint`, log);
+  log(`${peer} identity ${key.fingerprint} accepted`);
+  return key;
+}
+
+/** Why the card's mask profile is below this gateway's minimum, or undefined. */
+function weakProfile(card: ModelCard, options: RemoteBackendOptions): string | undefined {
+  const minimum = options.minProfile ?? PERMLLM_PROFILE.name;
+  if (profileAtLeast(card.maskProfile, minimum)) return undefined;
+  return `the engine runs mask profile ${card.maskProfile}, weaker than this gateway's minimum ${minimum}: refused (only --min-profile ${card.maskProfile} would accept it)`;
 }
 
 const sameModel = (a: ModelCard, b: ModelCard) =>
@@ -96,6 +128,7 @@ export class RemoteBackend implements GenerationBackend {
   private readonly listeners = new Set<(end: SessionEnd) => void>();
   private readonly connector: SessionConnector;
   private readonly health: RemoteHealth;
+  private readonly keys: Partial<Record<'engine' | 'dealer', PeerKey>> = {};
 
   private constructor(
     card: ModelCard,
@@ -116,7 +149,7 @@ export class RemoteBackend implements GenerationBackend {
     this.connector = new SessionConnector({
       engineUrl: options.engineUrl,
       dealerUrl: options.dealerUrl,
-      token: options.token,
+      credential: options.credential,
       ca: options.ca,
       heartbeatMs: options.heartbeatMs ?? 1000,
       deadPeerMs: options.deadPeerMs ?? 6000,
@@ -128,15 +161,28 @@ export class RemoteBackend implements GenerationBackend {
   /** Fetches the card, loads or downloads the masked model (see the module comment), starts probing. */
   static async connect(options: RemoteBackendOptions): Promise<RemoteBackend> {
     const log = options.log ?? ((line: string) => process.stderr.write(`${new Date().toISOString()} permllm gateway: ${line}\n`));
-    const engine = new ControlClient(options.engineUrl, { token: options.token, ca: options.ca });
-    const dealer = new ControlClient(options.dealerUrl, { token: options.token, ca: options.ca });
+    const engine = new ControlClient(options.engineUrl, { token: options.credential, ca: options.ca });
+    const dealer = new ControlClient(options.dealerUrl, { ca: options.ca });
     const store = new MaskedModelStore({ cacheDir: options.cacheDir, engine, log, ...(options.progress ? { progress: options.progress } : {}) });
     try {
+      // Identities first: the user credential goes only to an engine whose identity is accepted.
+      const keys: Partial<Record<'engine' | 'dealer', PeerKey>> = {};
+      for (const [peer, client] of [['engine', engine], ['dealer', dealer]] as const) {
+        try {
+          keys[peer] = await acceptIdentity(peer, client, options, log);
+        } catch (error) {
+          if (error instanceof IdentityRefusedError) throw error;
+          log(`the ${peer}'s identity is not verified yet (${error instanceof Error ? error.message : String(error)}); sessions wait for it`);
+        }
+      }
       const card = await RemoteBackend.firstCard(store, engine, options, log);
       if (!MASK_PROFILES[card.maskProfile]) throw new Error(`the engine uses mask profile ${card.maskProfile}, which this gateway does not know`);
+      const weak = weakProfile(card, options);
+      if (weak) throw new Error(weak);
       const tokenizer = await tokenizerFromCard(card, store.folderFor(card));
       await getBfvRuntime(); // now rather than inside the first session
       const backend = new RemoteBackend(card, tokenizer, options, store, { engine, dealer }, log);
+      Object.assign(backend.keys, keys);
       const first = backend.load(card);
       if (options.waitForMaskedModel !== false) {
         await first;
@@ -186,9 +232,37 @@ export class RemoteBackend implements GenerationBackend {
     return this.loaded?.card ?? this.baseCard;
   }
 
+  /** The accepted identity of `peer`: fetched once, accepted by the pinning rules (throws IdentityRefusedError). */
+  private async identityOf(peer: 'engine' | 'dealer'): Promise<PeerKey> {
+    const known = this.keys[peer];
+    if (known) return known;
+    const key = await acceptIdentity(peer, this.clients[peer], this.options, this.log);
+    this.keys[peer] = key;
+    return key;
+  }
+
+  /** What this session's signatures must verify under. */
+  private async trustFor(card: ModelCard): Promise<GatewayTrust> {
+    try {
+      return { pairingId: card.pairing.id, engine: await this.identityOf('engine'), dealer: await this.identityOf('dealer') };
+    } catch (error) {
+      if (error instanceof IdentityRefusedError) {
+        this.fatal = error.message;
+        this.log(this.fatal);
+      }
+      throw new EngineUnavailableError(error instanceof Error ? error.message : String(error));
+    }
+  }
+
   /** Loads (from the cache) or downloads the masked model for `card`; coalesced, never throws. */
   private load(card: ModelCard): Promise<void> {
     this.loading ??= (async () => {
+      const weak = weakProfile(card, this.options);
+      if (weak) {
+        this.fatal = weak;
+        this.log(weak);
+        return;
+      }
       try {
         const stored = await this.store.load(card, this.options.signal);
         const changed = this.loaded !== undefined;
@@ -227,7 +301,12 @@ export class RemoteBackend implements GenerationBackend {
     })().catch((error: unknown) => this.log(`checking the engine's model card failed: ${error instanceof Error ? error.message : String(error)}`));
   }
 
-  readiness(): { ready: boolean; reason?: string } {
+  readiness(): { ready: boolean; reason?: string; protection?: { maskProfile: string; minProfile: string } } {
+    const protection = { maskProfile: this.card.maskProfile, minProfile: this.options.minProfile ?? PERMLLM_PROFILE.name };
+    return { ...this.readinessState(), protection };
+  }
+
+  private readinessState(): { ready: boolean; reason?: string } {
     if (this.fatal) return { ready: false, reason: this.fatal };
     if (this.loading) {
       const p = this.store.progress;
@@ -252,6 +331,7 @@ export class RemoteBackend implements GenerationBackend {
     if (this.fatal) throw new EngineUnavailableError(this.fatal);
     if (this.loading || !this.loaded) throw new EngineUnavailableError(this.readiness().reason ?? 'the masked model is not loaded');
     const { card, model } = this.loaded;
+    const trust = await this.trustFor(card);
     const session = this.connector.open(card.pairing.id, card.maxFrameBytes, request.signal);
     this.active++;
     let reason: SessionEnd['reason'] = 'aborted';
@@ -270,11 +350,11 @@ export class RemoteBackend implements GenerationBackend {
         stopIds: this.modelInfo.tokenizer.eosIds,
         signal: session.signal,
         ...(this.options.lengthBucket ? { lengthBucket: this.options.lengthBucket } : {}),
-      });
+      }, trust);
       for await (const event of events) {
         if (event.type === 'stats') {
           completed = true;
-          if (finish) yield { ...finish, stats: statsOf(event.stats) };
+          if (finish) yield { ...finish, stats: statsOf(event.stats, model.profile.name) };
           finish = undefined;
         } else if (event.type === 'finish') {
           finish = event;

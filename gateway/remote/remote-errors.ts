@@ -33,12 +33,12 @@ export function classifySessionError(error: unknown): ClassifiedError {
       return { error: new EngineUnavailableError(`The ${reason}.`), down: { peer, reason } };
     }
     if (error.status === 401 || error.status === 403) {
-      return { error: new EngineError(`The ${peer} refused this gateway's credentials (HTTP ${error.status}); check PERMLLM_TOKEN.`, { retryable: false }) };
+      return { error: new EngineError(`The ${peer} refused this gateway's credential (HTTP ${error.status}); check PERMLLM_CREDENTIAL (the user credential from the engine's operator).`, { retryable: false }) };
     }
     if (error.status === 409 && peer === 'engine' && error.message.includes('stale pairing')) {
       return { error: new EngineUnavailableError('The engine has a new pairing; the gateway is downloading the new masked model.'), stalePairing: true };
     }
-    if (error.status === 503 || error.status === 409) return { error: new EngineUnavailableError(`The ${peer} cannot take this session now: ${error.message}`) };
+    if (error.status === 503 || error.status === 409 || error.status === 429) return { error: new EngineUnavailableError(`The ${peer} cannot take this session now: ${error.message}`) };
     return { error: new EngineError(error.message) };
   }
   if (error instanceof PeerEndedError) {

@@ -1,7 +1,7 @@
 /**
  * The gateway's view of its engine and dealer: probes both every `intervalMs` (GET /readyz with
- * the token) and keeps the first reason the gateway cannot serve ("engine unreachable at ...",
- * "engine not ready: dealer unreachable ...", "dealer refused the token", ...). Sessions report
+ * the user credential for the engine, none for the dealer) and keeps the first reason the gateway
+ * cannot serve ("engine unreachable at ...", "engine not ready: dealer unreachable ...", ...). Sessions report
  * what they learn too (a failed connection marks a party down until the next good probe).
  * The engine's /readyz also names its pairing and model, so a changed pairing is noticed here.
  */
@@ -72,7 +72,7 @@ export class RemoteHealth {
     try {
       const { status, body } = await client.json('GET', '/readyz');
       if (status === 200) next = { up: true };
-      else if (status === 401) next = { up: false, reason: `the ${peer} at ${client.origin} refused this gateway's token` };
+      else if (status === 401) next = { up: false, reason: `the ${peer} at ${client.origin} refused this gateway's credential` };
       else next = { up: false, reason: `${peer} not ready: ${errorMessageOf(body) || `HTTP ${status}`}` };
       if (peer === 'engine' && typeof body === 'object' && body !== null) {
         const { pairingId, modelHash } = body as { pairingId?: unknown; modelHash?: unknown };

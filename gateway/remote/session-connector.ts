@@ -18,7 +18,8 @@ export type RemotePeer = 'engine' | 'dealer';
 export interface SessionConnectorOptions {
   engineUrl: string;
   dealerUrl: string;
-  token?: string | undefined;
+  /** The user credential, presented to the engine only (never to the dealer: see dealer-server.ts). */
+  credential?: string | undefined;
   ca?: string | undefined;
   heartbeatMs?: number;
   deadPeerMs?: number;
@@ -53,7 +54,7 @@ export class SessionConnector {
       try {
         const link = await connectLink(url, {
           peer,
-          token: this.options.token,
+          token: peer === 'engine' ? this.options.credential : undefined,
           ca: this.options.ca,
           maxPayload: maxFrameBytes,
           ownerCloses: true,

@@ -1,6 +1,7 @@
 /**
  * Tensor names of Llama-family checkpoints in transformers' layout (shared by Llama, Mistral
- * and Qwen2), and the shapes our model description expects for them.
+ * and Qwen2), and the shapes our model description expects for them: what the writer emits.
+ * The loader reads the other families' names itself (load-huggingface-model.ts).
  */
 import type { ModelConfig } from '../model-description.js';
 
@@ -28,16 +29,6 @@ const LAYER_SUFFIX: Readonly<Record<LayerTensor, string>> = {
 
 export function layerTensorName(layer: number, tensor: LayerTensor): string {
   return `model.layers.${layer}.${LAYER_SUFFIX[tensor]}`;
-}
-
-/** Biases we cannot represent; their presence must fail the load. */
-export function unsupportedLayerTensorNames(layer: number): string[] {
-  return [
-    `model.layers.${layer}.self_attn.o_proj.bias`,
-    `model.layers.${layer}.mlp.gate_proj.bias`,
-    `model.layers.${layer}.mlp.up_proj.bias`,
-    `model.layers.${layer}.mlp.down_proj.bias`,
-  ];
 }
 
 /** The PyTorch shape ([out, in] for weights) of each layer tensor. */
@@ -74,6 +65,3 @@ export function ropeHeads(config: ModelConfig, tensor: LayerTensor): number | un
   if (tensor === 'wk' || tensor === 'bk') return config.nKvHeads;
   return undefined;
 }
-
-export const LAYER_WEIGHT_TENSORS: readonly LayerTensor[] = ['attnNorm', 'wq', 'wk', 'wv', 'wo', 'ffnNorm', 'w1', 'w2', 'w3'];
-export const LAYER_BIAS_TENSORS: readonly LayerTensor[] = ['bq', 'bk', 'bv'];

@@ -12,8 +12,8 @@
  * Half-split → interleaved, per head: new row 2i = old row i, new row 2i+1 = old row
  * i + headDim/2. `matrix` is [nHeads·headDim, cols] row-major (cols = 1 for a bias).
  */
-export function halfSplitToInterleaved(matrix: Float32Array, nHeads: number, headDim: number, cols: number): Float32Array {
-  return permuteRows(matrix, nHeads, headDim, cols, 'toInterleaved');
+export function halfSplitToInterleaved(matrix: Float32Array, nHeads: number, headDim: number, cols: number, rotaryDim = headDim): Float32Array {
+  return permuteRows(matrix, nHeads, headDim, cols, 'toInterleaved', rotaryDim);
 }
 
 /** Interleaved → half-split, per head: the inverse of `halfSplitToInterleaved`. */
@@ -27,13 +27,16 @@ function permuteRows(
   headDim: number,
   cols: number,
   direction: 'toInterleaved' | 'toHalfSplit',
+  /** Partial rotary embedding: only the first rotaryDim rows of each head rotate (and move); the rest pass through. */
+  rotaryDim = headDim,
 ): Float32Array {
   if (headDim % 2 !== 0) throw new RangeError(`RoPE layout: headDim ${headDim} must be even`);
+  if (rotaryDim % 2 !== 0 || rotaryDim > headDim || rotaryDim <= 0) throw new RangeError(`RoPE layout: rotaryDim ${rotaryDim} must be even and in 2..${headDim}`);
   if (matrix.length !== nHeads * headDim * cols) {
     throw new RangeError(`RoPE layout: matrix has ${matrix.length} values, expected ${nHeads}·${headDim}·${cols}`);
   }
-  const out = new Float32Array(matrix.length);
-  const half = headDim / 2;
+  const out = Float32Array.from(matrix); // rows past rotaryDim stay where they are
+  const half = rotaryDim / 2;
   for (let h = 0; h < nHeads; h++) {
     const base = h * headDim;
     for (let i = 0; i < half; i++) {

@@ -111,6 +111,19 @@ export class SafetensorsFile {
     return { data: out, dtype };
   }
 
+  /** Reads tensor `name` as raw bytes; its dtype must be `dtype` (e.g. U8 for packed MXFP4 blocks and scales). */
+  async readBytes(name: string, dtype: 'U8', expectedShape: readonly number[]): Promise<Uint8Array> {
+    const info = this.tensors.get(name);
+    if (!info) throw new ModelLoadError(this.path, `tensor ${name} is missing`);
+    if (info.dtype !== dtype) throw new ModelLoadError(this.path, `tensor ${name} has dtype ${info.dtype}, expected ${dtype}`);
+    if (!sameShape(info.shape, expectedShape)) {
+      throw new ModelLoadError(this.path, `tensor ${name} has shape [${info.shape.join(', ')}], expected [${expectedShape.join(', ')}]`);
+    }
+    const out = new Uint8Array(info.end - info.begin);
+    await this.readRange(name, out, info.begin);
+    return out;
+  }
+
   async close(): Promise<void> {
     await this.handle.close();
   }

@@ -52,6 +52,11 @@ export class SafetensorsSource {
     return source;
   }
 
+  /** Every tensor name the folder holds. */
+  names(): string[] {
+    return [...this.weightMap.keys()];
+  }
+
   has(name: string): boolean {
     return this.weightMap.has(name);
   }
@@ -67,6 +72,13 @@ export class SafetensorsSource {
     const fileName = this.weightMap.get(name);
     if (fileName === undefined) throw new ModelLoadError(this.listingFile, `tensor ${name} is missing`);
     return (await this.file(fileName)).read(name, shape);
+  }
+
+  /** Reads a tensor's raw bytes (see SafetensorsFile.readBytes). */
+  async readBytes(name: string, dtype: 'U8', shape: readonly number[]): Promise<Uint8Array> {
+    const fileName = this.weightMap.get(name);
+    if (fileName === undefined) throw new ModelLoadError(this.listingFile, `tensor ${name} is missing`);
+    return (await this.file(fileName)).readBytes(name, dtype, shape);
   }
 
   async close(): Promise<void> {

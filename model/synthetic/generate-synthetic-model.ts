@@ -3,17 +3,34 @@
  * tokenizer. Identical (bit for bit) to what `writeSyntheticModel` writes and
  * `loadHuggingFaceModel` reads back for the same spec and seed.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { HuggingFaceTokenizer, tokenizerConfigSchema, tokenizerJsonSchema } from '../huggingface/huggingface-tokenizer.js';
+import { loadHuggingFaceModel } from '../huggingface/load-huggingface-model.js';
 import type { LayerWeights, ModelDescription } from '../model-description.js';
 import { resolveSyntheticSpec, syntheticModelConfig, type SyntheticPresetName, type SyntheticSpecInput } from './synthetic-spec.js';
 import { syntheticTokenizerFiles } from './synthetic-tokenizer-files.js';
 import { syntheticTensors } from './synthetic-weights.js';
+import { writeSyntheticModel } from './write-synthetic-model.js';
 
 export async function generateSyntheticModel(
   specOrPreset: SyntheticSpecInput | SyntheticPresetName,
   seed: number | bigint | string,
 ): Promise<ModelDescription> {
   const spec = resolveSyntheticSpec(specOrPreset);
+  const name = typeof specOrPreset === 'string' ? specOrPreset : 'custom';
+  if (spec.family) {
+    // Family layouts are defined by their HF folder: write it and load it (exactly what a user loads).
+    const dir = await mkdtemp(join(tmpdir(), 'permllm-synthetic-family-'));
+    try {
+      await writeSyntheticModel(dir, spec, seed);
+      const model = await loadHuggingFaceModel(dir);
+      return { ...model, id: `synthetic-${name}-${String(seed)}`, source: { path: `synthetic:${name}/${String(seed)}`, format: 'huggingface', dtype: spec.dtype } };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
   const config = syntheticModelConfig(spec);
   const files = await syntheticTokenizerFiles(spec.tokenizer);
   const tokenizer = new HuggingFaceTokenizer(
@@ -33,7 +50,6 @@ export async function generateSyntheticModel(
     else if (key.kind === 'lmHead') lmHead = data;
     else layers[key.layer]![key.tensor] = data;
   }
-  const name = typeof specOrPreset === 'string' ? specOrPreset : 'custom';
   const description: ModelDescription = {
     id: `synthetic-${name}-${String(seed)}`,
     source: { path: `synthetic:${name}/${String(seed)}`, format: 'huggingface', dtype: spec.dtype },

@@ -98,6 +98,20 @@ export const MASK_PROFILES: Readonly<Record<string, MaskProfile>> = Object.freez
   [PAPER_PROFILE.name]: PAPER_PROFILE,
 });
 
+/**
+ * How well each profile hides the user's data, weakest first: the gateway's minimum profile
+ * (`permllm gateway --min-profile`) refuses every profile listed before it. A new profile goes in
+ * at its place in this list (an exact ring profile above permllm-f64).
+ */
+export const PROFILE_STRENGTH: readonly string[] = Object.freeze([PAPER_PROFILE.name, PERMLLM_PROFILE.name]);
+
+/** Whether `profile` protects at least as well as `minimum` (unknown names never do). */
+export function profileAtLeast(profile: string, minimum: string): boolean {
+  const have = PROFILE_STRENGTH.indexOf(profile);
+  const need = PROFILE_STRENGTH.indexOf(minimum);
+  return have >= 0 && need >= 0 && have >= need;
+}
+
 export function dataMaskWidth(profile: MaskProfile, family: TensorFamily): number {
   const f = profile.families[family];
   return f.ratio * f.bound;

@@ -8,6 +8,7 @@
  * the only thing about the values that leaves the engine.
  */
 import type { ModelDescription } from '../../model/model-description.js';
+import { assertPrivatelyServable } from './private-steps.js';
 
 /** linear: f(X, y) = y · Xᵀ with X[out, in]; embedding: f(X, y) = y · X with X[vocab, dim]. */
 export type WeightOp = 'linear' | 'embedding';
@@ -76,9 +77,13 @@ function make(name: string, op: WeightOp, outDim: number, inDim: number, data: F
   return w;
 }
 
-/** Folds and stacks the model's weights into the protocol's matrices (P0, at load time). */
+/**
+ * Folds and stacks the model's weights into the protocol's matrices (P0, at load time).
+ * @throws UnsupportedPrivateModelError for a model needing a private step the protocol lacks
+ */
 export function privateWeightsOf(model: ModelDescription): Map<string, PrivateWeight> {
   const { config: c, weights } = model;
+  assertPrivatelyServable(model.id, c);
   const qDim = c.nHeads * c.headDim;
   const kvDim = c.nKvHeads * c.headDim;
   const out = new Map<string, PrivateWeight>();

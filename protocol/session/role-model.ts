@@ -17,7 +17,7 @@ export interface RoleModel {
 }
 
 export function roleModel(config: ModelConfig, weights: ReadonlyMap<string, RoleWeight>, profile: MaskProfile, backend: ComputeBackend): RoleModel {
-  return { config, weights, rope: new RopeTable(config.headDim, config.maxSeqLen, config.ropeTheta), profile, backend };
+  return { config, weights, rope: RopeTable.forConfig(config), profile, backend };
 }
 
 /** Largest frame a peer may send for this model: the prefill's biggest message plus slack. */

@@ -25,6 +25,8 @@ export const CloseCode = {
   RendezvousTimeout: 4004,
   /** The gateway cancelled the session (client gone, stop sequence, timeout). */
   Cancelled: 4005,
+  /** The session sent nothing for longer than the server's idle limit. */
+  IdleTimeout: 4006,
 } as const;
 
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];

@@ -70,12 +70,12 @@ export class ControlClient {
   async send(
     method: 'GET' | 'PUT' | 'POST' | 'DELETE',
     path: string,
-    init: { json?: unknown; headers?: Record<string, string>; signal?: AbortSignal; bodyTimeoutMs?: number; headersTimeoutMs?: number } = {},
+    init: { json?: unknown; /** A JSON body already serialised (sent byte for byte, e.g. because it is signed). */ rawJson?: string; headers?: Record<string, string>; signal?: AbortSignal; bodyTimeoutMs?: number; headersTimeoutMs?: number } = {},
   ): Promise<ControlResponse> {
     const headers: Record<string, string> = { ...bearerHeader(this.options.token), ...init.headers };
     let body: string | undefined;
-    if (init.json !== undefined) {
-      body = JSON.stringify(init.json);
+    if (init.json !== undefined || init.rawJson !== undefined) {
+      body = init.rawJson ?? JSON.stringify(init.json);
       headers['content-type'] = 'application/json';
     }
     try {

@@ -8,7 +8,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Context, MiddlewareHandler } from 'hono';
-import { bearerTokenMatches } from './bearer-token.js';
+import { bearerTokenOf } from './bearer-token.js';
+import { credentialError, type Principal } from './credentials.js';
 import { attachWsEndpoint, type WsEndpointOptions } from './ws-endpoint.js';
 
 export interface TlsFiles {
@@ -62,12 +63,31 @@ export async function startControlServer(options: ControlServerOptions): Promise
   };
 }
 
-/** Hono middleware: 401 with an OpenAI-style error unless the request carries the bearer token. */
-export function requireBearer(token: string | undefined): MiddlewareHandler {
+/** Who sent a request: a recognised principal, nobody (no credential), or an unknown credential. */
+export type Caller = Principal | { kind: 'anonymous' } | { kind: 'unknown' };
+
+/** A server's credential check: the bearer secret of an Authorization header → its caller. */
+export type Authenticator = (secret: string | undefined) => Caller;
+
+export function callerOf(authenticate: Authenticator, authorization: string | undefined): Caller {
+  const secret = bearerTokenOf(authorization);
+  return secret === undefined ? { kind: 'anonymous' } : authenticate(secret);
+}
+
+/**
+ * Hono middleware: lets the request through only when its credential is of one of the `allowed`
+ * kinds (401 without a recognised credential, 403 with one of another role). The caller is kept
+ * in the context as `caller`. `onUnknown` counts wrong credentials.
+ */
+export function requireCredential(authenticate: Authenticator, allowed: readonly Principal['kind'][], onUnknown: () => void = () => undefined): MiddlewareHandler {
   return async (c: Context, next) => {
-    if (!bearerTokenMatches(c.req.header('authorization'), token)) {
-      return c.json({ error: { message: 'missing or wrong bearer token', type: 'authentication_error', code: 'invalid_token', param: null } }, 401, { 'www-authenticate': 'Bearer' });
+    const caller = callerOf(authenticate, c.req.header('authorization'));
+    if (caller.kind === 'anonymous' || caller.kind === 'unknown') {
+      if (caller.kind === 'unknown') onUnknown();
+      return c.json(credentialError(401, caller.kind === 'unknown' ? 'unknown or revoked credential' : 'this route needs a credential (Authorization: Bearer ...)'), 401, { 'www-authenticate': 'Bearer' });
     }
+    if (!allowed.includes(caller.kind)) return c.json(credentialError(403, `a ${caller.kind} credential does not open ${c.req.method} ${c.req.path}`), 403);
+    c.set('caller' as never, caller as never);
     await next();
   };
 }

@@ -6,6 +6,7 @@
  * masked model: the model hash and the pairing id (a one-way id of the pairing key, not the key).
  */
 import { z } from 'zod';
+import { ropeScalingSchema } from '../../model/rope-scaling.js';
 
 const positiveInt = (max: number) => z.number().int().positive().max(max);
 const hex = (length: number) => z.string().regex(new RegExp(`^[0-9a-f]{${length}}$`), `expected ${length} lowercase hex characters`);
@@ -22,6 +23,10 @@ export const modelConfigSchema = z.object({
   vocabSize: positiveInt(1 << 22),
   maxSeqLen: positiveInt(1 << 20),
   ropeTheta: z.number().positive(),
+  /** The model's RoPE scaling (public, like θ): every party builds the same rotation table from it. */
+  ropeScaling: ropeScalingSchema.optional(),
+  /** Partial rotary embedding: the rotating width of each head (absent: headDim). */
+  rotaryDim: positiveInt(1 << 12).optional(),
   normEps: z.number().positive(),
   tiedEmbeddings: z.boolean(),
 });

@@ -13,6 +13,13 @@
  */
 export const SESSION_PATH = '/v1/session';
 
+/**
+ * The largest message a server accepts on a session connection before its Hello: a Hello is a
+ * few hundred bytes (with a key share and a signature), so nothing larger is buffered from a
+ * peer that has not started a session.
+ */
+export const PRE_HELLO_FRAME_BYTES = 16 << 10;
+
 /** 128-bit ids as 32 lowercase hex characters (sessions and pairings alike). */
 export const HEX_ID = /^[0-9a-f]{32}$/;
 

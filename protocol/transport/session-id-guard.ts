@@ -40,6 +40,7 @@ class SessionIdGuard implements MessageLink {
     private readonly peer: PartyName,
     private readonly sessionId: string,
     private readonly maxFrameBytes: number,
+    private readonly onHello: () => void,
   ) {}
 
   send(frame: Uint8Array): Promise<void> {
@@ -54,6 +55,7 @@ class SessionIdGuard implements MessageLink {
       if (named !== undefined && named !== this.sessionId) {
         throw new ProtocolViolation(this.peer, `Hello for session ${named.slice(0, 8)}… on a connection opened for session ${this.sessionId.slice(0, 8)}…`);
       }
+      if (named !== undefined) this.onHello();
     }
     return frame;
   }
@@ -67,6 +69,7 @@ class SessionIdGuard implements MessageLink {
   }
 }
 
-export function guardSessionId(link: MessageLink, peer: PartyName, sessionId: string, maxFrameBytes: number): MessageLink {
-  return new SessionIdGuard(link, peer, sessionId, maxFrameBytes);
+/** `onHello` runs once the connection's Hello named the right session (e.g. to raise the frame limit). */
+export function guardSessionId(link: MessageLink, peer: PartyName, sessionId: string, maxFrameBytes: number, onHello: () => void = () => undefined): MessageLink {
+  return new SessionIdGuard(link, peer, sessionId, maxFrameBytes, onHello);
 }

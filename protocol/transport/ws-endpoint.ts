@@ -1,7 +1,8 @@
 /**
  * The server side of protocol links: a WebSocket endpoint on an HTTP(S) server. Every upgrade
- * is checked before it is accepted, in this order: path (404), bearer token (401), then the
- * server's own admission rule (session id syntax, pairing, capacity, replays: 4xx/503). A
+ * is checked before it is accepted, in this order: path (404), then the server's own admission
+ * rule: its credential for the role asked for (401/403), session id syntax, pairing, capacity,
+ * replays (4xx/503). A
  * refused upgrade gets a plain HTTP response with an OpenAI-style JSON error and the socket is
  * closed: no session state exists for it.
  */
@@ -9,7 +10,6 @@ import type { IncomingMessage, Server } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { bearerTokenMatches } from './bearer-token.js';
 
 export interface UpgradeRefusal {
   status: number;
@@ -18,7 +18,6 @@ export interface UpgradeRefusal {
 
 export interface WsEndpointOptions {
   path: string;
-  token: string | undefined;
   /** Largest message accepted from a client (ws closes the link with 1009 beyond). */
   maxPayload: number;
   /** Decides before the upgrade whether this connection may open; undefined admits it. */
@@ -52,9 +51,6 @@ export function attachWsEndpoint(server: Server, options: WsEndpointOptions): Ws
       return refuse(socket, { status: 400, message: 'bad request URL' }, undefined);
     }
     if (url.pathname !== options.path) return refuse(socket, { status: 404, message: `no WebSocket endpoint at ${url.pathname}` }, url);
-    if (!bearerTokenMatches(request.headers.authorization, options.token)) {
-      return refuse(socket, { status: 401, message: 'missing or wrong bearer token' }, url);
-    }
     const refusal = options.admit(url, request);
     if (refusal) return refuse(socket, refusal, url);
     wss.handleUpgrade(request, socket, head, (ws) => options.onConnection(ws, url, request));
@@ -75,11 +71,32 @@ export interface RefusalCounters {
   errors: { inc(labels: { kind: string }): void };
 }
 
-/** The `onRefused` handler of a server's session endpoint: count it, and log one line. */
-export function recordRefusal(metrics: RefusalCounters, log: (line: string) => void): (refusal: UpgradeRefusal) => void {
+/**
+ * The `onRefused` handler of a server's session endpoint: count every refusal, and log at most
+ * one line per status every `intervalMs` (a flood of refused connections must not flood the log),
+ * saying how many were left out.
+ */
+export function recordRefusal(metrics: RefusalCounters, log: (line: string) => void, intervalMs = 10_000): (refusal: UpgradeRefusal) => void {
+  const limited = rateLimitedLog(log, intervalMs);
   return (refusal) => {
     metrics.refused.inc({ status: String(refusal.status) });
     if (refusal.status === 401) metrics.errors.inc({ kind: 'unauthorized' });
-    log(`refused a session connection: HTTP ${refusal.status} ${refusal.message}`);
+    limited(String(refusal.status), `refused a session connection: HTTP ${refusal.status} ${refusal.message}`);
+  };
+}
+
+/** A log that writes at most one line per key every `intervalMs`, then says how many it dropped. */
+export function rateLimitedLog(log: (line: string) => void, intervalMs: number): (key: string, line: string) => void {
+  const last = new Map<string, { at: number; dropped: number }>();
+  return (key, line) => {
+    const now = Date.now();
+    const seen = last.get(key);
+    if (seen && now - seen.at < intervalMs) {
+      seen.dropped++;
+      return;
+    }
+    const dropped = seen?.dropped ?? 0;
+    last.set(key, { at: now, dropped: 0 });
+    log(dropped > 0 ? `${line} (and ${dropped} more like it in the last ${Math.round((now - seen!.at) / 1000)} s)` : line);
   };
 }

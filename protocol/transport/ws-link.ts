@@ -129,6 +129,18 @@ export class WsLink implements MessageLink {
     return this.localClosed !== undefined || this.ended !== undefined;
   }
 
+  /**
+   * Raises the largest message this side accepts (servers start every connection at a few KiB,
+   * so that nobody can make them buffer large frames before a session is authenticated, and
+   * raise it to the session's own bound once its Hello arrived). `ws` keeps the limit per
+   * socket in its receiver and offers no public setter; the limit is checked when a frame's
+   * length is read, before its payload is buffered.
+   */
+  raiseMessageLimit(bytes: number): void {
+    const receiver = (this.ws as unknown as { _receiver?: { _maxPayload: number } })._receiver;
+    if (receiver && receiver._maxPayload > 0 && receiver._maxPayload < bytes) receiver._maxPayload = bytes;
+  }
+
   /** Bytes of data messages sent and received so far (for metrics). */
   get bytesSent(): number {
     return this.sentBytes;

@@ -290,6 +290,8 @@ export interface components {
             dealer_bytes: number;
             prefill_ms: number;
             decode_ms: number;
+            /** @description The mask profile the session(s) ran under. */
+            mask_profile?: string;
         };
         CompletionUsage: {
             /** @description Prompt tokens, counted once even when n > 1. */
@@ -419,6 +421,13 @@ export interface components {
         Readiness: {
             ready: boolean;
             reasons: string[];
+            /** @description The private backend's protection as this gateway decided it (absent for the plaintext backend). */
+            protection?: {
+                /** @description The mask profile the engine runs (accepted only at or above min_profile). */
+                mask_profile: string;
+                /** @description The weakest mask profile this gateway accepts (--min-profile). */
+                min_profile: string;
+            };
         };
     };
     responses: {

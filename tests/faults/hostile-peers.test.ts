@@ -13,6 +13,7 @@ import { dealerSessionUrl, engineSessionUrl } from '../../protocol/transport/ses
 import { complete } from '../helpers/openai-requests.js';
 import { killAllRoles, startThreeParties, waitFor, type ThreeParties } from '../helpers/processes.js';
 import { helloFrame, rawPeer, truncatedFrame } from '../helpers/raw-peer.js';
+import { gatewayTrustOptions } from '../helpers/trust-options.js';
 
 let parties: ThreeParties;
 let pairingId: string;
@@ -89,7 +90,7 @@ describe('hostile peers at the engine', () => {
       engineUrl: parties.engine.url,
       dealerUrl: parties.dealer.url,
       cacheDir: parties.cacheDir,
-      token: parties.token,
+      ...gatewayTrustOptions(parties.trust),
       log: () => undefined,
       interceptLink: (peer, link) => (peer === 'engine' ? replayNthSend(link, 3) : link),
     });
@@ -117,8 +118,8 @@ describe('hostile peers at the engine', () => {
 
 describe('hostile peers at the dealer', () => {
   const dealerPair = async (id: string) => {
-    const gateway = await rawPeer(dealerSessionUrl(parties.dealer.url, id, pairingId, 'gateway'), parties.token);
-    const engine = await rawPeer(dealerSessionUrl(parties.dealer.url, id, pairingId, 'engine'), parties.token);
+    const gateway = await rawPeer(dealerSessionUrl(parties.dealer.url, id, pairingId, 'gateway'), undefined);
+    const engine = await rawPeer(dealerSessionUrl(parties.dealer.url, id, pairingId, 'engine'), parties.trust.linkCredential);
     return { gateway, engine };
   };
 
@@ -144,7 +145,7 @@ describe('hostile peers at the dealer', () => {
 
   it('an oversized message is cut off by the message size limit', async () => {
     const id = sid();
-    const gateway = await rawPeer(dealerSessionUrl(parties.dealer.url, id, pairingId, 'gateway'), parties.token);
+    const gateway = await rawPeer(dealerSessionUrl(parties.dealer.url, id, pairingId, 'gateway'), undefined);
     gateway.send(new Uint8Array(2 << 20));
     expect((await gateway.closed).code).toBe(CloseCode.MessageTooBig);
     await waitFor('the dealer log line', async () => (/before it started: the gateway left/.test(parties.dealer.stderr()) ? true : undefined));
@@ -156,15 +157,15 @@ describe('hostile peers at the dealer', () => {
     gateway.ws.close();
     engine.ws.close();
     await Promise.all([gateway.closed, engine.closed]);
-    const refused = await rawPeer(dealerSessionUrl(parties.dealer.url, id, pairingId, 'gateway'), parties.token).catch((e: { status?: number }) => e);
+    const refused = await rawPeer(dealerSessionUrl(parties.dealer.url, id, pairingId, 'gateway'), undefined).catch((e: { status?: number }) => e);
     expect((refused as { status?: number }).status).toBe(409);
   });
 
   it('keeps serving normal sessions afterwards, and counted every violation', async () => {
     await expectStillServing();
-    const metrics = async (url: string) => (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${parties.token}` } })).text();
-    expect(await metrics(parties.engine.url)).toMatch(/permllm_engine_errors_total\{kind="protocol_violation"\} ([5-9]|\d\d)/);
-    expect(await metrics(parties.dealer.url)).toMatch(/permllm_dealer_errors_total\{kind="protocol_violation"\} [2-9]/);
+    const metrics = async (url: string, operator: string) => (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${operator}` } })).text();
+    expect(await metrics(parties.engine.url, parties.trust.operator.engine)).toMatch(/permllm_engine_errors_total\{kind="protocol_violation"\} ([5-9]|\d\d)/);
+    expect(await metrics(parties.dealer.url, parties.trust.operator.dealer)).toMatch(/permllm_dealer_errors_total\{kind="protocol_violation"\} [2-9]/);
   });
 });
 

@@ -8,25 +8,25 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { GenerationBackend } from '../../gateway/pipeline/generation-backend.js';
 import { RemoteBackend } from '../../gateway/remote/remote-backend.js';
+import { prepareLocalTrust } from '../../cli/local-trust.js';
 import { defaultModelDir, startRole, waitForReadiness } from './processes.js';
+import { gatewayTrustOptions } from './trust-options.js';
 
 let shared: Promise<RemoteBackend> | undefined;
 
 async function start(): Promise<RemoteBackend> {
-  const token = randomBytes(24).toString('hex');
   const dir = await mkdtemp(path.join(tmpdir(), 'permllm-networked-'));
-  const env = { PERMLLM_TOKEN: token };
-  const dealer = await startRole('dealer', ['--port', '0'], { env });
-  const engine = await startRole('engine', ['--port', '0', '--dealer', dealer.url, '--model', defaultModelDir, '--state-dir', path.join(dir, 'state'), '--probe-interval-ms', '300'], { env });
-  await waitForReadiness(engine.url, true, token);
+  const trust = await prepareLocalTrust(path.join(dir, 'state'));
+  const dealer = await startRole('dealer', ['--port', '0'], { env: trust.env.dealer });
+  const engine = await startRole('engine', ['--port', '0', '--dealer', dealer.url, '--model', defaultModelDir, '--probe-interval-ms', '300'], { env: trust.env.engine });
+  await waitForReadiness(engine.url, true, trust.userCredential);
   return RemoteBackend.connect({
     engineUrl: engine.url,
     dealerUrl: dealer.url,
     cacheDir: path.join(dir, 'cache'),
-    token,
+    ...gatewayTrustOptions(trust),
     probeIntervalMs: 500,
     log: () => undefined,
     progress: () => ({ update: () => undefined, finish: () => undefined }),

@@ -28,7 +28,7 @@ export class PrivateModelHarness {
     this.weights = privateWeightsOf(model);
     const specs = [...this.weights.values()].map(specOf);
     const c = model.config;
-    const rope = new RopeTable(c.headDim, c.maxSeqLen, c.ropeTheta);
+    const rope = RopeTable.forConfig(c);
     this.states = {
       engine: createForwardState(c, engineRoleWeights(this.weights), rope, capacity),
       gateway: createForwardState(c, maskedModel(this.h.pairingKey, this.h.profile, this.weights), rope, capacity),

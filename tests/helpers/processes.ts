@@ -4,7 +4,8 @@
  * channel, so it exits by itself if the test worker dies. Waits are bounded loops (a number of
  * attempts), never timed assertions.
  *
- *   const parties = await startThreeParties();      // dealer, engine (paired), gateway
+ *   const parties = await startThreeParties();      // dealer, engine (paired), gateway; identities
+ *                                                    // and credentials as `npm start` makes them
  *   await parties.waitUntilReady();
  *   ... fetch(`${parties.gateway.url}/v1/completions`) ...
  *   await parties.engine.kill();                     // kill -9
@@ -14,12 +15,12 @@
  * The gateway API conformance suite can point at this system through networked-backend.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { prepareLocalTrust, type LocalTrust } from '../../cli/local-trust.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const binPath = path.join(repoRoot, 'bin/permllm.mjs');
@@ -151,10 +152,9 @@ export async function waitForReadiness(url: string, want: true | RegExp, token?:
 
 export interface ThreePartiesOptions {
   model?: string;
-  token?: string;
   /** Extra flags per role. */
   args?: Partial<Record<'engine' | 'dealer' | 'gateway', string[]>>;
-  /** Folders to reuse (default: fresh temporary ones, removed by stop()). */
+  /** Folders to reuse (default: fresh temporary ones, removed by stop()); the parties' state lives in <stateDir>/{engine,dealer,gateway}. */
   stateDir?: string;
   cacheDir?: string;
 }
@@ -163,6 +163,9 @@ export interface ThreeParties {
   dealer: RoleProcess;
   engine: RoleProcess;
   gateway: RoleProcess;
+  /** Identities and credentials of the three (cli/local-trust.ts). */
+  trust: LocalTrust;
+  /** The user credential the gateway runs with (the engine's model card, readiness, sessions). */
   token: string;
   stateDir: string;
   cacheDir: string;
@@ -183,29 +186,30 @@ const withPort = (args: readonly string[], port: number) => {
 };
 
 export async function startThreeParties(options: ThreePartiesOptions = {}): Promise<ThreeParties> {
-  const token = options.token ?? randomBytes(24).toString('hex');
   const ownDirs: string[] = [];
   const stateDir = options.stateDir ?? (await mkdtemp(path.join(tmpdir(), 'permllm-state-')));
   const cacheDir = options.cacheDir ?? (await mkdtemp(path.join(tmpdir(), 'permllm-cache-')));
   if (!options.stateDir) ownDirs.push(stateDir);
   if (!options.cacheDir) ownDirs.push(cacheDir);
-  const env = { PERMLLM_TOKEN: token };
+  const trust = await prepareLocalTrust(stateDir);
+  const token = trust.userCredential;
   const fast = ['--probe-interval-ms', '300'];
-  const dealer = await startRole('dealer', ['--host', '127.0.0.1', '--port', '0', '--rendezvous-timeout-ms', '3000', ...(options.args?.dealer ?? [])], { env });
+  const dealer = await startRole('dealer', ['--host', '127.0.0.1', '--port', '0', '--rendezvous-timeout-ms', '3000', ...(options.args?.dealer ?? [])], { env: trust.env.dealer });
   const engine = await startRole(
     'engine',
-    ['--host', '127.0.0.1', '--port', '0', '--dealer', dealer.url, '--model', options.model ?? defaultModelDir, '--state-dir', stateDir, ...fast, ...(options.args?.engine ?? [])],
-    { env },
+    ['--host', '127.0.0.1', '--port', '0', '--dealer', dealer.url, '--model', options.model ?? defaultModelDir, ...fast, ...(options.args?.engine ?? [])],
+    { env: trust.env.engine },
   );
   const gateway = await startRole(
     'gateway',
     ['--host', '127.0.0.1', '--port', '0', '--engine', engine.url, '--dealer', dealer.url, '--cache-dir', cacheDir, ...fast, ...(options.args?.gateway ?? [])],
-    { env },
+    { env: trust.env.gateway },
   );
   const parties: ThreeParties = {
     dealer,
     engine,
     gateway,
+    trust,
     token,
     stateDir,
     cacheDir,

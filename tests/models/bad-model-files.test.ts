@@ -147,6 +147,17 @@ describe('safetensors files', () => {
     await expectLoadError(dir, 'model.safetensors', new RegExp(`tensor model\\.norm\\.weight has dtype ${dtype}; supported dtypes are F32, F16 and BF16`));
   });
 
+  it('tensors stored in more than one dtype', async () => {
+    const dir = await copyOf(base);
+    const file = path.join(dir, 'model.safetensors');
+    const tensors = await readRaw(file);
+    const norm = tensors.find((t) => t.name === 'model.norm.weight')!;
+    norm.dtype = 'BF16';
+    norm.bytes = Buffer.alloc(64 * 2);
+    await writeRaw(file, tensors);
+    await expectLoadError(dir, 'model.safetensors', /tensors are stored in more than one dtype: F32 \(e\.g\. model\.embed_tokens\.weight\), BF16 \(e\.g\. model\.norm\.weight\)/);
+  });
+
   it('a missing tensor', async () => {
     const dir = await copyOf(base);
     const file = path.join(dir, 'model.safetensors');
@@ -173,13 +184,13 @@ describe('safetensors files', () => {
     await expectLoadError(dir, 'model.safetensors', /tensor model\.norm\.weight: 256 bytes do not hold shape \[65\] of F32 \(260 bytes\)/);
   });
 
-  it('an o_proj bias (which the model description cannot hold)', async () => {
+  it('an o_proj bias (a tensor a Llama does not use)', async () => {
     const dir = await copyOf(base);
     const file = path.join(dir, 'model.safetensors');
     const tensors = await readRaw(file);
     tensors.push({ name: 'model.layers.0.self_attn.o_proj.bias', dtype: 'F32', shape: [64], bytes: Buffer.alloc(256) });
     await writeRaw(file, tensors);
-    await expectLoadError(dir, 'model.safetensors', /tensor model\.layers\.0\.self_attn\.o_proj\.bias is present but not supported/);
+    await expectLoadError(dir, 'model.safetensors', /tensors LlamaForCausalLM does not use: model\.layers\.0\.self_attn\.o_proj\.bias/);
   });
 
   it('shards: a missing shard file, a tensor the index does not list, no weights at all', async () => {
@@ -210,7 +221,7 @@ describe('config.json', () => {
     await editConfig(dir, (c) => {
       c['architectures'] = ['GPT2LMHeadModel'];
     });
-    await expectLoadError(dir, 'config.json', /architecture GPT2LMHeadModel is not supported \(supported: LlamaForCausalLM, Qwen2ForCausalLM, MistralForCausalLM\)/);
+    await expectLoadError(dir, 'config.json', /architecture GPT2LMHeadModel is not supported \(supported: LlamaForCausalLM, Qwen2ForCausalLM, MistralForCausalLM, Qwen3ForCausalLM, Phi3ForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM, MixtralForCausalLM, Qwen3MoeForCausalLM, GptOssForCausalLM\)/);
   });
 
   it('lists every schema problem at once', async () => {
@@ -225,14 +236,14 @@ describe('config.json', () => {
     expect(error.problem).toMatch(/vocab_size: Required/);
   });
 
-  it('rejects RoPE scaling, other activations and inconsistent heads, together', async () => {
+  it('rejects unknown RoPE scaling, other activations and inconsistent heads, together', async () => {
     const dir = await copyOf(base);
     await editConfig(dir, (c) => {
-      c['rope_scaling'] = { rope_type: 'llama3', factor: 8 };
+      c['rope_scaling'] = { rope_type: 'mrope', factor: 8 };
       c['hidden_act'] = 'gelu';
       c['num_key_value_heads'] = 3;
     });
-    const error = await expectLoadError(dir, 'config.json', /rope_scaling type "llama3" is not implemented/);
+    const error = await expectLoadError(dir, 'config.json', /rope_scaling type "mrope" is not implemented \(implemented: default, linear, dynamic, llama3, yarn, longrope\)/);
     expect(error.problem).toMatch(/hidden_act gelu is not supported/);
     expect(error.problem).toMatch(/num_attention_heads 8 is not a multiple of num_key_value_heads 3/);
   });

@@ -23,9 +23,10 @@ import type { PrivateWeight } from '../../protocol/model/private-weights.js';
 import { MaskedModelSource } from '../../engine/server/masked-model-source.js';
 import { parseMaskedModel } from '../../protocol/transport/masked-model-format.js';
 import type { ModelCard } from '../../protocol/transport/model-card.js';
+import { prepareLocalTrust } from '../../cli/local-trust.js';
 import { defaultModelDir } from '../helpers/processes.js';
+import { dealerTrustOptions, engineTrustOptions } from '../helpers/trust-options.js';
 
-const token = 'a-token-for-the-cache-tests-0123';
 const quiet = () => undefined;
 const silentBar = () => ({ update: quiet, finish: quiet });
 let dir: string;
@@ -36,9 +37,10 @@ let card: ModelCard;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'permllm-cache-test-'));
-  dealer = await startDealerServer({ host: '127.0.0.1', port: 0, token, log: quiet });
-  engine = await startEngineServer({ model: await loadModel(defaultModelDir), profile: PERMLLM_PROFILE, dealerUrl: dealer.url, host: '127.0.0.1', port: 0, stateDir: path.join(dir, 'state'), token, log: quiet });
-  client = new ControlClient(engine.url, { token });
+  const trust = await prepareLocalTrust(path.join(dir, 'state'));
+  dealer = await startDealerServer({ host: '127.0.0.1', port: 0, ...dealerTrustOptions(trust), log: quiet });
+  engine = await startEngineServer({ model: await loadModel(defaultModelDir), profile: PERMLLM_PROFILE, dealerUrl: dealer.url, host: '127.0.0.1', port: 0, ...engineTrustOptions(trust), log: quiet });
+  client = new ControlClient(engine.url, { token: trust.userCredential });
   card = engine.card;
 });
 
@@ -87,7 +89,7 @@ describe('masked model download and cache', () => {
     expect(stored.tokenizer.encode('Once upon a time', { addBos: true })).toEqual((await loadModel(defaultModelDir)).tokenizer.encode('Once upon a time', { addBos: true }));
     // What the gateway got is X − U for the engine's persisted pairing key, tensor by tensor.
     const model = await loadModel(defaultModelDir);
-    const pairing = await loadOrCreatePairingKey(path.join(dir, 'state'), card.modelHash, new URL(dealer.url).origin);
+    const pairing = await loadOrCreatePairingKey(path.join(dir, 'state', 'engine'), card.modelHash, new URL(dealer.url).origin);
     expect(pairing.id).toBe(card.pairing.id);
     const expected = maskedModel(pairing.key, PERMLLM_PROFILE, privateWeightsOf(model));
     for (const [name, w] of expected) expect(Buffer.from(stored.weights.get(name)!.data.buffer, stored.weights.get(name)!.data.byteOffset, w.data.byteLength).equals(Buffer.from(w.data.buffer))).toBe(true);

@@ -14,7 +14,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { randomBytes } from 'node:crypto';
 import { loadModel } from '../../model/load-model.js';
 import { pairInProcess, runInProcess } from '../../in-process/in-process-parties.js';
 import { privateGenerate, type PrivateGenerationEvent, type PrivateSessionStats } from '../../gateway/private/private-generation.js';
@@ -25,6 +24,8 @@ import { MASK_PROFILES } from '../../protocol/masks/mask-profile.js';
 import { roleModel } from '../../protocol/session/role-model.js';
 import { CloseCode } from '../../protocol/transport/close-codes.js';
 import { ControlClient } from '../../protocol/transport/control-client.js';
+import { fetchPeerIdentity } from '../../protocol/transport/peer-identity.js';
+import { prepareLocalTrust } from '../../cli/local-trust.js';
 import { defaultModelDir, killAllRoles, startRole, waitForReadiness } from '../helpers/processes.js';
 
 const { values } = parseArgs({ options: { model: { type: 'string' }, tokens: { type: 'string' }, runs: { type: 'string' }, prompt: { type: 'string' }, threads: { type: 'string' } } });
@@ -75,18 +76,18 @@ const inProcess: Row[] = [];
 const networked: Row[] = [];
 const parties = pairInProcess(model, undefined, gatewayBackend);
 const dir = await mkdtemp(path.join(tmpdir(), 'permllm-measure-'));
-const token = randomBytes(24).toString('hex');
 try {
-  const env = { PERMLLM_TOKEN: token };
-  const dealer = await startRole('dealer', ['--port', '0', ...threadFlags], { env });
-  const engine = await startRole('engine', ['--port', '0', '--dealer', dealer.url, '--model', modelPath, '--state-dir', path.join(dir, 'state'), ...threadFlags], { env });
-  await waitForReadiness(engine.url, true, token);
-  const client = new ControlClient(engine.url, { token });
+  const trust = await prepareLocalTrust(path.join(dir, 'state'));
+  const dealer = await startRole('dealer', ['--port', '0', ...threadFlags], { env: trust.env.dealer });
+  const engine = await startRole('engine', ['--port', '0', '--dealer', dealer.url, '--model', modelPath, ...threadFlags], { env: trust.env.engine });
+  await waitForReadiness(engine.url, true, trust.userCredential);
+  const client = new ControlClient(engine.url, { token: trust.userCredential });
   const store = new MaskedModelStore({ cacheDir: path.join(dir, 'cache'), engine: client, log: (l) => console.error(l) });
   const card = await store.fetchCard();
   const stored = await store.load(card);
   const gatewayModel = roleModel(card.config, stored.weights, MASK_PROFILES[card.maskProfile]!, gatewayBackend);
-  const connector = new SessionConnector({ engineUrl: engine.url, dealerUrl: dealer.url, token });
+  const connector = new SessionConnector({ engineUrl: engine.url, dealerUrl: dealer.url, credential: trust.userCredential });
+  const sessionTrust = { pairingId: card.pairing.id, engine: await fetchPeerIdentity(client), dealer: await fetchPeerIdentity(new ControlClient(dealer.url)) };
   // Alternate the two modes so that both see the same (shared, noisy) machine.
   for (let r = 0; r < runs; r++) {
     let began = performance.now();
@@ -98,7 +99,7 @@ try {
     began = performance.now();
     const session = connector.open(card.pairing.id, card.maxFrameBytes, new AbortController().signal);
     try {
-      const remote = await collect(privateGenerate(session.links, gatewayModel, { promptTokens: prompt, maxTokens: tokens, sampling, adjustments: {}, stopIds: new Set(), signal: session.signal }));
+      const remote = await collect(privateGenerate(session.links, gatewayModel, { promptTokens: prompt, maxTokens: tokens, sampling, adjustments: {}, stopIds: new Set(), signal: session.signal }, sessionTrust));
       networked.push({ mode: 'networked (3 processes, loopback)', stats: remote.stats, wallMs: performance.now() - began, text: remote.ids });
     } finally {
       session.end(CloseCode.Normal, 'done');

@@ -14,9 +14,10 @@ import { startDealerServer, type DealerServer } from '../../dealer/server/dealer
 import type { GenerationRequest } from '../../gateway/pipeline/generation-backend.js';
 import { RemoteBackend } from '../../gateway/remote/remote-backend.js';
 import { PERMLLM_PROFILE } from '../../protocol/masks/mask-profile.js';
+import { prepareLocalTrust } from '../../cli/local-trust.js';
 import { defaultModelDir, waitFor } from '../helpers/processes.js';
+import { dealerTrustOptions, engineTrustOptions, gatewayTrustOptions } from '../helpers/trust-options.js';
 
-const token = 'a-token-for-the-refresh-tests-01';
 const quiet = () => undefined;
 let dir: string;
 let dealer: DealerServer | undefined;
@@ -47,19 +48,21 @@ describe('pairing refresh', () => {
   it('a gateway notices a new engine pairing, downloads the new masked model and serves again', async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'permllm-refresh-'));
     const model = await loadModel(defaultModelDir);
-    dealer = await startDealerServer({ host: '127.0.0.1', port: 0, token, log: quiet });
-    const engineOptions = { model, profile: PERMLLM_PROFILE, dealerUrl: dealer.url, host: '127.0.0.1', token, log: quiet, probeIntervalMs: 200 };
-    engine = await startEngineServer({ ...engineOptions, port: 0, stateDir: path.join(dir, 'state-1') });
+    const trust = await prepareLocalTrust(path.join(dir, 'state'));
+    dealer = await startDealerServer({ host: '127.0.0.1', port: 0, ...dealerTrustOptions(trust), log: quiet });
+    const engineOptions = { model, profile: PERMLLM_PROFILE, dealerUrl: dealer.url, host: '127.0.0.1', ...engineTrustOptions(trust), log: quiet, probeIntervalMs: 200 };
+    engine = await startEngineServer({ ...engineOptions, port: 0 });
     const port = engine.port;
     await waitFor('the engine to be ready', async () => (engine!.readiness().ready ? true : undefined));
     const logs: string[] = [];
-    backend = await RemoteBackend.connect({ engineUrl: engine.url, dealerUrl: dealer.url, cacheDir: path.join(dir, 'cache'), token, probeIntervalMs: 200, log: (l) => logs.push(l), progress: () => ({ update: quiet, finish: quiet }) });
+    backend = await RemoteBackend.connect({ engineUrl: engine.url, dealerUrl: dealer.url, cacheDir: path.join(dir, 'cache'), ...gatewayTrustOptions(trust), probeIntervalMs: 200, log: (l) => logs.push(l), progress: () => ({ update: quiet, finish: quiet }) });
     const firstPairing = backend.card.pairing.id;
     const before = await greedy(backend, 6);
 
-    // A new engine on the same port, with an empty state folder: a new pairing key.
+    // The same engine identity on the same port, its pairing keys deleted: a new pairing key.
     await engine.close();
-    engine = await startEngineServer({ ...engineOptions, port, stateDir: path.join(dir, 'state-2') });
+    await rm(path.join(trust.dirs.engine, 'pairings'), { recursive: true, force: true });
+    engine = await startEngineServer({ ...engineOptions, port });
     expect(engine.card.pairing.id).not.toBe(firstPairing);
     await waitFor('the gateway to serve the new pairing', async () => (backend!.card.pairing.id === engine!.card.pairing.id && backend!.readiness().ready ? true : undefined));
     expect(logs.some((l) => l.includes('pairing changed'))).toBe(true);

@@ -17,23 +17,26 @@ import type { GenerationRequest } from '../../gateway/pipeline/generation-backen
 import { RemoteBackend } from '../../gateway/remote/remote-backend.js';
 import { loadModel } from '../../model/load-model.js';
 import { PERMLLM_PROFILE } from '../../protocol/masks/mask-profile.js';
+import { prepareLocalTrust, type LocalTrust } from '../../cli/local-trust.js';
 import { defaultModelDir, waitFor } from '../helpers/processes.js';
+import { dealerTrustOptions, engineTrustOptions, gatewayTrustOptions } from '../helpers/trust-options.js';
 
-const token = 'a-token-for-the-metadata-tests-1';
 const quiet = () => undefined;
 let dir: string;
 let dealer: DealerServer;
 let engine: EngineServer;
 let plain: RemoteBackend;
 let bucketed: RemoteBackend;
+let trust: LocalTrust;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'permllm-metadata-'));
   const model = await loadModel(defaultModelDir);
-  dealer = await startDealerServer({ host: '127.0.0.1', port: 0, token, log: quiet });
-  engine = await startEngineServer({ model, profile: PERMLLM_PROFILE, dealerUrl: dealer.url, host: '127.0.0.1', token, log: quiet, probeIntervalMs: 200, port: 0, stateDir: path.join(dir, 'state') });
+  trust = await prepareLocalTrust(path.join(dir, 'state'));
+  dealer = await startDealerServer({ host: '127.0.0.1', port: 0, ...dealerTrustOptions(trust), log: quiet });
+  engine = await startEngineServer({ model, profile: PERMLLM_PROFILE, dealerUrl: dealer.url, host: '127.0.0.1', ...engineTrustOptions(trust), log: quiet, probeIntervalMs: 200, port: 0 });
   await waitFor('the engine to be ready', async () => (engine.readiness().ready ? true : undefined));
-  const options = { engineUrl: engine.url, dealerUrl: dealer.url, cacheDir: path.join(dir, 'cache'), token, probeIntervalMs: 200, log: quiet, progress: () => ({ update: quiet, finish: quiet }) };
+  const options = { engineUrl: engine.url, dealerUrl: dealer.url, cacheDir: path.join(dir, 'cache'), ...gatewayTrustOptions(trust), probeIntervalMs: 200, log: quiet, progress: () => ({ update: quiet, finish: quiet }) };
   plain = await RemoteBackend.connect(options);
   bucketed = await RemoteBackend.connect({ ...options, lengthBucket: 8 });
 }, 120_000);
@@ -48,7 +51,7 @@ afterAll(async () => {
 
 /** The engine's session and pass counters. */
 async function engineCounts(): Promise<{ completed: number; cancelled: number; passes: number }> {
-  const text = await (await fetch(`${engine.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+  const text = await (await fetch(`${engine.url}/metrics`, { headers: { authorization: `Bearer ${trust.operator.engine}` } })).text();
   const read = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 0);
   return {
     completed: read(/permllm_engine_sessions_total\{outcome="completed"\} (\d+)/),

@@ -26,6 +26,8 @@ describe('permllm start', () => {
     });
     const children = [...start.stdout().matchAll(/permllm (engine|dealer|gateway) listening on (\S+)/g)].map((m) => m[2]!);
     expect(children).toHaveLength(3);
+    // Zero set-up: identities and credentials were created, each party pinned the others.
+    expect(start.stdout()).toMatch(/identities and credentials in \S+permllm\/start \(engine SHA256:\S+, dealer SHA256:\S+\)/);
     await waitForReadiness(start.url, true);
     expect((await complete(`${start.url}/v1`, { prompt: 'Once upon a time', max_tokens: 6 })).text).toBe(', there was a little g');
 

@@ -63,7 +63,8 @@ describe('three processes over loopback', () => {
   });
 
   it('counts sessions, tokens and bytes in the engine and dealer metrics', async () => {
-    const get = async (url: string) => (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${parties.token}` } })).text();
+    const operator = (url: string) => (url === parties.dealer.url ? parties.trust.operator.dealer : parties.trust.operator.engine);
+    const get = async (url: string) => (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${operator(url)}` } })).text();
     const engine = await get(parties.engine.url);
     expect(engine).toMatch(/permllm_engine_sessions_total\{outcome="completed"\} [1-9]/);
     expect(engine).toMatch(/permllm_engine_tokens_total [1-9]/);
@@ -76,7 +77,8 @@ describe('three processes over loopback', () => {
 
   it('a client that disconnects mid-stream ends the session on all three processes', async () => {
     const metric = async (url: string, pattern: RegExp) => {
-      const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${parties.token}` } })).text();
+      const operator = url === parties.dealer.url ? parties.trust.operator.dealer : parties.trust.operator.engine;
+      const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${operator}` } })).text();
       return Number(pattern.exec(text)?.[1] ?? 0);
     };
     const cancelledBefore = await metric(parties.engine.url, /permllm_engine_sessions_total\{outcome="cancelled"\} (\d+)/);
@@ -113,7 +115,7 @@ describe('three processes over loopback', () => {
     expect(again.text).toBe((await complete(plain.baseURL, { prompt: 'Once upon a time', max_tokens: 6 })).text);
     // The engine's sessions all ended as completed: none left running.
     await waitFor('no active engine sessions', async () => {
-      const metrics = await (await fetch(`${parties.engine.url}/metrics`, { headers: { authorization: `Bearer ${parties.token}` } })).text();
+      const metrics = await (await fetch(`${parties.engine.url}/metrics`, { headers: { authorization: `Bearer ${parties.trust.operator.engine}` } })).text();
       return /permllm_engine_sessions_active 0\b/.test(metrics) ? true : undefined;
     });
   });

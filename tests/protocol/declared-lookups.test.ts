@@ -90,11 +90,11 @@ describe('the engine enforces the declared lookups per token (stories260K)', () 
       const [gatewayToEngine, engineToGateway] = inProcessLinkPair();
       const [gatewayToDealer, dealerToGateway] = inProcessLinkPair(256);
       const [engineToDealer, dealerToEngine] = inProcessLinkPair(256);
-      const engine = runEngineSession({ gateway: engineToGateway, dealer: engineToDealer }, parties.engine).then(
+      const engine = runEngineSession({ gateway: engineToGateway, dealer: engineToDealer }, parties.engine, parties.trust.engine).then(
         () => undefined,
         (e: unknown) => e as Error,
       );
-      const dealer = runDealerSession({ gateway: dealerToGateway, engine: dealerToEngine }, parties.dealer).catch(() => undefined);
+      const dealer = runDealerSession({ gateway: dealerToGateway, engine: dealerToEngine }, parties.dealer, parties.trust.dealer).catch(() => undefined);
       const deviation = deviatingLink(gatewayToEngine, attacker, vocab);
       const prompt = model.tokenizer.encode('Once upon a time', { addBos: true });
       const events = privateGenerate({ engine: deviation.link, dealer: gatewayToDealer }, parties.gateway, {
@@ -103,7 +103,7 @@ describe('the engine enforces the declared lookups per token (stories260K)', () 
         sampling: GREEDY,
         adjustments: {},
         stopIds: new Set(),
-      });
+      }, parties.trust.gateway);
       const gatewayEnd = (async () => {
         for await (const _ of events) void _;
       })().then(

@@ -67,10 +67,10 @@ async function observe(parties: InProcessParties, request: PrivateGenerationRequ
   const engineSaw: FrameShape[][] = [];
   const dealerSaw: FrameShape[][] = [];
   let hello: Uint8Array | undefined;
-  const engine = runEngineSession({ gateway: recording(engineToGateway, engineSaw, (h) => (hello = h)), dealer: recording(engineToDealer, engineSaw) }, parties.engine);
-  const dealer = runDealerSession({ gateway: recording(dealerToGateway, dealerSaw), engine: recording(dealerToEngine, dealerSaw) }, parties.dealer);
+  const engine = runEngineSession({ gateway: recording(engineToGateway, engineSaw, (h) => (hello = h)), dealer: recording(engineToDealer, engineSaw) }, parties.engine, parties.trust.engine);
+  const dealer = runDealerSession({ gateway: recording(dealerToGateway, dealerSaw), engine: recording(dealerToEngine, dealerSaw) }, parties.dealer, parties.trust.dealer);
   const tokens: number[] = [];
-  for await (const event of privateGenerate({ engine: gatewayToEngine, dealer: gatewayToDealer }, parties.gateway, request)) {
+  for await (const event of privateGenerate({ engine: gatewayToEngine, dealer: gatewayToDealer }, parties.gateway, request, parties.trust.gateway)) {
     if (event.type !== 'token') continue;
     tokens.push(event.id);
     if (tokens.length === stopAfter) break; // for-await returns the iterator: no abort
