@@ -15,7 +15,7 @@ export interface LookupTiming {
 
 export async function timeTokenLookup(vocab: number, repeats = 3): Promise<LookupTiming> {
   const client = await TokenLookupClient.create();
-  const server = await TokenLookupServer.fromSetup(client.setupMessage());
+  const server = await TokenLookupServer.fromSetup(client.setupMessage(), { lookupsPerQuery: 1 });
   try {
     const table = Uint32Array.from({ length: vocab }, (_, i) => i);
     const times: number[] = [];

@@ -41,6 +41,7 @@ export async function run(argv: string[]): Promise<number> {
     probeIntervalMs: config['probe-interval-ms'],
     heartbeatMs: config['heartbeat-ms'],
     deadPeerMs: config['dead-peer-ms'],
+    lengthBucket: config['length-bucket'],
     ...(config.threads === undefined ? {} : { backend: new OnnxCpuBackend(config.threads) }),
     log,
     signal: stop.signal,

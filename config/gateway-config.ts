@@ -1,7 +1,7 @@
 /** `permllm gateway` flags → one frozen, validated config. */
 import { z } from 'zod';
 import { PERMLLM_PROFILE, PROFILE_STRENGTH } from '../protocol/masks/mask-profile.js';
-import { defaultCacheDir, defaultStateDir, hostSchema, httpUrlSchema, linkTimingShape, pemFileSchema, portSchema, positiveIntSchema } from './common-schemas.js';
+import { defaultCacheDir, defaultStateDir, hostSchema, httpUrlSchema, linkTimingShape, numeric, pemFileSchema, portSchema, positiveIntSchema } from './common-schemas.js';
 import { credentialSchema, fingerprintSchema, insecureFlag, tofuFlag, trustFlagShape } from './trust-schemas.js';
 import type { FlagDefinitions } from './parse-flags.js';
 
@@ -27,6 +27,7 @@ export const gatewayFlags: FlagDefinitions = {
   threads: { type: 'string', env: 'PERMLLM_THREADS', value: 'N', help: 'compute threads for matrix products (default: onnxruntime\'s choice, every core)' },
   'heartbeat-ms': { type: 'string', value: 'MS', help: 'link ping interval (default 1000)' },
   'dead-peer-ms': { type: 'string', value: 'MS', help: 'silence after which a peer counts as dead (default 6000)' },
+  'length-bucket': { type: 'string', env: 'PERMLLM_LENGTH_BUCKET', value: 'N', help: 'round the prompt length and the passes the engine sees to multiples of N tokens (default 0 = off; costs up to 2N-2 extra passes)' },
 };
 
 export const gatewayConfigSchema = z.object({
@@ -49,6 +50,7 @@ export const gatewayConfigSchema = z.object({
   'max-concurrent': positiveIntSchema.default(4),
   'probe-interval-ms': positiveIntSchema.default(1000),
   threads: positiveIntSchema.optional(),
+  'length-bucket': numeric(z.number().int().min(0).max(4096)).default(0),
   ...linkTimingShape,
 });
 

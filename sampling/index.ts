@@ -1,3 +1,4 @@
+export * from './fixed-work-order.js';
 export * from './logit-adjustments.js';
 export * from './logprobs.js';
 export * from './sample-token.js';

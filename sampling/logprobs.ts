@@ -2,6 +2,8 @@
  * Log-probabilities for the OpenAI `logprobs` / `top_logprobs` output: log-softmax of the
  * logits, computed in double precision with the max subtracted.
  */
+import { FixedWorkOrder, type WorkMeter } from './fixed-work-order.js';
+
 type Logits = Float32Array | Float64Array;
 
 export interface TokenLogprob {
@@ -31,21 +33,19 @@ export function logprobOf(logits: Logits, index: number): number {
   return logits[index]! - logSumExp(logits);
 }
 
-/** The k most likely entries, most likely first (equal values: lower index first). */
-export function topLogprobs(logits: Logits, k: number): TokenLogprob[] {
+/**
+ * The k most likely entries, most likely first (equal values: lower index first). Fixed work
+ * for a given (n, k): one radix cut and one collecting pass over the whole vocabulary, then a
+ * k² selection sort (fixed-work-order.ts), whatever the values.
+ */
+export function topLogprobs(logits: Logits, k: number, meter?: WorkMeter): TokenLogprob[] {
   if (!Number.isInteger(k) || k < 0) throw new RangeError(`topLogprobs: k must be an integer >= 0, got ${k}`);
+  const n = logits.length;
   const lse = logSumExp(logits);
-  // Keep a small sorted list: O(n·k) beats sorting the vocabulary for the usual k <= 20.
-  const best: number[] = [];
-  const before = (a: number, b: number) => logits[a]! > logits[b]! || (logits[a] === logits[b] && a < b);
-  for (let i = 0; i < logits.length && k > 0; i++) {
-    if (best.length === k && !before(i, best[k - 1]!)) continue;
-    let at = best.length === k ? k - 1 : best.length;
-    while (at > 0 && before(i, best[at - 1]!)) {
-      if (at < k) best[at] = best[at - 1]!;
-      at--;
-    }
-    best[at] = i;
-  }
-  return best.map((index) => ({ index, logprob: logits[index]! - lse }));
+  if (meter) meter.visits += 2 * n;
+  if (n === 0) return [];
+  const size = Math.min(k, n);
+  const order = new FixedWorkOrder(logits, new Float64Array(n), new Uint8Array(n).fill(1), meter);
+  const cut = order.cut((p) => p.count >= Math.max(1, size));
+  return order.collect(cut).slice(0, size).map((index) => ({ index, logprob: logits[index]! - lse }));
 }

@@ -40,7 +40,7 @@ export async function runEngineSession(links: { gateway: MessageLink; dealer: Me
     net.configureSchedule(params.optimized);
     const [setup] = await net.receive('gateway', MessageKind.LookupSetup, nextStep(ctx));
     if (!(setup instanceof Uint8Array)) throw new Error('lookup setup: expected bytes');
-    lookup = await TokenLookupServer.fromSetup(setup);
+    lookup = await TokenLookupServer.fromSetup(setup, { lookupsPerQuery: params.lookupsPerToken });
     const state = createForwardState(model.config, model.weights, model.rope, params.promptLength + params.maxNewTokens);
     for (;;) {
       const command = await passControl(ctx);

@@ -5,8 +5,9 @@
  * shape into their own wire objects.
  *
  * Cancellation: the HTTP request's signal (client disconnect, server shutdown) aborts the
- * backend's signal; a stop-string match or a timeout aborts it too. Whatever the reason, the
- * backend's iterator is returned so its session ends.
+ * backend's signal; a timeout aborts it too. A stop-string match does not abort: the iterator
+ * is returned, which the backend contract treats as a normal end (generation-backend.ts).
+ * Whatever the reason, the backend's iterator is returned so its session ends.
  */
 import type { Tokenizer } from '../../model/tokenizer.js';
 import { EngineError, EngineTimeoutError, toGatewayError } from '../errors/index.js';
@@ -182,8 +183,9 @@ export async function* runChoice(options: ChoiceRunOptions): AsyncGenerator<Choi
       if (stopped) {
         const tokens = wantLogprobs ? releasable(emitted) : [];
         if (emit !== '' || tokens.length > 0) yield { type: 'text', index, text: emit, tokens };
+        // No abort: returning the iterator (below) ends the session the way an end-of-sequence
+        // token does, so the engine and the dealer cannot tell a stop string from EOS.
         ended = true;
-        controller.abort(new RequestAbortedError('stop sequence matched'));
         yield { type: 'finish', index, reason: 'stop', completionTokens: ids.length };
         return;
       }

@@ -13,10 +13,13 @@
  * - Token ids are real vocabulary ids (after the private protocol's lookup). Sampling and logit
  *   adjustments are applied by the backend (in the private protocol P1 applies them to its own
  *   share / the permuted logits, see protocol.md "Sampling").
- * - Cancellation: when `signal` aborts, or when the consumer stops iterating (the iterator's
- *   `return()`), the backend must stop promptly (pending `next()` settles soon, rejecting or
- *   ending) and end its session on every party. The API layer aborts `signal` on client
- *   disconnect, on stop-sequence matches and on timeouts.
+ * - Cancellation: when `signal` aborts, the backend must stop promptly (pending `next()`
+ *   settles soon, rejecting or ending) and end its session on every party. The API layer aborts
+ *   `signal` on client disconnect and on timeouts.
+ * - Ending early: when the consumer stops iterating (the iterator's `return()`) without
+ *   aborting `signal`, as the API layer does on a stop-string match, the backend ends its
+ *   session exactly as it does after an end-of-sequence token: same messages, same close, so
+ *   the engine and the dealer cannot tell a stop string from EOS (issue 11).
  * - Errors: throw errors from gateway/errors (`EngineUnavailableError` 503,
  *   `EngineTimeoutError` 504, `EngineError` 502, ...). Anything else thrown is reported to the
  *   client as a 502 `engine_error` carrying the error's message, so keep secrets out of it.

@@ -19,6 +19,7 @@ import { TokenLookupClient } from '../../protocol/token-lookup/index.js';
 import type { MessageLink } from '../../protocol/transport/message-link.js';
 import { PartyNetwork } from '../../protocol/transport/party-network.js';
 import { MessageKind } from '../../protocol/wire/frame.js';
+import { paddedPasses, planPasses } from './length-buckets.js';
 import { logitAdjustmentDelta, logprobOf, sampleToken, samplingRng, topLogprobs } from '../../sampling/index.js';
 import type { GenerationEvent, LogitAdjustments, SamplingParams } from '../pipeline/generation-backend.js';
 
@@ -31,6 +32,11 @@ export interface PrivateGenerationRequest {
   /** Ids that end generation (not emitted as tokens). */
   stopIds: ReadonlySet<number>;
   signal?: AbortSignal;
+  /**
+   * Length buckets of this many tokens (0 or absent = off): the engine and the dealer learn
+   * the prompt length and the number of passes only to the bucket (length-buckets.ts).
+   */
+  lengthBucket?: number;
   /** Observer of each step's logits as P1 sees them (permuted order; P1's own data). */
   onPermutedLogits?: (logits: Float64Array) => void;
   /** Run the unoptimised baseline schedule (benchmarks only). Default true. */
@@ -58,6 +64,13 @@ export interface PrivateSessionStats {
   perToken: { bytesToEngine: number; bytesFromEngine: number; dealerBytesToGateway: number };
 }
 
+/**
+ * Delay between the last token answer and the session's end (or its first padding pass):
+ * long enough to cover the API layer's decoding and stop-string matching of a token, so that
+ * the engine sees the same gap after an end-of-sequence token and after a stop string.
+ */
+export const END_DELAY_MS = 25;
+
 export type PrivateGenerationEvent = GenerationEvent | { type: 'stats'; stats: PrivateSessionStats };
 
 export async function* privateGenerate(
@@ -72,12 +85,17 @@ export async function* privateGenerate(
   const maxTokens = Math.min(request.maxTokens, config.maxSeqLen - promptLength);
   if (maxTokens < 1) throw new RangeError(`prompt of ${promptLength} tokens leaves no room in a context of ${config.maxSeqLen}`);
   const lookups = 1 + (request.topLogprobs ?? 0);
-  const params: SessionParams = { sessionId: randomBytes(16).toString('hex'), promptLength, maxNewTokens: maxTokens, profile: model.profile.name, lookupsPerToken: lookups, optimized: request.optimized ?? true };
+  const plan = planPasses(promptLength, maxTokens, config.maxSeqLen, request.lengthBucket ?? 0);
+  const params: SessionParams = { sessionId: randomBytes(16).toString('hex'), promptLength: plan.prefillRows, maxNewTokens: plan.maxPasses, profile: model.profile.name, lookupsPerToken: lookups, optimized: request.optimized ?? true };
   const net = new PartyNetwork('gateway', { floatType: model.profile.dtype, maxFrameBytes: maxFrameBytes(config), ...(request.signal ? { signal: request.signal } : {}) });
   net.connect('engine', links.engine);
   net.connect('dealer', links.dealer);
   const rng = samplingRng(request.sampling.seed);
+  // Teacher-forced and padding passes sample too (same work), from a stream of their own.
+  const throwaway = samplingRng();
   let client: TokenLookupClient | undefined;
+  let ctx: PartyContext | undefined;
+  let runPassRef: ((c: PartyContext, real: boolean) => Promise<unknown>) | undefined;
   const generated: number[] = [];
   const began = performance.now();
   let prefillMs = 0;
@@ -85,35 +103,69 @@ export async function* privateGenerate(
   let layerFlights = 0;
   let layerSamples = 0;
   let ended = false;
+  let passes = 0;
+  let sessionClosed = false;
+  let failed = false;
   let afterPrefill = { to: 0, from: 0, dealer: 0 };
+  const prompt = request.promptTokens;
+  let lastId = prompt[promptLength - 1]!;
+  let lastAnswerAt = 0;
+  /**
+   * Ends the session on the wire. Every end looks the same to the engine and the dealer: an
+   * end-of-sequence token, a stop string (the consumer returns the iterator without aborting),
+   * max_tokens. Bucket mode first pads the number of passes (length-buckets.ts).
+   */
+  const endSession = async (c: PartyContext, run: (c: PartyContext, real: boolean) => Promise<unknown>): Promise<void> => {
+    // The first message after the last answer leaves at a fixed delay, whoever noticed the end
+    // (the gateway itself at EOS, the API layer after decoding a stop string).
+    const wait = lastAnswerAt + END_DELAY_MS - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const total = paddedPasses(plan, passes);
+    while (passes < total) await run(c, false);
+    await passControl(c, { kind: 'end' });
+    sessionClosed = true;
+  };
   try {
     const k12 = await gatewayHandshake(net, params, trust);
     net.configureSchedule(params.optimized);
     const layerDepths: number[] = [];
-    const ctx: PartyContext = { role: 'gateway', net, profile: model.profile, backend: model.backend, k02: undefined, k12, step: 0, reuseElemMask: params.optimized, onLayerStart: () => layerDepths.push(net.clock.depth) };
-    client = await TokenLookupClient.create();
-    net.send('engine', MessageKind.LookupSetup, nextStep(ctx), [client.setupMessage()], true);
-    const state = createForwardState(config, model.weights, model.rope, promptLength + maxTokens);
-    let input: readonly number[] = request.promptTokens;
-    let start = 0;
-    for (let i = 0; i < maxTokens; i++) {
+    const context: PartyContext = { role: 'gateway', net, profile: model.profile, backend: model.backend, k02: undefined, k12, step: 0, reuseElemMask: params.optimized, onLayerStart: () => layerDepths.push(net.clock.depth) };
+    ctx = context;
+    const lookupClient = await TokenLookupClient.create();
+    client = lookupClient;
+    net.send('engine', MessageKind.LookupSetup, nextStep(context), [lookupClient.setupMessage()], true);
+    const state = createForwardState(config, model.weights, model.rope, plan.prefillRows + plan.maxPasses);
+    /** One pass; the gateway's work is the same whether the pass is real, teacher-forced or padding. */
+    const runPass = async (c: PartyContext, real: boolean) => {
       request.signal?.throwIfAborted();
-      const depthBefore = net.clock.depth;
+      const p = passes;
+      const position = plan.prefillRows + p - 1;
+      const input: readonly number[] = p === 0 ? prompt.slice(0, plan.prefillRows) : [position < promptLength ? prompt[position]! : lastId];
+      const start = p === 0 ? 0 : position;
       layerDepths.length = 0;
-      await passControl(ctx, { kind: 'pass', rows: input.length, start });
-      const logits = await privateForward(ctx, state, input, input.length, start);
-      const delta = logitAdjustmentDelta(config.vocabSize, { ...request.adjustments, generated });
-      if (delta) addInto(logits.share!, delta);
-      const { view } = await permOpen(ctx, logits);
-      request.onPermutedLogits?.(view!);
-      const index = sampleToken(view!, request.sampling, rng);
+      await passControl(c, { kind: 'pass', rows: input.length, start });
+      const logits = await privateForward(c, state, input, input.length, start);
+      // Always a full-vocabulary add, neutral adjustments included (fixed work).
+      addInto(logits.share!, logitAdjustmentDelta(config.vocabSize, { ...request.adjustments, generated }) ?? new Float64Array(config.vocabSize));
+      const { view } = await permOpen(c, logits);
+      if (real) request.onPermutedLogits?.(view!);
+      const index = sampleToken(view!, request.sampling, real ? rng : throwaway);
       const alternatives = request.topLogprobs ? topLogprobs(view!, request.topLogprobs) : [];
-      const step = nextStep(ctx);
-      net.send('engine', MessageKind.TokenQuery, step, [client.queryMany([index, ...alternatives.map((a) => a.index)], config.vocabSize)]);
+      const step = nextStep(c);
+      net.send('engine', MessageKind.TokenQuery, step, [lookupClient.queryMany([index, ...alternatives.map((a) => a.index)], config.vocabSize)]);
       const [answer] = await net.receive('engine', MessageKind.TokenAnswer, step);
       if (!(answer instanceof Uint8Array)) throw new Error('token answer: expected bytes');
-      const [id, ...altIds] = client.decodeAnswers(answer);
+      const [id, ...altIds] = lookupClient.decodeAnswers(answer);
       if (id === undefined) throw new Error('token answer: empty');
+      passes++;
+      lastAnswerAt = performance.now();
+      return { view: view!, index, alternatives, id, altIds };
+    };
+    runPassRef = runPass;
+    for (let f = 0; f < plan.forcedPromptTokens; f++) await runPass(context, false);
+    for (let i = 0; i < maxTokens; i++) {
+      const depthBefore = net.clock.depth;
+      const { view, index, alternatives, id, altIds } = await runPass(context, true);
       if (i === 0) {
         prefillMs = performance.now() - began;
         afterPrefill = { to: net.meter.bytesTo('engine'), from: net.meter.bytesFrom('engine'), dealer: net.meter.bytesFrom('dealer') };
@@ -124,6 +176,7 @@ export async function* privateGenerate(
           layerSamples++;
         }
       }
+      lastId = id;
       if (request.stopIds.has(id)) {
         yield { type: 'finish', reason: 'stop' };
         ended = true;
@@ -132,15 +185,13 @@ export async function* privateGenerate(
       generated.push(id);
       const event: GenerationEvent = { type: 'token', id };
       if (request.topLogprobs !== undefined) {
-        event.logprob = logprobOf(view!, index);
+        event.logprob = logprobOf(view, index);
         event.topLogprobs = alternatives.map((a, k) => ({ id: altIds[k]!, logprob: a.logprob }));
       }
       yield event;
-      input = [id];
-      start = i === 0 ? promptLength : start + 1;
     }
     if (!ended) yield { type: 'finish', reason: 'length' };
-    await passControl(ctx, { kind: 'end' });
+    await endSession(context, runPass);
     const decodeSteps = Math.max(1, generated.length + (ended ? 1 : 0) - 1);
     const engineSent = net.meter.sent.get('engine');
     yield {
@@ -165,9 +216,19 @@ export async function* privateGenerate(
       },
     };
   } catch (error) {
+    failed = true;
     await net.abort(error instanceof Error ? error.message : 'gateway error');
     throw error;
   } finally {
+    // The consumer returned the iterator early without aborting (a stop string matched): end
+    // the session exactly as an end-of-sequence token does.
+    if (ctx && runPassRef && !sessionClosed && !failed && !request.signal?.aborted) {
+      try {
+        await endSession(ctx, runPassRef);
+      } catch (error) {
+        await net.abort(error instanceof Error ? error.message : 'gateway error');
+      }
+    }
     client?.dispose();
     net.close();
   }

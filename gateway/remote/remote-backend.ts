@@ -67,6 +67,8 @@ export interface RemoteBackendOptions {
   progress?: (label: string, total: number) => ProgressReporter;
   /** Whether `connect` resolves only once the masked model is loaded (default true). */
   waitForMaskedModel?: boolean;
+  /** Length buckets of this many tokens for every session (0 / absent = off; private-generation.ts). */
+  lengthBucket?: number;
   /** Tests only (see SessionConnectorOptions). */
   interceptLink?: SessionConnectorOptions['interceptLink'];
   signal?: AbortSignal;
@@ -347,6 +349,7 @@ export class RemoteBackend implements GenerationBackend {
         ...(request.topLogprobs === undefined ? {} : { topLogprobs: request.topLogprobs }),
         stopIds: this.modelInfo.tokenizer.eosIds,
         signal: session.signal,
+        ...(this.options.lengthBucket ? { lengthBucket: this.options.lengthBucket } : {}),
       }, trust);
       for await (const event of events) {
         if (event.type === 'stats') {
@@ -373,7 +376,8 @@ export class RemoteBackend implements GenerationBackend {
       failure = classified.error.message;
       throw classified.error;
     } finally {
-      if (completed) session.end(CloseCode.Normal, 'session complete');
+      // Returned early without an abort (a stop string): privateGenerate ended it as at EOS.
+      if (completed || (failure === undefined && !request.signal.aborted)) session.end(CloseCode.Normal, 'session complete');
       else if (failure === undefined) session.end(CloseCode.Cancelled, 'the gateway cancelled the session');
       else session.end(CloseCode.SessionFailed, failure);
       this.active--;

@@ -1,12 +1,13 @@
 /**
  * Bit-packing of RNS polynomials: each coefficient modulo the prime q_i takes exactly
- * bitlength(q_i) bits instead of SEAL's 64, so a 36-bit coefficient costs 4.5 bytes. This
- * is both the compression of the wire format (about 56% of SEAL's raw size, smaller than
- * SEAL's own zstd mode) and the first range check at the trust boundary: every unpacked
+ * bitlength(q_i) bits instead of SEAL's 64, so a 45-bit coefficient costs 5.6 bytes. This
+ * is both the compression of the wire format (45 of SEAL's 64 bits per coefficient, about
+ * 70% of its raw size) and the first range check at the trust boundary: every unpacked
  * coefficient must be below its prime.
  *
  * Coefficients are stored in SEAL's order [poly][prime][coefficient], little-endian bit
- * order. All primes here are below 2^40, so plain numbers are exact (no BigInt).
+ * order. All primes here have at most 45 bits (seal-runtime.ts checks it), so plain numbers are
+ * exact (no BigInt): the accumulator stays below 2^(45 + 8) = 2^53.
  */
 import { malformed } from './token-lookup-error.js';
 
@@ -48,7 +49,7 @@ export function packPolys(
       for (let c = 0; c < degree; c++, s += 8) {
         const value = view.getUint32(s, true) + view.getUint32(s + 4, true) * 4294967296;
         if (value >= q) throw new RangeError(`packPolys: coefficient ${c} of poly ${p} is not below its prime`);
-        // accBits < 8 here, so acc stays below 2^(bits + 8) <= 2^48: exact in a double.
+        // accBits < 8 here, so acc stays below 2^(bits + 8) <= 2^53: exact in a double.
         acc += value * POW2[accBits]!;
         accBits += bits;
         while (accBits >= 8) {

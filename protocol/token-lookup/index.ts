@@ -1,7 +1,8 @@
 export {
   MAX_LOOKUPS_PER_MESSAGE,
   PARAMETER_SET_ID,
-  PLAIN_MODULUS_BITS,
+  PLAIN_MODULUS,
+  floodBits,
   POLY_MODULUS_DEGREE,
   SLOTS,
   ciphertextsPerLookup,

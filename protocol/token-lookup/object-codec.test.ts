@@ -1,21 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { POLY_MODULUS_DEGREE, ROTATION_STEPS } from './bfv-parameters.js';
-import { decodeCiphertextPart, encodeCiphertextPart, galoisElementForStep, getTemplates } from './object-codec.js';
+import { POLY_MODULUS_DEGREE } from './bfv-parameters.js';
+import { constantCoefficient, decodeCiphertextPart, encodeCiphertextPart, getTemplates, plaintextFromCoefficients } from './object-codec.js';
 import { getBfvRuntime } from './seal-runtime.js';
 
 describe('object codec (templates of the local SEAL)', () => {
-  it('finds the expected shapes: seeded query and keys, two-polynomial last-level answer', async () => {
+  it('finds the expected shapes: seeded query and key, two-polynomial last-level answer, N-coefficient plaintext', async () => {
     const runtime = await getBfvRuntime();
     const t = getTemplates(runtime);
     expect(getTemplates(runtime)).toBe(t); // built once per process
-    expect(t.query.layout).toMatchObject({ polyCount: 2, storedPolys: 1, primeCount: 2, degree: POLY_MODULUS_DEGREE, nttForm: false });
+    expect(t.query.layout).toMatchObject({ polyCount: 2, storedPolys: 1, primeCount: 3, degree: POLY_MODULUS_DEGREE, nttForm: false });
     expect(t.query.layout.seedOffset).not.toBeNull();
     expect(t.answer.layout).toMatchObject({ polyCount: 2, storedPolys: 2, primeCount: 1, seedOffset: null });
-    expect(t.publicKey.layout).toMatchObject({ storedPolys: 1, primeCount: 3, nttForm: true });
-    expect(t.galoisKeys.layout.keys.map((k) => k.galoisElement)).toEqual(
-      ROTATION_STEPS.map(galoisElementForStep).sort((a, b) => a - b),
-    );
-    expect([t.query.wireBytes, t.answer.wireBytes, t.publicKey.wireBytes]).toEqual([64 + 36864, 36864, 64 + 55808]);
+    expect(t.publicKey.layout).toMatchObject({ storedPolys: 1, primeCount: 4, nttForm: true });
+    expect(t.plaintext.layout.coeffCount).toBe(POLY_MODULUS_DEGREE);
+    expect([t.query.wireBytes, t.answer.wireBytes, t.publicKey.wireBytes]).toEqual([64 + (8192 * 135) / 8, (2 * 8192 * 45) / 8, 64 + (8192 * 180) / 8]);
   });
 
   it("wire form round-trips to SEAL's exact bytes", async () => {
@@ -32,9 +30,16 @@ describe('object codec (templates of the local SEAL)', () => {
     }
   });
 
-  it("computes SEAL's Galois elements: 3^step mod 2N, and 2N − 1 for the row swap", () => {
-    expect(galoisElementForStep(1)).toBe(3);
-    expect(galoisElementForStep(2)).toBe(9);
-    expect(galoisElementForStep(0)).toBe(2 * POLY_MODULUS_DEGREE - 1);
+  it('writes and reads plaintext coefficients through SEAL', async () => {
+    const runtime = await getBfvRuntime();
+    const coefficients = Uint32Array.from({ length: POLY_MODULUS_DEGREE }, (_, i) => (i * 7919) % runtime.plainModulus);
+    coefficients[0] = runtime.plainModulus - 1;
+    const plain = plaintextFromCoefficients(runtime, coefficients);
+    try {
+      expect(constantCoefficient(runtime, plain)).toBe(runtime.plainModulus - 1);
+    } finally {
+      plain.delete();
+    }
+    expect(() => plaintextFromCoefficients(runtime, Uint32Array.of(runtime.plainModulus))).toThrow(/not below t/);
   });
 });

@@ -14,14 +14,14 @@
  * every seed is replaced before use.
  */
 import type { PlainText } from 'node-seal/implementation/plain-text.js';
-import { POLY_MODULUS_DEGREE, ROTATION_STEPS, SLOTS } from './bfv-parameters.js';
+import { POLY_MODULUS_DEGREE, SLOTS } from './bfv-parameters.js';
 import { packPolys, packedPolyBytes, unpackPolys } from './coefficient-packing.js';
 import {
   type CiphertextLayout,
-  type GaloisKeysLayout,
+  type PlaintextLayout,
   SEED_BYTES,
   parseCiphertextLayout,
-  parseGaloisKeysLayout,
+  parsePlaintextLayout,
 } from './seal-layout.js';
 import type { BfvRuntime } from './seal-runtime.js';
 import { TokenLookupError, malformed } from './token-lookup-error.js';
@@ -36,11 +36,10 @@ export interface CiphertextTemplate {
   readonly wireBytes: number;
 }
 
-export interface GaloisKeysTemplate {
+/** A plaintext of N coefficients serialized locally, to write coefficients into and to read them from. */
+export interface PlaintextTemplate {
   readonly bytes: Uint8Array;
-  readonly layout: GaloisKeysLayout;
-  readonly moduli: readonly number[];
-  readonly wireBytes: number;
+  readonly layout: PlaintextLayout;
 }
 
 export interface Templates {
@@ -50,17 +49,8 @@ export interface Templates {
   readonly answer: CiphertextTemplate;
   /** A seeded public key. */
   readonly publicKey: CiphertextTemplate;
-  /** Seeded Galois keys for exactly ROTATION_STEPS. */
-  readonly galoisKeys: GaloisKeysTemplate;
-}
-
-/** SEAL's Galois element for a row rotation by `step` (3^step mod 2N), or the row swap for 0. */
-export function galoisElementForStep(step: number): number {
-  const m = 2 * POLY_MODULUS_DEGREE;
-  if (step === 0) return m - 1;
-  let g = 1;
-  for (let i = 0; i < step; i++) g = (g * 3) % m;
-  return g;
+  /** A plaintext of N coefficients. */
+  readonly plaintext: PlaintextTemplate;
 }
 
 /** Narrows node-seal's `T | void` results (the void case is only for destination overloads). */
@@ -110,13 +100,9 @@ export function getTemplates(runtime: BfvRuntime): Templates {
   const encryptor = seal.Encryptor(context, publicKey, secretKey);
   const zero: PlainText = must(encoder.encode(new Uint32Array(SLOTS)), 'BatchEncoder.encode');
   const answer = seal.CipherText();
-  const serializables = [
-    keygen.createPublicKeySerializable(),
-    keygen.createGaloisKeysSerializable(Int32Array.from(ROTATION_STEPS)),
-    encryptor.encryptSymmetricSerializable(zero),
-  ] as const;
+  const serializables = [keygen.createPublicKeySerializable(), encryptor.encryptSymmetricSerializable(zero)] as const;
   try {
-    const [pkS, gkS, queryS] = serializables;
+    const [pkS, queryS] = serializables;
     encryptor.encrypt(zero, answer);
     evaluator.cipherModSwitchTo(answer, runtime.lastParmsId, answer);
     const nData = runtime.moduli.first.length;
@@ -126,27 +112,16 @@ export function getTemplates(runtime: BfvRuntime): Templates {
     expectLayout('answer ciphertext', answerT.layout, { polys: 2, primes: 1, seeded: false, ntt: false });
     const pk = ciphertextTemplate(pkS.saveArray(none), runtime, 'public key');
     expectLayout('public key', pk.layout, { polys: 2, primes: nData + 1, seeded: true, ntt: true });
-
-    const gkBytes = gkS.saveArray(none);
-    const gkLayout = parseGaloisKeysLayout(gkBytes);
-    const expected = ROTATION_STEPS.map(galoisElementForStep).sort((a, b) => a - b);
-    const got = gkLayout.keys.map((k) => k.galoisElement);
-    if (JSON.stringify(expected) !== JSON.stringify(got)) {
-      throw new TokenLookupError('unsupported_runtime', `template Galois keys: elements ${got} != ${expected}`);
-    }
-    let gkWire = 0;
-    for (const key of gkLayout.keys) {
-      if (key.parts.length !== nData) throw new TokenLookupError('unsupported_runtime', 'template Galois keys: decomposition count');
-      for (const part of key.parts) {
-        expectLayout('Galois key part', part, { polys: 2, primes: nData + 1, seeded: true, ntt: true });
-        gkWire += wireBytesOf(part, runtime.moduli.key);
-      }
+    const plainBytes = zero.saveArray(none);
+    const plainLayout = parsePlaintextLayout(plainBytes, 'plaintext template');
+    if (plainLayout.coeffCount !== POLY_MODULUS_DEGREE) {
+      throw new TokenLookupError('unsupported_runtime', `template plaintext: ${plainLayout.coeffCount} coefficients, expected ${POLY_MODULUS_DEGREE}`);
     }
     const templates: Templates = {
       query,
       answer: answerT,
       publicKey: pk,
-      galoisKeys: { bytes: gkBytes, layout: gkLayout, moduli: runtime.moduli.key, wireBytes: gkWire },
+      plaintext: { bytes: plainBytes, layout: plainLayout },
     };
     cached = { runtime, templates };
     return templates;
@@ -206,5 +181,45 @@ export function decodeCiphertextPart(
 export function checkSameShape(serialized: Uint8Array, template: CiphertextTemplate, what: string): void {
   if (serialized.length !== template.bytes.length) {
     throw new TokenLookupError('unsupported_runtime', `${what}: serialized to ${serialized.length} bytes, template has ${template.bytes.length}`);
+  }
+}
+
+/**
+ * A plaintext with the given coefficients (each below t; missing ones are 0), written into a
+ * copy of the local template and loaded by SEAL. The caller deletes it.
+ */
+export function plaintextFromCoefficients(runtime: BfvRuntime, coefficients: Uint32Array): PlainText {
+  const template = getTemplates(runtime).plaintext;
+  if (coefficients.length > template.layout.coeffCount) throw new TokenLookupError('invalid_argument', 'too many coefficients');
+  const bytes = template.bytes.slice();
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const t = runtime.plainModulus;
+  for (let i = 0; i < coefficients.length; i++) {
+    const c = coefficients[i]!;
+    if (c >= t) throw new TokenLookupError('invalid_argument', `coefficient ${i} is not below t`);
+    view.setUint32(template.layout.dataOffset + 8 * i, c, true);
+  }
+  const plain = runtime.seal.PlainText();
+  try {
+    plain.loadArray(runtime.context, bytes);
+  } catch (e) {
+    plain.delete();
+    throw e;
+  } finally {
+    bytes.fill(0);
+  }
+  return plain;
+}
+
+/** The constant coefficient of a local plaintext (a decryption). */
+export function constantCoefficient(runtime: BfvRuntime, plain: PlainText): number {
+  const bytes = plain.saveArray(runtime.seal.ComprModeType.none);
+  try {
+    const layout = parsePlaintextLayout(bytes, 'decrypted answer');
+    if (layout.coeffCount < 1) return 0;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return view.getUint32(layout.dataOffset, true) + view.getUint32(layout.dataOffset + 4, true) * 4294967296;
+  } finally {
+    bytes.fill(0);
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Where the variable bytes sit in SEAL 4.1's uncompressed serialization (node-seal 6.0.3) of
- * a Ciphertext, PublicKey or GaloisKeys.
+ * a Ciphertext, PublicKey or Plaintext.
  *
  * Why this exists: SEAL's loader aborts the whole WebAssembly instance (not a catchable
  * exception) on some malformed inputs, e.g. a truncated stream or a corrupted zstd payload;
@@ -20,7 +20,7 @@
  *               [seeded only: UniformRandomGeneratorInfo = SEALHeader (16) + u8 prng type
  *                + 64-byte seed; the second polynomial is then omitted (count halves)]
  *   PublicKey: a seeded Ciphertext at the key level.
- *   GaloisKeys: SEALHeader, parms_id (32), u64 dim1, then dim1 × (u64 dim2, dim2 × PublicKey).
+ *   Plaintext: parms_id (32, zero for BFV), u64 coeff_count, f64 scale, DynArray as above.
  */
 import { TokenLookupError } from './token-lookup-error.js';
 
@@ -49,10 +49,10 @@ export interface CiphertextLayout {
   readonly seedOffset: number | null;
 }
 
-export interface GaloisKeysLayout {
-  readonly end: number;
-  /** One entry per Galois element present, in serialization order. */
-  readonly keys: readonly { readonly galoisElement: number; readonly parts: readonly CiphertextLayout[] }[];
+/** One serialized plaintext: where its coefficients (u64, below t) are. */
+export interface PlaintextLayout {
+  readonly coeffCount: number;
+  readonly dataOffset: number;
 }
 
 function formatError(what: string, problem: string): TokenLookupError {
@@ -111,26 +111,15 @@ export function parseCiphertextLayout(bytes: Uint8Array, start = 0, what = 'ciph
   return { start, end, nttForm: nttByte === 1, polyCount, primeCount, degree, dataOffset, storedPolys, seedOffset };
 }
 
-export function parseGaloisKeysLayout(bytes: Uint8Array): GaloisKeysLayout {
-  const what = 'Galois keys';
+export function parsePlaintextLayout(bytes: Uint8Array, what = 'plaintext'): PlaintextLayout {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const end = header(view, 0, what);
-  const dim1 = u64(view, SEAL_HEADER_BYTES + 32, what);
-  let offset = SEAL_HEADER_BYTES + 32 + 8;
-  const keys: { galoisElement: number; parts: CiphertextLayout[] }[] = [];
-  for (let index = 0; index < dim1; index++) {
-    const dim2 = u64(view, offset, what);
-    offset += 8;
-    if (dim2 === 0) continue;
-    const parts: CiphertextLayout[] = [];
-    for (let k = 0; k < dim2; k++) {
-      const part = parseCiphertextLayout(bytes, offset, `${what} element ${2 * index + 1}`);
-      parts.push(part);
-      offset = part.end;
-    }
-    // SEAL stores the key of Galois element g at index (g − 1) / 2.
-    keys.push({ galoisElement: 2 * index + 1, parts });
-  }
-  if (offset !== end || end !== bytes.byteLength) throw formatError(what, 'trailing bytes');
-  return { end, keys };
+  if (end !== bytes.length) throw formatError(what, 'trailing bytes');
+  const coeffCount = u64(view, SEAL_HEADER_BYTES + 32, what);
+  const dyn = SEAL_HEADER_BYTES + 32 + 8 + 8;
+  const dynEnd = header(view, dyn, `${what} coefficient array`);
+  const count = u64(view, dyn + SEAL_HEADER_BYTES, what);
+  const dataOffset = dyn + SEAL_HEADER_BYTES + 8;
+  if (count !== coeffCount || dataOffset + 8 * count !== dynEnd || dynEnd !== end) throw formatError(what, 'coefficient array size mismatch');
+  return { coeffCount, dataOffset };
 }

@@ -15,7 +15,7 @@ import type { Context } from 'node-seal/implementation/context.js';
 import type { Evaluator } from 'node-seal/implementation/evaluator.js';
 import type { ParmsIdType } from 'node-seal/implementation/parms-id-type.js';
 import type { SEALLibrary } from 'node-seal/implementation/seal.js';
-import { PLAIN_MODULUS_BITS, POLY_MODULUS_DEGREE, SLOTS } from './bfv-parameters.js';
+import { COEFF_MODULUS_PRIMES, PLAIN_MODULUS, POLY_MODULUS_DEGREE, SLOTS } from './bfv-parameters.js';
 import { TokenLookupError } from './token-lookup-error.js';
 
 export type { SEALLibrary };
@@ -25,13 +25,13 @@ export interface BfvRuntime {
   readonly context: Context;
   readonly encoder: BatchEncoder;
   readonly evaluator: Evaluator;
-  /** Parameters id of the last data level (one 36-bit prime): answers are switched there. */
+  /** Parameters id of the last data level (one 45-bit prime): answers are switched there. */
   readonly lastParmsId: ParmsIdType;
-  /** t, the plain modulus: slot values live in Z_t. */
+  /** t, the plain modulus: plaintext coefficients (token ids) live in Z_t. */
   readonly plainModulus: number;
   /**
    * The RNS primes by level, as numbers (all below 2^53): `key` is the full chain including
-   * the special prime (public and Galois keys live there), `first` the top data level (fresh
+   * the special prime (the public key lives there), `first` the top data level (fresh
    * ciphertexts), `last` the bottom one (answers).
    */
   readonly moduli: { readonly key: readonly number[]; readonly first: readonly number[]; readonly last: readonly number[] };
@@ -71,9 +71,12 @@ export function getBfvRuntime(): Promise<BfvRuntime> {
 }
 
 function buildRuntime(seal: SEALLibrary): BfvRuntime {
+  checkPrimes();
   const parms = seal.EncryptionParameters(seal.SchemeType.bfv);
-  const coeffModulus = seal.CoeffModulus.BFVDefault(POLY_MODULUS_DEGREE, seal.SecurityLevel.tc128);
-  const plainModulus = seal.PlainModulus.Batching(POLY_MODULUS_DEGREE, PLAIN_MODULUS_BITS);
+  const moduli = COEFF_MODULUS_PRIMES.map((q) => seal.Modulus(q));
+  const coeffModulus = seal.Vector();
+  coeffModulus.from(moduli.map((m) => m.instance) as unknown as BigUint64Array, 'Modulus');
+  const plainModulus = seal.Modulus(BigInt(PLAIN_MODULUS));
   parms.setPolyModulusDegree(POLY_MODULUS_DEGREE);
   parms.setCoeffModulus(coeffModulus);
   parms.setPlainModulus(plainModulus);
@@ -84,14 +87,15 @@ function buildRuntime(seal: SEALLibrary): BfvRuntime {
   const key = Array.from(parms.coeffModulus, (q) => Number(q));
   const t = Number(plainModulus.value);
   coeffModulus.delete();
+  for (const m of moduli) m.delete();
   plainModulus.delete();
   parms.delete();
   const encoder = seal.BatchEncoder(context);
   if (encoder.slotCount !== SLOTS) {
     throw new TokenLookupError('unsupported_runtime', `BatchEncoder: expected ${SLOTS} slots, got ${encoder.slotCount}`);
   }
-  if (key.length < 3) {
-    throw new TokenLookupError('unsupported_runtime', `coeff modulus: expected at least 3 primes, got ${key.length}`);
+  if (key.length !== COEFF_MODULUS_PRIMES.length || key.some((q, i) => BigInt(q) !== COEFF_MODULUS_PRIMES[i])) {
+    throw new TokenLookupError('unsupported_runtime', `coeff modulus: SEAL holds ${key.join(', ')}`);
   }
   return {
     seal,
@@ -102,4 +106,21 @@ function buildRuntime(seal: SEALLibrary): BfvRuntime {
     plainModulus: t,
     moduli: { key, first: key.slice(0, -1), last: key.slice(0, 1) },
   };
+}
+
+/**
+ * The fixed primes must be what bfv-parameters.ts says: at most 45 bits (coefficient-packing
+ * works in doubles), ≡ 1 mod 2N (NTT) and ≡ 1 mod t, so that q ≡ 1 mod t.
+ */
+function checkPrimes(): void {
+  const t = BigInt(PLAIN_MODULUS);
+  const twoN = BigInt(2 * POLY_MODULUS_DEGREE);
+  let q = 1n;
+  for (const p of COEFF_MODULUS_PRIMES.slice(0, -1)) q *= p;
+  for (const p of COEFF_MODULUS_PRIMES) {
+    if (p >= 1n << 45n || (p - 1n) % twoN !== 0n || (p - 1n) % t !== 0n) {
+      throw new TokenLookupError('unsupported_runtime', `coeff modulus prime ${p} is not a 45-bit prime ≡ 1 mod 2N·t`);
+    }
+  }
+  if (q % t !== 1n) throw new TokenLookupError('unsupported_runtime', 'q mod t must be 1');
 }

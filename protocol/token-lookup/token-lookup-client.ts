@@ -3,11 +3,12 @@
  * output"). After Perm with P0's fresh π_out, P1 sees the permuted logits and samples a
  * permuted index j; it learns the real token id π_out(j) like this:
  *
- *   setup  (per session)  P1 → P0  public key pk and the Galois keys of ROTATION_STEPS
- *   query  (per token)    P1 → P0  Enc_sk(e_j): the one-hot of j, as ceil(V / N) symmetric
- *                                  BFV ciphertexts of N slots each
- *   answer                P0 → P1  one ciphertext whose every slot is Σ_k e_j[k]·π_out(k)
- *                                  = π_out(j); P1 decrypts
+ *   setup  (per session)  P1 → P0  public key pk (for P0's re-randomisation)
+ *   query  (per token)    P1 → P0  Enc_sk(x^(j mod N)) in slice ⌊j/N⌋: the one-hot of j in
+ *                                  coefficient form, as ceil(V / N) symmetric BFV ciphertexts
+ *   answer                P0 → P1  one ciphertext whose constant coefficient is
+ *                                  Σ_k e_j[k]·π_out(k) = π_out(j) (every other coefficient is
+ *                                  masked by P0); P1 decrypts
  *
  * P0 sees only ciphertexts under P1's key, so it learns neither j nor the id. The secret key
  * never leaves this object; keys are fresh per instance, so create one per session and
@@ -22,17 +23,18 @@ import type { SecretKey } from 'node-seal/implementation/secret-key.js';
 import {
   MAX_LOOKUPS_PER_MESSAGE,
   MIN_ANSWER_NOISE_BUDGET_BITS,
-  ROTATION_STEPS,
   SLOTS,
   ciphertextsPerLookup,
 } from './bfv-parameters.js';
 import {
   type Templates,
   checkSameShape,
+  constantCoefficient,
   decodeCiphertextPart,
   encodeCiphertextPart,
   getTemplates,
   must,
+  plaintextFromCoefficients,
 } from './object-codec.js';
 import { type BfvRuntime, getBfvRuntime } from './seal-runtime.js';
 import { TokenLookupError, errorText, invalidArgument, malformed } from './token-lookup-error.js';
@@ -72,7 +74,7 @@ export class TokenLookupClient {
     }
   }
 
-  /** The session's setup message for P0: pk and Galois keys, nothing secret. A fresh copy. */
+  /** The session's setup message for P0: pk, nothing secret. A fresh copy. */
   setupMessage(): Uint8Array {
     this.assertLive();
     return this.setup.slice();
@@ -108,9 +110,9 @@ export class TokenLookupClient {
   }
 
   /**
-   * Builds a query message whose ciphertext (lookup, slice) encrypts the slot vector that
-   * `fill` writes into a zeroed `slots` array. queryMany fills one-hots; a test can fill
-   * anything to check what a deviating P1 learns.
+   * Builds a query message whose ciphertext (lookup, slice) encrypts the coefficient vector
+   * that `fill` writes into a zeroed `slots` array (coefficient k stands for id slice·N + k).
+   * queryMany fills one-hots; a test can fill anything to check what a deviating P1 learns.
    */
   private encryptQuery(
     vocabSize: number,
@@ -118,7 +120,7 @@ export class TokenLookupClient {
     fill: (lookup: number, slice: number, slots: Uint32Array) => void,
     perLookup: number,
   ): Uint8Array {
-    const { seal, encoder } = this.runtime;
+    const { seal } = this.runtime;
     const t = this.templates.query;
     const out = new Uint8Array(MESSAGE_HEADER_BYTES + 8 + lookups * perLookup * t.wireBytes);
     const view = new DataView(out.buffer);
@@ -128,25 +130,27 @@ export class TokenLookupClient {
     view.setUint16(o + 6, perLookup, true);
     o += 8;
     const slots = new Uint32Array(SLOTS);
-    const plain = seal.PlainText();
     try {
       for (let l = 0; l < lookups; l++) {
         for (let i = 0; i < perLookup; i++) {
           slots.fill(0);
           fill(l, i, slots);
-          encoder.encode(slots, plain);
-          const serializable = this.encryptor.encryptSymmetricSerializable(plain);
+          const plain = plaintextFromCoefficients(this.runtime, slots);
           try {
-            const bytes = serializable.saveArray(seal.ComprModeType.none);
-            checkSameShape(bytes, t, 'query ciphertext');
-            o = encodeCiphertextPart(bytes, t.layout, t.moduli, out, o);
+            const serializable = this.encryptor.encryptSymmetricSerializable(plain);
+            try {
+              const bytes = serializable.saveArray(seal.ComprModeType.none);
+              checkSameShape(bytes, t, 'query ciphertext');
+              o = encodeCiphertextPart(bytes, t.layout, t.moduli, out, o);
+            } finally {
+              serializable.delete();
+            }
           } finally {
-            serializable.delete();
+            plain.delete();
           }
         }
       }
     } finally {
-      plain.delete();
       slots.fill(0); // held the index
     }
     return out;
@@ -154,8 +158,8 @@ export class TokenLookupClient {
 
   /**
    * The real token id from a one-lookup answer. With `vocabSize`, also checks id < vocabSize.
-   * Throws if the bytes are malformed, the noise budget is exhausted, or the slots disagree
-   * (an honest answer holds the same id in every slot).
+   * Throws if the bytes are malformed, the noise budget is exhausted, or the id is out of
+   * range. (The other coefficients are P0's random mask: they carry no check.)
    */
   decodeAnswer(bytes: Uint8Array, vocabSize?: number): number {
     const ids = this.decodeAnswers(bytes, vocabSize);
@@ -172,15 +176,11 @@ export class TokenLookupClient {
         throw new TokenLookupError('undecryptable', `answer ${k}: noise budget exhausted`);
       }
       const plain = must(this.decryptor.decrypt(ct), 'Decryptor.decrypt');
-      let slots: Int32Array | Uint32Array;
+      let id: number;
       try {
-        slots = this.runtime.encoder.decode(plain, false);
+        id = constantCoefficient(this.runtime, plain);
       } finally {
         plain.delete();
-      }
-      const id = slots[0]!;
-      for (let s = 1; s < slots.length; s++) {
-        if (slots[s] !== id) throw new TokenLookupError('undecryptable', `answer ${k}: slots disagree (not a rotate-and-add sum)`);
       }
       if (vocabSize !== undefined && id >= vocabSize) {
         throw new TokenLookupError('undecryptable', `answer ${k}: id out of range for vocabSize ${vocabSize}`);
@@ -247,8 +247,7 @@ export class TokenLookupClient {
 function buildSetupMessage(runtime: BfvRuntime, templates: Templates, keygen: KeyGenerator): Uint8Array {
   const none = runtime.seal.ComprModeType.none;
   const pkT = templates.publicKey;
-  const gkT = templates.galoisKeys;
-  const out = new Uint8Array(MESSAGE_HEADER_BYTES + pkT.wireBytes + gkT.wireBytes);
+  const out = new Uint8Array(MESSAGE_HEADER_BYTES + pkT.wireBytes);
   let o = writeHeader(out, MessageKind.setup);
   const pkS = keygen.createPublicKeySerializable();
   try {
@@ -257,18 +256,6 @@ function buildSetupMessage(runtime: BfvRuntime, templates: Templates, keygen: Ke
     o = encodeCiphertextPart(pk, pkT.layout, pkT.moduli, out, o);
   } finally {
     pkS.delete();
-  }
-  const gkS = keygen.createGaloisKeysSerializable(Int32Array.from(ROTATION_STEPS));
-  try {
-    const gk = gkS.saveArray(none);
-    if (gk.length !== gkT.bytes.length) {
-      throw new TokenLookupError('unsupported_runtime', 'Galois keys serialized to an unexpected size');
-    }
-    for (const key of gkT.layout.keys) {
-      for (const part of key.parts) o = encodeCiphertextPart(gk, part, gkT.moduli, out, o);
-    }
-  } finally {
-    gkS.delete();
   }
   if (o !== out.length) throw new TokenLookupError('unsupported_runtime', 'setup message size mismatch');
   return out;

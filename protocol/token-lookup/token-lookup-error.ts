@@ -7,11 +7,13 @@
 export type TokenLookupErrorCode =
   /** A peer's bytes are not a valid message of the expected kind (trust boundary). */
   | 'malformed_message'
+  /** A query asks for a number of lookups other than the session declared (a deviating P1). */
+  | 'lookup_count_refused'
   /** A local caller passed a bad argument (programming error on this side). */
   | 'invalid_argument'
   /** The object was used after dispose(). */
   | 'disposed'
-  /** The answer decrypted with no noise budget left or inconsistent slots. */
+  /** The answer decrypted with no noise budget left or to an id out of range. */
   | 'undecryptable'
   /** node-seal's serialization format is not the one this module was written for. */
   | 'unsupported_runtime';

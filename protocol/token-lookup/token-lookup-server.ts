@@ -1,42 +1,42 @@
 /**
  * P0's (the engine's) side of the homomorphic token lookup (protocol.md, "Token output").
  *
- * Given P1's query Enc(q_0), …, Enc(q_{m−1}) (m = ceil(V / N) ciphertexts of N slots) and the
- * table T[j] = π_out(j) (the real id at permuted index j), P0 computes
+ * Given P1's query Enc(q_0), …, Enc(q_{m−1}) (m = ceil(V / N) ciphertexts, q_i(x) the one-hot
+ * of the permuted index in coefficient form) and the table T[j] = π_out(j) (the real id at
+ * permuted index j), P0 computes
  *
- *   c = Σ_i Enc(q_i) ⊙ Encode(T[iN .. iN+N−1])        (slot-wise plaintext products)
- *   c ← c + rot_rows(c, s) for s = 1, 2, …, N/4;  c ← c + rot_cols(c)   (rotate-and-add)
+ *   c = Σ_i Enc(q_i) · T_i(x) + R(x),   T_i(x) = T[iN] − Σ_{k≥1} T[iN+k]·x^(N−k)
  *
- * so every slot of c holds Σ_j q[j]·T[j] mod t. For an honest one-hot q = e_j that is
- * π_out(j). Summing over all slots (rather than returning the product) means a deviating P1
- * that sets several entries or arbitrary values learns one linear combination of the table
- * per lookup, never the table slot by slot.
+ * (negacyclic, x^N = −1), so the constant coefficient of c is Σ_j q[j]·T[j] mod t: π_out(j) for
+ * an honest one-hot. R is fresh per lookup, 0 at x^0 and uniform in Z_t at every other
+ * coefficient, so a deviating P1 that sets several entries or arbitrary values learns one
+ * linear combination of the table per lookup, never the table entry by entry.
  *
- * Re-randomisation: before returning, P0 adds a fresh public-key encryption of zero and
- * switches c to the last modulus level. What this does: the answer's randomness is fresh
- * (uniform c1, independent of the query ciphertexts and of the order of operations), and the
- * switch divides the accumulated noise by the dropped 36-bit prime, so most of it is rounded
- * away and the answer is as small as possible. What it does not do: it is not noise flooding
- * (circuit privacy). The remaining noise still depends slightly on the table (the plaintext
- * products scale P1's noise by the table's polynomial), and P1, who holds the secret key, can
- * compute that noise exactly; the 4096 parameters leave no budget to drown it in ~2^40 times
- * larger noise. It also assumes P1's public key was honestly generated (semi-honest model):
- * a degenerate key makes the encryption of zero add nothing.
+ * Circuit privacy (issue 11): before returning, P0 adds a fresh public-key encryption of zero
+ * (fresh c1: the answer's randomness no longer follows from the query ciphertexts and the order
+ * of operations), then floods the noise: uniform noise of 2^floodBits(C) per coefficient,
+ * 2^53 times a worst-case bound on the table-dependent noise (bfv-parameters.ts), so the noise
+ * P1 can compute with its secret key is within 2^−40 of table-independent. Only then is c
+ * switched to the last modulus level (a deterministic function of the flooded ciphertext, so
+ * it keeps the statistical distance), which makes the answer as small as possible. It assumes
+ * P1's keys were honestly generated (semi-honest model): a degenerate public key makes the
+ * encryption of zero add nothing; the flood does not depend on P1's keys.
  */
 import type { CipherText } from 'node-seal/implementation/cipher-text.js';
 import type { Encryptor } from 'node-seal/implementation/encryptor.js';
-import type { GaloisKeys } from 'node-seal/implementation/galois-keys.js';
 import type { PlainText } from 'node-seal/implementation/plain-text.js';
 import type { PublicKey } from 'node-seal/implementation/public-key.js';
-import { MAX_LOOKUPS_PER_MESSAGE, ROTATION_STEPS, SLOTS, ciphertextsPerLookup } from './bfv-parameters.js';
+import { randomBytes } from 'node:crypto';
+import { MAX_LOOKUPS_PER_MESSAGE, SLOTS, ciphertextsPerLookup, floodBits } from './bfv-parameters.js';
+import { floodNoise } from './flood-noise.js';
 import {
   type Templates,
   checkSameShape,
   decodeCiphertextPart,
   encodeCiphertextPart,
-  galoisElementForStep,
   getTemplates,
   must,
+  plaintextFromCoefficients,
 } from './object-codec.js';
 import { type BfvRuntime, getBfvRuntime } from './seal-runtime.js';
 import { TokenLookupError, errorText, invalidArgument, malformed } from './token-lookup-error.js';
@@ -51,59 +51,47 @@ export class TokenLookupServer {
     private readonly runtime: BfvRuntime,
     private readonly templates: Templates,
     private readonly publicKey: PublicKey,
-    private readonly galoisKeys: GaloisKeys,
     private readonly encryptor: Encryptor,
+    private readonly lookupsPerQuery: number,
   ) {}
 
-  /** Loads P1's setup message (public key + Galois keys). Malformed bytes throw a TokenLookupError. */
-  static async fromSetup(setupBytes: Uint8Array): Promise<TokenLookupServer> {
+  /**
+   * Loads P1's setup message (its public key). Malformed bytes throw a
+   * TokenLookupError. `lookupsPerQuery` is the number of lookups the session declared per
+   * token (1 + top_logprobs, SessionParams.lookupsPerToken): every query must carry exactly
+   * that many, so a deviating P1 cannot read more real ids per token than it declared.
+   */
+  static async fromSetup(setupBytes: Uint8Array, options: { lookupsPerQuery: number }): Promise<TokenLookupServer> {
+    const { lookupsPerQuery } = options;
+    if (!Number.isInteger(lookupsPerQuery) || lookupsPerQuery < 1 || lookupsPerQuery > MAX_LOOKUPS_PER_MESSAGE) {
+      throw invalidArgument('lookupsPerQuery', `must be an integer in [1, ${MAX_LOOKUPS_PER_MESSAGE}], got ${lookupsPerQuery}`);
+    }
     const runtime = await getBfvRuntime();
     const templates = getTemplates(runtime);
     const msg = readHeader(setupBytes, MessageKind.setup, 'setupBytes');
     const pkT = templates.publicKey;
-    const gkT = templates.galoisKeys;
-    expectLength(msg, MESSAGE_HEADER_BYTES + pkT.wireBytes + gkT.wireBytes, 'setupBytes', 'public key and Galois keys');
+    expectLength(msg, MESSAGE_HEADER_BYTES + pkT.wireBytes, 'setupBytes', 'public key');
     const { seal, context } = runtime;
-
     const pkBytes = pkT.bytes.slice();
-    let o = decodeCiphertextPart(msg, MESSAGE_HEADER_BYTES, pkT.layout, pkT.moduli, pkBytes, 'setupBytes public key');
-    const gkBytes = gkT.bytes.slice();
-    for (const key of gkT.layout.keys) {
-      key.parts.forEach((part, k) => {
-        o = decodeCiphertextPart(msg, o, part, gkT.moduli, gkBytes, `setupBytes Galois key ${key.galoisElement}.${k}`);
-      });
-    }
-
+    decodeCiphertextPart(msg, MESSAGE_HEADER_BYTES, pkT.layout, pkT.moduli, pkBytes, 'setupBytes public key');
     const publicKey = seal.PublicKey();
-    const galoisKeys = seal.GaloisKeys();
     try {
       try {
         publicKey.loadArray(context, pkBytes);
       } catch (e) {
         throw malformed('setupBytes public key', `rejected by SEAL (${errorText(e)})`);
       }
-      try {
-        galoisKeys.loadArray(context, gkBytes);
-      } catch (e) {
-        throw malformed('setupBytes Galois keys', `rejected by SEAL (${errorText(e)})`);
-      }
-      for (const step of ROTATION_STEPS) {
-        if (!galoisKeys.hasKey(galoisElementForStep(step))) {
-          throw malformed('setupBytes Galois keys', `no key for rotation step ${step}`);
-        }
-      }
       const encryptor = seal.Encryptor(context, publicKey);
-      return new TokenLookupServer(runtime, templates, publicKey, galoisKeys, encryptor);
+      return new TokenLookupServer(runtime, templates, publicKey, encryptor, lookupsPerQuery);
     } catch (e) {
       publicKey.delete();
-      galoisKeys.delete();
       throw e;
     }
   }
 
   /**
-   * Answers a query of 1 to MAX_LOOKUPS_PER_MESSAGE lookups (from query() or queryMany()),
-   * one answer ciphertext per lookup, in order. `table[j]` is the real token id at permuted
+   * Answers a query of exactly `lookupsPerQuery` lookups (from query() or queryMany()), one
+   * answer ciphertext per lookup, in order; any other count is refused ('lookup_count_refused'). `table[j]` is the real token id at permuted
    * index j (table[j] = π_out(j)); table.length must be the vocabulary size of the query.
    * Malformed query bytes throw a TokenLookupError ('malformed_message'); a bad table throws
    * one with code 'invalid_argument'.
@@ -122,7 +110,6 @@ export class TokenLookupServer {
     if (this.disposed) return;
     this.disposed = true;
     this.encryptor.delete();
-    this.galoisKeys.delete();
     this.publicKey.delete();
   }
 
@@ -151,6 +138,9 @@ export class TokenLookupServer {
     if (lookups < 1 || lookups > MAX_LOOKUPS_PER_MESSAGE) {
       throw malformed('queryBytes', `lookup count ${lookups} not in [1, ${MAX_LOOKUPS_PER_MESSAGE}]`);
     }
+    if (lookups !== this.lookupsPerQuery) {
+      throw new TokenLookupError('lookup_count_refused', `queryBytes: ${lookups} lookups in one query, the session declared ${this.lookupsPerQuery} per token`);
+    }
     const qT = this.templates.query;
     expectLength(msg, MESSAGE_HEADER_BYTES + QUERY_FIELDS_BYTES + lookups * perLookup * qT.wireBytes, 'queryBytes', `${lookups} × ${perLookup} query ciphertexts`);
 
@@ -165,7 +155,6 @@ export class TokenLookupServer {
     const target = qT.bytes.slice(); // every variable region is overwritten per ciphertext
     const query = seal.CipherText();
     const product = seal.CipherText();
-    const rotated = seal.CipherText();
     const zero = seal.CipherText();
     try {
       let r = MESSAGE_HEADER_BYTES + QUERY_FIELDS_BYTES;
@@ -192,13 +181,15 @@ export class TokenLookupServer {
             }
           }
           acc ??= must(this.encryptor.encryptZero(), 'Encryptor.encryptZero');
-          for (const step of ROTATION_STEPS) {
-            if (step === 0) evaluator.rotateColumns(acc, this.galoisKeys, rotated);
-            else evaluator.rotateRows(acc, step, this.galoisKeys, rotated);
-            evaluator.add(acc, rotated, acc);
+          const mask = maskPlaintext(this.runtime);
+          try {
+            evaluator.addPlain(acc, mask, acc);
+          } finally {
+            mask.delete();
           }
           this.encryptor.encryptZero(zero);
           evaluator.add(acc, zero, acc);
+          floodNoise(this.runtime, acc, floodBits(perLookup));
           evaluator.cipherModSwitchTo(acc, this.runtime.lastParmsId, acc);
           const bytes = acc.saveArray(seal.ComprModeType.none);
           checkSameShape(bytes, aT, 'answer ciphertext');
@@ -209,26 +200,56 @@ export class TokenLookupServer {
       }
     } finally {
       for (const p of plains) p?.delete();
-      for (const c of [query, product, rotated, zero]) c.delete();
+      for (const c of [query, product, zero]) c.delete();
     }
     return out;
   }
 }
 
-/** Batch-encodes the table in slices of N slots (zero-padded); null for an all-zero slice. */
+/**
+ * The table in coefficient form, one plaintext per slice of N ids: coefficient 0 holds
+ * T[iN], coefficient N − k holds −T[iN + k] mod t, so that x^k · T_i(x) has T[iN + k] as its
+ * constant coefficient. null for an all-zero slice.
+ */
 function encodeTable(runtime: BfvRuntime, table: Uint32Array, slices: number): (PlainText | null)[] {
+  const t = runtime.plainModulus;
   const plains: (PlainText | null)[] = [];
-  const slot = new Uint32Array(SLOTS);
+  const coefficients = new Uint32Array(SLOTS);
   try {
     for (let i = 0; i < slices; i++) {
-      slot.fill(0);
+      coefficients.fill(0);
       const part = table.subarray(i * SLOTS, (i + 1) * SLOTS);
-      slot.set(part);
-      plains.push(part.some((v) => v !== 0) ? must(runtime.encoder.encode(slot), 'BatchEncoder.encode') : null);
+      coefficients[0] = part[0] ?? 0;
+      for (let k = 1; k < part.length; k++) coefficients[SLOTS - k] = part[k] === 0 ? 0 : t - part[k]!;
+      plains.push(part.some((v) => v !== 0) ? plaintextFromCoefficients(runtime, coefficients) : null);
     }
   } catch (e) {
     for (const p of plains) p?.delete();
     throw e;
+  } finally {
+    coefficients.fill(0);
   }
   return plains;
+}
+
+/** R(x): 0 at x^0, uniform in Z_t (node:crypto, rejection sampling on 20 bits) elsewhere. */
+function maskPlaintext(runtime: BfvRuntime): PlainText {
+  const t = runtime.plainModulus;
+  const bits = Math.ceil(Math.log2(t));
+  const coefficients = new Uint32Array(SLOTS);
+  let filled = 1;
+  while (filled < SLOTS) {
+    const random = randomBytes(4 * (SLOTS - filled + 64));
+    const words = new Uint32Array(random.buffer, random.byteOffset, random.byteLength / 4);
+    for (let w = 0; w < words.length && filled < SLOTS; w++) {
+      const candidate = words[w]! >>> (32 - bits);
+      if (candidate < t) coefficients[filled++] = candidate;
+    }
+    random.fill(0);
+  }
+  try {
+    return plaintextFromCoefficients(runtime, coefficients);
+  } finally {
+    coefficients.fill(0);
+  }
 }

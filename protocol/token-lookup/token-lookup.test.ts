@@ -5,6 +5,7 @@ import { getBfvRuntime } from './seal-runtime.js';
 import { TokenLookupClient } from './token-lookup-client.js';
 import { TokenLookupError } from './token-lookup-error.js';
 import { TokenLookupServer } from './token-lookup-server.js';
+import { parsePlaintextLayout } from './seal-layout.js';
 
 /** Noise budget (bits) an honest answer must keep, so decryption is right with margin. */
 const MARGIN_BITS = 4;
@@ -14,7 +15,7 @@ let server: TokenLookupServer;
 
 beforeAll(async () => {
   client = await TokenLookupClient.create();
-  server = await TokenLookupServer.fromSetup(client.setupMessage());
+  server = await TokenLookupServer.fromSetup(client.setupMessage(), { lookupsPerQuery: 1 });
 });
 afterAll(() => {
   server.dispose();
@@ -28,7 +29,7 @@ function probeIndices(vocab: number, prg: Prg): number[] {
 }
 
 describe('token lookup: P1 learns table[j] = π_out(j)', () => {
-  for (const vocab of [512, 5000, 32000]) {
+  for (const vocab of [512, 20000]) {
     it(`vocab ${vocab}: several indices of a random permutation`, () => {
       const prg = Prg.random();
       const table = prg.permutation(vocab);
@@ -61,16 +62,21 @@ describe('token lookup: P1 learns table[j] = π_out(j)', () => {
     expect(client.noiseBudgets(answer)[0]).toBeGreaterThanOrEqual(MARGIN_BITS - 1);
   });
 
-  it('queryMany / answerMany: independent lookups in one message, in order', () => {
+  it('queryMany / answerMany: independent lookups in one message, in order', async () => {
     const vocab = 5000;
     const prg = Prg.random();
     const table = prg.permutation(vocab);
-    const indices = [4999, 0, 4096, prg.below(vocab), 17, 17];
-    const answer = server.answerMany(client.queryMany(indices, vocab), table);
-    expect(client.decodeAnswers(answer, vocab)).toEqual(indices.map((j) => table[j]));
-    // answer() accepts the same many-lookup query (the engine uses one entry point).
-    expect(client.decodeAnswers(server.answer(client.queryMany(indices, vocab), table))).toEqual(indices.map((j) => table[j]));
-    expect(() => client.decodeAnswer(answer)).toThrow(/expected 1 lookup, got 6/);
+    const indices = [4999, 0, prg.below(vocab), 17, 17];
+    const five = await TokenLookupServer.fromSetup(client.setupMessage(), { lookupsPerQuery: 5 });
+    try {
+      const answer = five.answerMany(client.queryMany(indices, vocab), table);
+      expect(client.decodeAnswers(answer, vocab)).toEqual(indices.map((j) => table[j]));
+      // answer() accepts the same many-lookup query (the engine uses one entry point).
+      expect(client.decodeAnswers(five.answer(client.queryMany(indices, vocab), table))).toEqual(indices.map((j) => table[j]));
+      expect(() => client.decodeAnswer(answer)).toThrow(/expected 1 lookup, got 5/);
+    } finally {
+      five.dispose();
+    }
   });
 
   it('all-zero table slices (id 0 alone in a slice) are handled', () => {
@@ -90,7 +96,7 @@ describe("what each party's bytes show", () => {
     const c = client.query(3, vocab);
     expect(a.length).toBe(b.length);
     expect(Buffer.from(a).equals(Buffer.from(c))).toBe(false);
-    expect(a.length).toBe(16 + ciphertextsPerLookup(vocab) * 36928);
+    expect(a.length).toBe(16 + ciphertextsPerLookup(vocab) * (64 + (8192 * 135) / 8));
   });
 
   it('two answers to the same query are different bytes (re-randomised) yet decrypt to the same id', () => {
@@ -108,8 +114,8 @@ describe("what each party's bytes show", () => {
     expect(client.decodeAnswer(second)).toBe(table[31999]);
   });
 
-  it('a deviating P1 that sets several slots learns only their weighted sum, in every slot', async () => {
-    const vocab = 5000;
+  it('a deviating P1 that sets several coefficients learns only their weighted sum', async () => {
+    const vocab = 10000;
     const { plainModulus } = await getBfvRuntime();
     const table = Prg.random().permutation(vocab);
     // Reach the private query builder: this test plays a P1 that deviates from the protocol.
@@ -121,12 +127,35 @@ describe("what each party's bytes show", () => {
         slots[10] = 1;
         slots[20] = 5;
       } else {
-        slots[100] = 1; // index 4196
+        slots[100] = 1; // index 8292
       }
     }, ciphertextsPerLookup(vocab));
-    const expected = (table[10]! + 5 * table[20]! + table[4196]!) % plainModulus;
+    const expected = (table[10]! + 5 * table[20]! + table[8292]!) % plainModulus;
     // decodeAnswer checks that every slot holds the same value.
     expect(client.decodeAnswer(server.answer(query, table))).toBe(expected);
+  });
+
+  it('every coefficient of the answer but the constant one is masked: the table cannot be read off it', async () => {
+    const vocab = 512;
+    const { plainModulus: t, seal } = await getBfvRuntime();
+    const table = Prg.random().permutation(vocab);
+    const answer = server.answer(client.query(3, vocab), table);
+    // P1 decrypts the whole answer with its secret key (what a curious P1 can always do).
+    const inner = client as unknown as { decryptor: { decrypt(ct: unknown): { saveArray(m: unknown): Uint8Array; delete(): void } }; forEachAnswer(b: Uint8Array, v: (ct: unknown) => void): void };
+    let coefficients: number[] = [];
+    inner.forEachAnswer(answer, (ct) => {
+      const plain = inner.decryptor.decrypt(ct);
+      const bytes = plain.saveArray(seal.ComprModeType.none);
+      plain.delete();
+      const layout = parsePlaintextLayout(bytes);
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      coefficients = Array.from({ length: layout.coeffCount }, (_, k) => view.getUint32(layout.dataOffset + 8 * k, true));
+    });
+    expect(coefficients[0]).toBe(table[3]);
+    // Unmasked, coefficient m would be ±T[3 − m]: an id below 512 or t minus one. Masked, only
+    // about 1024/t of them land there by chance (8 expected of 8191).
+    const tableLike = coefficients.slice(1).filter((c) => c < vocab || c > t - vocab).length;
+    expect(tableLike).toBeLessThan(40);
   });
 
   it("another session's client cannot decrypt the answer", async () => {
@@ -139,6 +168,26 @@ describe("what each party's bytes show", () => {
     } finally {
       other.dispose();
     }
+  });
+});
+
+describe('the declared number of lookups per token (issue 10)', () => {
+  it('a query with more (or fewer) lookups than the session declared is refused; the declared count is answered', async () => {
+    const vocab = 512;
+    const table = Prg.random().permutation(vocab);
+    // A deviating P1 that declared 1 lookup per token asks for 64 in one query.
+    const greedy = client.queryMany(Array.from({ length: 64 }, (_, k) => k), vocab);
+    expect(() => server.answer(greedy, table)).toThrow(TokenLookupError);
+    expect(() => server.answer(greedy, table)).toThrow(/64 lookups in one query, the session declared 1 per token/);
+    const three = await TokenLookupServer.fromSetup(client.setupMessage(), { lookupsPerQuery: 3 });
+    try {
+      expect(() => three.answer(client.query(5, vocab), table)).toThrow(/1 lookups in one query, the session declared 3/);
+      expect(client.decodeAnswers(three.answer(client.queryMany([5, 6, 7], vocab), table))).toEqual([table[5], table[6], table[7]]);
+    } finally {
+      three.dispose();
+    }
+    expect(client.decodeAnswer(server.answer(client.query(9, vocab), table))).toBe(table[9]);
+    await expect(TokenLookupServer.fromSetup(client.setupMessage(), { lookupsPerQuery: 0 })).rejects.toThrow(/lookupsPerQuery/);
   });
 });
 
@@ -158,7 +207,7 @@ describe('local argument checks', () => {
 
   it('a disposed client or server refuses to work', async () => {
     const c = await TokenLookupClient.create();
-    const s = await TokenLookupServer.fromSetup(c.setupMessage());
+    const s = await TokenLookupServer.fromSetup(c.setupMessage(), { lookupsPerQuery: 1 });
     const query = c.query(1, 8);
     s.dispose();
     s.dispose(); // idempotent

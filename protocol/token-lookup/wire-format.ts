@@ -4,10 +4,8 @@
  *   header (8):  "PLTL" | u8 version (1) | u8 kind | u16 parameter set id (bfv-parameters.ts)
  *   setup  (P1 → P0, once per session):
  *                public key (seed 64 + packed key-level polynomial)
- *                Galois keys: for each element of ROTATION_STEPS in SEAL's order, for each of
- *                the 2 decomposition parts: seed 64 + packed key-level polynomial
  *   query  (P1 → P0, per token): u32 vocabSize | u16 lookups | u16 ciphertexts per lookup
- *                (= ceil(vocabSize / slots)) | lookups × ciphertexts × (seed 64 + packed
+ *                (= ceil(vocabSize / N)) | lookups × ciphertexts × (seed 64 + packed
  *                first-level polynomial c0); lookup-major order
  *   answer (P0 → P1): u16 lookups | lookups × packed last-level (c0, c1)
  *
@@ -17,8 +15,8 @@
  * What the framing shows P0 in the clear: the vocabulary size (public anyway) and the number
  * of lookups per token (1 + top_logprobs). Nothing depends on the indices.
  *
- * Sizes (N = 4096): setup 1,396,808 bytes; query 16 + lookups × ceil(V/4096) × 36,928;
- * answer 10 + lookups × 36,864.
+ * Sizes (parameter set 3, N = 8192, q of 3 × 45 bits, P of 45 bits): setup 184,392 bytes;
+ * query 16 + lookups × ceil(V/8192) × 138,304; answer 10 + lookups × 92,160.
  */
 import { PARAMETER_SET_ID } from './bfv-parameters.js';
 import { malformed } from './token-lookup-error.js';
