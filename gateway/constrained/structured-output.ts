@@ -1,0 +1,68 @@
+/**
+ * Structured outputs as constraint programs: `json_object` (any JSON object), `json_schema`
+ * (the strict subset, schema-node.ts) and tool calls (a function name and its arguments'
+ * schema, wrapped in the model's tool-call syntax). Compiled once per request; each choice
+ * gets its own `TokenConstraint` (they share the mask cache, so n choices cost one mask per
+ * grammar state).
+ */
+import type { Tokenizer } from '../../model/tokenizer.js';
+import { JsonByteGrammar } from './json-byte-grammar.js';
+import { SchemaCompiler, type SchemaNode } from './schema-node.js';
+import { MaskCache, TokenConstraint, type ProgramSegment } from './token-constraint.js';
+import { VocabularyIndex } from './vocabulary-index.js';
+
+const indexes = new WeakMap<Tokenizer, VocabularyIndex>();
+
+/** The vocabulary index of a tokenizer, built once per tokenizer (about a second for 150k tokens). */
+export function vocabularyIndex(tokenizer: Tokenizer): VocabularyIndex {
+  let index = indexes.get(tokenizer);
+  if (!index) {
+    index = new VocabularyIndex(tokenizer);
+    indexes.set(tokenizer, index);
+  }
+  return index;
+}
+
+/** One part of a structured output: fixed text or token, or a JSON value. */
+export type OutputPart =
+  | { kind: 'json'; schema: unknown | 'any-object' }
+  | { kind: 'text'; text: string }
+  | { kind: 'token'; id: number };
+
+export class StructuredOutput {
+  private readonly cache = new MaskCache();
+  private readonly program: ProgramSegment[];
+
+  /** Throws UnsupportedSchemaError (with the schema path) for schemas outside the subset. */
+  constructor(
+    private readonly tokenizer: Tokenizer,
+    parts: readonly OutputPart[],
+  ) {
+    this.program = [];
+    let pending: { compiler: SchemaCompiler; nodes: SchemaNode[] } | undefined;
+    const flush = () => {
+      if (!pending) return;
+      const { compiler, nodes } = pending;
+      const root = nodes.length === 1 ? nodes[0]! : compiler.seq(nodes);
+      this.program.push({ kind: 'grammar', grammar: new JsonByteGrammar(root, compiler.nodes, compiler.any()) });
+      pending = undefined;
+    };
+    for (const part of parts) {
+      if (part.kind === 'token') {
+        flush();
+        this.program.push({ kind: 'token', id: part.id });
+        continue;
+      }
+      const compiler = pending?.compiler ?? new SchemaCompiler(part.kind === 'json' && part.schema !== 'any-object' ? part.schema : {});
+      pending ??= { compiler, nodes: [] };
+      if (part.kind === 'text') pending.nodes.push(compiler.literal(part.text));
+      else pending.nodes.push(part.schema === 'any-object' ? compiler.anyObject() : compiler.compileRoot());
+    }
+    flush();
+  }
+
+  /** A fresh constraint for one completion of at most `maxTokens` tokens. */
+  constraint(maxTokens: number): TokenConstraint {
+    return new TokenConstraint(this.program, vocabularyIndex(this.tokenizer), this.tokenizer.eosIds, maxTokens, this.cache);
+  }
+}
