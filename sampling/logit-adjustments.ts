@@ -19,9 +19,10 @@ export interface LogitConstraint {
    * The additive delta for the next token, given every token generated so far in this
    * completion (each call sees the previous call's tokens plus the one sampled since), or
    * undefined when the constraint allows every token. Disallowed tokens get a large negative
-   * value, never -Infinity (shares must stay finite).
+   * value, never -Infinity (shares must stay finite). `vocabSize` is the length of the
+   * logits, which may exceed the tokenizer's ids (padding rows): those must be disallowed.
    */
-  nextDelta(generated: readonly number[]): Float64Array | undefined;
+  nextDelta(generated: readonly number[], vocabSize: number): Float64Array | undefined;
 }
 
 export interface LogitAdjustments {
@@ -54,7 +55,7 @@ export function logitAdjustmentDelta(vocabSize: number, adjustments: LogitAdjust
     if (logitBias) validateBias(vocabSize, logitBias);
     return undefined;
   }
-  const constrained = adjustments.constraint?.nextDelta(generated);
+  const constrained = adjustments.constraint?.nextDelta(generated, vocabSize);
   if (constrained !== undefined && constrained.length !== vocabSize) throw new RangeError(`constraint: delta has ${constrained.length} entries, the vocabulary ${vocabSize}`);
   const delta = constrained ? Float64Array.from(constrained) : new Float64Array(vocabSize);
   if (presencePenalty !== 0 || frequencyPenalty !== 0) {

@@ -39,30 +39,37 @@ export class StructuredOutput {
     parts: readonly OutputPart[],
   ) {
     this.program = [];
-    let pending: { compiler: SchemaCompiler; nodes: SchemaNode[] } | undefined;
+    // Consecutive text and JSON parts form one grammar segment; a token part stands alone.
+    let group: OutputPart[] = [];
     const flush = () => {
-      if (!pending) return;
-      const { compiler, nodes } = pending;
+      if (group.length === 0) return;
+      const json = group.filter((p): p is Extract<OutputPart, { kind: 'json' }> => p.kind === 'json');
+      if (json.length > 1) throw new RangeError('a grammar segment holds at most one JSON value');
+      const schema = json[0]?.schema;
+      const compiler = new SchemaCompiler(schema === undefined || schema === 'any-object' ? {} : schema);
+      const nodes: SchemaNode[] = group.map((p) =>
+        p.kind === 'text' ? compiler.literal(p.text) : schema === 'any-object' ? compiler.anyObject() : compiler.compileRoot(),
+      );
       const root = nodes.length === 1 ? nodes[0]! : compiler.seq(nodes);
       this.program.push({ kind: 'grammar', grammar: new JsonByteGrammar(root, compiler.nodes, compiler.any()) });
-      pending = undefined;
+      group = [];
     };
     for (const part of parts) {
       if (part.kind === 'token') {
         flush();
         this.program.push({ kind: 'token', id: part.id });
-        continue;
+      } else {
+        group.push(part);
       }
-      const compiler = pending?.compiler ?? new SchemaCompiler(part.kind === 'json' && part.schema !== 'any-object' ? part.schema : {});
-      pending ??= { compiler, nodes: [] };
-      if (part.kind === 'text') pending.nodes.push(compiler.literal(part.text));
-      else pending.nodes.push(part.schema === 'any-object' ? compiler.anyObject() : compiler.compileRoot());
     }
     flush();
   }
 
-  /** A fresh constraint for one completion of at most `maxTokens` tokens. */
-  constraint(maxTokens: number): TokenConstraint {
-    return new TokenConstraint(this.program, vocabularyIndex(this.tokenizer), this.tokenizer.eosIds, maxTokens, this.cache);
+  /**
+   * A fresh constraint for one completion of at most `maxTokens` tokens; `then: 'free'` hands
+   * back to free text after the program instead of ending (a tool call inside a reply).
+   */
+  constraint(maxTokens: number, then: 'end' | 'free' = 'end'): TokenConstraint {
+    return new TokenConstraint(this.program, vocabularyIndex(this.tokenizer), this.tokenizer.eosIds, maxTokens, this.cache, then);
   }
 }

@@ -76,8 +76,15 @@ export class TokenConstraint implements LogitConstraint {
     /** Tokens this completion may generate (the request's max tokens). */
     private readonly maxTokens: number,
     private readonly cache: MaskCache = new MaskCache(),
+    /** After the program: only end-of-turn (`end`, structured outputs), or the caller takes over (`free`, a tool call inside free text). */
+    private readonly then: 'end' | 'free' = 'end',
   ) {
     this.enterSegment(0);
+  }
+
+  /** Tokens taken in so far. */
+  get consumed(): number {
+    return this.seen;
   }
 
   /** True once the whole program has been generated. */
@@ -85,10 +92,20 @@ export class TokenConstraint implements LogitConstraint {
     return this.segment >= this.program.length;
   }
 
-  nextDelta(generated: readonly number[]): Float64Array {
+  /** Takes in the tokens sampled since the last call; stops at the token that completes the program and returns how many it consumed. */
+  advance(generated: readonly number[]): number {
+    const start = this.seen;
+    for (; this.seen < generated.length && !this.complete; this.seen++) this.accept(generated[this.seen]!);
+    if (this.complete && this.seen < generated.length && this.then === 'end') this.accept(generated[this.seen]!); // throws: nothing may follow
+    return this.seen - start;
+  }
+
+  nextDelta(generated: readonly number[], vocabSize: number = this.vocab.vocabSize): Float64Array {
     const began = performance.now();
-    for (; this.seen < generated.length; this.seen++) this.accept(generated[this.seen]!);
-    const delta = new Float64Array(this.vocab.vocabSize).fill(MASK_VALUE);
+    this.advance(generated);
+    if (vocabSize < this.vocab.vocabSize) throw new RangeError(`constraint: logits have ${vocabSize} entries, fewer than the tokenizer's ${this.vocab.vocabSize} ids`);
+    // Ids past the tokenizer's (padding rows of the model) stay masked.
+    const delta = new Float64Array(vocabSize).fill(MASK_VALUE);
     const left = this.maxTokens - generated.length; // tokens left, this one included
     if (this.complete) {
       for (const id of this.eosIds) if (id < delta.length) delta[id] = 0;
@@ -99,7 +116,7 @@ export class TokenConstraint implements LogitConstraint {
       } else {
         const allowed = this.allowed(current.grammar);
         // Room after this token: what is left, minus this token and the end-of-turn token.
-        const room = left - 2 - this.restMin(this.segment + 1);
+        const room = left - (this.then === 'end' ? 2 : 1) - this.restMin(this.segment + 1);
         let any = false;
         for (let k = 0; k < allowed.ids.length; k++) {
           if (allowed.mins[k]! <= room) {
@@ -191,4 +208,39 @@ function feedAll(grammar: JsonByteGrammar, stacks: readonly (Stack | null)[], by
     seen.add(k);
     return true;
   });
+}
+
+/**
+ * Free text until the model writes `trigger` (e.g. Qwen's `<tool_call>` token), then the
+ * program (the call's JSON by the tool's schema, then the closing token), then free text again:
+ * tool calls under `tool_choice: "auto"` get schema-valid arguments without forcing a call.
+ */
+export class TriggeredConstraint implements LogitConstraint {
+  private inner: TokenConstraint | undefined;
+  /** Where the inner program's tokens begin in `generated`. */
+  private innerStart = 0;
+  /** Tokens scanned for the trigger so far. */
+  private scanned = 0;
+
+  constructor(
+    private readonly trigger: number,
+    private readonly start: (maxTokens: number) => TokenConstraint,
+    private readonly maxTokens: number,
+  ) {}
+
+  nextDelta(generated: readonly number[], vocabSize: number): Float64Array | undefined {
+    for (;;) {
+      if (this.inner) {
+        const own = generated.slice(this.innerStart);
+        this.inner.advance(own);
+        if (!this.inner.complete) return this.inner.nextDelta(own, vocabSize);
+        this.scanned = this.innerStart + this.inner.consumed;
+        this.inner = undefined;
+      }
+      while (this.scanned < generated.length && generated[this.scanned] !== this.trigger) this.scanned++;
+      if (this.scanned >= generated.length) return undefined;
+      this.innerStart = ++this.scanned;
+      this.inner = this.start(this.maxTokens - this.innerStart);
+    }
+  }
 }

@@ -141,6 +141,10 @@ export interface components {
             /** @enum {string} */
             type: "text";
             text: string;
+            /** @description Accepted and ignored (prompt-cache hints of other servers). */
+            cache_control?: {
+                [key: string]: unknown;
+            };
         };
         RefusalContentPart: {
             /** @enum {string} */
@@ -177,14 +181,29 @@ export interface components {
                 arguments: string;
             };
         };
-        /** @description Earlier assistant turns. `tool_calls` are passed to the chat template as history. */
+        /** @description Earlier assistant turns. `tool_calls` are passed to the chat template as history. Echoing a response's `message` back (with `annotations`, `tool_calls`, `refusal`, `audio` null, ...) is accepted. */
         AssistantMessage: {
             /** @enum {string} */
             role: "assistant";
             content?: string | (components["schemas"]["TextContentPart"] | components["schemas"]["RefusalContentPart"])[] | null;
             name?: string;
             refusal?: string | null;
-            tool_calls?: components["schemas"]["MessageToolCall"][];
+            tool_calls?: components["schemas"]["MessageToolCall"][] | null;
+            /** @description Legacy single function call (history only), rendered like one tool call. */
+            function_call?: {
+                name: string;
+                arguments: string;
+            } | null;
+            /** @description Accepted and ignored (echoed responses carry it). */
+            annotations?: unknown[] | null;
+            /** @description Accepted and ignored (echoed responses carry it). */
+            audio?: ({
+                id: string;
+            } & {
+                [key: string]: unknown;
+            }) | null;
+            /** @description Reasoning text returned by some servers; passed to templates that read it (Qwen3), ignored by the others. */
+            reasoning_content?: string | null;
         };
         ToolMessage: {
             /** @enum {string} */
@@ -201,19 +220,56 @@ export interface components {
             /** @description Accepted and ignored (no obfuscation padding is sent). */
             include_obfuscation?: boolean;
         } | null;
-        /** @description Only `{"type":"text"}` is supported; `json_object` and `json_schema` are rejected with 400 `unsupported_parameter`. */
+        JsonSchemaFormat: {
+            name: string;
+            description?: string;
+            /** @description The supported subset (OpenAI strict mode's): type object/array/string/number/integer/boolean/null (and lists of types), properties, required, additionalProperties, items, minItems, maxItems, enum, const, anyOf/oneOf, $defs/definitions with local $ref (recursion allowed). Other keywords that restrict values (pattern, format, minLength, allOf, ...) are rejected with 400 naming the schema path. */
+            schema?: {
+                [key: string]: unknown;
+            };
+            /** @description Accepted; the schema is always enforced. */
+            strict?: boolean | null;
+        };
+        /** @description `json_object`: the reply is a JSON object. `json_schema`: the reply is JSON valid for the schema. Both are enforced by constrained decoding on the user's side (a token mask added to the gateway's own share of the logits before the output permutation), so the engine learns nothing about the schema or the reply. Output is compact JSON. */
         ResponseFormat: {
             /** @enum {string} */
-            type: "text" | "json_object" | "json_schema";
-            json_schema?: {
+            type: "text";
+        } | {
+            /** @enum {string} */
+            type: "json_object";
+        } | {
+            /** @enum {string} */
+            type: "json_schema";
+            json_schema: components["schemas"]["JsonSchemaFormat"];
+        };
+        FunctionDefinition: {
+            name: string;
+            description?: string;
+            /** @description JSON Schema of the arguments (the `json_schema` subset); calls the gateway constrains follow it. */
+            parameters?: {
                 [key: string]: unknown;
+            };
+            /** @description Accepted; constrained arguments always follow the schema. */
+            strict?: boolean | null;
+        };
+        ChatTool: {
+            /** @enum {string} */
+            type: "function";
+            function: components["schemas"]["FunctionDefinition"];
+        };
+        /** @description `none`: no tools shown, no calls. `auto` (default with tools): the model may call; with a `<tool_call>` template the arguments are constrained once it starts a call. `required`: exactly one call to one of the tools, constrained. A named function: exactly one call to it, constrained. */
+        ToolChoice: ("none" | "auto" | "required") | {
+            /** @enum {string} */
+            type: "function";
+            function: {
+                name: string;
             };
         };
         /** @description Token id (as a string) to a bias in [-100, 100] added to its logit. */
         LogitBias: {
             [key: string]: number;
         } | null;
-        /** @description Unknown fields (including OpenAI's `tools`, `tool_choice`, `functions`, `audio`, `modalities`, ...) are rejected with 400 `unsupported_parameter` naming the field. */
+        /** @description Unknown fields (OpenAI's `functions`, `function_call`, `audio`, `prediction`, `web_search_options`, `reasoning_effort`, ...) are rejected with 400 `unsupported_parameter` naming the field. Harmless fields are accepted and ignored, as each field's description says. */
         CreateChatCompletionRequest: {
             /** @description Must be the id served (see `GET /v1/models`); otherwise 404 `model_not_found`. */
             model: string;
@@ -243,10 +299,36 @@ export interface components {
             stream?: boolean | null;
             stream_options?: components["schemas"]["StreamOptions"];
             response_format?: components["schemas"]["ResponseFormat"];
+            /** @description Rendered through the model's chat template (or, when the template knows no tools, a system message the gateway adds); calls are parsed into `tool_calls`. */
+            tools?: components["schemas"]["ChatTool"][];
+            tool_choice?: components["schemas"]["ToolChoice"];
+            /** @description Accepted. Constrained calls (`required`, a named function) are one call per reply; with `auto` the model may write several. */
+            parallel_tool_calls?: boolean;
+            /** @description Extension (as vLLM). Extra variables for the chat template, e.g. `{"enable_thinking": false}`. */
+            chat_template_kwargs?: {
+                [key: string]: unknown;
+            };
             /** @description Accepted and unused (nothing is logged or sent per user). */
             user?: string;
             /** @description Accepted and unused. */
             safety_identifier?: string;
+            /**
+             * @description Accepted when false or null; nothing is ever stored.
+             * @enum {null|boolean}
+             */
+            store?: false | null;
+            /** @description Accepted and unused. */
+            metadata?: {
+                [key: string]: string;
+            } | null;
+            /** @description Accepted and unused (one tier). */
+            service_tier?: string | null;
+            /** @description Accepted and unused. */
+            prompt_cache_key?: string;
+            /** @description Accepted when it asks for text only. */
+            modalities?: "text"[] | null;
+            /** @description Accepted and ignored. A multiplicative penalty depends on each logit's sign, which the user's side only sees permuted, so it cannot be applied privately; use `presence_penalty` / `frequency_penalty`. */
+            repetition_penalty?: number | null;
         };
         /** @description A string, a list of strings, a token-id array, or a list of token-id arrays. Each prompt yields n choices. */
         CompletionPrompt: string | string[] | number[] | number[][];
@@ -318,18 +400,26 @@ export interface components {
          * @enum {string}
          */
         FinishReason: "stop" | "length";
+        /**
+         * @description `stop`: end of turn or a stop string; `length`: max tokens or the context window; `tool_calls`: the reply is one or more tool calls.
+         * @enum {string}
+         */
+        ChatFinishReason: "stop" | "length" | "tool_calls";
         ChatCompletionMessage: {
             /** @enum {string} */
             role: "assistant";
+            /** @description Null when the reply is only tool calls. With `response_format` json_object / json_schema, JSON text valid for the schema whenever `finish_reason` is `stop`. */
             content: string | null;
             refusal: null;
             annotations?: Record<string, never>[];
+            /** @description Present when the model called tools (parsed from the model's tool-call syntax). */
+            tool_calls?: components["schemas"]["MessageToolCall"][];
         };
         ChatCompletionChoice: {
             index: number;
             message: components["schemas"]["ChatCompletionMessage"];
             logprobs: components["schemas"]["ChoiceLogprobs"] | null;
-            finish_reason: components["schemas"]["FinishReason"];
+            finish_reason: components["schemas"]["ChatFinishReason"];
         };
         ChatCompletion: {
             /** @description `chatcmpl-` followed by a random suffix. */
@@ -349,12 +439,24 @@ export interface components {
             role?: "assistant";
             content?: string;
             refusal?: null;
+            /** @description As OpenAI streams them. A call's first delta has `index`, `id`, `type` and `function.name` with empty `arguments`; later deltas add `function.arguments` text. */
+            tool_calls?: components["schemas"]["ToolCallDelta"][];
+        };
+        ToolCallDelta: {
+            index: number;
+            id?: string;
+            /** @enum {string} */
+            type?: "function";
+            function?: {
+                name?: string;
+                arguments?: string;
+            };
         };
         ChatCompletionChunkChoice: {
             index: number;
             delta: components["schemas"]["ChatCompletionChunkDelta"];
             logprobs: components["schemas"]["ChoiceLogprobs"] | null;
-            finish_reason: components["schemas"]["FinishReason"] | null;
+            finish_reason: components["schemas"]["ChatFinishReason"] | null;
         };
         ChatCompletionChunk: {
             /** @description The same on every chunk of a stream. */
