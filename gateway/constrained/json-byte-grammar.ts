@@ -126,6 +126,16 @@ export class JsonByteGrammar {
     return min;
   }
 
+  /**
+   * The bytes of one shortest completion of the stack (`minRemaining` bytes long). Its
+   * tokenization is a sequence of allowed tokens, so its token count bounds the tokens needed.
+   */
+  shortestCompletion(stack: Stack | null): Uint8Array {
+    const parts: Uint8Array[] = [];
+    for (let s = stack; s !== null && s !== DONE; s = s.up) parts.push(this.frameShortest(s.f));
+    return Buffer.concat(parts);
+  }
+
   /** A string that identifies the stack (equal keys: equal futures). */
   key(stack: Stack | null): string {
     if (stack === null || stack === DONE) return '.';
@@ -319,6 +329,72 @@ export class JsonByteGrammar {
     }
   }
 
+  private frameShortest(f: Frame): Uint8Array {
+    switch (f.t) {
+      case 'V':
+        return this.shortestValue(f.node);
+      case 'L':
+        return f.bytes.subarray(f.pos);
+      case 'S':
+        if (f.esc) return ascii('n"');
+        if (f.hex > 0) return ascii(`${'0'.repeat(f.hex)}"`);
+        return Buffer.concat([new Uint8Array(f.u8).fill(0x80), ascii('"')]);
+      case 'N':
+        return ascii(f.phase.endsWith('*') ? '' : '0');
+      case 'O': {
+        const members = this.requiredMembers(f.node, f.next);
+        const body = f.first ? joinComma(members) : Buffer.concat(members.map((m) => Buffer.concat([ascii(','), m])));
+        return Buffer.concat([body, ascii('}')]);
+      }
+      case 'M': {
+        const members = this.requiredMembers(f.node, f.next);
+        if (members.length > 0) return Buffer.concat([joinComma(members), ascii('}')]);
+        let best: Uint8Array | undefined;
+        for (const p of f.node.properties.slice(f.next)) {
+          const m = Buffer.concat([p.head, this.shortestValue(p.node)]);
+          if (!best || m.length < best.length) best = m;
+        }
+        if (f.node.additional !== null) {
+          const m = Buffer.concat([ascii('"":'), this.shortestValue(f.node.additional)]);
+          if (!best || m.length < best.length) best = m;
+        }
+        return Buffer.concat([best ?? new Uint8Array(0), ascii('}')]);
+      }
+      case 'A': {
+        const need = Math.max(0, f.node.minItems - f.count);
+        const items = Array.from({ length: need }, () => this.shortestValue(f.node.items));
+        return Buffer.concat([f.count === 0 ? joinComma(items) : Buffer.concat(items.map((m) => Buffer.concat([ascii(','), m]))), ascii(']')]);
+      }
+    }
+  }
+
+  private requiredMembers(node: ObjectNode, next: number): Uint8Array[] {
+    return node.properties.slice(next).filter((p) => p.required).map((p) => Buffer.concat([p.head, this.shortestValue(p.node)]));
+  }
+
+  /** One shortest encoding of `node` (branches chosen by minimum length, so recursion ends). */
+  private shortestValue(node: SchemaNode): Uint8Array {
+    switch (node.kind) {
+      case 'any':
+      case 'number':
+        return ascii('0');
+      case 'string':
+        return ascii('""');
+      case 'literals':
+        return node.texts.reduce((a, b) => (b.length < a.length ? b : a));
+      case 'object':
+        return Buffer.concat([ascii('{'), joinComma(this.requiredMembers(node, 0)), ascii('}')]);
+      case 'array':
+        return Buffer.concat([ascii('['), joinComma(Array.from({ length: node.minItems }, () => this.shortestValue(node.items))), ascii(']')]);
+      case 'anyOf':
+        return this.shortestValue(node.options.reduce((a, b) => (this.minLen(b) < this.minLen(a) ? b : a)));
+      case 'ref':
+        return this.shortestValue(node.target());
+      case 'seq':
+        return Buffer.concat(node.parts.map((p) => this.shortestValue(p)));
+    }
+  }
+
   private requiredAfter(node: ObjectNode, next: number): { sum: number; count: number } {
     let sum = 0;
     let count = 0;
@@ -399,6 +475,12 @@ export class JsonByteGrammar {
         return node.parts.reduce((sum, p) => sum + this.minLen(p), 0);
     }
   }
+}
+
+const ascii = (text: string): Uint8Array => Buffer.from(text, 'latin1');
+
+function joinComma(parts: readonly Uint8Array[]): Uint8Array {
+  return Buffer.concat(parts.flatMap((p, i) => (i === 0 ? [p] : [ascii(','), p])));
 }
 
 /** The stack of a finished value (distinct from "no stack" so `out` can hold it). */

@@ -31,6 +31,13 @@ export type OutputPart =
 
 export class StructuredOutput {
   private readonly cache = new MaskCache();
+  /** Plain-text encoding of completion bytes (undefined when they are not whole UTF-8). */
+  private readonly encodeText = (bytes: Uint8Array): number[] | undefined => {
+    const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+    if (Buffer.compare(Buffer.from(text, 'utf8'), bytes) !== 0) return undefined;
+    const tokenizer = this.tokenizer;
+    return tokenizer.encodeLiteral ? tokenizer.encodeLiteral(text) : tokenizer.encode(text, { addBos: false });
+  };
   private readonly program: ProgramSegment[];
 
   /** Throws UnsupportedSchemaError (with the schema path) for schemas outside the subset. */
@@ -70,6 +77,6 @@ export class StructuredOutput {
    * back to free text after the program instead of ending (a tool call inside a reply).
    */
   constraint(maxTokens: number, then: 'end' | 'free' = 'end'): TokenConstraint {
-    return new TokenConstraint(this.program, vocabularyIndex(this.tokenizer), this.tokenizer.eosIds, maxTokens, this.cache, then);
+    return new TokenConstraint(this.program, vocabularyIndex(this.tokenizer), this.encodeText, this.tokenizer.eosIds, maxTokens, this.cache, then);
   }
 }

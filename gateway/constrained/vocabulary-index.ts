@@ -27,6 +27,24 @@ export class VocabularyIndex {
     this.vocabSize = tokenizer.vocabSize;
   }
 
+  /** The token that is exactly this one byte, if the vocabulary has one (byte-level BPE and byte fallback do). */
+  byteToken(byte: number): number | undefined {
+    this.single ??= this.singleByteTokens();
+    const id = this.single[byte]!;
+    return id < 0 ? undefined : id;
+  }
+
+  private single: Int32Array | undefined;
+
+  private singleByteTokens(): Int32Array {
+    const table = new Int32Array(256).fill(-1);
+    for (const id of this.order) {
+      const b = this.bytes[id]!;
+      if (b.length === 1 && table[b[0]!]! < 0) table[b[0]!] = id;
+    }
+    return table;
+  }
+
   /** Ids whose bytes are exactly `text`'s bytes (for checks and tests). */
   idsOf(target: Uint8Array): number[] {
     const out: number[] = [];

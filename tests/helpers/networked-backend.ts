@@ -13,14 +13,14 @@ import type { GenerationBackend } from '../../gateway/pipeline/generation-backen
 import { RemoteBackend } from '../../gateway/remote/remote-backend.js';
 import { defaultModelDir, startRole, waitForReadiness } from './processes.js';
 
-let shared: Promise<RemoteBackend> | undefined;
+const shared = new Map<string, Promise<RemoteBackend>>();
 
-async function start(): Promise<RemoteBackend> {
+async function start(modelDir: string): Promise<RemoteBackend> {
   const token = randomBytes(24).toString('hex');
   const dir = await mkdtemp(path.join(tmpdir(), 'permllm-networked-'));
   const env = { PERMLLM_TOKEN: token };
   const dealer = await startRole('dealer', ['--port', '0'], { env });
-  const engine = await startRole('engine', ['--port', '0', '--dealer', dealer.url, '--model', defaultModelDir, '--state-dir', path.join(dir, 'state'), '--probe-interval-ms', '300'], { env });
+  const engine = await startRole('engine', ['--port', '0', '--dealer', dealer.url, '--model', modelDir, '--state-dir', path.join(dir, 'state'), '--probe-interval-ms', '300'], { env });
   await waitForReadiness(engine.url, true, token);
   return RemoteBackend.connect({
     engineUrl: engine.url,
@@ -34,6 +34,15 @@ async function start(): Promise<RemoteBackend> {
 }
 
 export function createBackend(): Promise<GenerationBackend> {
-  shared ??= start();
-  return shared;
+  return createNetworkedBackend(defaultModelDir);
+}
+
+/** The networked private system serving the model in `modelDir` (one per model per test worker). */
+export function createNetworkedBackend(modelDir: string): Promise<RemoteBackend> {
+  let backend = shared.get(modelDir);
+  if (!backend) {
+    backend = start(modelDir);
+    shared.set(modelDir, backend);
+  }
+  return backend;
 }
