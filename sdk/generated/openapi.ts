@@ -179,6 +179,8 @@ export interface components {
             function: {
                 name: string;
                 arguments: string;
+                /** @description Accepted and ignored (the openai client's helpers add it to echoed history). */
+                parsed_arguments?: unknown;
             };
         };
         /** @description Earlier assistant turns. `tool_calls` are passed to the chat template as history. Echoing a response's `message` back (with `annotations`, `tool_calls`, `refusal`, `audio` null, ...) is accepted. */
@@ -204,6 +206,8 @@ export interface components {
             }) | null;
             /** @description Reasoning text returned by some servers; passed to templates that read it (Qwen3), ignored by the others. */
             reasoning_content?: string | null;
+            /** @description Accepted and ignored (the openai client's `.parse()` adds it to the message). */
+            parsed?: unknown;
         };
         ToolMessage: {
             /** @enum {string} */

