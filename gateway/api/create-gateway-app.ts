@@ -27,6 +27,7 @@ import type { GatewayContext, GatewayEnv } from './gateway-context.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.js';
 import { listModelsHandler, retrieveModelHandler } from './models-route.js';
+import { responsesHandler } from './responses-route.js';
 import { healthHandler, metricsHandler, readinessHandler } from './operations-routes.js';
 import { detokenizeHandler, tokenizeHandler } from './tokenize-routes.js';
 
@@ -97,6 +98,7 @@ export function buildGateway(input: GatewayOptions): GatewayApp {
 
   app.post('/v1/chat/completions', chatCompletionsHandler(ctx));
   app.post('/v1/completions', completionsHandler(ctx));
+  app.post('/v1/responses', responsesHandler(ctx));
   app.get('/v1/models', listModelsHandler(ctx));
   app.get('/v1/models/:model{.+}', retrieveModelHandler(ctx));
   app.post('/tokenize', tokenizeHandler(ctx));

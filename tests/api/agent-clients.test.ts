@@ -29,7 +29,7 @@ describe('agent calls on a Llama 3 template (json tool syntax)', () => {
       model: ALIAS,
       messages: [{ role: 'user', content: 'Plan my morning.' }],
       response_format: zodResponseFormat(Plan, 'plan'),
-      max_completion_tokens: 28,
+      max_completion_tokens: 14,
     });
     const choice = completion.choices[0]!;
     expect(choice.finish_reason).toBe('stop');
@@ -44,7 +44,7 @@ describe('agent calls on a Llama 3 template (json tool syntax)', () => {
       messages: [{ role: 'user', content: 'Weather in Paris?' }],
       tools: [zodFunction({ name: 'get_weather', parameters: Weather, function: (args) => (calls.push(args), { temperature: 21 }) })],
       tool_choice: { type: 'function', function: { name: 'get_weather' } },
-      max_tokens: 24,
+      max_tokens: 18,
     });
     await runner.done();
     expect(calls).toHaveLength(1);
@@ -55,7 +55,7 @@ describe('agent calls on a Llama 3 template (json tool syntax)', () => {
     const next = await gw.openai.chat.completions.create({
       model: ALIAS,
       messages: [...messages, { role: 'user', content: 'Thanks.' }] as OpenAI.ChatCompletionMessageParam[],
-      max_tokens: 2,
+      max_tokens: 1,
     });
     expect(next.choices[0]?.message.role).toBe('assistant');
   });
