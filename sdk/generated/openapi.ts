@@ -38,6 +38,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/responses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Responses API (JSON, or SSE events when `stream` is true); stateless */
+        post: operations["createResponse"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tokenize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Text or a conversation to token ids (vLLM's route), in the gateway only */
+        post: operations["tokenize"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/detokenize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Token ids to text (vLLM's route), in the gateway only */
+        post: operations["detokenize"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/models": {
         parameters: {
             query?: never;
@@ -366,6 +417,114 @@ export interface components {
             best_of?: number | null;
             /** @description Accepted and unused. */
             user?: string;
+        };
+        TokenizeRequest: {
+            model: string;
+            prompt: string;
+            /** @description Add BOS when the model has one (default true). */
+            add_special_tokens?: boolean;
+        } | {
+            model: string;
+            messages: components["schemas"]["ChatMessage"][];
+            tools?: components["schemas"]["ChatTool"][];
+            chat_template_kwargs?: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description A message (`role` user/system/developer/assistant; `content` a string or `input_text` / `output_text` / `refusal` parts), a `function_call` (`call_id`, `name`, `arguments`), a `function_call_output` (`call_id`, `output`), or a `reasoning` item (skipped). */
+        ResponseInputItem: {
+            [key: string]: unknown;
+        };
+        /** @description Unknown fields (and `previous_response_id`, `conversation`, `background`, `prompt`, non-function tools) are rejected with 400 `unsupported_parameter`. */
+        CreateResponseRequest: {
+            model: string;
+            input: string | components["schemas"]["ResponseInputItem"][];
+            /** @description Becomes the first system message. */
+            instructions?: string | null;
+            tools?: {
+                /** @enum {string} */
+                type: "function";
+                name: string;
+                description?: string | null;
+                parameters?: {
+                    [key: string]: unknown;
+                } | null;
+                strict?: boolean | null;
+            }[];
+            tool_choice?: ("none" | "auto" | "required") | {
+                /** @enum {string} */
+                type: "function";
+                name: string;
+            };
+            parallel_tool_calls?: boolean | null;
+            text?: {
+                /** @description `{"type":"text"}`, `{"type":"json_object"}` or `{"type":"json_schema","name","schema","strict"?,"description"?}` (constrained as for chat `response_format`). */
+                format?: {
+                    /** @enum {string} */
+                    type: "text" | "json_object" | "json_schema";
+                } & {
+                    [key: string]: unknown;
+                };
+                /** @description Accepted and ignored. */
+                verbosity?: string | null;
+            };
+            max_output_tokens?: number | null;
+            temperature?: number | null;
+            top_p?: number | null;
+            stream?: boolean | null;
+            /**
+             * @description Only false or null (nothing is stored).
+             * @enum {null|boolean}
+             */
+            store?: false | null;
+            metadata?: {
+                [key: string]: string;
+            } | null;
+            user?: string;
+            safety_identifier?: string;
+            service_tier?: string | null;
+            prompt_cache_key?: string;
+            /** @enum {string|null} */
+            truncation?: "disabled" | "auto" | null;
+            include?: string[] | null;
+            /** @description Accepted and ignored. */
+            reasoning?: {
+                [key: string]: unknown;
+            } | null;
+            stream_options?: {
+                /** @description Accepted and ignored. */
+                include_obfuscation?: boolean;
+            } | null;
+        };
+        /** @description OpenAI's `response` object (echoing the request's settings); `store` is always false. */
+        ResponseObject: {
+            /** @description `resp_` followed by a random suffix. */
+            id: string;
+            /** @enum {string} */
+            object: "response";
+            created_at: number;
+            /** @enum {string} */
+            status: "completed" | "incomplete" | "in_progress";
+            incomplete_details?: {
+                /** @enum {string} */
+                reason?: "max_output_tokens";
+            } | null;
+            model: string;
+            output: ({
+                /** @enum {string} */
+                type: "message" | "function_call";
+                id: string;
+                status: string;
+            } & {
+                [key: string]: unknown;
+            })[];
+            usage: {
+                input_tokens?: number;
+                output_tokens?: number;
+                total_tokens?: number;
+            } | null;
+        } & {
+            [key: string]: unknown;
         };
         /** @description What the session(s) cost. All zero bytes for the plaintext backend. */
         PermllmStats: {
@@ -752,6 +911,122 @@ export interface operations {
             502: components["responses"]["EngineError"];
             503: components["responses"]["Unavailable"];
             504: components["responses"]["Timeout"];
+        };
+    };
+    createResponse: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateResponseRequest"];
+            };
+        };
+        responses: {
+            /**
+             * @description With `stream` false or absent: one `response` object. With `stream` true:
+             *     `text/event-stream` of Responses events (`response.created`, `response.in_progress`,
+             *     `response.output_item.added`, `response.content_part.added`,
+             *     `response.output_text.delta`, ..., `response.function_call_arguments.delta` /
+             *     `.done` for calls, `response.output_item.done`, then `response.completed` or
+             *     `response.incomplete`), each with `type` and `sequence_number`, then `data: [DONE]`.
+             */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResponseObject"];
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            502: components["responses"]["EngineError"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    tokenize: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TokenizeRequest"];
+            };
+        };
+        responses: {
+            /** @description The ids (a conversation rendered by the chat template with control-token text neutralised). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        count: number;
+                        max_model_len: number;
+                        tokens: number[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    detokenize: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model: string;
+                    tokens: number[];
+                };
+            };
+        };
+        responses: {
+            /** @description The decoded text (control tokens skipped). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        prompt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
         };
     };
     listModels: {
