@@ -44,7 +44,7 @@ describe('agent calls on a Llama 3 template (json tool syntax)', () => {
       messages: [{ role: 'user', content: 'Weather in Paris?' }],
       tools: [zodFunction({ name: 'get_weather', parameters: Weather, function: (args) => (calls.push(args), { temperature: 21 }) })],
       tool_choice: { type: 'function', function: { name: 'get_weather' } },
-      max_tokens: 18,
+      max_tokens: 28,
     });
     await runner.done();
     expect(calls).toHaveLength(1);
