@@ -52,7 +52,7 @@ describe('PermllmClient', () => {
   it('responses (whole and streamed), tokenize and detokenize', async () => {
     const response = await client.responses.create({ model: MODEL_ID, input: 'Once upon a time', temperature: 0, max_output_tokens: 4 });
     expect(response.status).toBe('incomplete');
-    const item = response.output[0] as { content: { text: string }[] };
+    const item = response.output[0] as unknown as { content: { text: string }[] };
     expect(item.content[0]?.text).toBe(', there was a');
     let streamed = '';
     for await (const event of await client.responses.create({ model: MODEL_ID, input: 'Once upon a time', temperature: 0, max_output_tokens: 4, stream: true })) {
