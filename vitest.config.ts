@@ -24,7 +24,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'api-private',
-          include: ['tests/api/{chat-completions,completions,errors,sse-wire,cancellation,sdk}.test.ts'],
+          include: ['tests/api/{chat-completions,completions,errors,sse-wire,cancellation,sdk,agent-clients,agent-frameworks}.test.ts'],
           env: { PERMLLM_API_TEST_BACKEND: 'tests/helpers/networked-backend.ts' },
         },
       },

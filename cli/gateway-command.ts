@@ -53,6 +53,7 @@ export async function run(argv: string[]): Promise<number> {
     host: config.host,
     port: config.port,
     maxConcurrent: config['max-concurrent'],
+    modelAliases: config['model-alias'],
     ...(config['api-key'] === undefined ? {} : { apiKey: config['api-key'] }),
   });
   process.stdout.write(`permllm gateway listening on ${server.url} (OpenAI base URL ${server.baseURL}, model ${backend.modelInfo.id})\n`);

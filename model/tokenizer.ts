@@ -20,4 +20,21 @@ export interface Tokenizer {
   decodeIncrement(previous: readonly number[], ids: readonly number[]): string;
   /** The token's surface string, for logprobs output. */
   tokenText(id: number): string;
+  /**
+   * The exact bytes the token contributes to decoded text (empty for control tokens), for
+   * constrained decoding, which walks a grammar over each token's bytes. Tokenizers without it
+   * cannot serve structured outputs.
+   */
+  tokenBytes?(id: number): Uint8Array;
+  /**
+   * Texts that `encode` turns into added or control tokens when they occur in the input
+   * (e.g. "<|eot_id|>", "<|im_start|>", "<tool_call>"). The chat template neutralises them in
+   * message contents so that user-typed text stays text. Absent or empty: encode never does.
+   */
+  readonly controlTexts?: readonly string[];
+  /**
+   * Encodes `text` as plain text even when it contains control texts (each stays ordinary
+   * tokens). Absent: `encode` already treats all text as text.
+   */
+  encodeLiteral?(text: string): number[];
 }

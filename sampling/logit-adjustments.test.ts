@@ -39,4 +39,21 @@ describe('applyLogitAdjustments', () => {
     expect(() => applyLogitAdjustments(new Float32Array(4), { presencePenalty: Infinity, generated: [1] })).toThrow(/presencePenalty/);
     expect(() => applyLogitAdjustments(new Float32Array(4), { presencePenalty: 1, generated: [9] })).toThrow(/generated: token 9/);
   });
+
+  it('a per-step constraint adds its delta to bias and penalties, sees the generated tokens, and must match the logits length', () => {
+    const seen: number[][] = [];
+    const constraint = {
+      nextDelta: (generated: readonly number[], vocabSize: number) => {
+        seen.push([...generated]);
+        const d = new Float64Array(vocabSize).fill(-1024);
+        d[2] = 0;
+        return d;
+      },
+    };
+    const adjusted = applyLogitAdjustments(new Float64Array([1, 2, 3, 4]), { logitBias: { 2: 1 }, constraint, generated: [2] });
+    expect([...adjusted]).toEqual([1 - 1024, 2 - 1024, 4, 4 - 1024]);
+    expect(seen).toEqual([[2]]);
+    const short = { nextDelta: () => new Float64Array(3) };
+    expect(() => applyLogitAdjustments(new Float64Array(4), { constraint: short, generated: [] })).toThrow(/constraint: delta has 3 entries/);
+  });
 });

@@ -8,6 +8,23 @@
  */
 import type { FloatArray } from '../compute/compute-backend.js';
 
+/**
+ * A per-step rule over the vocabulary that depends on what was generated so far (a grammar
+ * or JSON-schema constraint): P1 adds its delta to its own share in vocabulary order, exactly
+ * like logit_bias, so the engine sees nothing new (protocol.md, "Sampling"). One instance
+ * serves one completion: it may keep state between calls.
+ */
+export interface LogitConstraint {
+  /**
+   * The additive delta for the next token, given every token generated so far in this
+   * completion (each call sees the previous call's tokens plus the one sampled since), or
+   * undefined when the constraint allows every token. Disallowed tokens get a large negative
+   * value, never -Infinity (shares must stay finite). `vocabSize` is the length of the
+   * logits, which may exceed the tokenizer's ids (padding rows): those must be disallowed.
+   */
+  nextDelta(generated: readonly number[], vocabSize: number): Float64Array | undefined;
+}
+
 export interface LogitAdjustments {
   /** Token id → additive bias (OpenAI: −100..100). JSON keys arrive as strings; both work. */
   logitBias?: Readonly<Record<number, number>>;
@@ -15,13 +32,15 @@ export interface LogitAdjustments {
   frequencyPenalty?: number;
   /** Tokens generated so far in this completion (not the prompt). */
   generated: readonly number[];
+  /** A per-step constraint (structured outputs); its delta is added to the others. */
+  constraint?: LogitConstraint;
 }
 
 /** True when the adjustments change nothing (so callers can skip the copy). */
 export function isNeutral(adjustments: LogitAdjustments): boolean {
-  const { logitBias, presencePenalty = 0, frequencyPenalty = 0, generated } = adjustments;
+  const { logitBias, presencePenalty = 0, frequencyPenalty = 0, generated, constraint } = adjustments;
   const biased = logitBias !== undefined && Object.values(logitBias).some((b) => b !== 0);
-  return !biased && ((presencePenalty === 0 && frequencyPenalty === 0) || generated.length === 0);
+  return constraint === undefined && !biased && ((presencePenalty === 0 && frequencyPenalty === 0) || generated.length === 0);
 }
 
 /**
@@ -36,7 +55,9 @@ export function logitAdjustmentDelta(vocabSize: number, adjustments: LogitAdjust
     if (logitBias) validateBias(vocabSize, logitBias);
     return undefined;
   }
-  const delta = new Float64Array(vocabSize);
+  const constrained = adjustments.constraint?.nextDelta(generated, vocabSize);
+  if (constrained !== undefined && constrained.length !== vocabSize) throw new RangeError(`constraint: delta has ${constrained.length} entries, the vocabulary ${vocabSize}`);
+  const delta = constrained ? Float64Array.from(constrained) : new Float64Array(vocabSize);
   if (presencePenalty !== 0 || frequencyPenalty !== 0) {
     const counts = new Map<number, number>();
     for (const id of generated) {

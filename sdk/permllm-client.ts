@@ -27,6 +27,13 @@ import type {
   ModelList,
   PermllmStats,
   RequestOptions,
+  ResponseCreateParams,
+  ResponseCreateParamsNonStreaming,
+  ResponseCreateParamsStreaming,
+  ResponseObject,
+  ResponseStreamEvent,
+  TokenizeParams,
+  TokenizeResult,
   WithStats,
 } from './types.js';
 
@@ -60,6 +67,15 @@ export class PermllmClient {
     create(params: CompletionCreateParamsNonStreaming, options?: RequestOptions): Promise<WithStats<Completion>>;
     create(params: CompletionCreateParams, options?: RequestOptions): Promise<Stream<Completion> | WithStats<Completion>>;
   };
+  readonly responses: {
+    create(params: ResponseCreateParamsStreaming, options?: RequestOptions): Promise<Stream<ResponseStreamEvent>>;
+    create(params: ResponseCreateParamsNonStreaming, options?: RequestOptions): Promise<ResponseObject>;
+    create(params: ResponseCreateParams, options?: RequestOptions): Promise<Stream<ResponseStreamEvent> | ResponseObject>;
+  };
+  /** vLLM's `/tokenize` (outside `/v1`): ids of a text or of a conversation through the chat template. */
+  readonly tokenize: (params: TokenizeParams, options?: RequestOptions) => Promise<TokenizeResult>;
+  /** vLLM's `/detokenize`: text of token ids. */
+  readonly detokenize: (params: { model: string; tokens: number[] }, options?: RequestOptions) => Promise<{ prompt: string }>;
   readonly models: {
     list(options?: RequestOptions): Promise<ModelList>;
     retrieve(id: string, options?: RequestOptions): Promise<Model>;
@@ -79,6 +95,16 @@ export class PermllmClient {
       create: ((params: CompletionCreateParams, opts?: RequestOptions) =>
         this.generate<Completion, Completion>('/completions', params, opts)) as PermllmClient['completions']['create'],
     };
+    this.responses = {
+      create: ((params: ResponseCreateParams, opts?: RequestOptions) =>
+        this.generate<ResponseObject, ResponseStreamEvent>('/responses', params, opts)) as PermllmClient['responses']['create'],
+    };
+    // The two vLLM routes sit at the server root, beside /v1.
+    const root = this.baseURL.replace(/\/v1$/, '');
+    this.tokenize = (params, opts) =>
+      this.request('POST', '/tokenize', params, opts, root).then(({ response }) => response.json() as Promise<TokenizeResult>);
+    this.detokenize = (params, opts) =>
+      this.request('POST', '/detokenize', params, opts, root).then(({ response }) => response.json() as Promise<{ prompt: string }>);
     this.models = {
       list: (opts) => this.request('GET', '/models', undefined, opts).then(({ response }) => response.json() as Promise<ModelList>),
       retrieve: (id, opts) =>
@@ -112,6 +138,7 @@ export class PermllmClient {
     path: string,
     body: unknown,
     options: RequestOptions | undefined,
+    base: string = this.baseURL,
   ): Promise<{ response: Response; controller: AbortController }> {
     // Our own controller lets a Stream abort itself; the caller's signal feeds into it.
     const controller = new AbortController();
@@ -127,7 +154,7 @@ export class PermllmClient {
     };
     let response: Response;
     try {
-      response = await this.fetchImpl(`${this.baseURL}${path}`, {
+      response = await this.fetchImpl(`${base}${path}`, {
         method,
         headers,
         signal: controller.signal,

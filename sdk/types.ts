@@ -15,6 +15,20 @@ export type CompletionCreateParamsStreaming = CompletionCreateParams & { stream:
 export type CompletionCreateParamsNonStreaming = CompletionCreateParams & { stream?: false | null };
 export type Completion = Schemas['Completion'];
 
+export type ResponseCreateParams = Schemas['CreateResponseRequest'];
+export type ResponseCreateParamsStreaming = ResponseCreateParams & { stream: true };
+export type ResponseCreateParamsNonStreaming = ResponseCreateParams & { stream?: false | null };
+export type ResponseObject = Schemas['ResponseObject'];
+/** One Responses stream event (`type`, `sequence_number` and the event's fields). */
+export type ResponseStreamEvent = { type: string; sequence_number: number } & Record<string, unknown>;
+
+export type TokenizeParams = Schemas['TokenizeRequest'];
+export interface TokenizeResult {
+  count: number;
+  max_model_len: number;
+  tokens: number[];
+}
+
 export type CompletionUsage = Schemas['CompletionUsage'];
 export type Model = Schemas['Model'];
 export type ModelList = Schemas['ModelList'];

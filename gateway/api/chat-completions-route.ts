@@ -1,6 +1,7 @@
 /** `POST /v1/chat/completions`. */
 import type { Context } from 'hono';
-import { InvalidRequestError, UnsupportedParameterError } from '../errors/index.js';
+import { InvalidRequestError } from '../errors/index.js';
+import { planChatOutput } from './chat-output-plan.js';
 import { chatFormatter } from './chat-response-format.js';
 import { rejectNonTextParts, toTemplateMessages } from './chat-messages.js';
 import type { GatewayContext, GatewayEnv } from './gateway-context.js';
@@ -21,13 +22,7 @@ export function chatCompletionsHandler(ctx: GatewayContext) {
   return async (c: Context<GatewayEnv>): Promise<Response> => {
     const body = await parseJsonBody(c, chatCompletionRequestSchema, rejectNonTextParts);
     const info = ctx.backend.modelInfo;
-    checkModel(body.model, info);
-    if (body.response_format && body.response_format.type !== 'text') {
-      throw new UnsupportedParameterError(
-        'response_format',
-        `response_format '${body.response_format.type}' is not supported by this gateway (structured output is not implemented); only {"type":"text"} is accepted.`,
-      );
-    }
+    checkModel(body.model, info, ctx.options.modelAliases);
     if (body.top_logprobs !== null && body.top_logprobs !== undefined && body.logprobs !== true) {
       throw new InvalidRequestError("'top_logprobs' requires 'logprobs' to be true.", { param: 'top_logprobs' });
     }
@@ -35,7 +30,18 @@ export function chatCompletionsHandler(ctx: GatewayContext) {
       throw new InvalidRequestError("'stream_options' is only allowed when 'stream' is true.", { param: 'stream_options' });
     }
     const n = checkN(body.n, ctx.options.maxN);
-    const promptTokens = ctx.template.encode(toTemplateMessages(body.messages));
+    const output = planChatOutput({
+      messages: toTemplateMessages(body.messages),
+      tools: body.tools,
+      toolChoice: body.tool_choice,
+      responseFormat: body.response_format,
+      tokenizer: info.tokenizer,
+      templateSource: info.chatTemplate,
+    });
+    const promptTokens = ctx.template.encode(output.messages, {
+      ...(output.templateTools ? { tools: output.templateTools } : {}),
+      ...(body.chat_template_kwargs ? { kwargs: body.chat_template_kwargs } : {}),
+    });
     const explicitCompletion = body.max_completion_tokens !== null && body.max_completion_tokens !== undefined;
     const maxTokens = resolveMaxTokens({
       // max_completion_tokens supersedes the deprecated max_tokens.
@@ -54,6 +60,7 @@ export function chatCompletionsHandler(ctx: GatewayContext) {
         sampling: samplingFrom(body),
         adjustments: adjustmentsFrom(body, info.tokenizer.vocabSize),
         topLogprobs: logprobs ? (body.top_logprobs ?? 0) : undefined,
+        constraint: output.constraint,
       }),
       stops: stopsFrom(body.stop),
       stream: body.stream === true,
@@ -64,6 +71,7 @@ export function chatCompletionsHandler(ctx: GatewayContext) {
         tokenizer: info.tokenizer,
         logprobs,
         includeUsage: body.stream_options?.include_usage === true,
+        ...(output.toolSyntax ? { tools: output.toolSyntax } : {}),
       }),
     });
   };

@@ -51,13 +51,18 @@ export function toTemplateMessages(messages: readonly ChatMessageBody[]): Templa
         return { role: 'system', content, ...(message.name === undefined ? {} : { name: message.name }) };
       case 'user':
         return { role: 'user', content, ...(message.name === undefined ? {} : { name: message.name }) };
-      case 'assistant':
+      case 'assistant': {
+        // Echo-safe: null tool_calls / function_call, annotations and audio are history noise.
+        const calls = [...(message.tool_calls ?? [])];
+        if (message.function_call) calls.push({ id: 'call_legacy', type: 'function', function: message.function_call });
         return {
           role: 'assistant',
           content,
           ...(message.name === undefined ? {} : { name: message.name }),
-          ...(message.tool_calls === undefined ? {} : { tool_calls: message.tool_calls }),
+          ...(calls.length === 0 ? {} : { tool_calls: calls }),
+          ...(typeof message.reasoning_content === 'string' ? { reasoning_content: message.reasoning_content } : {}),
         };
+      }
       case 'tool':
         return { role: 'tool', content, tool_call_id: message.tool_call_id };
     }

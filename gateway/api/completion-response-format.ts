@@ -28,16 +28,20 @@ export function completionFormatter(options: {
 
   return {
     streamStart: () => [],
-    textChunk: (u) => ({
-      ...base(),
-      choices: [{ index: u.index, text: u.text, logprobs: logprobsOf(u.tokens), finish_reason: null }],
-      ...usageNull,
-    }),
-    finishChunk: (u) => ({
-      ...base(),
-      choices: [{ index: u.index, text: '', logprobs: null, finish_reason: u.reason }],
-      ...usageNull,
-    }),
+    textChunks: (u) => [
+      {
+        ...base(),
+        choices: [{ index: u.index, text: u.text, logprobs: logprobsOf(u.tokens), finish_reason: null }],
+        ...usageNull,
+      },
+    ],
+    finishChunks: (u) => [
+      {
+        ...base(),
+        choices: [{ index: u.index, text: '', logprobs: null, finish_reason: u.reason }],
+        ...usageNull,
+      },
+    ],
     usageChunk: (usage) => ({ ...base(), choices: [], usage }),
     complete: (choices, usage) => ({
       ...base(),

@@ -43,7 +43,7 @@ export function completionsHandler(ctx: GatewayContext) {
   return async (c: Context<GatewayEnv>): Promise<Response> => {
     const body = await parseJsonBody(c, completionRequestSchema);
     const info = ctx.backend.modelInfo;
-    checkModel(body.model, info);
+    checkModel(body.model, info, ctx.options.modelAliases);
     if (body.echo === true) throw new UnsupportedParameterError('echo', "'echo' is not supported by this gateway.");
     if (body.suffix !== null && body.suffix !== undefined) {
       throw new UnsupportedParameterError('suffix', "'suffix' (fill-in-the-middle) is not supported by this gateway.");

@@ -27,7 +27,9 @@ import type { GatewayContext, GatewayEnv } from './gateway-context.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.js';
 import { listModelsHandler, retrieveModelHandler } from './models-route.js';
+import { responsesHandler } from './responses-route.js';
 import { healthHandler, metricsHandler, readinessHandler } from './operations-routes.js';
+import { detokenizeHandler, tokenizeHandler } from './tokenize-routes.js';
 
 export interface GatewayApp {
   app: Hono<GatewayEnv>;
@@ -79,21 +81,28 @@ export function buildGateway(input: GatewayOptions): GatewayApp {
   if (options.apiKey !== undefined) {
     app.use('/v1/*', apiKeyAuth(options.apiKey));
     app.use('/metrics', apiKeyAuth(options.apiKey));
+    app.use('/tokenize', apiKeyAuth(options.apiKey));
+    app.use('/detokenize', apiKeyAuth(options.apiKey));
   }
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: options.maxBodyBytes,
-      onError: () => {
-        throw new PayloadTooLargeError(options.maxBodyBytes);
-      },
-    }),
-  );
+  for (const route of ['/v1/*', '/tokenize', '/detokenize']) {
+    app.use(
+      route,
+      bodyLimit({
+        maxSize: options.maxBodyBytes,
+        onError: () => {
+          throw new PayloadTooLargeError(options.maxBodyBytes);
+        },
+      }),
+    );
+  }
 
   app.post('/v1/chat/completions', chatCompletionsHandler(ctx));
   app.post('/v1/completions', completionsHandler(ctx));
+  app.post('/v1/responses', responsesHandler(ctx));
   app.get('/v1/models', listModelsHandler(ctx));
   app.get('/v1/models/:model{.+}', retrieveModelHandler(ctx));
+  app.post('/tokenize', tokenizeHandler(ctx));
+  app.post('/detokenize', detokenizeHandler(ctx));
   app.get('/healthz', healthHandler());
   app.get('/readyz', readinessHandler(ctx));
   app.get('/metrics', metricsHandler(ctx));

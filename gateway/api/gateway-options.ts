@@ -30,6 +30,8 @@ export const gatewayOptionsSchema = z
     retryAfterSeconds: positiveInt().default(1),
     /** Largest accepted request body (413 beyond). */
     maxBodyBytes: positiveInt().default(1024 * 1024),
+    /** Other names the served model answers to (apps that hard-code `gpt-4o-mini` and the like). */
+    modelAliases: z.array(z.string().min(1)).default([]),
     /** Largest `n`. */
     maxN: positiveInt().max(128).default(8),
     /** Time allowed from the start of a choice to its first token (covers the private prefill). */
@@ -69,5 +71,6 @@ export function resolveGatewayOptions(input: GatewayOptions): ResolvedGatewayOpt
   const options = parsed.data;
   if (options.allowedHosts) Object.freeze(options.allowedHosts);
   Object.freeze(options.corsOrigins);
+  Object.freeze(options.modelAliases);
   return Object.freeze(options);
 }

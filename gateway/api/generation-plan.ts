@@ -14,6 +14,7 @@ import type {
   ModelInfo,
   SamplingParams,
 } from '../pipeline/generation-backend.js';
+import type { LogitConstraint } from '../../sampling/logit-adjustments.js';
 
 /** The fields both request bodies share, after validation. */
 export interface CommonRequestFields {
@@ -37,9 +38,10 @@ export interface ChoiceJob {
   request: Omit<GenerationRequest, 'signal'>;
 }
 
-export function checkModel(model: string, info: ModelInfo): void {
-  if (model !== info.id) {
-    throw new NotFoundError(`The model '${model}' does not exist; this gateway serves '${info.id}'.`, {
+/** The served model answers to its id and to every configured alias (e.g. `gpt-4o-mini` for apps that hard-code one). */
+export function checkModel(model: string, info: ModelInfo, aliases: readonly string[] = []): void {
+  if (model !== info.id && !aliases.includes(model)) {
+    throw new NotFoundError(`The model '${model}' does not exist; this gateway serves '${info.id}'${aliases.length > 0 ? ` (also as ${aliases.map((a) => `'${a}'`).join(', ')})` : ''}.`, {
       code: 'model_not_found',
       param: 'model',
     });
@@ -131,20 +133,25 @@ export function choiceJobs(options: {
   sampling: SamplingParams;
   adjustments: LogitAdjustments;
   topLogprobs: number | undefined;
+  /** A fresh per-step constraint for one choice of at most `maxTokens` tokens (structured outputs, tool calls). */
+  constraint?: ((maxTokens: number) => LogitConstraint) | undefined;
 }): ChoiceJob[] {
   const jobs: ChoiceJob[] = [];
   options.prompts.forEach((promptTokens, promptIndex) => {
     for (let i = 0; i < options.n; i++) {
       const index = promptIndex * options.n + i;
       const { seed, ...rest } = options.sampling;
+      const maxTokens = options.maxTokens[promptIndex] ?? 1;
+      // One constraint per choice: it follows that choice's tokens.
+      const adjustments = options.constraint ? { ...options.adjustments, constraint: options.constraint(maxTokens) } : options.adjustments;
       jobs.push({
         index,
         promptIndex,
         request: {
           promptTokens,
-          maxTokens: options.maxTokens[promptIndex] ?? 1,
+          maxTokens,
           sampling: seed === undefined ? rest : { ...rest, seed: seed + index },
-          adjustments: options.adjustments,
+          adjustments,
           ...(options.topLogprobs === undefined ? {} : { topLogprobs: options.topLogprobs }),
         },
       });

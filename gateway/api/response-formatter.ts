@@ -18,9 +18,10 @@ export type FinishUpdate = Extract<ChoiceUpdate, { type: 'finish' }>;
 export interface ResponseFormatter<TFinal, TChunk> {
   /** Chunks sent before any token (chat: each choice's role chunk). */
   streamStart(indices: readonly number[]): TChunk[];
-  textChunk(update: TextUpdate): TChunk;
-  /** The one chunk carrying the choice's finish_reason. */
-  finishChunk(update: FinishUpdate): TChunk;
+  /** Chunks for generated text (none while text is held back, e.g. a tool call being written). */
+  textChunks(update: TextUpdate): TChunk[];
+  /** Held-back chunks, then the one chunk carrying the choice's finish_reason (last). */
+  finishChunks(update: FinishUpdate): TChunk[];
   /** The usage chunk (`choices: []`) sent last when include_usage is on. */
   usageChunk(usage: CompletionUsage): TChunk;
   complete(choices: readonly CollectedChoice[], usage: CompletionUsage): TFinal;

@@ -143,14 +143,16 @@ export async function serveGeneration<TFinal extends object, TChunk extends obje
       let finished = 0;
       for await (const u of updates) {
         if (u.type === 'text') {
-          await channel.send(plan.formatter.textChunk(u));
+          for (const chunk of plan.formatter.textChunks(u)) await channel.send(chunk);
           continue;
         }
         onFinish(u);
         finished++;
-        const chunk = plan.formatter.finishChunk(u);
+        const chunks = plan.formatter.finishChunks(u);
+        const last = chunks.pop()!;
+        for (const chunk of chunks) await channel.send(chunk);
         // The protocol cost rides on the last JSON frame of the stream.
-        await channel.send(finished === plan.jobs.length && !plan.includeUsage ? withStats(chunk) : chunk);
+        await channel.send(finished === plan.jobs.length && !plan.includeUsage ? withStats(last) : last);
       }
       if (plan.includeUsage) await channel.send(withStats(plan.formatter.usageChunk(usage())));
       await channel.done();

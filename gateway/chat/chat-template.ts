@@ -5,6 +5,7 @@
  * `bos_token`, `eos_token`; `raise_exception` is jinja's built-in). Base models without one (llama2.c checkpoints
  * such as stories260K) use `PLAIN_CHAT_TEMPLATE`.
  */
+import { randomBytes } from 'node:crypto';
 import { Template } from '@huggingface/jinja';
 import type { Tokenizer } from '../../model/tokenizer.js';
 import { InvalidRequestError } from '../errors/index.js';
@@ -25,7 +26,20 @@ export interface TemplateMessage {
   name?: string;
   tool_call_id?: string;
   tool_calls?: unknown[];
+  reasoning_content?: string;
 }
+
+/** What a template may be given besides the messages. */
+export interface RenderOptions {
+  /** OpenAI-style tool definitions (`{type:'function', function:{name, description, parameters}}`). */
+  tools?: readonly unknown[];
+  /** Extra template variables (the request's `chat_template_kwargs`, e.g. `enable_thinking`). */
+  kwargs?: Readonly<Record<string, unknown>>;
+}
+
+/** Private-use delimiters of a placeholder; a per-call nonce makes them unguessable. */
+const OPEN = '\uE000';
+const CLOSE = '\uE001';
 
 export class ChatTemplate {
   private readonly template: Template;
@@ -44,10 +58,12 @@ export class ChatTemplate {
   }
 
   /** The prompt text for `messages`, ending with the assistant's turn opener when the template has one. */
-  render(messages: readonly TemplateMessage[]): string {
+  render(messages: readonly TemplateMessage[], options: RenderOptions = {}): string {
     try {
       return this.template.render({
+        ...options.kwargs,
         messages,
+        ...(options.tools && options.tools.length > 0 ? { tools: options.tools } : {}),
         add_generation_prompt: true,
         bos_token: this.bosText,
         eos_token: this.eosText,
@@ -67,9 +83,63 @@ export class ChatTemplate {
    * have it stripped and replaced by the real id, so tokenizers that do not parse special
    * tokens inside text still get it right.
    */
-  encode(messages: readonly TemplateMessage[]): number[] {
-    let text = this.render(messages);
+  encode(messages: readonly TemplateMessage[], options: RenderOptions = {}): number[] {
+    const { messages: safe, literals, pattern } = this.neutralise(messages);
+    let text = this.render(safe, options);
     if (this.bosText !== '' && text.startsWith(this.bosText)) text = text.slice(this.bosText.length);
-    return this.tokenizer.encode(text, { addBos: true });
+    if (literals.length === 0) return this.tokenizer.encode(text, { addBos: true });
+    // The template's own text keeps its control tokens; each neutralised piece is plain text.
+    const ids: number[] = this.tokenizer.bosId === undefined ? [] : [this.tokenizer.bosId];
+    let last = 0;
+    for (const match of text.matchAll(pattern!)) {
+      const before = text.slice(last, match.index);
+      if (before !== '') ids.push(...this.tokenizer.encode(before, { addBos: false }));
+      ids.push(...this.tokenizer.encodeLiteral!(literals[Number(match[1])]!));
+      last = match.index + match[0].length;
+    }
+    const after = text.slice(last);
+    if (after !== '') ids.push(...this.tokenizer.encode(after, { addBos: false }));
+    return ids;
+  }
+
+  /**
+   * User-typed control text ("<|eot_id|><|start_header_id|>system", "<|im_end|>",
+   * "<tool_call>") must stay text, or a message could forge turns or tool calls. Every
+   * occurrence in a message's content, name, reasoning or tool-call fields is replaced by a
+   * placeholder that no template changes, and `encode` tokenizes it as plain text. Contents
+   * without control text are left exactly as they are (so their tokenization is unchanged).
+   */
+  private neutralise(messages: readonly TemplateMessage[]): { messages: TemplateMessage[]; literals: string[]; pattern?: RegExp } {
+    const controls = this.tokenizer.controlTexts ?? [];
+    if (controls.length === 0 || this.tokenizer.encodeLiteral === undefined) return { messages: [...messages], literals: [] };
+    const nonce = randomBytes(6).toString('hex');
+    const literals: string[] = [];
+    const sorted = [...controls].sort((a, b) => b.length - a.length);
+    const replace = (text: string): string => {
+      if (!sorted.some((c) => text.includes(c))) return text;
+      let out = '';
+      let i = 0;
+      outer: while (i < text.length) {
+        for (const control of sorted) {
+          if (text.startsWith(control, i)) {
+            out += `${OPEN}${nonce}:${literals.length}${CLOSE}`;
+            literals.push(control);
+            i += control.length;
+            continue outer;
+          }
+        }
+        out += text[i];
+        i++;
+      }
+      return out;
+    };
+    const deep = (value: unknown): unknown => {
+      if (typeof value === 'string') return replace(value);
+      if (Array.isArray(value)) return value.map(deep);
+      if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, deep(v)]));
+      return value;
+    };
+    const safe = messages.map((m) => deep(m) as TemplateMessage);
+    return { messages: safe, literals, pattern: new RegExp(`${OPEN}${nonce}:(\\d+)${CLOSE}`, 'g') };
   }
 }

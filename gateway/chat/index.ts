@@ -1,1 +1,2 @@
 export * from './chat-template.js';
+export * from './tool-syntax.js';

@@ -25,6 +25,7 @@
  *   client as a 502 `engine_error` carrying the error's message, so keep secrets out of it.
  */
 import type { Tokenizer } from '../../model/tokenizer.js';
+import type { LogitConstraint } from '../../sampling/logit-adjustments.js';
 
 /** Token selection. `temperature` 0 means greedy (argmax); `topK` 0 and `minP` 0 disable those filters. */
 export interface SamplingParams {
@@ -44,6 +45,11 @@ export interface LogitAdjustments {
   presencePenalty?: number;
   /** OpenAI frequency penalty: subtract per occurrence in the completion. */
   frequencyPenalty?: number;
+  /**
+   * Structured outputs: a per-step token mask in vocabulary order (one instance per choice).
+   * The private backend adds it to P1's own share before the output permutation.
+   */
+  constraint?: LogitConstraint;
 }
 
 export interface GenerationRequest {

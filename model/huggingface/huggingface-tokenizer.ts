@@ -59,8 +59,14 @@ export class HuggingFaceTokenizer implements Tokenizer {
   readonly addBosByDefault: boolean;
   /** The chat template named "default" (or the only one), if any. */
   readonly chatTemplate: string | undefined;
+  /** Every added token's text (special or not): encode() matches these anywhere in the input. */
+  readonly controlTexts: readonly string[];
   private readonly hf: HfTokenizer;
   private readonly specialIds: ReadonlySet<number>;
+  private readonly addedIds: ReadonlySet<number>;
+  /** Byte-level BPE (GPT-2 style): token strings are bytes through the byte-to-unicode table. */
+  private readonly byteLevel: boolean;
+  private byteTable: Uint8Array[] | undefined;
 
   /**
    * @param tokenizerJson parsed tokenizer.json (validated with `tokenizerJsonSchema`)
@@ -73,6 +79,9 @@ export class HuggingFaceTokenizer implements Tokenizer {
     for (const id of this.hf.get_vocab(true).values()) maxId = Math.max(maxId, id);
     this.vocabSize = maxId + 1;
     this.specialIds = new Set(tokenizerJson.added_tokens.filter((t) => t.special === true).map((t) => t.id));
+    this.addedIds = new Set(tokenizerJson.added_tokens.map((t) => t.id));
+    this.controlTexts = Object.freeze([...new Set(tokenizerJson.added_tokens.map((t) => t.content).filter((c) => c.length > 0))]);
+    this.byteLevel = JSON.stringify(tokenizerJson['decoder'] ?? null).includes('"ByteLevel"');
 
     const bos = tokenContent(tokenizerConfig.bos_token);
     this.bosId = bos === undefined ? undefined : this.hf.token_to_id(bos);
@@ -128,6 +137,60 @@ export class HuggingFaceTokenizer implements Tokenizer {
     return this.hf.decode([id], { skip_special_tokens: false, clean_up_tokenization_spaces: false });
   }
 
+  /**
+   * Plain-text encoding: every occurrence of an added token's text is split after its first
+   * character, so the matcher of added tokens (which needs the whole text) never fires, and
+   * the text round-trips through decode unchanged.
+   */
+  encodeLiteral(text: string): number[] {
+    const ids: number[] = [];
+    let rest = text;
+    for (;;) {
+      let at = -1;
+      let found = '';
+      for (const control of this.controlTexts) {
+        const i = rest.indexOf(control);
+        if (i >= 0 && (at < 0 || i < at || (i === at && control.length > found.length))) {
+          at = i;
+          found = control;
+        }
+      }
+      if (at < 0) break;
+      // Text before it, then its first code point alone, then the remainder goes round again.
+      const head = rest.slice(0, at + (found.codePointAt(0)! > 0xffff ? 2 : 1));
+      if (head.length > 0) ids.push(...this.hf.encode(head, { add_special_tokens: false }).ids);
+      rest = rest.slice(head.length);
+    }
+    if (rest.length > 0) ids.push(...this.hf.encode(rest, { add_special_tokens: false }).ids);
+    return ids;
+  }
+
+  /**
+   * The bytes a token adds to decoded text. Byte-level BPE: the token string mapped back
+   * through GPT-2's byte-to-unicode table. SentencePiece-style vocabularies: "▁" is a space and
+   * `<0xXX>` a raw byte. Added tokens (special or not) count as control tokens: no bytes.
+   */
+  tokenBytes(id: number): Uint8Array {
+    if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) throw new RangeError(`token id ${id} outside the vocabulary [0, ${this.vocabSize})`);
+    if (this.addedIds.has(id)) return new Uint8Array(0);
+    const piece = this.hf.id_to_token(id);
+    if (piece === undefined) return new Uint8Array(0);
+    if (this.byteLevel) {
+      const table = (this.byteTable ??= byteLevelDecodeTable());
+      const out = new Uint8Array(piece.length);
+      let n = 0;
+      for (const ch of piece) {
+        const byte = table[ch.codePointAt(0)!];
+        if (byte === undefined) return Buffer.from(piece, 'utf8'); // not a byte-level piece after all
+        out[n++] = byte[0]!;
+      }
+      return out.subarray(0, n);
+    }
+    const hex = /^<0x([0-9A-Fa-f]{2})>$/.exec(piece);
+    if (hex) return Uint8Array.of(Number.parseInt(hex[1]!, 16));
+    return Buffer.from(piece.replaceAll('\u2581', ' '), 'utf8');
+  }
+
   /** The token's string in the vocabulary (e.g. "Ġworld"), or undefined. */
   idToToken(id: number): string | undefined {
     return this.hf.id_to_token(id);
@@ -147,6 +210,20 @@ function withoutPending(text: string): string {
   let end = text.length;
   while (end > 0 && text[end - 1] === REPLACEMENT) end--;
   return text.slice(0, end);
+}
+
+/**
+ * GPT-2's byte-to-unicode table inverted: code point -> [byte]. Printable Latin-1 bytes map to
+ * themselves; the other 68 bytes map to U+0100 upwards in byte order.
+ */
+function byteLevelDecodeTable(): Uint8Array[] {
+  const table: Uint8Array[] = [];
+  let next = 256;
+  for (let b = 0; b < 256; b++) {
+    const printable = (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+    table[printable ? b : next++] = Uint8Array.of(b);
+  }
+  return table;
 }
 
 function tokenContent(value: TokenizerConfigJson['bos_token']): string | undefined {

@@ -38,6 +38,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/responses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Responses API (JSON, or SSE events when `stream` is true); stateless */
+        post: operations["createResponse"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tokenize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Text or a conversation to token ids (vLLM's route), in the gateway only */
+        post: operations["tokenize"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/detokenize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Token ids to text (vLLM's route), in the gateway only */
+        post: operations["detokenize"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/models": {
         parameters: {
             query?: never;
@@ -141,6 +192,10 @@ export interface components {
             /** @enum {string} */
             type: "text";
             text: string;
+            /** @description Accepted and ignored (prompt-cache hints of other servers). */
+            cache_control?: {
+                [key: string]: unknown;
+            };
         };
         RefusalContentPart: {
             /** @enum {string} */
@@ -175,16 +230,35 @@ export interface components {
             function: {
                 name: string;
                 arguments: string;
+                /** @description Accepted and ignored (the openai client's helpers add it to echoed history). */
+                parsed_arguments?: unknown;
             };
         };
-        /** @description Earlier assistant turns. `tool_calls` are passed to the chat template as history. */
+        /** @description Earlier assistant turns. `tool_calls` are passed to the chat template as history. Echoing a response's `message` back (with `annotations`, `tool_calls`, `refusal`, `audio` null, ...) is accepted. */
         AssistantMessage: {
             /** @enum {string} */
             role: "assistant";
             content?: string | (components["schemas"]["TextContentPart"] | components["schemas"]["RefusalContentPart"])[] | null;
             name?: string;
             refusal?: string | null;
-            tool_calls?: components["schemas"]["MessageToolCall"][];
+            tool_calls?: components["schemas"]["MessageToolCall"][] | null;
+            /** @description Legacy single function call (history only), rendered like one tool call. */
+            function_call?: {
+                name: string;
+                arguments: string;
+            } | null;
+            /** @description Accepted and ignored (echoed responses carry it). */
+            annotations?: unknown[] | null;
+            /** @description Accepted and ignored (echoed responses carry it). */
+            audio?: ({
+                id: string;
+            } & {
+                [key: string]: unknown;
+            }) | null;
+            /** @description Reasoning text returned by some servers; passed to templates that read it (Qwen3), ignored by the others. */
+            reasoning_content?: string | null;
+            /** @description Accepted and ignored (the openai client's `.parse()` adds it to the message). */
+            parsed?: unknown;
         };
         ToolMessage: {
             /** @enum {string} */
@@ -201,19 +275,56 @@ export interface components {
             /** @description Accepted and ignored (no obfuscation padding is sent). */
             include_obfuscation?: boolean;
         } | null;
-        /** @description Only `{"type":"text"}` is supported; `json_object` and `json_schema` are rejected with 400 `unsupported_parameter`. */
+        JsonSchemaFormat: {
+            name: string;
+            description?: string;
+            /** @description The supported subset (OpenAI strict mode's): type object/array/string/number/integer/boolean/null (and lists of types), properties, required, additionalProperties, items, minItems, maxItems, enum, const, anyOf/oneOf, $defs/definitions with local $ref (recursion allowed). Other keywords that restrict values (pattern, format, minLength, allOf, ...) are rejected with 400 naming the schema path. */
+            schema?: {
+                [key: string]: unknown;
+            };
+            /** @description Accepted; the schema is always enforced. */
+            strict?: boolean | null;
+        };
+        /** @description `json_object`: the reply is a JSON object. `json_schema`: the reply is JSON valid for the schema. Both are enforced by constrained decoding on the user's side (a token mask added to the gateway's own share of the logits before the output permutation), so the engine learns nothing about the schema or the reply. Output is compact JSON. */
         ResponseFormat: {
             /** @enum {string} */
-            type: "text" | "json_object" | "json_schema";
-            json_schema?: {
+            type: "text";
+        } | {
+            /** @enum {string} */
+            type: "json_object";
+        } | {
+            /** @enum {string} */
+            type: "json_schema";
+            json_schema: components["schemas"]["JsonSchemaFormat"];
+        };
+        FunctionDefinition: {
+            name: string;
+            description?: string;
+            /** @description JSON Schema of the arguments (the `json_schema` subset); calls the gateway constrains follow it. */
+            parameters?: {
                 [key: string]: unknown;
+            };
+            /** @description Accepted; constrained arguments always follow the schema. */
+            strict?: boolean | null;
+        };
+        ChatTool: {
+            /** @enum {string} */
+            type: "function";
+            function: components["schemas"]["FunctionDefinition"];
+        };
+        /** @description `none`: no tools shown, no calls. `auto` (default with tools): the model may call; with a `<tool_call>` template the arguments are constrained once it starts a call. `required`: exactly one call to one of the tools, constrained. A named function: exactly one call to it, constrained. */
+        ToolChoice: ("none" | "auto" | "required") | {
+            /** @enum {string} */
+            type: "function";
+            function: {
+                name: string;
             };
         };
         /** @description Token id (as a string) to a bias in [-100, 100] added to its logit. */
         LogitBias: {
             [key: string]: number;
         } | null;
-        /** @description Unknown fields (including OpenAI's `tools`, `tool_choice`, `functions`, `audio`, `modalities`, ...) are rejected with 400 `unsupported_parameter` naming the field. */
+        /** @description Unknown fields (OpenAI's `functions`, `function_call`, `audio`, `prediction`, `web_search_options`, `reasoning_effort`, ...) are rejected with 400 `unsupported_parameter` naming the field. Harmless fields are accepted and ignored, as each field's description says. */
         CreateChatCompletionRequest: {
             /** @description Must be the id served (see `GET /v1/models`); otherwise 404 `model_not_found`. */
             model: string;
@@ -243,10 +354,36 @@ export interface components {
             stream?: boolean | null;
             stream_options?: components["schemas"]["StreamOptions"];
             response_format?: components["schemas"]["ResponseFormat"];
+            /** @description Rendered through the model's chat template (or, when the template knows no tools, a system message the gateway adds); calls are parsed into `tool_calls`. */
+            tools?: components["schemas"]["ChatTool"][];
+            tool_choice?: components["schemas"]["ToolChoice"];
+            /** @description Accepted. Constrained calls (`required`, a named function) are one call per reply; with `auto` the model may write several. */
+            parallel_tool_calls?: boolean;
+            /** @description Extension (as vLLM). Extra variables for the chat template, e.g. `{"enable_thinking": false}`. */
+            chat_template_kwargs?: {
+                [key: string]: unknown;
+            };
             /** @description Accepted and unused (nothing is logged or sent per user). */
             user?: string;
             /** @description Accepted and unused. */
             safety_identifier?: string;
+            /**
+             * @description Accepted when false or null; nothing is ever stored.
+             * @enum {null|boolean}
+             */
+            store?: false | null;
+            /** @description Accepted and unused. */
+            metadata?: {
+                [key: string]: string;
+            } | null;
+            /** @description Accepted and unused (one tier). */
+            service_tier?: string | null;
+            /** @description Accepted and unused. */
+            prompt_cache_key?: string;
+            /** @description Accepted when it asks for text only. */
+            modalities?: "text"[] | null;
+            /** @description Accepted and ignored. A multiplicative penalty depends on each logit's sign, which the user's side only sees permuted, so it cannot be applied privately; use `presence_penalty` / `frequency_penalty`. */
+            repetition_penalty?: number | null;
         };
         /** @description A string, a list of strings, a token-id array, or a list of token-id arrays. Each prompt yields n choices. */
         CompletionPrompt: string | string[] | number[] | number[][];
@@ -280,6 +417,114 @@ export interface components {
             best_of?: number | null;
             /** @description Accepted and unused. */
             user?: string;
+        };
+        TokenizeRequest: {
+            model: string;
+            prompt: string;
+            /** @description Add BOS when the model has one (default true). */
+            add_special_tokens?: boolean;
+        } | {
+            model: string;
+            messages: components["schemas"]["ChatMessage"][];
+            tools?: components["schemas"]["ChatTool"][];
+            chat_template_kwargs?: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description A message (`role` user/system/developer/assistant; `content` a string or `input_text` / `output_text` / `refusal` parts), a `function_call` (`call_id`, `name`, `arguments`), a `function_call_output` (`call_id`, `output`), or a `reasoning` item (skipped). */
+        ResponseInputItem: {
+            [key: string]: unknown;
+        };
+        /** @description Unknown fields (and `previous_response_id`, `conversation`, `background`, `prompt`, non-function tools) are rejected with 400 `unsupported_parameter`. */
+        CreateResponseRequest: {
+            model: string;
+            input: string | components["schemas"]["ResponseInputItem"][];
+            /** @description Becomes the first system message. */
+            instructions?: string | null;
+            tools?: {
+                /** @enum {string} */
+                type: "function";
+                name: string;
+                description?: string | null;
+                parameters?: {
+                    [key: string]: unknown;
+                } | null;
+                strict?: boolean | null;
+            }[];
+            tool_choice?: ("none" | "auto" | "required") | {
+                /** @enum {string} */
+                type: "function";
+                name: string;
+            };
+            parallel_tool_calls?: boolean | null;
+            text?: {
+                /** @description `{"type":"text"}`, `{"type":"json_object"}` or `{"type":"json_schema","name","schema","strict"?,"description"?}` (constrained as for chat `response_format`). */
+                format?: {
+                    /** @enum {string} */
+                    type: "text" | "json_object" | "json_schema";
+                } & {
+                    [key: string]: unknown;
+                };
+                /** @description Accepted and ignored. */
+                verbosity?: string | null;
+            };
+            max_output_tokens?: number | null;
+            temperature?: number | null;
+            top_p?: number | null;
+            stream?: boolean | null;
+            /**
+             * @description Only false or null (nothing is stored).
+             * @enum {null|boolean}
+             */
+            store?: false | null;
+            metadata?: {
+                [key: string]: string;
+            } | null;
+            user?: string;
+            safety_identifier?: string;
+            service_tier?: string | null;
+            prompt_cache_key?: string;
+            /** @enum {string|null} */
+            truncation?: "disabled" | "auto" | null;
+            include?: string[] | null;
+            /** @description Accepted and ignored. */
+            reasoning?: {
+                [key: string]: unknown;
+            } | null;
+            stream_options?: {
+                /** @description Accepted and ignored. */
+                include_obfuscation?: boolean;
+            } | null;
+        };
+        /** @description OpenAI's `response` object (echoing the request's settings); `store` is always false. */
+        ResponseObject: {
+            /** @description `resp_` followed by a random suffix. */
+            id: string;
+            /** @enum {string} */
+            object: "response";
+            created_at: number;
+            /** @enum {string} */
+            status: "completed" | "incomplete" | "in_progress";
+            incomplete_details?: {
+                /** @enum {string} */
+                reason?: "max_output_tokens";
+            } | null;
+            model: string;
+            output: ({
+                /** @enum {string} */
+                type: "message" | "function_call";
+                id: string;
+                status: string;
+            } & {
+                [key: string]: unknown;
+            })[];
+            usage: {
+                input_tokens?: number;
+                output_tokens?: number;
+                total_tokens?: number;
+            } | null;
+        } & {
+            [key: string]: unknown;
         };
         /** @description What the session(s) cost. All zero bytes for the plaintext backend. */
         PermllmStats: {
@@ -320,18 +565,26 @@ export interface components {
          * @enum {string}
          */
         FinishReason: "stop" | "length";
+        /**
+         * @description `stop`: end of turn or a stop string; `length`: max tokens or the context window; `tool_calls`: the reply is one or more tool calls.
+         * @enum {string}
+         */
+        ChatFinishReason: "stop" | "length" | "tool_calls";
         ChatCompletionMessage: {
             /** @enum {string} */
             role: "assistant";
+            /** @description Null when the reply is only tool calls. With `response_format` json_object / json_schema, JSON text valid for the schema whenever `finish_reason` is `stop`. */
             content: string | null;
             refusal: null;
             annotations?: Record<string, never>[];
+            /** @description Present when the model called tools (parsed from the model's tool-call syntax). */
+            tool_calls?: components["schemas"]["MessageToolCall"][];
         };
         ChatCompletionChoice: {
             index: number;
             message: components["schemas"]["ChatCompletionMessage"];
             logprobs: components["schemas"]["ChoiceLogprobs"] | null;
-            finish_reason: components["schemas"]["FinishReason"];
+            finish_reason: components["schemas"]["ChatFinishReason"];
         };
         ChatCompletion: {
             /** @description `chatcmpl-` followed by a random suffix. */
@@ -351,12 +604,24 @@ export interface components {
             role?: "assistant";
             content?: string;
             refusal?: null;
+            /** @description As OpenAI streams them. A call's first delta has `index`, `id`, `type` and `function.name` with empty `arguments`; later deltas add `function.arguments` text. */
+            tool_calls?: components["schemas"]["ToolCallDelta"][];
+        };
+        ToolCallDelta: {
+            index: number;
+            id?: string;
+            /** @enum {string} */
+            type?: "function";
+            function?: {
+                name?: string;
+                arguments?: string;
+            };
         };
         ChatCompletionChunkChoice: {
             index: number;
             delta: components["schemas"]["ChatCompletionChunkDelta"];
             logprobs: components["schemas"]["ChoiceLogprobs"] | null;
-            finish_reason: components["schemas"]["FinishReason"] | null;
+            finish_reason: components["schemas"]["ChatFinishReason"] | null;
         };
         ChatCompletionChunk: {
             /** @description The same on every chunk of a stream. */
@@ -655,6 +920,122 @@ export interface operations {
             502: components["responses"]["EngineError"];
             503: components["responses"]["Unavailable"];
             504: components["responses"]["Timeout"];
+        };
+    };
+    createResponse: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateResponseRequest"];
+            };
+        };
+        responses: {
+            /**
+             * @description With `stream` false or absent: one `response` object. With `stream` true:
+             *     `text/event-stream` of Responses events (`response.created`, `response.in_progress`,
+             *     `response.output_item.added`, `response.content_part.added`,
+             *     `response.output_text.delta`, ..., `response.function_call_arguments.delta` /
+             *     `.done` for calls, `response.output_item.done`, then `response.completed` or
+             *     `response.incomplete`), each with `type` and `sequence_number`, then `data: [DONE]`.
+             */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResponseObject"];
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            502: components["responses"]["EngineError"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    tokenize: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TokenizeRequest"];
+            };
+        };
+        responses: {
+            /** @description The ids (a conversation rendered by the chat template with control-token text neutralised). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        count: number;
+                        max_model_len: number;
+                        tokens: number[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    detokenize: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model: string;
+                    tokens: number[];
+                };
+            };
+        };
+        responses: {
+            /** @description The decoded text (control tokens skipped). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        prompt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
         };
     };
     listModels: {

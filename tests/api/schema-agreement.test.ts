@@ -33,7 +33,8 @@ const chatFields: Record<keyof Schemas['CreateChatCompletionRequest'], true> = {
   model: true, messages: true, max_tokens: true, max_completion_tokens: true, temperature: true, top_p: true,
   top_k: true, min_p: true, seed: true, stop: true, n: true, presence_penalty: true, frequency_penalty: true,
   logit_bias: true, logprobs: true, top_logprobs: true, stream: true, stream_options: true, response_format: true,
-  user: true, safety_identifier: true,
+  user: true, safety_identifier: true, tools: true, tool_choice: true, parallel_tool_calls: true, chat_template_kwargs: true,
+  store: true, metadata: true, service_tier: true, prompt_cache_key: true, modalities: true, repetition_penalty: true,
 };
 const completionFields: Record<keyof Schemas['CreateCompletionRequest'], true> = {
   model: true, prompt: true, max_tokens: true, temperature: true, top_p: true, top_k: true, min_p: true, seed: true,

@@ -49,6 +49,25 @@ describe('PermllmClient', () => {
     expect(stream.stats).toMatchObject({ dealer_bytes: expect.any(Number), decode_ms: expect.any(Number) });
   });
 
+  it('responses (whole and streamed), tokenize and detokenize', async () => {
+    const response = await client.responses.create({ model: MODEL_ID, input: 'Once upon a time', temperature: 0, max_output_tokens: 4 });
+    expect(response.status).toBe('incomplete');
+    const item = response.output[0] as unknown as { content: { text: string }[] };
+    expect(item.content[0]?.text).toBe(', there was a');
+    let streamed = '';
+    for await (const event of await client.responses.create({ model: MODEL_ID, input: 'Once upon a time', temperature: 0, max_output_tokens: 4, stream: true })) {
+      if (event.type === 'response.output_text.delta') streamed += String(event['delta']);
+    }
+    expect(streamed).toBe(', there was a');
+    const tokenized = await client.tokenize({ model: MODEL_ID, prompt: 'Once upon a time' });
+    expect(tokenized.tokens).toEqual(gw.backend.modelInfo.tokenizer.encode('Once upon a time', { addBos: true }));
+    expect(tokenized.count).toBe(tokenized.tokens.length);
+    expect(tokenized.max_model_len).toBe(gw.backend.modelInfo.maxContext);
+    const fromChat = await client.tokenize({ model: MODEL_ID, messages: [{ role: 'user', content: 'Once upon a time' }] });
+    expect(fromChat.tokens).toEqual(tokenized.tokens);
+    expect((await client.detokenize({ model: MODEL_ID, tokens: tokenized.tokens })).prompt).toBe('Once upon a time');
+  });
+
   it('legacy completions and models', async () => {
     const completion = await client.completions.create({ model: MODEL_ID, prompt: 'Once upon a time', temperature: 0, max_tokens: 4 });
     expect(completion.choices[0]?.text).toBe(', there was a');

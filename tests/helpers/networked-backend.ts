@@ -14,13 +14,13 @@ import { prepareLocalTrust } from '../../cli/local-trust.js';
 import { defaultModelDir, startRole, waitForReadiness } from './processes.js';
 import { gatewayTrustOptions } from './trust-options.js';
 
-let shared: Promise<RemoteBackend> | undefined;
+const shared = new Map<string, Promise<RemoteBackend>>();
 
-async function start(): Promise<RemoteBackend> {
+async function start(modelDir: string): Promise<RemoteBackend> {
   const dir = await mkdtemp(path.join(tmpdir(), 'permllm-networked-'));
   const trust = await prepareLocalTrust(path.join(dir, 'state'));
   const dealer = await startRole('dealer', ['--port', '0'], { env: trust.env.dealer });
-  const engine = await startRole('engine', ['--port', '0', '--dealer', dealer.url, '--model', defaultModelDir, '--probe-interval-ms', '300'], { env: trust.env.engine });
+  const engine = await startRole('engine', ['--port', '0', '--dealer', dealer.url, '--model', modelDir, '--probe-interval-ms', '300'], { env: trust.env.engine });
   await waitForReadiness(engine.url, true, trust.userCredential);
   return RemoteBackend.connect({
     engineUrl: engine.url,
@@ -34,6 +34,15 @@ async function start(): Promise<RemoteBackend> {
 }
 
 export function createBackend(): Promise<GenerationBackend> {
-  shared ??= start();
-  return shared;
+  return createNetworkedBackend(defaultModelDir);
+}
+
+/** The networked private system serving the model in `modelDir` (one per model per test worker). */
+export function createNetworkedBackend(modelDir: string): Promise<RemoteBackend> {
+  let backend = shared.get(modelDir);
+  if (!backend) {
+    backend = start(modelDir);
+    shared.set(modelDir, backend);
+  }
+  return backend;
 }
