@@ -43,7 +43,8 @@ describe('ring64 element arithmetic', () => {
     const ring = encodeFixed(values, 10);
     expect(toSigned(ring[2]!)).toBe(BigInt(Math.round(-1.5 * 1024)));
     expect(Array.from(decodeFixed(ring, 10))).toEqual(values.map((v) => Math.round(v * 1024) / 1024));
-    expect(() => encodeFixed([2 ** 50], 10)).toThrow(/does not fit/);
+    expect(() => encodeFixed([2 ** 60], 10)).toThrow(/does not fit/);
+    expect(toSigned(encodeFixed([-(2 ** 52) * 3], 8)[0]!)).toBe(-(2n ** 60n) * 3n);
     expect(Array.from(ringToNumbers(ringFromIntegers([-(2 ** 52), 2 ** 52 - 1])))).toEqual([-(2 ** 52), 2 ** 52 - 1]);
   });
 });

@@ -61,14 +61,15 @@ export function ringAddInto(a: Ring, b: Ring): Ring {
 }
 
 /**
- * Ring elements from exact integers (|v| < 2^53; two's complement for negatives). Throws on a
+ * Ring elements from integer-valued doubles (|v| < 2^63; two's complement for negatives; every
+ * double at or above 2^53 is an integer, and the split into 32-bit words is exact). Throws on a
  * non-integer or out-of-range value, since silent rounding here would break bit-exactness.
  */
 export function ringFromIntegers(values: ArrayLike<number>, out: Ring = new BigUint64Array(values.length)): Ring {
   const z = words(out);
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    if (!Number.isSafeInteger(v)) throw new RangeError(`ringFromIntegers: element ${i} is ${v}, not a safe integer`);
+    if (!Number.isInteger(v) || Math.abs(v) >= 2 ** 63) throw new RangeError(`ringFromIntegers: element ${i} is ${v}, not an integer below 2^63`);
     const hi = Math.floor(v / TWO32);
     z[2 * i] = v - hi * TWO32;
     z[2 * i + 1] = hi; // stored mod 2^32: two's complement for negative hi
@@ -89,14 +90,14 @@ export function ringToNumbers(a: Ring, out: Float64Array = new Float64Array(a.le
 
 /**
  * Fixed-point encoding at exponent f: round(v · 2^f) (Math.round, ties toward +∞). Throws when a
- * value does not fit the encoding's exact range (|v · 2^f| ≥ 2^53), naming it.
+ * value does not fit the ring's signed range (|v · 2^f| ≥ 2^63) or is not finite, naming it.
  */
 export function encodeFixed(values: ArrayLike<number>, exponent: number, out: Ring = new BigUint64Array(values.length)): Ring {
   const scale = 2 ** exponent;
   const ints = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = Math.round(values[i]! * scale);
-    if (!Number.isSafeInteger(v)) throw new RangeError(`encodeFixed: element ${i} (${values[i]}) does not fit at exponent ${exponent}`);
+    if (!Number.isFinite(v) || Math.abs(v) >= 2 ** 63) throw new RangeError(`encodeFixed: element ${i} (${values[i]}) does not fit at exponent ${exponent}`);
     ints[i] = v;
   }
   return ringFromIntegers(ints, out);

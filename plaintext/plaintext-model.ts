@@ -32,7 +32,16 @@ export interface PlaintextModelOptions {
    * some speed on tiny models where per-call overhead dominates; benchmarks may turn it off.
    */
   batchInvariant?: boolean;
+  /**
+   * Observer of the forward pass's intermediate values (calibration of the fixed-point plan,
+   * plaintext/fixed-point/calibrate.ts): the residual stream at every norm input and at the end,
+   * q/k/v (before RoPE), raw scores q·k (RoPE applied, before 1/sqrt(headDim); one value: the
+   * pass's largest magnitude), the attention output, gate and up, the SwiGLU output, the logits.
+   */
+  observe?: (family: ObservedFamily, values: Float32Array | Float64Array) => void;
 }
+
+export type ObservedFamily = 'residual' | 'query' | 'key' | 'value' | 'scores' | 'attention' | 'gate-up' | 'ffn' | 'logits';
 
 /** Per-layer concatenated projections (see PlaintextModelOptions.fuseProjections). */
 interface FusedLayer {
@@ -49,6 +58,7 @@ export class PlaintextModel {
   readonly rope: RopeTable;
   readonly backend: ComputeBackend;
   readonly batchInvariant: boolean;
+  readonly observe: PlaintextModelOptions['observe'];
   /** Present when projections are fused. */
   readonly fused: readonly FusedLayer[] | undefined;
 
@@ -58,6 +68,7 @@ export class PlaintextModel {
   ) {
     this.backend = options.backend ?? defaultBackend();
     this.batchInvariant = options.batchInvariant ?? true;
+    this.observe = options.observe;
     this.config = model.config;
     this.weights = model.weights;
     const c = this.config;
@@ -128,7 +139,7 @@ export class PlaintextSequence implements TokenStepper {
   }
 
   private async forward(tokens: readonly number[], allLogits: boolean): Promise<Float32Array> {
-    const { config: c, weights: w, backend, rope, fused, batchInvariant: pad } = this.m;
+    const { config: c, weights: w, backend, rope, fused, batchInvariant: pad, observe } = this.m;
     const T = tokens.length;
     const start = this.cache.length;
     if (T === 0) throw new RangeError('forward: tokens is empty');
@@ -146,6 +157,7 @@ export class PlaintextSequence implements TokenStepper {
 
     for (let l = 0; l < c.nLayers; l++) {
       const lw = w.layers[l]!;
+      observe?.('residual', x);
       const h = rmsNorm(x, T, dim, normEps, lw.attnNorm);
       let q: Float32Array, k: Float32Array, v: Float32Array;
       const fl = fused?.[l];
@@ -163,14 +175,21 @@ export class PlaintextSequence implements TokenStepper {
         addBias(k, T, lw.bk);
         addBias(v, T, lw.bv);
       }
+      if (observe) {
+        observe('query', q);
+        observe('key', k);
+        observe('value', v);
+      }
       rope.rotateRows(q, T, nHeads, start);
       rope.rotateRows(k, T, nKvHeads, start);
       this.cache.write(l, start, k, v, T);
 
-      const attn = attention(q, T, start, this.cache.keysOf(l), this.cache.valuesOf(l), c);
+      const attn = attention(q, T, start, this.cache.keysOf(l), this.cache.valuesOf(l), c, observe);
+      observe?.('attention', attn);
       const o = await linear(backend, pad, attn, T, lw.wo, dim, qDim);
       for (let i = 0; i < x.length; i++) x[i] = x[i]! + o[i]!;
 
+      observe?.('residual', x);
       const h2 = rmsNorm(x, T, dim, normEps, lw.ffnNorm);
       let gate: Float32Array, up: Float32Array;
       if (fl) {
@@ -178,15 +197,24 @@ export class PlaintextSequence implements TokenStepper {
       } else {
         [gate, up] = await Promise.all([linear(backend, pad, h2, T, lw.w1, hiddenDim, dim), linear(backend, pad, h2, T, lw.w3, hiddenDim, dim)]);
       }
-      const down = await linear(backend, pad, swiglu(gate, up, gate), T, lw.w2, dim, hiddenDim);
+      if (observe) {
+        observe('gate-up', gate);
+        observe('gate-up', up);
+      }
+      const activated = swiglu(gate, up, observe ? undefined : gate);
+      observe?.('ffn', activated);
+      const down = await linear(backend, pad, activated, T, lw.w2, dim, hiddenDim);
       for (let i = 0; i < x.length; i++) x[i] = x[i]! + down[i]!;
     }
     this.cache.length = start + T;
 
     const rows = allLogits ? T : 1;
     const last = allLogits ? x : x.subarray((T - 1) * dim);
+    observe?.('residual', last);
     const normed = rmsNorm(last, rows, dim, normEps, w.finalNorm);
-    return linear(backend, pad, normed, rows, w.lmHead, vocabSize, dim);
+    const logits = await linear(backend, pad, normed, rows, w.lmHead, vocabSize, dim);
+    observe?.('logits', logits);
+    return logits;
   }
 }
 
@@ -243,7 +271,7 @@ function addBias(y: Float32Array, rows: number, bias: Float32Array | undefined):
  * Causal multi-head attention of T new query rows (positions start..start+T−1) over the cached
  * keys/values 0..start+T−1. Grouped-query: query head h reads kv head ⌊h / (nHeads/nKvHeads)⌋.
  */
-function attention(q: Float32Array, T: number, start: number, keys: Float32Array, values: Float32Array, c: ModelConfig): Float32Array {
+function attention(q: Float32Array, T: number, start: number, keys: Float32Array, values: Float32Array, c: ModelConfig, observe?: PlaintextModelOptions['observe']): Float32Array {
   const { nHeads, nKvHeads, headDim } = c;
   const qDim = nHeads * headDim;
   const kvDim = nKvHeads * headDim;
@@ -252,6 +280,7 @@ function attention(q: Float32Array, T: number, start: number, keys: Float32Array
   const out = new Float32Array(T * qDim);
   const scores = new Float64Array(start + T);
   const acc = new Float64Array(headDim);
+  let maxDot = 0;
   for (let t = 0; t < T; t++) {
     const span = start + t + 1; // causal: keys up to and including this position
     for (let h = 0; h < nHeads; h++) {
@@ -262,6 +291,7 @@ function attention(q: Float32Array, T: number, start: number, keys: Float32Array
         let dot = 0;
         for (let d = 0; d < headDim; d++) dot += q[qo + d]! * keys[ko + d]!;
         scores[s] = dot * scale;
+        if (Math.abs(dot) > maxDot) maxDot = Math.abs(dot);
       }
       softmaxInPlace(scores, 0, span);
       acc.fill(0);
@@ -273,5 +303,6 @@ function attention(q: Float32Array, T: number, start: number, keys: Float32Array
       for (let d = 0; d < headDim; d++) out[qo + d] = acc[d]!;
     }
   }
+  observe?.('scores', Float64Array.of(maxDot));
   return out;
 }
