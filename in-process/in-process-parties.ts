@@ -10,10 +10,12 @@ import type { ModelDescription } from '../model/model-description.js';
 import { runEngineSession, type EngineSessionSummary } from '../engine/private/engine-session.js';
 import { runDealerSession, type DealerSessionSummary } from '../dealer/dealer-session.js';
 import { SharedKey } from '../crypto/key-agreement.js';
-import { PERMLLM_PROFILE, type MaskProfile } from '../protocol/masks/mask-profile.js';
+import { PERMLLM_PROFILE, RING64_PROFILE, type MaskProfile } from '../protocol/masks/mask-profile.js';
+import { fixedPointModelOf, type CalibrationOptions, type FixedPointParts } from '../plaintext/fixed-point/calibrate.js';
+import { dealerRingWeights, engineRingWeights, maskedRingModel, ringSpecOf } from '../protocol/session/ring-pairing.js';
 import { privateWeightsOf, specOf } from '../protocol/model/private-weights.js';
 import { dealerRoleWeights, engineRoleWeights, maskedModel } from '../protocol/session/pairing.js';
-import { roleModel, type RoleModel } from '../protocol/session/role-model.js';
+import { roleModel, type RingRoleModel, type RoleModel } from '../protocol/session/role-model.js';
 import { inProcessLinkPair } from '../protocol/transport/in-process-link.js';
 import { privateGenerate, type PrivateGenerationEvent, type PrivateGenerationRequest } from '../gateway/private/private-generation.js';
 
@@ -24,6 +26,8 @@ export interface InProcessParties {
   engine: RoleModel;
   dealer: RoleModel;
   gateway: RoleModel;
+  /** ring64 only: the engine's calibrated plan and int16 weights (what the fixed-point oracle runs on). */
+  fixedPoint?: FixedPointParts;
 }
 
 /** Sets up one pairing: P0 folds its weights, P0 and P2 share a pairing key, P1 gets X − U. */
@@ -35,6 +39,30 @@ export function pairInProcess(model: ModelDescription, profile: MaskProfile = PE
     engine: roleModel(model.config, engineRoleWeights(weights), profile, backend),
     dealer: roleModel(model.config, dealerRoleWeights(pairingKey, profile, specs), profile, backend),
     gateway: roleModel(model.config, maskedModel(pairingKey, profile, weights), profile, backend),
+  };
+}
+
+/**
+ * Sets up one pairing for any profile. ring64 calibrates the fixed-point plan first (async: a
+ * float plaintext run), then P0 keeps int16 X, P2 derives the ring mask U, P1 gets X − U.
+ */
+export async function pairInProcessFor(
+  model: ModelDescription,
+  profile: MaskProfile = RING64_PROFILE,
+  backend: ComputeBackend = defaultBackend(),
+  calibration: CalibrationOptions = {},
+): Promise<InProcessParties> {
+  if (profile.dtype !== 'ring64') return pairInProcess(model, profile, backend);
+  const fixedPoint = await fixedPointModelOf(model, { backend, ...calibration });
+  const pairingKey = SharedKey.random();
+  const specs = [...fixedPoint.weights.values()].map(ringSpecOf);
+  const none = new Map();
+  const ring = (weights: RingRoleModel['weights']): RingRoleModel => ({ plan: fixedPoint.plan, weights });
+  return {
+    engine: roleModel(model.config, none, profile, backend, ring(engineRingWeights(fixedPoint.weights))),
+    dealer: roleModel(model.config, none, profile, backend, ring(dealerRingWeights(pairingKey, specs))),
+    gateway: roleModel(model.config, none, profile, backend, ring(maskedRingModel(pairingKey, fixedPoint.weights))),
+    fixedPoint,
   };
 }
 

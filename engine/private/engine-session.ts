@@ -4,14 +4,13 @@
  * gateway ends the session (or a peer misbehaves, which ends this session only).
  */
 import { TokenLookupServer } from '../../protocol/token-lookup/index.js';
-import { createForwardState, privateForward } from '../../protocol/schedule/forward-program.js';
+import { forwardPasses } from '../../protocol/schedule/forward-pass.js';
 import { passControl } from '../../protocol/schedule/pass-control.js';
 import { engineHandshake } from '../../protocol/session/handshake.js';
 import { nextStep, type PartyContext } from '../../protocol/session/party-context.js';
 import { maxFrameBytes, type RoleModel } from '../../protocol/session/role-model.js';
 import type { MessageLink } from '../../protocol/transport/message-link.js';
 import { PartyNetwork } from '../../protocol/transport/party-network.js';
-import { permOpen } from '../../protocol/subprotocols/perm-elem.js';
 import { MessageKind } from '../../protocol/wire/frame.js';
 
 export interface EngineSessionSummary {
@@ -40,7 +39,7 @@ export async function runEngineSession(links: { gateway: MessageLink; dealer: Me
     const [setup] = await net.receive('gateway', MessageKind.LookupSetup, nextStep(ctx));
     if (!(setup instanceof Uint8Array)) throw new Error('lookup setup: expected bytes');
     lookup = await TokenLookupServer.fromSetup(setup);
-    const state = createForwardState(model.config, model.weights, model.rope, params.promptLength + params.maxNewTokens);
+    const forward = forwardPasses(ctx, model, params.promptLength + params.maxNewTokens);
     for (;;) {
       const command = await passControl(ctx);
       if (command.kind === 'end') break;
@@ -49,8 +48,7 @@ export async function runEngineSession(links: { gateway: MessageLink; dealer: Me
       if (command.start !== expectedStart || command.rows !== expectedRows || passes >= params.maxNewTokens) {
         throw new Error(`pass ${passes}: gateway asked for rows ${command.rows} at ${command.start}, schedule says ${expectedRows} at ${expectedStart}`);
       }
-      const logits = await privateForward(ctx, state, undefined, command.rows, command.start);
-      const { permutation } = await permOpen(ctx, logits);
+      const { permutation } = await forward.pass(undefined, command.rows, command.start);
       // table[j] = real id at permuted index j: π sends id i to position dest[i].
       const table = new Uint32Array(model.config.vocabSize);
       permutation!.dest.forEach((d, i) => (table[d] = i));

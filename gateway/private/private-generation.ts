@@ -7,13 +7,12 @@
  * the real token id π_out(j) through the BFV lookup (protocol.md, "Token output", "Sampling").
  */
 import { randomBytes } from 'node:crypto';
-import { createForwardState, privateForward } from '../../protocol/schedule/forward-program.js';
+import { forwardPasses } from '../../protocol/schedule/forward-pass.js';
 import { passControl } from '../../protocol/schedule/pass-control.js';
 import { gatewayHandshake } from '../../protocol/session/handshake.js';
-import { addInto, nextStep, type PartyContext } from '../../protocol/session/party-context.js';
+import { nextStep, type PartyContext } from '../../protocol/session/party-context.js';
 import { maxFrameBytes, type RoleModel } from '../../protocol/session/role-model.js';
 import type { SessionParams } from '../../protocol/session/session-params.js';
-import { permOpen } from '../../protocol/subprotocols/perm-elem.js';
 import { TokenLookupClient } from '../../protocol/token-lookup/index.js';
 import type { MessageLink } from '../../protocol/transport/message-link.js';
 import { PartyNetwork } from '../../protocol/transport/party-network.js';
@@ -91,7 +90,7 @@ export async function* privateGenerate(
     const ctx: PartyContext = { role: 'gateway', net, profile: model.profile, backend: model.backend, k02: undefined, k12, step: 0, reuseElemMask: params.optimized, onLayerStart: () => layerDepths.push(net.clock.depth) };
     client = await TokenLookupClient.create();
     net.send('engine', MessageKind.LookupSetup, nextStep(ctx), [client.setupMessage()], true);
-    const state = createForwardState(config, model.weights, model.rope, promptLength + maxTokens);
+    const forward = forwardPasses(ctx, model, promptLength + maxTokens);
     let input: readonly number[] = request.promptTokens;
     let start = 0;
     for (let i = 0; i < maxTokens; i++) {
@@ -99,10 +98,8 @@ export async function* privateGenerate(
       const depthBefore = net.clock.depth;
       layerDepths.length = 0;
       await passControl(ctx, { kind: 'pass', rows: input.length, start });
-      const logits = await privateForward(ctx, state, input, input.length, start);
       const delta = logitAdjustmentDelta(config.vocabSize, { ...request.adjustments, generated });
-      if (delta) addInto(logits.share!, delta);
-      const { view } = await permOpen(ctx, logits);
+      const { view } = await forward.pass(input, input.length, start, delta ?? undefined);
       request.onPermutedLogits?.(view!);
       const index = sampleToken(view!, request.sampling, rng);
       const alternatives = request.topLogprobs ? topLogprobs(view!, request.topLogprobs) : [];

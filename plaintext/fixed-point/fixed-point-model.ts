@@ -20,28 +20,7 @@ import type { FixedPointWeight } from '../../model/fixed-point/fixed-point-weigh
 import { decodeLogits, rmsnormFixed, softmaxFixed, swigluFixed } from './fixed-point-elem.js';
 import { addCausalMask, ringAttentionScores, ringAttentionValues, RingRope } from './ring-attention.js';
 import { addBiasRows, ringBias, ringColumns, ringGateUpBlocks, ringOnehot } from './ring-tensors.js';
-
-/** A growing ring matrix of rows. */
-class RingRows {
-  rows = 0;
-  private data: Ring;
-  constructor(readonly width: number, capacity: number) {
-    this.data = new BigUint64Array(width * Math.max(1, capacity));
-  }
-  append(rows: Ring): void {
-    const need = this.rows * this.width + rows.length;
-    if (need > this.data.length) {
-      const grown = new BigUint64Array(Math.max(need, 2 * this.data.length));
-      grown.set(this.data);
-      this.data = grown;
-    }
-    this.data.set(rows, this.rows * this.width);
-    this.rows += rows.length / this.width;
-  }
-  view(): Ring {
-    return this.data.subarray(0, this.rows * this.width);
-  }
-}
+import { RingRows } from './ring-rows.js';
 
 export class FixedPointModel {
   readonly rope: RingRope;
