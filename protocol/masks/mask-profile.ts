@@ -124,6 +124,9 @@ export const RING64_PROFILE: MaskProfile = Object.freeze({
   causalMaskValue: -(2 ** 62),
 });
 
+/** The profile sessions use unless told otherwise. */
+export const DEFAULT_PROFILE: MaskProfile = RING64_PROFILE;
+
 export const MASK_PROFILES: Readonly<Record<string, MaskProfile>> = Object.freeze({
   [RING64_PROFILE.name]: RING64_PROFILE,
   [PERMLLM_PROFILE.name]: PERMLLM_PROFILE,
