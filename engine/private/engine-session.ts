@@ -34,7 +34,7 @@ export async function runEngineSession(links: { gateway: MessageLink; dealer: Me
     const { params, k02 } = await engineHandshake(net, { maxContext: model.config.maxSeqLen });
     sessionId = params.sessionId;
     if (params.profile !== model.profile.name) throw new Error(`session asks for mask profile ${params.profile}, engine runs ${model.profile.name}`);
-    const ctx: PartyContext = { role: 'engine', net, profile: model.profile, backend: model.backend, k02, k12: undefined, step: 0, reuseElemMask: params.optimized };
+    const ctx: PartyContext = { role: 'engine', net, profile: model.profile, backend: model.backend, k02, k12: undefined, step: 0, reuseElemMask: params.optimized, ...(model.ringViewTap ? { ringViewTap: model.ringViewTap } : {}) };
     net.configureSchedule(params.optimized);
     const [setup] = await net.receive('gateway', MessageKind.LookupSetup, nextStep(ctx));
     if (!(setup instanceof Uint8Array)) throw new Error('lookup setup: expected bytes');

@@ -87,7 +87,7 @@ export async function* privateGenerate(
     const k12 = await gatewayHandshake(net, params);
     net.configureSchedule(params.optimized);
     const layerDepths: number[] = [];
-    const ctx: PartyContext = { role: 'gateway', net, profile: model.profile, backend: model.backend, k02: undefined, k12, step: 0, reuseElemMask: params.optimized, onLayerStart: () => layerDepths.push(net.clock.depth) };
+    const ctx: PartyContext = { role: 'gateway', net, profile: model.profile, backend: model.backend, k02: undefined, k12, step: 0, reuseElemMask: params.optimized, ...(model.ringViewTap ? { ringViewTap: model.ringViewTap } : {}), onLayerStart: () => layerDepths.push(net.clock.depth) };
     client = await TokenLookupClient.create();
     net.send('engine', MessageKind.LookupSetup, nextStep(ctx), [client.setupMessage()], true);
     const forward = forwardPasses(ctx, model, promptLength + maxTokens);

@@ -58,6 +58,11 @@ export interface MaskProfile {
   readonly productFactor: number;
   /** Large negative number P0 adds to masked-out attention scores (causal mask). */
   readonly causalMaskValue: number;
+  /**
+   * ring64: data masks are uniform on [−2^(b−1), 2^(b−1)) instead of the whole ring when set
+   * below 64. ONLY for the view distinguisher's deliberately weak control profile; absent = 64.
+   */
+  readonly ringMaskBits?: number;
 }
 
 function families(ratio: number): Record<TensorFamily, FamilyMask> {

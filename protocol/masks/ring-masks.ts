@@ -7,7 +7,16 @@
 import type { Ring } from '../../compute/ring64.js';
 import type { Prg } from '../../crypto/prg.js';
 
-export function ringMask(prg: Prg, n: number): Ring {
+export function ringMask(prg: Prg, n: number, bits = 64): Ring {
   const raw = prg.bytes(8 * n); // a fresh, 8-aligned buffer
-  return new BigUint64Array(raw.buffer, raw.byteOffset, n);
+  const out = new BigUint64Array(raw.buffer, raw.byteOffset, n);
+  if (bits < 64) narrow(out, bits);
+  return out;
+}
+
+/** The weak control's masks: uniform on [−2^(bits−1), 2^(bits−1)) (sign-extended from `bits` bits). */
+function narrow(a: Ring, bits: number): void {
+  if (!Number.isInteger(bits) || bits < 2 || bits > 63) throw new RangeError(`ringMask bits: ${bits}`);
+  const b = BigInt(bits);
+  for (let i = 0; i < a.length; i++) a[i] = BigInt.asUintN(64, BigInt.asIntN(Number(b), a[i]!));
 }

@@ -7,6 +7,7 @@ import type { ModelConfig } from '../../model/model-description.js';
 import { RopeTable } from '../../plaintext/ops/rope.js';
 import type { FixedPointPlan } from '../../model/fixed-point/fixed-point-plan.js';
 import type { MaskProfile } from '../masks/mask-profile.js';
+import type { RingViewTap } from './party-context.js';
 import type { RoleWeight } from '../subprotocols/mul-w.js';
 import type { RingRoleWeight } from '../subprotocols/ring/ring-mul-w.js';
 
@@ -25,6 +26,8 @@ export interface RoleModel {
   backend: ComputeBackend;
   /** Present exactly when profile.dtype is 'ring64'. */
   ring?: RingRoleModel;
+  /** Tests only: see PartyContext.ringViewTap. */
+  ringViewTap?: RingViewTap;
 }
 
 export function roleModel(config: ModelConfig, weights: ReadonlyMap<string, RoleWeight>, profile: MaskProfile, backend: ComputeBackend, ring?: RingRoleModel): RoleModel {

@@ -55,32 +55,37 @@ export async function ringElem(ctx: PartyContext, x: RingShared, f: RingElemFunc
     case 'dealer': {
       const k12 = requireKey(ctx.k12, 'k12', ctx.role);
       const pi = Permutation.draw(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/pi`), shapeOf(f));
-      const A = ringMask(k12.prg(`${step}/A`), nIn);
-      const B = ringMask(k12.prg(`${step}/B`), nIn);
-      const A2 = ringMask(k12.prg(`${step}/A2`), nOut);
-      const B2 = ringMask(k12.prg(outLabel), nOut);
+      const A = ringMask(k12.prg(`${step}/A`), nIn, ctx.profile.ringMaskBits);
+      const B = ringMask(k12.prg(`${step}/B`), nIn, ctx.profile.ringMaskBits);
+      const A2 = ringMask(k12.prg(`${step}/A2`), nOut, ctx.profile.ringMaskBits);
+      const B2 = ringMask(k12.prg(outLabel), nOut, ctx.profile.ringMaskBits);
       ctx.net.send('engine', MessageKind.ElemCorrection, step, [ringSub(pi.apply(A), B), ringSub(pi.invert(A2), B2)], true);
       await ctx.net.flush();
       return out;
     }
     case 'gateway': {
       const k12 = requireKey(ctx.k12, 'k12', ctx.role);
-      const A = ringMask(k12.prg(`${step}/A`), nIn);
-      const B = ringMask(k12.prg(`${step}/B`), nIn);
+      const A = ringMask(k12.prg(`${step}/A`), nIn, ctx.profile.ringMaskBits);
+      const B = ringMask(k12.prg(`${step}/B`), nIn, ctx.profile.ringMaskBits);
       ctx.net.send('engine', MessageKind.PermInput, step, [ringSub(requireRingShare(x, ctx.role), A)], x.meta.offlineKnown);
       const [masked] = expectRings(await ctx.net.receive('engine', MessageKind.PermOutput, step), [nIn], 'elem output');
       const eta = evaluateRingElem(f, ringAdd(masked!, B));
-      const A2 = ringMask(k12.prg(`${step}/A2`), nOut);
+      const A2 = ringMask(k12.prg(`${step}/A2`), nOut, ctx.profile.ringMaskBits);
+      ctx.ringViewTap?.(step, 'perm-input', A);
+      ctx.ringViewTap?.(step, 'elem-return', A2);
       ctx.net.send('engine', MessageKind.ElemReturn, step, [ringSub(eta, A2)]);
-      out.share = ringMask(k12.prg(outLabel), nOut);
+      out.share = ringMask(k12.prg(outLabel), nOut, ctx.profile.ringMaskBits);
       return out;
     }
     case 'engine': {
       const pi = Permutation.draw(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/pi`), shapeOf(f));
       const [delta, delta2] = expectRings(await ctx.net.receive('dealer', MessageKind.ElemCorrection, step), [nIn, nOut], 'elem correction');
       const [input] = expectRings(await ctx.net.receive('gateway', MessageKind.PermInput, step), [nIn], 'elem input');
-      ctx.net.send('gateway', MessageKind.PermOutput, step, [ringAdd(pi.apply(ringAdd(requireRingShare(x, ctx.role), input!)), delta!)]);
+      const held = ringAdd(requireRingShare(x, ctx.role), input!); // x − A
+      ctx.ringViewTap?.(step, 'perm-input', held);
+      ctx.net.send('gateway', MessageKind.PermOutput, step, [ringAdd(pi.apply(held), delta!)]);
       const [ret] = expectRings(await ctx.net.receive('gateway', MessageKind.ElemReturn, step), [nOut], 'elem return');
+      ctx.ringViewTap?.(step, 'elem-return', ret!); // η − A′
       out.share = ringAdd(pi.invert(ret!), delta2!);
       return out;
     }
@@ -99,15 +104,16 @@ export async function ringPermOpen(ctx: PartyContext, x: RingShared, exponent: n
     case 'dealer': {
       const pi = Permutation.draw(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/pi`), shape);
       const k12 = requireKey(ctx.k12, 'k12', ctx.role);
-      ctx.net.send('engine', MessageKind.PermCorrection, step, [ringSub(pi.apply(ringMask(k12.prg(`${step}/A`), n)), ringMask(k12.prg(`${step}/B`), n))], true);
+      ctx.net.send('engine', MessageKind.PermCorrection, step, [ringSub(pi.apply(ringMask(k12.prg(`${step}/A`), n, ctx.profile.ringMaskBits)), ringMask(k12.prg(`${step}/B`), n, ctx.profile.ringMaskBits))], true);
       await ctx.net.flush();
       return {};
     }
     case 'gateway': {
       const k12 = requireKey(ctx.k12, 'k12', ctx.role);
-      const A = ringMask(k12.prg(`${step}/A`), n);
-      const B = ringMask(k12.prg(`${step}/B`), n);
+      const A = ringMask(k12.prg(`${step}/A`), n, ctx.profile.ringMaskBits);
+      const B = ringMask(k12.prg(`${step}/B`), n, ctx.profile.ringMaskBits);
       ctx.net.send('engine', MessageKind.PermInput, step, [ringSub(requireRingShare(x, ctx.role), A)], x.meta.offlineKnown);
+      ctx.ringViewTap?.(step, 'perm-input', A);
       const [masked] = expectRings(await ctx.net.receive('engine', MessageKind.PermOutput, step), [n], 'perm output');
       return { view: decodeLogits(ringAdd(masked!, B), exponent) };
     }
@@ -115,7 +121,9 @@ export async function ringPermOpen(ctx: PartyContext, x: RingShared, exponent: n
       const pi = Permutation.draw(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/pi`), shape);
       const [delta] = expectRings(await ctx.net.receive('dealer', MessageKind.PermCorrection, step), [n], 'perm correction');
       const [input] = expectRings(await ctx.net.receive('gateway', MessageKind.PermInput, step), [n], 'perm input');
-      ctx.net.send('gateway', MessageKind.PermOutput, step, [ringAdd(pi.apply(ringAdd(requireRingShare(x, ctx.role), input!)), delta!)]);
+      const held = ringAdd(requireRingShare(x, ctx.role), input!);
+      ctx.ringViewTap?.(step, 'perm-input', held);
+      ctx.net.send('gateway', MessageKind.PermOutput, step, [ringAdd(pi.apply(held), delta!)]);
       return { permutation: pi };
     }
   }

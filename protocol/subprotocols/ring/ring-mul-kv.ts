@@ -63,10 +63,10 @@ export async function ringScoresKV(
   if (ctx.role === 'dealer') {
     const k02 = requireKey(ctx.k02, 'k02', ctx.role);
     const k12 = requireKey(ctx.k12, 'k12', ctx.role);
-    memory.keyMask.append(ringAdd(ringMask(k02.prg(label('UK')), kvSize), ringMask(k12.prg(label('UK')), kvSize)));
-    memory.valueMask.append(ringAdd(ringMask(k02.prg(label('UV')), kvSize), ringMask(k12.prg(label('UV')), kvSize)));
-    const V = ringAdd(ringMask(k02.prg(label('Vq')), qSize), ringMask(k12.prg(label('Vq')), qSize));
-    const W1 = ringSub(await f(memory.keyMask.view(), V), ringMask(k02.prg(label('W0')), outSize));
+    memory.keyMask.append(ringAdd(ringMask(k02.prg(label('UK')), kvSize, ctx.profile.ringMaskBits), ringMask(k12.prg(label('UK')), kvSize, ctx.profile.ringMaskBits)));
+    memory.valueMask.append(ringAdd(ringMask(k02.prg(label('UV')), kvSize, ctx.profile.ringMaskBits), ringMask(k12.prg(label('UV')), kvSize, ctx.profile.ringMaskBits)));
+    const V = ringAdd(ringMask(k02.prg(label('Vq')), qSize, ctx.profile.ringMaskBits), ringMask(k12.prg(label('Vq')), qSize, ctx.profile.ringMaskBits));
+    const W1 = ringSub(await f(memory.keyMask.view(), V), ringMask(k02.prg(label('W0')), outSize, ctx.profile.ringMaskBits));
     ctx.net.send('gateway', MessageKind.KvCorrection, step, [W1], true);
     await ctx.net.flush();
     return out;
@@ -74,14 +74,19 @@ export async function ringScoresKV(
 
   const isEngine = ctx.role === 'engine';
   const key = requireKey(isEngine ? ctx.k02 : ctx.k12, isEngine ? 'k02' : 'k12', ctx.role);
-  const UK = ringMask(key.prg(label('UK')), kvSize);
-  const UV = ringMask(key.prg(label('UV')), kvSize);
-  const Vq = ringMask(key.prg(label('Vq')), qSize);
+  const UK = ringMask(key.prg(label('UK')), kvSize, ctx.profile.ringMaskBits);
+  const UV = ringMask(key.prg(label('UV')), kvSize, ctx.profile.ringMaskBits);
+  const Vq = ringMask(key.prg(label('Vq')), qSize, ctx.profile.ringMaskBits);
   const mine = [ringSub(requireRingShare(k, ctx.role), UK), ringSub(requireRingShare(v, ctx.role), UV), ringSub(requireRingShare(q, ctx.role), Vq)];
   const peer = isEngine ? 'gateway' : 'engine';
   const offline = !isEngine && k.meta.offlineKnown && v.meta.offlineKnown && q.meta.offlineKnown;
   ctx.net.send(peer, MessageKind.KvOpening, step, mine, offline);
   const theirs = expectRings(await ctx.net.receive(peer, MessageKind.KvOpening, step), [kvSize, kvSize, qSize], 'kv opening');
+  if (ctx.ringViewTap) {
+    // Engine: its share plus the gateway's half, k − U1 (U1 from k12); gateway: U1 itself.
+    const names = ['kv-key', 'kv-value', 'kv-query'];
+    names.forEach((what, i) => ctx.ringViewTap!(step, what, isEngine ? ringAdd(requireRingShare([k, v, q][i]!, ctx.role), theirs[i]!) : [UK, UV, Vq][i]!));
+  }
   memory.openedKeys.append(ringAdd(mine[0]!, theirs[0]!));
   memory.openedValues.append(ringAdd(mine[1]!, theirs[1]!));
   memory.keyMask.append(UK);
@@ -92,7 +97,7 @@ export async function ringScoresKV(
   if (isEngine) {
     z = await f(ringAdd(E, memory.keyMask.view()), F);
     ringAddInto(z, await f(E, Vq));
-    ringAddInto(z, ringMask(key.prg(label('W0')), outSize));
+    ringAddInto(z, ringMask(key.prg(label('W0')), outSize, ctx.profile.ringMaskBits));
     addCausalMask(z, shape.nHeads, rows, keys, start);
   } else {
     const [W1] = expectRings(await ctx.net.receive('dealer', MessageKind.KvCorrection, step), [outSize], 'kv correction');
@@ -118,8 +123,8 @@ export async function ringValuesKV(ctx: PartyContext, shape: RingAttentionShape,
 
   if (ctx.role === 'dealer') {
     const k02 = requireKey(ctx.k02, 'k02', ctx.role);
-    const V = ringAdd(ringMask(k02.prg(label('Vp')), pSize), ringMask(requireKey(ctx.k12, 'k12', ctx.role).prg(label('Vp')), pSize));
-    const W1 = ringSub(await f(memory.valueMask.view(), V), ringMask(k02.prg(label('W0')), outSize));
+    const V = ringAdd(ringMask(k02.prg(label('Vp')), pSize, ctx.profile.ringMaskBits), ringMask(requireKey(ctx.k12, 'k12', ctx.role).prg(label('Vp')), pSize, ctx.profile.ringMaskBits));
+    const W1 = ringSub(await f(memory.valueMask.view(), V), ringMask(k02.prg(label('W0')), outSize, ctx.profile.ringMaskBits));
     ctx.net.send('gateway', MessageKind.KvCorrection, step, [W1], true);
     await ctx.net.flush();
     return out;
@@ -127,18 +132,19 @@ export async function ringValuesKV(ctx: PartyContext, shape: RingAttentionShape,
 
   const isEngine = ctx.role === 'engine';
   const key = requireKey(isEngine ? ctx.k02 : ctx.k12, isEngine ? 'k02' : 'k12', ctx.role);
-  const Vp = ringMask(key.prg(label('Vp')), pSize);
+  const Vp = ringMask(key.prg(label('Vp')), pSize, ctx.profile.ringMaskBits);
   const mine = ringSub(requireRingShare(p, ctx.role), Vp);
   const peer = isEngine ? 'gateway' : 'engine';
   ctx.net.send(peer, MessageKind.KvOpening, step, [mine], !isEngine && p.meta.offlineKnown);
   const [theirs] = expectRings(await ctx.net.receive(peer, MessageKind.KvOpening, step), [pSize], 'kv opening');
+  ctx.ringViewTap?.(step, 'kv-probs', isEngine ? ringAdd(requireRingShare(p, ctx.role), theirs!) : Vp);
   const F = ringAdd(mine, theirs!);
   const E = memory.openedValues.view();
   let z: Ring;
   if (isEngine) {
     z = await f(ringAdd(E, memory.valueMask.view()), F);
     ringAddInto(z, await f(E, Vp));
-    ringAddInto(z, ringMask(key.prg(label('W0')), outSize));
+    ringAddInto(z, ringMask(key.prg(label('W0')), outSize, ctx.profile.ringMaskBits));
   } else {
     const [W1] = expectRings(await ctx.net.receive('dealer', MessageKind.KvCorrection, step), [outSize], 'kv correction');
     z = await f(memory.valueMask.view(), F);

@@ -54,8 +54,8 @@ export async function ringMulW(ctx: PartyContext, w: RingRoleWeight, y: RingShar
   const out: RingShared = { meta: { offlineKnown: true }, share: undefined, size: outSize };
   switch (ctx.role) {
     case 'dealer': {
-      const V = ringMask(requireKey(ctx.k12, 'k12', ctx.role).prg(vLabel), inSize);
-      const W0 = ringMask(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/W0`), outSize);
+      const V = ringMask(requireKey(ctx.k12, 'k12', ctx.role).prg(vLabel), inSize, ctx.profile.ringMaskBits);
+      const W0 = ringMask(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/W0`), outSize, ctx.profile.ringMaskBits);
       const W1 = ringSub(await ringLinearRing(backend, V, rows, ringData(w, ctx.role), outDim, inDim), W0);
       ctx.net.send('gateway', MessageKind.MulWCorrection, step, [W1], true);
       await ctx.net.flush();
@@ -63,8 +63,11 @@ export async function ringMulW(ctx: PartyContext, w: RingRoleWeight, y: RingShar
     }
     case 'gateway': {
       const y1 = requireRingShare(y, ctx.role);
-      const V = reuse ? y1 : ringMask(requireKey(ctx.k12, 'k12', ctx.role).prg(vLabel), inSize);
-      if (!reuse) ctx.net.send('engine', MessageKind.MulWInput, step, [ringSub(y1, V)], y.meta.offlineKnown);
+      const V = reuse ? y1 : ringMask(requireKey(ctx.k12, 'k12', ctx.role).prg(vLabel), inSize, ctx.profile.ringMaskBits);
+      if (!reuse) {
+        ctx.net.send('engine', MessageKind.MulWInput, step, [ringSub(y1, V)], y.meta.offlineKnown);
+        ctx.ringViewTap?.(step, 'mulw-input', V);
+      }
       const [W1] = expectRings(await ctx.net.receive('dealer', MessageKind.MulWCorrection, step), [outSize], `mulW ${name} correction`);
       out.share = ringAddInto(await ringLinearRing(backend, V, rows, ringData(w, ctx.role), outDim, inDim), W1!);
       return out;
@@ -73,10 +76,11 @@ export async function ringMulW(ctx: PartyContext, w: RingRoleWeight, y: RingShar
       let input = requireRingShare(y, ctx.role);
       if (!reuse) {
         const [D] = expectRings(await ctx.net.receive('gateway', MessageKind.MulWInput, step), [inSize], `mulW ${name} input`);
-        input = ringAdd(input, D!);
+        input = ringAdd(input, D!); // y − V
+        ctx.ringViewTap?.(step, 'mulw-input', input);
       }
       if (!(w.data instanceof Int16Array)) throw new Error(`engine: weight ${name} is not int16`);
-      const W0 = ringMask(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/W0`), outSize);
+      const W0 = ringMask(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/W0`), outSize, ctx.profile.ringMaskBits);
       const z0 = ringAddInto(await ringLinearInt(backend, input, rows, w.data, outDim, inDim), W0);
       if (w.bias) addBiasRows(z0, rows, ringBias(w.bias, w.spec.blocks, inExp));
       out.share = z0;
