@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { assertShape, type ComputeBackend, type FloatArray } from './compute-backend.js';
-import { singleNodeModel, type OnnxElemTypeName } from './onnx-graph.js';
+import { graphModel, OnnxElemType, singleNodeModel, type OnnxElemTypeName } from './onnx-graph.js';
 
 type Kind = 'linear' | 'matmul';
 
@@ -55,6 +55,41 @@ export class OnnxCpuBackend implements ComputeBackend {
     const y = result['y'];
     if (!y) throw new Error(`${kind}: onnxruntime returned no output`);
     return y.data as T;
+  }
+
+  private castSession(weightType: 'int16' | 'uint16'): Promise<ort.InferenceSession> {
+    const key = `linear-cast:${weightType}`;
+    let s = this.sessions.get(key);
+    if (!s) {
+      // Cast(b → double) then Gemm(a, b, transB = 1): the weight stays 16-bit outside the backend.
+      const model = graphModel(
+        [
+          { opType: 'Cast', inputs: ['b'], outputs: ['bd'], intAttributes: { to: OnnxElemType.double } },
+          { opType: 'Gemm', inputs: ['a', 'bd'], outputs: ['y'], intAttributes: { transB: 1 } },
+        ],
+        [
+          { name: 'a', elemType: 'double', dims: ['m', 'k'] },
+          { name: 'b', elemType: weightType, dims: ['n', 'k'] },
+        ],
+        [{ name: 'y', elemType: 'double', dims: ['m', 'n'] }],
+      );
+      const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
+      if (this.threads > 0) options.intraOpNumThreads = this.threads;
+      s = ort.InferenceSession.create(model, options);
+      this.sessions.set(key, s);
+    }
+    return s;
+  }
+
+  async linearInt16(input: Float64Array, rows: number, weight: Int16Array | Uint16Array, outDim: number, inDim: number): Promise<Float64Array> {
+    assertShape('linearInt16 input', input, rows, inDim);
+    if (weight.length !== outDim * inDim) throw new RangeError(`linearInt16 weight: expected ${outDim}x${inDim} = ${outDim * inDim} elements, got ${weight.length}`);
+    const type = weight instanceof Int16Array ? 'int16' : 'uint16';
+    const session = await this.castSession(type);
+    const result = await session.run({ a: new ort.Tensor('float64', input, [rows, inDim]), b: new ort.Tensor(type, weight, [outDim, inDim]) });
+    const y = result['y'];
+    if (!y) throw new Error('linearInt16: onnxruntime returned no output');
+    return y.data as Float64Array;
   }
 
   linear<T extends FloatArray>(input: T, rows: number, weight: T, outDim: number, inDim: number): Promise<T> {

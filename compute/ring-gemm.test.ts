@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { defaultBackend } from './onnx-backend.js';
-import { ringLinearInt, ringLinearRing, ringMatmulRing } from './ring-gemm.js';
+import { ringLinearInt, ringLinearRing, ringMatmulRing, toLimbPlanes } from './ring-gemm.js';
 import { decodeFixed, encodeFixed, ringAdd, ringFromIntegers, ringScale, ringSub, ringToNumbers, type Ring } from './ring64.js';
 
 const M = 1n << 64n;
@@ -60,6 +60,9 @@ describe('exact ring GEMMs through the float64 backend', () => {
     w[1] = 32767;
     const y = await ringLinearInt(backend, x, rows, w, outDim, inDim);
     expect(Array.from(y)).toEqual(Array.from(referenceLinear(x, rows, w, outDim, inDim)));
+    // Without the backend's int16 path (transient float64 copy): the same.
+    const plain = { name: 'no-int16', linear: backend.linear.bind(backend), matmul: backend.matmul.bind(backend) };
+    expect(Array.from(await ringLinearInt(plain, x, rows, w, outDim, inDim))).toEqual(Array.from(y));
   });
 
   it('ring × ring equals the BigInt reference bit for bit, including all-ones operands', async () => {
@@ -70,6 +73,8 @@ describe('exact ring GEMMs through the float64 backend', () => {
     w.fill(M - 1n, 0, inDim);
     const y = await ringLinearRing(backend, x, rows, w, outDim, inDim);
     expect(Array.from(y)).toEqual(Array.from(referenceLinear(x, rows, w, outDim, inDim)));
+    // The stored limb-plane form (uint16, widened inside onnxruntime) gives the same residues.
+    expect(Array.from(await ringLinearRing(backend, x, rows, toLimbPlanes(w), outDim, inDim))).toEqual(Array.from(y));
   });
 
   it('ring matmul a[m,k]·b[k,n] matches the reference', async () => {

@@ -6,9 +6,10 @@
  * float64 while their sums stay below 2^53:
  * - ring × integer weight (|w| < 2^15, the engine's int16 weights): |a_k · w| < 2^31, so one
  *   GEMM of the four limb matrices stacked as rows, [4·rows, K] · Wᵀ, is exact for K < 2^21.
- * - ring × ring (the dealer's f(U, V), the gateway's f(X − U, V), the Beaver terms): per output
- *   limb position s the pairs (i, s − i) are concatenated along K, so 4 GEMMs with K' = (s+1)·K
- *   (10 limb products in all), exact for K < 2^19 (2^32 · 4K < 2^53).
+ * - ring × ring (the dealer's f(U, V), the gateway's f(X − U, V), the Beaver terms): 4 GEMMs,
+ *   one per weight limb j with the input limbs 0..3−j stacked as rows (10 limb products in all);
+ *   the up to 4 products landing on one limb position add up exactly for K < 2^19
+ *   (4 · 2^32 · K < 2^53).
  * The float64 results are exact integers; `combineLimbs` carries them back into the ring.
  */
 import type { ComputeBackend } from './compute-backend.js';
@@ -23,21 +24,41 @@ function checkShape(name: string, length: number, rows: number, cols: number): v
   if (length !== rows * cols) throw new RangeError(`${name}: expected ${rows}x${cols} = ${rows * cols} elements, got ${length}`);
 }
 
-function asFloat(w: Float64Array | Int16Array): Float64Array {
-  // The engine stores its weights as int16; the float64 copy lives only for this product.
-  return w instanceof Float64Array ? w : Float64Array.from(w);
+/** x · wᵀ in float64 for a 16-bit integer weight: widened inside the backend when it can, else a transient copy. */
+function linear16(backend: ComputeBackend, x: Float64Array, rows: number, w: Int16Array | Uint16Array, outDim: number, inDim: number): Promise<Float64Array> {
+  if (backend.linearInt16) return backend.linearInt16(x, rows, w, outDim, inDim);
+  return backend.linear(x, rows, Float64Array.from(w), outDim, inDim);
+}
+
+/**
+ * A ring matrix as four uint16 limb planes (plane k = limb k of every element, row-major):
+ * the same 8 bytes per element as BigUint64Array, in the form the limb GEMMs consume directly.
+ */
+export function toLimbPlanes(a: Ring): Uint16Array {
+  const x = words(a);
+  const n = a.length;
+  const out = new Uint16Array(4 * n);
+  for (let i = 0; i < n; i++) {
+    const lo = x[2 * i]!;
+    const hi = x[2 * i + 1]!;
+    out[i] = lo & 0xffff;
+    out[n + i] = lo >>> 16;
+    out[2 * n + i] = hi & 0xffff;
+    out[3 * n + i] = hi >>> 16;
+  }
+  return out;
 }
 
 /**
  * y[rows, outDim] = x[rows, inDim] · Wᵀ mod 2^64, for an integer weight W[outDim, inDim] with
  * |W| < 2^15 (int16, or float64 holding such integers).
  */
-export async function ringLinearInt(backend: ComputeBackend, x: Ring, rows: number, w: Float64Array | Int16Array, outDim: number, inDim: number): Promise<Ring> {
+export async function ringLinearInt(backend: ComputeBackend, x: Ring, rows: number, w: Float64Array | Int16Array | Uint16Array, outDim: number, inDim: number): Promise<Ring> {
   checkShape('ringLinearInt input', x.length, rows, inDim);
   checkShape('ringLinearInt weight', w.length, outDim, inDim);
   if (inDim >= MAX_RING_INT_K) throw new RangeError(`ringLinearInt: inner dimension ${inDim} is too large for exact limb products`);
   const limbs = splitLimbs(x); // [4·rows, inDim]
-  const y = await backend.linear(limbs, 4 * rows, asFloat(w), outDim, inDim);
+  const y = w instanceof Float64Array ? await backend.linear(limbs, 4 * rows, w, outDim, inDim) : await linear16(backend, limbs, 4 * rows, w, outDim, inDim);
   const out = new BigUint64Array(rows * outDim);
   const z = words(out);
   const block = rows * outDim;
@@ -45,36 +66,47 @@ export async function ringLinearInt(backend: ComputeBackend, x: Ring, rows: numb
   return out;
 }
 
+/** Limb k (0..3) of every element of a ring array, as float64 (a transient GEMM operand). */
+function limbOf(a: Ring, k: number): Float64Array {
+  const x = words(a);
+  const out = new Float64Array(a.length);
+  const word = k >> 1;
+  const shift = (k & 1) * 16;
+  for (let i = 0; i < a.length; i++) out[i] = (x[2 * i + word]! >>> shift) & 0xffff;
+  return out;
+}
+
+function weightLimb(backend: ComputeBackend, x: Float64Array, rows: number, w: Ring | Uint16Array, j: number, outDim: number, inDim: number): Promise<Float64Array> {
+  if (w instanceof Uint16Array) return linear16(backend, x, rows, w.subarray(j * outDim * inDim, (j + 1) * outDim * inDim), outDim, inDim);
+  return backend.linear(x, rows, limbOf(w, j), outDim, inDim);
+}
+
 /**
- * y[rows, outDim] = x[rows, inDim] · Wᵀ mod 2^64 for a ring weight W[outDim, inDim]
- * (4 GEMMs over concatenated limb pairs, see the file comment).
+ * y[rows, outDim] = x[rows, inDim] · Wᵀ mod 2^64 for a ring weight W[outDim, inDim], given as
+ * ring elements or as limb planes (toLimbPlanes; the stored form of the gateway's X − U and the
+ * dealer's U, widened to float64 inside the backend). One GEMM per weight limb j: the input limbs 0..3−j stacked as rows times W's limb j, so block
+ * i of the result is the limb product at position i + j. Only one weight limb exists as float64
+ * at a time (8 bytes per parameter, transient).
  */
-export async function ringLinearRing(backend: ComputeBackend, x: Ring, rows: number, w: Ring, outDim: number, inDim: number): Promise<Ring> {
+export async function ringLinearRing(backend: ComputeBackend, x: Ring, rows: number, w: Ring | Uint16Array, outDim: number, inDim: number): Promise<Ring> {
   checkShape('ringLinearRing input', x.length, rows, inDim);
-  checkShape('ringLinearRing weight', w.length, outDim, inDim);
+  checkShape('ringLinearRing weight', w instanceof Uint16Array ? w.length / 4 : w.length, outDim, inDim);
   if (inDim >= MAX_RING_RING_K) throw new RangeError(`ringLinearRing: inner dimension ${inDim} is too large for exact limb products`);
-  const xl = splitLimbs(x);
-  const wl = splitLimbs(w);
-  const nx = rows * inDim;
-  const nw = outDim * inDim;
-  const parts: Float64Array[] = [];
-  for (let s = 0; s < 4; s++) {
-    const k = (s + 1) * inDim;
-    const a = new Float64Array(rows * k);
-    const b = new Float64Array(outDim * k);
-    for (let i = 0; i <= s; i++) {
-      // a's column block i holds x's limb i; b's block i holds W's limb s − i.
-      const xi = xl.subarray(i * nx, (i + 1) * nx);
-      const wj = wl.subarray((s - i) * nw, (s - i + 1) * nw);
-      for (let r = 0; r < rows; r++) a.set(xi.subarray(r * inDim, (r + 1) * inDim), r * k + i * inDim);
-      for (let o = 0; o < outDim; o++) b.set(wj.subarray(o * inDim, (o + 1) * inDim), o * k + i * inDim);
+  const xl = splitLimbs(x); // limb-major: blocks 0..3 of [rows, inDim]
+  const block = rows * outDim;
+  const t = new Float64Array(4 * block); // t[s] = Σ_{i+j=s} x_i · w_jᵀ, exact (< 2^53 for inDim < 2^19)
+  for (let j = 0; j < 4; j++) {
+    const stacked = 4 - j;
+    const y = await weightLimb(backend, xl.subarray(0, stacked * rows * inDim), stacked * rows, w, j, outDim, inDim);
+    for (let i = 0; i < stacked; i++) {
+      const dst = (i + j) * block;
+      const src = i * block;
+      for (let e = 0; e < block; e++) t[dst + e]! += y[src + e]!;
     }
-    parts.push(await backend.linear(a, rows, b, outDim, k));
   }
-  const out = new BigUint64Array(rows * outDim);
+  const out = new BigUint64Array(block);
   const z = words(out);
-  const [t0, t1, t2, t3] = parts as [Float64Array, Float64Array, Float64Array, Float64Array];
-  for (let i = 0; i < out.length; i++) combineLimbs(z, i, t0[i]!, t1[i]!, t2[i]!, t3[i]!);
+  for (let e = 0; e < block; e++) combineLimbs(z, e, t[e]!, t[block + e]!, t[2 * block + e]!, t[3 * block + e]!);
   return out;
 }
 

@@ -6,7 +6,7 @@
  *   the checked decoder itself refuses such integers and lets the causal-mask zone through;
  * - memory follows the format: the engine holds int16 weights only (2 bytes per parameter, no
  *   float copy in its role model), the gateway X − U and the dealer U as ring elements (8 bytes
- *   per parameter); the per-party figures are printed.
+ *   per parameter, stored as four uint16 limb planes); the per-party figures are printed.
  */
 import { describe, expect, it } from 'vitest';
 import { ringFromIntegers } from '../../compute/ring64.js';
@@ -50,7 +50,7 @@ describe('ring64 overflow and memory (stories260K)', () => {
     const parties = await pairInProcessFor(model, RING64_PROFILE);
     expect(parties.engine.weights.size).toBe(0); // no float copy in the engine's role model
     for (const w of parties.engine.ring!.weights.values()) expect(w.data).toBeInstanceOf(Int16Array);
-    for (const w of parties.gateway.ring!.weights.values()) expect(w.data).toBeInstanceOf(BigUint64Array);
+    for (const w of parties.gateway.ring!.weights.values()) expect(w.data).toBeInstanceOf(Uint16Array); // four limb planes
     const e = bytesPerParameter(parties.engine);
     const g = bytesPerParameter(parties.gateway);
     const d = bytesPerParameter(parties.dealer);

@@ -12,7 +12,7 @@
  * Products: P0 ring × int16 (4 limb GEMMs in one call), P1 and P2 ring × ring (compute/ring-gemm).
  */
 import { ringLinearInt, ringLinearRing } from '../../../compute/ring-gemm.js';
-import { ringAdd, ringAddInto, ringSub, type Ring } from '../../../compute/ring64.js';
+import { ringAdd, ringAddInto, ringSub } from '../../../compute/ring64.js';
 import type { WeightBlock } from '../../../model/fixed-point/fixed-point-weights.js';
 import { addBiasRows, ringBias } from '../../../plaintext/fixed-point/ring-tensors.js';
 import { ringMask } from '../../masks/ring-masks.js';
@@ -29,15 +29,15 @@ export interface RingWeightSpec {
   hasBias: boolean;
 }
 
-/** A weight as one party holds it: X (int16) with bias at P0, X − U at P1, U at P2. */
+/** A weight as one party holds it: X (int16) with bias at P0, X − U at P1, U at P2 (ring matrices as uint16 limb planes). */
 export interface RingRoleWeight {
   spec: RingWeightSpec;
-  data: Int16Array | Ring;
+  data: Int16Array | Uint16Array;
   bias?: Float64Array;
 }
 
-function ringData(w: RingRoleWeight, role: string): Ring {
-  if (!(w.data instanceof BigUint64Array)) throw new Error(`${role}: weight ${w.spec.name} is not a ring mask`);
+function ringData(w: RingRoleWeight, role: string): Uint16Array {
+  if (!(w.data instanceof Uint16Array)) throw new Error(`${role}: weight ${w.spec.name} is not a ring matrix`);
   return w.data;
 }
 
