@@ -77,6 +77,14 @@ describe('exact ring GEMMs through the float64 backend', () => {
     expect(Array.from(await ringLinearRing(backend, x, rows, toLimbPlanes(w), outDim, inDim))).toEqual(Array.from(y));
   });
 
+  it('small products (computed in JS) and large ones (through the backend) agree with the reference', async () => {
+    for (const [rows, outDim, inDim] of [[2, 5, 40], [3, 64, 200]] as const) {
+      const x = randomRing(rows * inDim);
+      const w = randomRing(outDim * inDim);
+      expect(Array.from(await ringLinearRing(backend, x, rows, w, outDim, inDim))).toEqual(Array.from(referenceLinear(x, rows, w, outDim, inDim)));
+    }
+  });
+
   it('ring matmul a[m,k]·b[k,n] matches the reference', async () => {
     const [m, k, n] = [5, 33, 7];
     const a = randomRing(m * k);

@@ -92,6 +92,7 @@ export async function ringLinearRing(backend: ComputeBackend, x: Ring, rows: num
   checkShape('ringLinearRing input', x.length, rows, inDim);
   checkShape('ringLinearRing weight', w instanceof Uint16Array ? w.length / 4 : w.length, outDim, inDim);
   if (inDim >= MAX_RING_RING_K) throw new RangeError(`ringLinearRing: inner dimension ${inDim} is too large for exact limb products`);
+  if (rows * outDim * inDim <= SMALL_PRODUCT_MACS) return ringLinearRingDirect(x, rows, w instanceof Uint16Array ? w : toLimbPlanes(w), outDim, inDim);
   const xl = splitLimbs(x); // limb-major: blocks 0..3 of [rows, inDim]
   const block = rows * outDim;
   const t = new Float64Array(4 * block); // t[s] = Σ_{i+j=s} x_i · w_jᵀ, exact (< 2^53 for inDim < 2^19)
@@ -107,6 +108,41 @@ export async function ringLinearRing(backend: ComputeBackend, x: Ring, rows: num
   const out = new BigUint64Array(block);
   const z = words(out);
   for (let e = 0; e < block; e++) combineLimbs(z, e, t[e]!, t[block + e]!, t[2 * block + e]!, t[3 * block + e]!);
+  return out;
+}
+
+/**
+ * Products at most this large (rows · outDim · inDim) are computed in JS with the same limb
+ * arithmetic instead of four backend calls: the per-head attention products of small models,
+ * where the calls' overhead would dominate. Same exact residues either way.
+ */
+export const SMALL_PRODUCT_MACS = 1 << 15;
+
+function ringLinearRingDirect(x: Ring, rows: number, wl: Uint16Array, outDim: number, inDim: number): Ring {
+  const xl = splitLimbs(x);
+  const nx = rows * inDim;
+  const nw = outDim * inDim;
+  const out = new BigUint64Array(rows * outDim);
+  const z = words(out);
+  for (let r = 0; r < rows; r++) {
+    for (let o = 0; o < outDim; o++) {
+      let t0 = 0;
+      let t1 = 0;
+      let t2 = 0;
+      let t3 = 0;
+      for (let k = 0; k < inDim; k++) {
+        const xi = r * inDim + k;
+        const wi = o * inDim + k;
+        const a0 = xl[xi]!, a1 = xl[nx + xi]!, a2 = xl[2 * nx + xi]!, a3 = xl[3 * nx + xi]!;
+        const b0 = wl[wi]!, b1 = wl[nw + wi]!, b2 = wl[2 * nw + wi]!, b3 = wl[3 * nw + wi]!;
+        t0 += a0 * b0;
+        t1 += a0 * b1 + a1 * b0;
+        t2 += a0 * b2 + a1 * b1 + a2 * b0;
+        t3 += a0 * b3 + a1 * b2 + a2 * b1 + a3 * b0;
+      }
+      combineLimbs(z, r * outDim + o, t0, t1, t2, t3);
+    }
+  }
   return out;
 }
 

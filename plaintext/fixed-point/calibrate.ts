@@ -10,6 +10,7 @@ import type { ModelDescription } from '../../model/model-description.js';
 import { foldedWeightsOf } from '../../model/fixed-point/folded-weights.js';
 import { derivePlan, quantizeWeights, type FixedPointPlan, type PlanOptions, type ValueRanges } from '../../model/fixed-point/fixed-point-plan.js';
 import type { FixedPointWeight } from '../../model/fixed-point/fixed-point-weights.js';
+import { Prg } from '../../crypto/prg.js';
 import { argmax } from '../../sampling/sample-token.js';
 import { PlaintextModel, type ObservedFamily } from '../plaintext-model.js';
 
@@ -59,13 +60,23 @@ export async function measureRanges(model: ModelDescription, options: Calibratio
     r[key] = max;
   };
   const plain = new PlaintextModel(model, { observe, ...(options.backend ? { backend: options.backend } : {}) });
-  let tokens = options.tokens ?? model.tokenizer.encode(CALIBRATION_TEXT, { addBos: true });
+  let tokens = options.tokens ?? calibrationTokens(model);
   const decodeTokens = Math.max(0, Math.min(options.decodeTokens ?? 32, c.maxSeqLen - 1));
   tokens = tokens.slice(0, Math.max(1, Math.min(tokens.length, c.maxSeqLen - decodeTokens)));
   const seq = plain.newSequence();
   let logits = await seq.prefill(tokens);
   for (let i = 0; i < decodeTokens; i++) logits = await seq.decode(argmax(logits));
   return r;
+}
+
+/** The calibration text through the model's tokenizer; seeded ids where the tokenizer cannot encode text (benchmark models). */
+function calibrationTokens(model: ModelDescription): number[] {
+  try {
+    return model.tokenizer.encode(CALIBRATION_TEXT, { addBos: true });
+  } catch {
+    const prg = Prg.fromSeed('permllm/calibration', 1);
+    return Array.from({ length: 64 }, () => prg.below(model.config.vocabSize));
+  }
 }
 
 export interface FixedPointParts {
