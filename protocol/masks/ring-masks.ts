@@ -3,6 +3,21 @@
  * per element, little-endian). A value x + r with r uniform on the ring is itself uniform and
  * independent of x: every value the engine receives under this profile hides the data
  * perfectly, not statistically (compare mask-profile.ts's float profiles).
+ *
+ * The ring64 decisions, and where each lives:
+ * - representation: BigUint64Array (wire: frame part type 5), hot loops on 32-bit word pairs
+ *   (compute/ring64.ts);
+ * - exact products: 16-bit limbs through the backend's float64 GEMMs, int16 weights and uint16
+ *   limb planes widened inside onnxruntime (compute/ring-gemm.ts);
+ * - scales: one public fixed-point plan per model, from ranges measured at load time, with
+ *   headroom; MulW adds exponents and the user re-encodes every nonlinear output at the exponent
+ *   that lands the next product on the residual's, so nothing is truncated anywhere
+ *   (model/fixed-point/fixed-point-plan.ts);
+ * - RoPE: folded into the scores' bilinear form with integer coefficients, costing its bits once
+ *   (plaintext/fixed-point/ring-attention.ts);
+ * - nonlinear steps: decoded, evaluated permutation-invariantly, re-encoded; out-of-range views
+ *   end the request (plaintext/fixed-point/fixed-point-elem.ts);
+ * - weight mask U: uniform on the ring from the pairing key (protocol/session/ring-pairing.ts).
  */
 import type { Ring } from '../../compute/ring64.js';
 import type { Prg } from '../../crypto/prg.js';
