@@ -20,6 +20,12 @@ export interface ComputeBackend {
    * copy of the weight is made by the caller. Callers fall back to widening themselves.
    */
   linearInt16?(input: Float64Array, rows: number, weight: Int16Array | Uint16Array, outDim: number, inDim: number): Promise<Float64Array>;
+  /**
+   * Optional: out[m, n] = a[m, k] · b[k, n] with 8-bit operands and exact int32 accumulation
+   * (onnxruntime MatMulInteger; what int8 tensor cores do): the ring64 byte-limb products.
+   * Callers keep 255 · 255 · k < 2^31.
+   */
+  matmulU8?(a: Uint8Array, m: number, k: number, b: Uint8Array | Int8Array, n: number): Promise<Int32Array>;
 }
 
 /** Asserts that a flat array has the element count its shape claims; names the operand. */

@@ -92,6 +92,37 @@ export class OnnxCpuBackend implements ComputeBackend {
     return y.data as Float64Array;
   }
 
+  private integerSession(bType: 'uint8' | 'int8'): Promise<ort.InferenceSession> {
+    const key = `matmul-integer:${bType}`;
+    let s = this.sessions.get(key);
+    if (!s) {
+      const model = singleNodeModel(
+        { opType: 'MatMulInteger', inputs: ['a', 'b'], outputs: ['y'] },
+        [
+          { name: 'a', elemType: 'uint8', dims: ['m', 'k'] },
+          { name: 'b', elemType: bType, dims: ['k', 'n'] },
+        ],
+        [{ name: 'y', elemType: 'int32', dims: ['m', 'n'] }],
+      );
+      const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
+      if (this.threads > 0) options.intraOpNumThreads = this.threads;
+      s = ort.InferenceSession.create(model, options);
+      this.sessions.set(key, s);
+    }
+    return s;
+  }
+
+  async matmulU8(a: Uint8Array, m: number, k: number, b: Uint8Array | Int8Array, n: number): Promise<Int32Array> {
+    if (a.length !== m * k) throw new RangeError(`matmulU8 a: expected ${m}x${k} elements, got ${a.length}`);
+    if (b.length !== k * n) throw new RangeError(`matmulU8 b: expected ${k}x${n} elements, got ${b.length}`);
+    const type = b instanceof Int8Array ? 'int8' : 'uint8';
+    const session = await this.integerSession(type);
+    const result = await session.run({ a: new ort.Tensor('uint8', a, [m, k]), b: new ort.Tensor(type, b, [k, n]) });
+    const y = result['y'];
+    if (!y) throw new Error('matmulU8: onnxruntime returned no output');
+    return y.data as Int32Array;
+  }
+
   linear<T extends FloatArray>(input: T, rows: number, weight: T, outDim: number, inDim: number): Promise<T> {
     assertShape('linear input', input, rows, inDim);
     assertShape('linear weight', weight, outDim, inDim);

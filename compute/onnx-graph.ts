@@ -8,7 +8,7 @@ const WIRE_VARINT = 0;
 const WIRE_LEN = 2;
 
 /** ONNX TensorProto.DataType values used here. */
-export const OnnxElemType = { float: 1, uint16: 4, int16: 5, double: 11 } as const;
+export const OnnxElemType = { float: 1, uint8: 2, int8: 3, uint16: 4, int16: 5, int32: 6, double: 11 } as const;
 export type OnnxElemTypeName = keyof typeof OnnxElemType;
 
 class ProtoWriter {

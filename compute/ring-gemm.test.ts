@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { defaultBackend } from './onnx-backend.js';
-import { ringLinearInt, ringLinearRing, ringMatmulRing, toLimbPlanes } from './ring-gemm.js';
+import { planarInt16, planarRing, ringLinearInt, ringLinearPlanar, ringLinearRing, ringMatmulRing, toLimbPlanes } from './ring-gemm.js';
 import { decodeFixed, encodeFixed, ringAdd, ringFromIntegers, ringScale, ringSub, ringToNumbers, type Ring } from './ring64.js';
 
 const M = 1n << 64n;
@@ -82,6 +82,19 @@ describe('exact ring GEMMs through the float64 backend', () => {
       const x = randomRing(rows * inDim);
       const w = randomRing(outDim * inDim);
       expect(Array.from(await ringLinearRing(backend, x, rows, w, outDim, inDim))).toEqual(Array.from(referenceLinear(x, rows, w, outDim, inDim)));
+    }
+  });
+
+  it('planar byte-limb products (exact int32 GEMMs) match the reference, including K beyond one int32 chunk', async () => {
+    for (const [rows, outDim, inDim] of [[3, 64, 300], [1, 2, 40000]] as const) {
+      const x = randomRing(rows * inDim);
+      x.fill(M - 1n, 0, Math.min(inDim, 1000)); // all-ones limbs: the int32 worst case
+      const wInt = Int16Array.from({ length: outDim * inDim }, (_, i) => ((i * 7919) % 65535) - 32767);
+      wInt.fill(-32768, 0, Math.min(inDim, 1000));
+      const wRing = randomRing(outDim * inDim);
+      wRing.fill(M - 1n, 0, Math.min(inDim, 1000));
+      expect(Array.from(await ringLinearPlanar(backend, x, rows, planarInt16(wInt, outDim, inDim), outDim, inDim))).toEqual(Array.from(referenceLinear(x, rows, wInt, outDim, inDim)));
+      expect(Array.from(await ringLinearPlanar(backend, x, rows, planarRing(wRing, outDim, inDim), outDim, inDim))).toEqual(Array.from(referenceLinear(x, rows, wRing, outDim, inDim)));
     }
   });
 

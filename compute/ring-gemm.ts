@@ -167,3 +167,134 @@ export function ringTranspose(a: Ring, rows: number, cols: number): Ring {
 export function ringMatmulRing(backend: ComputeBackend, a: Ring, m: number, k: number, b: Ring, n: number): Promise<Ring> {
   return ringLinearRing(backend, a, m, ringTranspose(b, k, n), n, k);
 }
+
+/*
+ * Planar weights for the parties' hot path: byte limbs into exact int32 GEMMs (onnxruntime
+ * MatMulInteger, ComputeBackend.matmulU8), stored transposed [inDim, outDim] as the GEMM reads
+ * them. Ring activations are split into 8 byte limbs; an int16 weight is lo (uint8) + 256·hi
+ * (int8), 2 bytes per parameter; a ring weight is 8 uint8 planes, 8 bytes per parameter. A
+ * GEMM reads each weight byte once per plane: 2 bytes per parameter per product at the engine,
+ * 8 at the gateway and the dealer, against 8 for a float64 weight. The int32 sums are exact for
+ * K ≤ 32768 (255 · 255 · 32768 < 2^31); longer inner dimensions (one-hot rows over a large
+ * vocabulary) are cut into chunks whose sums are added in float64, still exact.
+ */
+
+/** An int16 weight as two byte planes, transposed [inDim, outDim]. */
+export interface Int16Planes {
+  kind: 'int16';
+  lo: Uint8Array;
+  hi: Int8Array;
+}
+
+/** A ring weight as eight byte planes (plane k = byte k of every element), transposed [inDim, outDim]. */
+export interface RingPlanes {
+  kind: 'ring';
+  bytes: Uint8Array;
+}
+
+export type PlanarWeight = Int16Planes | RingPlanes;
+
+const K_CHUNK = 32768;
+
+export function planarBytes(w: PlanarWeight): number {
+  return w.kind === 'int16' ? w.lo.byteLength + w.hi.byteLength : w.bytes.byteLength;
+}
+
+export function planarInt16(w: Int16Array, outDim: number, inDim: number): Int16Planes {
+  checkShape('planarInt16', w.length, outDim, inDim);
+  const lo = new Uint8Array(w.length);
+  const hi = new Int8Array(w.length);
+  for (let o = 0; o < outDim; o++) {
+    for (let i = 0; i < inDim; i++) {
+      const v = w[o * inDim + i]!;
+      lo[i * outDim + o] = v & 0xff;
+      hi[i * outDim + o] = v >> 8; // arithmetic shift: v = 256·hi + lo
+    }
+  }
+  return { kind: 'int16', lo, hi };
+}
+
+export function planarRing(w: Ring, outDim: number, inDim: number): RingPlanes {
+  checkShape('planarRing', w.length, outDim, inDim);
+  const src = new Uint8Array(w.buffer, w.byteOffset, w.byteLength);
+  const n = w.length;
+  const bytes = new Uint8Array(8 * n);
+  for (let o = 0; o < outDim; o++) {
+    for (let i = 0; i < inDim; i++) {
+      const e = 8 * (o * inDim + i);
+      const d = i * outDim + o;
+      for (let b = 0; b < 8; b++) bytes[b * n + d] = src[e + b]!;
+    }
+  }
+  return { kind: 'ring', bytes };
+}
+
+/** Byte limbs of x[rows, inDim], limb-major: out[(b·rows + r)·inDim + i]. */
+function splitBytes(x: Ring, rows: number, inDim: number): Uint8Array {
+  const src = new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+  const n = rows * inDim;
+  const out = new Uint8Array(8 * n);
+  for (let e = 0; e < n; e++) for (let b = 0; b < 8; b++) out[b * n + e] = src[8 * e + b]!;
+  return out;
+}
+
+/** Σ over K chunks of a[m, K] · b[K, n] (b a [K, n] plane), added into acc (float64, exact). */
+async function chunkedProduct(backend: ComputeBackend & { matmulU8: NonNullable<ComputeBackend['matmulU8']> }, a: Uint8Array, m: number, K: number, b: Uint8Array | Int8Array, n: number, add: (y: Int32Array) => void): Promise<void> {
+  if (K <= K_CHUNK) return add(await backend.matmulU8(a, m, K, b, n));
+  for (let k0 = 0; k0 < K; k0 += K_CHUNK) {
+    const k1 = Math.min(K, k0 + K_CHUNK);
+    const part = new Uint8Array(m * (k1 - k0));
+    for (let r = 0; r < m; r++) part.set(a.subarray(r * K + k0, r * K + k1), r * (k1 - k0));
+    add(await backend.matmulU8(part, m, k1 - k0, b.subarray(k0 * n, k1 * n), n));
+  }
+}
+
+/** Rebuilds the row-major [outDim, inDim] form (the fallback for backends without 8-bit products, and small products). */
+function unplanar(w: PlanarWeight, outDim: number, inDim: number): Int16Array | Ring {
+  const n = outDim * inDim;
+  if (w.kind === 'int16') {
+    const out = new Int16Array(n);
+    for (let i = 0; i < inDim; i++) for (let o = 0; o < outDim; o++) out[o * inDim + i] = 256 * w.hi[i * outDim + o]! + w.lo[i * outDim + o]!;
+    return out;
+  }
+  const out = new BigUint64Array(n);
+  const dst = new Uint8Array(out.buffer);
+  for (let i = 0; i < inDim; i++) for (let o = 0; o < outDim; o++) for (let b = 0; b < 8; b++) dst[8 * (o * inDim + i) + b] = w.bytes[b * n + i * outDim + o]!;
+  return out;
+}
+
+/** y[rows, outDim] = x[rows, inDim] · Wᵀ mod 2^64 for a planar weight (int16 at P0, ring at P1/P2). */
+export async function ringLinearPlanar(backend: ComputeBackend, x: Ring, rows: number, w: PlanarWeight, outDim: number, inDim: number): Promise<Ring> {
+  checkShape('ringLinearPlanar input', x.length, rows, inDim);
+  const matmulU8 = backend.matmulU8?.bind(backend);
+  if (!matmulU8 || rows * outDim * inDim <= SMALL_PRODUCT_MACS) {
+    const flat = unplanar(w, outDim, inDim);
+    return flat instanceof Int16Array ? ringLinearInt(backend, x, rows, flat, outDim, inDim) : ringLinearRing(backend, x, rows, flat, outDim, inDim);
+  }
+  const b8 = { ...backend, name: backend.name, matmulU8 } as ComputeBackend & { matmulU8: typeof matmulU8 };
+  const xb = splitBytes(x, rows, inDim);
+  const block = rows * outDim;
+  const t = new Float64Array(8 * block); // t[s]: byte position s
+  const addBlocks = (shift: number, blocks: number) => (y: Int32Array) => {
+    for (let i = 0; i < blocks && i + shift < 8; i++) {
+      const dst = (i + shift) * block;
+      const src = i * block;
+      for (let e = 0; e < block; e++) t[dst + e]! += y[src + e]!;
+    }
+  };
+  if (w.kind === 'int16') {
+    await chunkedProduct(b8, xb, 8 * rows, inDim, w.lo, outDim, addBlocks(0, 8));
+    await chunkedProduct(b8, xb.subarray(0, 7 * rows * inDim), 7 * rows, inDim, w.hi, outDim, addBlocks(1, 7));
+  } else {
+    const n = outDim * inDim;
+    for (let j = 0; j < 8; j++) {
+      await chunkedProduct(b8, xb.subarray(0, (8 - j) * rows * inDim), (8 - j) * rows, inDim, w.bytes.subarray(j * n, (j + 1) * n), outDim, addBlocks(j, 8 - j));
+    }
+  }
+  const out = new BigUint64Array(block);
+  const z = words(out);
+  for (let e = 0; e < block; e++) {
+    combineLimbs(z, e, t[e]! + 256 * t[block + e]!, t[2 * block + e]! + 256 * t[3 * block + e]!, t[4 * block + e]! + 256 * t[5 * block + e]!, t[6 * block + e]! + 256 * t[7 * block + e]!);
+  }
+  return out;
+}

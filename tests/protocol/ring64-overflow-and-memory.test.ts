@@ -6,9 +6,10 @@
  *   the checked decoder itself refuses such integers and lets the causal-mask zone through;
  * - memory follows the format: the engine holds int16 weights only (2 bytes per parameter, no
  *   float copy in its role model), the gateway X − U and the dealer U as ring elements (8 bytes
- *   per parameter, stored as four uint16 limb planes); the per-party figures are printed.
+ *   per parameter, stored as eight byte planes); the per-party figures are printed.
  */
 import { describe, expect, it } from 'vitest';
+import { planarBytes } from '../../compute/ring-gemm.js';
 import { ringFromIntegers } from '../../compute/ring64.js';
 import { defaultModelPath, loadModel } from '../../model/load-model.js';
 import { decodeChecked, RingOverflowError } from '../../plaintext/fixed-point/fixed-point-elem.js';
@@ -21,7 +22,7 @@ function bytesPerParameter(m: RoleModel): { bytes: number; params: number } {
   let bytes = 0;
   let params = 0;
   for (const w of m.ring!.weights.values()) {
-    bytes += w.data.byteLength + (w.bias?.byteLength ?? 0);
+    bytes += planarBytes(w.data) + (w.bias?.byteLength ?? 0);
     params += w.spec.outDim * w.spec.inDim;
   }
   return { bytes, params };
@@ -49,8 +50,8 @@ describe('ring64 overflow and memory (stories260K)', () => {
     const model = await loadModel(defaultModelPath());
     const parties = await pairInProcessFor(model, RING64_PROFILE);
     expect(parties.engine.weights.size).toBe(0); // no float copy in the engine's role model
-    for (const w of parties.engine.ring!.weights.values()) expect(w.data).toBeInstanceOf(Int16Array);
-    for (const w of parties.gateway.ring!.weights.values()) expect(w.data).toBeInstanceOf(Uint16Array); // four limb planes
+    for (const w of parties.engine.ring!.weights.values()) expect(w.data.kind).toBe('int16'); // two byte planes
+    for (const w of parties.gateway.ring!.weights.values()) expect(w.data.kind).toBe('ring'); // eight byte planes
     const e = bytesPerParameter(parties.engine);
     const g = bytesPerParameter(parties.gateway);
     const d = bytesPerParameter(parties.dealer);

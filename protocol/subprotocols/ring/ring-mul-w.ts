@@ -9,9 +9,10 @@
  * Post: z0 + z1 = f(X, y) + bias exactly (mod 2^64); the output's exponents are the input's
  * plus the weight block's (no truncation). Every message is a ring element plus a fresh
  * uniform mask: uniform whatever the data.
- * Products: P0 ring × int16 (4 limb GEMMs in one call), P1 and P2 ring × ring (compute/ring-gemm).
+ * Products: byte limbs into exact int32 GEMMs (compute/ring-gemm.ts, ringLinearPlanar): P0 ring ×
+ * int16 in 2 calls, P1 and P2 ring × ring in 8 (36 byte-limb pairs).
  */
-import { ringLinearInt, ringLinearRing } from '../../../compute/ring-gemm.js';
+import { ringLinearPlanar, type PlanarWeight } from '../../../compute/ring-gemm.js';
 import { ringAdd, ringAddInto, ringSub } from '../../../compute/ring64.js';
 import type { WeightBlock } from '../../../model/fixed-point/fixed-point-weights.js';
 import { addBiasRows, ringBias } from '../../../plaintext/fixed-point/ring-tensors.js';
@@ -29,15 +30,19 @@ export interface RingWeightSpec {
   hasBias: boolean;
 }
 
-/** A weight as one party holds it: X (int16) with bias at P0, X − U at P1, U at P2 (ring matrices as uint16 limb planes). */
+/**
+ * A weight as one party holds it, in the planar byte-limb form the exact int32 GEMMs read
+ * (compute/ring-gemm.ts): X as int16 planes (2 bytes per parameter) with bias at P0, X − U at P1
+ * and U at P2 as ring planes (8 bytes per parameter).
+ */
 export interface RingRoleWeight {
   spec: RingWeightSpec;
-  data: Int16Array | Uint16Array;
+  data: PlanarWeight;
   bias?: Float64Array;
 }
 
-function ringData(w: RingRoleWeight, role: string): Uint16Array {
-  if (!(w.data instanceof Uint16Array)) throw new Error(`${role}: weight ${w.spec.name} is not a ring matrix`);
+function ringData(w: RingRoleWeight, role: string): PlanarWeight {
+  if (w.data.kind !== 'ring') throw new Error(`${role}: weight ${w.spec.name} is not a ring matrix`);
   return w.data;
 }
 
@@ -56,7 +61,7 @@ export async function ringMulW(ctx: PartyContext, w: RingRoleWeight, y: RingShar
     case 'dealer': {
       const V = ringMask(requireKey(ctx.k12, 'k12', ctx.role).prg(vLabel), inSize, ctx.profile.ringMaskBits);
       const W0 = ringMask(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/W0`), outSize, ctx.profile.ringMaskBits);
-      const W1 = ringSub(await ringLinearRing(backend, V, rows, ringData(w, ctx.role), outDim, inDim), W0);
+      const W1 = ringSub(await ringLinearPlanar(backend, V, rows, ringData(w, ctx.role), outDim, inDim), W0);
       ctx.net.send('gateway', MessageKind.MulWCorrection, step, [W1], true);
       await ctx.net.flush();
       return out;
@@ -69,7 +74,7 @@ export async function ringMulW(ctx: PartyContext, w: RingRoleWeight, y: RingShar
         ctx.ringViewTap?.(step, 'mulw-input', V);
       }
       const [W1] = expectRings(await ctx.net.receive('dealer', MessageKind.MulWCorrection, step), [outSize], `mulW ${name} correction`);
-      out.share = ringAddInto(await ringLinearRing(backend, V, rows, ringData(w, ctx.role), outDim, inDim), W1!);
+      out.share = ringAddInto(await ringLinearPlanar(backend, V, rows, ringData(w, ctx.role), outDim, inDim), W1!);
       return out;
     }
     case 'engine': {
@@ -79,9 +84,9 @@ export async function ringMulW(ctx: PartyContext, w: RingRoleWeight, y: RingShar
         input = ringAdd(input, D!); // y − V
         ctx.ringViewTap?.(step, 'mulw-input', input);
       }
-      if (!(w.data instanceof Int16Array)) throw new Error(`engine: weight ${name} is not int16`);
+      if (w.data.kind !== 'int16') throw new Error(`engine: weight ${name} is not int16`);
       const W0 = ringMask(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/W0`), outSize, ctx.profile.ringMaskBits);
-      const z0 = ringAddInto(await ringLinearInt(backend, input, rows, w.data, outDim, inDim), W0);
+      const z0 = ringAddInto(await ringLinearPlanar(backend, input, rows, w.data, outDim, inDim), W0);
       if (w.bias) addBiasRows(z0, rows, ringBias(w.bias, w.spec.blocks, inExp));
       out.share = z0;
       return out;
