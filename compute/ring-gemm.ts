@@ -249,7 +249,7 @@ async function chunkedProduct(backend: ComputeBackend & { matmulU8: NonNullable<
   }
 }
 
-/** Rebuilds the row-major [outDim, inDim] form (the fallback for backends without 8-bit products, and small products). */
+/** Rebuilds the row-major [outDim, inDim] form (the fallback for backends without 8-bit products). */
 function unplanar(w: PlanarWeight, outDim: number, inDim: number): Int16Array | Ring {
   const n = outDim * inDim;
   if (w.kind === 'int16') {
@@ -263,11 +263,51 @@ function unplanar(w: PlanarWeight, outDim: number, inDim: number): Int16Array | 
   return out;
 }
 
+/** Small planar products in JS: 16-bit limbs of x against the weight's 16-bit limbs read from its byte planes. */
+function planarDirect(x: Ring, rows: number, w: PlanarWeight, outDim: number, inDim: number): Ring {
+  const xl = splitLimbs(x);
+  const nx = rows * inDim;
+  const n = outDim * inDim;
+  const out = new BigUint64Array(rows * outDim);
+  const z = words(out);
+  for (let r = 0; r < rows; r++) {
+    for (let o = 0; o < outDim; o++) {
+      let t0 = 0;
+      let t1 = 0;
+      let t2 = 0;
+      let t3 = 0;
+      for (let k = 0; k < inDim; k++) {
+        const xi = r * inDim + k;
+        const wi = k * outDim + o;
+        const a0 = xl[xi]!, a1 = xl[nx + xi]!, a2 = xl[2 * nx + xi]!, a3 = xl[3 * nx + xi]!;
+        if (w.kind === 'int16') {
+          const v = 256 * w.hi[wi]! + w.lo[wi]!;
+          t0 += a0 * v;
+          t1 += a1 * v;
+          t2 += a2 * v;
+          t3 += a3 * v;
+        } else {
+          const p = w.bytes;
+          const b0 = p[wi]! + 256 * p[n + wi]!, b1 = p[2 * n + wi]! + 256 * p[3 * n + wi]!;
+          const b2 = p[4 * n + wi]! + 256 * p[5 * n + wi]!, b3 = p[6 * n + wi]! + 256 * p[7 * n + wi]!;
+          t0 += a0 * b0;
+          t1 += a0 * b1 + a1 * b0;
+          t2 += a0 * b2 + a1 * b1 + a2 * b0;
+          t3 += a0 * b3 + a1 * b2 + a2 * b1 + a3 * b0;
+        }
+      }
+      combineLimbs(z, r * outDim + o, t0, t1, t2, t3);
+    }
+  }
+  return out;
+}
+
 /** y[rows, outDim] = x[rows, inDim] · Wᵀ mod 2^64 for a planar weight (int16 at P0, ring at P1/P2). */
 export async function ringLinearPlanar(backend: ComputeBackend, x: Ring, rows: number, w: PlanarWeight, outDim: number, inDim: number): Promise<Ring> {
   checkShape('ringLinearPlanar input', x.length, rows, inDim);
   const matmulU8 = backend.matmulU8?.bind(backend);
-  if (!matmulU8 || rows * outDim * inDim <= SMALL_PRODUCT_MACS) {
+  if (rows * outDim * inDim <= SMALL_PRODUCT_MACS) return planarDirect(x, rows, w, outDim, inDim);
+  if (!matmulU8) {
     const flat = unplanar(w, outDim, inDim);
     return flat instanceof Int16Array ? ringLinearInt(backend, x, rows, flat, outDim, inDim) : ringLinearRing(backend, x, rows, flat, outDim, inDim);
   }
