@@ -175,7 +175,7 @@ export function ringMatmulRing(backend: ComputeBackend, a: Ring, m: number, k: n
  * (int8), 2 bytes per parameter; a ring weight is 8 uint8 planes, 8 bytes per parameter. A
  * GEMM reads each weight byte once per plane: 2 bytes per parameter per product at the engine,
  * 8 at the gateway and the dealer, against 8 for a float64 weight. The int32 sums are exact for
- * K ≤ 32768 (255 · 255 · 32768 < 2^31); longer inner dimensions (one-hot rows over a large
+ * K ≤ 32768 (255 · 128 · 32768 < 2^31); longer inner dimensions (one-hot rows over a large
  * vocabulary) are cut into chunks whose sums are added in float64, still exact.
  */
 
@@ -186,10 +186,14 @@ export interface Int16Planes {
   hi: Int8Array;
 }
 
-/** A ring weight as eight byte planes (plane k = byte k of every element), transposed [inDim, outDim]. */
+/**
+ * A ring weight as eight signed-digit planes, transposed [inDim, outDim]: w = Σ_k d_k · 256^k
+ * mod 2^64 with d_k ∈ [−128, 127] (each byte recoded with a carry into the next), so the
+ * products take onnxruntime's uint8 × int8 kernel, faster than uint8 × uint8.
+ */
 export interface RingPlanes {
   kind: 'ring';
-  bytes: Uint8Array;
+  bytes: Int8Array;
 }
 
 export type PlanarWeight = Int16Planes | RingPlanes;
@@ -218,12 +222,17 @@ export function planarRing(w: Ring, outDim: number, inDim: number): RingPlanes {
   checkShape('planarRing', w.length, outDim, inDim);
   const src = new Uint8Array(w.buffer, w.byteOffset, w.byteLength);
   const n = w.length;
-  const bytes = new Uint8Array(8 * n);
+  const bytes = new Int8Array(8 * n);
   for (let o = 0; o < outDim; o++) {
     for (let i = 0; i < inDim; i++) {
       const e = 8 * (o * inDim + i);
       const d = i * outDim + o;
-      for (let b = 0; b < 8; b++) bytes[b * n + d] = src[e + b]!;
+      let carry = 0;
+      for (let b = 0; b < 8; b++) {
+        const v = src[e + b]! + carry; // 0..256
+        carry = v >= 128 ? 1 : 0;
+        bytes[b * n + d] = v - 256 * carry; // the carry out of byte 7 is 2^64: dropped
+      }
     }
   }
   return { kind: 'ring', bytes };
@@ -258,8 +267,14 @@ function unplanar(w: PlanarWeight, outDim: number, inDim: number): Int16Array | 
     return out;
   }
   const out = new BigUint64Array(n);
-  const dst = new Uint8Array(out.buffer);
-  for (let i = 0; i < inDim; i++) for (let o = 0; o < outDim; o++) for (let b = 0; b < 8; b++) dst[8 * (o * inDim + i) + b] = w.bytes[b * n + i * outDim + o]!;
+  const z = words(out);
+  const p = w.bytes;
+  for (let i = 0; i < inDim; i++) {
+    for (let o = 0; o < outDim; o++) {
+      const d = i * outDim + o;
+      combineLimbs(z, o * inDim + i, p[d]! + 256 * p[n + d]!, p[2 * n + d]! + 256 * p[3 * n + d]!, p[4 * n + d]! + 256 * p[5 * n + d]!, p[6 * n + d]! + 256 * p[7 * n + d]!);
+    }
+  }
   return out;
 }
 
