@@ -83,6 +83,8 @@ export const linkResultSchema = z.object({
 
 export const modelResultSchema = z.object({
   name: z.string(),
+  /** Mask profile of the private runs (ring64: perfect hiding; permllm-f64: statistical). Older files: permllm-f64. */
+  profile: z.string().default('permllm-f64'),
   description: z.string(),
   shape: z.string().nullable(),
   config: z.object({ dim: num, hiddenDim: num, nLayers: num, nHeads: num, nKvHeads: num, headDim: num, vocabSize: num }),
@@ -148,7 +150,16 @@ export const benchResultsSchema = z.object({
   finishedAt: z.string(),
   quick: z.boolean(),
   machine: z.object({ cpus: z.number().int(), cpuModel: z.string(), memoryGiB: num, node: z.string(), loadAverageStart: z.array(num), loadAverageEnd: z.array(num) }),
-  options: z.object({ models: z.array(z.string()), links: z.array(z.string()), prompts: z.array(z.number().int()), decodeTokens: z.number().int(), emulation: z.enum(['wrapper', 'relay']), dealer: z.enum(['ahead', 'streamed']) }),
+  options: z.object({
+    models: z.array(z.string()),
+    /** Mask profiles measured, each beside the same plaintext baseline; the extrapolation uses the first. */
+    profiles: z.array(z.string()).default(['permllm-f64']),
+    links: z.array(z.string()),
+    prompts: z.array(z.number().int()),
+    decodeTokens: z.number().int(),
+    emulation: z.enum(['wrapper', 'relay']),
+    dealer: z.enum(['ahead', 'streamed']),
+  }),
   models: z.array(modelResultSchema),
   /** The BFV token lookup alone, per vocabulary size (client query + server answer + decode). */
   tokenLookup: z.array(z.object({ vocab: z.number().int(), ms: num, queryBytes: num, answerBytes: num })),

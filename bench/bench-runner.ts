@@ -7,7 +7,8 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelConfig } from '../model/model-description.js';
-import { pairInProcess } from '../in-process/in-process-parties.js';
+import { pairInProcessFor } from '../in-process/in-process-parties.js';
+import { MASK_PROFILES } from '../protocol/masks/mask-profile.js';
 import { Prg } from '../crypto/prg.js';
 import { BENCH_MODELS, FULL_DEPTH_TARGETS, type BenchModel } from './bench-models.js';
 import { benchResultsSchema, type BenchResults, type LinkResult, type ModelResult, type PrefillResult } from './bench-results.js';
@@ -24,6 +25,8 @@ import { timeTokenLookup, type LookupTiming } from './token-lookup-timing.js';
 export interface BenchOptions {
   quick: boolean;
   models: readonly string[];
+  /** Mask profiles to run the private protocol under, each beside the plaintext baseline (default ring64, permllm-f64). */
+  profiles?: readonly string[];
   links: readonly LinkSettingName[];
   prompts: readonly number[];
   decodeTokens: number;
@@ -67,7 +70,7 @@ interface PreparedModel {
  * Loads the model, runs the plaintext baseline, pairs the three parties, and lets go of the
  * plaintext model and the float32 weights, so that only the parties' weights stay in memory.
  */
-async function prepare(entry: BenchModel, requested: readonly number[], decodeTokens: number, log: (line: string) => void): Promise<PreparedModel> {
+async function prepare(entry: BenchModel, profileName: string, requested: readonly number[], decodeTokens: number, log: (line: string) => void): Promise<PreparedModel> {
   const t0 = performance.now();
   const model = await entry.load();
   const loadMs = performance.now() - t0;
@@ -84,7 +87,10 @@ async function prepare(entry: BenchModel, requested: readonly number[], decodeTo
     log(`  plaintext  prompt ${String(p).padStart(4)}: first token ${run.ttftMs.toFixed(1)} ms${run.decodeMsPerToken !== undefined ? `, decode ${run.decodeMsPerToken.toFixed(2)} ms/token` : ''}`);
   }
   const t1 = performance.now();
-  const parties = timeParties(pairInProcess(model));
+  const profile = MASK_PROFILES[profileName];
+  if (!profile) throw new Error(`unknown mask profile "${profileName}" (known: ${Object.keys(MASK_PROFILES).join(', ')})`);
+  const parties = timeParties(await pairInProcessFor(model, profile));
+  log(`  ${profile.name} (${profile.hiding} hiding): paired in ${(performance.now() - t1).toFixed(0)} ms`);
   return { config: model.config, prompts, parties, plaintext, loadMs, pairingMs: performance.now() - t1 };
 }
 
@@ -99,10 +105,10 @@ function prefillResult(m: SessionMeasurement, link: (typeof LINK_SETTINGS)[LinkS
   };
 }
 
-async function benchModel(entry: BenchModel, options: BenchOptions): Promise<ModelResult> {
+async function benchModel(entry: BenchModel, profile: string, options: BenchOptions): Promise<ModelResult> {
   const { log } = options;
-  log(`${entry.name}: ${entry.description}`);
-  const prepared = await prepare(entry, options.prompts, options.decodeTokens, log);
+  log(`${entry.name} [${profile}]: ${entry.description}`);
+  const prepared = await prepare(entry, profile, options.prompts, options.decodeTokens, log);
   const { config, parties, plaintext, prompts } = prepared;
   const prompt = benchPrompt(config.vocabSize, Math.max(...prompts));
   const plaintextDecode = plaintext.get(prompts[0]!)?.decodeMsPerToken;
@@ -133,6 +139,7 @@ async function benchModel(entry: BenchModel, options: BenchOptions): Promise<Mod
   }
   return {
     name: entry.name,
+    profile,
     description: entry.description,
     shape: entry.shape ?? null,
     config: { dim: config.dim, hiddenDim: config.hiddenDim, nLayers: config.nLayers, nHeads: config.nHeads, nKvHeads: config.nKvHeads, headDim: config.headDim, vocabSize: config.vocabSize },
@@ -157,8 +164,9 @@ export async function runBench(options: BenchOptions): Promise<{ results: BenchR
     return entry;
   });
   options.log(`permllm bench: ${entries.length} model(s); links ${options.links.map((l) => `${l} (${describeLink(LINK_SETTINGS[l])})`).join(', ')}; prompts ${options.prompts.join('/')}; ${options.decodeTokens} tokens decoded; emulation ${options.emulation}; dealer ${options.dealer}`);
+  const profiles = options.profiles ?? DEFAULT_BENCH_PROFILES;
   const models: ModelResult[] = [];
-  for (const entry of entries) models.push(await benchModel(entry, options));
+  for (const entry of entries) for (const profile of profiles) models.push(await benchModel(entry, profile, options));
   // The token lookup alone, at the vocabularies the extrapolation targets (skipped in quick mode).
   const lookupVocabs = options.quick ? [] : [...new Set([...models.map((m) => m.config.vocabSize), ...FULL_DEPTH_TARGETS.map((t) => t.vocab)])].sort((a, b) => a - b);
   const tokenLookup: LookupTiming[] = [];
@@ -173,7 +181,7 @@ export async function runBench(options: BenchOptions): Promise<{ results: BenchR
     finishedAt: new Date().toISOString(),
     quick: options.quick,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: round(totalmem() / 2 ** 30, 1), node: process.version, loadAverageStart, loadAverageEnd: loadavg() },
-    options: { models: [...options.models], links: [...options.links], prompts: [...options.prompts], decodeTokens: options.decodeTokens, emulation: options.emulation, dealer: options.dealer },
+    options: { models: [...options.models], profiles: [...profiles], links: [...options.links], prompts: [...options.prompts], decodeTokens: options.decodeTokens, emulation: options.emulation, dealer: options.dealer },
     models,
     tokenLookup,
     extrapolation: { method: '', perLayer: [], fullDepth: [], vocabularyCost: null },
@@ -183,10 +191,14 @@ export async function runBench(options: BenchOptions): Promise<{ results: BenchR
   return { results, files };
 }
 
+/** ring64 (the default, perfect hiding) beside permllm-f64 (statistical), each with the plaintext baseline. */
+export const DEFAULT_BENCH_PROFILES = ['ring64', 'permllm-f64'] as const;
+
 /** Fills in the extrapolation and the findings from the measurements (in place). */
 function analysed(results: BenchResults): BenchResults {
   const links = results.options.links.filter(isLinkSettingName);
-  results.extrapolation = extrapolate(results.models, links, results.tokenLookup);
+  const first = results.options.profiles[0];
+  results.extrapolation = extrapolate(results.models.filter((m) => m.profile === first), links, results.tokenLookup);
   results.findings = findingsOf(results);
   return results;
 }

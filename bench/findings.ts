@@ -28,7 +28,7 @@ export function findingsOf(results: BenchResults): string[] {
       const wait = top(s.gatewayWaitsByAwaited);
       const plain = model.plaintext.decodeMsPerToken;
       lines.push(
-        `${model.name} @ ${r.link}: ${ms(d.msPerToken)} ms/token` +
+        `${model.name} [${model.profile}] @ ${r.link}: ${ms(d.msPerToken)} ms/token` +
           (plain !== null ? ` (plaintext ${ms(plain)}, ×${(d.msPerToken / plain).toFixed(0)})` : '') +
           ` = compute ${pct(s.computeMs, s.wallMs)} + network ${pct(s.networkMs, s.wallMs)} + dealer ${pct(s.dealerMs, s.wallMs)}; ` +
           `floor: ${d.flights} flights × ${oneWayDelayMs(link)} ms = ${ms(latency)} ms, ${kib(d.bytesToEngine + d.bytesFromEngine)} on the wire = ${ms(wire)} ms; ` +

@@ -37,7 +37,7 @@ function seriesOf(r: BenchResults): Series[] {
     const color = COLORS[i % COLORS.length]!;
     colorOf.set(m.shape ?? m.name, color);
     const points = m.private.filter((p) => p.decode).map((p) => ({ rtt: p.rttMs, ms: p.decode!.msPerToken }));
-    if (points.length > 0) series.push({ label: `${m.name} private (measured)`, color, dash: '', marker: 'circle', points });
+    if (points.length > 0) series.push({ label: `${m.name} private ${m.profile} (measured)`, color, dash: '', marker: 'circle', points });
     const plain = m.plaintext.decodeMsPerToken;
     if (plain !== null && points.length > 0) series.push({ label: `${m.name} plaintext`, color, dash: '2 4', marker: 'none', points: [{ rtt: 0, ms: plain }, { rtt: 40, ms: plain }] });
   });

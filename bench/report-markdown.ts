@@ -45,7 +45,7 @@ export function renderMarkdown(r: BenchResults): string {
       const d = p.decode;
       if (!d) continue;
       decodeRows.push([
-        model.name,
+        `${model.name} (${model.profile})`,
         p.link,
         f1(d.msPerToken),
         f1(d.cpuMs),
@@ -83,7 +83,7 @@ export function renderMarkdown(r: BenchResults): string {
       for (const q of p.prefill) {
         const plain = model.plaintext.prefill.find((x) => x.promptTokens === q.promptTokens);
         ttftRows.push([
-          model.name,
+          `${model.name} (${model.profile})`,
           p.link,
           String(q.promptTokens),
           f1(q.ttftMs),
@@ -120,7 +120,7 @@ export function renderMarkdown(r: BenchResults): string {
       .slice(0, 3)
       .map(([k, v]) => `${k} ${f1(v)} ms`)
       .join(', ');
-    kindRows.push([model.name, list(d.bytesByKind.toEngine), list(d.bytesByKind.fromEngine), waits]);
+    kindRows.push([`${model.name} (${model.profile})`, list(d.bytesByKind.toEngine), list(d.bytesByKind.fromEngine), waits]);
   }
   out.push(table(['model', 'to the engine (KiB)', 'from the engine (KiB)', "gateway's longest waits on the engine, by message awaited"], kindRows));
   out.push('');

@@ -36,6 +36,19 @@ export class TimedBackend implements ComputeBackend {
     return this.time(m * k * n, () => this.inner.matmul(a, m, k, b, n));
   }
 
+  matmulU8(a: Uint8Array, m: number, k: number, b: Uint8Array | Int8Array, n: number): Promise<Int32Array> {
+    const inner = this.inner;
+    if (!inner.matmulU8) throw new Error(`${inner.name} has no 8-bit integer products`);
+    return this.time(m * k * n, () => inner.matmulU8!(a, m, k, b, n));
+  }
+
+  /** Forwarded so that the ring64 limb products keep the backend's 16-bit path (and are timed). */
+  linearInt16(input: Float64Array, rows: number, weight: Int16Array | Uint16Array, outDim: number, inDim: number): Promise<Float64Array> {
+    const inner = this.inner;
+    if (inner.linearInt16) return this.time(rows * outDim * inDim, () => inner.linearInt16!(input, rows, weight, outDim, inDim));
+    return this.time(rows * outDim * inDim, () => inner.linear(input, rows, Float64Array.from(weight), outDim, inDim));
+  }
+
   /** Summed duration of the products that ran in [from, to) (clipped), ms. */
   busyMs(from: number, to: number): number {
     let sum = 0;

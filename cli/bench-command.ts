@@ -11,11 +11,12 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { BENCH_MODELS, DEFAULT_MODELS, QUICK_MODELS } from '../bench/bench-models.js';
-import { reanalyse, runBench } from '../bench/bench-runner.js';
+import { DEFAULT_BENCH_PROFILES, reanalyse, runBench } from '../bench/bench-runner.js';
+import { MASK_PROFILES } from '../protocol/masks/mask-profile.js';
 import { LinkEmulator } from '../bench/link-emulator.js';
 import { LINK_SETTINGS, isLinkSettingName, type LinkSettingName } from '../bench/link-settings.js';
 
-const USAGE = `usage: permllm bench [--quick] [--models a,b] [--links none,paper,wan] [--prompts 16,128,512]
+const USAGE = `usage: permllm bench [--quick] [--models a,b] [--profiles ring64,permllm-f64] [--links none,paper,wan] [--prompts 16,128,512]
                      [--decode N] [--emulation wrapper|relay] [--dealer ahead|streamed] [--out DIR]
        permllm bench relay --target HOST:PORT [--listen PORT] [--rtt MS] [--bandwidth BITS_PER_S]
 
@@ -25,6 +26,7 @@ const USAGE = `usage: permllm bench [--quick] [--models a,b] [--links none,paper
   .map((l) => `${l.name} = ${l.description}`)
   .join('; ')} (default: all)
   --prompts LIST    prompt lengths in tokens (default 16,128,512; quick 8,32)
+  --profiles a,b    mask profiles, each beside the plaintext baseline (default ring64,permllm-f64)
   --decode N        tokens generated in the shortest prompt's session (default 12; quick 4)
   --emulation MODE  wrapper: in-process link wrapper (default); relay: loopback TCP through the relay
   --dealer MODE     ahead: the dealer makes the session's material before the online phase (default);
@@ -42,6 +44,7 @@ const numeric = (schema: z.ZodNumber) => z.preprocess((v) => (typeof v === 'stri
 const benchFlagsSchema = z.object({
   quick: z.boolean().default(false),
   models: z.preprocess(list, z.array(z.string().refine((m) => BENCH_MODELS.has(m), { message: 'unknown model' })).min(1)).optional(),
+  profiles: z.preprocess(list, z.array(z.string().refine((p) => Object.hasOwn(MASK_PROFILES, p), { message: 'unknown mask profile' })).min(1)).optional(),
   links: z.preprocess(list, z.array(z.string().refine(isLinkSettingName, { message: `expected one of ${Object.keys(LINK_SETTINGS).join(', ')}` })).min(1)).optional(),
   prompts: z.preprocess((v) => (list(v) as unknown[] | undefined)?.map(Number), z.array(z.number().int().min(1).max(8192)).min(1)).optional(),
   decode: numeric(z.number().int().min(2).max(1024)).optional(),
@@ -89,6 +92,7 @@ export async function run(argv: string[]): Promise<number> {
       options: {
         quick: { type: 'boolean' },
         models: { type: 'string' },
+        profiles: { type: 'string' },
         links: { type: 'string' },
         prompts: { type: 'string' },
         decode: { type: 'string' },
@@ -121,6 +125,7 @@ export async function run(argv: string[]): Promise<number> {
     : await runBench({
         quick,
         models: flags.models ?? (quick ? QUICK_MODELS : DEFAULT_MODELS),
+        profiles: flags.profiles ?? [...DEFAULT_BENCH_PROFILES],
         links: (flags.links ?? Object.keys(LINK_SETTINGS)) as LinkSettingName[],
         prompts: [...new Set(flags.prompts ?? (quick ? [8, 32] : [16, 128, 512]))].sort((a, b) => a - b),
         decodeTokens: flags.decode ?? (quick ? 4 : 12),

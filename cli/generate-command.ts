@@ -22,9 +22,9 @@ import { generate, type FinishReason } from '../plaintext/generate.js';
 import { PlaintextModel } from '../plaintext/plaintext-model.js';
 import type { TokenStepper } from '../plaintext/token-stepper.js';
 import { samplingRng } from '../sampling/sampling-rng.js';
-import { pairInProcess, runInProcess } from '../in-process/in-process-parties.js';
+import { pairInProcessFor, runInProcess } from '../in-process/in-process-parties.js';
 import type { PrivateSessionStats } from '../gateway/private/private-generation.js';
-import { MASK_PROFILES, PERMLLM_PROFILE } from '../protocol/masks/mask-profile.js';
+import { DEFAULT_PROFILE, MASK_PROFILES } from '../protocol/masks/mask-profile.js';
 
 const USAGE = `usage: permllm generate [--plaintext] [--model PATH] [--prompt TEXT] [-n N] [--temperature T]
                         [--top-p P] [--top-k K] [--min-p M] [--seed S] [--profile NAME] [--json]
@@ -32,7 +32,7 @@ const USAGE = `usage: permllm generate [--plaintext] [--model PATH] [--prompt TE
   (default)          the private protocol, engine + dealer + gateway in this process
   --plaintext        run the plaintext reference model instead
   --profile NAME     mask profile of the private protocol: ${Object.keys(MASK_PROFILES).join(' or ')}
-                     (default ${PERMLLM_PROFILE.name})
+                     (default ${DEFAULT_PROFILE.name}: perfect hiding; permllm-f64 and paper-f32 are statistical)
   --model PATH       llama2.c .bin, a folder holding one, or a Hugging Face folder
                      (default: $PERMLLM_MODEL, else ../shared/models/stories260K)
   --prompt TEXT      text to continue (default: empty, i.e. BOS only)
@@ -73,7 +73,7 @@ const flagsSchema = z.object({
   'min-p': numeric(z.number().min(0).max(1)).default(0),
   seed: z.string().regex(/^-?\d+$/, 'expected an integer').optional(),
   json: z.boolean().default(false),
-  profile: z.enum(Object.keys(MASK_PROFILES) as [string, ...string[]]).default(PERMLLM_PROFILE.name),
+  profile: z.enum(Object.keys(MASK_PROFILES) as [string, ...string[]]).default(DEFAULT_PROFILE.name),
 });
 
 export type GenerateFlags = z.infer<typeof flagsSchema> & { help: boolean };
@@ -126,8 +126,8 @@ async function completePlaintext(stepper: TokenStepper, prompt: number[], flags:
 
 /** The private protocol, all three parties in this process. */
 async function completePrivate(model: ModelDescription, prompt: number[], flags: GenerateFlags, onToken: (id: number) => void): Promise<Completion> {
-  const profile = MASK_PROFILES[flags.profile] ?? PERMLLM_PROFILE;
-  const parties = pairInProcess(model, profile);
+  const profile = MASK_PROFILES[flags.profile] ?? DEFAULT_PROFILE;
+  const parties = await pairInProcessFor(model, profile);
   const sampling = { ...samplingOf(flags), topP: flags['top-p'], topK: flags['top-k'], minP: flags['min-p'] };
   const run = runInProcess(parties, {
     promptTokens: prompt,

@@ -14,6 +14,18 @@ export interface ComputeBackend {
   linear<T extends FloatArray>(input: T, rows: number, weight: T, outDim: number, inDim: number): Promise<T>;
   /** out[m, n] = a[m, k] · b[k, n], in the inputs' dtype. */
   matmul<T extends FloatArray>(a: T, m: number, k: number, b: T, n: number): Promise<T>;
+  /**
+   * Optional: out[rows, outDim] = input · weightᵀ in float64 for a 16-bit integer weight (the
+   * ring64 formats: int16 weights, uint16 limb planes), widened inside the backend so no float64
+   * copy of the weight is made by the caller. Callers fall back to widening themselves.
+   */
+  linearInt16?(input: Float64Array, rows: number, weight: Int16Array | Uint16Array, outDim: number, inDim: number): Promise<Float64Array>;
+  /**
+   * Optional: out[m, n] = a[m, k] · b[k, n] with 8-bit operands and exact int32 accumulation
+   * (onnxruntime MatMulInteger; what int8 tensor cores do): the ring64 byte-limb products.
+   * Callers keep 255 · 255 · k < 2^31.
+   */
+  matmulU8?(a: Uint8Array, m: number, k: number, b: Uint8Array | Int8Array, n: number): Promise<Int32Array>;
 }
 
 /** Asserts that a flat array has the element count its shape claims; names the operand. */

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { assertShape, type ComputeBackend, type FloatArray } from './compute-backend.js';
-import { singleNodeModel, type OnnxElemTypeName } from './onnx-graph.js';
+import { graphModel, OnnxElemType, singleNodeModel, type OnnxElemTypeName } from './onnx-graph.js';
 
 type Kind = 'linear' | 'matmul';
 
@@ -55,6 +55,72 @@ export class OnnxCpuBackend implements ComputeBackend {
     const y = result['y'];
     if (!y) throw new Error(`${kind}: onnxruntime returned no output`);
     return y.data as T;
+  }
+
+  private castSession(weightType: 'int16' | 'uint16'): Promise<ort.InferenceSession> {
+    const key = `linear-cast:${weightType}`;
+    let s = this.sessions.get(key);
+    if (!s) {
+      // Cast(b → double) then Gemm(a, b, transB = 1): the weight stays 16-bit outside the backend.
+      const model = graphModel(
+        [
+          { opType: 'Cast', inputs: ['b'], outputs: ['bd'], intAttributes: { to: OnnxElemType.double } },
+          { opType: 'Gemm', inputs: ['a', 'bd'], outputs: ['y'], intAttributes: { transB: 1 } },
+        ],
+        [
+          { name: 'a', elemType: 'double', dims: ['m', 'k'] },
+          { name: 'b', elemType: weightType, dims: ['n', 'k'] },
+        ],
+        [{ name: 'y', elemType: 'double', dims: ['m', 'n'] }],
+      );
+      const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
+      if (this.threads > 0) options.intraOpNumThreads = this.threads;
+      s = ort.InferenceSession.create(model, options);
+      this.sessions.set(key, s);
+    }
+    return s;
+  }
+
+  async linearInt16(input: Float64Array, rows: number, weight: Int16Array | Uint16Array, outDim: number, inDim: number): Promise<Float64Array> {
+    assertShape('linearInt16 input', input, rows, inDim);
+    if (weight.length !== outDim * inDim) throw new RangeError(`linearInt16 weight: expected ${outDim}x${inDim} = ${outDim * inDim} elements, got ${weight.length}`);
+    const type = weight instanceof Int16Array ? 'int16' : 'uint16';
+    const session = await this.castSession(type);
+    const result = await session.run({ a: new ort.Tensor('float64', input, [rows, inDim]), b: new ort.Tensor(type, weight, [outDim, inDim]) });
+    const y = result['y'];
+    if (!y) throw new Error('linearInt16: onnxruntime returned no output');
+    return y.data as Float64Array;
+  }
+
+  private integerSession(bType: 'uint8' | 'int8'): Promise<ort.InferenceSession> {
+    const key = `matmul-integer:${bType}`;
+    let s = this.sessions.get(key);
+    if (!s) {
+      const model = singleNodeModel(
+        { opType: 'MatMulInteger', inputs: ['a', 'b'], outputs: ['y'] },
+        [
+          { name: 'a', elemType: 'uint8', dims: ['m', 'k'] },
+          { name: 'b', elemType: bType, dims: ['k', 'n'] },
+        ],
+        [{ name: 'y', elemType: 'int32', dims: ['m', 'n'] }],
+      );
+      const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
+      if (this.threads > 0) options.intraOpNumThreads = this.threads;
+      s = ort.InferenceSession.create(model, options);
+      this.sessions.set(key, s);
+    }
+    return s;
+  }
+
+  async matmulU8(a: Uint8Array, m: number, k: number, b: Uint8Array | Int8Array, n: number): Promise<Int32Array> {
+    if (a.length !== m * k) throw new RangeError(`matmulU8 a: expected ${m}x${k} elements, got ${a.length}`);
+    if (b.length !== k * n) throw new RangeError(`matmulU8 b: expected ${k}x${n} elements, got ${b.length}`);
+    const type = b instanceof Int8Array ? 'int8' : 'uint8';
+    const session = await this.integerSession(type);
+    const result = await session.run({ a: new ort.Tensor('uint8', a, [m, k]), b: new ort.Tensor(type, b, [k, n]) });
+    const y = result['y'];
+    if (!y) throw new Error('matmulU8: onnxruntime returned no output');
+    return y.data as Int32Array;
   }
 
   linear<T extends FloatArray>(input: T, rows: number, weight: T, outDim: number, inDim: number): Promise<T> {

@@ -8,7 +8,7 @@ const WIRE_VARINT = 0;
 const WIRE_LEN = 2;
 
 /** ONNX TensorProto.DataType values used here. */
-export const OnnxElemType = { float: 1, double: 11 } as const;
+export const OnnxElemType = { float: 1, uint8: 2, int8: 3, uint16: 4, int16: 5, int32: 6, double: 11 } as const;
 export type OnnxElemTypeName = keyof typeof OnnxElemType;
 
 class ProtoWriter {
@@ -75,8 +75,13 @@ function valueInfo(w: ProtoWriter, spec: OnnxTensorSpec): void {
 }
 
 /** Serialises a single-node graph to ModelProto bytes (IR version 8, default opset 17). */
-export function singleNodeModel(
-  node: OnnxNodeSpec,
+export function singleNodeModel(node: OnnxNodeSpec, inputs: OnnxTensorSpec[], outputs: OnnxTensorSpec[]): Uint8Array {
+  return graphModel([node], inputs, outputs);
+}
+
+/** Serialises a graph of nodes (in topological order) to ModelProto bytes. */
+export function graphModel(
+  nodes: OnnxNodeSpec[],
   inputs: OnnxTensorSpec[],
   outputs: OnnxTensorSpec[],
 ): Uint8Array {
@@ -85,15 +90,17 @@ export function singleNodeModel(
     .int(1, 8)
     .message(8, (op) => op.string(1, '').int(2, 17))
     .message(7, (graph) => {
-      graph.message(1, (n) => {
-        for (const i of node.inputs) n.string(1, i);
-        for (const o of node.outputs) n.string(2, o);
-        n.string(3, `${node.opType.toLowerCase()}0`);
-        n.string(4, node.opType);
-        for (const [name, value] of Object.entries(node.intAttributes ?? {})) {
-          n.message(5, (a) => a.string(1, name).int(3, value).int(20, ATTRIBUTE_INT));
-        }
-      });
+      nodes.forEach((node, k) =>
+        graph.message(1, (n) => {
+          for (const i of node.inputs) n.string(1, i);
+          for (const o of node.outputs) n.string(2, o);
+          n.string(3, `${node.opType.toLowerCase()}${k}`);
+          n.string(4, node.opType);
+          for (const [name, value] of Object.entries(node.intAttributes ?? {})) {
+            n.message(5, (a) => a.string(1, name).int(3, value).int(20, ATTRIBUTE_INT));
+          }
+        }),
+      );
       graph.string(2, 'permllm');
       for (const i of inputs) graph.message(11, (v) => valueInfo(v, i));
       for (const o of outputs) graph.message(12, (v) => valueInfo(v, o));

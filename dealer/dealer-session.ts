@@ -4,7 +4,7 @@
  * bounds how far ahead it runs; material is never reused, and a session that ends early simply
  * drops what was not consumed.
  */
-import { createForwardState, privateForward } from '../protocol/schedule/forward-program.js';
+import { forwardPasses } from '../protocol/schedule/forward-pass.js';
 import { passControl } from '../protocol/schedule/pass-control.js';
 import { dealerHandshake } from '../protocol/session/handshake.js';
 import type { DealerTrust } from '../protocol/session/session-trust.js';
@@ -13,7 +13,6 @@ import { maxFrameBytes, type RoleModel } from '../protocol/session/role-model.js
 import type { MessageLink } from '../protocol/transport/message-link.js';
 import { LinkClosedError } from '../protocol/transport/message-link.js';
 import { PartyNetwork } from '../protocol/transport/party-network.js';
-import { permOpen } from '../protocol/subprotocols/perm-elem.js';
 
 export interface DealerSessionSummary {
   sessionId: string;
@@ -34,13 +33,12 @@ export async function runDealerSession(links: { gateway: MessageLink; engine: Me
     const ctx: PartyContext = { role: 'dealer', net, profile: model.profile, backend: model.backend, k02, k12, step: 0, reuseElemMask: params.optimized };
     net.configureSchedule(params.optimized);
     nextStep(ctx); // lookup setup (gateway → engine)
-    const state = createForwardState(model.config, model.weights, model.rope, params.promptLength + params.maxNewTokens);
+    const forward = forwardPasses(ctx, model, params.promptLength + params.maxNewTokens);
     for (let pass = 0; pass < params.maxNewTokens; pass++) {
       const rows = pass === 0 ? params.promptLength : 1;
       const start = pass === 0 ? 0 : params.promptLength + pass - 1;
       await passControl(ctx, { kind: 'pass', rows, start });
-      const logits = await privateForward(ctx, state, undefined, rows, start);
-      await permOpen(ctx, logits);
+      await forward.pass(undefined, rows, start);
       nextStep(ctx); // token lookup (engine ↔ gateway only)
       await net.flush();
       passesPrepared++;

@@ -10,10 +10,14 @@ import type { ModelDescription } from '../model/model-description.js';
 import { runEngineSession, type EngineSessionSummary } from '../engine/private/engine-session.js';
 import { runDealerSession, type DealerSessionSummary } from '../dealer/dealer-session.js';
 import { SharedKey } from '../crypto/key-agreement.js';
-import { PERMLLM_PROFILE, type MaskProfile } from '../protocol/masks/mask-profile.js';
+import { PERMLLM_PROFILE, RING64_PROFILE, type MaskProfile } from '../protocol/masks/mask-profile.js';
+import { fixedPointModelOf, type CalibrationOptions, type FixedPointParts } from '../plaintext/fixed-point/calibrate.js';
+import { dealerRingWeights, engineRingWeights, maskedRingModel, ringSpecOf } from '../protocol/session/ring-pairing.js';
 import { privateWeightsOf, specOf } from '../protocol/model/private-weights.js';
+import { assertPrivatelyServable } from '../protocol/model/private-steps.js';
+import { assertRingRope } from '../plaintext/fixed-point/ring-attention.js';
 import { dealerRoleWeights, engineRoleWeights, maskedModel } from '../protocol/session/pairing.js';
-import { roleModel, type RoleModel } from '../protocol/session/role-model.js';
+import { roleModel, type RingRoleModel, type RoleModel } from '../protocol/session/role-model.js';
 import { localTrust } from '../protocol/session/session-trust.js';
 import { pairingIdOf } from '../protocol/transport/pairing-request.js';
 import { inProcessLinkPair } from '../protocol/transport/in-process-link.js';
@@ -28,6 +32,8 @@ export interface InProcessParties {
   gateway: RoleModel;
   /** Fresh identities of this pairing's engine and dealer, as each party knows them. */
   trust: ReturnType<typeof localTrust>;
+  /** ring64 only: the engine's calibrated plan and int16 weights (what the fixed-point oracle runs on). */
+  fixedPoint?: FixedPointParts;
 }
 
 /** Sets up one pairing: P0 folds its weights, P0 and P2 share a pairing key, P1 gets X − U. */
@@ -40,6 +46,33 @@ export function pairInProcess(model: ModelDescription, profile: MaskProfile = PE
     dealer: roleModel(model.config, dealerRoleWeights(pairingKey, profile, specs), profile, backend),
     gateway: roleModel(model.config, maskedModel(pairingKey, profile, weights), profile, backend),
     trust: localTrust(pairingIdOf(pairingKey)),
+  };
+}
+
+/**
+ * Sets up one pairing for any profile. ring64 calibrates the fixed-point plan first (async: a
+ * float plaintext run), then P0 keeps int16 X, P2 derives the ring mask U, P1 gets X − U.
+ */
+export async function pairInProcessFor(
+  model: ModelDescription,
+  profile: MaskProfile = RING64_PROFILE,
+  backend: ComputeBackend = defaultBackend(),
+  calibration: CalibrationOptions = {},
+): Promise<InProcessParties> {
+  if (profile.dtype !== 'ring64') return pairInProcess(model, profile, backend);
+  assertPrivatelyServable(model.id, model.config);
+  assertRingRope(model.config);
+  const fixedPoint = await fixedPointModelOf(model, { backend, ...calibration });
+  const pairingKey = SharedKey.random();
+  const specs = [...fixedPoint.weights.values()].map(ringSpecOf);
+  const none = new Map();
+  const ring = (weights: RingRoleModel['weights']): RingRoleModel => ({ plan: fixedPoint.plan, weights });
+  return {
+    engine: roleModel(model.config, none, profile, backend, ring(engineRingWeights(fixedPoint.weights))),
+    dealer: roleModel(model.config, none, profile, backend, ring(dealerRingWeights(pairingKey, specs))),
+    gateway: roleModel(model.config, none, profile, backend, ring(maskedRingModel(pairingKey, fixedPoint.weights))),
+    trust: localTrust(pairingIdOf(pairingKey)),
+    fixedPoint,
   };
 }
 

@@ -38,7 +38,16 @@ export interface PlaintextModelOptions {
    * some speed on tiny models where per-call overhead dominates; benchmarks may turn it off.
    */
   batchInvariant?: boolean;
+  /**
+   * Observer of the forward pass's intermediate values (calibration of the fixed-point plan,
+   * plaintext/fixed-point/calibrate.ts): the residual stream at every norm input and at the end,
+   * q/k/v (before RoPE), raw scores q·k (RoPE applied, before 1/sqrt(headDim); one value: the
+   * pass's largest magnitude), the attention output, gate and up, the SwiGLU output, the logits.
+   */
+  observe?: (family: ObservedFamily, values: Float32Array | Float64Array) => void;
 }
+
+export type ObservedFamily = 'residual' | 'query' | 'key' | 'value' | 'scores' | 'attention' | 'gate-up' | 'ffn' | 'logits';
 
 /** Per-layer concatenated projections (see PlaintextModelOptions.fuseProjections). */
 interface FusedLayer {
@@ -57,6 +66,7 @@ export class PlaintextModel {
   readonly layerRopes: readonly RopeTable[];
   readonly backend: ComputeBackend;
   readonly batchInvariant: boolean;
+  readonly observe: PlaintextModelOptions['observe'];
   /** Present when projections are fused. */
   readonly fused: readonly FusedLayer[] | undefined;
 
@@ -66,6 +76,7 @@ export class PlaintextModel {
   ) {
     this.backend = options.backend ?? defaultBackend();
     this.batchInvariant = options.batchInvariant ?? true;
+    this.observe = options.observe;
     this.config = model.config;
     this.weights = model.weights;
     const c = this.config;
@@ -140,7 +151,7 @@ export class PlaintextSequence implements TokenStepper {
   }
 
   private async forward(tokens: readonly number[], allLogits: boolean): Promise<Float32Array> {
-    const { config: c, weights: w, backend, layerRopes, fused, batchInvariant: pad } = this.m;
+    const { config: c, weights: w, backend, layerRopes, fused, batchInvariant: pad, observe } = this.m;
     const variant = c.variant ?? {};
     const T = tokens.length;
     const start = this.cache.length;
@@ -160,6 +171,7 @@ export class PlaintextSequence implements TokenStepper {
 
     for (let l = 0; l < c.nLayers; l++) {
       const lw = w.layers[l]!;
+      observe?.('residual', x);
       const h = rmsNorm(x, T, dim, normEps, lw.attnNorm);
       let q: Float32Array, k: Float32Array, v: Float32Array;
       const fl = fused?.[l];
@@ -182,17 +194,24 @@ export class PlaintextSequence implements TokenStepper {
         q = rmsNorm(q, T * nHeads, headDim, normEps, lw.qNorm!);
         k = rmsNorm(k, T * nKvHeads, headDim, normEps, lw.kNorm!);
       }
+      if (observe) {
+        observe('query', q);
+        observe('key', k);
+        observe('value', v);
+      }
       const rope = layerRopes[l]!;
       rope.rotateRows(q, T, nHeads, start);
       rope.rotateRows(k, T, nKvHeads, start);
       this.cache.write(l, start, k, v, T);
 
-      const attn = attention(q, T, start, this.cache.keysOf(l), this.cache.valuesOf(l), c, variant.layerWindows?.[l] ?? undefined, lw.sinks);
+      const attn = attention(q, T, start, this.cache.keysOf(l), this.cache.valuesOf(l), c, variant.layerWindows?.[l] ?? undefined, lw.sinks, observe);
+      observe?.('attention', attn);
       let o = await linear(backend, pad, attn, T, lw.wo, dim, qDim);
       addBias(o, T, lw.bo);
       if (variant.postNorms) o = rmsNorm(o, T, dim, normEps, lw.postAttnNorm!);
       for (let i = 0; i < x.length; i++) x[i] = x[i]! + o[i]!;
 
+      observe?.('residual', x);
       const h2 = rmsNorm(x, T, dim, normEps, lw.ffnNorm);
       let down: Float32Array;
       if (variant.moe) {
@@ -204,7 +223,14 @@ export class PlaintextSequence implements TokenStepper {
         } else {
           [gate, up] = await Promise.all([linear(backend, pad, h2, T, lw.w1, hiddenDim, dim), linear(backend, pad, h2, T, lw.w3, hiddenDim, dim)]);
         }
-        const activated = variant.activation === 'gelu-tanh' ? geglu(gate, up, gate) : swiglu(gate, up, gate);
+        if (observe) {
+          observe('gate-up', gate);
+          observe('gate-up', up);
+        }
+        // observe keeps the gate's values, so the activation then writes a new array.
+        const into = observe ? undefined : gate;
+        const activated = variant.activation === 'gelu-tanh' ? geglu(gate, up, into) : swiglu(gate, up, into);
+        observe?.('ffn', activated);
         down = await linear(backend, pad, activated, T, lw.w2, dim, hiddenDim);
       }
       if (variant.postNorms) down = rmsNorm(down, T, dim, normEps, lw.postFfnNorm!);
@@ -214,9 +240,11 @@ export class PlaintextSequence implements TokenStepper {
 
     const rows = allLogits ? T : 1;
     const last = allLogits ? x : x.subarray((T - 1) * dim);
+    observe?.('residual', last);
     const normed = rmsNorm(last, rows, dim, normEps, w.finalNorm);
     const logits = await linear(backend, pad, normed, rows, w.lmHead, vocabSize, dim);
     if (variant.finalSoftcap !== undefined) softcapInPlace(logits, variant.finalSoftcap);
+    observe?.('logits', logits);
     return logits;
   }
 }
@@ -277,7 +305,7 @@ function addBias(y: Float32Array, rows: number, bias: Float32Array | undefined):
  * says so; with a `window` w a query at p sees keys p−w+1..p only; with `sinks` each head's
  * softmax also spreads mass onto its sink logit.
  */
-function attention(q: Float32Array, T: number, start: number, keys: Float32Array, values: Float32Array, c: ModelConfig, window?: number, sinks?: Float32Array): Float32Array {
+function attention(q: Float32Array, T: number, start: number, keys: Float32Array, values: Float32Array, c: ModelConfig, window?: number, sinks?: Float32Array, observe?: PlaintextModelOptions['observe']): Float32Array {
   const { nHeads, nKvHeads, headDim } = c;
   const qDim = nHeads * headDim;
   const kvDim = nKvHeads * headDim;
@@ -287,6 +315,7 @@ function attention(q: Float32Array, T: number, start: number, keys: Float32Array
   const out = new Float32Array(T * qDim);
   const scores = new Float64Array(start + T);
   const acc = new Float64Array(headDim);
+  let maxDot = 0;
   for (let t = 0; t < T; t++) {
     const span = start + t + 1; // causal: keys up to and including this position
     const first = window === undefined ? 0 : Math.max(0, span - window);
@@ -298,6 +327,7 @@ function attention(q: Float32Array, T: number, start: number, keys: Float32Array
         let dot = 0;
         for (let d = 0; d < headDim; d++) dot += q[qo + d]! * keys[ko + d]!;
         scores[s] = dot * scale;
+        if (Math.abs(dot) > maxDot) maxDot = Math.abs(dot);
       }
       if (cap !== undefined) softcapInPlace(scores, cap, first, span);
       if (sinks) softmaxWithSinkInPlace(scores, first, span - first, sinks[h]!);
@@ -311,5 +341,6 @@ function attention(q: Float32Array, T: number, start: number, keys: Float32Array
       for (let d = 0; d < headDim; d++) out[qo + d] = acc[d]!;
     }
   }
+  observe?.('scores', Float64Array.of(maxDot));
   return out;
 }

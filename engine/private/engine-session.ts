@@ -4,7 +4,7 @@
  * gateway ends the session (or a peer misbehaves, which ends this session only).
  */
 import { TokenLookupServer } from '../../protocol/token-lookup/index.js';
-import { createForwardState, privateForward } from '../../protocol/schedule/forward-program.js';
+import { forwardPasses } from '../../protocol/schedule/forward-pass.js';
 import { passControl } from '../../protocol/schedule/pass-control.js';
 import { engineHandshake } from '../../protocol/session/handshake.js';
 import type { EngineTrust } from '../../protocol/session/session-trust.js';
@@ -12,7 +12,6 @@ import { nextStep, type PartyContext } from '../../protocol/session/party-contex
 import { maxFrameBytes, type RoleModel } from '../../protocol/session/role-model.js';
 import type { MessageLink } from '../../protocol/transport/message-link.js';
 import { PartyNetwork } from '../../protocol/transport/party-network.js';
-import { permOpen } from '../../protocol/subprotocols/perm-elem.js';
 import { MessageKind } from '../../protocol/wire/frame.js';
 
 export interface EngineSessionSummary {
@@ -36,12 +35,12 @@ export async function runEngineSession(links: { gateway: MessageLink; dealer: Me
     const { params, k02 } = await engineHandshake(net, { maxContext: model.config.maxSeqLen }, trust);
     sessionId = params.sessionId;
     if (params.profile !== model.profile.name) throw new Error(`session asks for mask profile ${params.profile}, engine runs ${model.profile.name}`);
-    const ctx: PartyContext = { role: 'engine', net, profile: model.profile, backend: model.backend, k02, k12: undefined, step: 0, reuseElemMask: params.optimized };
+    const ctx: PartyContext = { role: 'engine', net, profile: model.profile, backend: model.backend, k02, k12: undefined, step: 0, reuseElemMask: params.optimized, ...(model.ringViewTap ? { ringViewTap: model.ringViewTap } : {}) };
     net.configureSchedule(params.optimized);
     const [setup] = await net.receive('gateway', MessageKind.LookupSetup, nextStep(ctx));
     if (!(setup instanceof Uint8Array)) throw new Error('lookup setup: expected bytes');
     lookup = await TokenLookupServer.fromSetup(setup, { lookupsPerQuery: params.lookupsPerToken });
-    const state = createForwardState(model.config, model.weights, model.rope, params.promptLength + params.maxNewTokens);
+    const forward = forwardPasses(ctx, model, params.promptLength + params.maxNewTokens);
     for (;;) {
       const command = await passControl(ctx);
       if (command.kind === 'end') break;
@@ -50,8 +49,7 @@ export async function runEngineSession(links: { gateway: MessageLink; dealer: Me
       if (command.start !== expectedStart || command.rows !== expectedRows || passes >= params.maxNewTokens) {
         throw new Error(`pass ${passes}: gateway asked for rows ${command.rows} at ${command.start}, schedule says ${expectedRows} at ${expectedStart}`);
       }
-      const logits = await privateForward(ctx, state, undefined, command.rows, command.start);
-      const { permutation } = await permOpen(ctx, logits);
+      const { permutation } = await forward.pass(undefined, command.rows, command.start);
       // table[j] = real id at permuted index j: π sends id i to position dest[i].
       const table = new Uint32Array(model.config.vocabSize);
       permutation!.dest.forEach((d, i) => (table[d] = i));

@@ -7,14 +7,13 @@
  * the real token id π_out(j) through the BFV lookup (protocol.md, "Token output", "Sampling").
  */
 import { randomBytes } from 'node:crypto';
-import { createForwardState, privateForward } from '../../protocol/schedule/forward-program.js';
+import { forwardPasses } from '../../protocol/schedule/forward-pass.js';
 import { passControl } from '../../protocol/schedule/pass-control.js';
 import { gatewayHandshake } from '../../protocol/session/handshake.js';
 import type { GatewayTrust } from '../../protocol/session/session-trust.js';
-import { addInto, nextStep, type PartyContext } from '../../protocol/session/party-context.js';
+import { nextStep, type PartyContext } from '../../protocol/session/party-context.js';
 import { maxFrameBytes, type RoleModel } from '../../protocol/session/role-model.js';
 import type { SessionParams } from '../../protocol/session/session-params.js';
-import { permOpen } from '../../protocol/subprotocols/perm-elem.js';
 import { TokenLookupClient } from '../../protocol/token-lookup/index.js';
 import type { MessageLink } from '../../protocol/transport/message-link.js';
 import { PartyNetwork } from '../../protocol/transport/party-network.js';
@@ -129,12 +128,12 @@ export async function* privateGenerate(
     const k12 = await gatewayHandshake(net, params, trust);
     net.configureSchedule(params.optimized);
     const layerDepths: number[] = [];
-    const context: PartyContext = { role: 'gateway', net, profile: model.profile, backend: model.backend, k02: undefined, k12, step: 0, reuseElemMask: params.optimized, onLayerStart: () => layerDepths.push(net.clock.depth) };
+    const context: PartyContext = { role: 'gateway', net, profile: model.profile, backend: model.backend, k02: undefined, k12, step: 0, reuseElemMask: params.optimized, ...(model.ringViewTap ? { ringViewTap: model.ringViewTap } : {}), onLayerStart: () => layerDepths.push(net.clock.depth) };
     ctx = context;
     const lookupClient = await TokenLookupClient.create();
     client = lookupClient;
     net.send('engine', MessageKind.LookupSetup, nextStep(context), [lookupClient.setupMessage()], true);
-    const state = createForwardState(config, model.weights, model.rope, plan.prefillRows + plan.maxPasses);
+    const forward = forwardPasses(context, model, plan.prefillRows + plan.maxPasses);
     /** One pass; the gateway's work is the same whether the pass is real, teacher-forced or padding. */
     const runPass = async (c: PartyContext, real: boolean) => {
       request.signal?.throwIfAborted();
@@ -144,10 +143,9 @@ export async function* privateGenerate(
       const start = p === 0 ? 0 : position;
       layerDepths.length = 0;
       await passControl(c, { kind: 'pass', rows: input.length, start });
-      const logits = await privateForward(c, state, input, input.length, start);
       // Always a full-vocabulary add, neutral adjustments included (fixed work).
-      addInto(logits.share!, logitAdjustmentDelta(config.vocabSize, { ...request.adjustments, generated }) ?? new Float64Array(config.vocabSize));
-      const { view } = await permOpen(c, logits);
+      const delta = logitAdjustmentDelta(config.vocabSize, { ...request.adjustments, generated }) ?? new Float64Array(config.vocabSize);
+      const { view } = await forward.pass(input, input.length, start, delta);
       if (real) request.onPermutedLogits?.(view!);
       const index = sampleToken(view!, request.sampling, real ? rng : throwaway);
       const alternatives = request.topLogprobs ? topLogprobs(view!, request.topLogprobs) : [];

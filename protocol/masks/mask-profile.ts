@@ -26,7 +26,14 @@ export type TensorFamily =
   | 'ffn' // SwiGLU output, input of the down projection
   | 'logits';
 
-export type ShareDtype = 'float64' | 'float32';
+/** float64/float32: real shares, statistical hiding. ring64: shares in Z_2^64, perfect hiding (protocol/masks/ring-masks.ts). */
+export type ShareDtype = 'float64' | 'float32' | 'ring64';
+
+/**
+ * How well a received value hides the data: 'perfect' (uniform over the ring whatever the data)
+ * or 'statistical' (a real mask a fixed ratio wider than the value: leaks add up per element).
+ */
+export type HidingKind = 'perfect' | 'statistical';
 
 export interface FamilyMask {
   /** Magnitude bound of the family's values (an assumption; precision degrades beyond it). */
@@ -39,6 +46,8 @@ export interface MaskProfile {
   readonly name: string;
   /** The number type shares are stored and sent in. */
   readonly dtype: ShareDtype;
+  /** What the engine's view reveals (README security section). */
+  readonly hiding: HidingKind;
   /** Additive data masks (Perm A/B, Elem A′/B′, MulW input V) per family. */
   readonly families: Readonly<Record<TensorFamily, FamilyMask>>;
   /** Weight mask U half-width = weightRatio × max|X| of the matrix (P0 publishes max|X| rounded up to a power of two). */
@@ -49,6 +58,11 @@ export interface MaskProfile {
   readonly productFactor: number;
   /** Large negative number P0 adds to masked-out attention scores (causal mask). */
   readonly causalMaskValue: number;
+  /**
+   * ring64: data masks are uniform on [−2^(b−1), 2^(b−1)) instead of the whole ring when set
+   * below 64. ONLY for the view distinguisher's deliberately weak control profile; absent = 64.
+   */
+  readonly ringMaskBits?: number;
 }
 
 function families(ratio: number): Record<TensorFamily, FamilyMask> {
@@ -71,10 +85,14 @@ function families(ratio: number): Record<TensorFamily, FamilyMask> {
   return out;
 }
 
-/** Our default: float64 shares, data masks 2^20 times the family bound. */
+/**
+ * The float64 profile, kept for comparison: STATISTICAL hiding only (data masks 2^20 times the
+ * family bound; the engine's advantage grows with the number of elements it sees).
+ */
 export const PERMLLM_PROFILE: MaskProfile = Object.freeze({
   name: 'permllm-f64',
   dtype: 'float64',
+  hiding: 'statistical',
   families: Object.freeze(families(2 ** 20)),
   weightRatio: 2 ** 7,
   beaverRatio: 2 ** 12,
@@ -86,6 +104,7 @@ export const PERMLLM_PROFILE: MaskProfile = Object.freeze({
 export const PAPER_PROFILE: MaskProfile = Object.freeze({
   name: 'paper-f32',
   dtype: 'float32',
+  hiding: 'statistical',
   families: Object.freeze(families(100)),
   weightRatio: 100,
   beaverRatio: 100,
@@ -93,7 +112,28 @@ export const PAPER_PROFILE: MaskProfile = Object.freeze({
   causalMaskValue: -1e30,
 });
 
+/**
+ * The default: every share in Z_2^64 with the fixed-point encoding of the model's plan
+ * (model/fixed-point/fixed-point-plan.ts) and every mask uniform over the ring, so each value
+ * the engine receives is exactly uniform whatever the prompt. The float fields below are unused
+ * by the ring sub-protocols (protocol/subprotocols/ring); they keep the one profile type.
+ */
+export const RING64_PROFILE: MaskProfile = Object.freeze({
+  name: 'ring64',
+  dtype: 'ring64',
+  hiding: 'perfect',
+  families: Object.freeze(families(Infinity)),
+  weightRatio: Infinity,
+  beaverRatio: Infinity,
+  productFactor: 1,
+  causalMaskValue: -(2 ** 62),
+});
+
+/** The profile sessions use unless told otherwise. */
+export const DEFAULT_PROFILE: MaskProfile = RING64_PROFILE;
+
 export const MASK_PROFILES: Readonly<Record<string, MaskProfile>> = Object.freeze({
+  [RING64_PROFILE.name]: RING64_PROFILE,
   [PERMLLM_PROFILE.name]: PERMLLM_PROFILE,
   [PAPER_PROFILE.name]: PAPER_PROFILE,
 });

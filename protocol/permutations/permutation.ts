@@ -45,10 +45,10 @@ export class Permutation {
   }
 
   /** π(x). `x.length` must be a multiple of the permutation's length (paired: the same π on each block). */
-  apply(x: Float64Array): Float64Array {
+  apply<T extends Float64Array | BigUint64Array>(x: T): T {
     const n = this.dest.length;
     if (x.length % n !== 0) throw new RangeError(`permutation apply: length ${x.length} is not a multiple of ${n}`);
-    const out = new Float64Array(x.length);
+    const out = (x instanceof BigUint64Array ? new BigUint64Array(x.length) : new Float64Array(x.length)) as T;
     for (let b = 0; b < x.length; b += n) {
       for (let i = 0; i < n; i++) out[b + this.dest[i]!] = x[b + i]!;
     }
@@ -56,10 +56,10 @@ export class Permutation {
   }
 
   /** π⁻¹(y). */
-  invert(y: Float64Array): Float64Array {
+  invert<T extends Float64Array | BigUint64Array>(y: T): T {
     const n = this.dest.length;
     if (y.length % n !== 0) throw new RangeError(`permutation invert: length ${y.length} is not a multiple of ${n}`);
-    const out = new Float64Array(y.length);
+    const out = (y instanceof BigUint64Array ? new BigUint64Array(y.length) : new Float64Array(y.length)) as T;
     for (let b = 0; b < y.length; b += n) {
       for (let i = 0; i < n; i++) out[b + i] = y[b + this.dest[i]!]!;
     }

@@ -53,7 +53,15 @@ export interface PartyContext {
    * reconstruct x = x0 + x1). It must not modify what it is given.
    */
   observe?: (report: SubprotocolReport) => void;
+  /**
+   * ring64 only, tests only (the view distinguisher): the engine reports every value it holds
+   * after a gateway message, combined with its own share (v = x − m, m a k12 mask it never
+   * sees); the gateway reports the mask m under the same (step, what). It must not modify them.
+   */
+  ringViewTap?: RingViewTap;
 }
+
+export type RingViewTap = (step: number, what: string, values: BigUint64Array) => void;
 
 /** What a sub-protocol tells `PartyContext.observe` when it ends, at the engine and the gateway (shares are that party's own). */
 export type SubprotocolReport =

@@ -5,19 +5,36 @@
 import type { ComputeBackend } from '../../compute/compute-backend.js';
 import type { ModelConfig } from '../../model/model-description.js';
 import { RopeTable } from '../../plaintext/ops/rope.js';
+import type { FixedPointPlan } from '../../model/fixed-point/fixed-point-plan.js';
 import type { MaskProfile } from '../masks/mask-profile.js';
+import type { RingViewTap } from './party-context.js';
 import type { RoleWeight } from '../subprotocols/mul-w.js';
+import type { RingRoleWeight } from '../subprotocols/ring/ring-mul-w.js';
+
+/** What a party holds under the ring64 profile: the public fixed-point plan and its ring weights. */
+export interface RingRoleModel {
+  plan: FixedPointPlan;
+  weights: ReadonlyMap<string, RingRoleWeight>;
+}
 
 export interface RoleModel {
   config: ModelConfig;
+  /** Float profiles' weights (empty under ring64). */
   weights: ReadonlyMap<string, RoleWeight>;
   rope: RopeTable;
   profile: MaskProfile;
   backend: ComputeBackend;
+  /** Present exactly when profile.dtype is 'ring64'. */
+  ring?: RingRoleModel;
+  /** Tests only: see PartyContext.ringViewTap. */
+  ringViewTap?: RingViewTap;
 }
 
-export function roleModel(config: ModelConfig, weights: ReadonlyMap<string, RoleWeight>, profile: MaskProfile, backend: ComputeBackend): RoleModel {
-  return { config, weights, rope: RopeTable.forConfig(config), profile, backend };
+export function roleModel(config: ModelConfig, weights: ReadonlyMap<string, RoleWeight>, profile: MaskProfile, backend: ComputeBackend, ring?: RingRoleModel): RoleModel {
+  if ((profile.dtype === 'ring64') !== (ring !== undefined)) throw new Error(`role model: profile ${profile.name} ${ring ? 'does not take' : 'needs'} ring weights`);
+  const m: RoleModel = { config, weights, rope: RopeTable.forConfig(config), profile, backend };
+  if (ring) m.ring = ring;
+  return m;
 }
 
 /** Largest frame a peer may send for this model: the prefill's biggest message plus slack. */

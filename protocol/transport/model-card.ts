@@ -70,7 +70,7 @@ export const modelCardSchema = z.object({
   weights: z.array(weightSpecSchema).min(1).max(1 << 16),
   /** Mask profile name (protocol/masks/mask-profile.ts) and the share dtype it implies. */
   maskProfile: z.string().min(1).max(64),
-  shareDtype: z.enum(['float64', 'float32']),
+  shareDtype: z.enum(['float64', 'float32', 'ring64']),
   tokenizer: tokenizerFilesSchema,
   chatTemplate: z.string().max(1 << 20).optional(),
   /** The engine–dealer pairing the masked model belongs to. */

@@ -11,7 +11,7 @@
  *   12     2    depth: critical-path depth (one-way flights) at the sender; 0 for offline frames
  *   14     1    flags: bit 0 = offline (depends only on offline data)
  *   15     1    part count
- *   16     …    parts: type u8 (1 = float64[], 2 = float32[], 3 = bytes, 4 = uint32[]),
+ *   16     …    parts: type u8 (1 = float64[], 2 = float32[], 3 = bytes, 4 = uint32[], 5 = uint64[]: ring64 shares),
  *                      length u32 (elements), then the data, padded to 8 bytes
  *
  * Float parts hold shares or masked values; a float64 share sent under the float32 profile is
@@ -45,7 +45,7 @@ export enum MessageKind {
   Error = 41,
 }
 
-export type FramePart = Float64Array | Uint8Array | Uint32Array;
+export type FramePart = Float64Array | Uint8Array | Uint32Array | BigUint64Array;
 
 export interface Frame {
   kind: MessageKind;
@@ -66,14 +66,17 @@ export class FrameError extends Error {
 // Arithmetic, not bit operations: a hostile length times 8 exceeds 32 bits and must not wrap.
 const pad8 = (n: number) => Math.ceil(n / 8) * 8;
 
-function partBytes(part: FramePart, floatType: 'float64' | 'float32'): number {
-  if (part instanceof Float64Array) return pad8(part.length * (floatType === 'float64' ? 8 : 4));
+type FloatType = 'float64' | 'float32' | 'ring64';
+
+function partBytes(part: FramePart, floatType: FloatType): number {
+  if (part instanceof Float64Array) return pad8(part.length * (floatType === 'float32' ? 4 : 8));
+  if (part instanceof BigUint64Array) return part.length * 8;
   if (part instanceof Uint32Array) return pad8(part.length * 4);
   return pad8(part.length);
 }
 
 /** Encodes a frame; float parts are written as float32 when `floatType` is 'float32'. */
-export function encodeFrame(frame: Frame, floatType: 'float64' | 'float32' = 'float64'): Uint8Array {
+export function encodeFrame(frame: Frame, floatType: FloatType = 'float64'): Uint8Array {
   if (frame.parts.length > 255) throw new RangeError('frame: too many parts');
   let size = FRAME_HEADER_BYTES;
   for (const p of frame.parts) size += 8 + partBytes(p, floatType);
@@ -90,13 +93,14 @@ export function encodeFrame(frame: Frame, floatType: 'float64' | 'float32' = 'fl
   view.setUint8(15, frame.parts.length);
   let off = FRAME_HEADER_BYTES;
   for (const p of frame.parts) {
-    const type = p instanceof Float64Array ? (floatType === 'float64' ? 1 : 2) : p instanceof Uint32Array ? 4 : 3;
+    const type = p instanceof Float64Array ? (floatType === 'float32' ? 2 : 1) : p instanceof Uint32Array ? 4 : p instanceof BigUint64Array ? 5 : 3;
     view.setUint8(off, type);
     view.setUint32(off + 4, p.length, true);
     off += 8;
-    if (type === 1) new Float64Array(buf, off, p.length).set(p);
-    else if (type === 2) new Float32Array(buf, off, p.length).set(p);
-    else if (type === 4) new Uint32Array(buf, off, p.length).set(p);
+    if (type === 1) new Float64Array(buf, off, p.length).set(p as Float64Array);
+    else if (type === 2) new Float32Array(buf, off, p.length).set(p as Float64Array);
+    else if (type === 4) new Uint32Array(buf, off, p.length).set(p as Uint32Array);
+    else if (type === 5) new BigUint64Array(buf, off, p.length).set(p as BigUint64Array);
     else bytes.set(p as Uint8Array, off);
     off += partBytes(p, floatType);
   }
@@ -122,13 +126,14 @@ export function decodeFrame(data: Uint8Array, maxBytes: number): Frame {
     const type = view.getUint8(off);
     const length = view.getUint32(off + 4, true);
     off += 8;
-    const width = type === 1 ? 8 : type === 2 || type === 4 ? 4 : type === 3 ? 1 : 0;
+    const width = type === 1 || type === 5 ? 8 : type === 2 || type === 4 ? 4 : type === 3 ? 1 : 0;
     if (width === 0) throw new FrameError(`part ${i} has unknown type ${type}`);
     const span = pad8(length * width);
     if (off + span > data.length) throw new FrameError(`part ${i} (${length} elements) runs past the end`);
     if (type === 1) parts.push(new Float64Array(buf, off, length));
     else if (type === 2) parts.push(Float64Array.from(new Float32Array(buf, off, length)));
     else if (type === 4) parts.push(new Uint32Array(buf, off, length));
+    else if (type === 5) parts.push(new BigUint64Array(buf, off, length));
     else parts.push(new Uint8Array(buf, off, length));
     off += span;
   }

@@ -1,6 +1,6 @@
 /**
  * Smoke test of `permllm bench --quick` on stories260K with one link setting: the three
- * reports are written and well-formed. The figures are the benchmark's to print, never
+ * reports are written and well-formed, with ring64 and permllm-f64 measured in the same run. The figures are the benchmark's to print, never
  * asserted here.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -56,11 +56,12 @@ describe('permllm bench --quick (stories260K, one link)', () => {
     expect(code).toBe(0);
     expect(results.quick).toBe(true);
     expect(results.options.links).toEqual(['paper']);
-    expect(results.models.map((m) => m.name)).toEqual(['stories260K']);
-    const [model] = results.models;
-    expect(model!.private).toHaveLength(1);
-    expect(model!.private[0]!.prefill.length).toBeGreaterThan(0);
-    expect(model!.private[0]!.decode).not.toBeNull();
+    expect(results.models.map((m) => `${m.name}/${m.profile}`)).toEqual(['stories260K/ring64', 'stories260K/permllm-f64']);
+    for (const model of results.models) {
+      expect(model.private).toHaveLength(1);
+      expect(model.private[0]!.prefill.length).toBeGreaterThan(0);
+      expect(model.private[0]!.decode).not.toBeNull();
+    }
   });
 
   it('writes a markdown report with the decode and first-token tables', async () => {
@@ -68,8 +69,10 @@ describe('permllm bench --quick (stories260K, one link)', () => {
     expect(md).toMatch(/^# permllm bench/);
     expect(md).toContain('## Decode, per token');
     expect(md).toContain('## Time to first token');
-    const rows = md.split('\n').filter((l) => l.startsWith('| stories260K | paper |'));
-    expect(rows.length).toBeGreaterThanOrEqual(2);
+    for (const profile of ['ring64', 'permllm-f64']) {
+      const rows = md.split('\n').filter((l) => l.startsWith(`| stories260K (${profile}) | paper |`));
+      expect(rows.length).toBeGreaterThanOrEqual(2);
+    }
     // Every table row has as many cells as its header.
     for (const block of md.split('\n\n')) {
       const lines = block.split('\n').filter((l) => l.startsWith('|'));
@@ -83,7 +86,8 @@ describe('permllm bench --quick (stories260K, one link)', () => {
     const svg = await readFile(join(out, 'time-per-token.svg'), 'utf8');
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     assertWellFormedXml(svg);
-    expect(svg).toContain('stories260K private (measured)');
+    expect(svg).toContain('stories260K private ring64 (measured)');
+    expect(svg).toContain('stories260K private permllm-f64 (measured)');
     expect(svg).toContain('stories260K plaintext');
   });
 });

@@ -5,11 +5,12 @@
  */
 import type { ModelDescription } from '../../model/model-description.js';
 import { PlaintextModel } from '../../plaintext/plaintext-model.js';
-import { pairInProcess, runInProcess, type InProcessParties } from '../../in-process/in-process-parties.js';
+import { pairInProcessFor, runInProcess, type InProcessParties } from '../../in-process/in-process-parties.js';
+import { FixedPointModel } from '../../plaintext/fixed-point/fixed-point-model.js';
 import type { PrivateSessionStats } from '../../gateway/private/private-generation.js';
 import type { SamplingParams } from '../../gateway/pipeline/generation-backend.js';
 import { argmax, sampleToken, samplingRng } from '../../sampling/index.js';
-import { PERMLLM_PROFILE, type MaskProfile } from '../../protocol/masks/mask-profile.js';
+import { DEFAULT_PROFILE, type MaskProfile } from '../../protocol/masks/mask-profile.js';
 
 export const GREEDY: SamplingParams = { temperature: 0, topP: 1, topK: 0, minP: 0 };
 
@@ -69,8 +70,59 @@ export async function privateGenerateInProcess(
   return { tokens, logits, stats };
 }
 
-export function pairModel(model: ModelDescription, profile: MaskProfile = PERMLLM_PROFILE): InProcessParties {
-  return pairInProcess(model, profile);
+/** One in-process pairing; the default profile is ring64 (its plan calibrated on `model`). */
+export function pairModel(model: ModelDescription, profile: MaskProfile = DEFAULT_PROFILE): Promise<InProcessParties> {
+  return pairInProcessFor(model, profile);
+}
+
+/**
+ * The fixed-point oracle of a ring64 pairing (same plan, same int16 weights as the engine),
+ * choosing tokens exactly as privateGenerate does. Logits in vocabulary order, decoded floats.
+ */
+export async function fixedPointGenerate(parties: InProcessParties, prompt: readonly number[], count: number, sampling: SamplingParams = GREEDY): Promise<Generated> {
+  if (!parties.fixedPoint) throw new Error('fixedPointGenerate: the pairing is not ring64');
+  const seq = new FixedPointModel(parties.engine.config, parties.fixedPoint.plan, parties.fixedPoint.weights).newSequence();
+  const rng = samplingRng(sampling.seed);
+  const tokens: number[] = [];
+  const logits: Float64Array[] = [];
+  let current = seq.decodeLogits(await seq.prefill(prompt));
+  for (let i = 0; i < count; i++) {
+    logits.push(current);
+    const id = sampling.temperature === 0 ? argmax(current) : sampleToken(current, sampling, rng);
+    tokens.push(id);
+    if (i + 1 < count) current = seq.decodeLogits(await seq.decode(id));
+  }
+  return { tokens, logits };
+}
+
+/** Number of steps whose sorted permuted logits differ from the oracle's in any bit (0 = bit for bit). */
+export function sortedLogitsMismatches(permuted: readonly Float64Array[], oracle: readonly Float64Array[]): number {
+  if (permuted.length !== oracle.length) throw new RangeError(`sortedLogitsMismatches: ${permuted.length} vs ${oracle.length} steps`);
+  let bad = 0;
+  permuted.forEach((p, i) => {
+    const a = Float64Array.from(p).sort();
+    const b = Float64Array.from(oracle[i]!).sort();
+    if (a.length !== b.length || a.some((v, j) => !Object.is(v, b[j]))) bad++;
+  });
+  return bad;
+}
+
+/** max over steps of max_j |a_j − b_j| (vocabulary order on both sides), absolute and relative to max |b|. */
+export function logitsError(a: readonly Float64Array[], b: readonly Float64Array[]): { absolute: number; relative: number } {
+  let absolute = 0;
+  let relative = 0;
+  a.forEach((x, i) => {
+    const y = b[i]!;
+    let d = 0;
+    let s = 0;
+    for (let j = 0; j < x.length; j++) {
+      d = Math.max(d, Math.abs(x[j]! - y[j]!));
+      s = Math.max(s, Math.abs(y[j]!));
+    }
+    absolute = Math.max(absolute, d);
+    relative = Math.max(relative, d / s);
+  });
+  return { absolute, relative };
 }
 
 /**

@@ -21,7 +21,7 @@ describe('critical path and bytes per token (stories260K)', () => {
 
   it('12 flights per layer, 12·L + 6 per token, and fewer bytes to the engine than the baseline', async () => {
     const prompt = model.tokenizer.encode('Once upon a time', { addBos: true });
-    const parties = pairModel(model);
+    const parties = await pairModel(model);
     const optimized = await privateGenerateInProcess(parties, prompt, TOKENS, { optimized: true });
     const baseline = await privateGenerateInProcess(parties, prompt, TOKENS, { optimized: false });
     const L = model.config.nLayers;

@@ -28,7 +28,9 @@ import {
   type HfConfig,
 } from '../helpers/hf-family-checkpoints.js';
 import { LOGITS_RELATIVE_BOUND } from '../helpers/greedy-equality.js';
-import { pairModel, plaintextGenerate, privateGenerateInProcess, sortedLogitsError } from '../helpers/private-vs-plaintext.js';
+import { fixedPointGenerate, pairModel, plaintextGenerate, privateGenerateInProcess, sortedLogitsError, sortedLogitsMismatches } from '../helpers/private-vs-plaintext.js';
+import { PERMLLM_PROFILE, RING64_PROFILE } from '../../protocol/masks/mask-profile.js';
+import { UnsupportedRingRopeError } from '../../plaintext/fixed-point/ring-attention.js';
 import { scratchDir, stories260KDir } from '../models/model-dirs.js';
 
 const TOKENS = 12;
@@ -44,7 +46,7 @@ afterAll(async () => {
 
 const load = async (name: string, config: HfConfig) => loadHuggingFaceModel(await writeCheckpoint(path.join(work, name), buildCheckpoint(config, name)), { tokenizer });
 
-describe('private == plaintext', () => {
+describe('private == plaintext (permllm-f64)', () => {
   it.each([
     // Scaled-down original length (16) so that the scaling acts on every pair within the run.
     ['llama3 rope scaling', llamaWithRope({ rope_type: 'llama3', factor: 8.0, low_freq_factor: 1.0, high_freq_factor: 4.0, original_max_position_embeddings: 16 })],
@@ -57,7 +59,7 @@ describe('private == plaintext', () => {
     const model = await load(name.replace(/\W+/g, '_'), config);
     const prompt = tokenizer.encode('Once upon a time, there was a little girl named', { addBos: true });
     const plain = await plaintextGenerate(model, prompt, TOKENS);
-    const priv = await privateGenerateInProcess(pairModel(model), prompt, TOKENS);
+    const priv = await privateGenerateInProcess(await pairModel(model, PERMLLM_PROFILE), prompt, TOKENS);
     const err = sortedLogitsError(priv.logits, plain.logits);
     let unscaledErr = 0;
     if (model.config.ropeScaling) {
@@ -74,6 +76,30 @@ describe('private == plaintext', () => {
   });
 });
 
+describe('ring64 on RoPE-scaled families', () => {
+  // RoPE folds into the scores' bilinear form when the angle depends on the distance alone.
+  it.each([
+    ['llama3 rope scaling', llamaWithRope({ rope_type: 'llama3', factor: 8.0, low_freq_factor: 1.0, high_freq_factor: 4.0, original_max_position_embeddings: 16 })],
+    ['yarn rope scaling', llamaWithRope({ rope_type: 'yarn', factor: 4.0, original_max_position_embeddings: 16 })],
+    ['phi-4-mini partial rotary', { ...PHI4_MINI_CONFIG, rope_scaling: null }],
+  ] as const)('%s: private == fixed-point oracle bit for bit, greedy text equal to the float plaintext', async (name, config) => {
+    const model = await load(`ring_${name.replace(/\W+/g, '_')}`, config);
+    const prompt = tokenizer.encode('Once upon a time, there was a little girl named', { addBos: true });
+    const parties = await pairModel(model, RING64_PROFILE);
+    const priv = await privateGenerateInProcess(parties, prompt, TOKENS);
+    const oracle = await fixedPointGenerate(parties, prompt, TOKENS);
+    const plain = await plaintextGenerate(model, prompt, TOKENS);
+    expect(sortedLogitsMismatches(priv.logits, oracle.logits)).toBe(0);
+    expect(priv.tokens).toEqual(oracle.tokens);
+    expect(oracle.tokens).toEqual(plain.tokens);
+  });
+
+  it('refuses position-dependent scaling (longrope) with a clear error', async () => {
+    const model = await load('ring_phi35', PHI35_CONFIG);
+    await expect(pairModel(model, RING64_PROFILE)).rejects.toThrow(UnsupportedRingRopeError);
+  });
+});
+
 describe('families needing new private steps are refused before any pairing', () => {
   it.each([
     ['qwen3', QWEN3_CONFIG, [/per-head q\/k RMSNorm/]],
@@ -86,7 +112,7 @@ describe('families needing new private steps are refused before any pairing', ()
     const model = await load(`refused-${name}`, config);
     let error: unknown;
     try {
-      pairModel(model);
+      await pairModel(model);
     } catch (e) {
       error = e;
     }

@@ -1,0 +1,169 @@
+/**
+ * The fixed-point plan of the `ring64` profile: which power-of-two exponent every value of the
+ * forward pass carries, chosen at load time from the weights and from value ranges measured on a
+ * calibration run (plaintext/fixed-point/calibrate.ts). The plan is public (it goes with the
+ * weight specs): the user decodes every permuted view at the exponent the plan names.
+ *
+ * Where exponents come from (v ≈ int · 2^(−e); every product adds exponents, nothing truncates):
+ * - weights: int16 per matrix block (fixed-point-weights.ts); q/k rows may be lowered (below).
+ * - residual stream R: the largest exponent with max|h| · 2^R ≤ 2^(61 − headroom).
+ * - embedding: the user's one-hot row holds 2^(R − e_emb) instead of 1, so X·onehot lands at R.
+ * - attention: the user re-encodes the RMSNorm output at e_n; q, k = MulW outputs at e_n + e_qk;
+ *   RoPE is folded into the scores' bilinear form with integer coefficients at e_rope
+ *   (score(m, n) = q_m · R_int(p_n − p_m) k_n), so scores sit at 2(e_n + e_qk) + e_rope; the
+ *   split of that budget (61 − headroom − log2 max|score|) between e_n and e_qk is the tightest
+ *   choice in the plan. Probabilities are re-encoded at e_p = R − e_n − e_v − e_o, so P·V·Wo
+ *   lands on R with no truncation (e_v, e_o lowered if e_p would fall below 14 bits).
+ * - MLP: RMSNorm output at e_n2 (gate/up at e_n2 + e_gu, within the budget), SwiGLU output
+ *   re-encoded at R − e_down.
+ * - logits: final RMSNorm at e_f, logits at e_f + e_head.
+ * Headroom: every calibrated maximum sits at least `headroomBits` below 2^61; the user refuses any
+ * view whose integer reaches 2^61 (fixed-point-elem.ts), so values up to 2^headroom times the
+ * calibrated range pass, larger ones up to 2^(63 − 61 + headroom) are detected, and only values
+ * beyond 2^(2 + headroom) times the range could wrap unseen.
+ */
+import type { ModelConfig } from '../model-description.js';
+import { weightName, type FoldedWeight } from './folded-weights.js';
+import { int16Exponent, maxAbsOf, quantizeWeight, type FixedPointWeight, type WeightBlock } from './fixed-point-weights.js';
+
+/** Largest magnitude (as a power of two) any legitimate value's integer may reach; the user's views are checked against it. */
+export const RING_VALUE_LIMIT_BITS = 61;
+
+/** Max |value| of each tensor family over a calibration run (float plaintext). */
+export interface ValueRanges {
+  residual: number;
+  normed: number;
+  query: number;
+  key: number;
+  value: number;
+  /** Raw q·k (RoPE applied, before 1/sqrt(headDim)). */
+  scores: number;
+  attention: number;
+  gateUp: number;
+  ffn: number;
+  logits: number;
+}
+
+export interface LayerPlan {
+  /** RMSNorm output feeding q/k/v (user's re-encoding). */
+  attnNorm: number;
+  /** Weight exponents of the q|k rows and the v rows of the qkv matrix. */
+  qk: number;
+  v: number;
+  /** Output projection weight. */
+  o: number;
+  /** Scores: 2(attnNorm + qk) + rope. */
+  scores: number;
+  /** Softmax output (user's re-encoding): residual − attnNorm − v − o. */
+  probs: number;
+  ffnNorm: number;
+  gateUp: number;
+  /** SwiGLU output (user's re-encoding): residual − down. */
+  ffn: number;
+  down: number;
+}
+
+export interface FixedPointPlan {
+  format: 'permllm-fixed-point/1';
+  headroomBits: number;
+  residual: number;
+  /** The user's one-hot value is 2^onehot. */
+  onehot: number;
+  embedding: number;
+  rope: number;
+  layers: LayerPlan[];
+  finalNorm: number;
+  head: number;
+  logits: number;
+  /** What the plan was chosen from. */
+  ranges: ValueRanges;
+}
+
+export interface PlanOptions {
+  headroomBits?: number;
+  ropeBits?: number;
+  /** Lowest acceptable exponent of the probabilities. */
+  minProbBits?: number;
+  /** Highest exponent the user uses for RMSNorm outputs where the budget allows more. */
+  maxNormBits?: number;
+}
+
+export class FixedPointPlanError extends Error {
+  override readonly name = 'FixedPointPlanError';
+}
+
+const log2Ceil = (x: number) => Math.ceil(Math.log2(Math.max(x, 2 ** -20)));
+
+function blockMax(w: FoldedWeight, fromRow: number, rows: number): number {
+  return maxAbsOf(w.data, fromRow * w.inDim, (fromRow + rows) * w.inDim);
+}
+
+function need(folded: ReadonlyMap<string, FoldedWeight>, name: string): FoldedWeight {
+  const w = folded.get(name);
+  if (!w) throw new FixedPointPlanError(`fixed-point plan: no weight ${name}`);
+  return w;
+}
+
+/** Chooses every exponent (see the file comment) and checks the plan's own budget. */
+export function derivePlan(config: ModelConfig, folded: ReadonlyMap<string, FoldedWeight>, ranges: ValueRanges, options: PlanOptions = {}): FixedPointPlan {
+  const h = options.headroomBits ?? 4;
+  const rope = options.ropeBits ?? 12;
+  const minProb = options.minProbBits ?? 14;
+  const maxNorm = options.maxNormBits ?? 24;
+  const top = RING_VALUE_LIMIT_BITS - h; // calibrated max · 2^e ≤ 2^top
+  const qDim = config.nHeads * config.headDim;
+  const kvDim = config.nKvHeads * config.headDim;
+  const residual = top - log2Ceil(ranges.residual);
+  const emb = need(folded, weightName.embedding);
+  const embedding = Math.min(int16Exponent(maxAbsOf(emb.data)), residual);
+  const layers: LayerPlan[] = [];
+  for (let l = 0; l < config.nLayers; l++) {
+    const qkv = need(folded, weightName.qkv(l));
+    const qkMax = int16Exponent(blockMax(qkv, 0, qDim + kvDim));
+    let v = int16Exponent(blockMax(qkv, qDim + kvDim, kvDim));
+    let o = int16Exponent(maxAbsOf(need(folded, weightName.output(l)).data));
+    const budget = top - log2Ceil(ranges.scores) - rope; // 2(e_n + e_qk) ≤ budget
+    const sum = Math.floor(budget / 2);
+    const qk = Math.min(qkMax, Math.ceil(sum / 2) + 1);
+    const attnNorm = sum - qk;
+    if (attnNorm < 4) throw new FixedPointPlanError(`fixed-point plan: layer ${l} scores (max ${ranges.scores}) leave ${attnNorm} bits for the normalised input`);
+    let probs = residual - attnNorm - v - o;
+    while (probs < minProb && (v > 8 || o > 8)) {
+      if (v >= o) v--;
+      else o--;
+      probs = residual - attnNorm - v - o;
+    }
+    if (probs < minProb) throw new FixedPointPlanError(`fixed-point plan: layer ${l} probabilities get only ${probs} bits`);
+    if (probs + attnNorm + v + log2Ceil(ranges.attention) > top) throw new FixedPointPlanError(`fixed-point plan: layer ${l} P·V (max ${ranges.attention}) exceeds the ring`);
+    const gateUp = int16Exponent(maxAbsOf(need(folded, weightName.gateUp(l)).data));
+    const ffnNorm = Math.min(maxNorm, top - log2Ceil(ranges.gateUp) - gateUp);
+    const down = Math.min(int16Exponent(maxAbsOf(need(folded, weightName.down(l)).data)), residual);
+    const ffn = residual - down;
+    if (ffnNorm < 8) throw new FixedPointPlanError(`fixed-point plan: layer ${l} gate/up (max ${ranges.gateUp}) leave ${ffnNorm} bits for the normalised input`);
+    if (ffn + log2Ceil(ranges.ffn) > top) throw new FixedPointPlanError(`fixed-point plan: layer ${l} SwiGLU output (max ${ranges.ffn}) exceeds the ring`);
+    layers.push({ attnNorm, qk, v, o, scores: 2 * (attnNorm + qk) + rope, probs, ffnNorm, gateUp, ffn, down });
+  }
+  const head = int16Exponent(maxAbsOf(need(folded, weightName.head).data));
+  const finalNorm = Math.min(maxNorm, top - log2Ceil(ranges.logits) - head);
+  return { format: 'permllm-fixed-point/1', headroomBits: h, residual, onehot: residual - embedding, embedding, rope, layers, finalNorm, head, logits: finalNorm + head, ranges: { ...ranges } };
+}
+
+/** The weights in the plan's int16 format (the engine's copy; the float folded weights can go). */
+export function quantizeWeights(config: ModelConfig, plan: FixedPointPlan, folded: ReadonlyMap<string, FoldedWeight>): Map<string, FixedPointWeight> {
+  const qDim = config.nHeads * config.headDim;
+  const kvDim = config.nKvHeads * config.headDim;
+  const out = new Map<string, FixedPointWeight>();
+  const put = (name: string, blocks: WeightBlock[]) => out.set(name, quantizeWeight(need(folded, name), blocks));
+  put(weightName.embedding, [{ rows: config.dim, exponent: plan.embedding }]);
+  plan.layers.forEach((L, l) => {
+    put(weightName.qkv(l), [
+      { rows: qDim + kvDim, exponent: L.qk },
+      { rows: kvDim, exponent: L.v },
+    ]);
+    put(weightName.output(l), [{ rows: config.dim, exponent: L.o }]);
+    put(weightName.gateUp(l), [{ rows: 2 * config.hiddenDim, exponent: L.gateUp }]);
+    put(weightName.down(l), [{ rows: config.dim, exponent: L.down }]);
+  });
+  put(weightName.head, [{ rows: config.vocabSize, exponent: plan.head }]);
+  return out;
+}

@@ -1,0 +1,82 @@
+/**
+ * The linear maps of a Llama model as the private protocol and the fixed-point oracle see them:
+ * RMSNorm weights γ folded into the following matrix (W·diag(γ)), q/k/v stacked into one map and
+ * gate/up into another, the embedding transposed so that a one-hot row times it is one GEMM
+ * (protocol.md, "RMSNorm weights"). One place for this folding, used by both number formats.
+ */
+import type { ModelDescription } from '../model-description.js';
+
+/** linear: f(X, y) = y · Xᵀ with X[out, in]. (`embedding` is kept for callers that store [vocab, dim].) */
+export type WeightOp = 'linear' | 'embedding';
+
+export interface FoldedWeight {
+  name: string;
+  op: WeightOp;
+  outDim: number;
+  inDim: number;
+  /** X, row-major [outDim, inDim] for 'linear'. */
+  data: Float64Array;
+  bias?: Float64Array;
+}
+
+export const weightName = {
+  embedding: 'embedding',
+  qkv: (layer: number) => `layers.${layer}.qkv`,
+  output: (layer: number) => `layers.${layer}.o`,
+  gateUp: (layer: number) => `layers.${layer}.gate_up`,
+  down: (layer: number) => `layers.${layer}.down`,
+  head: 'lm_head',
+} as const;
+
+/** Stacks row-major matrices [r_i, cols] with γ folded into columns: X[r, c] · γ[c]. */
+function stackFolded(parts: Float32Array[], cols: number, gamma?: Float32Array): Float64Array {
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const out = new Float64Array(total);
+  let off = 0;
+  for (const p of parts) {
+    for (let i = 0; i < p.length; i++) out[off + i] = gamma ? p[i]! * gamma[i % cols]! : p[i]!;
+    off += p.length;
+  }
+  return out;
+}
+
+/** [rows, cols] → [cols, rows], widened to float64. */
+function transpose(x: Float32Array, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = x[r * cols + c]!;
+  return out;
+}
+
+function make(name: string, outDim: number, inDim: number, data: Float64Array, bias?: Float64Array): FoldedWeight {
+  const w: FoldedWeight = { name, op: 'linear', outDim, inDim, data };
+  if (bias) w.bias = bias;
+  return w;
+}
+
+/** Folds and stacks the model's weights, in schedule order (embedding, layers, head). */
+export function foldedWeightsOf(model: ModelDescription): Map<string, FoldedWeight> {
+  const { config: c, weights } = model;
+  const qDim = c.nHeads * c.headDim;
+  const kvDim = c.nKvHeads * c.headDim;
+  const out = new Map<string, FoldedWeight>();
+  const add = (w: FoldedWeight) => out.set(w.name, w);
+  // The embedding as a linear map of the one-hot rows: Eᵀ [dim, vocab], so y · (Eᵀ)ᵀ = y · E. The
+  // transposed layout runs through the same Gemm as every other layer (about 1.6x faster than a
+  // [1, vocab]·[vocab, dim] MatMul in float64 on onnxruntime's CPU kernels).
+  add(make(weightName.embedding, c.dim, c.vocabSize, transpose(weights.embedding, c.vocabSize, c.dim)));
+  weights.layers.forEach((L, i) => {
+    let bias: Float64Array | undefined;
+    if (L.bq || L.bk || L.bv) {
+      bias = new Float64Array(qDim + 2 * kvDim);
+      if (L.bq) bias.set(L.bq, 0);
+      if (L.bk) bias.set(L.bk, qDim);
+      if (L.bv) bias.set(L.bv, qDim + kvDim);
+    }
+    add(make(weightName.qkv(i), qDim + 2 * kvDim, c.dim, stackFolded([L.wq, L.wk, L.wv], c.dim, L.attnNorm), bias));
+    add(make(weightName.output(i), c.dim, qDim, Float64Array.from(L.wo)));
+    add(make(weightName.gateUp(i), 2 * c.hiddenDim, c.dim, stackFolded([L.w1, L.w3], c.dim, L.ffnNorm)));
+    add(make(weightName.down(i), c.dim, c.hiddenDim, Float64Array.from(L.w2)));
+  });
+  add(make(weightName.head, c.vocabSize, c.dim, stackFolded([weights.lmHead], c.dim, weights.finalNorm)));
+  return out;
+}

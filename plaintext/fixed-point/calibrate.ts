@@ -1,0 +1,93 @@
+/**
+ * Load-time calibration of the `ring64` fixed-point plan: one float plaintext run (a prefill of
+ * a fixed English text and greedy decoding after it) records the largest magnitude of every
+ * tensor family; derivePlan turns those ranges into exponents with headroom, and the weights are
+ * quantised to int16 under the plan. What comes out is everything the engine keeps (the int16
+ * weights) and publishes (the plan); the float copy can be dropped.
+ */
+import type { ComputeBackend } from '../../compute/compute-backend.js';
+import type { ModelDescription } from '../../model/model-description.js';
+import { foldedWeightsOf } from '../../model/fixed-point/folded-weights.js';
+import { derivePlan, quantizeWeights, type FixedPointPlan, type PlanOptions, type ValueRanges } from '../../model/fixed-point/fixed-point-plan.js';
+import type { FixedPointWeight } from '../../model/fixed-point/fixed-point-weights.js';
+import { Prg } from '../../crypto/prg.js';
+import { argmax } from '../../sampling/sample-token.js';
+import { PlaintextModel, type ObservedFamily } from '../plaintext-model.js';
+
+export const CALIBRATION_TEXT =
+  'Once upon a time, in a small town by the sea, there lived a girl who loved to read. Every morning she walked to the library, ' +
+  'said hello to the old man at the desk, and asked him for a new story. "What will it be today?" he would ask, and she would smile.';
+
+export interface CalibrationOptions extends PlanOptions {
+  backend?: ComputeBackend;
+  /** Greedy tokens decoded after the calibration prefill (default 32). */
+  decodeTokens?: number;
+  /** Prefill tokens (default: CALIBRATION_TEXT through the model's tokenizer, cut to half the context). */
+  tokens?: readonly number[];
+}
+
+/** Max |value| per family over the calibration run. */
+export async function measureRanges(model: ModelDescription, options: CalibrationOptions = {}): Promise<ValueRanges> {
+  const c = model.config;
+  const r: ValueRanges = { residual: 0, normed: 0, query: 0, key: 0, value: 0, scores: 0, attention: 0, gateUp: 0, ffn: 0, logits: 0 };
+  const field: Record<Exclude<ObservedFamily, 'residual'>, keyof ValueRanges> = {
+    query: 'query',
+    key: 'key',
+    value: 'value',
+    scores: 'scores',
+    attention: 'attention',
+    'gate-up': 'gateUp',
+    ffn: 'ffn',
+    logits: 'logits',
+  };
+  const observe = (family: ObservedFamily, values: Float32Array | Float64Array) => {
+    if (family === 'residual') {
+      for (let row = 0; row < values.length / c.dim; row++) {
+        let ss = 0;
+        let max = 0;
+        for (let i = row * c.dim; i < (row + 1) * c.dim; i++) {
+          ss += values[i]! * values[i]!;
+          max = Math.max(max, Math.abs(values[i]!));
+        }
+        r.residual = Math.max(r.residual, max);
+        r.normed = Math.max(r.normed, max / Math.sqrt(ss / c.dim + c.normEps));
+      }
+      return;
+    }
+    const key = field[family];
+    let max = r[key];
+    for (let i = 0; i < values.length; i++) max = Math.max(max, Math.abs(values[i]!));
+    r[key] = max;
+  };
+  const plain = new PlaintextModel(model, { observe, ...(options.backend ? { backend: options.backend } : {}) });
+  let tokens = options.tokens ?? calibrationTokens(model);
+  const decodeTokens = Math.max(0, Math.min(options.decodeTokens ?? 32, c.maxSeqLen - 1));
+  tokens = tokens.slice(0, Math.max(1, Math.min(tokens.length, c.maxSeqLen - decodeTokens)));
+  const seq = plain.newSequence();
+  let logits = await seq.prefill(tokens);
+  for (let i = 0; i < decodeTokens; i++) logits = await seq.decode(argmax(logits));
+  return r;
+}
+
+/** The calibration text through the model's tokenizer; seeded ids where the tokenizer cannot encode text (benchmark models). */
+function calibrationTokens(model: ModelDescription): number[] {
+  try {
+    return model.tokenizer.encode(CALIBRATION_TEXT, { addBos: true });
+  } catch {
+    const prg = Prg.fromSeed('permllm/calibration', 1);
+    return Array.from({ length: 64 }, () => prg.below(model.config.vocabSize));
+  }
+}
+
+export interface FixedPointParts {
+  plan: FixedPointPlan;
+  weights: Map<string, FixedPointWeight>;
+}
+
+/** Calibrates, plans and quantises (the engine at load time). */
+export async function fixedPointModelOf(model: ModelDescription, options: CalibrationOptions = {}): Promise<FixedPointParts> {
+  const ranges = await measureRanges(model, options);
+  const folded = foldedWeightsOf(model);
+  const plan = derivePlan(model.config, folded, ranges, options);
+  return { plan, weights: quantizeWeights(model.config, plan, folded) };
+}

@@ -1,0 +1,117 @@
+/**
+ * The fixed-point plaintext oracle of the `ring64` profile: the forward pass computed on ring
+ * integers exactly as the private protocol computes it on shares, so that private == oracle
+ * bit for bit (logits and text). Same int16 weights, same exponents (the plan), same integer
+ * RoPE in the scores, same nonlinear steps (fixed-point-elem.ts), same causal-mask constant.
+ * Only the order of operations inside the exact ring products may differ, which changes nothing
+ * in Z_2^64.
+ *
+ * Against the float plaintext it differs by quantisation only; see the plan for the exponents
+ * and tests/protocol for the measured distance.
+ */
+import type { ComputeBackend } from '../../compute/compute-backend.js';
+import { defaultBackend } from '../../compute/onnx-backend.js';
+import { ringLinearInt } from '../../compute/ring-gemm.js';
+import { ringAddInto, type Ring } from '../../compute/ring64.js';
+import type { ModelConfig } from '../../model/model-description.js';
+import { weightName } from '../../model/fixed-point/folded-weights.js';
+import type { FixedPointPlan } from '../../model/fixed-point/fixed-point-plan.js';
+import type { FixedPointWeight } from '../../model/fixed-point/fixed-point-weights.js';
+import { decodeLogits, rmsnormFixed, softmaxFixed, swigluFixed } from './fixed-point-elem.js';
+import { addCausalMask, ringAttentionScores, ringAttentionValues, RingRope } from './ring-attention.js';
+import { addBiasRows, ringBias, ringColumns, ringGateUpBlocks, ringOnehot } from './ring-tensors.js';
+import { RingRows } from './ring-rows.js';
+
+export class FixedPointModel {
+  readonly rope: RingRope;
+  constructor(
+    readonly config: ModelConfig,
+    readonly plan: FixedPointPlan,
+    readonly weights: ReadonlyMap<string, FixedPointWeight>,
+    readonly backend: ComputeBackend = defaultBackend(),
+  ) {
+    this.rope = RingRope.forConfig(config, plan.rope);
+  }
+
+  weight(name: string): FixedPointWeight {
+    const w = this.weights.get(name);
+    if (!w) throw new Error(`fixed-point model: no weight ${name}`);
+    return w;
+  }
+
+  newSequence(): FixedPointSequence {
+    return new FixedPointSequence(this);
+  }
+}
+
+/** One sequence (its K/V memory and position); calls must not overlap. */
+export class FixedPointSequence {
+  private readonly keys: RingRows[];
+  private readonly values: RingRows[];
+  private length = 0;
+  constructor(private readonly m: FixedPointModel) {
+    const c = m.config;
+    const kvDim = c.nKvHeads * c.headDim;
+    this.keys = Array.from({ length: c.nLayers }, () => new RingRows(kvDim, 64));
+    this.values = Array.from({ length: c.nLayers }, () => new RingRows(kvDim, 64));
+  }
+
+  get position(): number {
+    return this.length;
+  }
+
+  /** Ring logits (exponent plan.logits) of the last of `tokens`, run as one batch. */
+  async prefill(tokens: readonly number[]): Promise<Ring> {
+    return this.forward(tokens);
+  }
+
+  async decode(token: number): Promise<Ring> {
+    return this.forward([token]);
+  }
+
+  /** The logits as floats (what the user's sampler reads). */
+  decodeLogits(logits: Ring): Float64Array {
+    return decodeLogits(logits, this.m.plan.logits);
+  }
+
+  private async linear(name: string, x: Ring, rows: number, inExp: number): Promise<Ring> {
+    const w = this.m.weight(name);
+    const y = await ringLinearInt(this.m.backend, x, rows, w.data, w.outDim, w.inDim);
+    if (w.bias) addBiasRows(y, rows, ringBias(w.bias, w.blocks, inExp));
+    return y;
+  }
+
+  private async forward(tokens: readonly number[]): Promise<Ring> {
+    const { config: c, plan, backend, rope } = this.m;
+    const T = tokens.length;
+    const start = this.length;
+    if (T === 0) throw new RangeError('forward: tokens is empty');
+    if (start + T > c.maxSeqLen) throw new RangeError(`forward: positions ${start}..${start + T - 1} exceed the context length ${c.maxSeqLen}`);
+    const qDim = c.nHeads * c.headDim;
+    const kvDim = c.nKvHeads * c.headDim;
+    const shape = { nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim };
+    const x = await this.linear(weightName.embedding, ringOnehot(tokens, c.vocabSize, plan.onehot), T, plan.onehot);
+    for (let l = 0; l < c.nLayers; l++) {
+      const L = plan.layers[l]!;
+      const normed = rmsnormFixed(x, T, c.dim, c.normEps, plan.residual, L.attnNorm);
+      const qkv = await this.linear(weightName.qkv(l), normed, T, L.attnNorm);
+      const width = qDim + 2 * kvDim;
+      this.keys[l]!.append(ringColumns(qkv, T, width, qDim, kvDim));
+      this.values[l]!.append(ringColumns(qkv, T, width, qDim + kvDim, kvDim));
+      const keys = start + T;
+      const scores = await ringAttentionScores(backend, shape, rope, this.keys[l]!.view(), keys, ringColumns(qkv, T, width, 0, qDim), T, start);
+      addCausalMask(scores, c.nHeads, T, keys, start);
+      const probs = softmaxFixed(scores, c.nHeads * T, keys, 1 / Math.sqrt(c.headDim), L.scores, L.probs);
+      const attended = await ringAttentionValues(backend, shape, this.values[l]!.view(), keys, probs, T);
+      ringAddInto(x, await this.linear(weightName.output(l), attended, T, L.probs + L.attnNorm + L.v));
+      const normed2 = rmsnormFixed(x, T, c.dim, c.normEps, plan.residual, L.ffnNorm);
+      const gateUp = await this.linear(weightName.gateUp(l), normed2, T, L.ffnNorm);
+      const activated = swigluFixed(ringGateUpBlocks(gateUp, T, c.hiddenDim), T * c.hiddenDim, L.ffnNorm + L.gateUp, L.ffn);
+      ringAddInto(x, await this.linear(weightName.down(l), activated, T, L.ffn));
+    }
+    this.length = start + T;
+    const last = x.slice((T - 1) * c.dim, T * c.dim);
+    const normed = rmsnormFixed(last, 1, c.dim, c.normEps, plan.residual, plan.finalNorm);
+    return this.linear(weightName.head, normed, 1, plan.finalNorm);
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The private forward pass under the `ring64` profile: the same schedule as forward-program.ts
+ * (Elem(RMSNorm) → MulW(qkv, V = B′) → MulKV(scores) → Elem(softmax) → MulKV(P·V) → MulW(o) →
+ * residual → Elem(RMSNorm) → MulW(gate|up) → Elem(SwiGLU) → MulW(down) → residual), on shares
+ * in Z_2^64 with the exponents of the model's fixed-point plan. It mirrors the fixed-point
+ * oracle (plaintext/fixed-point/fixed-point-model.ts) step for step, which is what makes the
+ * private logits equal the oracle's bit for bit. RoPE is not a local step here: it is folded
+ * into the scores' bilinear form (ring-attention.ts).
+ */
+import { ringAdd } from '../../compute/ring64.js';
+import type { ModelConfig } from '../../model/model-description.js';
+import { weightName } from '../../model/fixed-point/folded-weights.js';
+import type { FixedPointPlan } from '../../model/fixed-point/fixed-point-plan.js';
+import { RingRope } from '../../plaintext/fixed-point/ring-attention.js';
+import { ringColumns, ringGateUpBlocks, ringOnehot } from '../../plaintext/fixed-point/ring-tensors.js';
+import type { PartyContext } from '../session/party-context.js';
+import { ringElem } from '../subprotocols/ring/ring-elem.js';
+import { RingKvMemory, ringScoresKV, ringValuesKV } from '../subprotocols/ring/ring-mul-kv.js';
+import { ringMulW, type RingRoleWeight } from '../subprotocols/ring/ring-mul-w.js';
+import { ringLocal, type RingShared } from '../subprotocols/ring/ring-shared.js';
+
+export interface RingForwardState {
+  config: ModelConfig;
+  plan: FixedPointPlan;
+  weights: ReadonlyMap<string, RingRoleWeight>;
+  rope: RingRope;
+  memories: RingKvMemory[];
+}
+
+export function createRingForwardState(config: ModelConfig, plan: FixedPointPlan, weights: ReadonlyMap<string, RingRoleWeight>, capacity: number): RingForwardState {
+  const kvDim = config.nKvHeads * config.headDim;
+  return {
+    config,
+    plan,
+    weights,
+    rope: RingRope.forConfig(config, plan.rope),
+    memories: Array.from({ length: config.nLayers }, () => new RingKvMemory(kvDim, capacity)),
+  };
+}
+
+function weight(state: RingForwardState, name: string): RingRoleWeight {
+  const w = state.weights.get(name);
+  if (!w) throw new Error(`no weight ${name}`);
+  return w;
+}
+
+function addShared(a: RingShared, b: RingShared): RingShared {
+  const out: RingShared = { meta: { offlineKnown: a.meta.offlineKnown && b.meta.offlineKnown }, share: undefined, size: a.size };
+  if (a.share && b.share) out.share = ringAdd(a.share, b.share);
+  return out;
+}
+
+/** Embedding, layers, final norm and LM head → shared ring logits at exponent plan.logits. */
+export async function ringPrivateForward(ctx: PartyContext, state: RingForwardState, tokens: readonly number[] | undefined, rows: number, start: number): Promise<RingShared> {
+  const { config: c, plan } = state;
+  const qDim = c.nHeads * c.headDim;
+  const kvDim = c.nKvHeads * c.headDim;
+  const width = qDim + 2 * kvDim;
+  const shape = { nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim };
+  const onehot: RingShared = { meta: { offlineKnown: false }, share: undefined, size: rows * c.vocabSize };
+  if (ctx.role === 'engine') onehot.share = new BigUint64Array(rows * c.vocabSize);
+  if (ctx.role === 'gateway') {
+    if (!tokens || tokens.length !== rows) throw new Error(`ringPrivateForward: gateway must supply ${rows} tokens`);
+    onehot.share = ringOnehot(tokens, c.vocabSize, plan.onehot);
+  }
+  let x = await ringMulW(ctx, weight(state, weightName.embedding), onehot, rows, plan.onehot);
+  for (let l = 0; l < c.nLayers; l++) {
+    ctx.onLayerStart?.(l);
+    const L = plan.layers[l]!;
+    const memory = state.memories[l]!;
+    const normed = await ringElem(ctx, x, { kind: 'rmsnorm', rows, cols: c.dim, eps: c.normEps, inExp: plan.residual, outExp: L.attnNorm });
+    const qkv = await ringMulW(ctx, weight(state, weightName.qkv(l)), normed, rows, L.attnNorm);
+    const q = ringLocal(qkv, rows * qDim, (s) => ringColumns(s, rows, width, 0, qDim));
+    const k = ringLocal(qkv, rows * kvDim, (s) => ringColumns(s, rows, width, qDim, kvDim));
+    const v = ringLocal(qkv, rows * kvDim, (s) => ringColumns(s, rows, width, qDim + kvDim, kvDim));
+    const scores = await ringScoresKV(ctx, shape, state.rope, memory, q, k, v, rows, start);
+    const keys = memory.length;
+    const probs = await ringElem(ctx, scores, { kind: 'softmax', rows: c.nHeads * rows, cols: keys, scale: 1 / Math.sqrt(c.headDim), inExp: L.scores, outExp: L.probs });
+    const attended = await ringValuesKV(ctx, shape, memory, probs, rows);
+    x = addShared(x, await ringMulW(ctx, weight(state, weightName.output(l)), attended, rows, L.probs + L.attnNorm + L.v));
+    const normed2 = await ringElem(ctx, x, { kind: 'rmsnorm', rows, cols: c.dim, eps: c.normEps, inExp: plan.residual, outExp: L.ffnNorm });
+    const gateUp = await ringMulW(ctx, weight(state, weightName.gateUp(l)), normed2, rows, L.ffnNorm);
+    const blocks = ringLocal(gateUp, 2 * rows * c.hiddenDim, (s) => ringGateUpBlocks(s, rows, c.hiddenDim));
+    const activated = await ringElem(ctx, blocks, { kind: 'swiglu', length: rows * c.hiddenDim, inExp: L.ffnNorm + L.gateUp, outExp: L.ffn });
+    x = addShared(x, await ringMulW(ctx, weight(state, weightName.down(l)), activated, rows, L.ffn));
+  }
+  const last = ringLocal(x, c.dim, (s) => s.slice((rows - 1) * c.dim, rows * c.dim));
+  const normed = await ringElem(ctx, last, { kind: 'rmsnorm', rows: 1, cols: c.dim, eps: c.normEps, inExp: plan.residual, outExp: plan.finalNorm });
+  return ringMulW(ctx, weight(state, weightName.head), normed, 1, plan.finalNorm);
+}

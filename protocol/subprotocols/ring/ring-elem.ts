@@ -1,0 +1,130 @@
+/**
+ * Perm and Elem over Z_2^64 (protocol.md, "Perm", "Elem"), for the `ring64` profile.
+ *
+ * Perm(π), π from k02 (P0, P2): offline A, B uniform from k12, P2 sends Δ = π(A) − B to P0;
+ *   P1 sends x1 − A (uniform); P0 sends π(x0 + x1 − A) + Δ = π(x) − B (uniform to P1 until it
+ *   adds B: then P1 holds π(x) exactly).
+ * Elem(f): P1 decodes π(x) at the plan's exponent, computes η = f(π(x)) and re-encodes it at the
+ *   output exponent it chooses (plaintext/fixed-point/fixed-point-elem.ts; an out-of-range value
+ *   ends the request), sends η − A′ (uniform); P0 sets z0′ = π⁻¹(η − A′) + Δ′ with
+ *   Δ′ = π⁻¹(A′) − B′; P1 keeps B′. Post: z0′ + B′ = f(x) exactly.
+ * What P0 receives (x1 − A, η − A′, Δ, Δ′) is uniform over the ring whatever the data.
+ */
+import { ringAdd, ringSub, type Ring } from '../../../compute/ring64.js';
+import { decodeLogits, rmsnormFixed, softmaxFixed, swigluFixed } from '../../../plaintext/fixed-point/fixed-point-elem.js';
+import { ringMask } from '../../masks/ring-masks.js';
+import { Permutation, type PermutationShape } from '../../permutations/permutation.js';
+import { nextStep, requireKey, type PartyContext } from '../../session/party-context.js';
+import { MessageKind } from '../../wire/frame.js';
+import { expectRings, requireRingShare, type RingShared } from './ring-shared.js';
+
+/** The nonlinear steps with the exponents the user decodes and re-encodes at. */
+export type RingElemFunction =
+  | { kind: 'rmsnorm'; rows: number; cols: number; eps: number; inExp: number; outExp: number }
+  | { kind: 'softmax'; rows: number; cols: number; scale: number; inExp: number; outExp: number }
+  /** Two blocks of `length`: gate then up; output silu(gate) ⊙ up. */
+  | { kind: 'swiglu'; length: number; inExp: number; outExp: number };
+
+function shapeOf(f: RingElemFunction): PermutationShape {
+  return f.kind === 'swiglu' ? { kind: 'flat', length: f.length } : { kind: 'row-wise', rows: f.rows, cols: f.cols };
+}
+
+const inputSize = (f: RingElemFunction) => (f.kind === 'swiglu' ? 2 * f.length : f.rows * f.cols);
+const outputSize = (f: RingElemFunction) => (f.kind === 'swiglu' ? f.length : f.rows * f.cols);
+
+/** η = f(view) on P1's plaintext view (also what the oracle computes on unpermuted values). */
+export function evaluateRingElem(f: RingElemFunction, view: Ring): Ring {
+  switch (f.kind) {
+    case 'rmsnorm':
+      return rmsnormFixed(view, f.rows, f.cols, f.eps, f.inExp, f.outExp);
+    case 'softmax':
+      return softmaxFixed(view, f.rows, f.cols, f.scale, f.inExp, f.outExp);
+    case 'swiglu':
+      return swigluFixed(view, f.length, f.inExp, f.outExp);
+  }
+}
+
+export async function ringElem(ctx: PartyContext, x: RingShared, f: RingElemFunction): Promise<RingShared> {
+  const step = nextStep(ctx);
+  const nIn = inputSize(f);
+  const nOut = outputSize(f);
+  if (x.size !== nIn) throw new RangeError(`ringElem ${f.kind}: input has ${x.size} elements, expected ${nIn}`);
+  const outLabel = `${step}/B2`;
+  const out: RingShared = { meta: { offlineKnown: true, p1Mask: outLabel }, share: undefined, size: nOut };
+  switch (ctx.role) {
+    case 'dealer': {
+      const k12 = requireKey(ctx.k12, 'k12', ctx.role);
+      const pi = Permutation.draw(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/pi`), shapeOf(f));
+      const A = ringMask(k12.prg(`${step}/A`), nIn, ctx.profile.ringMaskBits);
+      const B = ringMask(k12.prg(`${step}/B`), nIn, ctx.profile.ringMaskBits);
+      const A2 = ringMask(k12.prg(`${step}/A2`), nOut, ctx.profile.ringMaskBits);
+      const B2 = ringMask(k12.prg(outLabel), nOut, ctx.profile.ringMaskBits);
+      ctx.net.send('engine', MessageKind.ElemCorrection, step, [ringSub(pi.apply(A), B), ringSub(pi.invert(A2), B2)], true);
+      await ctx.net.flush();
+      return out;
+    }
+    case 'gateway': {
+      const k12 = requireKey(ctx.k12, 'k12', ctx.role);
+      const A = ringMask(k12.prg(`${step}/A`), nIn, ctx.profile.ringMaskBits);
+      const B = ringMask(k12.prg(`${step}/B`), nIn, ctx.profile.ringMaskBits);
+      ctx.net.send('engine', MessageKind.PermInput, step, [ringSub(requireRingShare(x, ctx.role), A)], x.meta.offlineKnown);
+      const [masked] = expectRings(await ctx.net.receive('engine', MessageKind.PermOutput, step), [nIn], 'elem output');
+      const eta = evaluateRingElem(f, ringAdd(masked!, B));
+      const A2 = ringMask(k12.prg(`${step}/A2`), nOut, ctx.profile.ringMaskBits);
+      ctx.ringViewTap?.(step, 'perm-input', A);
+      ctx.ringViewTap?.(step, 'elem-return', A2);
+      ctx.net.send('engine', MessageKind.ElemReturn, step, [ringSub(eta, A2)]);
+      out.share = ringMask(k12.prg(outLabel), nOut, ctx.profile.ringMaskBits);
+      return out;
+    }
+    case 'engine': {
+      const pi = Permutation.draw(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/pi`), shapeOf(f));
+      const [delta, delta2] = expectRings(await ctx.net.receive('dealer', MessageKind.ElemCorrection, step), [nIn, nOut], 'elem correction');
+      const [input] = expectRings(await ctx.net.receive('gateway', MessageKind.PermInput, step), [nIn], 'elem input');
+      const held = ringAdd(requireRingShare(x, ctx.role), input!); // x − A
+      ctx.ringViewTap?.(step, 'perm-input', held);
+      ctx.net.send('gateway', MessageKind.PermOutput, step, [ringAdd(pi.apply(held), delta!)]);
+      const [ret] = expectRings(await ctx.net.receive('gateway', MessageKind.ElemReturn, step), [nOut], 'elem return');
+      ctx.ringViewTap?.(step, 'elem-return', ret!); // η − A′
+      out.share = ringAdd(pi.invert(ret!), delta2!);
+      return out;
+    }
+  }
+}
+
+/**
+ * Perm with a fresh flat π, opened to P1: P1 gets π(x) decoded at `exponent` (the permuted
+ * logits), P0 keeps π for the token lookup. Same messages as Elem's first half.
+ */
+export async function ringPermOpen(ctx: PartyContext, x: RingShared, exponent: number): Promise<{ view?: Float64Array; permutation?: Permutation }> {
+  const step = nextStep(ctx);
+  const n = x.size;
+  const shape = { kind: 'flat', length: n } as const;
+  switch (ctx.role) {
+    case 'dealer': {
+      const pi = Permutation.draw(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/pi`), shape);
+      const k12 = requireKey(ctx.k12, 'k12', ctx.role);
+      ctx.net.send('engine', MessageKind.PermCorrection, step, [ringSub(pi.apply(ringMask(k12.prg(`${step}/A`), n, ctx.profile.ringMaskBits)), ringMask(k12.prg(`${step}/B`), n, ctx.profile.ringMaskBits))], true);
+      await ctx.net.flush();
+      return {};
+    }
+    case 'gateway': {
+      const k12 = requireKey(ctx.k12, 'k12', ctx.role);
+      const A = ringMask(k12.prg(`${step}/A`), n, ctx.profile.ringMaskBits);
+      const B = ringMask(k12.prg(`${step}/B`), n, ctx.profile.ringMaskBits);
+      ctx.net.send('engine', MessageKind.PermInput, step, [ringSub(requireRingShare(x, ctx.role), A)], x.meta.offlineKnown);
+      ctx.ringViewTap?.(step, 'perm-input', A);
+      const [masked] = expectRings(await ctx.net.receive('engine', MessageKind.PermOutput, step), [n], 'perm output');
+      return { view: decodeLogits(ringAdd(masked!, B), exponent) };
+    }
+    case 'engine': {
+      const pi = Permutation.draw(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/pi`), shape);
+      const [delta] = expectRings(await ctx.net.receive('dealer', MessageKind.PermCorrection, step), [n], 'perm correction');
+      const [input] = expectRings(await ctx.net.receive('gateway', MessageKind.PermInput, step), [n], 'perm input');
+      const held = ringAdd(requireRingShare(x, ctx.role), input!);
+      ctx.ringViewTap?.(step, 'perm-input', held);
+      ctx.net.send('gateway', MessageKind.PermOutput, step, [ringAdd(pi.apply(held), delta!)]);
+      return { permutation: pi };
+    }
+  }
+}

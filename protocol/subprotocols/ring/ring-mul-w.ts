@@ -1,0 +1,95 @@
+/**
+ * MulW over Z_2^64 (protocol.md, "MulW"), for the `ring64` profile.
+ *
+ * Setup (per pairing): U uniform over the ring from the pairing key (P0, P2); P1 holds X − U
+ * (ring elements, 8 bytes per parameter); P0 keeps X as int16 (model/fixed-point).
+ * Offline: V from k12 (or V = B′ after an Elem), W0 uniform from k02; P2 sends
+ *   W1 = f(U, V) − W0 to P1; P1 sets C1 = f(X − U, V) + W1 = f(X, V) − W0.
+ * Online: P1 sends D = y1 − V (nothing when V = B′); P0 sets z0 = f(X, y0 + D) + W0 + bias.
+ * Post: z0 + z1 = f(X, y) + bias exactly (mod 2^64); the output's exponents are the input's
+ * plus the weight block's (no truncation). Every message is a ring element plus a fresh
+ * uniform mask: uniform whatever the data.
+ * Products: byte limbs into exact int32 GEMMs (compute/ring-gemm.ts, ringLinearPlanar): P0 ring ×
+ * int16 in 2 calls, P1 and P2 ring × ring in 8 (36 byte-limb pairs).
+ */
+import { ringLinearPlanar, type PlanarWeight } from '../../../compute/ring-gemm.js';
+import { ringAdd, ringAddInto, ringSub } from '../../../compute/ring64.js';
+import type { WeightBlock } from '../../../model/fixed-point/fixed-point-weights.js';
+import { addBiasRows, ringBias } from '../../../plaintext/fixed-point/ring-tensors.js';
+import { ringMask } from '../../masks/ring-masks.js';
+import { nextStep, requireKey, type PartyContext } from '../../session/party-context.js';
+import { MessageKind } from '../../wire/frame.js';
+import { expectRings, requireRingShare, type RingShared } from './ring-shared.js';
+
+/** The public part of a ring64 weight. */
+export interface RingWeightSpec {
+  name: string;
+  outDim: number;
+  inDim: number;
+  blocks: WeightBlock[];
+  hasBias: boolean;
+}
+
+/**
+ * A weight as one party holds it, in the planar byte-limb form the exact int32 GEMMs read
+ * (compute/ring-gemm.ts): X as int16 planes (2 bytes per parameter) with bias at P0, X − U at P1
+ * and U at P2 as ring planes (8 bytes per parameter).
+ */
+export interface RingRoleWeight {
+  spec: RingWeightSpec;
+  data: PlanarWeight;
+  bias?: Float64Array;
+}
+
+function ringData(w: RingRoleWeight, role: string): PlanarWeight {
+  if (w.data.kind !== 'ring') throw new Error(`${role}: weight ${w.spec.name} is not a ring matrix`);
+  return w.data;
+}
+
+/** `inExp`: the input's exponent (where P0 encodes the bias). */
+export async function ringMulW(ctx: PartyContext, w: RingRoleWeight, y: RingShared, rows: number, inExp: number): Promise<RingShared> {
+  const step = nextStep(ctx);
+  const { backend } = ctx;
+  const { outDim, inDim, name } = w.spec;
+  const inSize = rows * inDim;
+  const outSize = rows * outDim;
+  if (y.size !== inSize) throw new RangeError(`ringMulW ${name}: input has ${y.size} elements, expected ${inSize}`);
+  const reuse = ctx.reuseElemMask === false ? undefined : y.meta.p1Mask;
+  const vLabel = reuse ?? `${step}/V`;
+  const out: RingShared = { meta: { offlineKnown: true }, share: undefined, size: outSize };
+  switch (ctx.role) {
+    case 'dealer': {
+      const V = ringMask(requireKey(ctx.k12, 'k12', ctx.role).prg(vLabel), inSize, ctx.profile.ringMaskBits);
+      const W0 = ringMask(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/W0`), outSize, ctx.profile.ringMaskBits);
+      const W1 = ringSub(await ringLinearPlanar(backend, V, rows, ringData(w, ctx.role), outDim, inDim), W0);
+      ctx.net.send('gateway', MessageKind.MulWCorrection, step, [W1], true);
+      await ctx.net.flush();
+      return out;
+    }
+    case 'gateway': {
+      const y1 = requireRingShare(y, ctx.role);
+      const V = reuse ? y1 : ringMask(requireKey(ctx.k12, 'k12', ctx.role).prg(vLabel), inSize, ctx.profile.ringMaskBits);
+      if (!reuse) {
+        ctx.net.send('engine', MessageKind.MulWInput, step, [ringSub(y1, V)], y.meta.offlineKnown);
+        ctx.ringViewTap?.(step, 'mulw-input', V);
+      }
+      const [W1] = expectRings(await ctx.net.receive('dealer', MessageKind.MulWCorrection, step), [outSize], `mulW ${name} correction`);
+      out.share = ringAddInto(await ringLinearPlanar(backend, V, rows, ringData(w, ctx.role), outDim, inDim), W1!);
+      return out;
+    }
+    case 'engine': {
+      let input = requireRingShare(y, ctx.role);
+      if (!reuse) {
+        const [D] = expectRings(await ctx.net.receive('gateway', MessageKind.MulWInput, step), [inSize], `mulW ${name} input`);
+        input = ringAdd(input, D!); // y − V
+        ctx.ringViewTap?.(step, 'mulw-input', input);
+      }
+      if (w.data.kind !== 'int16') throw new Error(`engine: weight ${name} is not int16`);
+      const W0 = ringMask(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/W0`), outSize, ctx.profile.ringMaskBits);
+      const z0 = ringAddInto(await ringLinearPlanar(backend, input, rows, w.data, outDim, inDim), W0);
+      if (w.bias) addBiasRows(z0, rows, ringBias(w.bias, w.spec.blocks, inExp));
+      out.share = z0;
+      return out;
+    }
+  }
+}
