@@ -9,6 +9,7 @@ import {
   checkModel,
   checkN,
   choiceJobs,
+  refuseUnfittablePrompt,
   resolveMaxTokens,
   samplingFrom,
   stopsFrom,
@@ -35,7 +36,9 @@ export function chatCompletionsHandler(ctx: GatewayContext) {
       throw new InvalidRequestError("'stream_options' is only allowed when 'stream' is true.", { param: 'stream_options' });
     }
     const n = checkN(body.n, ctx.options.maxN);
-    const promptTokens = ctx.template.encode(toTemplateMessages(body.messages));
+    const promptTokens = ctx.template.encode(toTemplateMessages(body.messages), {
+      beforeTokenizing: (text) => refuseUnfittablePrompt(text, info, 'messages'),
+    });
     const explicitCompletion = body.max_completion_tokens !== null && body.max_completion_tokens !== undefined;
     const maxTokens = resolveMaxTokens({
       // max_completion_tokens supersedes the deprecated max_tokens.

@@ -67,9 +67,11 @@ export class ChatTemplate {
    * have it stripped and replaced by the real id, so tokenizers that do not parse special
    * tokens inside text still get it right.
    */
-  encode(messages: readonly TemplateMessage[]): number[] {
+  encode(messages: readonly TemplateMessage[], options: { beforeTokenizing?: (text: string) => void } = {}): number[] {
     let text = this.render(messages);
     if (this.bosText !== '' && text.startsWith(this.bosText)) text = text.slice(this.bosText.length);
+    // e.g. refusing a prompt too long to fit from its byte length, before paying to tokenize it.
+    options.beforeTokenizing?.(text);
     return this.tokenizer.encode(text, { addBos: true });
   }
 }
