@@ -35,6 +35,7 @@ COPY compute ./compute
 COPY crypto ./crypto
 COPY plaintext ./plaintext
 COPY sampling ./sampling
+COPY observability ./observability
 COPY protocol ./protocol
 COPY engine ./engine
 COPY dealer ./dealer

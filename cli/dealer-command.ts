@@ -7,9 +7,10 @@
  */
 import { OnnxCpuBackend } from '../compute/onnx-backend.js';
 import { startDealerServer } from '../dealer/server/dealer-server.js';
-import { isLoopback, tlsPairCheck } from '../config/common-schemas.js';
+import { isLoopback, tlsPairCheck, loggerFor } from '../config/common-schemas.js';
 import { dealerConfigSchema, dealerFlags } from '../config/dealer-config.js';
-import { readCommandLine, roleLogger, usageText } from '../config/parse-flags.js';
+import { readCommandLine, usageText } from '../config/parse-flags.js';
+import { lineLogger } from '../observability/logger.js';
 import { exitSoon, stopSignal } from '../config/process-lifecycle.js';
 
 const USAGE = usageText('dealer', 'The helper\'s server (P2): holds the weight masks and deals each session\'s correlated randomness.', dealerFlags);
@@ -19,7 +20,8 @@ export async function run(argv: string[]): Promise<number> {
   if ('exitCode' in read) return read.exitCode;
   const { config } = read;
   const stop = stopSignal();
-  const log = roleLogger('dealer');
+  const logger = loggerFor('dealer', config);
+  const log = lineLogger(logger);
   if (!isLoopback(config.host) && config.token === undefined) log(`WARNING: listening on ${config.host} without a token: anyone who can reach it can pair or open sessions`);
   if (!isLoopback(config.host) && config['tls-cert'] === undefined) log(`WARNING: listening on ${config.host} without TLS: the pairing key would cross the network in clear`);
   const server = await startDealerServer({

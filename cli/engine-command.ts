@@ -10,9 +10,10 @@ import { OnnxCpuBackend } from '../compute/onnx-backend.js';
 import { defaultModelPath, loadModel } from '../model/load-model.js';
 import { startEngineServer } from '../engine/server/engine-server.js';
 import { MASK_PROFILES } from '../protocol/masks/mask-profile.js';
-import { isLoopback, tlsPairCheck } from '../config/common-schemas.js';
+import { isLoopback, tlsPairCheck, loggerFor } from '../config/common-schemas.js';
 import { engineConfigSchema, engineFlags } from '../config/engine-config.js';
-import { readCommandLine, roleLogger, usageText } from '../config/parse-flags.js';
+import { readCommandLine, usageText } from '../config/parse-flags.js';
+import { lineLogger } from '../observability/logger.js';
 import { exitSoon, stopSignal } from '../config/process-lifecycle.js';
 
 const USAGE = usageText('engine', 'The model owner\'s server (P0): model card, masked model, and the private sessions.', engineFlags);
@@ -22,7 +23,8 @@ export async function run(argv: string[]): Promise<number> {
   if ('exitCode' in read) return read.exitCode;
   const { config } = read;
   const stop = stopSignal();
-  const log = roleLogger('engine');
+  const logger = loggerFor('engine', config);
+  const log = lineLogger(logger);
   if (!isLoopback(config.host) && config.token === undefined) log(`WARNING: listening on ${config.host} without a token: anyone who can reach it can open sessions`);
   if (!isLoopback(config.host) && config['tls-cert'] === undefined) log(`WARNING: listening on ${config.host} without TLS: links are not encrypted`);
   const modelPath = config.model ?? defaultModelPath();

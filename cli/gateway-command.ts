@@ -14,7 +14,9 @@ import { OnnxCpuBackend } from '../compute/onnx-backend.js';
 import { startGatewayServer } from '../gateway/http/start-gateway-server.js';
 import { RemoteBackend } from '../gateway/remote/remote-backend.js';
 import { gatewayConfigSchema, gatewayFlags } from '../config/gateway-config.js';
-import { readCommandLine, roleLogger, usageText } from '../config/parse-flags.js';
+import { loggerFor } from '../config/common-schemas.js';
+import { readCommandLine, usageText } from '../config/parse-flags.js';
+import { lineLogger } from '../observability/logger.js';
 import { exitSoon, stopSignal } from '../config/process-lifecycle.js';
 
 const USAGE = usageText('gateway', 'The user\'s OpenAI-compatible gateway (P1): private inference against a remote engine and dealer.', gatewayFlags);
@@ -24,7 +26,8 @@ export async function run(argv: string[]): Promise<number> {
   if ('exitCode' in read) return read.exitCode;
   const { config } = read;
   const stop = stopSignal();
-  const log = roleLogger('gateway');
+  const logger = loggerFor('gateway', config);
+  const log = lineLogger(logger);
   const backend = await RemoteBackend.connect({
     engineUrl: config.engine,
     dealerUrl: config.dealer,
@@ -45,7 +48,17 @@ export async function run(argv: string[]): Promise<number> {
     host: config.host,
     port: config.port,
     maxConcurrent: config['max-concurrent'],
+    maxQueue: config['max-queue'],
+    queueTimeoutMs: config['queue-timeout-ms'],
+    maxBodyBytes: config['max-body-bytes'],
+    maxN: config['max-n'],
+    firstTokenTimeoutMs: config['first-token-timeout-ms'],
+    idleTimeoutMs: config['idle-timeout-ms'],
+    keepAliveMs: config['keep-alive-ms'],
+    ...(config['cors-origins'] === undefined ? {} : { corsOrigins: [...config['cors-origins']] }),
+    ...(config['allowed-hosts'] === undefined ? {} : { allowedHosts: [...config['allowed-hosts']] }),
     ...(config['api-key'] === undefined ? {} : { apiKey: config['api-key'] }),
+    logger,
   });
   process.stdout.write(`permllm gateway listening on ${server.url} (OpenAI base URL ${server.baseURL}, model ${backend.modelInfo.id})\n`);
   const ready = backend.readiness();

@@ -80,6 +80,8 @@ export async function run(argv: string[]): Promise<number> {
   // The links' token is handed over in the environment, never on a command line (visible in ps).
   const env: NodeJS.ProcessEnv = { ...process.env, PERMLLM_TOKEN: randomBytes(32).toString('hex') };
   delete env['PORT'];
+  // People watching `npm start` in a terminal read the pretty form; pipes and files get JSON.
+  if (env['PERMLLM_LOG_FORMAT'] === undefined && process.stderr.isTTY) env['PERMLLM_LOG_FORMAT'] = 'pretty';
   const children: Child[] = [];
   const stopAll = async () => {
     for (const child of [...children].reverse()) await stopChild(child);

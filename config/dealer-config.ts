@@ -1,11 +1,11 @@
 /** `permllm dealer` flags → one frozen, validated config. */
 import { z } from 'zod';
-import { hostSchema, linkTimingShape, pemFileSchema, portSchema, positiveIntSchema, tokenSchema } from './common-schemas.js';
+import { hostSchema, linkTimingShape, pemFileSchema, portSchema, positiveIntSchema, tokenSchema, loggingFlags, loggingShape, shutdownFlags, shutdownShape, withEnvironment } from './common-schemas.js';
 import type { FlagDefinitions } from './parse-flags.js';
 
 export const DEALER_DEFAULT_PORT = 8082;
 
-export const dealerFlags: FlagDefinitions = {
+export const dealerFlags: FlagDefinitions = withEnvironment({
   host: { type: 'string', value: 'HOST', help: 'interface to bind (default 127.0.0.1)' },
   port: { type: 'string', value: 'N', help: `port (default ${DEALER_DEFAULT_PORT}; 0 picks a free one)` },
   token: { type: 'string', env: 'PERMLLM_TOKEN', value: 'T', help: 'shared bearer token of every link (prefer the environment variable: flags show in ps)' },
@@ -18,7 +18,9 @@ export const dealerFlags: FlagDefinitions = {
   threads: { type: 'string', env: 'PERMLLM_THREADS', value: 'N', help: 'compute threads for matrix products (default: onnxruntime\'s choice, every core)' },
   'heartbeat-ms': { type: 'string', value: 'MS', help: 'link ping interval (default 1000)' },
   'dead-peer-ms': { type: 'string', value: 'MS', help: 'silence after which a peer counts as dead (default 6000)' },
-};
+  ...shutdownFlags,
+  ...loggingFlags,
+});
 
 export const dealerConfigSchema = z.object({
   host: hostSchema.default('127.0.0.1'),
@@ -32,6 +34,8 @@ export const dealerConfigSchema = z.object({
   'max-frame-bytes': positiveIntSchema.default(1 << 20),
   threads: positiveIntSchema.optional(),
   ...linkTimingShape,
+  ...shutdownShape,
+  ...loggingShape,
 });
 
 export type DealerConfig = Readonly<z.output<typeof dealerConfigSchema>>;

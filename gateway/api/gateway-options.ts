@@ -3,6 +3,7 @@
  * then frozen. `createGatewayApp` and `startGatewayServer` accept `GatewayOptions`.
  */
 import { z } from 'zod';
+import type { Logger } from '../../observability/logger.js';
 import type { GenerationBackend } from '../pipeline/generation-backend.js';
 
 const isBackend = (value: unknown): value is GenerationBackend =>
@@ -42,7 +43,13 @@ export const gatewayOptionsSchema = z
     allowedHosts: z.array(z.string().min(1)).min(1).optional(),
     /** Extra CORS origins ("*" for any); loopback origins are always allowed. */
     corsOrigins: z.array(z.string().min(1)).default([]),
-    /** Called for every 5xx (default: one line on stderr). */
+    /** Access log (one line per request) and server errors; default: none (the commands pass one). */
+    logger: z
+      .custom<Logger>((v) => typeof v === 'object' && v !== null && typeof (v as Logger).info === 'function' && typeof (v as Logger).child === 'function', {
+        message: 'must be a pino logger',
+      })
+      .optional(),
+    /** Called for every 5xx (default: the logger's error level, else one line on stderr). */
     onServerError: z
       .custom<(error: Error, context: { requestId: string; route: string }) => void>((v) => typeof v === 'function', {
         message: 'must be a function',
