@@ -41,7 +41,7 @@ export async function run(argv: string[]): Promise<number> {
   process.stdout.write(`permllm dealer listening on ${server.url}\n`);
   const why = await stop.stopped;
   log(`stopping (${why})`);
-  await server.close();
+  await server.shutdown(config['shutdown-grace-ms']);
   exitSoon(0);
   return 0;
 }

@@ -65,7 +65,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!ready.ready) log(`not ready yet: ${ready.reason}`);
   const why = await stop.stopped;
   log(`stopping (${why})`);
-  await server.close();
+  await server.shutdown(config['shutdown-grace-ms']);
   await backend.close();
   exitSoon(0);
   return 0;

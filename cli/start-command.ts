@@ -82,6 +82,8 @@ export async function run(argv: string[]): Promise<number> {
   delete env['PORT'];
   // People watching `npm start` in a terminal read the pretty form; pipes and files get JSON.
   if (env['PERMLLM_LOG_FORMAT'] === undefined && process.stderr.isTTY) env['PERMLLM_LOG_FORMAT'] = 'pretty';
+  // Children are SIGKILLed 10 s after SIGTERM (stopChild): their grace period must end before that.
+  env['PERMLLM_SHUTDOWN_GRACE_MS'] ??= '5000';
   const children: Child[] = [];
   const stopAll = async () => {
     for (const child of [...children].reverse()) await stopChild(child);

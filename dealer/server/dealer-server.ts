@@ -39,6 +39,8 @@ export interface DealerServer {
   port: number;
   metrics: DealerMetrics;
   close(): Promise<void>;
+  /** SIGTERM: refuse new sessions, let running ones end for `graceMs`, then close. */
+  shutdown(graceMs: number): Promise<void>;
 }
 
 export async function startDealerServer(options: DealerServerOptions): Promise<DealerServer> {
@@ -70,6 +72,7 @@ export async function startDealerServer(options: DealerServerOptions): Promise<D
     },
     onWaitingChange: (count) => metrics.sessionsWaiting.set(count),
   });
+  let draining = false;
   const app = dealerControlApp({ token: options.token, pairings, activeSessions: () => sessions.activeSessions, metrics, log });
   const server = await startControlServer({
     app,
@@ -81,6 +84,7 @@ export async function startDealerServer(options: DealerServerOptions): Promise<D
       token: options.token,
       maxPayload: maxFrameBytes,
       admit: (url) => {
+        if (draining) return { status: 503, message: 'the dealer is shutting down' };
         const query = parseSessionQuery(url);
         if ('error' in query) return { status: 400, message: query.error };
         if (query.role === undefined) return { status: 400, message: 'role must be gateway or engine' };
@@ -103,15 +107,22 @@ export async function startDealerServer(options: DealerServerOptions): Promise<D
       onRefused: recordRefusal(metrics, log),
     },
   });
+  const close = async () => {
+    rendezvous.close();
+    sessions.close();
+    await server.close();
+  };
   return {
     url: server.url,
     wsUrl: server.wsUrl,
     port: server.port,
     metrics,
-    close: async () => {
-      rendezvous.close();
-      sessions.close();
-      await server.close();
+    close,
+    shutdown: async (graceMs) => {
+      draining = true;
+      const deadline = Date.now() + graceMs;
+      while (sessions.activeSessions > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+      await close();
     },
   };
 }

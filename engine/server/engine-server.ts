@@ -57,6 +57,8 @@ export interface EngineServer {
   metrics: EngineMetrics;
   readiness(): { ready: boolean; reason?: string | undefined };
   close(): Promise<void>;
+  /** SIGTERM: refuse new sessions (and say so in /readyz), let running ones end for `graceMs`, then close. */
+  shutdown(graceMs: number): Promise<void>;
 }
 
 export async function startEngineServer(options: EngineServerOptions): Promise<EngineServer> {
@@ -93,13 +95,14 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
     (state) => metrics.dealerReady.set(state.ready ? 1 : 0),
   );
   await dealerPairing.start();
+  const maxSessions = options.maxSessions ?? 8;
   const host = new EngineSessionHost({
     model: roleModel(model.config, engineRoleWeights(weights), profile, options.backend ?? defaultBackend()),
     pairingId: pairing.id,
     dealerUrl: options.dealerUrl,
     token: options.token,
     ca: options.ca,
-    maxSessions: options.maxSessions ?? 8,
+    maxSessions,
     maxFrameBytes: frameLimit,
     heartbeatMs: options.heartbeatMs ?? 1000,
     deadPeerMs: options.deadPeerMs ?? 6000,
@@ -107,7 +110,14 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
     log,
     onDealerLostPairing: () => void dealerPairing.check(),
   });
-  const readiness = () => dealerPairing.state;
+  // Not ready while every session slot is taken: gateways (and load balancers) see the engine full.
+  let draining = false;
+  const readiness = () => {
+    if (draining) return { ready: false, reason: 'shutting down' };
+    const state = dealerPairing.state;
+    if (state.ready && host.activeSessions >= maxSessions) return { ready: false, reason: `at capacity: ${host.activeSessions} of ${maxSessions} sessions running` };
+    return state;
+  };
   const app = engineControlApp({ token: options.token, card, source, readiness, activeSessions: () => host.activeSessions, metrics });
   const server = await startControlServer({
     app,
@@ -118,11 +128,17 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
       path: SESSION_PATH,
       token: options.token,
       maxPayload: frameLimit,
-      admit: (url) => host.admit(url),
+      admit: (url) => (draining ? { status: 503, message: 'the engine is shutting down' } : host.admit(url)),
       onConnection: (ws, url) => host.onConnection(ws, url),
       onRefused: recordRefusal(metrics, log),
     },
   });
+  const close = async () => {
+    dealerPairing.stop();
+    host.close();
+    await server.close();
+    await dealerClient.close();
+  };
   return {
     url: server.url,
     wsUrl: server.wsUrl,
@@ -130,11 +146,12 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
     card,
     metrics,
     readiness,
-    close: async () => {
-      dealerPairing.stop();
-      host.close();
-      await server.close();
-      await dealerClient.close();
+    close,
+    shutdown: async (graceMs) => {
+      draining = true;
+      const deadline = Date.now() + graceMs;
+      while (host.activeSessions > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+      await close();
     },
   };
 }

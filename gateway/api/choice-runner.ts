@@ -9,7 +9,7 @@
  * backend's iterator is returned so its session ends.
  */
 import type { Tokenizer } from '../../model/tokenizer.js';
-import { EngineError, EngineTimeoutError, toGatewayError } from '../errors/index.js';
+import { EngineError, EngineTimeoutError, GatewayError, toGatewayError } from '../errors/index.js';
 import type {
   GenerationBackend,
   GenerationEvent,
@@ -55,6 +55,15 @@ export class RequestAbortedError extends Error {
   override readonly name = 'RequestAbortedError';
 }
 
+/**
+ * Why the request's signal aborted, as the error to throw: a GatewayError reason (the server
+ * shutting down) is reported to the client; anything else means the client went away.
+ */
+function abortedBy(signal: AbortSignal, cause?: unknown): Error {
+  if (signal.reason instanceof GatewayError) return signal.reason;
+  return new RequestAbortedError('client disconnected', cause === undefined ? undefined : { cause });
+}
+
 /** `iterator.next()`, unless the signal aborts or `timeoutMs` passes first. */
 function nextWithin<T>(
   iterator: AsyncIterator<T>,
@@ -95,7 +104,7 @@ export async function* runChoice(options: ChoiceRunOptions): AsyncGenerator<Choi
   const wantLogprobs = options.request.topLogprobs !== undefined;
   const controller = new AbortController();
   const forwardAbort = () => controller.abort(new RequestAbortedError('client disconnected'));
-  if (options.signal.aborted) throw new RequestAbortedError('client disconnected');
+  if (options.signal.aborted) throw abortedBy(options.signal);
   options.signal.addEventListener('abort', forwardAbort, { once: true });
 
   let iterator: AsyncIterator<GenerationEvent> | undefined;
@@ -191,7 +200,7 @@ export async function* runChoice(options: ChoiceRunOptions): AsyncGenerator<Choi
       if (emit !== '' || tokens.length > 0) yield { type: 'text', index, text: emit, tokens };
     }
   } catch (error) {
-    if (options.signal.aborted) throw new RequestAbortedError('client disconnected', { cause: error });
+    if (options.signal.aborted) throw abortedBy(options.signal, error);
     throw toGatewayError(error, 'backend');
   } finally {
     options.signal.removeEventListener('abort', forwardAbort);

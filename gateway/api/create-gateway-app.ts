@@ -20,6 +20,7 @@ import {
 } from '../errors/index.js';
 import { accessLog } from '../http/access-log.js';
 import { AdmissionControl } from '../http/admission-control.js';
+import { ShutdownState } from '../http/graceful-shutdown.js';
 import { apiKeyAuth } from '../http/api-key-auth.js';
 import { corsPolicy } from '../http/cors-policy.js';
 import { hostCheck } from '../http/host-check.js';
@@ -36,6 +37,7 @@ export interface GatewayApp {
   options: ResolvedGatewayOptions;
   metrics: GatewayMetrics;
   admission: AdmissionControl;
+  shutdown: ShutdownState;
 }
 
 const defaultServerErrorLog = (error: Error, context: { requestId: string; route: string }) => {
@@ -62,6 +64,7 @@ export function buildGateway(input: GatewayOptions): GatewayApp {
     admission,
     metrics,
     logServerError,
+    shutdown: new ShutdownState(),
   };
   const app = new Hono<GatewayEnv>();
 
@@ -122,7 +125,7 @@ export function buildGateway(input: GatewayOptions): GatewayApp {
     return errorResponse(gatewayError);
   });
 
-  return { app, options, metrics, admission };
+  return { app, options, metrics, admission, shutdown: ctx.shutdown };
 }
 
 /** The OpenAI-compatible gateway as a hono app (see `buildGateway` for its parts). */

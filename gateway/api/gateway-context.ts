@@ -2,6 +2,7 @@
 import type { ChatTemplate } from '../chat/index.js';
 import type { AccessRecord } from '../http/access-log.js';
 import type { AdmissionControl } from '../http/admission-control.js';
+import type { ShutdownState } from '../http/graceful-shutdown.js';
 import type { GenerationBackend } from '../pipeline/generation-backend.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import type { ResolvedGatewayOptions } from './gateway-options.js';
@@ -12,6 +13,8 @@ export interface GatewayContext {
   template: ChatTemplate;
   admission: AdmissionControl;
   metrics: GatewayMetrics;
+  /** SIGTERM: draining, then ending what is still running. */
+  shutdown: ShutdownState;
   /** Where 5xx details go (options.onServerError, else the logger). */
   logServerError: (error: Error, context: { requestId: string; route: string }) => void;
 }

@@ -27,7 +27,7 @@ export const gatewayOptionsSchema = z
     maxQueue: z.number().int().min(0).default(16),
     /** Longest wait in the queue before 429. */
     queueTimeoutMs: positiveInt().default(60_000),
-    /** Retry-After (seconds) sent with 429. */
+    /** Least Retry-After (seconds) sent with 429; the real one estimates the wait from how long slots are held. */
     retryAfterSeconds: positiveInt().default(1),
     /** Largest accepted request body (413 beyond). */
     maxBodyBytes: positiveInt().default(1024 * 1024),

@@ -6,7 +6,7 @@
  * non-streaming response is being computed.
  */
 import type { Context } from 'hono';
-import { EngineUnavailableError, toGatewayError } from '../errors/index.js';
+import { EngineUnavailableError, ServerShuttingDownError, toGatewayError } from '../errors/index.js';
 import { sseResponse } from '../http/sse-writer.js';
 import type { ProtocolStats } from '../pipeline/generation-backend.js';
 import { RequestAbortedError, runChoice, type ChoiceUpdate } from './choice-runner.js';
@@ -44,6 +44,11 @@ export async function serveGeneration<TFinal extends object, TChunk extends obje
     metrics.requestErrors.inc({ ...labels, code });
     access.set({ outcome: 'error', error: code });
   };
+  if (ctx.shutdown.draining) {
+    const error = new ServerShuttingDownError();
+    failed(error);
+    throw error;
+  }
   const readiness = ctx.backend.readiness();
   if (!readiness.ready) {
     const error = new EngineUnavailableError(`The backend is not ready: ${readiness.reason ?? 'unknown reason'}.`);
@@ -55,7 +60,8 @@ export async function serveGeneration<TFinal extends object, TChunk extends obje
   let release: () => void;
   const queued = performance.now();
   try {
-    release = await ctx.admission.acquire(clientSignal);
+    // A queued request is ended by the shutdown too (its reason, a 503, is what the client gets).
+    release = await ctx.admission.acquire(AbortSignal.any([clientSignal, ctx.shutdown.signal]));
   } catch (error) {
     if (clientSignal.aborted) {
       access.set({ outcome: 'client_gone' });
@@ -73,6 +79,10 @@ export async function serveGeneration<TFinal extends object, TChunk extends obje
   const onClientGone = () => controller.abort(new RequestAbortedError('client disconnected'));
   clientSignal.addEventListener('abort', onClientGone, { once: true });
   if (clientSignal.aborted) onClientGone();
+  // Past the shutdown's grace period: the choices end with its error (a stream's error frame).
+  const onShutdown = () => controller.abort(ctx.shutdown.signal.reason);
+  ctx.shutdown.signal.addEventListener('abort', onShutdown, { once: true });
+  if (ctx.shutdown.signal.aborted) onShutdown();
   let closed = false;
   const finishReasons: string[] = [];
   let firstTokenSeconds: number | undefined;
@@ -80,6 +90,7 @@ export async function serveGeneration<TFinal extends object, TChunk extends obje
     if (closed) return;
     closed = true;
     clientSignal.removeEventListener('abort', onClientGone);
+    ctx.shutdown.signal.removeEventListener('abort', onShutdown);
     controller.abort(new RequestAbortedError('response complete'));
     release();
     // Choices the client did not wait for end as vLLM's "abort".
@@ -183,7 +194,8 @@ export async function serveGeneration<TFinal extends object, TChunk extends obje
     c,
     {
       keepAliveMs: options.keepAliveMs,
-      signal: controller.signal,
+      // The client's signal, not the choices' controller: a shutdown must still get its error frame out.
+      signal: clientSignal,
       isClientGone: (error) => clientSignal.aborted || error instanceof RequestAbortedError,
       onClose: finish,
       onError: (error) => {

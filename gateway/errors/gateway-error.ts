@@ -187,6 +187,14 @@ export class EngineUnavailableError extends GatewayError {
   }
 }
 
+/** 503: the gateway is shutting down; in-flight streams that outlived the grace period end with this frame. */
+export class ServerShuttingDownError extends GatewayError {
+  override readonly name = 'ServerShuttingDownError';
+  constructor(message = 'The gateway is shutting down; retry on another instance or once it is back.') {
+    super(503, 'server_error', message, true, { code: 'server_shutting_down' });
+  }
+}
+
 /** 504: the engine took too long (to the first token, or between two tokens). */
 export class EngineTimeoutError extends GatewayError {
   override readonly name = 'EngineTimeoutError';

@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { buildGateway, type GatewayApp } from '../api/create-gateway-app.js';
 import type { GatewayOptions } from '../api/gateway-options.js';
+import { waitUntil } from './graceful-shutdown.js';
 import { LOOPBACK_HOSTS } from './host-check.js';
 
 export interface GatewayServerOptions extends GatewayOptions {
@@ -27,6 +28,12 @@ export interface GatewayServer {
   gateway: GatewayApp;
   /** Stops accepting, drops open connections (aborting their generations) and resolves when closed. */
   close(): Promise<void>;
+  /**
+   * Graceful stop (SIGTERM): stop accepting connections, refuse new generations with 503 and
+   * answer /readyz "shutting down", let in-flight requests finish for `graceMs`, then end the
+   * rest (streams with an error frame, given up to a second to flush) and close.
+   */
+  shutdown(graceMs: number): Promise<{ ended: number }>;
 }
 
 export function isLoopbackHost(host: string): boolean {
@@ -50,6 +57,14 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${urlHost}:${address.port}`;
   let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= new Promise<void>((resolve, reject) => {
+      server.close((error) => (error ? reject(error) : resolve()));
+      server.closeAllConnections();
+    });
+    return closing;
+  };
+  const idle = () => gateway.admission.inFlight === 0 && gateway.admission.queued === 0;
 
   return {
     url,
@@ -57,12 +72,25 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
     host,
     port: address.port,
     gateway,
-    close: () => {
-      closing ??= new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
+    close,
+    shutdown: async (graceMs) => {
+      gateway.shutdown.begin();
+      // No new connections; idle keep-alive ones are closed by Node, busy ones finish their request.
+      let connectionsClosed = false;
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve())).then(() => {
+        connectionsClosed = true;
       });
-      return closing;
+      let ended = 0;
+      if (!(await waitUntil(idle, graceMs))) {
+        ended = gateway.admission.inFlight + gateway.admission.queued;
+        gateway.shutdown.endInFlight();
+        await waitUntil(idle, 1000);
+      }
+      // Let the last responses (error frames included) reach their sockets before cutting them.
+      await waitUntil(() => connectionsClosed, 1000);
+      server.closeAllConnections();
+      await stopped;
+      return { ended };
     },
   };
 }
