@@ -7,6 +7,7 @@
  * `permllm_gateway_nodejs_*`, event-loop lag included).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { registerEventLoopStallMetrics } from '../../observability/event-loop-stalls.js';
 import type { ProtocolStats } from '../pipeline/generation-backend.js';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
@@ -144,6 +145,7 @@ export class GatewayMetrics {
       },
     });
     collectDefaultMetrics({ register: this.registry, prefix: 'permllm_gateway_' });
+    registerEventLoopStallMetrics(this.registry, 'permllm_gateway_');
   }
 
   /** The `model_name` label of this gateway's request metrics. */

@@ -127,6 +127,13 @@ export class PayloadTooLargeError extends GatewayError {
       code: 'request_too_large',
     });
   }
+  /**
+   * The rest of the oversized body was never read, so the connection cannot carry another
+   * request: close it (the next request on it would otherwise be parsed from the leftovers).
+   */
+  override headers(): Record<string, string> {
+    return { ...super.headers(), connection: 'close' };
+  }
 }
 
 /** 415: the body is not `application/json`. */
