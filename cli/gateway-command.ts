@@ -7,11 +7,12 @@
  *
  * On first contact it downloads the engine's model card and masked model (progress on stderr),
  * checks the digest and caches both, so a restart does not download again. Prints
- * "permllm gateway listening on URL" on stdout once it serves; /readyz says why it is not ready
+ * "permllm gateway listening on URL" on stdout as soon as the port is bound (before the engine
+ * is reached: /healthz answers, /readyz says what it waits for); /readyz says why it is not ready
  * yet (the masked model still downloading, engine or dealer unreachable).
  */
 import { OnnxCpuBackend } from '../compute/onnx-backend.js';
-import { startGatewayServer } from '../gateway/http/start-gateway-server.js';
+import { listenForGateway } from '../gateway/http/start-gateway-server.js';
 import { RemoteBackend } from '../gateway/remote/remote-backend.js';
 import { gatewayConfigSchema, gatewayFlags } from '../config/gateway-config.js';
 import { loggerFor } from '../config/common-schemas.js';
@@ -27,26 +28,39 @@ export async function run(argv: string[]): Promise<number> {
   const { config } = read;
   const stop = stopSignal();
   const logger = loggerFor('gateway', config);
-  const log = lineLogger(logger);
-  const backend = await RemoteBackend.connect({
-    engineUrl: config.engine,
-    dealerUrl: config.dealer,
-    cacheDir: config['cache-dir'],
-    token: config.token,
-    ca: config.ca,
-    probeIntervalMs: config['probe-interval-ms'],
-    heartbeatMs: config['heartbeat-ms'],
-    deadPeerMs: config['dead-peer-ms'],
-    ...(config.threads === undefined ? {} : { backend: new OnnxCpuBackend(config.threads) }),
-    log,
-    signal: stop.signal,
-    // Serve at once: /readyz says "downloading the masked model (n%)" until it is here.
-    waitForMaskedModel: false,
-  });
-  const server = await startGatewayServer({
+  const lines = lineLogger(logger);
+  // Listen at once: while the engine is unreachable (and nothing is cached) /healthz answers and
+  // /readyz says what the gateway is waiting for.
+  let waiting = `connecting to the engine at ${config.engine}`;
+  const log = (line: string) => {
+    if (/^waiting for the engine|^the engine is unreachable/.test(line)) waiting = line;
+    lines(line);
+  };
+  const pending = await listenForGateway({ host: config.host, port: config.port, waiting: () => waiting });
+  process.stdout.write(`permllm gateway listening on ${pending.url} (OpenAI base URL ${pending.baseURL})\n`);
+  let backend: RemoteBackend;
+  try {
+    backend = await RemoteBackend.connect({
+      engineUrl: config.engine,
+      dealerUrl: config.dealer,
+      cacheDir: config['cache-dir'],
+      token: config.token,
+      ca: config.ca,
+      probeIntervalMs: config['probe-interval-ms'],
+      heartbeatMs: config['heartbeat-ms'],
+      deadPeerMs: config['dead-peer-ms'],
+      ...(config.threads === undefined ? {} : { backend: new OnnxCpuBackend(config.threads) }),
+      log,
+      signal: stop.signal,
+      // Serve at once: /readyz says "downloading the masked model (n%)" until it is here.
+      waitForMaskedModel: false,
+    });
+  } catch (error) {
+    await pending.close();
+    throw error;
+  }
+  const server = await pending.serve({
     backend,
-    host: config.host,
-    port: config.port,
     maxConcurrent: config['max-concurrent'],
     maxQueue: config['max-queue'],
     queueTimeoutMs: config['queue-timeout-ms'],
@@ -60,7 +74,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(config['api-key'] === undefined ? {} : { apiKey: config['api-key'] }),
     logger,
   });
-  process.stdout.write(`permllm gateway listening on ${server.url} (OpenAI base URL ${server.baseURL}, model ${backend.modelInfo.id})\n`);
+  log(`serving model ${backend.modelInfo.id} at ${server.baseURL}`);
   const ready = backend.readiness();
   if (!ready.ready) log(`not ready yet: ${ready.reason}`);
   const why = await stop.stopped;
