@@ -7,8 +7,9 @@
  *
  * On first contact it downloads the engine's model card and masked model (progress on stderr),
  * checks the digest and caches both, so a restart does not download again. Prints
- * "permllm gateway listening on URL" on stdout as soon as the port is bound (before the engine
- * is reached: /healthz answers, /readyz says what it waits for); /readyz says why it is not ready
+ * "permllm gateway bound to URL; ..." on stdout as soon as the port is bound (before the engine
+ * is reached: /healthz answers, /readyz says what it waits for), then "permllm gateway
+ * listening on URL" once the engine's model card is in and it serves; /readyz says why it is not ready
  * yet (the masked model still downloading, engine or dealer unreachable).
  */
 import { OnnxCpuBackend } from '../compute/onnx-backend.js';
@@ -37,7 +38,7 @@ export async function run(argv: string[]): Promise<number> {
     lines(line);
   };
   const pending = await listenForGateway({ host: config.host, port: config.port, waiting: () => waiting });
-  process.stdout.write(`permllm gateway listening on ${pending.url} (OpenAI base URL ${pending.baseURL})\n`);
+  process.stdout.write(`permllm gateway bound to ${pending.url}; connecting to the engine (/healthz answers, /readyz says what it waits for)\n`);
   let backend: RemoteBackend;
   try {
     backend = await RemoteBackend.connect({
@@ -74,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(config['api-key'] === undefined ? {} : { apiKey: config['api-key'] }),
     logger,
   });
-  log(`serving model ${backend.modelInfo.id} at ${server.baseURL}`);
+  process.stdout.write(`permllm gateway listening on ${server.url} (OpenAI base URL ${server.baseURL}, model ${backend.modelInfo.id})\n`);
   const ready = backend.readiness();
   if (!ready.ready) log(`not ready yet: ${ready.reason}`);
   const why = await stop.stopped;

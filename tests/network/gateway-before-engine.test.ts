@@ -29,7 +29,10 @@ describe('gateway before engine', () => {
     const enginePort = await freePort();
     const dealer = await startRole('dealer', ['--host', '127.0.0.1', '--port', '0'], { env });
     const cacheDir = await mkdtemp(path.join(tmpdir(), 'permllm-cache-'));
-    const gateway = await startRole('gateway', ['--host', '127.0.0.1', '--port', '0', '--engine', `http://127.0.0.1:${enginePort}`, '--dealer', dealer.url, '--cache-dir', cacheDir, '--probe-interval-ms', '300'], { env });
+    const gateway = await startRole('gateway', ['--host', '127.0.0.1', '--port', '0', '--engine', `http://127.0.0.1:${enginePort}`, '--dealer', dealer.url, '--cache-dir', cacheDir, '--probe-interval-ms', '300'], {
+      env,
+      ready: /permllm gateway bound to (\S+);/,
+    });
     expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${gateway.url}/readyz`);
     expect(ready.status).toBe(503);
