@@ -65,6 +65,7 @@ export async function run(argv: string[]): Promise<number> {
     maxConcurrent: config['max-concurrent'],
     maxQueue: config['max-queue'],
     queueTimeoutMs: config['queue-timeout-ms'],
+    retryAfterSeconds: config['retry-after-seconds'],
     maxBodyBytes: config['max-body-bytes'],
     maxN: config['max-n'],
     firstTokenTimeoutMs: config['first-token-timeout-ms'],
