@@ -29,7 +29,9 @@ export async function run(argv: string[]): Promise<number> {
   if (!isLoopback(config.host) && config['tls-cert'] === undefined) log(`WARNING: listening on ${config.host} without TLS: links are not encrypted`);
   const modelPath = config.model ?? defaultModelPath();
   log(`loading ${modelPath}`);
+  const loadStarted = performance.now();
   const model = await loadModel(modelPath);
+  log(`loaded ${modelPath} in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s`);
   const server = await startEngineServer({
     model,
     profile: MASK_PROFILES[config.profile]!,

@@ -64,13 +64,26 @@ export interface EngineServer {
 export async function startEngineServer(options: EngineServerOptions): Promise<EngineServer> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${new Date().toISOString()} permllm engine: ${line}\n`));
   const { model, profile } = options;
+  // First starts of large models take a while: say what is happening, with progress.
+  let phaseStarted = performance.now();
+  const phaseDone = (what: string) => {
+    log(`${what} in ${((performance.now() - phaseStarted) / 1000).toFixed(1)} s`);
+    phaseStarted = performance.now();
+  };
   const weights = privateWeightsOf(model);
   const specs = [...weights.values()].map(specOf);
   const modelHash = modelHashOf(model.config, weights);
+  phaseDone(`folded and hashed ${weights.size} weights (model ${modelHash.slice(0, 12)}…)`);
   const pairing = await loadOrCreatePairingKey(options.stateDir, modelHash, options.dealerName ?? new URL(options.dealerUrl).origin);
   log(`${pairing.created ? 'created' : 'loaded'} pairing key ${pairing.id.slice(0, 8)}… for this model and dealer (${pairing.file})`);
   const source = new MaskedModelSource(weights, pairing.key, profile, { modelHash, pairingId: pairing.id });
-  const sha256 = await source.prepare();
+  let lastProgress = 0;
+  const sha256 = await source.prepare((done, total) => {
+    if (performance.now() - lastProgress < 5000) return;
+    lastProgress = performance.now();
+    log(`computing the masked model's digest: ${Math.floor((100 * done) / total)}% of ${(total / 2 ** 20).toFixed(0)} MiB`);
+  });
+  phaseDone(`computed the masked model's digest (${(source.totalBytes / 2 ** 20).toFixed(1)} MiB)`);
   const frameLimit = maxFrameBytes(model.config);
   const card = await buildModelCard({
     model,
@@ -84,6 +97,7 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
   });
   // Build the BFV runtime now, not inside the first session (where it would stall its links).
   await getBfvRuntime();
+  phaseDone('built the model card and the BFV runtime');
   const metrics = new EngineMetrics();
   const dealerClient = new ControlClient(options.dealerUrl, { token: options.token, ca: options.ca });
   const dealerPairing = new DealerPairing(

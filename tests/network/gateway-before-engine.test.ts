@@ -44,7 +44,9 @@ describe('gateway before engine', () => {
     expect(completion.headers.get('retry-after')).toBe('5');
     // The engine comes up on the port the gateway was told: the same gateway port becomes ready.
     const stateDir = await mkdtemp(path.join(tmpdir(), 'permllm-state-'));
-    await startRole('engine', ['--host', '127.0.0.1', '--port', String(enginePort), '--dealer', dealer.url, '--model', defaultModelDir, '--state-dir', stateDir, '--probe-interval-ms', '300'], { env });
+    const engine = await startRole('engine', ['--host', '127.0.0.1', '--port', String(enginePort), '--dealer', dealer.url, '--model', defaultModelDir, '--state-dir', stateDir, '--probe-interval-ms', '300'], { env });
+    // A first start says what it does and how long each phase took (no silent minute).
+    for (const phase of [/loaded \S+ in \d+\.\d s/, /folded and hashed \d+ weights .* in \d+\.\d s/, /computed the masked model's digest .* in \d+\.\d s/]) expect(engine.stderr()).toMatch(phase);
     await waitForReadiness(gateway.url, true);
     const models = await waitFor('the model list', async () => {
       const response = await fetch(`${gateway.url}/v1/models`);
