@@ -24,7 +24,7 @@ export const gatewayFlags: FlagDefinitions = withEnvironment({
   'retry-after-seconds': { type: 'string', value: 'S', help: 'least Retry-After sent with 429; the real one estimates the wait from how long slots are held (default 1)' },
   'max-body-bytes': { type: 'string', value: 'N', help: 'largest request body; larger ones get 413 and the connection is closed (default 1048576)' },
   'max-n': { type: 'string', value: 'N', help: 'largest n (choices per request, default 8, at most 128)' },
-  'first-token-timeout-ms': { type: 'string', value: 'MS', help: 'time allowed from the start of a choice to its first token (default 300000)' },
+  'first-token-timeout-ms': { type: 'string', value: 'MS', help: 'time allowed before a first token without protocol progress (default 300000)' },
   'idle-timeout-ms': { type: 'string', value: 'MS', help: 'time allowed between two tokens (default 60000)' },
   'keep-alive-ms': { type: 'string', value: 'MS', help: 'SSE keep-alive comment after this much silence (default 5000)' },
   'cors-origins': { type: 'string', value: 'LIST', help: 'comma-separated extra CORS origins ("*" for any); loopback origins are always allowed' },

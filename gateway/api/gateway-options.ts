@@ -33,7 +33,7 @@ export const gatewayOptionsSchema = z
     maxBodyBytes: positiveInt().default(1024 * 1024),
     /** Largest `n`. */
     maxN: positiveInt().max(128).default(8),
-    /** Time allowed from the start of a choice to its first token (covers the private prefill). */
+    /** Time allowed before a choice's first token without the backend reporting progress (the private prefill reports every layer). */
     firstTokenTimeoutMs: positiveInt().default(300_000),
     /** Time allowed between two tokens; a slow but progressing stream is never cut. */
     idleTimeoutMs: positiveInt().default(60_000),

@@ -34,6 +34,8 @@ export interface PrivateGenerationRequest {
   onPermutedLogits?: (logits: Float64Array) => void;
   /** Run the unoptimised baseline schedule (benchmarks only). Default true. */
   optimized?: boolean;
+  /** Called at every layer of every pass: the session is making progress (see GenerationRequest.onProgress). */
+  onProgress?: () => void;
 }
 
 /** Protocol figures for one session, as seen by the gateway. */
@@ -88,7 +90,10 @@ export async function* privateGenerate(
     const k12 = await gatewayHandshake(net, params);
     net.configureSchedule(params.optimized);
     const layerDepths: number[] = [];
-    const ctx: PartyContext = { role: 'gateway', net, profile: model.profile, backend: model.backend, k02: undefined, k12, step: 0, reuseElemMask: params.optimized, onLayerStart: () => layerDepths.push(net.clock.depth) };
+    const ctx: PartyContext = { role: 'gateway', net, profile: model.profile, backend: model.backend, k02: undefined, k12, step: 0, reuseElemMask: params.optimized, onLayerStart: () => {
+        layerDepths.push(net.clock.depth);
+        request.onProgress?.();
+      } };
     client = await TokenLookupClient.create();
     net.send('engine', MessageKind.LookupSetup, nextStep(ctx), [client.setupMessage()], true);
     const state = createForwardState(config, model.weights, model.rope, promptLength + maxTokens);

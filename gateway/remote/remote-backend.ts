@@ -267,6 +267,7 @@ export class RemoteBackend implements GenerationBackend {
         ...(request.topLogprobs === undefined ? {} : { topLogprobs: request.topLogprobs }),
         stopIds: this.modelInfo.tokenizer.eosIds,
         signal: session.signal,
+        ...(request.onProgress ? { onProgress: request.onProgress } : {}),
       });
       for await (const event of events) {
         if (event.type === 'stats') {
