@@ -5,12 +5,12 @@
  *   in-process/                           (the three parties wired in one process)
  *   engine/   dealer/   gateway/          (one party each, side by side)
  *   protocol/                             (what every party runs)
- *   model/ compute/ crypto/ plaintext/ sampling/   (the shared layer)
+ *   model/ compute/ crypto/ plaintext/ sampling/ observability/   (the shared layer)
  *
  * Imports run downward only; no party imports another party; no cycles (test files included).
  */
 const parties = ['engine', 'dealer', 'gateway'];
-const shared = '^(model|compute|crypto|plaintext|sampling)/';
+const shared = '^(model|compute|crypto|plaintext|sampling|observability)/';
 /** Unit tests beside the code may use the test helpers (tests/helpers); the rules bind the code. */
 const testFile = '\\.test\\.ts$';
 
@@ -39,7 +39,7 @@ module.exports = {
     {
       name: 'in-process-is-not-used-by-parties',
       severity: 'error',
-      from: { path: '^(engine|dealer|gateway|protocol|model|compute|crypto|plaintext|sampling)/', pathNot: testFile },
+      from: { path: '^(engine|dealer|gateway|protocol|model|compute|crypto|plaintext|sampling|observability)/', pathNot: testFile },
       to: { path: '^in-process/' },
     },
   ],

@@ -1,10 +1,12 @@
 # syntax=docker/dockerfile:1
 # One image for every role (docs/deploy.md):
-#   docker run IMAGE engine  --model /models/stories260K --dealer https://dealer:8082 --host 0.0.0.0 ...
+#   docker run IMAGE engine  --model /models/stories260K --dealer http://dealer:8082 --host 0.0.0.0 ...
 #   docker run IMAGE dealer  --host 0.0.0.0 ...
-#   docker run IMAGE gateway --engine https://engine:8081 --dealer https://dealer:8082 --host 0.0.0.0 ...
+#   docker run IMAGE gateway --engine http://engine:8081 --dealer http://dealer:8082 --host 0.0.0.0 ...
 #   docker run IMAGE start   (all three in one container: a demo, it protects nothing)
 # Models are not in the image: mount them (-v /path/to/models:/models:ro).
+# HEALTHCHECK probes http://127.0.0.1:$PORT/healthz (PORT 8080 by default): engine and dealer
+# containers set PERMLLM_HEALTHCHECK_URL to their own port (and PERMLLM_CA_FILE for https).
 
 FROM node:20-slim AS deps
 ARG TARGETARCH
@@ -35,6 +37,7 @@ COPY compute ./compute
 COPY crypto ./crypto
 COPY plaintext ./plaintext
 COPY sampling ./sampling
+COPY observability ./observability
 COPY protocol ./protocol
 COPY engine ./engine
 COPY dealer ./dealer
@@ -46,5 +49,9 @@ USER node
 # gateway 8080, engine 8081, dealer 8082 (the roles' default ports)
 EXPOSE 8080 8081 8082
 VOLUME ["/var/lib/permllm", "/var/cache/permllm"]
+HEALTHCHECK --interval=15s --timeout=5s --start-period=120s --retries=3 CMD ["node", "bin/permllm.mjs", "healthcheck"]
+# SIGTERM (docker stop) drains: in-flight requests get --shutdown-grace-ms (10 s) to finish,
+# so give docker stop a longer timeout than that (docker stop -t 20).
+STOPSIGNAL SIGTERM
 ENTRYPOINT ["node", "bin/permllm.mjs"]
 CMD ["--help"]

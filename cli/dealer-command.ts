@@ -7,10 +7,11 @@
  */
 import { OnnxCpuBackend } from '../compute/onnx-backend.js';
 import { startDealerServer } from '../dealer/server/dealer-server.js';
-import { tlsPairCheck } from '../config/common-schemas.js';
+import { tlsPairCheck, loggerFor } from '../config/common-schemas.js';
 import { plainServerCheck } from '../config/trust-schemas.js';
 import { dealerConfigSchema, dealerFlags } from '../config/dealer-config.js';
-import { readCommandLine, roleLogger, usageText } from '../config/parse-flags.js';
+import { readCommandLine, usageText } from '../config/parse-flags.js';
+import { lineLogger } from '../observability/logger.js';
 import { exitSoon, stopSignal } from '../config/process-lifecycle.js';
 
 const USAGE = usageText('dealer', 'The helper\'s server (P2): holds the weight masks and deals each session\'s correlated randomness.', dealerFlags);
@@ -20,7 +21,8 @@ export async function run(argv: string[]): Promise<number> {
   if ('exitCode' in read) return read.exitCode;
   const { config } = read;
   const stop = stopSignal();
-  const log = roleLogger('dealer');
+  const logger = loggerFor('dealer', config);
+  const log = lineLogger(logger);
   if (config.insecure) log('WARNING: --insecure: the pairing key may cross the network in clear');
   const server = await startDealerServer({
     host: config.host,
@@ -46,7 +48,7 @@ export async function run(argv: string[]): Promise<number> {
   process.stdout.write(`permllm dealer listening on ${server.url}\n`);
   const why = await stop.stopped;
   log(`stopping (${why})`);
-  await server.close();
+  await server.shutdown(config['shutdown-grace-ms']);
   exitSoon(0);
   return 0;
 }

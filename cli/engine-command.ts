@@ -10,10 +10,11 @@ import { OnnxCpuBackend } from '../compute/onnx-backend.js';
 import { defaultModelPath, loadModel } from '../model/load-model.js';
 import { startEngineServer } from '../engine/server/engine-server.js';
 import { MASK_PROFILES } from '../protocol/masks/mask-profile.js';
-import { tlsPairCheck } from '../config/common-schemas.js';
+import { tlsPairCheck, loggerFor } from '../config/common-schemas.js';
 import { plainLinkCheck, plainServerCheck } from '../config/trust-schemas.js';
 import { engineConfigSchema, engineFlags } from '../config/engine-config.js';
-import { readCommandLine, roleLogger, usageText } from '../config/parse-flags.js';
+import { readCommandLine, usageText } from '../config/parse-flags.js';
+import { lineLogger } from '../observability/logger.js';
 import { exitSoon, stopSignal } from '../config/process-lifecycle.js';
 
 const USAGE = usageText('engine', 'The model owner\'s server (P0): model card, masked model, and the private sessions.', engineFlags);
@@ -23,12 +24,15 @@ export async function run(argv: string[]): Promise<number> {
   if ('exitCode' in read) return read.exitCode;
   const { config } = read;
   const stop = stopSignal();
-  const log = roleLogger('engine');
+  const logger = loggerFor('engine', config);
+  const log = lineLogger(logger);
   if (config.insecure) log('WARNING: --insecure: plain-text links to or from other machines are allowed');
   if (config['dealer-credential'] === undefined) log('no dealer link credential given ($PERMLLM_DEALER_CREDENTIAL): the dealer will refuse the pairing');
   const modelPath = config.model ?? defaultModelPath();
   log(`loading ${modelPath}`);
+  const loadStarted = performance.now();
   const model = await loadModel(modelPath);
+  log(`loaded ${modelPath} in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s`);
   const server = await startEngineServer({
     model,
     profile: MASK_PROFILES[config.profile]!,
@@ -57,7 +61,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!ready.ready) log(`not ready yet: ${ready.reason}`);
   const why = await stop.stopped;
   log(`stopping (${why})`);
-  await server.close();
+  await server.shutdown(config['shutdown-grace-ms']);
   exitSoon(0);
   return 0;
 }

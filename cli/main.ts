@@ -14,6 +14,7 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   credentials: { summary: 'issue, revoke or list the engine\'s user credentials', load: () => import('./credentials-command.js') },
   start: { summary: 'engine, dealer and gateway on this machine (npm start)', load: () => import('./start-command.js') },
   bench: { summary: 'private vs plaintext: time, flights, bytes, emulated links', load: () => import('./bench-command.js') },
+  healthcheck: { summary: 'probe a role\'s /healthz (Docker HEALTHCHECK): exit 0 when healthy', load: () => import('./healthcheck-command.js') },
   synthesize: { summary: 'write a synthetic model (seeded weights, real tokenizer) as a Hugging Face folder', load: () => import('./synthesize-command.js') },
 };
 

@@ -85,6 +85,10 @@ export async function run(argv: string[]): Promise<number> {
   const base: NodeJS.ProcessEnv = { ...process.env };
   for (const name of ['PORT', 'PERMLLM_STATE_DIR', 'PERMLLM_CREDENTIAL', 'PERMLLM_DEALER_CREDENTIAL', 'PERMLLM_LINK_CREDENTIAL', 'PERMLLM_OPERATOR_CREDENTIAL', 'PERMLLM_ENGINE_FINGERPRINT', 'PERMLLM_DEALER_FINGERPRINT']) delete base[name];
   const envOf = (party: 'engine' | 'dealer' | 'gateway'): NodeJS.ProcessEnv => ({ ...base, ...trust.env[party] });
+  // People watching `npm start` in a terminal read the pretty form; pipes and files get JSON.
+  if (base['PERMLLM_LOG_FORMAT'] === undefined && process.stderr.isTTY) base['PERMLLM_LOG_FORMAT'] = 'pretty';
+  // Children are SIGKILLed 10 s after SIGTERM (stopChild): their grace period must end before that.
+  base['PERMLLM_SHUTDOWN_GRACE_MS'] ??= '5000';
   const children: Child[] = [];
   const stopAll = async () => {
     for (const child of [...children].reverse()) await stopChild(child);

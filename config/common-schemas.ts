@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import type { CrossCheck } from './parse-flags.js';
+import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type Logger, type LogLevel } from '../observability/logger.js';
+import type { CrossCheck, FlagDefinitions } from './parse-flags.js';
 
 /** A flag's string as a number, so zod says "expected number" for "abc" instead of NaN. */
 export const numeric = <T extends z.ZodTypeAny>(schema: T) =>
@@ -66,3 +67,38 @@ export function defaultStateDir(role: string, env: NodeJS.ProcessEnv = process.e
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
+
+/** How every server command logs (observability/logger.ts): format and level, by flag or environment. */
+export const loggingFlags: FlagDefinitions = {
+  'log-format': { type: 'string', env: 'PERMLLM_LOG_FORMAT', value: 'FORMAT', help: `log lines as ${LOG_FORMATS.join(' or ')} (default json: one JSON object per line on stderr)` },
+  'log-level': { type: 'string', env: 'PERMLLM_LOG_LEVEL', value: 'LEVEL', help: `least severe level logged: ${LOG_LEVELS.join(', ')} (default info)` },
+};
+
+export const loggingShape = {
+  'log-format': z.enum(LOG_FORMATS).default('json'),
+  'log-level': z.enum(LOG_LEVELS).default('info'),
+};
+
+/** The logger a command builds from its config's logging fields. */
+export function loggerFor(role: string, config: { 'log-format': LogFormat; 'log-level': LogLevel }): Logger {
+  return createLogger({ role, format: config['log-format'], level: config['log-level'] });
+}
+
+/**
+ * Gives every flag without one an environment variable, PERMLLM_ + the flag in upper snake case
+ * (`--max-queue` -> PERMLLM_MAX_QUEUE), so that every deployment setting can be set either way.
+ */
+export function withEnvironment(flags: FlagDefinitions): FlagDefinitions {
+  return Object.fromEntries(
+    Object.entries(flags).map(([name, d]) => [name, d.env === undefined ? { ...d, env: `PERMLLM_${name.toUpperCase().replace(/-/g, '_')}` } : d]),
+  );
+}
+
+/** Shutdown: how long in-flight work may finish after SIGTERM before it is ended with an error. */
+export const shutdownFlags: FlagDefinitions = {
+  'shutdown-grace-ms': { type: 'string', env: 'PERMLLM_SHUTDOWN_GRACE_MS', value: 'MS', help: 'after SIGTERM, time in-flight requests get to finish before they are ended with an error (default 10000)' },
+};
+
+export const shutdownShape = {
+  'shutdown-grace-ms': numeric(z.number().int().min(0)).default(10_000),
+};

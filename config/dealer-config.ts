@@ -1,12 +1,12 @@
 /** `permllm dealer` flags → one frozen, validated config. */
 import { z } from 'zod';
-import { defaultStateDir, hostSchema, linkTimingShape, pemFileSchema, portSchema, positiveIntSchema } from './common-schemas.js';
+import { defaultStateDir, hostSchema, linkTimingShape, pemFileSchema, portSchema, positiveIntSchema, loggingFlags, loggingShape, shutdownFlags, shutdownShape, withEnvironment } from './common-schemas.js';
 import { credentialSchema, fingerprintSchema, insecureFlag, tofuFlag, trustFlagShape } from './trust-schemas.js';
 import type { FlagDefinitions } from './parse-flags.js';
 
 export const DEALER_DEFAULT_PORT = 8082;
 
-export const dealerFlags: FlagDefinitions = {
+export const dealerFlags: FlagDefinitions = withEnvironment({
   host: { type: 'string', value: 'HOST', help: 'interface to bind (default 127.0.0.1)' },
   port: { type: 'string', value: 'N', help: `port (default ${DEALER_DEFAULT_PORT}; 0 picks a free one)` },
   'state-dir': { type: 'string', env: 'PERMLLM_STATE_DIR', value: 'DIR', help: 'identity, credentials and pinned engine (default ~/.local/state/permllm/dealer)' },
@@ -26,7 +26,9 @@ export const dealerFlags: FlagDefinitions = {
   threads: { type: 'string', env: 'PERMLLM_THREADS', value: 'N', help: 'compute threads for matrix products (default: onnxruntime\'s choice, every core)' },
   'heartbeat-ms': { type: 'string', value: 'MS', help: 'link ping interval (default 1000)' },
   'dead-peer-ms': { type: 'string', value: 'MS', help: 'silence after which a peer counts as dead (default 6000)' },
-};
+  ...shutdownFlags,
+  ...loggingFlags,
+});
 
 export const dealerConfigSchema = z.object({
   host: hostSchema.default('127.0.0.1'),
@@ -46,6 +48,8 @@ export const dealerConfigSchema = z.object({
   'max-frame-bytes': positiveIntSchema.default(64 << 10),
   threads: positiveIntSchema.optional(),
   ...linkTimingShape,
+  ...shutdownShape,
+  ...loggingShape,
 });
 
 export type DealerConfig = Readonly<z.output<typeof dealerConfigSchema>>;

@@ -1,13 +1,13 @@
 /** `permllm engine` flags → one frozen, validated config. */
 import { z } from 'zod';
 import { MASK_PROFILES, PERMLLM_PROFILE } from '../protocol/masks/mask-profile.js';
-import { defaultStateDir, hostSchema, httpUrlSchema, linkTimingShape, pemFileSchema, portSchema, positiveIntSchema } from './common-schemas.js';
+import { defaultStateDir, hostSchema, httpUrlSchema, linkTimingShape, pemFileSchema, portSchema, positiveIntSchema, loggingFlags, loggingShape, shutdownFlags, shutdownShape, withEnvironment } from './common-schemas.js';
 import { credentialSchema, fingerprintSchema, insecureFlag, tofuFlag, trustFlagShape } from './trust-schemas.js';
 import type { FlagDefinitions } from './parse-flags.js';
 
 export const ENGINE_DEFAULT_PORT = 8081;
 
-export const engineFlags: FlagDefinitions = {
+export const engineFlags: FlagDefinitions = withEnvironment({
   model: { type: 'string', env: 'PERMLLM_MODEL', value: 'PATH', help: 'llama2.c .bin, a folder holding one, or a Hugging Face folder (default ../shared/models/stories260K)' },
   dealer: { type: 'string', env: 'PERMLLM_DEALER_URL', value: 'URL', help: 'the dealer this engine pairs with and dials per session (http:// or https://)' },
   'dealer-name': { type: 'string', env: 'PERMLLM_DEALER_NAME', value: 'NAME', help: 'a stable name for the dealer; the pairing key is kept per (model, dealer name) (default: the dealer URL\'s origin)' },
@@ -29,7 +29,9 @@ export const engineFlags: FlagDefinitions = {
   'heartbeat-ms': { type: 'string', value: 'MS', help: 'link ping interval (default 1000)' },
   'dead-peer-ms': { type: 'string', value: 'MS', help: 'silence after which a peer counts as dead (default 6000)' },
   'probe-interval-ms': { type: 'string', value: 'MS', help: 'how often the dealer pairing is checked (default 1000)' },
-};
+  ...shutdownFlags,
+  ...loggingFlags,
+});
 
 export const engineConfigSchema = z.object({
   model: z.string().min(1).optional(),
@@ -54,6 +56,8 @@ export const engineConfigSchema = z.object({
   'probe-interval-ms': positiveIntSchema.default(1000),
   threads: positiveIntSchema.optional(),
   ...linkTimingShape,
+  ...shutdownShape,
+  ...loggingShape,
 });
 
 export type EngineConfig = Readonly<z.output<typeof engineConfigSchema>>;

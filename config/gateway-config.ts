@@ -1,13 +1,13 @@
 /** `permllm gateway` flags → one frozen, validated config. */
 import { z } from 'zod';
 import { PERMLLM_PROFILE, PROFILE_STRENGTH } from '../protocol/masks/mask-profile.js';
-import { defaultCacheDir, defaultStateDir, hostSchema, httpUrlSchema, linkTimingShape, numeric, pemFileSchema, portSchema, positiveIntSchema } from './common-schemas.js';
+import { defaultCacheDir, defaultStateDir, hostSchema, httpUrlSchema, linkTimingShape, loggingFlags, loggingShape, numeric, pemFileSchema, portSchema, positiveIntSchema, shutdownFlags, shutdownShape, withEnvironment } from './common-schemas.js';
 import { credentialSchema, fingerprintSchema, insecureFlag, tofuFlag, trustFlagShape } from './trust-schemas.js';
 import type { FlagDefinitions } from './parse-flags.js';
 
 export const GATEWAY_DEFAULT_PORT = 8080;
 
-export const gatewayFlags: FlagDefinitions = {
+export const gatewayFlags: FlagDefinitions = withEnvironment({
   engine: { type: 'string', env: 'PERMLLM_ENGINE_URL', value: 'URL', help: 'the engine (http:// or https://)' },
   dealer: { type: 'string', env: 'PERMLLM_DEALER_URL', value: 'URL', help: 'the dealer (http:// or https://)' },
   host: { type: 'string', value: 'HOST', help: 'interface for the OpenAI API (default 127.0.0.1)' },
@@ -29,7 +29,22 @@ export const gatewayFlags: FlagDefinitions = {
   'heartbeat-ms': { type: 'string', value: 'MS', help: 'link ping interval (default 1000)' },
   'dead-peer-ms': { type: 'string', value: 'MS', help: 'silence after which a peer counts as dead (default 6000)' },
   'length-bucket': { type: 'string', env: 'PERMLLM_LENGTH_BUCKET', value: 'N', help: 'round the prompt length and the passes the engine sees to multiples of N tokens (default 0 = off; costs up to 2N-2 extra passes)' },
-};
+  'max-queue': { type: 'string', value: 'N', help: 'requests allowed to wait for a generation slot; beyond that 429 at once (default 16)' },
+  'queue-timeout-ms': { type: 'string', value: 'MS', help: 'longest wait in the queue before 429 (default 60000)' },
+  'retry-after-seconds': { type: 'string', value: 'S', help: 'least Retry-After sent with 429; the real one estimates the wait from how long slots are held (default 1)' },
+  'max-body-bytes': { type: 'string', value: 'N', help: 'largest request body; larger ones get 413 and the connection is closed (default 1048576)' },
+  'max-n': { type: 'string', value: 'N', help: 'largest n (choices per request, default 8, at most 128)' },
+  'first-token-timeout-ms': { type: 'string', value: 'MS', help: 'time allowed before a first token without protocol progress (default 300000)' },
+  'idle-timeout-ms': { type: 'string', value: 'MS', help: 'time allowed between two tokens (default 60000)' },
+  'keep-alive-ms': { type: 'string', value: 'MS', help: 'SSE keep-alive comment after this much silence (default 5000)' },
+  'cors-origins': { type: 'string', value: 'LIST', help: 'comma-separated extra CORS origins ("*" for any); loopback origins are always allowed' },
+  'allowed-hosts': { type: 'string', value: 'LIST', help: 'comma-separated Host names accepted (DNS-rebinding defence; loopback binds always accept the loopback names)' },
+  ...shutdownFlags,
+  ...loggingFlags,
+});
+
+/** "a, b,c" -> ["a", "b", "c"] */
+const listSchema = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x !== '')).pipe(z.array(z.string().min(1)).min(1, 'give at least one name'));
 
 export const gatewayConfigSchema = z.object({
   engine: httpUrlSchema,
@@ -54,6 +69,18 @@ export const gatewayConfigSchema = z.object({
   threads: positiveIntSchema.optional(),
   'length-bucket': numeric(z.number().int().min(0).max(4096)).default(0),
   ...linkTimingShape,
+  'max-queue': numeric(z.number().int().min(0)).default(16),
+  'queue-timeout-ms': positiveIntSchema.default(60_000),
+  'retry-after-seconds': positiveIntSchema.default(1),
+  'max-body-bytes': positiveIntSchema.default(1024 * 1024),
+  'max-n': numeric(z.number().int().positive().max(128)).default(8),
+  'first-token-timeout-ms': positiveIntSchema.default(300_000),
+  'idle-timeout-ms': positiveIntSchema.default(60_000),
+  'keep-alive-ms': positiveIntSchema.default(5_000),
+  'cors-origins': listSchema.optional(),
+  'allowed-hosts': listSchema.optional(),
+  ...shutdownShape,
+  ...loggingShape,
 });
 
 export type GatewayConfig = Readonly<z.output<typeof gatewayConfigSchema>>;

@@ -130,8 +130,3 @@ export function readCommandLine<S extends z.ZodTypeAny>(
   }
   return { config: parsed.config };
 }
-
-/** A role's log line on stderr: ISO time, the role, the message. */
-export function roleLogger(command: string): (line: string) => void {
-  return (line) => process.stderr.write(`${new Date().toISOString()} permllm ${command}: ${line}\n`);
-}

@@ -1,15 +1,15 @@
 /** `permllm start` (= `npm start`) flags → one frozen, validated config. */
 import { z } from 'zod';
-import { hostSchema, portSchema } from './common-schemas.js';
+import { hostSchema, portSchema, withEnvironment } from './common-schemas.js';
 import { GATEWAY_DEFAULT_PORT } from './gateway-config.js';
 import type { FlagDefinitions } from './parse-flags.js';
 
-export const startFlags: FlagDefinitions = {
+export const startFlags: FlagDefinitions = withEnvironment({
   model: { type: 'string', env: 'PERMLLM_MODEL', value: 'PATH', help: 'the model the engine serves (default ../shared/models/stories260K)' },
   host: { type: 'string', value: 'HOST', help: 'interface for the gateway (default 127.0.0.1); engine and dealer always bind loopback' },
   port: { type: 'string', env: 'PORT', value: 'N', help: `gateway port (default ${GATEWAY_DEFAULT_PORT})` },
   'api-key': { type: 'string', env: 'PERMLLM_API_KEY', value: 'KEY', help: 'require "Authorization: Bearer KEY" from OpenAI clients' },
-};
+});
 
 export const startConfigSchema = z.object({
   model: z.string().min(1).optional(),

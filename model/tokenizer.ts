@@ -37,4 +37,21 @@ export interface Tokenizer {
    * tokens). Absent: `encode` already treats all text as text.
    */
   encodeLiteral?(text: string): number[];
+  /**
+   * An upper bound on how many UTF-8 bytes of input text one token can stand for, or undefined
+   * when the tokenizer cannot promise one (e.g. a normalizer that may delete characters). A
+   * text of B bytes then needs at least ceil(B / maxBytesPerToken) tokens, so a prompt that
+   * cannot fit a context window is refused from its length before it is tokenized.
+   */
+  readonly maxBytesPerToken?: number | undefined;
+}
+
+/**
+ * The fewest tokens `text` can encode to (0 when the tokenizer gives no bound); cheap, linear
+ * in the text, and never more than `tokenizer.encode(text).length`.
+ */
+export function minimumTokenCount(tokenizer: Tokenizer, text: string): number {
+  const perToken = tokenizer.maxBytesPerToken;
+  if (perToken === undefined || perToken <= 0) return 0;
+  return Math.ceil(Buffer.byteLength(text, 'utf8') / perToken);
 }

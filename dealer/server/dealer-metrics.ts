@@ -1,5 +1,6 @@
 /** The dealer's Prometheus metrics (GET /metrics), in a registry of its own. */
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { registerEventLoopStallMetrics } from '../../observability/event-loop-stalls.js';
 
 export type DealerSessionOutcome = 'completed' | 'cancelled' | 'peer_ended' | 'protocol_violation' | 'rendezvous_timeout' | 'failed' | 'shutdown';
 
@@ -16,5 +17,6 @@ export class DealerMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'permllm_dealer_' });
+    registerEventLoopStallMetrics(this.registry, 'permllm_dealer_');
   }
 }

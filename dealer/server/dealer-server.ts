@@ -62,6 +62,8 @@ export interface DealerServer {
   metrics: DealerMetrics;
   fingerprint: string;
   close(): Promise<void>;
+  /** SIGTERM: refuse new sessions, let running ones end for `graceMs`, then close. */
+  shutdown(graceMs: number): Promise<void>;
 }
 
 export async function startDealerServer(options: DealerServerOptions): Promise<DealerServer> {
@@ -109,6 +111,7 @@ export async function startDealerServer(options: DealerServerOptions): Promise<D
     },
     onWaitingChange: (count) => metrics.sessionsWaiting.set(count),
   });
+  let draining = false;
   const app = dealerControlApp({
     authenticate,
     identity,
@@ -127,6 +130,7 @@ export async function startDealerServer(options: DealerServerOptions): Promise<D
       path: SESSION_PATH,
       maxPayload: maxFrameBytes,
       admit: (url, request) => {
+        if (draining) return { status: 503, message: 'the dealer is shutting down' };
         const query = parseSessionQuery(url);
         if ('error' in query) return { status: 400, message: query.error };
         if (query.role === undefined) return { status: 400, message: 'role must be gateway or engine' };
@@ -157,16 +161,23 @@ export async function startDealerServer(options: DealerServerOptions): Promise<D
       onRefused: recordRefusal(metrics, log),
     },
   });
+  const close = async () => {
+    rendezvous.close();
+    sessions.close();
+    await server.close();
+  };
   return {
     url: server.url,
     wsUrl: server.wsUrl,
     port: server.port,
     metrics,
     fingerprint: identity.fingerprint,
-    close: async () => {
-      rendezvous.close();
-      sessions.close();
-      await server.close();
+    close,
+    shutdown: async (graceMs) => {
+      draining = true;
+      const deadline = Date.now() + graceMs;
+      while (sessions.activeSessions > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+      await close();
     },
   };
 }

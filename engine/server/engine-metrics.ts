@@ -1,5 +1,6 @@
 /** The engine's Prometheus metrics (GET /metrics), in a registry of its own. */
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { registerEventLoopStallMetrics } from '../../observability/event-loop-stalls.js';
 
 export type EngineSessionOutcome = 'completed' | 'cancelled' | 'peer_ended' | 'protocol_violation' | 'dealer_unavailable' | 'failed' | 'shutdown';
 
@@ -17,5 +18,6 @@ export class EngineMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'permllm_engine_' });
+    registerEventLoopStallMetrics(this.registry, 'permllm_engine_');
   }
 }

@@ -78,14 +78,23 @@ export interface EngineServer {
   fingerprint: string;
   readiness(): { ready: boolean; reason?: string | undefined };
   close(): Promise<void>;
+  /** SIGTERM: refuse new sessions (and say so in /readyz), let running ones end for `graceMs`, then close. */
+  shutdown(graceMs: number): Promise<void>;
 }
 
 export async function startEngineServer(options: EngineServerOptions): Promise<EngineServer> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${new Date().toISOString()} permllm engine: ${line}\n`));
   const { model, profile } = options;
+  // First starts of large models take a while: say what is happening, with progress.
+  let phaseStarted = performance.now();
+  const phaseDone = (what: string) => {
+    log(`${what} in ${((performance.now() - phaseStarted) / 1000).toFixed(1)} s`);
+    phaseStarted = performance.now();
+  };
   const weights = privateWeightsOf(model);
   const specs = [...weights.values()].map(specOf);
   const modelHash = modelHashOf(model.config, weights);
+  phaseDone(`folded and hashed ${weights.size} weights (model ${modelHash.slice(0, 12)}…)`);
   const { identity, file: identityFile, created: identityCreated } = await SigningIdentity.loadOrCreate(options.stateDir);
   log(`${identityCreated ? 'created' : 'loaded'} identity ${identity.fingerprint} (${identityFile})`);
   let operatorSecret = options.operatorCredential;
@@ -106,7 +115,13 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
   const pairing = await loadOrCreatePairingKey(options.stateDir, modelHash, options.dealerName ?? new URL(options.dealerUrl).origin);
   log(`${pairing.created ? 'created' : 'loaded'} pairing key ${pairing.id.slice(0, 8)}… for this model and dealer (${pairing.file})`);
   const source = new MaskedModelSource(weights, pairing.key, profile, { modelHash, pairingId: pairing.id });
-  const sha256 = await source.prepare();
+  let lastProgress = 0;
+  const sha256 = await source.prepare((done, total) => {
+    if (performance.now() - lastProgress < 5000) return;
+    lastProgress = performance.now();
+    log(`computing the masked model's digest: ${Math.floor((100 * done) / total)}% of ${(total / 2 ** 20).toFixed(0)} MiB`);
+  });
+  phaseDone(`computed the masked model's digest (${(source.totalBytes / 2 ** 20).toFixed(1)} MiB)`);
   const frameLimit = maxFrameBytes(model.config);
   const card = await buildModelCard({
     model,
@@ -120,6 +135,7 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
   });
   // Build the BFV runtime now, not inside the first session (where it would stall its links).
   await getBfvRuntime();
+  phaseDone('built the model card and the BFV runtime');
   const metrics = new EngineMetrics();
   const dealerClient = new ControlClient(options.dealerUrl, { token: options.dealerCredential, ca: options.ca });
   const dealerPairing = new DealerPairing(
@@ -136,6 +152,7 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
     (state) => metrics.dealerReady.set(state.ready ? 1 : 0),
   );
   await dealerPairing.start();
+  const maxSessions = options.maxSessions ?? 8;
   const host = new EngineSessionHost({
     model: roleModel(model.config, engineRoleWeights(weights), profile, options.backend ?? defaultBackend()),
     pairingId: pairing.id,
@@ -147,7 +164,7 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
     authenticate,
     onUnknownCredential: () => metrics.errors.inc({ kind: 'unknown_credential' }),
     idleMs: options.idleSessionMs ?? 60_000,
-    maxSessions: options.maxSessions ?? 8,
+    maxSessions,
     maxFrameBytes: frameLimit,
     heartbeatMs: options.heartbeatMs ?? 1000,
     deadPeerMs: options.deadPeerMs ?? 6000,
@@ -155,7 +172,14 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
     log,
     onDealerLostPairing: () => void dealerPairing.check(),
   });
-  const readiness = () => dealerPairing.state;
+  // Not ready while every session slot is taken: gateways (and load balancers) see the engine full.
+  let draining = false;
+  const readiness = () => {
+    if (draining) return { ready: false, reason: 'shutting down' };
+    const state = dealerPairing.state;
+    if (state.ready && host.activeSessions >= maxSessions) return { ready: false, reason: `at capacity: ${host.activeSessions} of ${maxSessions} sessions running` };
+    return state;
+  };
   const app = engineControlApp({ authenticate, onUnknownCredential: () => metrics.errors.inc({ kind: 'unknown_credential' }), identity: identity.peer, card, source, readiness, activeSessions: () => host.activeSessions, metrics });
   const server = await startControlServer({
     app,
@@ -166,11 +190,17 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
       path: SESSION_PATH,
       // Raised to frameLimit per connection once its Hello arrived (engine-session-host.ts).
       maxPayload: PRE_HELLO_FRAME_BYTES,
-      admit: (url, request) => host.admit(url, request),
+      admit: (url, request) => (draining ? { status: 503, message: 'the engine is shutting down' } : host.admit(url, request)),
       onConnection: (ws, url, request) => host.onConnection(ws, url, request),
       onRefused: recordRefusal(metrics, log),
     },
   });
+  const close = async () => {
+    dealerPairing.stop();
+    host.close();
+    await server.close();
+    await dealerClient.close();
+  };
   return {
     url: server.url,
     wsUrl: server.wsUrl,
@@ -179,11 +209,12 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
     metrics,
     fingerprint: identity.fingerprint,
     readiness,
-    close: async () => {
-      dealerPairing.stop();
-      host.close();
-      await server.close();
-      await dealerClient.close();
+    close,
+    shutdown: async (graceMs) => {
+      draining = true;
+      const deadline = Date.now() + graceMs;
+      while (host.activeSessions > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+      await close();
     },
   };
 }

@@ -47,15 +47,21 @@ export class MaskedModelSource {
     return this.digestHex;
   }
 
-  /** Computes the digest (one pass over every tensor, yielding to the event loop between chunks). */
-  async prepare(): Promise<string> {
+  /**
+   * Computes the digest (one pass over every tensor, yielding to the event loop between chunks);
+   * `onProgress(done, total)` (bytes) is called at every yield, for start-up progress lines.
+   */
+  async prepare(onProgress?: (doneBytes: number, totalBytes: number) => void): Promise<string> {
     const hash = createHash('sha256');
     let sinceYield = 0;
+    let done = 0;
     for (const chunk of this.chunks(0)) {
       hash.update(chunk);
       sinceYield += chunk.length;
+      done += chunk.length;
       if (sinceYield >= 8 * CHUNK) {
         sinceYield = 0;
+        onProgress?.(done, this.totalBytes);
         await yieldToEventLoop();
       }
     }

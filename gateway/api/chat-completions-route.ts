@@ -10,6 +10,7 @@ import {
   checkModel,
   checkN,
   choiceJobs,
+  refuseUnfittablePrompt,
   resolveMaxTokens,
   samplingFrom,
   stopsFrom,
@@ -41,6 +42,7 @@ export function chatCompletionsHandler(ctx: GatewayContext) {
     const promptTokens = ctx.template.encode(output.messages, {
       ...(output.templateTools ? { tools: output.templateTools } : {}),
       ...(body.chat_template_kwargs ? { kwargs: body.chat_template_kwargs } : {}),
+      beforeTokenizing: (text) => refuseUnfittablePrompt(text, info, 'messages'),
     });
     const explicitCompletion = body.max_completion_tokens !== null && body.max_completion_tokens !== undefined;
     const maxTokens = resolveMaxTokens({

@@ -10,7 +10,7 @@
  * Whatever the reason, the backend's iterator is returned so its session ends.
  */
 import type { Tokenizer } from '../../model/tokenizer.js';
-import { EngineError, EngineTimeoutError, toGatewayError } from '../errors/index.js';
+import { EngineError, EngineTimeoutError, GatewayError, toGatewayError } from '../errors/index.js';
 import type {
   GenerationBackend,
   GenerationEvent,
@@ -56,14 +56,30 @@ export class RequestAbortedError extends Error {
   override readonly name = 'RequestAbortedError';
 }
 
-/** `iterator.next()`, unless the signal aborts or `timeoutMs` passes first. */
+/**
+ * Why the request's signal aborted, as the error to throw: a GatewayError reason (the server
+ * shutting down) is reported to the client; anything else means the client went away.
+ */
+function abortedBy(signal: AbortSignal, cause?: unknown): Error {
+  if (signal.reason instanceof GatewayError) return signal.reason;
+  return new RequestAbortedError('client disconnected', cause === undefined ? undefined : { cause });
+}
+
+/**
+ * `iterator.next()`, unless the signal aborts or `timeoutMs` passes first without progress:
+ * `lastProgress()` (performance.now() of the backend's latest progress report) pushes the
+ * deadline back, so only silence counts, never the length of legitimate work.
+ */
 function nextWithin<T>(
   iterator: AsyncIterator<T>,
   signal: AbortSignal,
   timeoutMs: number,
   timeoutMessage: string,
+  lastProgress: () => number = () => 0,
 ): Promise<IteratorResult<T>> {
   return new Promise((resolve, reject) => {
+    const waitStarted = performance.now();
+    let timer: NodeJS.Timeout;
     const cleanup = () => {
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
@@ -72,10 +88,15 @@ function nextWithin<T>(
       cleanup();
       reject(signal.reason instanceof Error ? signal.reason : new RequestAbortedError(String(signal.reason)));
     };
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new EngineTimeoutError(timeoutMessage));
-    }, timeoutMs);
+    const arm = (ms: number) => {
+      timer = setTimeout(() => {
+        const silentFor = performance.now() - Math.max(waitStarted, lastProgress());
+        if (silentFor < timeoutMs) return arm(timeoutMs - silentFor);
+        cleanup();
+        reject(new EngineTimeoutError(timeoutMessage));
+      }, ms);
+    };
+    arm(timeoutMs);
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
     iterator.next().then(
@@ -96,7 +117,7 @@ export async function* runChoice(options: ChoiceRunOptions): AsyncGenerator<Choi
   const wantLogprobs = options.request.topLogprobs !== undefined;
   const controller = new AbortController();
   const forwardAbort = () => controller.abort(new RequestAbortedError('client disconnected'));
-  if (options.signal.aborted) throw new RequestAbortedError('client disconnected');
+  if (options.signal.aborted) throw abortedBy(options.signal);
   options.signal.addEventListener('abort', forwardAbort, { once: true });
 
   let iterator: AsyncIterator<GenerationEvent> | undefined;
@@ -109,6 +130,7 @@ export async function* runChoice(options: ChoiceRunOptions): AsyncGenerator<Choi
   let ended = false;
   const started = performance.now();
   let lastTokenAt = started;
+  let lastProgressAt = 0;
 
   /**
    * Tokens to report with the text emitted so far. While streaming: everything up to the last
@@ -130,7 +152,7 @@ export async function* runChoice(options: ChoiceRunOptions): AsyncGenerator<Choi
 
   try {
     // Inside the try: a backend that throws on the call itself is engine trouble too.
-    iterator = options.backend.generate({ ...options.request, signal: controller.signal })[Symbol.asyncIterator]();
+    iterator = options.backend.generate({ ...options.request, signal: controller.signal, onProgress: () => (lastProgressAt = performance.now()) })[Symbol.asyncIterator]();
     for (;;) {
       const first = ids.length === 0;
       const result = await nextWithin<GenerationEvent>(
@@ -138,8 +160,9 @@ export async function* runChoice(options: ChoiceRunOptions): AsyncGenerator<Choi
         controller.signal,
         first ? options.firstTokenTimeoutMs : options.idleTimeoutMs,
         first
-          ? `The engine produced no first token within ${options.firstTokenTimeoutMs} ms.`
+          ? `The engine made no progress towards a first token for ${options.firstTokenTimeoutMs} ms.`
           : `The engine produced no token for ${options.idleTimeoutMs} ms.`,
+        first ? () => lastProgressAt : undefined,
       );
       if (result.done) throw new EngineError('The engine ended the session without finishing it.');
       const event = result.value;
@@ -193,7 +216,7 @@ export async function* runChoice(options: ChoiceRunOptions): AsyncGenerator<Choi
       if (emit !== '' || tokens.length > 0) yield { type: 'text', index, text: emit, tokens };
     }
   } catch (error) {
-    if (options.signal.aborted) throw new RequestAbortedError('client disconnected', { cause: error });
+    if (options.signal.aborted) throw abortedBy(options.signal, error);
     throw toGatewayError(error, 'backend');
   } finally {
     options.signal.removeEventListener('abort', forwardAbort);

@@ -8,6 +8,7 @@ import {
   checkModel,
   checkN,
   choiceJobs,
+  refuseUnfittablePrompt,
   resolveMaxTokens,
   samplingFrom,
   stopsFrom,
@@ -21,10 +22,15 @@ const LEGACY_DEFAULT_MAX_TOKENS = 16;
 
 /** Every accepted prompt form -> token arrays (strings get BOS, token arrays are used as given). */
 function promptTokenArrays(prompt: CompletionRequestBody['prompt'], ctx: GatewayContext): number[][] {
-  const tokenizer = ctx.backend.modelInfo.tokenizer;
-  const encode = (text: string) => tokenizer.encode(text, { addBos: true });
+  const info = ctx.backend.modelInfo;
+  const tokenizer = info.tokenizer;
+  const param = (i: number) => (Array.isArray(prompt) && prompt.length > 1 ? `prompt[${i}]` : 'prompt');
+  const encode = (text: string, i: number) => {
+    refuseUnfittablePrompt(text, info, param(i));
+    return tokenizer.encode(text, { addBos: true });
+  };
   let prompts: number[][];
-  if (typeof prompt === 'string') prompts = [encode(prompt)];
+  if (typeof prompt === 'string') prompts = [encode(prompt, 0)];
   else if (prompt.every((p): p is string => typeof p === 'string')) prompts = prompt.map(encode);
   else if (prompt.every((p): p is number => typeof p === 'number')) prompts = [prompt];
   else prompts = prompt as number[][];

@@ -1,10 +1,11 @@
 /**
  * The gateway's HTTP application: OpenAI-compatible routes plus operations endpoints, with
- * the operational middleware in this order: request id -> metrics -> Host check -> CORS ->
+ * the operational middleware in this order: request id -> access log -> metrics -> Host check -> CORS ->
  * API key -> body limit -> route. Errors from anywhere are rendered by `errorResponse` (one
  * place), 404/405 included.
  */
 import { Hono } from 'hono';
+import { silentLogger } from '../../observability/logger.js';
 import { bodyLimit } from 'hono/body-limit';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { requestId } from 'hono/request-id';
@@ -17,7 +18,9 @@ import {
   errorResponse,
   toGatewayError,
 } from '../errors/index.js';
+import { accessLog } from '../http/access-log.js';
 import { AdmissionControl } from '../http/admission-control.js';
+import { ShutdownState } from '../http/graceful-shutdown.js';
 import { apiKeyAuth } from '../http/api-key-auth.js';
 import { corsPolicy } from '../http/cors-policy.js';
 import { hostCheck } from '../http/host-check.js';
@@ -36,6 +39,7 @@ export interface GatewayApp {
   options: ResolvedGatewayOptions;
   metrics: GatewayMetrics;
   admission: AdmissionControl;
+  shutdown: ShutdownState;
 }
 
 const defaultServerErrorLog = (error: Error, context: { requestId: string; route: string }) => {
@@ -47,15 +51,23 @@ export function buildGateway(input: GatewayOptions): GatewayApp {
   const options = resolveGatewayOptions(input);
   const backend = options.backend;
   const admission = new AdmissionControl(options);
-  const metrics = new GatewayMetrics(admission);
+  const metrics = new GatewayMetrics(admission, backend.modelInfo.id);
+  const logger = options.logger ?? silentLogger();
+  const logServerError =
+    options.onServerError ??
+    (options.logger === undefined
+      ? defaultServerErrorLog
+      : (error: Error, context: { requestId: string; route: string }) =>
+          logger.error({ reqId: context.requestId, route: context.route, err: { type: error.name, message: error.message } }, 'server error'));
   const ctx: GatewayContext = {
     options,
     backend,
     template: new ChatTemplate(backend.modelInfo.tokenizer, backend.modelInfo.chatTemplate),
     admission,
     metrics,
+    logServerError,
+    shutdown: new ShutdownState(),
   };
-  const logServerError = options.onServerError ?? defaultServerErrorLog;
   const app = new Hono<GatewayEnv>();
 
   app.use(async (c, next) => {
@@ -64,6 +76,7 @@ export function buildGateway(input: GatewayOptions): GatewayApp {
     await next();
   });
   app.use(requestId({ limitLength: 128 }));
+  app.use(accessLog(logger));
   app.use(async (c, next) => {
     await next();
     // The route pattern of the handler that answered (middleware patterns are not routes).
@@ -121,7 +134,7 @@ export function buildGateway(input: GatewayOptions): GatewayApp {
     return errorResponse(gatewayError);
   });
 
-  return { app, options, metrics, admission };
+  return { app, options, metrics, admission, shutdown: ctx.shutdown };
 }
 
 /** The OpenAI-compatible gateway as a hono app (see `buildGateway` for its parts). */

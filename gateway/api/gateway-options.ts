@@ -3,6 +3,7 @@
  * then frozen. `createGatewayApp` and `startGatewayServer` accept `GatewayOptions`.
  */
 import { z } from 'zod';
+import type { Logger } from '../../observability/logger.js';
 import type { GenerationBackend } from '../pipeline/generation-backend.js';
 
 const isBackend = (value: unknown): value is GenerationBackend =>
@@ -26,7 +27,7 @@ export const gatewayOptionsSchema = z
     maxQueue: z.number().int().min(0).default(16),
     /** Longest wait in the queue before 429. */
     queueTimeoutMs: positiveInt().default(60_000),
-    /** Retry-After (seconds) sent with 429. */
+    /** Least Retry-After (seconds) sent with 429; the real one estimates the wait from how long slots are held. */
     retryAfterSeconds: positiveInt().default(1),
     /** Largest accepted request body (413 beyond). */
     maxBodyBytes: positiveInt().default(1024 * 1024),
@@ -34,7 +35,7 @@ export const gatewayOptionsSchema = z
     modelAliases: z.array(z.string().min(1)).default([]),
     /** Largest `n`. */
     maxN: positiveInt().max(128).default(8),
-    /** Time allowed from the start of a choice to its first token (covers the private prefill). */
+    /** Time allowed before a choice's first token without the backend reporting progress (the private prefill reports every layer). */
     firstTokenTimeoutMs: positiveInt().default(300_000),
     /** Time allowed between two tokens; a slow but progressing stream is never cut. */
     idleTimeoutMs: positiveInt().default(60_000),
@@ -44,7 +45,13 @@ export const gatewayOptionsSchema = z
     allowedHosts: z.array(z.string().min(1)).min(1).optional(),
     /** Extra CORS origins ("*" for any); loopback origins are always allowed. */
     corsOrigins: z.array(z.string().min(1)).default([]),
-    /** Called for every 5xx (default: one line on stderr). */
+    /** Access log (one line per request) and server errors; default: none (the commands pass one). */
+    logger: z
+      .custom<Logger>((v) => typeof v === 'object' && v !== null && typeof (v as Logger).info === 'function' && typeof (v as Logger).child === 'function', {
+        message: 'must be a pino logger',
+      })
+      .optional(),
+    /** Called for every 5xx (default: the logger's error level, else one line on stderr). */
     onServerError: z
       .custom<(error: Error, context: { requestId: string; route: string }) => void>((v) => typeof v === 'function', {
         message: 'must be a function',

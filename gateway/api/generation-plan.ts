@@ -8,6 +8,7 @@ import {
   InvalidRequestError,
   NotFoundError,
 } from '../errors/index.js';
+import { minimumTokenCount } from '../../model/tokenizer.js';
 import type {
   GenerationRequest,
   LogitAdjustments,
@@ -91,6 +92,22 @@ export function adjustmentsFrom(body: CommonRequestFields, vocabSize: number): L
 export function stopsFrom(stop: string | string[] | null | undefined): string[] {
   if (stop === null || stop === undefined) return [];
   return (typeof stop === 'string' ? [stop] : stop).filter((s) => s.length > 0);
+}
+
+/**
+ * Refuses a prompt text that cannot fit the context window, from its byte length alone (see
+ * `Tokenizer.maxBytesPerToken`), so that a megabyte of text is turned away in microseconds
+ * instead of being tokenized first. Prompts it lets through are checked exactly by
+ * `resolveMaxTokens` once tokenized.
+ */
+export function refuseUnfittablePrompt(text: string, info: ModelInfo, param: string): void {
+  const least = minimumTokenCount(info.tokenizer, text);
+  if (least >= info.maxContext) {
+    throw new ContextLengthExceededError(
+      `This model's maximum context length is ${info.maxContext} tokens, but the prompt (${Buffer.byteLength(text, 'utf8')} bytes) needs at least ${least} tokens, which leaves no room for a completion.`,
+      param,
+    );
+  }
 }
 
 /**

@@ -9,9 +9,14 @@ export function healthHandler() {
 
 export function readinessHandler(ctx: GatewayContext) {
   return (c: Context<GatewayEnv>): Response => {
-    const { ready, reason, protection } = ctx.backend.readiness();
+    const { ready, reason, protection } = ctx.shutdown.draining
+      ? { ready: false, reason: 'shutting down', protection: undefined }
+      : ctx.admission.full
+        ? { ready: false, reason: `at capacity: ${ctx.admission.inFlight} requests generating and ${ctx.admission.queued} queued`, protection: undefined }
+        : ctx.backend.readiness();
     const body: Readiness = { ready, reasons: ready ? [] : [reason ?? 'backend not ready'], ...(protection ? { protection: { mask_profile: protection.maskProfile, min_profile: protection.minProfile } } : {}) };
-    return ready ? c.json(body) : c.json(body, 503, { 'retry-after': '5' });
+    const retryAfter = ctx.admission.full ? ctx.admission.retryAfterSeconds() : 5;
+    return ready ? c.json(body) : c.json(body, 503, { 'retry-after': String(retryAfter) });
   };
 }
 

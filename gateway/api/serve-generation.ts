@@ -6,7 +6,7 @@
  * non-streaming response is being computed.
  */
 import type { Context } from 'hono';
-import { EngineUnavailableError } from '../errors/index.js';
+import { EngineUnavailableError, ServerShuttingDownError, toGatewayError } from '../errors/index.js';
 import { sseResponse } from '../http/sse-writer.js';
 import type { ProtocolStats } from '../pipeline/generation-backend.js';
 import { RequestAbortedError, runChoice, type ChoiceUpdate } from './choice-runner.js';
@@ -35,34 +35,82 @@ export async function serveGeneration<TFinal extends object, TChunk extends obje
   ctx: GatewayContext,
   plan: GenerationPlan<TFinal, TChunk>,
 ): Promise<Response> {
+  const { metrics } = ctx;
+  const labels = metrics.labels;
+  const access = c.get('access');
+  access.set({ model: labels.model_name, stream: plan.stream, choices: plan.jobs.length, promptTokens: plan.promptTokenCount });
+  const failed = (error: unknown) => {
+    const code = toGatewayError(error).code ?? 'unknown';
+    metrics.requestErrors.inc({ ...labels, code });
+    access.set({ outcome: 'error', error: code });
+  };
+  if (ctx.shutdown.draining) {
+    const error = new ServerShuttingDownError();
+    failed(error);
+    throw error;
+  }
   const readiness = ctx.backend.readiness();
-  if (!readiness.ready) throw new EngineUnavailableError(`The backend is not ready: ${readiness.reason ?? 'unknown reason'}.`);
+  if (!readiness.ready) {
+    const error = new EngineUnavailableError(`The backend is not ready: ${readiness.reason ?? 'unknown reason'}.`);
+    failed(error);
+    throw error;
+  }
 
   const clientSignal = c.get('clientSignal');
   let release: () => void;
+  const queued = performance.now();
   try {
-    release = await ctx.admission.acquire(clientSignal);
+    // A queued request is ended by the shutdown too (its reason, a 503, is what the client gets).
+    release = await ctx.admission.acquire(AbortSignal.any([clientSignal, ctx.shutdown.signal]));
   } catch (error) {
-    if (clientSignal.aborted) return new Response(null, { status: CLIENT_CLOSED_REQUEST });
+    if (clientSignal.aborted) {
+      access.set({ outcome: 'client_gone' });
+      return new Response(null, { status: CLIENT_CLOSED_REQUEST });
+    }
+    failed(error);
     throw error;
   }
+  const queueSeconds = (performance.now() - queued) / 1000;
+  metrics.queueTime.observe(labels, queueSeconds);
+  access.set({ queueMs: Math.round(queueSeconds * 1000) });
 
   // One signal for all choices: the client leaving, or the response being over, ends them all.
   const controller = new AbortController();
   const onClientGone = () => controller.abort(new RequestAbortedError('client disconnected'));
   clientSignal.addEventListener('abort', onClientGone, { once: true });
   if (clientSignal.aborted) onClientGone();
+  // Past the shutdown's grace period: the choices end with its error (a stream's error frame).
+  const onShutdown = () => controller.abort(ctx.shutdown.signal.reason);
+  ctx.shutdown.signal.addEventListener('abort', onShutdown, { once: true });
+  if (ctx.shutdown.signal.aborted) onShutdown();
   let closed = false;
+  const finishReasons: string[] = [];
+  let firstTokenSeconds: number | undefined;
   const finish = () => {
     if (closed) return;
     closed = true;
     clientSignal.removeEventListener('abort', onClientGone);
+    ctx.shutdown.signal.removeEventListener('abort', onShutdown);
     controller.abort(new RequestAbortedError('response complete'));
     release();
+    // Choices the client did not wait for end as vLLM's "abort".
+    if (clientSignal.aborted) {
+      for (let i = finishReasons.length; i < plan.jobs.length; i++) metrics.requestSuccess.inc({ ...labels, finished_reason: 'abort' });
+      access.set({ outcome: 'client_gone' });
+    }
+    metrics.e2eLatency.observe(labels, (performance.now() - access.started) / 1000);
+    metrics.requestGenerationTokens.observe(labels, completionTokens);
+    access.set({
+      completionTokens,
+      finishReasons,
+      ...(firstTokenSeconds === undefined ? {} : { ttftMs: Math.round(firstTokenSeconds * 1000) }),
+    });
+    access.end();
   };
 
-  ctx.metrics.tokens.inc({ kind: 'prompt' }, plan.promptTokenCount);
-  const { metrics, options, backend } = ctx;
+  metrics.promptTokens.inc(labels, plan.promptTokenCount);
+  metrics.requestPromptTokens.observe(labels, plan.promptTokenCount);
+  const { options, backend } = ctx;
   const updates = mergeAsyncIterables<ChoiceUpdate>(
     plan.jobs.map((job) =>
       runChoice({
@@ -75,8 +123,11 @@ export async function serveGeneration<TFinal extends object, TChunk extends obje
         firstTokenTimeoutMs: options.firstTokenTimeoutMs,
         idleTimeoutMs: options.idleTimeoutMs,
         observer: {
-          firstToken: (s) => metrics.timeToFirstToken.observe(s),
-          interToken: (s) => metrics.interTokenLatency.observe(s),
+          firstToken: (s) => {
+            firstTokenSeconds ??= s;
+            metrics.timeToFirstToken.observe(labels, s);
+          },
+          interToken: (s) => metrics.interTokenLatency.observe(labels, s),
         },
       }),
     ),
@@ -86,7 +137,9 @@ export async function serveGeneration<TFinal extends object, TChunk extends obje
   let completionTokens = 0;
   const onFinish = (u: Extract<ChoiceUpdate, { type: 'finish' }>) => {
     completionTokens += u.completionTokens;
-    metrics.tokens.inc({ kind: 'completion' }, u.completionTokens);
+    finishReasons.push(u.reason);
+    metrics.requestSuccess.inc({ ...labels, finished_reason: u.reason });
+    metrics.generationTokens.inc(labels, u.completionTokens);
     if (u.stats) {
       stats.push(u.stats);
       metrics.observeSession(u.stats);
@@ -103,6 +156,8 @@ export async function serveGeneration<TFinal extends object, TChunk extends obje
   };
 
   if (!plan.stream) {
+    // The line is written by finish(), once the counts are in.
+    access.defer();
     try {
       const collected = new Map<number, CollectedChoice>();
       for (const job of plan.jobs) collected.set(job.index, { index: job.index, text: '', tokens: [], finishReason: 'length' });
@@ -117,25 +172,35 @@ export async function serveGeneration<TFinal extends object, TChunk extends obje
         }
       }
       const body = plan.formatter.complete([...collected.values()], usage());
+      access.set({ status: 200, outcome: 'ok' });
       const summed = sumProtocolStats(stats);
       return c.json(body, 200, summed === undefined ? {} : { 'x-permllm-stats': JSON.stringify(summed) });
     } catch (error) {
-      if (clientSignal.aborted) return new Response(null, { status: CLIENT_CLOSED_REQUEST });
+      if (clientSignal.aborted) {
+        access.set({ status: CLIENT_CLOSED_REQUEST });
+        return new Response(null, { status: CLIENT_CLOSED_REQUEST });
+      }
+      failed(error);
+      access.set({ status: toGatewayError(error).status });
       throw error;
     } finally {
       finish();
     }
   }
 
+  access.defer();
+  access.set({ status: 200, outcome: 'ok' });
   return sseResponse(
     c,
     {
       keepAliveMs: options.keepAliveMs,
-      signal: controller.signal,
+      // The client's signal, not the choices' controller: a shutdown must still get its error frame out.
+      signal: clientSignal,
       isClientGone: (error) => clientSignal.aborted || error instanceof RequestAbortedError,
       onClose: finish,
       onError: (error) => {
-        if (error.status >= 500) options.onServerError?.(error, { requestId: c.get('requestId'), route: c.req.path });
+        failed(error);
+        if (error.status >= 500) ctx.logServerError(error, { requestId: c.get('requestId'), route: c.req.path });
       },
     },
     async (channel) => {

@@ -83,10 +83,12 @@ export class ChatTemplate {
    * have it stripped and replaced by the real id, so tokenizers that do not parse special
    * tokens inside text still get it right.
    */
-  encode(messages: readonly TemplateMessage[], options: RenderOptions = {}): number[] {
+  encode(messages: readonly TemplateMessage[], options: RenderOptions & { beforeTokenizing?: (text: string) => void } = {}): number[] {
     const { messages: safe, literals, pattern } = this.neutralise(messages);
     let text = this.render(safe, options);
     if (this.bosText !== '' && text.startsWith(this.bosText)) text = text.slice(this.bosText.length);
+    // e.g. refusing a prompt too long to fit from its byte length, before paying to tokenize it.
+    options.beforeTokenizing?.(text);
     if (literals.length === 0) return this.tokenizer.encode(text, { addBos: true });
     // The template's own text keeps its control tokens; each neutralised piece is plain text.
     const ids: number[] = this.tokenizer.bosId === undefined ? [] : [this.tokenizer.bosId];

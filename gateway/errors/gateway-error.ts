@@ -127,6 +127,13 @@ export class PayloadTooLargeError extends GatewayError {
       code: 'request_too_large',
     });
   }
+  /**
+   * The rest of the oversized body was never read, so the connection cannot carry another
+   * request: close it (the next request on it would otherwise be parsed from the leftovers).
+   */
+  override headers(): Record<string, string> {
+    return { ...super.headers(), connection: 'close' };
+  }
 }
 
 /** 415: the body is not `application/json`. */
@@ -184,6 +191,14 @@ export class EngineUnavailableError extends GatewayError {
   }
   override headers(): Record<string, string> {
     return { ...super.headers(), 'retry-after': String(this.retryAfterSeconds) };
+  }
+}
+
+/** 503: the gateway is shutting down; in-flight streams that outlived the grace period end with this frame. */
+export class ServerShuttingDownError extends GatewayError {
+  override readonly name = 'ServerShuttingDownError';
+  constructor(message = 'The gateway is shutting down; retry on another instance or once it is back.') {
+    super(503, 'server_error', message, true, { code: 'server_shutting_down' });
   }
 }
 

@@ -62,6 +62,12 @@ export interface GenerationRequest {
   /** undefined = no logprobs; otherwise also report this many (0..20) most likely alternatives. */
   topLogprobs?: number;
   signal: AbortSignal;
+  /**
+   * Called whenever the session advances before its first token (the private prefill: each
+   * layer of each chunk). The API layer judges a slow first token by this progress, so a long
+   * prompt that is being worked on is never cut for its length alone.
+   */
+  onProgress?: () => void;
 }
 
 /** What one session costs on the wire; all optional parts are 0 / absent for the plaintext backend. */

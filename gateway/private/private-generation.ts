@@ -40,6 +40,8 @@ export interface PrivateGenerationRequest {
   onPermutedLogits?: (logits: Float64Array) => void;
   /** Run the unoptimised baseline schedule (benchmarks only). Default true. */
   optimized?: boolean;
+  /** Called at every layer of every pass: the session is making progress (see GenerationRequest.onProgress). */
+  onProgress?: () => void;
 }
 
 /** Protocol figures for one session, as seen by the gateway. */
@@ -128,7 +130,10 @@ export async function* privateGenerate(
     const k12 = await gatewayHandshake(net, params, trust);
     net.configureSchedule(params.optimized);
     const layerDepths: number[] = [];
-    const context: PartyContext = { role: 'gateway', net, profile: model.profile, backend: model.backend, k02: undefined, k12, step: 0, reuseElemMask: params.optimized, ...(model.ringViewTap ? { ringViewTap: model.ringViewTap } : {}), onLayerStart: () => layerDepths.push(net.clock.depth) };
+    const context: PartyContext = { role: 'gateway', net, profile: model.profile, backend: model.backend, k02: undefined, k12, step: 0, reuseElemMask: params.optimized, ...(model.ringViewTap ? { ringViewTap: model.ringViewTap } : {}), onLayerStart: () => {
+        layerDepths.push(net.clock.depth);
+        request.onProgress?.();
+      } };
     ctx = context;
     const lookupClient = await TokenLookupClient.create();
     client = lookupClient;

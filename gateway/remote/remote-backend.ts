@@ -350,6 +350,7 @@ export class RemoteBackend implements GenerationBackend {
         stopIds: this.modelInfo.tokenizer.eosIds,
         signal: session.signal,
         ...(this.options.lengthBucket ? { lengthBucket: this.options.lengthBucket } : {}),
+        ...(request.onProgress ? { onProgress: request.onProgress } : {}),
       }, trust);
       for await (const event of events) {
         if (event.type === 'stats') {

@@ -61,6 +61,12 @@ export class HuggingFaceTokenizer implements Tokenizer {
   readonly chatTemplate: string | undefined;
   /** Every added token's text (special or not): encode() matches these anywhere in the input. */
   readonly controlTexts: readonly string[];
+  /**
+   * Only without a normalizer (which may shrink or delete text): then one vocabulary entry of
+   * u UTF-16 units stands for at most 4u input bytes (byte-level alphabets: one unit per byte;
+   * sentencepiece pieces: at most 3 bytes per unit, 4 per surrogate pair).
+   */
+  readonly maxBytesPerToken: number | undefined;
   private readonly hf: HfTokenizer;
   private readonly specialIds: ReadonlySet<number>;
   private readonly addedIds: ReadonlySet<number>;
@@ -76,8 +82,14 @@ export class HuggingFaceTokenizer implements Tokenizer {
   constructor(tokenizerJson: TokenizerJson, tokenizerConfig: TokenizerConfigJson, extraEosIds: readonly number[] = []) {
     this.hf = new HfTokenizer(tokenizerJson, tokenizerConfig);
     let maxId = -1;
-    for (const id of this.hf.get_vocab(true).values()) maxId = Math.max(maxId, id);
+    let longest = 1;
+    for (const [piece, id] of this.hf.get_vocab(true)) {
+      maxId = Math.max(maxId, id);
+      longest = Math.max(longest, piece.length);
+    }
     this.vocabSize = maxId + 1;
+    const normalizer = (tokenizerJson as { normalizer?: unknown }).normalizer;
+    this.maxBytesPerToken = normalizer === null || normalizer === undefined ? 4 * longest : undefined;
     this.specialIds = new Set(tokenizerJson.added_tokens.filter((t) => t.special === true).map((t) => t.id));
     this.addedIds = new Set(tokenizerJson.added_tokens.map((t) => t.id));
     this.controlTexts = Object.freeze([...new Set(tokenizerJson.added_tokens.map((t) => t.content).filter((c) => c.length > 0))]);

@@ -42,6 +42,8 @@ export class Llama2cTokenizer implements Tokenizer {
   private readonly lookup = new Map<string, number>();
   /** The bytes each token contributes to decoded text (byte tokens map to their raw byte). */
   private readonly pieceBytes: Uint8Array[];
+  /** The longest piece in bytes: every token covers at most this much of the (dummy-prefixed) text. */
+  readonly maxBytesPerToken: number;
 
   /**
    * @param pieces token byte strings, index = id
@@ -68,6 +70,7 @@ export class Llama2cTokenizer implements Tokenizer {
       const m = byteTokenPattern.exec(this.pieces[id]!);
       return m ? Uint8Array.of(Number.parseInt(m[1]!, 16)) : p;
     });
+    this.maxBytesPerToken = this.pieceBytes.reduce((longest, bytes) => Math.max(longest, bytes.length), 1);
   }
 
   /** Parses a tokenizer file for a model with `vocabSize` tokens. */
@@ -111,36 +114,63 @@ export class Llama2cTokenizer implements Tokenizer {
    * llama2.c `encode`: a dummy-prefix " " when the text is non-empty, one token per UTF-8
    * codepoint (byte fallback `<0xXX>` when the codepoint is not a piece), then repeatedly merge
    * the adjacent pair whose concatenation is a piece with the highest score (leftmost on ties).
+   *
+   * run.c rescans every pair after each merge (quadratic: 64k characters took 48 s). Here the
+   * candidate pairs sit in a max-heap ordered by (score, leftmost position), tokens in a linked
+   * list; a merge invalidates the two pairs that touched it (by version) and offers the two new
+   * neighbours, so the merge order, and the output, is run.c's, in O(n log n).
    */
   encode(text: string, options?: { addBos?: boolean }): number[] {
-    const tokens: number[] = [];
-    if (options?.addBos) tokens.push(LLAMA2C_BOS);
+    const initial: number[] = [];
     const bytes = Buffer.from(text, 'utf8');
-    if (bytes.length > 0) this.pushPiece(tokens, ' ');
+    if (bytes.length > 0) this.pushPiece(initial, ' ');
     let start = 0;
     while (start < bytes.length) {
       // A codepoint: the lead byte plus its continuation bytes (at most 4 bytes, as in run.c).
       let end = start + 1;
       while (end < bytes.length && (bytes[end]! & 0xc0) === 0x80 && end - start < 4) end++;
-      this.pushPiece(tokens, bytes.toString('latin1', start, end));
+      this.pushPiece(initial, bytes.toString('latin1', start, end));
       start = end;
     }
-    for (;;) {
-      let bestScore = -Infinity;
-      let bestId = -1;
-      let bestIndex = -1;
-      for (let i = 0; i + 1 < tokens.length; i++) {
-        const id = this.lookup.get(this.pieces[tokens[i]!]! + this.pieces[tokens[i + 1]!]!);
-        if (id !== undefined && this.scores[id]! > bestScore) {
-          bestScore = this.scores[id]!;
-          bestId = id;
-          bestIndex = i;
-        }
-      }
-      if (bestIndex < 0) break;
-      tokens.splice(bestIndex, 2, bestId);
+    const merged = this.mergePairs(initial);
+    return options?.addBos ? [LLAMA2C_BOS, ...merged] : merged;
+  }
+
+  /** The merge loop of `encode` on a priority queue (see there). */
+  private mergePairs(initial: number[]): number[] {
+    const n = initial.length;
+    if (n < 2) return initial;
+    const ids = Int32Array.from(initial);
+    const next = new Int32Array(n);
+    const prev = new Int32Array(n);
+    const version = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      next[i] = i + 1 < n ? i + 1 : -1;
+      prev[i] = i - 1;
     }
-    return tokens;
+    const heap = new MergeHeap();
+    const offer = (left: number, right: number) => {
+      const id = this.lookup.get(this.pieces[ids[left]!]! + this.pieces[ids[right]!]!);
+      if (id !== undefined) heap.push({ score: this.scores[id]!, left, right, id, leftVersion: version[left]!, rightVersion: version[right]! });
+    };
+    for (let i = 0; i + 1 < n; i++) offer(i, i + 1);
+    for (let top = heap.pop(); top !== undefined; top = heap.pop()) {
+      const { left, right } = top;
+      // Stale: either side was merged or removed since this pair was offered.
+      if (version[left] !== top.leftVersion || version[right] !== top.rightVersion) continue;
+      ids[left] = top.id;
+      version[left]!++;
+      version[right]!++;
+      const after = next[right]!;
+      next[left] = after;
+      if (after >= 0) prev[after] = left;
+      const before = prev[left]!;
+      if (before >= 0) offer(before, left);
+      if (after >= 0) offer(left, after);
+    }
+    const out: number[] = [];
+    for (let i = 0; i >= 0; i = next[i]!) out.push(ids[i]!);
+    return out;
   }
 
   private pushPiece(tokens: number[], piece: string): void {
@@ -219,5 +249,56 @@ export class Llama2cTokenizer implements Tokenizer {
 
   private checkId(id: number): void {
     if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) throw new RangeError(`token id ${id} outside the vocabulary [0, ${this.vocabSize})`);
+  }
+}
+
+/** A mergeable adjacent pair: token positions (list nodes) `left`, `right` and the versions they had when offered. */
+interface MergeCandidate {
+  score: number;
+  left: number;
+  right: number;
+  id: number;
+  leftVersion: number;
+  rightVersion: number;
+}
+
+/** Binary max-heap on (score, then smaller `left` first): run.c's "highest score, leftmost on ties". */
+class MergeHeap {
+  private readonly items: MergeCandidate[] = [];
+
+  private static before(a: MergeCandidate, b: MergeCandidate): boolean {
+    return a.score > b.score || (a.score === b.score && a.left < b.left);
+  }
+
+  push(item: MergeCandidate): void {
+    const items = this.items;
+    let at = items.length;
+    items.push(item);
+    while (at > 0) {
+      const parent = (at - 1) >> 1;
+      if (!MergeHeap.before(item, items[parent]!)) break;
+      items[at] = items[parent]!;
+      at = parent;
+    }
+    items[at] = item;
+  }
+
+  pop(): MergeCandidate | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (top === undefined || last === undefined || items.length === 0) return top;
+    let at = 0;
+    for (;;) {
+      const l = 2 * at + 1;
+      if (l >= items.length) break;
+      const r = l + 1;
+      const child = r < items.length && MergeHeap.before(items[r]!, items[l]!) ? r : l;
+      if (!MergeHeap.before(items[child]!, last)) break;
+      items[at] = items[child]!;
+      at = child;
+    }
+    items[at] = last;
+    return top;
   }
 }

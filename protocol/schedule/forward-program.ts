@@ -109,8 +109,18 @@ export async function runLayers(ctx: PartyContext, state: ForwardState, input: S
   return local(x, c.dim, { family: 'residual' }, (s) => s.slice((rows - 1) * c.dim, rows * c.dim));
 }
 
-/** Embedding (MulW on the one-hot rows P1 holds), layers, final norm and LM head → shared logits. */
-export async function privateForward(ctx: PartyContext, state: ForwardState, tokens: readonly number[] | undefined, rows: number, start: number): Promise<Shared> {
+/**
+ * Prompt rows per prefill chunk. A long prompt is prefilled in chunks of at most this many
+ * positions (each chunk attends to the K/V rows of the chunks before it, so the result is the
+ * same forward pass): every sub-protocol step then works on at most this many rows, which
+ * bounds both a session's temporary memory and the time any party spends computing between
+ * two turns of its event loop (heartbeats, health checks). Every party derives the chunks from
+ * the same (rows, start), so the three schedules stay in lockstep.
+ */
+export const PREFILL_CHUNK_ROWS = 32;
+
+/** One-hot rows of `tokens` (P1), zeros (P0), shape only (P2), then MulW with the embedding. */
+async function embed(ctx: PartyContext, state: ForwardState, tokens: readonly number[] | undefined, rows: number): Promise<Shared> {
   const c = state.config;
   const onehot: Shared = { meta: { family: 'onehot', offlineKnown: false }, share: undefined, size: rows * c.vocabSize };
   if (ctx.role === 'engine') onehot.share = new Float64Array(rows * c.vocabSize);
@@ -123,8 +133,20 @@ export async function privateForward(ctx: PartyContext, state: ForwardState, tok
     });
     onehot.share = s;
   }
-  const embedded = await mulW(ctx, weight(state, weightName.embedding), onehot, rows, 'residual');
-  const last = await runLayers(ctx, state, embedded, rows, start);
+  return mulW(ctx, weight(state, weightName.embedding), onehot, rows, 'residual');
+}
+
+/** Embedding (MulW on the one-hot rows P1 holds), layers (prefill in chunks), final norm and LM head → shared logits. */
+export async function privateForward(ctx: PartyContext, state: ForwardState, tokens: readonly number[] | undefined, rows: number, start: number): Promise<Shared> {
+  const c = state.config;
+  if (ctx.role === 'gateway' && (!tokens || tokens.length !== rows)) throw new Error(`privateForward: gateway must supply ${rows} tokens`);
+  let last: Shared | undefined;
+  for (let offset = 0; offset < rows; offset += PREFILL_CHUNK_ROWS) {
+    const n = Math.min(PREFILL_CHUNK_ROWS, rows - offset);
+    const embedded = await embed(ctx, state, tokens?.slice(offset, offset + n), n);
+    last = await runLayers(ctx, state, embedded, n, start + offset);
+  }
+  if (!last) throw new RangeError('privateForward: no rows');
   const normed = await elem(ctx, last, { kind: 'rmsnorm', rows: 1, cols: c.dim, eps: c.normEps }, 'normed');
   return mulW(ctx, weight(state, weightName.head), normed, 1, 'logits');
 }

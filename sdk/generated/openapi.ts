@@ -796,7 +796,7 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
-        /** @description The backend is not ready (`engine_unavailable`). */
+        /** @description The backend is not ready (`engine_unavailable`), or the gateway is shutting down (`server_shutting_down`). */
         Unavailable: {
             headers: {
                 "retry-after": components["headers"]["RetryAfter"];

@@ -69,9 +69,20 @@ describe('operations endpoints', () => {
     const text = await response.text();
     expect(text).toContain('permllm_http_requests_total{route="/v1/chat/completions",method="POST",status="200"} 1');
     expect(text).toContain('permllm_http_requests_total{route="/v1/chat/completions",method="POST",status="404"} 1');
-    expect(text).toContain('permllm_time_to_first_token_seconds_count 1');
-    expect(text).toContain('permllm_inter_token_latency_seconds_count 3');
-    expect(text).toMatch(/permllm_tokens_total\{kind="completion"\} 4\b/);
+    const model = `model_name="${MODEL_ID}"`;
+    expect(text).toContain(`permllm_time_to_first_token_seconds_count{${model}} 1`);
+    expect(text).toContain(`permllm_inter_token_latency_seconds_count{${model}} 3`);
+    expect(text).toContain(`permllm_e2e_request_latency_seconds_count{${model}} 1`);
+    expect(text).toContain(`permllm_request_queue_time_seconds_count{${model}} 1`);
+    expect(text).toContain(`permllm_request_success_total{${model},finished_reason="length"} 1`);
+    expect(text).toContain(`permllm_generation_tokens_total{${model}} 4`);
+    expect(text).toMatch(new RegExp(`permllm_prompt_tokens_total\\{${model}\\} [1-9]`));
+    expect(text).toContain(`permllm_request_generation_tokens_sum{${model}} 4`);
+    // The 404 for an unknown model never reached generation: no error counted for it.
+    expect(text).not.toContain('permllm_request_errors_total{');
+    // Process metrics of the gateway itself (prom-client's defaults), event-loop lag included.
+    expect(text).toMatch(/permllm_gateway_process_resident_memory_bytes \d+/);
+    expect(text).toMatch(/permllm_gateway_nodejs_eventloop_lag_max_seconds [\d.e-]+/);
     // Zero on the plaintext backend, the protocol's traffic on the private one.
     for (const direction of ['to_engine', 'from_engine', 'dealer']) {
       expect(text).toMatch(new RegExp(`permllm_protocol_bytes_total\\{direction="${direction}"\\} \\d+`));

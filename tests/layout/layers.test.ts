@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
 const depcruise = path.join(root, 'node_modules/.bin/depcruise');
-const layers = ['model', 'compute', 'crypto', 'plaintext', 'sampling', 'protocol', 'engine', 'dealer', 'gateway', 'in-process', 'cli', 'config', 'bench', 'sdk', 'tests'];
+const layers = ['model', 'compute', 'crypto', 'plaintext', 'sampling', 'observability', 'protocol', 'engine', 'dealer', 'gateway', 'in-process', 'cli', 'config', 'bench', 'sdk', 'tests'];
 
 async function cruise(extra: string[] = []): Promise<{ ok: boolean; output: string }> {
   try {

@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HuggingFaceTokenizer, tokenizerConfigSchema, tokenizerJsonSchema } from '../../model/huggingface/huggingface-tokenizer.js';
 import { loadHuggingFaceTokenizer } from '../../model/huggingface/load-huggingface-tokenizer.js';
 import { syntheticTokenizerFiles, type SyntheticTokenizerName } from '../../model/synthetic/synthetic-tokenizer-files.js';
+import { minimumTokenCount } from '../../model/tokenizer.js';
 import { scratchDir } from './model-dirs.js';
+import { checkBound } from './token-bound.js';
 
 const TRICKY = [
   'Hello world',
@@ -148,5 +150,16 @@ describe('special tokens', () => {
     await writeFile(path.join(dir, 'tokenizer_config.json'), JSON.stringify({ ...config, chat_template: undefined }));
     await writeFile(path.join(dir, 'chat_template.jinja'), '{{ messages }}');
     expect((await loadHuggingFaceTokenizer(dir)).chatTemplate).toBe('{{ messages }}');
+  });
+});
+
+describe('maxBytesPerToken (the gateway refuses over-long prompts from their byte length)', () => {
+  it('bounds a byte-level tokenizer without a normalizer (Llama 3)', () => {
+    checkBound(tok('llama3'));
+  });
+
+  it('gives no bound when the tokenizer has a normalizer (Qwen: NFC)', () => {
+    expect(tok('qwen3').maxBytesPerToken).toBeUndefined();
+    expect(minimumTokenCount(tok('qwen3'), 'x'.repeat(10_000))).toBe(0);
   });
 });

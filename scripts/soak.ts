@@ -1,0 +1,153 @@
+/**
+ * Soak and load check of the deployed system (outside `npm test`): engine, dealer and gateway
+ * as three real processes on loopback, then
+ *
+ *   1. `--long N` concurrent long prompts (about 500 tokens each, within the default limits):
+ *      each one's status and time, with /healthz of all three polled every 50 ms meanwhile;
+ *   2. `--requests R` short requests at `--concurrency C`, printing every party's RSS (from
+ *      its /metrics) every `--every K` requests, then the RSS growth per 1,000 requests after
+ *      a warm-up, and every party's longest event-loop stall.
+ *
+ *   npx tsx scripts/soak.ts [--requests 5000] [--concurrency 4] [--long 4] [--every 250] [--max-tokens 2]
+ *
+ * Prints only numbers it measured; exits 1 when a request failed.
+ */
+import { parseArgs } from 'node:util';
+import { killAllRoles, startThreeParties, type ThreeParties } from '../tests/helpers/processes.js';
+
+const { values } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '5000' },
+    concurrency: { type: 'string', default: '4' },
+    long: { type: 'string', default: '4' },
+    every: { type: 'string', default: '250' },
+    'max-tokens': { type: 'string', default: '2' },
+  },
+});
+const requests = Number(values.requests);
+const concurrency = Number(values.concurrency);
+const longPrompts = Number(values.long);
+const every = Number(values.every);
+const maxTokens = Number(values['max-tokens']);
+
+type Party = 'gateway' | 'engine' | 'dealer';
+const PARTIES: Party[] = ['gateway', 'engine', 'dealer'];
+
+async function metrics(parties: ThreeParties, party: Party): Promise<string> {
+  const url = parties[party].url;
+  const headers: Record<string, string> = party === 'gateway' ? {} : { authorization: `Bearer ${parties.token}` };
+  return (await fetch(`${url}/metrics`, { headers })).text();
+}
+
+function gauge(text: string, suffix: string): number {
+  const match = new RegExp(`^permllm_\\w*${suffix} (\\S+)$`, 'm').exec(text);
+  return match ? Number(match[1]) : Number.NaN;
+}
+
+async function sample(parties: ThreeParties): Promise<Record<Party, { rssMiB: number; heapMiB: number; stallMs: number }>> {
+  const out = {} as Record<Party, { rssMiB: number; heapMiB: number; stallMs: number }>;
+  for (const party of PARTIES) {
+    const text = await metrics(parties, party);
+    out[party] = {
+      rssMiB: gauge(text, 'process_resident_memory_bytes') / 2 ** 20,
+      heapMiB: gauge(text, 'nodejs_heap_size_used_bytes') / 2 ** 20,
+      stallMs: gauge(text, 'event_loop_stall_max_seconds') * 1000,
+    };
+  }
+  return out;
+}
+
+async function complete(parties: ThreeParties, prompt: string, max: number): Promise<{ status: number; error?: string }> {
+  const response = await fetch(`${parties.baseURL}/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'stories260K', prompt, max_tokens: max, temperature: 0 }),
+  });
+  const body = (await response.json()) as { error?: { message: string } };
+  return response.ok ? { status: response.status } : { status: response.status, error: body.error?.message ?? 'unknown' };
+}
+
+const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+
+const parties = await startThreeParties();
+let failures = 0;
+try {
+  await parties.waitUntilReady();
+  const start = await sample(parties);
+  console.log(`started: RSS MiB gateway ${fmt(start.gateway.rssMiB)} engine ${fmt(start.engine.rssMiB)} dealer ${fmt(start.dealer.rssMiB)}`);
+
+  if (longPrompts > 0) {
+    const prompt = 'Once upon a time, there was a little girl named Lily. '.repeat(33); // 497 tokens with BOS
+    const slowest: Record<Party, number> = { gateway: 0, engine: 0, dealer: 0 };
+    let polling = true;
+    const poll = Promise.all(
+      PARTIES.map(async (party) => {
+        while (polling) {
+          const t = performance.now();
+          await fetch(`${parties[party].url}/healthz`).then((r) => r.arrayBuffer()).catch(() => undefined);
+          slowest[party] = Math.max(slowest[party], performance.now() - t);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }),
+    );
+    const began = performance.now();
+    const results = await Promise.all(
+      Array.from({ length: longPrompts }, async (_, i) => {
+        const r = await complete(parties, prompt, 4);
+        return { i, ...r, seconds: (performance.now() - began) / 1000 };
+      }),
+    );
+    polling = false;
+    await poll;
+    for (const r of results) {
+      if (r.status !== 200) failures++;
+      console.log(`long prompt ${r.i}: HTTP ${r.status} after ${fmt(r.seconds)} s${r.error ? ` (${r.error})` : ''}`);
+    }
+    const after = await sample(parties);
+    console.log(`long prompts: slowest /healthz ms gateway ${fmt(slowest.gateway, 0)} engine ${fmt(slowest.engine, 0)} dealer ${fmt(slowest.dealer, 0)}`);
+    console.log(`long prompts: longest event-loop stall ms gateway ${fmt(after.gateway.stallMs, 0)} engine ${fmt(after.engine.stallMs, 0)} dealer ${fmt(after.dealer.stallMs, 0)}`);
+    console.log(`long prompts: RSS MiB gateway ${fmt(after.gateway.rssMiB)} engine ${fmt(after.engine.rssMiB)} dealer ${fmt(after.dealer.rssMiB)}`);
+  }
+
+  if (requests > 0) {
+    const curve: { done: number; at: Record<Party, { rssMiB: number; heapMiB: number; stallMs: number }> }[] = [];
+    let issued = 0;
+    let done = 0;
+    const began = performance.now();
+    const prompts = ['Once upon a time', 'Lily and Tom', 'The sun was', 'One day, a little'];
+    const worker = async () => {
+      while (issued < requests) {
+        const n = issued++;
+        const r = await complete(parties, prompts[n % prompts.length]!, maxTokens);
+        if (r.status !== 200) {
+          failures++;
+          if (failures <= 5) console.log(`request ${n}: HTTP ${r.status} ${r.error ?? ''}`);
+        }
+        done++;
+        if (done % every === 0) {
+          const at = await sample(parties);
+          curve.push({ done, at });
+          const rate = done / ((performance.now() - began) / 1000);
+          console.log(
+            `${String(done).padStart(6)} requests (${fmt(rate)}/s, ${failures} failed): RSS MiB gateway ${fmt(at.gateway.rssMiB)} engine ${fmt(at.engine.rssMiB)} dealer ${fmt(at.dealer.rssMiB)}; heap MiB ${fmt(at.gateway.heapMiB)} / ${fmt(at.engine.heapMiB)} / ${fmt(at.dealer.heapMiB)}`,
+          );
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    const end = await sample(parties);
+    // Growth after warm-up: from the sample at a fifth of the run to the last one.
+    const warm = curve[Math.floor(curve.length / 5)];
+    const last = curve.at(-1);
+    if (warm && last && last.done > warm.done) {
+      const per1000 = (party: Party) => ((last.at[party].rssMiB - warm.at[party].rssMiB) * 1024) / ((last.done - warm.done) / 1000);
+      console.log(`RSS growth after warm-up (${warm.done} -> ${last.done} requests), KiB per 1,000 requests: gateway ${fmt(per1000('gateway'))} engine ${fmt(per1000('engine'))} dealer ${fmt(per1000('dealer'))}`);
+    }
+    console.log(`${done} requests in ${fmt((performance.now() - began) / 1000)} s, ${failures} failed`);
+    console.log(`longest event-loop stall ms (whole run): gateway ${fmt(end.gateway.stallMs, 0)} engine ${fmt(end.engine.stallMs, 0)} dealer ${fmt(end.dealer.stallMs, 0)}`);
+  }
+} finally {
+  await parties.stop();
+  await killAllRoles();
+}
+process.exitCode = failures > 0 ? 1 : 0;

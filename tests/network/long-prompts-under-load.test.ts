@@ -1,0 +1,58 @@
+/**
+ * Opt-in load suite (PERMLLM_LOAD_TESTS=1; minutes on a loaded 2-core machine): four
+ * concurrent ~500-token prompts on the networked system (three real processes, default limits)
+ * all complete, and every party's /healthz keeps answering meanwhile. It prints the slowest
+ * /healthz and the longest event-loop stall of each party (the soak script prints the same).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { killAllRoles, startThreeParties, type ThreeParties } from '../helpers/processes.js';
+
+const enabled = process.env['PERMLLM_LOAD_TESTS'] === '1';
+let parties: ThreeParties;
+
+describe.runIf(enabled)('four concurrent long prompts', () => {
+  beforeAll(async () => {
+    parties = await startThreeParties();
+    await parties.waitUntilReady();
+  });
+  afterAll(async () => {
+    await parties?.stop();
+    await killAllRoles();
+  });
+
+  it('all complete', { timeout: 900_000 }, async () => {
+    const prompt = 'Once upon a time, there was a little girl named Lily. '.repeat(33);
+    const slowest = { gateway: 0, engine: 0, dealer: 0 };
+    let polling = true;
+    const poll = Promise.all(
+      (['gateway', 'engine', 'dealer'] as const).map(async (party) => {
+        while (polling) {
+          const t = performance.now();
+          await fetch(`${parties[party].url}/healthz`).then((r) => r.arrayBuffer());
+          slowest[party] = Math.max(slowest[party], performance.now() - t);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }),
+    );
+    const statuses = await Promise.all(
+      [0, 1, 2, 3].map(async () => {
+        const response = await fetch(`${parties.baseURL}/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'stories260K', prompt, max_tokens: 4, temperature: 0 }),
+        });
+        const body = (await response.json()) as { usage?: { prompt_tokens: number }; error?: { message: string } };
+        return { status: response.status, promptTokens: body.usage?.prompt_tokens, error: body.error?.message };
+      }),
+    );
+    polling = false;
+    await poll;
+    const stall = async (party: 'gateway' | 'engine' | 'dealer') => {
+      const headers: Record<string, string> = party === 'gateway' ? {} : { authorization: `Bearer ${parties.token}` };
+      const text = await (await fetch(`${parties[party].url}/metrics`, { headers })).text();
+      return Number(/^permllm_\w+_event_loop_stall_max_seconds (\S+)$/m.exec(text)?.[1]) * 1000;
+    };
+    console.log(`slowest /healthz ms ${JSON.stringify(slowest)}; longest stall ms gateway ${await stall('gateway')} engine ${await stall('engine')} dealer ${await stall('dealer')}`);
+    expect(statuses).toEqual(Array.from({ length: 4 }, () => ({ status: 200, promptTokens: 497, error: undefined })));
+  });
+});
