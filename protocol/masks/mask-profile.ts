@@ -143,7 +143,7 @@ export const MASK_PROFILES: Readonly<Record<string, MaskProfile>> = Object.freez
  * (`permllm gateway --min-profile`) refuses every profile listed before it. A new profile goes in
  * at its place in this list (an exact ring profile above permllm-f64).
  */
-export const PROFILE_STRENGTH: readonly string[] = Object.freeze([PAPER_PROFILE.name, PERMLLM_PROFILE.name]);
+export const PROFILE_STRENGTH: readonly string[] = Object.freeze([PAPER_PROFILE.name, PERMLLM_PROFILE.name, RING64_PROFILE.name]);
 
 /** Whether `profile` protects at least as well as `minimum` (unknown names never do). */
 export function profileAtLeast(profile: string, minimum: string): boolean {

@@ -37,10 +37,16 @@ describe('WASM memory stays bounded', () => {
     };
     try {
       run(10); // warm-up: SEAL's memory pools reach their working size
-      const before = external();
-      run(40);
-      // A leaked answer (0.13 MB in SEAL's memory at the last level) would add 5 MB.
-      expect(external() - before).toBeLessThan(3 * MiB);
+      // A leaked answer (0.13 MB in SEAL's memory at the last level) would add 5 MB to every
+      // round of 40. WASM memory also grows in one-off steps when its allocator fragments (seen
+      // once at +18 MB in a loaded full-suite run): a leak shows in every round, a step in one.
+      const growth: number[] = [];
+      for (let round = 0; round < 3; round++) {
+        const before = external();
+        run(40);
+        growth.push(external() - before);
+      }
+      expect(Math.min(...growth)).toBeLessThan(3 * MiB);
     } finally {
       server.dispose();
       client.dispose();

@@ -5,7 +5,7 @@ describe('permllm generate flags', () => {
   it('fills defaults and converts numbers', () => {
     const result = parseGenerateFlags(['--plaintext', '--prompt', 'Hi', '-n', '12', '--temperature', '0.5', '--top-p=0.9', '--top-k', '40', '--seed', '-3']);
     expect(result).toEqual({
-      flags: { plaintext: true, prompt: 'Hi', 'max-tokens': 12, temperature: 0.5, 'top-p': 0.9, 'top-k': 40, 'min-p': 0, seed: '-3', json: false, profile: 'permllm-f64', help: false },
+      flags: { plaintext: true, prompt: 'Hi', 'max-tokens': 12, temperature: 0.5, 'top-p': 0.9, 'top-k': 40, 'min-p': 0, seed: '-3', json: false, profile: 'ring64', help: false },
     });
     expect(parseGenerateFlags([])).toMatchObject({ flags: { plaintext: false, prompt: '', 'max-tokens': 256, temperature: 1 } });
   });
