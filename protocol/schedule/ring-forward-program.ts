@@ -18,6 +18,7 @@ import { ringElem } from '../subprotocols/ring/ring-elem.js';
 import { RingKvMemory, ringScoresKV, ringValuesKV } from '../subprotocols/ring/ring-mul-kv.js';
 import { ringMulW, type RingRoleWeight } from '../subprotocols/ring/ring-mul-w.js';
 import { ringLocal, type RingShared } from '../subprotocols/ring/ring-shared.js';
+import { PREFILL_CHUNK_ROWS } from './forward-program.js';
 
 export interface RingForwardState {
   config: ModelConfig;
@@ -53,6 +54,22 @@ function addShared(a: RingShared, b: RingShared): RingShared {
 /** Embedding, layers, final norm and LM head → shared ring logits at exponent plan.logits. */
 export async function ringPrivateForward(ctx: PartyContext, state: RingForwardState, tokens: readonly number[] | undefined, rows: number, start: number): Promise<RingShared> {
   const { config: c, plan } = state;
+  if (ctx.role === 'gateway' && (!tokens || tokens.length !== rows)) throw new Error(`ringPrivateForward: gateway must supply ${rows} tokens`);
+  // Long prompts in chunks (PREFILL_CHUNK_ROWS, as the float program): integer arithmetic makes
+  // every chunk's rows exactly what one pass over the whole prompt computes.
+  let last: RingShared | undefined;
+  for (let offset = 0; offset < rows; offset += PREFILL_CHUNK_ROWS) {
+    const n = Math.min(PREFILL_CHUNK_ROWS, rows - offset);
+    last = await ringChunk(ctx, state, tokens?.slice(offset, offset + n), n, start + offset);
+  }
+  if (!last) throw new RangeError('ringPrivateForward: no rows');
+  const normed = await ringElem(ctx, last, { kind: 'rmsnorm', rows: 1, cols: c.dim, eps: c.normEps, inExp: plan.residual, outExp: plan.finalNorm });
+  return ringMulW(ctx, weight(state, weightName.head), normed, 1, plan.finalNorm);
+}
+
+/** Embedding and every layer for `rows` consecutive positions from `start`; the last row's residual. */
+async function ringChunk(ctx: PartyContext, state: RingForwardState, tokens: readonly number[] | undefined, rows: number, start: number): Promise<RingShared> {
+  const { config: c, plan } = state;
   const qDim = c.nHeads * c.headDim;
   const kvDim = c.nKvHeads * c.headDim;
   const width = qDim + 2 * kvDim;
@@ -84,7 +101,5 @@ export async function ringPrivateForward(ctx: PartyContext, state: RingForwardSt
     const activated = await ringElem(ctx, blocks, { kind: 'swiglu', length: rows * c.hiddenDim, inExp: L.ffnNorm + L.gateUp, outExp: L.ffn });
     x = addShared(x, await ringMulW(ctx, weight(state, weightName.down(l)), activated, rows, L.ffn));
   }
-  const last = ringLocal(x, c.dim, (s) => s.slice((rows - 1) * c.dim, rows * c.dim));
-  const normed = await ringElem(ctx, last, { kind: 'rmsnorm', rows: 1, cols: c.dim, eps: c.normEps, inExp: plan.residual, outExp: plan.finalNorm });
-  return ringMulW(ctx, weight(state, weightName.head), normed, 1, plan.finalNorm);
+  return ringLocal(x, c.dim, (s) => s.slice((rows - 1) * c.dim, rows * c.dim));
 }

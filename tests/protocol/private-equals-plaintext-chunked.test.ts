@@ -1,11 +1,11 @@
 /**
  * Private == plaintext on stories260K for a prompt several prefill chunks long
  * (PREFILL_CHUNK_ROWS): the chunks attend to the K/V rows of the chunks before them, so the
- * chunked prefill is the same forward pass as the plaintext one.
+ * chunked prefill is the same forward pass as the plaintext one (ring64: bit for bit).
  */
 import { describe, expect, it } from 'vitest';
 import { PREFILL_CHUNK_ROWS } from '../../protocol/schedule/forward-program.js';
-import { greedyEqualityTest } from '../helpers/greedy-equality.js';
+import { greedyEqualityTest, ringEqualityTest } from '../helpers/greedy-equality.js';
 
 const PROMPT = 'Once upon a time, there was a little girl named Lily. She loved to play outside in the park. '.repeat(4) + 'One day';
 
@@ -17,4 +17,6 @@ describe('private == plaintext with a chunked prefill (stories260K, greedy)', ()
     expect(tokens % PREFILL_CHUNK_ROWS).not.toBe(0);
   });
   greedyEqualityTest(PROMPT, 12);
+  // The oracle runs the whole prompt in one pass: bit-exact equality shows chunking changes nothing.
+  ringEqualityTest(PROMPT, 12);
 });
