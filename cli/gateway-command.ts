@@ -71,7 +71,7 @@ export async function run(argv: string[]): Promise<number> {
   const server = await pending.serve({
     backend,
     maxConcurrent: config['max-concurrent'],
-    modelAliases: config['model-alias'],
+    modelAliases: config['model-aliases'],
     maxQueue: config['max-queue'],
     queueTimeoutMs: config['queue-timeout-ms'],
     retryAfterSeconds: config['retry-after-seconds'],

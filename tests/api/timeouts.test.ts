@@ -21,13 +21,14 @@ afterAll(() => expect(backend.activeSessions ?? 0).toBe(0));
 
 describe('timeouts', () => {
   it('a stream that stalls after two tokens ends with one timeout error frame', async () => {
-    const gw = await startTestGateway({ backend: new GatedBackend(backend, 2, true), idleTimeoutMs: 100 });
+    // 1 s, not less: on a loaded 2-core machine two honest tokens can be 100 ms apart.
+    const gw = await startTestGateway({ backend: new GatedBackend(backend, 2, true), idleTimeoutMs: 1000 });
     try {
       const response = await fetch(`${gw.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(50) });
       const frames = await new SseReader(response.body!).rest();
       const objects = dataObjects(frames);
       expect(objects.at(-1)).toEqual({
-        error: { message: 'The engine produced no token for 100 ms.', type: 'server_error', param: null, code: 'timeout' },
+        error: { message: 'The engine produced no token for 1000 ms.', type: 'server_error', param: null, code: 'timeout' },
       });
       const text = objects.map((o) => ((o['choices'] as { delta?: { content?: string } }[] | undefined)?.[0]?.delta?.content ?? '')).join('');
       expect(text).toBe(', there');
