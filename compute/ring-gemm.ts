@@ -35,18 +35,7 @@ function linear16(backend: ComputeBackend, x: Float64Array, rows: number, w: Int
  * the same 8 bytes per element as BigUint64Array, in the form the limb GEMMs consume directly.
  */
 export function toLimbPlanes(a: Ring): Uint16Array {
-  const x = words(a);
-  const n = a.length;
-  const out = new Uint16Array(4 * n);
-  for (let i = 0; i < n; i++) {
-    const lo = x[2 * i]!;
-    const hi = x[2 * i + 1]!;
-    out[i] = lo & 0xffff;
-    out[n + i] = lo >>> 16;
-    out[2 * n + i] = hi & 0xffff;
-    out[3 * n + i] = hi >>> 16;
-  }
-  return out;
+  return splitLimbs(a, new Uint16Array(4 * a.length));
 }
 
 /**

@@ -115,7 +115,7 @@ export function decodeFixed(a: Ring, exponent: number, out: Float64Array = new F
  * Splits ring elements into four 16-bit limbs as float64 (value = Σ limb_k · 2^(16k)),
  * laid out limb-major: out[k · n + i] = limb k of element i. Inputs of the exact limb GEMMs.
  */
-export function splitLimbs(a: Ring, out: Float64Array = new Float64Array(4 * a.length)): Float64Array {
+export function splitLimbs<T extends Float64Array | Uint16Array = Float64Array>(a: Ring, out: T = new Float64Array(4 * a.length) as T): T {
   const x = words(a);
   const n = a.length;
   for (let i = 0; i < n; i++) {
