@@ -15,6 +15,16 @@ import { startTestGateway } from './helpers/test-gateway.js';
 
 const story = (i: number) => `Once upon a time ${i}`;
 
+/**
+ * The request's refusal, or 'session opened' if the backend saw a session first (so a
+ * regression fails at once instead of holding sessions at the gate until the test times out).
+ */
+async function refusedBeforeAnySession(backend: SessionCountingBackend, request: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
+  const outcome = await Promise.race([failure(request), backend.nextStart()]);
+  if (outcome === 'session opened') throw new Error(`a session opened for a request that must be refused (${backend.started} so far)`);
+  return outcome;
+}
+
 async function failure(promise: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
   try {
     await promise;
@@ -57,13 +67,13 @@ describe('admission control counts sessions (n × prompts)', () => {
     try {
       // The attack of issue 10: a 64-prompt list (default maxPrompts is 8).
       const prompts = Array.from({ length: 64 }, (_, i) => story(i));
-      const error = await failure(gw.openai.completions.create({ model: MODEL_ID, prompt: prompts, n: 8, max_tokens: 1 }));
+      const error = await refusedBeforeAnySession(backend, gw.openai.completions.create({ model: MODEL_ID, prompt: prompts, n: 8, max_tokens: 1 }));
       expect(error).toBeInstanceOf(OpenAI.BadRequestError);
       expect(error).toMatchObject({ status: 400, type: 'invalid_request_error', param: 'prompt' });
       expect(error.message).toContain('at most 8 prompts');
       // Token-array lists count per element too.
       const tokenLists = Array.from({ length: 9 }, () => [1, 2, 3]);
-      expect(await failure(gw.openai.completions.create({ model: MODEL_ID, prompt: tokenLists, max_tokens: 1 }))).toMatchObject({ status: 400, param: 'prompt' });
+      expect(await refusedBeforeAnySession(backend, gw.openai.completions.create({ model: MODEL_ID, prompt: tokenLists, max_tokens: 1 }))).toMatchObject({ status: 400, param: 'prompt' });
       expect(backend.started).toBe(0);
       // At the cap it is served (one token array is one prompt, whatever its length).
       backend.gate.open();
@@ -79,10 +89,10 @@ describe('admission control counts sessions (n × prompts)', () => {
     const backend = new SessionCountingBackend(await createTestBackend());
     const gw = await startTestGateway({ backend, maxConcurrent: 4, maxN: 8, queueTimeoutMs: 60_000 });
     try {
-      const listed = await failure(gw.openai.completions.create({ model: MODEL_ID, prompt: [story(0), story(1), story(2)], n: 2, max_tokens: 1 }));
+      const listed = await refusedBeforeAnySession(backend, gw.openai.completions.create({ model: MODEL_ID, prompt: [story(0), story(1), story(2)], n: 2, max_tokens: 1 }));
       expect(listed).toMatchObject({ status: 400, type: 'invalid_request_error', param: 'prompt' });
       expect(listed.message).toContain('needs 6 backend sessions (n = 2 × 3 prompts); this gateway runs at most 4 at once');
-      const chat = await failure(gw.openai.chat.completions.create({ model: MODEL_ID, messages: [{ role: 'user', content: 'Hi' }], n: 5, max_tokens: 1 }));
+      const chat = await refusedBeforeAnySession(backend, gw.openai.chat.completions.create({ model: MODEL_ID, messages: [{ role: 'user', content: 'Hi' }], n: 5, max_tokens: 1 }));
       expect(chat).toMatchObject({ status: 400, param: 'n' });
       expect(chat.message).toContain('needs 5 backend sessions');
       expect(backend.started).toBe(0);
@@ -121,7 +131,7 @@ describe('admission control counts sessions (n × prompts)', () => {
       const one = gw.openai.chat.completions.create({ model: MODEL_ID, messages, max_tokens: 1 });
       await expect.poll(() => backend.active).toBe(3);
       // A two-session request does not fit the queue (room for one session): 429 at once.
-      const refused = await failure(gw.openai.chat.completions.create({ model: MODEL_ID, messages, n: 2, max_tokens: 1 }));
+      const refused = await refusedBeforeAnySession(backend, gw.openai.chat.completions.create({ model: MODEL_ID, messages, n: 2, max_tokens: 1 }));
       expect(refused).toMatchObject({ status: 429, code: 'rate_limit_exceeded' });
       expect(refused.headers?.get('retry-after')).toBe('2');
       expect(refused.message).toContain('3 sessions generating and 0 queued; this request needs 2');

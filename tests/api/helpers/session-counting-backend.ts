@@ -16,7 +16,14 @@ export class SessionCountingBackend implements GenerationBackend {
   /** Sessions ever started. */
   started = 0;
 
+  private startWaiters: (() => void)[] = [];
+
   constructor(readonly inner: GenerationBackend) {}
+
+  /** Resolves when the next session starts (a test races a refusal against it). */
+  nextStart(): Promise<'session opened'> {
+    return new Promise((resolve) => this.startWaiters.push(() => resolve('session opened')));
+  }
 
   get modelInfo() {
     return this.inner.modelInfo;
@@ -30,6 +37,7 @@ export class SessionCountingBackend implements GenerationBackend {
     this.started++;
     this.active++;
     this.peak = Math.max(this.peak, this.active);
+    for (const wake of this.startWaiters.splice(0)) wake();
     try {
       await new Promise<void>((resolve, reject) => {
         if (request.signal.aborted) return reject(request.signal.reason);
