@@ -77,6 +77,7 @@ export async function run(argv: string[]): Promise<number> {
     retryAfterSeconds: config['retry-after-seconds'],
     maxBodyBytes: config['max-body-bytes'],
     maxN: config['max-n'],
+    maxPrompts: config['max-prompts'],
     firstTokenTimeoutMs: config['first-token-timeout-ms'],
     idleTimeoutMs: config['idle-timeout-ms'],
     keepAliveMs: config['keep-alive-ms'],

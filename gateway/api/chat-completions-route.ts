@@ -9,6 +9,7 @@ import {
   adjustmentsFrom,
   checkModel,
   checkN,
+  checkSessionBudget,
   choiceJobs,
   refuseUnfittablePrompt,
   resolveMaxTokens,
@@ -31,6 +32,7 @@ export function chatCompletionsHandler(ctx: GatewayContext) {
       throw new InvalidRequestError("'stream_options' is only allowed when 'stream' is true.", { param: 'stream_options' });
     }
     const n = checkN(body.n, ctx.options.maxN);
+    checkSessionBudget(n, 1, ctx.options.maxConcurrent);
     const output = planChatOutput({
       messages: toTemplateMessages(body.messages),
       tools: body.tools,

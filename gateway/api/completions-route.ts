@@ -7,6 +7,8 @@ import {
   adjustmentsFrom,
   checkModel,
   checkN,
+  checkPromptCount,
+  checkSessionBudget,
   choiceJobs,
   refuseUnfittablePrompt,
   resolveMaxTokens,
@@ -19,6 +21,12 @@ import { serveGeneration } from './serve-generation.js';
 
 /** OpenAI's legacy default completion length. */
 const LEGACY_DEFAULT_MAX_TOKENS = 16;
+
+/** How many prompts (each its own `n` sessions) a `prompt` value holds: a token array is one. */
+function promptCount(prompt: CompletionRequestBody['prompt']): number {
+  if (typeof prompt === 'string') return 1;
+  return prompt.every((p) => typeof p === 'number') ? 1 : prompt.length;
+}
 
 /** Every accepted prompt form -> token arrays (strings get BOS, token arrays are used as given). */
 function promptTokenArrays(prompt: CompletionRequestBody['prompt'], ctx: GatewayContext): number[][] {
@@ -61,6 +69,10 @@ export function completionsHandler(ctx: GatewayContext) {
       throw new InvalidRequestError("'stream_options' is only allowed when 'stream' is true.", { param: 'stream_options' });
     }
     const n = checkN(body.n, ctx.options.maxN);
+    // Before any tokenizing: the list length multiplies the sessions this request opens.
+    const count = promptCount(body.prompt);
+    checkPromptCount(count, ctx.options.maxPrompts);
+    checkSessionBudget(n, count, ctx.options.maxConcurrent);
     const prompts = promptTokenArrays(body.prompt, ctx);
     const maxTokens = prompts.map((tokens) =>
       resolveMaxTokens({

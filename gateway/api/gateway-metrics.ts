@@ -130,7 +130,7 @@ export class GatewayMetrics {
     });
     new Gauge({
       name: 'permllm_requests_in_flight',
-      help: 'Requests holding a generation slot',
+      help: 'Backend sessions holding the session budget (each choice of each prompt is one)',
       registers,
       collect() {
         this.set(load.inFlight);
@@ -138,7 +138,7 @@ export class GatewayMetrics {
     });
     new Gauge({
       name: 'permllm_requests_queued',
-      help: 'Requests waiting for a generation slot',
+      help: 'Backend sessions waiting for the session budget',
       registers,
       collect() {
         this.set(load.queued);

@@ -21,10 +21,16 @@ export const gatewayOptionsSchema = z
     backend: z.custom<GenerationBackend>(isBackend, { message: 'must implement GenerationBackend' }),
     /** When set, every /v1 route and /metrics require `Authorization: Bearer <apiKey>`. */
     apiKey: z.string().min(1).optional(),
-    /** Requests generating at once (each may run n choices). */
-    maxConcurrent: positiveInt().default(4),
-    /** Requests allowed to wait for a slot; beyond that 429 at once. */
+    /**
+     * Backend sessions generating at once: each choice of each prompt is one private session,
+     * so a request takes n × prompts of them (more than this: 400). The engine's default
+     * `--max-sessions` is 8 too.
+     */
+    maxConcurrent: positiveInt().default(8),
+    /** Backend sessions allowed to wait for the budget; beyond that 429 at once. */
     maxQueue: z.number().int().min(0).default(16),
+    /** Longest prompt list `/v1/completions` accepts (400 with param `prompt` beyond). */
+    maxPrompts: positiveInt().max(1024).default(8),
     /** Longest wait in the queue before 429. */
     queueTimeoutMs: positiveInt().default(60_000),
     /** Least Retry-After (seconds) sent with 429; the real one estimates the wait from how long slots are held. */

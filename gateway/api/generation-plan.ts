@@ -57,6 +57,31 @@ export function checkN(n: number | null | undefined, maxN: number): number {
   return value;
 }
 
+/**
+ * The prompt list of `/v1/completions` is capped (`maxPrompts`): each element runs as its own
+ * backend sessions, so the list length multiplies what one request costs the engine.
+ */
+export function checkPromptCount(count: number, maxPrompts: number): void {
+  if (count > maxPrompts) {
+    throw new InvalidRequestError(`Invalid value for 'prompt': at most ${maxPrompts} prompts per request, got ${count}.`, { param: 'prompt' });
+  }
+}
+
+/**
+ * Each choice of each prompt is one backend session, and a request holds all of its sessions
+ * at once (admission-control.ts). A request needing more than the session budget could never
+ * be admitted, so it is refused with 400 here rather than queued until it times out.
+ */
+export function checkSessionBudget(n: number, prompts: number, budget: number): void {
+  const sessions = n * prompts;
+  if (sessions > budget) {
+    throw new InvalidRequestError(
+      `This request needs ${sessions} backend sessions (n = ${n} × ${prompts} prompt${prompts === 1 ? '' : 's'}); this gateway runs at most ${budget} at once. Lower 'n'${prompts > 1 ? " or send fewer prompts per request" : ''}.`,
+      { param: prompts > 1 ? 'prompt' : 'n' },
+    );
+  }
+}
+
 export function samplingFrom(body: CommonRequestFields): SamplingParams {
   return {
     temperature: body.temperature ?? 1,

@@ -12,7 +12,7 @@ export function readinessHandler(ctx: GatewayContext) {
     const { ready, reason, protection } = ctx.shutdown.draining
       ? { ready: false, reason: 'shutting down', protection: undefined }
       : ctx.admission.full
-        ? { ready: false, reason: `at capacity: ${ctx.admission.inFlight} requests generating and ${ctx.admission.queued} queued`, protection: undefined }
+        ? { ready: false, reason: `at capacity: ${ctx.admission.inFlight} of ${ctx.admission.capacity} backend sessions generating and ${ctx.admission.queued} queued`, protection: undefined }
         : ctx.backend.readiness();
     const body: Readiness = { ready, reasons: ready ? [] : [reason ?? 'backend not ready'], ...(protection ? { protection: { mask_profile: protection.maskProfile, min_profile: protection.minProfile } } : {}) };
     const retryAfter = ctx.admission.full ? ctx.admission.retryAfterSeconds() : 5;

@@ -1,6 +1,6 @@
 /**
  * The part both generation routes share once a request is validated and planned: readiness,
- * admission (429), running the choices (concurrently, one backend session each), and
+ * admission (429; counted in sessions, one per choice), running the choices (concurrently, one backend session each), and
  * answering as one JSON object or as an SSE stream. Client disconnects abort the backend
  * sessions in every phase: while queued, before the first token, mid-stream, and while a
  * non-streaming response is being computed.
@@ -61,7 +61,8 @@ export async function serveGeneration<TFinal extends object, TChunk extends obje
   const queued = performance.now();
   try {
     // A queued request is ended by the shutdown too (its reason, a 503, is what the client gets).
-    release = await ctx.admission.acquire(AbortSignal.any([clientSignal, ctx.shutdown.signal]));
+    // Every choice is one backend session: the request holds jobs.length units of the budget.
+    release = await ctx.admission.acquire(AbortSignal.any([clientSignal, ctx.shutdown.signal]), plan.jobs.length);
   } catch (error) {
     if (clientSignal.aborted) {
       access.set({ outcome: 'client_gone' });

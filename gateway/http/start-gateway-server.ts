@@ -134,7 +134,7 @@ function serveOn(server: Server, url: string, host: string, gatewayOptions: Gate
       });
       let ended = 0;
       if (!(await waitUntil(idle, graceMs))) {
-        ended = gateway.admission.inFlight + gateway.admission.queued;
+        ended = gateway.admission.inFlightRequests + gateway.admission.queuedRequests;
         gateway.shutdown.endInFlight();
         await waitUntil(idle, 1000);
       }

@@ -75,7 +75,7 @@ describe('Retry-After and readiness under load', () => {
       await gated.started;
       const ready = await fetch(`${gw.url}/readyz`);
       expect(ready.status).toBe(503);
-      expect(((await ready.json()) as { reasons: string[] }).reasons[0]).toBe('at capacity: 1 requests generating and 0 queued');
+      expect(((await ready.json()) as { reasons: string[] }).reasons[0]).toBe('at capacity: 1 of 1 backend sessions generating and 0 queued');
       // Before any request finished, the floor is all it knows.
       const early = await post(gw.url, one);
       expect(early.status).toBe(429);

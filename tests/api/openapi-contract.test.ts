@@ -49,6 +49,7 @@ describe('OpenAPI contract', () => {
     const { options } = buildGateway({ backend, corsOrigins: ['https://a.example'] });
     expect(Object.isFrozen(options)).toBe(true);
     expect(Object.isFrozen(options.corsOrigins)).toBe(true);
-    expect(options.maxConcurrent).toBe(4);
+    expect(options.maxConcurrent).toBe(8);
+    expect(options.maxPrompts).toBe(8);
   });
 });
