@@ -5,7 +5,7 @@
  * session, each with fresh keys (never reused across sessions). node-seal's WebAssembly heap
  * never shrinks, so what must hold is that it stops growing: after a warm-up, creating and
  * disposing sessions must not enlarge it at all. The figure read here is the WebAssembly
- * memory itself (captured when node-seal instantiates its module), not
+ * memory itself (tests/helpers/wasm-heap.ts), not
  * process.memoryUsage().external, whose JS buffers move by ±20 MiB between collections and
  * would hide a leak of a few hundred KiB per session.
  *
@@ -15,37 +15,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Prg } from '../../crypto/prg.js';
+import { wasmHeapBytes, wasmHeapCount } from '../../tests/helpers/wasm-heap.js';
+import { TokenLookupClient } from './token-lookup-client.js';
+import { TokenLookupServer } from './token-lookup-server.js';
 
 const MiB = 1024 * 1024;
-
-// node-seal must not have been instantiated in this process yet: the test file runs in its own
-// worker, and the modules that load it are imported only below, after the hook is in place.
-// The lib has no DOM types, so the WebAssembly JS API is typed here as far as it is used.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-}
-interface WasmApi {
-  Memory: abstract new (...args: never[]) => WasmMemory;
-  instantiate: (...args: unknown[]) => Promise<unknown>;
-}
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-const memories: WasmMemory[] = [];
-const instantiate = wasm.instantiate.bind(wasm);
-wasm.instantiate = async (...args: unknown[]): Promise<unknown> => {
-  const result = await instantiate(...args);
-  type Instance = { exports: Record<string, unknown> };
-  const instance = (result as { instance?: Instance }).instance ?? (result as Instance);
-  const found = (values: Iterable<unknown>) => {
-    for (const value of values) if (value instanceof wasm.Memory && !memories.includes(value)) memories.push(value);
-  };
-  found(Object.values(instance.exports));
-  for (const module of Object.values((args[1] ?? {}) as Record<string, Record<string, unknown>>)) found(Object.values(module));
-  return result;
-};
-const { TokenLookupClient } = await import('./token-lookup-client.js');
-const { TokenLookupServer } = await import('./token-lookup-server.js');
-
-const wasmBytes = (): number => memories.reduce((sum, m) => sum + m.buffer.byteLength, 0);
 
 describe('WASM memory over many sessions', () => {
   it('stops growing over 100 client+server sessions created and disposed', async () => {
@@ -69,9 +43,9 @@ describe('WASM memory over many sessions', () => {
     const curve: number[] = [];
     for (let s = 1; s <= sessions; s++) {
       await session();
-      if (s % 10 === 0) curve.push(wasmBytes());
+      if (s % 10 === 0) curve.push(wasmHeapBytes());
     }
-    expect(memories.length).toBe(1); // node-seal's heap was seen (else the figure means nothing)
+    expect(wasmHeapCount()).toBe(1); // node-seal's heap was seen (else the figure means nothing)
     // After a warm-up of 20 sessions (SEAL's memory pools reach their working size), the last
     // half of the run (sessions 50 to 100) must not grow the heap: a leak of one secret key per
     // session would add 12.5 MiB there. 1 MiB leaves room for one allocator step, nothing more.
