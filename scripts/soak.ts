@@ -35,7 +35,8 @@ const PARTIES: Party[] = ['gateway', 'engine', 'dealer'];
 
 async function metrics(parties: ThreeParties, party: Party): Promise<string> {
   const url = parties[party].url;
-  const headers: Record<string, string> = party === 'gateway' ? {} : { authorization: `Bearer ${parties.token}` };
+  // The engine's and the dealer's /metrics answer their operator credential only.
+  const headers: Record<string, string> = party === 'gateway' ? {} : { authorization: `Bearer ${parties.trust.operator[party]}` };
   return (await fetch(`${url}/metrics`, { headers })).text();
 }
 

@@ -23,7 +23,7 @@ import {
   parseCiphertextLayout,
   parsePlaintextLayout,
 } from './seal-layout.js';
-import type { BfvRuntime } from './seal-runtime.js';
+import { type BfvRuntime, secretKeyOf } from './seal-runtime.js';
 import { TokenLookupError, malformed } from './token-lookup-error.js';
 
 /** A serialization produced locally, and where its variable bytes are. */
@@ -95,7 +95,7 @@ export function getTemplates(runtime: BfvRuntime): Templates {
   const { seal, context, encoder, evaluator } = runtime;
   const none = seal.ComprModeType.none;
   const keygen = seal.KeyGenerator(context);
-  const secretKey = keygen.secretKey();
+  const secretKey = secretKeyOf(seal, keygen);
   const publicKey = keygen.createPublicKey();
   const encryptor = seal.Encryptor(context, publicKey, secretKey);
   const zero: PlainText = must(encoder.encode(new Uint32Array(SLOTS)), 'BatchEncoder.encode');

@@ -13,8 +13,10 @@ import { createRequire } from 'node:module';
 import type { BatchEncoder } from 'node-seal/implementation/batch-encoder.js';
 import type { Context } from 'node-seal/implementation/context.js';
 import type { Evaluator } from 'node-seal/implementation/evaluator.js';
+import type { KeyGenerator } from 'node-seal/implementation/key-generator.js';
 import type { ParmsIdType } from 'node-seal/implementation/parms-id-type.js';
 import type { SEALLibrary } from 'node-seal/implementation/seal.js';
+import type { SecretKey } from 'node-seal/implementation/secret-key.js';
 import { COEFF_MODULUS_PRIMES, PLAIN_MODULUS, POLY_MODULUS_DEGREE, SLOTS } from './bfv-parameters.js';
 import { TokenLookupError } from './token-lookup-error.js';
 
@@ -123,4 +125,30 @@ function checkPrimes(): void {
     }
   }
   if (q % t !== 1n) throw new TokenLookupError('unsupported_runtime', 'q mod t must be 1');
+}
+
+/**
+ * The secret key s of `keygen`, as an object the caller owns and deletes.
+ *
+ * node-seal 6.0.3's KeyGenerator.secretKey() leaks: it asks the WASM side for the key (a
+ * fresh C++ SecretKey returned by value), copies it into the wrapper it returns, and never
+ * deletes the returned object. That is N · (L + 1) · 8 bytes (256 KiB at parameter set 3) of
+ * WASM memory per key pair, never freed and never overwritten, holding a secret key that
+ * outlives its session. Here the returned object is deleted right after the copy (SEAL clears
+ * a secret key's memory on destruction).
+ */
+export function secretKeyOf(seal: SEALLibrary, keygen: KeyGenerator): SecretKey {
+  const raw = (keygen.instance as { secretKey(): { delete(): void } }).secretKey();
+  try {
+    const key = seal.SecretKey();
+    try {
+      key.inject(raw);
+    } catch (e) {
+      key.delete();
+      throw e;
+    }
+    return key;
+  } finally {
+    raw.delete();
+  }
 }

@@ -36,7 +36,7 @@ import {
   must,
   plaintextFromCoefficients,
 } from './object-codec.js';
-import { type BfvRuntime, getBfvRuntime } from './seal-runtime.js';
+import { type BfvRuntime, getBfvRuntime, secretKeyOf } from './seal-runtime.js';
 import { TokenLookupError, errorText, invalidArgument, malformed } from './token-lookup-error.js';
 import { MESSAGE_HEADER_BYTES, MessageKind, expectLength, readHeader, writeHeader } from './wire-format.js';
 
@@ -60,7 +60,7 @@ export class TokenLookupClient {
     const templates = getTemplates(runtime);
     const { seal, context } = runtime;
     const keygen = seal.KeyGenerator(context);
-    const secretKey = keygen.secretKey();
+    const secretKey = secretKeyOf(seal, keygen);
     // SEAL's Encryptor wants a public key even for symmetric use; this one is never sent.
     const publicKey = keygen.createPublicKey();
     const encryptor = seal.Encryptor(context, publicKey, secretKey);
