@@ -320,19 +320,21 @@ describe('bounded resources', () => {
     await expectHonestSession();
   });
 
-  it('a prompt-list fan-out opens no more sessions at the engine than the user\'s credential allows', async () => {
+  it('a prompt-list fan-out is refused by the gateway before any session opens (the engine\'s per-credential cap is the second line, tested above)', async () => {
     const metric = async (pattern: RegExp) => Number(pattern.exec(await (await fetch(`${parties.engine.url}/metrics`, { headers: { authorization: `Bearer ${parties.trust.operator.engine}` } })).text())?.[1] ?? 0);
     const refused429 = /permllm_engine_connections_refused_total\{status="429"\} (\d+)/;
     const before = await metric(refused429);
-    // The local gateway's credential may run 8 sessions at once; this request asks for 16.
+    // 16 prompts: past the gateway's prompt-list cap (8) and its session budget.
     const response = await fetch(`${parties.baseURL}/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'stories260K', prompt: Array.from({ length: 16 }, () => 'Once upon a time'), max_tokens: 2, temperature: 0 }),
     });
-    const text = await response.text();
-    expect(await metric(refused429), `${response.status} ${text}`).toBeGreaterThan(before);
-    await waitFor('no session left on the engine', async () => ((await metric(/permllm_engine_sessions_active (\d+)/)) === 0 ? true : undefined));
+    const body = (await response.json()) as { error: { param: string | null } };
+    expect(response.status).toBe(400);
+    expect(body.error.param).toBe('prompt');
+    expect(await metric(/permllm_engine_sessions_active (\d+)/)).toBe(0);
+    expect(await metric(refused429)).toBe(before);
     await expectHonestSession();
   });
 
