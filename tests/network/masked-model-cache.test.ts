@@ -67,7 +67,7 @@ describe('masked model stream', () => {
     };
     const weights = new Map([weight('a', 300, 1000), weight('b', 7, 13), weight('c', 513, 600)].map((w) => [w.name, w]));
     const key = SharedKey.random();
-    const source = new MaskedModelSource(weights, key, profile, { modelHash: 'f'.repeat(64), pairingId: 'e'.repeat(32) });
+    const source = new MaskedModelSource({ kind: 'float', weights }, key, profile, { modelHash: 'f'.repeat(64), pairingId: 'e'.repeat(32) });
     await source.prepare();
     const whole = await readAll(source.stream());
     expect(whole.length).toBe(source.totalBytes);

@@ -45,21 +45,32 @@ describe('three processes over loopback', () => {
     }
   });
 
-  it('publishes a model card with shapes, scales and tokenizer but no weights, and only with the token', async () => {
+  it('publishes a model card with shapes, the fixed-point plan and tokenizer but no weights, and only with the token', async () => {
     const denied = await fetch(`${parties.engine.url}/v1/model-card`);
     expect(denied.status).toBe(401);
     const response = await fetch(`${parties.engine.url}/v1/model-card`, { headers: { authorization: `Bearer ${parties.token}` } });
     expect(response.status).toBe(200);
     const text = await response.text();
     expect(text.length).toBeLessThan(64 * 1024); // the model is 1 MB: no weights in here
-    const card = JSON.parse(text) as Record<string, unknown> & { weights: Record<string, unknown>[]; config: { dim: number } };
+    type Card = Record<string, unknown> & { weights: unknown[]; config: { dim: number; nLayers: number }; fixedPoint: { plan: { format: string; layers: unknown[] }; weights: Record<string, unknown>[] } };
+    const card = JSON.parse(text) as Card;
     expect(card['id']).toBe('stories260K');
     expect(card.config.dim).toBe(64);
-    for (const w of card.weights) expect(Object.keys(w).sort()).toEqual(['hasBias', 'inDim', 'name', 'op', 'outDim', 'scale']);
-    expect(card['maskProfile']).toBe('permllm-f64');
+    // ring64 is the engine's default: the public plan and the ring specs, no float specs.
+    expect(card['maskProfile']).toBe('ring64');
+    expect(card['shareDtype']).toBe('ring64');
+    expect(card.weights).toEqual([]);
+    expect(card.fixedPoint.plan.format).toBe('permllm-fixed-point/1');
+    expect(card.fixedPoint.plan.layers).toHaveLength(card.config.nLayers);
+    for (const w of card.fixedPoint.weights) expect(Object.keys(w).sort()).toEqual(['blocks', 'hasBias', 'inDim', 'name', 'outDim']);
     expect(Object.keys(card).sort()).toEqual(
-      ['cardVersion', 'config', 'created', 'dtype', 'id', 'maskProfile', 'maskedModel', 'maxFrameBytes', 'modelHash', 'pairing', 'shareDtype', 'tokenizer', 'weights'].sort(),
+      ['cardVersion', 'config', 'created', 'dtype', 'fixedPoint', 'id', 'maskProfile', 'maskedModel', 'maxFrameBytes', 'modelHash', 'pairing', 'shareDtype', 'tokenizer', 'weights'].sort(),
     );
+    // X − U is 8 bytes per parameter of Z_2^64, plus its header.
+    const params = card.fixedPoint.weights.reduce((n, w) => n + (w['outDim'] as number) * (w['inDim'] as number), 0);
+    const bytes = (card['maskedModel'] as { bytes: number }).bytes;
+    expect(bytes - 8 * params).toBeGreaterThan(0);
+    expect(bytes - 8 * params).toBeLessThan(64 * 1024);
   });
 
   it('counts sessions, tokens and bytes in the engine and dealer metrics', async () => {
