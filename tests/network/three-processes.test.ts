@@ -7,7 +7,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatewayServer, type GatewayServer } from '../../gateway/http/start-gateway-server.js';
 import { PlaintextBackend } from '../../gateway/pipeline/plaintext-backend.js';
+import { loadModel } from '../../model/load-model.js';
+import { logprobOf } from '../../sampling/index.js';
 import { complete } from '../helpers/openai-requests.js';
+import { fixedPointGenerate, pairModel, plaintextGenerate } from '../helpers/private-vs-plaintext.js';
 import { defaultModelDir, killAllRoles, startThreeParties, waitFor, type ThreeParties } from '../helpers/processes.js';
 
 let parties: ThreeParties;
@@ -35,6 +38,40 @@ describe('three processes over loopback', () => {
     expect(privately.text.startsWith(', there was a little girl named Lily.')).toBe(true);
     expect(privately.completionTokens).toBe(24);
   });
+
+  it('ring64 over the network == the in-process fixed-point oracle: same plan, tokens and log-probabilities', async () => {
+    const model = await loadModel(defaultModelDir);
+    const oracleParties = await pairModel(model); // ring64: calibrates the plan the same way the engine does
+    const card = (await (await fetch(`${parties.engine.url}/v1/model-card`, { headers: { authorization: `Bearer ${parties.token}` } })).json()) as { fixedPoint: { plan: unknown } };
+    expect(card.fixedPoint.plan).toEqual(oracleParties.fixedPoint!.plan);
+    const count = 40;
+    const response = await fetch(`${parties.baseURL}/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'stories260K', prompt: 'Once upon a time', max_tokens: count, temperature: 0, logprobs: 2 }),
+    });
+    expect(response.status).toBe(200);
+    const json = (await response.json()) as { choices: { text: string; logprobs: { tokens: string[]; token_logprobs: number[] } }[] };
+    const got = json.choices[0]!.logprobs;
+    expect(got.tokens.length).toBeGreaterThanOrEqual(20);
+    const prompt = model.tokenizer.encode('Once upon a time', { addBos: true });
+    const oracle = await fixedPointGenerate(oracleParties, prompt, got.tokens.length);
+    const plain = await plaintextGenerate(model, prompt, got.tokens.length);
+    expect(got.tokens).toEqual(oracle.tokens.map((id) => model.tokenizer.tokenText(id)));
+    const logprobAt = (logits: Float64Array, id: number) => logprobOf(logits, id);
+    let worstOracle = 0;
+    let worstFloat = 0;
+    got.token_logprobs.forEach((lp, i) => {
+      worstOracle = Math.max(worstOracle, Math.abs(lp - logprobAt(oracle.logits[i]!, oracle.tokens[i]!)));
+      worstFloat = Math.max(worstFloat, Math.abs(lp - logprobAt(plain.logits[i]!, oracle.tokens[i]!)));
+    });
+    console.log(`ring64 networked vs fixed-point oracle: ${got.tokens.length} tokens equal; max |Δ log-probability| ${worstOracle.toExponential(2)} (vs float plaintext ${worstFloat.toExponential(2)})`);
+    // The logits are the oracle's bit for bit; the log-sum-exp runs over the user's permuted
+    // order, so only its rounding differs (a few ulps). The float plaintext is ~1e-3 away: the
+    // bound tells the two apart.
+    expect(worstOracle).toBeLessThan(1e-12);
+    expect(worstFloat).toBeGreaterThan(1e-9);
+  }, 120_000);
 
   it('runs concurrent sessions independently, each equal to its plaintext text', async () => {
     const prompts = ['Tom had a red', 'The sun was'];
