@@ -3,13 +3,13 @@
  * listed in `model.safetensors.index.json` (`weight_map`: tensor name → shard file name).
  * Shards are opened on first use and all closed together.
  */
-import { access } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { ModelLoadError } from '../model-errors.js';
 import { readJsonFile } from './load-huggingface-tokenizer.js';
 import type { SafetensorsDtype } from './safetensors-dtype.js';
 import { SafetensorsFile } from './safetensors-file.js';
+import { pathExists } from '../path-exists.js';
 
 export const SINGLE_FILE = 'model.safetensors';
 export const INDEX_FILE = 'model.safetensors.index.json';
@@ -29,7 +29,7 @@ export class SafetensorsSource {
 
   static async openFolder(dir: string): Promise<SafetensorsSource> {
     const indexPath = join(dir, INDEX_FILE);
-    if (await exists(indexPath)) {
+    if (await pathExists(indexPath)) {
       const parsed = indexSchema.safeParse(await readJsonFile(indexPath, true));
       if (!parsed.success) {
         throw new ModelLoadError(indexPath, parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
@@ -43,7 +43,7 @@ export class SafetensorsSource {
       return new SafetensorsSource(dir, map, indexPath);
     }
     const singlePath = join(dir, SINGLE_FILE);
-    if (!(await exists(singlePath))) {
+    if (!(await pathExists(singlePath))) {
       throw new ModelLoadError(dir, `no ${SINGLE_FILE} or ${INDEX_FILE} in the folder`);
     }
     const file = await SafetensorsFile.open(singlePath);
@@ -93,14 +93,5 @@ export class SafetensorsSource {
       this.open.set(fileName, file);
     }
     return file;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -5,11 +5,12 @@
  * concurrent processes never see half-written models.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { access, mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveSyntheticSpec, type SyntheticPresetName, type SyntheticSpecInput } from './synthetic-spec.js';
 import { SYNTHETIC_GENERATOR_VERSION, SYNTHETIC_MARKER, writeSyntheticModel } from './write-synthetic-model.js';
+import { pathExists } from '../path-exists.js';
 
 export function syntheticCacheRoot(): string {
   return join(tmpdir(), 'permllm-synthetic');
@@ -33,31 +34,23 @@ export async function ensureSyntheticModel(
   seed: number | bigint | string = 0,
 ): Promise<string> {
   const folder = syntheticModelFolder(preset, seed);
-  if (await exists(join(folder, SYNTHETIC_MARKER))) return folder;
+  if (await pathExists(join(folder, SYNTHETIC_MARKER))) return folder;
   await mkdir(syntheticCacheRoot(), { recursive: true });
   const staging = `${folder}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     await writeSyntheticModel(staging, typeof preset === 'string' ? preset : preset.spec, seed);
-    if (await exists(join(folder, SYNTHETIC_MARKER))) return folder; // another process finished first
+    if (await pathExists(join(folder, SYNTHETIC_MARKER))) return folder; // another process finished first
     await rm(folder, { recursive: true, force: true }); // a stale, incomplete folder (a crashed writer)
     await rename(staging, folder);
   } catch (error) {
     // Another process may have finished the same folder first; that one is as good as ours.
-    if (!(await exists(join(folder, SYNTHETIC_MARKER)))) throw error;
+    if (!(await pathExists(join(folder, SYNTHETIC_MARKER)))) throw error;
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
   return folder;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function sortKeys(value: object): Record<string, unknown> {
   return Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)));
