@@ -1,6 +1,6 @@
 /** `permllm engine` flags → one frozen, validated config. */
 import { z } from 'zod';
-import { MASK_PROFILES, PERMLLM_PROFILE } from '../protocol/masks/mask-profile.js';
+import { MASK_PROFILES, RING64_PROFILE } from '../protocol/masks/mask-profile.js';
 import { defaultStateDir, hostSchema, httpUrlSchema, linkTimingShape, pemFileSchema, portSchema, positiveIntSchema, loggingFlags, loggingShape, shutdownFlags, shutdownShape, withEnvironment } from './common-schemas.js';
 import { credentialSchema, fingerprintSchema, insecureFlag, tofuFlag, trustFlagShape } from './trust-schemas.js';
 import type { FlagDefinitions } from './parse-flags.js';
@@ -24,7 +24,7 @@ export const engineFlags: FlagDefinitions = withEnvironment({
   ca: { type: 'string', env: 'PERMLLM_CA_FILE', value: 'FILE', help: 'PEM CA to trust for the dealer (besides the system CAs)' },
   'state-dir': { type: 'string', env: 'PERMLLM_STATE_DIR', value: 'DIR', help: 'identity, credentials, pinned dealer and pairing keys (default ~/.local/state/permllm/engine)' },
   'max-sessions': { type: 'string', value: 'N', help: 'concurrent sessions (default 8)' },
-  profile: { type: 'string', value: 'NAME', help: `mask profile (default ${PERMLLM_PROFILE.name}; ${Object.keys(MASK_PROFILES).join(', ')})` },
+  profile: { type: 'string', value: 'NAME', help: `mask profile (default ${RING64_PROFILE.name}: exact Z_2^64 shares; permllm-f64 is statistical masking, for comparison; ${Object.keys(MASK_PROFILES).join(', ')})` },
   threads: { type: 'string', env: 'PERMLLM_THREADS', value: 'N', help: 'compute threads for matrix products (default: onnxruntime\'s choice, every core)' },
   'heartbeat-ms': { type: 'string', value: 'MS', help: 'link ping interval (default 1000)' },
   'dead-peer-ms': { type: 'string', value: 'MS', help: 'silence after which a peer counts as dead (default 6000)' },
@@ -52,7 +52,7 @@ export const engineConfigSchema = z.object({
   profile: z
     .string()
     .refine((p) => Object.hasOwn(MASK_PROFILES, p), { message: `unknown mask profile (known: ${Object.keys(MASK_PROFILES).join(', ')})` })
-    .default(PERMLLM_PROFILE.name),
+    .default(RING64_PROFILE.name),
   'probe-interval-ms': positiveIntSchema.default(1000),
   threads: positiveIntSchema.optional(),
   ...linkTimingShape,

@@ -1,6 +1,8 @@
 /**
  * The pairings a dealer holds: for each engine pairing key K, the weight masks U derived from K
- * and the engine's public weight specs (protocol/session/pairing.ts), ready for sessions. Held
+ * and the engine's public weight specs (protocol/session/pairing.ts; under ring64 the ring
+ * masks of protocol/session/ring-pairing.ts from the ring specs, with the public fixed-point
+ * plan), ready for sessions. Held
  * in memory only: an engine re-sends its pairing when the dealer no longer has it. At most
  * `maxPairings` are kept (each is as large as the model); the least recently used goes first.
  *
@@ -16,7 +18,9 @@ import type { ComputeBackend } from '../../compute/compute-backend.js';
 import { SharedKey } from '../../crypto/key-agreement.js';
 import { MASK_PROFILES } from '../../protocol/masks/mask-profile.js';
 import { dealerRoleWeights } from '../../protocol/session/pairing.js';
+import { dealerRingWeights } from '../../protocol/session/ring-pairing.js';
 import type { RoleWeight } from '../../protocol/subprotocols/mul-w.js';
+import type { RingRoleWeight } from '../../protocol/subprotocols/ring/ring-mul-w.js';
 import { roleModel, type RoleModel } from '../../protocol/session/role-model.js';
 import { pairingIdOf, type PairingRequest } from '../../protocol/transport/pairing-request.js';
 
@@ -37,9 +41,11 @@ export function shapeProblem(request: PairingRequest, maxPairingBytes: number): 
   const q = c.nHeads * c.headDim;
   const widths = new Set([c.dim, c.hiddenDim, 2 * c.hiddenDim, c.vocabSize, q, q + 2 * c.nKvHeads * c.headDim]);
   const maxWeights = 8 * c.nLayers + 4;
-  if (request.weights.length > maxWeights) return { status: 400, message: `${request.weights.length} weights for a ${c.nLayers}-layer model (at most ${maxWeights})` };
+  const all = [...request.weights, ...(request.fixedPoint?.weights ?? [])];
+  if (all.length > maxWeights) return { status: 400, message: `${all.length} weights for a ${c.nLayers}-layer model (at most ${maxWeights})` };
+  if (request.fixedPoint && request.fixedPoint.plan.layers.length !== c.nLayers) return { status: 400, message: `the fixed-point plan has ${request.fixedPoint.plan.layers.length} layers, the model ${c.nLayers}` };
   let bytes = 0;
-  for (const w of request.weights) {
+  for (const w of all) {
     if (!widths.has(w.outDim) || !widths.has(w.inDim)) return { status: 400, message: `weight ${w.name} is ${w.outDim}×${w.inDim}, not made of the model's widths (${[...widths].join(', ')})` };
     bytes += 8 * w.outDim * w.inDim;
   }
@@ -85,6 +91,8 @@ export class PairingRegistry {
     if (pairingIdOf(key) !== id) return Promise.resolve({ status: 400, message: 'the pairing id does not belong to this pairing key' });
     const profile = MASK_PROFILES[request.profile];
     if (!profile) return Promise.resolve({ status: 400, message: `unknown mask profile ${request.profile}` });
+    if ((profile.dtype === 'ring64') !== (request.fixedPoint !== undefined)) return Promise.resolve({ status: 400, message: `mask profile ${profile.name} ${request.fixedPoint ? 'takes no' : 'needs a'} fixed-point plan and ring weight specs` });
+    if (profile.dtype === 'ring64' && request.weights.length > 0) return Promise.resolve({ status: 400, message: 'ring64 pairings carry only ring weight specs' });
     const shapes = shapeProblem(request, this.maxPairingBytes);
     if (shapes) return Promise.resolve(shapes);
     const existing = this.get(id);
@@ -93,8 +101,9 @@ export class PairingRegistry {
       if (existing.engine.fingerprint !== engine.fingerprint) return Promise.resolve({ status: 409, message: 'this pairing is held for another engine identity' });
       return Promise.resolve({ status: 200, pairing: existing });
     }
-    const names = new Set(request.weights.map((w) => w.name));
-    if (names.size !== request.weights.length) return Promise.resolve({ status: 400, message: 'weight names repeat' });
+    const allNames = [...request.weights, ...(request.fixedPoint?.weights ?? [])].map((w) => w.name);
+    const names = new Set(allNames);
+    if (names.size !== allNames.length) return Promise.resolve({ status: 400, message: 'weight names repeat' });
     let pending = this.pending.get(id);
     if (!pending) {
       pending = (async (): Promise<PutResult> => {
@@ -103,7 +112,16 @@ export class PairingRegistry {
           for (const [name, weight] of dealerRoleWeights(key, profile, [spec])) masks.set(name, weight);
           await yieldToEventLoop();
         }
-        const pairing: Pairing = { id, modelHash: request.modelHash, model: roleModel(request.config, masks, profile, this.backend), engine };
+        let ring: { plan: NonNullable<PairingRequest['fixedPoint']>['plan']; weights: Map<string, RingRoleWeight> } | undefined;
+        if (request.fixedPoint) {
+          const ringMasks = new Map<string, RingRoleWeight>();
+          for (const spec of request.fixedPoint.weights) {
+            for (const [name, weight] of dealerRingWeights(key, [spec])) ringMasks.set(name, weight);
+            await yieldToEventLoop();
+          }
+          ring = { plan: request.fixedPoint.plan, weights: ringMasks };
+        }
+        const pairing: Pairing = { id, modelHash: request.modelHash, model: roleModel(request.config, masks, profile, this.backend, ring), engine };
         this.pairings.set(id, pairing);
         while (this.pairings.size > this.maxPairings) {
           const oldest = this.pairings.keys().next().value;

@@ -2,7 +2,8 @@
  * The engine process (P0): loads the model, keeps the pairing with its dealer, serves the
  * control API and the sessions' protocol endpoint on one port (https/wss with TLS files).
  *
- * Start-up: fold the weights (protocol/model/private-weights.ts), hash the model, load or create
+ * Start-up: fold the weights (protocol/model/private-weights.ts; under ring64, the default,
+ * calibrate the fixed-point plan and quantise to int16 instead), hash the model, load or create
  * the pairing key for (model, dealer) in the state folder, compute the masked model's digest,
  * build the model card, start checking the dealer's pairing, then listen.
  *
@@ -23,10 +24,15 @@ import type { ModelDescription } from '../../model/model-description.js';
 import type { MaskProfile } from '../../protocol/masks/mask-profile.js';
 import { privateWeightsOf, specOf } from '../../protocol/model/private-weights.js';
 import { engineRoleWeights } from '../../protocol/session/pairing.js';
-import { maxFrameBytes, roleModel } from '../../protocol/session/role-model.js';
+import { engineRingWeights, ringSpecOf } from '../../protocol/session/ring-pairing.js';
+import { maxFrameBytes, roleModel, type RoleModel } from '../../protocol/session/role-model.js';
+import type { WeightSpec } from '../../protocol/model/private-weights.js';
+import { assertPrivatelyServable } from '../../protocol/model/private-steps.js';
+import { fixedPointModelOf } from '../../plaintext/fixed-point/calibrate.js';
+import { assertRingRope } from '../../plaintext/fixed-point/ring-attention.js';
 import { ControlClient } from '../../protocol/transport/control-client.js';
 import { startControlServer, type TlsFiles } from '../../protocol/transport/control-server.js';
-import type { ModelCard } from '../../protocol/transport/model-card.js';
+import type { FixedPointSpecs, ModelCard } from '../../protocol/transport/model-card.js';
 import { PRE_HELLO_FRAME_BYTES, SESSION_PATH } from '../../protocol/transport/session-endpoints.js';
 import { getBfvRuntime } from '../../protocol/token-lookup/seal-runtime.js';
 import { buildModelCard } from './model-card-builder.js';
@@ -34,8 +40,8 @@ import { DealerPairing } from './dealer-pairing.js';
 import { engineControlApp } from './engine-control-app.js';
 import { EngineMetrics } from './engine-metrics.js';
 import { EngineSessionHost } from './engine-session-host.js';
-import { MaskedModelSource } from './masked-model-source.js';
-import { modelHashOf } from './model-hash.js';
+import { MaskedModelSource, type MaskedModelWeights } from './masked-model-source.js';
+import { modelHashOf, ringModelHashOf } from './model-hash.js';
 import { loadOrCreatePairingKey } from './pairing-key-store.js';
 
 export interface EngineServerOptions {
@@ -68,6 +74,32 @@ export interface EngineServerOptions {
   log?: (line: string) => void;
 }
 
+/** What the engine serves under its profile: float folded weights, or ring64's plan and int16 weights. */
+type ServedWeights = MaskedModelWeights & { modelHash: string; specs: WeightSpec[]; fixedPoint?: FixedPointSpecs; roleModel: RoleModel };
+
+/**
+ * ring64 calibrates the fixed-point plan (a float plaintext run on the calibration text) and
+ * keeps only the int16 weights (2 bytes per parameter); the float profiles fold the weights.
+ */
+async function servedWeightsOf(model: ModelDescription, profile: MaskProfile, backend: ComputeBackend): Promise<ServedWeights> {
+  if (profile.dtype === 'ring64') {
+    assertPrivatelyServable(model.id, model.config);
+    assertRingRope(model.config);
+    const { plan, weights } = await fixedPointModelOf(model, { backend });
+    const ringSpecs = [...weights.values()].map(ringSpecOf);
+    return {
+      kind: 'ring',
+      weights,
+      modelHash: ringModelHashOf(model.config, plan, weights),
+      specs: [],
+      fixedPoint: { plan, weights: ringSpecs },
+      roleModel: roleModel(model.config, new Map(), profile, backend, { plan, weights: engineRingWeights(weights) }),
+    };
+  }
+  const weights = privateWeightsOf(model);
+  return { kind: 'float', weights, modelHash: modelHashOf(model.config, weights), specs: [...weights.values()].map(specOf), roleModel: roleModel(model.config, engineRoleWeights(weights), profile, backend) };
+}
+
 export interface EngineServer {
   url: string;
   wsUrl: string;
@@ -91,10 +123,12 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
     log(`${what} in ${((performance.now() - phaseStarted) / 1000).toFixed(1)} s`);
     phaseStarted = performance.now();
   };
-  const weights = privateWeightsOf(model);
-  const specs = [...weights.values()].map(specOf);
-  const modelHash = modelHashOf(model.config, weights);
-  phaseDone(`folded and hashed ${weights.size} weights (model ${modelHash.slice(0, 12)}…)`);
+  const backend = options.backend ?? defaultBackend();
+  const served = await servedWeightsOf(model, profile, backend);
+  const { modelHash } = served;
+  phaseDone(served.kind === 'ring'
+    ? `calibrated the fixed-point plan and quantised ${served.weights.size} weights to int16 (model ${modelHash.slice(0, 12)}…)`
+    : `folded and hashed ${served.weights.size} weights (model ${modelHash.slice(0, 12)}…)`);
   const { identity, file: identityFile, created: identityCreated } = await SigningIdentity.loadOrCreate(options.stateDir);
   log(`${identityCreated ? 'created' : 'loaded'} identity ${identity.fingerprint} (${identityFile})`);
   let operatorSecret = options.operatorCredential;
@@ -114,7 +148,7 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
   };
   const pairing = await loadOrCreatePairingKey(options.stateDir, modelHash, options.dealerName ?? new URL(options.dealerUrl).origin);
   log(`${pairing.created ? 'created' : 'loaded'} pairing key ${pairing.id.slice(0, 8)}… for this model and dealer (${pairing.file})`);
-  const source = new MaskedModelSource(weights, pairing.key, profile, { modelHash, pairingId: pairing.id });
+  const source = new MaskedModelSource(served, pairing.key, profile, { modelHash, pairingId: pairing.id });
   let lastProgress = 0;
   const sha256 = await source.prepare((done, total) => {
     if (performance.now() - lastProgress < 5000) return;
@@ -125,7 +159,8 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
   const frameLimit = maxFrameBytes(model.config);
   const card = await buildModelCard({
     model,
-    weights: specs,
+    weights: served.specs,
+    ...(served.fixedPoint ? { fixedPoint: served.fixedPoint } : {}),
     profile,
     modelHash,
     pairingId: pairing.id,
@@ -140,7 +175,14 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
   const dealerClient = new ControlClient(options.dealerUrl, { token: options.dealerCredential, ca: options.ca });
   const dealerPairing = new DealerPairing(
     dealerClient,
-    { pairingKey: Buffer.from(pairing.key.exportBytes()).toString('base64'), modelHash, profile: profile.name, config: { ...model.config }, weights: specs },
+    {
+      pairingKey: Buffer.from(pairing.key.exportBytes()).toString('base64'),
+      modelHash,
+      profile: profile.name,
+      config: { ...model.config },
+      weights: served.specs,
+      ...(served.fixedPoint ? { fixedPoint: served.fixedPoint } : {}),
+    },
     pairing.id,
     options.probeIntervalMs ?? 1000,
     log,
@@ -154,7 +196,7 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
   await dealerPairing.start();
   const maxSessions = options.maxSessions ?? 8;
   const host = new EngineSessionHost({
-    model: roleModel(model.config, engineRoleWeights(weights), profile, options.backend ?? defaultBackend()),
+    model: served.roleModel,
     pairingId: pairing.id,
     dealerUrl: options.dealerUrl,
     dealerCredential: options.dealerCredential,

@@ -10,11 +10,13 @@ import { findLlama2cTokenizer } from '../../model/llama2c/load-llama2c-model.js'
 import { ModelLoadError } from '../../model/model-errors.js';
 import type { WeightSpec } from '../../protocol/model/private-weights.js';
 import type { MaskProfile } from '../../protocol/masks/mask-profile.js';
-import { HF_TOKENIZER_FILES, MASKED_MODEL_FORMAT, modelCardSchema, type ModelCard, type TokenizerFiles } from '../../protocol/transport/model-card.js';
+import { HF_TOKENIZER_FILES, MASKED_MODEL_FORMAT, modelCardSchema, type FixedPointSpecs, type ModelCard, type TokenizerFiles } from '../../protocol/transport/model-card.js';
 
 export interface ModelCardInputs {
   model: ModelDescription;
   weights: readonly WeightSpec[];
+  /** ring64: the public plan and ring weight specs. */
+  fixedPoint?: FixedPointSpecs;
   profile: MaskProfile;
   modelHash: string;
   pairingId: string;
@@ -52,6 +54,7 @@ export async function buildModelCard(inputs: ModelCardInputs): Promise<ModelCard
     dtype: model.source.dtype,
     config: { ...model.config },
     weights: inputs.weights.map((w) => ({ ...w })),
+    ...(inputs.fixedPoint ? { fixedPoint: inputs.fixedPoint } : {}),
     maskProfile: inputs.profile.name,
     shareDtype: inputs.profile.dtype,
     tokenizer: await tokenizerFilesOf(model),

@@ -7,7 +7,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { ModelConfig } from '../../model/model-description.js';
+import type { FixedPointPlan } from '../../model/fixed-point/fixed-point-plan.js';
+import type { FixedPointWeight } from '../../model/fixed-point/fixed-point-weights.js';
 import { specOf, type PrivateWeight } from '../../protocol/model/private-weights.js';
+import { ringSpecOf } from '../../protocol/session/ring-pairing.js';
 
 const bytesOf = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
@@ -19,6 +22,24 @@ export function modelHashOf(config: ModelConfig, weights: ReadonlyMap<string, Pr
     const w = weights.get(name)!;
     hash.update(JSON.stringify(specOf(w)));
     hash.update(bytesOf(w.data));
+    if (w.bias) hash.update(bytesOf(w.bias));
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * ring64: the hash of what the engine serves under that profile: the architecture, the public
+ * fixed-point plan, and the int16 weights with their blocks (a different model than the float
+ * one, so gateways cache the two masked models apart).
+ */
+export function ringModelHashOf(config: ModelConfig, plan: FixedPointPlan, weights: ReadonlyMap<string, FixedPointWeight>): string {
+  const hash = createHash('sha256');
+  const sortedConfig = Object.fromEntries(Object.entries(config).sort(([a], [b]) => a.localeCompare(b)));
+  hash.update(JSON.stringify({ version: 'ring64/1', config: sortedConfig, plan }));
+  for (const name of [...weights.keys()].sort()) {
+    const w = weights.get(name)!;
+    hash.update(JSON.stringify(ringSpecOf(w)));
+    hash.update(Buffer.from(w.data.buffer, w.data.byteOffset, w.data.byteLength));
     if (w.bias) hash.update(bytesOf(w.bias));
   }
   return hash.digest('hex');

@@ -20,6 +20,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Tokenizer } from '../../model/tokenizer.js';
 import type { RoleWeight } from '../../protocol/subprotocols/mul-w.js';
+import type { RingRoleWeight } from '../../protocol/subprotocols/ring/ring-mul-w.js';
 import { ControlClient, errorMessageOf } from '../../protocol/transport/control-client.js';
 import { parseMaskedModel } from '../../protocol/transport/masked-model-format.js';
 import { modelCardSchema, type ModelCard } from '../../protocol/transport/model-card.js';
@@ -29,6 +30,8 @@ import { progressReporter, type ProgressReporter } from './download-progress.js'
 export interface StoredModel {
   card: ModelCard;
   weights: Map<string, RoleWeight>;
+  /** ring64: X − U as ring matrices (present exactly when the card's shareDtype is ring64). */
+  ringWeights?: Map<string, RingRoleWeight>;
   tokenizer: Tokenizer;
   /** Whether this load downloaded the masked model (false: it came from the cache). */
   downloaded: boolean;
@@ -122,18 +125,23 @@ export class MaskedModelStore {
       downloaded = true;
       bytes = await readFile(file);
     }
-    const { header, weights } = parseMaskedModel(bytes);
+    const { header, weights, ringWeights } = parseMaskedModel(bytes);
+    bytes = undefined; // ring64: parsing copied X − U into byte planes; let the file buffer go
     if (header.modelHash !== card.modelHash || header.pairingId !== card.pairing.id) {
       throw new MaskedModelIntegrityError('the masked model belongs to another model or pairing than the model card');
     }
     const expected = JSON.stringify(card.weights.map((w) => [w.name, w.op, w.outDim, w.inDim, w.scale]));
     const actual = JSON.stringify(header.tensors.map((w) => [w.name, w.op, w.outDim, w.inDim, w.scale]));
     if (expected !== actual) throw new MaskedModelIntegrityError('the masked model\'s tensors differ from the model card\'s weight specs');
+    if (header.profile !== card.maskProfile) throw new MaskedModelIntegrityError(`the masked model is for mask profile ${header.profile}, the model card says ${card.maskProfile}`);
+    const ringSpecs = (specs: ReadonlyArray<{ name: string; outDim: number; inDim: number; blocks: ReadonlyArray<{ rows: number; exponent: number }>; hasBias: boolean }> | undefined) =>
+      JSON.stringify((specs ?? []).map((w) => [w.name, w.outDim, w.inDim, w.blocks.map((b) => [b.rows, b.exponent]), w.hasBias]));
+    if (ringSpecs(card.fixedPoint?.weights) !== ringSpecs(header.ringTensors)) throw new MaskedModelIntegrityError('the masked model\'s ring tensors differ from the model card\'s fixed-point weight specs');
     await writeFile(path.join(folder, 'model-card.json'), JSON.stringify(card));
     await mkdir(path.dirname(this.engineIndexFile()), { recursive: true });
     await writeFile(this.engineIndexFile(), JSON.stringify({ folder: path.basename(folder) }));
     const tokenizer = await tokenizerFromCard(card, folder);
-    return { card, weights, tokenizer, downloaded };
+    return { card, weights, ...(ringWeights ? { ringWeights } : {}), tokenizer, downloaded };
   }
 
   private async download(card: ModelCard, file: string, signal?: AbortSignal): Promise<void> {

@@ -224,7 +224,9 @@ export class RemoteBackend implements GenerationBackend {
   }
 
   private toLoaded(stored: StoredModel): Loaded {
-    return { card: stored.card, model: roleModel(stored.card.config, stored.weights, MASK_PROFILES[stored.card.maskProfile]!, this.options.backend ?? defaultBackend()) };
+    const { card } = stored;
+    const ring = card.fixedPoint && stored.ringWeights ? { plan: card.fixedPoint.plan, weights: stored.ringWeights } : undefined;
+    return { card, model: roleModel(card.config, stored.weights, MASK_PROFILES[card.maskProfile]!, this.options.backend ?? defaultBackend(), ring) };
   }
 
   /** The card of the masked model served now (the first card until one is loaded). */

@@ -17,8 +17,13 @@ export function ringSpecOf(w: FixedPointWeight): RingWeightSpec {
   return { name: w.name, outDim: w.outDim, inDim: w.inDim, blocks: w.blocks.map((b) => ({ ...b })), hasBias: w.bias !== undefined };
 }
 
+/** The PRG label of weight `name`'s mask U (the engine's masked-model stream draws the same keystream). */
+export function ringMaskLabel(name: string): string {
+  return `ring64/U/${name}`;
+}
+
 function maskOf(pairingKey: SharedKey, spec: RingWeightSpec) {
-  return ringMask(pairingKey.prg(`ring64/U/${spec.name}`), spec.outDim * spec.inDim);
+  return ringMask(pairingKey.prg(ringMaskLabel(spec.name)), spec.outDim * spec.inDim);
 }
 
 /** P0's view: X (int16) and its biases. */

@@ -43,6 +43,46 @@ export const weightSpecSchema = z.object({
   hasBias: z.boolean(),
 });
 
+const exponent = z.number().int().min(-64).max(64);
+
+/** ring64: one weight matrix's int16 row blocks and their exponents (model/fixed-point/fixed-point-weights.ts); public like a float scale. */
+export const ringWeightSpecSchema = z.object({
+  name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+  outDim: positiveInt(1 << 22),
+  inDim: positiveInt(1 << 22),
+  blocks: z.array(z.object({ rows: positiveInt(1 << 22), exponent })).min(1).max(16),
+  hasBias: z.boolean(),
+}).refine((w) => w.blocks.reduce((n, b) => n + b.rows, 0) === w.outDim, 'the blocks\' rows must add up to outDim');
+
+const rangeValue = z.number().nonnegative().finite();
+
+/**
+ * ring64: the public fixed-point plan (model/fixed-point/fixed-point-plan.ts), the exponent of
+ * every value of the forward pass; every party runs the same plan, the user decodes its views
+ * at the exponents it names.
+ */
+export const fixedPointPlanSchema = z.object({
+  format: z.literal('permllm-fixed-point/1'),
+  headroomBits: z.number().int().min(0).max(32),
+  residual: exponent,
+  onehot: exponent,
+  embedding: exponent,
+  rope: exponent,
+  layers: z.array(z.object({ attnNorm: exponent, qk: exponent, v: exponent, o: exponent, scores: exponent, probs: exponent, ffnNorm: exponent, gateUp: exponent, ffn: exponent, down: exponent }).strict()).min(1).max(1024),
+  finalNorm: exponent,
+  head: exponent,
+  logits: exponent,
+  ranges: z.object({ residual: rangeValue, normed: rangeValue, query: rangeValue, key: rangeValue, value: rangeValue, scores: rangeValue, attention: rangeValue, gateUp: rangeValue, ffn: rangeValue, logits: rangeValue }).strict(),
+}).strict();
+
+/** ring64 part of a card or pairing request: the plan and the ring weight specs (what the dealer derives U from). */
+export const fixedPointSpecsSchema = z.object({
+  plan: fixedPointPlanSchema,
+  weights: z.array(ringWeightSpecSchema).min(1).max(1 << 16),
+});
+
+export type FixedPointSpecs = z.infer<typeof fixedPointSpecsSchema>;
+
 /** Tokenizer files, base64: llama2.c's tokenizer.bin, or a Hugging Face folder's tokenizer files. */
 export const HF_TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'chat_template.jinja', 'generation_config.json'] as const;
 
@@ -56,7 +96,8 @@ export const tokenizerFilesSchema = z.discriminatedUnion('format', [
 
 export const MASKED_MODEL_FORMAT = 'permllm-masked/1';
 
-export const modelCardSchema = z.object({
+export const modelCardSchema = z
+  .object({
   cardVersion: z.literal(1),
   /** The model id clients send as `model`. */
   id: z.string().min(1).max(256),
@@ -67,7 +108,10 @@ export const modelCardSchema = z.object({
   /** Storage dtype of the checkpoint (informational). */
   dtype: z.enum(['f32', 'f16', 'bf16']),
   config: modelConfigSchema,
-  weights: z.array(weightSpecSchema).min(1).max(1 << 16),
+  /** Float profiles' weight specs (empty under ring64, whose specs are in `fixedPoint`). */
+  weights: z.array(weightSpecSchema).max(1 << 16),
+  /** ring64 only: the public fixed-point plan and the ring weight specs. */
+  fixedPoint: fixedPointSpecsSchema.optional(),
   /** Mask profile name (protocol/masks/mask-profile.ts) and the share dtype it implies. */
   maskProfile: z.string().min(1).max(64),
   shareDtype: z.enum(['float64', 'float32', 'ring64']),
@@ -78,7 +122,9 @@ export const modelCardSchema = z.object({
   maskedModel: z.object({ format: z.literal(MASKED_MODEL_FORMAT), bytes: z.number().int().positive(), sha256: hex(64) }),
   /** Largest protocol frame either side may send in a session (the ws message limit). */
   maxFrameBytes: z.number().int().positive(),
-});
+})
+  .refine((c) => (c.shareDtype === 'ring64') === (c.fixedPoint !== undefined), 'fixedPoint is present exactly when shareDtype is ring64')
+  .refine((c) => c.shareDtype === 'ring64' || c.weights.length > 0, 'a float profile needs its weight specs');
 
 export type ModelCard = z.infer<typeof modelCardSchema>;
 export type TokenizerFiles = z.infer<typeof tokenizerFilesSchema>;

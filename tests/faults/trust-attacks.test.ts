@@ -33,7 +33,7 @@ import { gatewayTrustOptions } from '../helpers/trust-options.js';
 let parties: ThreeParties;
 let pairingId: string;
 let reference: string;
-let card: { config: Record<string, unknown>; weights: Record<string, unknown>[]; modelHash: string };
+let card: { config: Record<string, unknown>; weights: Record<string, unknown>[]; modelHash: string; maskProfile: string; fixedPoint?: { plan: unknown; weights: unknown[] } };
 let engineKey: SigningIdentity;
 let dir: string;
 const sid = () => randomBytes(16).toString('hex');
@@ -247,7 +247,8 @@ describe('authenticated key agreement', () => {
 
 describe('pairings', () => {
   const pairingBody = (key: SharedKey, overrides: Record<string, unknown> = {}) =>
-    JSON.stringify({ pairingKey: Buffer.from(key.exportBytes()).toString('base64'), modelHash: card.modelHash, profile: 'permllm-f64', config: card.config, weights: card.weights.map((w) => ({ name: w['name'], op: w['op'], outDim: w['outDim'], inDim: w['inDim'], scale: w['scale'], hasBias: w['hasBias'] })), ...overrides });
+    // The engine's own pairing (ring64, its default: the plan and ring weight specs from its card).
+    JSON.stringify({ pairingKey: Buffer.from(key.exportBytes()).toString('base64'), modelHash: card.modelHash, profile: card.maskProfile, config: card.config, weights: card.weights, fixedPoint: card.fixedPoint, ...overrides });
   const put = (id: string, body: string, signer: SigningIdentity | undefined, credential = parties.trust.linkCredential) =>
     fetch(`${parties.dealer.url}/v1/pairings/${id}`, {
       method: 'PUT',
@@ -280,11 +281,18 @@ describe('pairings', () => {
     const key = SharedKey.random();
     const id = pairingIdOf(key);
     const big = 1 << 16;
-    const body = pairingBody(key, { config: { ...card.config, dim: big, hiddenDim: big, vocabSize: big }, weights: [{ name: 'w', op: 'linear', outDim: big, inDim: big, scale: 1, hasBias: false }] });
+    const float = { profile: 'permllm-f64', fixedPoint: undefined };
+    const body = pairingBody(key, { ...float, config: { ...card.config, dim: big, hiddenDim: big, vocabSize: big }, weights: [{ name: 'w', op: 'linear', outDim: big, inDim: big, scale: 1, hasBias: false }] });
     const response = await put(id, body, engineKey);
     expect(response.status).toBe(413);
-    const invented = pairingBody(key, { weights: [{ name: 'w', op: 'linear', outDim: 12345, inDim: 64, scale: 1, hasBias: false }] });
+    const invented = pairingBody(key, { ...float, weights: [{ name: 'w', op: 'linear', outDim: 12345, inDim: 64, scale: 1, hasBias: false }] });
     expect((await put(id, invented, engineKey)).status).toBe(400);
+    // The same under ring64: the ring specs are checked against the model's widths and the byte limit.
+    const fixedPoint = card.fixedPoint!;
+    const ringBig = pairingBody(key, { config: { ...card.config, dim: big, hiddenDim: big, vocabSize: big }, fixedPoint: { plan: fixedPoint.plan, weights: [{ name: 'w', outDim: big, inDim: big, blocks: [{ rows: big, exponent: 12 }], hasBias: false }] } });
+    expect((await put(id, ringBig, engineKey)).status).toBe(413);
+    const ringInvented = pairingBody(key, { fixedPoint: { plan: fixedPoint.plan, weights: [{ name: 'w', outDim: 12345, inDim: 64, blocks: [{ rows: 12345, exponent: 12 }], hasBias: false }] } });
+    expect((await put(id, ringInvented, engineKey)).status).toBe(400);
     await expectHonestSession();
   });
 });
@@ -413,7 +421,7 @@ describe('identities and protection the gateway decides', () => {
     expect(response.status).toBe(200);
     expect((JSON.parse(response.headers.get('x-permllm-stats') ?? '{}') as Record<string, unknown>)['mask_profile']).toBe('paper-f32');
     // The honest gateway states its own protection too.
-    expect(((await (await fetch(`${parties.gateway.url}/readyz`)).json()) as { protection?: unknown }).protection).toEqual({ mask_profile: 'permllm-f64', min_profile: 'permllm-f64' });
+    expect(((await (await fetch(`${parties.gateway.url}/readyz`)).json()) as { protection?: unknown }).protection).toEqual({ mask_profile: 'ring64', min_profile: 'permllm-f64' });
     await allowed.stop();
     await expectHonestSession();
   });

@@ -31,8 +31,9 @@ export function rawPeer(url: string, token: string | undefined): Promise<RawPeer
   });
 }
 
-export function sessionParams(sessionId: string) {
-  return { sessionId, promptLength: 3, maxNewTokens: 2, profile: 'permllm-f64', lookupsPerToken: 1, optimized: true };
+/** A Hello's session parameters, on the engine's default profile (ring64) unless told. */
+export function sessionParams(sessionId: string, profile = 'ring64') {
+  return { sessionId, promptLength: 3, maxNewTokens: 2, profile, lookupsPerToken: 1, optimized: true };
 }
 
 /** A well-formed Hello (with a real X25519 key share when `withKey`). */

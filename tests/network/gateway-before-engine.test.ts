@@ -45,7 +45,7 @@ describe('gateway before engine', () => {
     // The engine comes up on the port the gateway was told: the same gateway port becomes ready.
     const engine = await startRole('engine', ['--host', '127.0.0.1', '--port', String(enginePort), '--dealer', dealer.url, '--model', defaultModelDir, '--probe-interval-ms', '300'], { env: trust.env.engine });
     // A first start says what it does and how long each phase took (no silent minute).
-    for (const phase of [/loaded \S+ in \d+\.\d s/, /folded and hashed \d+ weights .* in \d+\.\d s/, /computed the masked model's digest .* in \d+\.\d s/]) expect(engine.stderr()).toMatch(phase);
+    for (const phase of [/loaded \S+ in \d+\.\d s/, /calibrated the fixed-point plan and quantised \d+ weights to int16 .* in \d+\.\d s/, /computed the masked model's digest .* in \d+\.\d s/]) expect(engine.stderr()).toMatch(phase);
     await waitForReadiness(gateway.url, true);
     const models = await waitFor('the model list', async () => {
       const response = await fetch(`${gateway.url}/v1/models`);

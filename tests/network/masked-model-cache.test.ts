@@ -14,8 +14,11 @@ import { startEngineServer, type EngineServer } from '../../engine/server/engine
 import { loadOrCreatePairingKey } from '../../engine/server/pairing-key-store.js';
 import { startDealerServer, type DealerServer } from '../../dealer/server/dealer-server.js';
 import { MaskedModelStore } from '../../gateway/remote/masked-model-store.js';
-import { PAPER_PROFILE, PERMLLM_PROFILE } from '../../protocol/masks/mask-profile.js';
-import { privateWeightsOf } from '../../protocol/model/private-weights.js';
+import { PAPER_PROFILE, PERMLLM_PROFILE, RING64_PROFILE } from '../../protocol/masks/mask-profile.js';
+import { fixedPointModelOf } from '../../plaintext/fixed-point/calibrate.js';
+import { maskedRingModel } from '../../protocol/session/ring-pairing.js';
+import type { FixedPointWeight } from '../../model/fixed-point/fixed-point-weights.js';
+import type { RingRoleWeight } from '../../protocol/subprotocols/ring/ring-mul-w.js';
 import { maskedModel } from '../../protocol/session/pairing.js';
 import { ControlClient } from '../../protocol/transport/control-client.js';
 import { SharedKey } from '../../crypto/key-agreement.js';
@@ -39,7 +42,7 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'permllm-cache-test-'));
   const trust = await prepareLocalTrust(path.join(dir, 'state'));
   dealer = await startDealerServer({ host: '127.0.0.1', port: 0, ...dealerTrustOptions(trust), log: quiet });
-  engine = await startEngineServer({ model: await loadModel(defaultModelDir), profile: PERMLLM_PROFILE, dealerUrl: dealer.url, host: '127.0.0.1', port: 0, ...engineTrustOptions(trust), log: quiet });
+  engine = await startEngineServer({ model: await loadModel(defaultModelDir), profile: RING64_PROFILE, dealerUrl: dealer.url, host: '127.0.0.1', port: 0, ...engineTrustOptions(trust), log: quiet });
   client = new ControlClient(engine.url, { token: trust.userCredential });
   card = engine.card;
 });
@@ -67,7 +70,7 @@ describe('masked model stream', () => {
     };
     const weights = new Map([weight('a', 300, 1000), weight('b', 7, 13), weight('c', 513, 600)].map((w) => [w.name, w]));
     const key = SharedKey.random();
-    const source = new MaskedModelSource(weights, key, profile, { modelHash: 'f'.repeat(64), pairingId: 'e'.repeat(32) });
+    const source = new MaskedModelSource({ kind: 'float', weights }, key, profile, { modelHash: 'f'.repeat(64), pairingId: 'e'.repeat(32) });
     await source.prepare();
     const whole = await readAll(source.stream());
     expect(whole.length).toBe(source.totalBytes);
@@ -76,6 +79,32 @@ describe('masked model stream', () => {
       expect(Buffer.from(parsed.weights.get(name)!.data.buffer, parsed.weights.get(name)!.data.byteOffset, w.data.byteLength).equals(Buffer.from(w.data.buffer))).toBe(true);
     }
     for (const start of [1, 4097, source.layout.offsets[1]! - 3, source.layout.offsets[2]! + (1 << 20) + 5]) {
+      expect((await readAll(source.stream(start))).equals(whole.subarray(start))).toBe(true);
+    }
+  });
+});
+
+const ringBytes = (w: RingRoleWeight) => {
+  if (w.data.kind !== 'ring') throw new Error(`${w.spec.name} is not a ring matrix`);
+  return Buffer.from(w.data.bytes.buffer, w.data.bytes.byteOffset, w.data.bytes.byteLength);
+};
+
+describe('ring64 masked model stream', () => {
+  it('equals maskedRingModel() for tensors spanning many chunks, from any byte offset', async () => {
+    const weight = (name: string, outDim: number, inDim: number): FixedPointWeight => {
+      const data = new Int16Array(outDim * inDim).map((_, i) => Math.round(Math.sin(i) * 30000));
+      return { name, outDim, inDim, data, blocks: [{ rows: outDim, exponent: 12 }] };
+    };
+    const weights = new Map([weight('a', 300, 1000), weight('b', 7, 13), weight('c', 513, 600)].map((w) => [w.name, w]));
+    const key = SharedKey.random();
+    const source = new MaskedModelSource({ kind: 'ring', weights }, key, RING64_PROFILE, { modelHash: 'f'.repeat(64), pairingId: 'e'.repeat(32) });
+    await source.prepare();
+    const whole = await readAll(source.stream());
+    expect(whole.length).toBe(source.totalBytes);
+    const parsed = parseMaskedModel(new Uint8Array(whole));
+    expect(parsed.weights.size).toBe(0);
+    for (const [name, w] of maskedRingModel(key, weights)) expect(ringBytes(parsed.ringWeights!.get(name)!).equals(ringBytes(w))).toBe(true);
+    for (const start of [1, 4099, source.layout.offsets[1]! - 3, source.layout.offsets[2]! + (1 << 20) + 5]) {
       expect((await readAll(source.stream(start))).equals(whole.subarray(start))).toBe(true);
     }
   });
@@ -91,9 +120,18 @@ describe('masked model download and cache', () => {
     const model = await loadModel(defaultModelDir);
     const pairing = await loadOrCreatePairingKey(path.join(dir, 'state', 'engine'), card.modelHash, new URL(dealer.url).origin);
     expect(pairing.id).toBe(card.pairing.id);
-    const expected = maskedModel(pairing.key, PERMLLM_PROFILE, privateWeightsOf(model));
-    for (const [name, w] of expected) expect(Buffer.from(stored.weights.get(name)!.data.buffer, stored.weights.get(name)!.data.byteOffset, w.data.byteLength).equals(Buffer.from(w.data.buffer))).toBe(true);
-    expect(stored.weights.get('lm_head')!.bias).toBeUndefined();
+    // ring64 (the engine's default): X − U mod 2^64 over the int16 weights of the same plan.
+    expect(card.shareDtype).toBe('ring64');
+    const fixedPoint = await fixedPointModelOf(model);
+    expect(card.fixedPoint!.plan).toEqual(fixedPoint.plan);
+    const expected = maskedRingModel(pairing.key, fixedPoint.weights);
+    expect(stored.weights.size).toBe(0);
+    expect(stored.ringWeights!.size).toBe(expected.size);
+    for (const [name, w] of expected) expect(ringBytes(stored.ringWeights!.get(name)!).equals(ringBytes(w))).toBe(true);
+    expect(stored.ringWeights!.get('lm_head')!.bias).toBeUndefined();
+    // 8 bytes per parameter of Z_2^64 plus the header.
+    const params = [...expected.values()].reduce((n, w) => n + w.spec.outDim * w.spec.inDim, 0);
+    console.log(`ring64 masked model: ${card.maskedModel.bytes} bytes for ${params} parameters (${(card.maskedModel.bytes / params).toFixed(3)} B/param)`);
 
     const again = await new MaskedModelStore({ cacheDir: path.join(dir, 'a'), engine: client, log: quiet, progress: silentBar }).load(card);
     expect(again.downloaded).toBe(false);
@@ -140,5 +178,13 @@ describe('masked model download and cache', () => {
     const store = new MaskedModelStore({ cacheDir: path.join(dir, 'c'), engine: client, log: quiet, progress: silentBar });
     const wrong: ModelCard = { ...card, maskedModel: { ...card.maskedModel, sha256: '0'.repeat(64) } };
     await expect(store.load(wrong)).rejects.toThrow(/different masked model|sha256/);
+  });
+
+  it('refuses a ring64 masked model whose ring specs differ from the card\'s plan specs', async () => {
+    const store = new MaskedModelStore({ cacheDir: path.join(dir, 'a'), engine: client, log: quiet, progress: silentBar });
+    const [first, ...rest] = card.fixedPoint!.weights;
+    const shifted = { ...first!, blocks: first!.blocks.map((b) => ({ ...b, exponent: b.exponent + 1 })) };
+    const wrong: ModelCard = { ...card, fixedPoint: { ...card.fixedPoint!, weights: [shifted, ...rest] } };
+    await expect(store.load(wrong)).rejects.toThrow(/ring tensors differ/);
   });
 });

@@ -1,21 +1,26 @@
 /**
  * Time and bytes per token, in-process vs networked over loopback (not a test; run by hand):
  *
- *   npx tsx tests/network/measure-loopback.ts [--model PATH] [--tokens N] [--runs R] [--threads T]
+ *   npx tsx tests/network/measure-loopback.ts [--model PATH] [--tokens N] [--runs R] [--threads T] [--profile ring64|permllm-f64]
  *
  * in-process: the three parties in this process (runInProcess, one event loop).
  * networked:  a real dealer and a real engine process (node bin/permllm.mjs ...), the gateway
  *             side in this process over WebSockets: the deployed data path (the gateway's
  *             OpenAI HTTP layer adds nothing per token).
  * Both run the same greedy session from "Once upon a time" and report privateGenerate's stats:
- * prefill, decode time per token, flights per token, protocol bytes per decoded token.
+ * prefill, decode time per token, flights per token, protocol bytes per decoded token; plus the
+ * engine's start-up time (ring64: calibration and quantisation included), the masked model's
+ * download size and each party's weight bytes per parameter (from the in-process pairing, the
+ * same format the processes hold).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadModel } from '../../model/load-model.js';
-import { pairInProcess, runInProcess } from '../../in-process/in-process-parties.js';
+import { pairInProcessFor, runInProcess } from '../../in-process/in-process-parties.js';
+import { planarBytes } from '../../compute/ring-gemm.js';
+import type { RoleModel } from '../../protocol/session/role-model.js';
 import { privateGenerate, type PrivateGenerationEvent, type PrivateSessionStats } from '../../gateway/private/private-generation.js';
 import { MaskedModelStore } from '../../gateway/remote/masked-model-store.js';
 import { SessionConnector } from '../../gateway/remote/session-connector.js';
@@ -28,7 +33,9 @@ import { fetchPeerIdentity } from '../../protocol/transport/peer-identity.js';
 import { prepareLocalTrust } from '../../cli/local-trust.js';
 import { defaultModelDir, killAllRoles, startRole, waitForReadiness } from '../helpers/processes.js';
 
-const { values } = parseArgs({ options: { model: { type: 'string' }, tokens: { type: 'string' }, runs: { type: 'string' }, prompt: { type: 'string' }, threads: { type: 'string' } } });
+const { values } = parseArgs({ options: { model: { type: 'string' }, tokens: { type: 'string' }, runs: { type: 'string' }, prompt: { type: 'string' }, threads: { type: 'string' }, profile: { type: 'string' } } });
+const profile = MASK_PROFILES[values.profile ?? 'ring64'];
+if (!profile) throw new Error(`unknown profile ${values.profile}`);
 const modelPath = values.model ?? defaultModelDir;
 const tokens = Number(values.tokens ?? 32);
 const runs = Number(values.runs ?? 3);
@@ -74,18 +81,38 @@ console.error(`model ${model.id} (${modelPath}), prompt ${prompt.length} tokens,
 
 const inProcess: Row[] = [];
 const networked: Row[] = [];
-const parties = pairInProcess(model, undefined, gatewayBackend);
+const parties = await pairInProcessFor(model, profile, gatewayBackend);
+const weightBytes = (m: RoleModel) => {
+  let bytes = 0;
+  for (const w of m.weights.values()) bytes += w.data.byteLength + (w.bias?.byteLength ?? 0);
+  for (const w of m.ring?.weights.values() ?? []) bytes += planarBytes(w.data) + (w.bias?.byteLength ?? 0);
+  return bytes;
+};
+const parameterCount = (m: RoleModel) => {
+  let n = 0;
+  for (const w of m.weights.values()) n += w.spec.outDim * w.spec.inDim;
+  for (const w of m.ring?.weights.values() ?? []) n += w.spec.outDim * w.spec.inDim;
+  return n;
+};
+const params = parameterCount(parties.engine);
+const bytesPerParameter = { engine: weightBytes(parties.engine) / params, dealer: weightBytes(parties.dealer) / params, gateway: weightBytes(parties.gateway) / params };
+let engineStartMs = 0;
+let maskedModelBytes = 0;
 const dir = await mkdtemp(path.join(tmpdir(), 'permllm-measure-'));
 try {
   const trust = await prepareLocalTrust(path.join(dir, 'state'));
   const dealer = await startRole('dealer', ['--port', '0', ...threadFlags], { env: trust.env.dealer });
-  const engine = await startRole('engine', ['--port', '0', '--dealer', dealer.url, '--model', modelPath, ...threadFlags], { env: trust.env.engine });
+  const engineStarted = performance.now();
+  const engine = await startRole('engine', ['--port', '0', '--dealer', dealer.url, '--model', modelPath, '--profile', profile.name, ...threadFlags], { env: trust.env.engine });
   await waitForReadiness(engine.url, true, trust.userCredential);
+  engineStartMs = performance.now() - engineStarted;
   const client = new ControlClient(engine.url, { token: trust.userCredential });
   const store = new MaskedModelStore({ cacheDir: path.join(dir, 'cache'), engine: client, log: (l) => console.error(l) });
   const card = await store.fetchCard();
   const stored = await store.load(card);
-  const gatewayModel = roleModel(card.config, stored.weights, MASK_PROFILES[card.maskProfile]!, gatewayBackend);
+  maskedModelBytes = card.maskedModel.bytes;
+  const ring = card.fixedPoint && stored.ringWeights ? { plan: card.fixedPoint.plan, weights: stored.ringWeights } : undefined;
+  const gatewayModel = roleModel(card.config, stored.weights, MASK_PROFILES[card.maskProfile]!, gatewayBackend, ring);
   const connector = new SessionConnector({ engineUrl: engine.url, dealerUrl: dealer.url, credential: trust.userCredential });
   const sessionTrust = { pairingId: card.pairing.id, engine: await fetchPeerIdentity(client), dealer: await fetchPeerIdentity(new ControlClient(dealer.url)) };
   // Alternate the two modes so that both see the same (shared, noisy) machine.
@@ -112,5 +139,5 @@ try {
 }
 
 const same = JSON.stringify(inProcess[0]!.text) === JSON.stringify(networked[0]!.text);
-console.log(JSON.stringify({ model: model.id, promptTokens: prompt.length, newTokens: tokens, sameTokens: same, results: [summary(inProcess), summary(networked)] }, null, 2));
+console.log(JSON.stringify({ model: model.id, profile: profile.name, parameters: params, bytesPerParameter, maskedModelBytes, engineStartMs: Math.round(engineStartMs), promptTokens: prompt.length, newTokens: tokens, sameTokens: same, results: [summary(inProcess), summary(networked)] }, null, 2));
 process.exit(0);

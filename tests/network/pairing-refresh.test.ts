@@ -13,7 +13,7 @@ import { startEngineServer, type EngineServer } from '../../engine/server/engine
 import { startDealerServer, type DealerServer } from '../../dealer/server/dealer-server.js';
 import type { GenerationRequest } from '../../gateway/pipeline/generation-backend.js';
 import { RemoteBackend } from '../../gateway/remote/remote-backend.js';
-import { PERMLLM_PROFILE } from '../../protocol/masks/mask-profile.js';
+import { RING64_PROFILE } from '../../protocol/masks/mask-profile.js';
 import { prepareLocalTrust } from '../../cli/local-trust.js';
 import { defaultModelDir, waitFor } from '../helpers/processes.js';
 import { dealerTrustOptions, engineTrustOptions, gatewayTrustOptions } from '../helpers/trust-options.js';
@@ -50,7 +50,7 @@ describe('pairing refresh', () => {
     const model = await loadModel(defaultModelDir);
     const trust = await prepareLocalTrust(path.join(dir, 'state'));
     dealer = await startDealerServer({ host: '127.0.0.1', port: 0, ...dealerTrustOptions(trust), log: quiet });
-    const engineOptions = { model, profile: PERMLLM_PROFILE, dealerUrl: dealer.url, host: '127.0.0.1', ...engineTrustOptions(trust), log: quiet, probeIntervalMs: 200 };
+    const engineOptions = { model, profile: RING64_PROFILE, dealerUrl: dealer.url, host: '127.0.0.1', ...engineTrustOptions(trust), log: quiet, probeIntervalMs: 200 };
     engine = await startEngineServer({ ...engineOptions, port: 0 });
     const port = engine.port;
     await waitFor('the engine to be ready', async () => (engine!.readiness().ready ? true : undefined));

@@ -1,7 +1,8 @@
 /**
  * A RoPE-scaled model over real sockets (engine, dealer and the gateway's RemoteBackend in this
  * process, 127.0.0.1): the scaling reaches the gateway through the model card, so the private
- * tokens and their log-probabilities equal the plaintext oracle's. The checkpoint has Llama's
+ * tokens and their log-probabilities equal the oracle's (ring64, the engine's default: the
+ * fixed-point plaintext of the card's plan). The checkpoint has Llama's
  * layout with a llama3 rope_scaling block whose original length is scaled down to 16, so the
  * scaling changes every position's rotation within the run (a gateway on plain RoPE would not
  * match: see tests/protocol/private-model-families.test.ts).
@@ -17,7 +18,10 @@ import { loadHuggingFaceModel } from '../../model/huggingface/load-huggingface-m
 import type { ModelDescription } from '../../model/model-description.js';
 import { syntheticTokenizerFiles } from '../../model/synthetic/index.js';
 import { PlaintextModel } from '../../plaintext/plaintext-model.js';
-import { PERMLLM_PROFILE } from '../../protocol/masks/mask-profile.js';
+import { fixedPointModelOf } from '../../plaintext/fixed-point/calibrate.js';
+import { FixedPointModel } from '../../plaintext/fixed-point/fixed-point-model.js';
+import { logprobOf } from '../../sampling/index.js';
+import { RING64_PROFILE } from '../../protocol/masks/mask-profile.js';
 import { prepareLocalTrust } from '../../cli/local-trust.js';
 import { buildCheckpoint, llamaWithRope, writeCheckpoint } from '../helpers/hf-family-checkpoints.js';
 import { dealerTrustOptions, engineTrustOptions, gatewayTrustOptions } from '../helpers/trust-options.js';
@@ -39,7 +43,7 @@ beforeAll(async () => {
   model = await loadHuggingFaceModel(folder);
   const trust = await prepareLocalTrust(path.join(dir, 'state'));
   dealer = await startDealerServer({ host: '127.0.0.1', port: 0, ...dealerTrustOptions(trust), log: quiet });
-  engine = await startEngineServer({ model, profile: PERMLLM_PROFILE, dealerUrl: dealer.url, host: '127.0.0.1', port: 0, ...engineTrustOptions(trust), log: quiet });
+  engine = await startEngineServer({ model, profile: RING64_PROFILE, dealerUrl: dealer.url, host: '127.0.0.1', port: 0, ...engineTrustOptions(trust), log: quiet });
   gateway = await RemoteBackend.connect({ engineUrl: engine.url, dealerUrl: dealer.url, cacheDir: path.join(dir, 'cache'), ...gatewayTrustOptions(trust), log: quiet, progress: () => ({ update: quiet, finish: quiet }) });
 }, 120_000);
 
@@ -64,8 +68,14 @@ describe('a llama3-scaled model served over the network', () => {
         logprobs.push(event.logprob!);
       }
     }
-    const seq = new PlaintextModel(model).newSequence();
-    let logits = await seq.prefill(prompt);
+    // The engine runs ring64 (the default): its oracle is the fixed-point plaintext of the same plan.
+    const fixedPoint = await fixedPointModelOf(model);
+    expect(engine.card.fixedPoint!.plan).toEqual(fixedPoint.plan);
+    const seq = new FixedPointModel(model.config, fixedPoint.plan, fixedPoint.weights).newSequence();
+    let logits = seq.decodeLogits(await seq.prefill(prompt));
+    const floatSeq = new PlaintextModel(model).newSequence();
+    let floatLogits = await floatSeq.prefill(prompt);
+    let worstFloat = 0;
     const plainTokens: number[] = [];
     let worst = 0;
     for (let i = 0; i < count; i++) {
@@ -78,11 +88,16 @@ describe('a llama3-scaled model served over the network', () => {
       for (const v of logits) sum += Math.exp(v - max);
       const plainLogprob = logits[best]! - max - Math.log(sum);
       if (tokens[i] === best) worst = Math.max(worst, Math.abs(logprobs[i]! - plainLogprob));
-      if (i + 1 < count) logits = await seq.decode(best);
+      worstFloat = Math.max(worstFloat, Math.abs(logprobs[i]! - logprobOf(floatLogits, best)));
+      if (i + 1 < count) {
+        logits = seq.decodeLogits(await seq.decode(best));
+        floatLogits = await floatSeq.decode(best);
+      }
     }
-    console.log(`llama3-scaled over the network: ${count} tokens ${JSON.stringify(model.tokenizer.decode(tokens))}; max |private − plaintext| log-probability ${worst.toExponential(2)}`);
+    console.log(`llama3-scaled over the network (ring64): ${count} tokens ${JSON.stringify(model.tokenizer.decode(tokens))}; max |private − fixed-point oracle| log-probability ${worst.toExponential(2)} (float plaintext ${worstFloat.toExponential(2)})`);
     expect(tokens).toEqual(plainTokens);
-    // Log-probabilities differ by about the logits' absolute error (measured ~1e-5); 1e-3 leaves a margin.
-    expect(worst).toBeLessThan(1e-3);
+    // The logits are the fixed-point oracle's bit for bit; only the log-sum-exp's summation order
+    // (the user's permuted view) differs.
+    expect(worst).toBeLessThan(1e-12);
   }, 120_000);
 });

@@ -7,7 +7,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatewayServer, type GatewayServer } from '../../gateway/http/start-gateway-server.js';
 import { PlaintextBackend } from '../../gateway/pipeline/plaintext-backend.js';
+import { loadModel } from '../../model/load-model.js';
+import { logprobOf } from '../../sampling/index.js';
 import { complete } from '../helpers/openai-requests.js';
+import { fixedPointGenerate, pairModel, plaintextGenerate } from '../helpers/private-vs-plaintext.js';
 import { defaultModelDir, killAllRoles, startThreeParties, waitFor, type ThreeParties } from '../helpers/processes.js';
 
 let parties: ThreeParties;
@@ -36,6 +39,40 @@ describe('three processes over loopback', () => {
     expect(privately.completionTokens).toBe(24);
   });
 
+  it('ring64 over the network == the in-process fixed-point oracle: same plan, tokens and log-probabilities', async () => {
+    const model = await loadModel(defaultModelDir);
+    const oracleParties = await pairModel(model); // ring64: calibrates the plan the same way the engine does
+    const card = (await (await fetch(`${parties.engine.url}/v1/model-card`, { headers: { authorization: `Bearer ${parties.token}` } })).json()) as { fixedPoint: { plan: unknown } };
+    expect(card.fixedPoint.plan).toEqual(oracleParties.fixedPoint!.plan);
+    const count = 40;
+    const response = await fetch(`${parties.baseURL}/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'stories260K', prompt: 'Once upon a time', max_tokens: count, temperature: 0, logprobs: 2 }),
+    });
+    expect(response.status).toBe(200);
+    const json = (await response.json()) as { choices: { text: string; logprobs: { tokens: string[]; token_logprobs: number[] } }[] };
+    const got = json.choices[0]!.logprobs;
+    expect(got.tokens.length).toBeGreaterThanOrEqual(20);
+    const prompt = model.tokenizer.encode('Once upon a time', { addBos: true });
+    const oracle = await fixedPointGenerate(oracleParties, prompt, got.tokens.length);
+    const plain = await plaintextGenerate(model, prompt, got.tokens.length);
+    expect(got.tokens).toEqual(oracle.tokens.map((id) => model.tokenizer.tokenText(id)));
+    const logprobAt = (logits: Float64Array, id: number) => logprobOf(logits, id);
+    let worstOracle = 0;
+    let worstFloat = 0;
+    got.token_logprobs.forEach((lp, i) => {
+      worstOracle = Math.max(worstOracle, Math.abs(lp - logprobAt(oracle.logits[i]!, oracle.tokens[i]!)));
+      worstFloat = Math.max(worstFloat, Math.abs(lp - logprobAt(plain.logits[i]!, oracle.tokens[i]!)));
+    });
+    console.log(`ring64 networked vs fixed-point oracle: ${got.tokens.length} tokens equal; max |Δ log-probability| ${worstOracle.toExponential(2)} (vs float plaintext ${worstFloat.toExponential(2)})`);
+    // The logits are the oracle's bit for bit; the log-sum-exp runs over the user's permuted
+    // order, so only its rounding differs (a few ulps). The float plaintext is ~1e-3 away: the
+    // bound tells the two apart.
+    expect(worstOracle).toBeLessThan(1e-12);
+    expect(worstFloat).toBeGreaterThan(1e-9);
+  }, 120_000);
+
   it('runs concurrent sessions independently, each equal to its plaintext text', async () => {
     const prompts = ['Tom had a red', 'The sun was'];
     const privately = await Promise.all(prompts.map((prompt) => complete(parties.baseURL, { prompt, max_tokens: 12 })));
@@ -45,21 +82,32 @@ describe('three processes over loopback', () => {
     }
   });
 
-  it('publishes a model card with shapes, scales and tokenizer but no weights, and only with the token', async () => {
+  it('publishes a model card with shapes, the fixed-point plan and tokenizer but no weights, and only with the token', async () => {
     const denied = await fetch(`${parties.engine.url}/v1/model-card`);
     expect(denied.status).toBe(401);
     const response = await fetch(`${parties.engine.url}/v1/model-card`, { headers: { authorization: `Bearer ${parties.token}` } });
     expect(response.status).toBe(200);
     const text = await response.text();
     expect(text.length).toBeLessThan(64 * 1024); // the model is 1 MB: no weights in here
-    const card = JSON.parse(text) as Record<string, unknown> & { weights: Record<string, unknown>[]; config: { dim: number } };
+    type Card = Record<string, unknown> & { weights: unknown[]; config: { dim: number; nLayers: number }; fixedPoint: { plan: { format: string; layers: unknown[] }; weights: Record<string, unknown>[] } };
+    const card = JSON.parse(text) as Card;
     expect(card['id']).toBe('stories260K');
     expect(card.config.dim).toBe(64);
-    for (const w of card.weights) expect(Object.keys(w).sort()).toEqual(['hasBias', 'inDim', 'name', 'op', 'outDim', 'scale']);
-    expect(card['maskProfile']).toBe('permllm-f64');
+    // ring64 is the engine's default: the public plan and the ring specs, no float specs.
+    expect(card['maskProfile']).toBe('ring64');
+    expect(card['shareDtype']).toBe('ring64');
+    expect(card.weights).toEqual([]);
+    expect(card.fixedPoint.plan.format).toBe('permllm-fixed-point/1');
+    expect(card.fixedPoint.plan.layers).toHaveLength(card.config.nLayers);
+    for (const w of card.fixedPoint.weights) expect(Object.keys(w).sort()).toEqual(['blocks', 'hasBias', 'inDim', 'name', 'outDim']);
     expect(Object.keys(card).sort()).toEqual(
-      ['cardVersion', 'config', 'created', 'dtype', 'id', 'maskProfile', 'maskedModel', 'maxFrameBytes', 'modelHash', 'pairing', 'shareDtype', 'tokenizer', 'weights'].sort(),
+      ['cardVersion', 'config', 'created', 'dtype', 'fixedPoint', 'id', 'maskProfile', 'maskedModel', 'maxFrameBytes', 'modelHash', 'pairing', 'shareDtype', 'tokenizer', 'weights'].sort(),
     );
+    // X − U is 8 bytes per parameter of Z_2^64, plus its header.
+    const params = card.fixedPoint.weights.reduce((n, w) => n + (w['outDim'] as number) * (w['inDim'] as number), 0);
+    const bytes = (card['maskedModel'] as { bytes: number }).bytes;
+    expect(bytes - 8 * params).toBeGreaterThan(0);
+    expect(bytes - 8 * params).toBeLessThan(64 * 1024);
   });
 
   it('counts sessions, tokens and bytes in the engine and dealer metrics', async () => {
