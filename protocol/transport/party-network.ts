@@ -14,6 +14,7 @@
 import { CriticalPathClock, TrafficMeter } from '../accounting/traffic-meter.js';
 import type { ShareDtype } from '../masks/mask-profile.js';
 import { decodeFrame, encodeFrame, FrameError, MessageKind, type Frame, type FramePart } from '../wire/frame.js';
+import { yieldIfDue } from './cooperative-yield.js';
 import type { MessageLink } from './message-link.js';
 
 export type PartyName = 'engine' | 'gateway' | 'dealer';
@@ -98,6 +99,8 @@ export class PartyNetwork {
 
   /** Sends every queued message, one physical frame per peer. */
   async flush(): Promise<void> {
+    // Every wait passes through here: the place to give the event loop its turn (cooperative-yield.ts).
+    await yieldIfDue();
     const sends: Promise<void>[] = [];
     for (const [name, p] of this.peers) {
       if (p.outbox.length === 0) continue;

@@ -109,6 +109,11 @@ describe('roles: nobody joins a session as a party it is not', () => {
     await expectHonestSession();
   });
 
+  it('the engine operator\'s own credential cannot open a session: sessions are counted against user credentials only', async () => {
+    expect(await refusedStatus(engineSessionUrl(parties.engine.url, sid(), pairingId), parties.trust.operator.engine)).toBe(403);
+    await expectHonestSession();
+  });
+
   it('a user credential cannot read or change pairings at the dealer', async () => {
     const path = `${parties.dealer.url}/v1/pairings/${pairingId}`;
     expect(await status(path, parties.token)).toBe(401);
