@@ -10,7 +10,7 @@
  */
 import { defaultModelPath, loadModel } from '../model/load-model.js';
 import type { ModelDescription } from '../model/model-description.js';
-import { generateSyntheticModel, type SyntheticSpecInput } from '../model/synthetic/index.js';
+import { generateSyntheticModel, SYNTHETIC_PRESETS, type SyntheticPresetName, type SyntheticSpecInput } from '../model/synthetic/index.js';
 import { narrowVocabulary } from './narrow-vocabulary.js';
 
 /** A Llama layer shape (heads of 64 or 128 dims, grouped-query attention). */
@@ -67,6 +67,18 @@ function synthetic(shapeKey: LayerShapeKey, layers: number, vocab: 'narrow' | 'l
   };
 }
 
+/** A `permllm synthesize` preset as it is, real vocabulary included (opt-in: large). */
+function preset(name: SyntheticPresetName, description: string): BenchModel {
+  const spec = SYNTHETIC_PRESETS[name] as SyntheticSpecInput;
+  return {
+    name,
+    description,
+    layers: spec.nLayers,
+    vocab: 128256,
+    load: async () => ({ ...(await generateSyntheticModel(spec, SEED)), id: name }),
+  };
+}
+
 const catalogue: BenchModel[] = [
   {
     name: 'stories260K',
@@ -85,12 +97,16 @@ const catalogue: BenchModel[] = [
   synthetic('d512', 1, 'llama2-32k'),
   // Not in the default run: about 13 GB of weight copies in one process.
   synthetic('llama3-8b', 2),
+  // Opt-in, whole presets with the real 128,256-entry Llama 3 vocabulary (issue 11's figures).
+  preset('synthetic-100m', 'the 100M preset: dim 640, hidden 1792, 4 layers, 10 q / 2 kv heads, 128k vocabulary (tied): 99.8M parameters'),
+  preset('llama3-8b-layer', 'one Llama-3.1-8B layer with its real untied 128k embedding and head: 1.27G parameters'),
 ];
 
 export const BENCH_MODELS: ReadonlyMap<string, BenchModel> = new Map(catalogue.map((m) => [m.name, m]));
 
-/** What a plain `permllm bench` runs (llama3-8b-l2 is opt-in: it needs about 13 GB). */
-export const DEFAULT_MODELS: readonly string[] = catalogue.map((m) => m.name).filter((n) => n !== 'llama3-8b-l2');
+/** What a plain `permllm bench` runs (llama3-8b-l2 and the whole presets are opt-in: they are large). */
+const OPT_IN = new Set(['llama3-8b-l2', 'synthetic-100m', 'llama3-8b-layer']);
+export const DEFAULT_MODELS: readonly string[] = catalogue.map((m) => m.name).filter((n) => !OPT_IN.has(n));
 export const QUICK_MODELS: readonly string[] = ['stories260K'];
 
 /** A full-depth model the per-layer figures are extrapolated to. */

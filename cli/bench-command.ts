@@ -21,7 +21,7 @@ const USAGE = `usage: permllm bench [--quick] [--models a,b] [--profiles ring64,
        permllm bench relay --target HOST:PORT [--listen PORT] [--rtt MS] [--bandwidth BITS_PER_S]
 
   --quick           stories260K only, prompts 8 and 32, 4 tokens (under a minute; CI smoke)
-  --models LIST     comma-separated (default: all but llama3-8b-l2); known: ${[...BENCH_MODELS.keys()].join(', ')}
+  --models LIST     comma-separated (default: all but llama3-8b-l2, synthetic-100m and llama3-8b-layer); known: ${[...BENCH_MODELS.keys()].join(', ')}
   --links LIST      link settings between gateway and engine: ${Object.values(LINK_SETTINGS)
   .map((l) => `${l.name} = ${l.description}`)
   .join('; ')} (default: all)
