@@ -42,12 +42,13 @@ export interface PlaintextModelOptions {
    * Observer of the forward pass's intermediate values (calibration of the fixed-point plan,
    * plaintext/fixed-point/calibrate.ts): the residual stream at every norm input and at the end,
    * q/k/v (before RoPE), raw scores q·k (RoPE applied, before 1/sqrt(headDim); one value: the
-   * pass's largest magnitude), the attention output, gate and up, the SwiGLU output, the logits.
+   * pass's largest magnitude), the attention output, gate and up, the SwiGLU output, the logits;
+   * with a per-head q/k norm also q and k before it ('qk-raw').
    */
   observe?: (family: ObservedFamily, values: Float32Array | Float64Array) => void;
 }
 
-export type ObservedFamily = 'residual' | 'query' | 'key' | 'value' | 'scores' | 'attention' | 'gate-up' | 'ffn' | 'logits';
+export type ObservedFamily = 'residual' | 'query' | 'key' | 'value' | 'scores' | 'attention' | 'gate-up' | 'ffn' | 'logits' | 'qk-raw';
 
 /** Per-layer concatenated projections (see PlaintextModelOptions.fuseProjections). */
 interface FusedLayer {
@@ -190,6 +191,11 @@ export class PlaintextSequence implements TokenStepper {
         addBias(v, T, lw.bv);
       }
       if (variant.qkNorm) {
+        if (observe) {
+          // q and k before their per-head norm (the ring64 plan's q/k-norm input).
+          observe('qk-raw', q);
+          observe('qk-raw', k);
+        }
         // Per head: q as [T·nHeads, headDim] rows, k as [T·nKvHeads, headDim].
         q = rmsNorm(q, T * nHeads, headDim, normEps, lw.qNorm!);
         k = rmsNorm(k, T * nKvHeads, headDim, normEps, lw.kNorm!);

@@ -23,6 +23,8 @@ export const weightName = {
   embedding: 'embedding',
   qkv: (layer: number) => `layers.${layer}.qkv`,
   output: (layer: number) => `layers.${layer}.o`,
+  /** Per-head q/k norm γ (ModelVariant.qkNorm) as one diagonal map [2·headDim, headDim]: diag(γ_q) over diag(γ_k). */
+  qkNorm: (layer: number) => `layers.${layer}.qk_norm`,
   gateUp: (layer: number) => `layers.${layer}.gate_up`,
   down: (layer: number) => `layers.${layer}.down`,
   head: 'lm_head',
@@ -53,6 +55,20 @@ function make(name: string, outDim: number, inDim: number, data: Float64Array, b
   return w;
 }
 
+/**
+ * The per-head q/k norm weights as a linear map of a normalised head row h [headDim]: the first
+ * headDim outputs are γ_q ⊙ h, the last headDim γ_k ⊙ h (ring-qk-norm.ts keeps the half each row needs).
+ */
+function qkNormDiagonal(L: ModelDescription['weights']['layers'][number], headDim: number): Float64Array {
+  if (!L.qNorm || !L.kNorm) throw new Error('folded weights: the q/k norm weights are missing');
+  const out = new Float64Array(2 * headDim * headDim);
+  for (let i = 0; i < headDim; i++) {
+    out[i * headDim + i] = L.qNorm[i]!;
+    out[(headDim + i) * headDim + i] = L.kNorm[i]!;
+  }
+  return out;
+}
+
 /** Folds and stacks the model's weights, in schedule order (embedding, layers, head). */
 export function foldedWeightsOf(model: ModelDescription): Map<string, FoldedWeight> {
   const { config: c, weights } = model;
@@ -73,6 +89,7 @@ export function foldedWeightsOf(model: ModelDescription): Map<string, FoldedWeig
       if (L.bv) bias.set(L.bv, qDim + kvDim);
     }
     add(make(weightName.qkv(i), qDim + 2 * kvDim, c.dim, stackFolded([L.wq, L.wk, L.wv], c.dim, L.attnNorm), bias));
+    if (c.variant?.qkNorm) add(make(weightName.qkNorm(i), 2 * c.headDim, c.headDim, qkNormDiagonal(L, c.headDim)));
     add(make(weightName.output(i), c.dim, qDim, Float64Array.from(L.wo)));
     add(make(weightName.gateUp(i), 2 * c.hiddenDim, c.dim, stackFolded([L.w1, L.w3], c.dim, L.ffnNorm)));
     add(make(weightName.down(i), c.dim, c.hiddenDim, Float64Array.from(L.w2)));

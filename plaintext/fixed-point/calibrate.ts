@@ -30,7 +30,11 @@ export interface CalibrationOptions extends PlanOptions {
 export async function measureRanges(model: ModelDescription, options: CalibrationOptions = {}): Promise<ValueRanges> {
   const c = model.config;
   const r: ValueRanges = { residual: 0, normed: 0, query: 0, key: 0, value: 0, scores: 0, attention: 0, gateUp: 0, ffn: 0, logits: 0 };
-  const field: Record<Exclude<ObservedFamily, 'residual'>, keyof ValueRanges> = {
+  if (c.variant?.qkNorm) {
+    r.qkRaw = 0;
+    r.qkNormed = 0;
+  }
+  const field: Record<Exclude<ObservedFamily, 'residual' | 'qk-raw'>, keyof ValueRanges> = {
     query: 'query',
     key: 'key',
     value: 'value',
@@ -54,8 +58,23 @@ export async function measureRanges(model: ModelDescription, options: Calibratio
       }
       return;
     }
+    if (family === 'qk-raw') {
+      // Per head row: the raw maximum and the largest normalised element max / rms.
+      const d = c.headDim;
+      for (let row = 0; row < values.length / d; row++) {
+        let ss = 0;
+        let max = 0;
+        for (let i = row * d; i < (row + 1) * d; i++) {
+          ss += values[i]! * values[i]!;
+          max = Math.max(max, Math.abs(values[i]!));
+        }
+        r.qkRaw = Math.max(r.qkRaw!, max);
+        r.qkNormed = Math.max(r.qkNormed!, max / Math.sqrt(ss / d + c.normEps));
+      }
+      return;
+    }
     const key = field[family];
-    let max = r[key];
+    let max = r[key] ?? 0;
     for (let i = 0; i < values.length; i++) max = Math.max(max, Math.abs(values[i]!));
     r[key] = max;
   };

@@ -21,6 +21,7 @@ import { decodeLogits, rmsnormFixed, softmaxFixed, swigluFixed } from './fixed-p
 import { addCausalMask, ringAttentionScores, ringAttentionValues, RingRope } from './ring-attention.js';
 import { addBiasRows, ringBias, ringColumns, ringGateUpBlocks, ringOnehot } from './ring-tensors.js';
 import { RingRows } from './ring-rows.js';
+import { qkHeadRows, qkHeads, qkNormSelect } from './ring-qk-norm.js';
 
 export class FixedPointModel {
   readonly rope: RingRope;
@@ -96,10 +97,18 @@ export class FixedPointSequence {
       const normed = rmsnormFixed(x, T, c.dim, c.normEps, plan.residual, L.attnNorm);
       const qkv = await this.linear(weightName.qkv(l), normed, T, L.attnNorm);
       const width = qDim + 2 * kvDim;
-      this.keys[l]!.append(ringColumns(qkv, T, width, qDim, kvDim));
+      let q = ringColumns(qkv, T, width, 0, qDim);
+      let k = ringColumns(qkv, T, width, qDim, kvDim);
+      if (L.qkNorm) {
+        // Per-head q/k norm before RoPE (ring-qk-norm.ts): normalise every head row, then γ.
+        const headRows = qkHeadRows(shape, T);
+        const normedHeads = rmsnormFixed(qkHeads(qkv, shape, T), headRows, c.headDim, c.normEps, L.attnNorm + L.qk, L.qkNorm.out);
+        ({ q, k } = qkNormSelect(await this.linear(weightName.qkNorm(l), normedHeads, headRows, L.qkNorm.out), shape, T));
+      }
+      this.keys[l]!.append(k);
       this.values[l]!.append(ringColumns(qkv, T, width, qDim + kvDim, kvDim));
       const keys = start + T;
-      const scores = await ringAttentionScores(backend, shape, rope, this.keys[l]!.view(), keys, ringColumns(qkv, T, width, 0, qDim), T, start);
+      const scores = await ringAttentionScores(backend, shape, rope, this.keys[l]!.view(), keys, q, T, start);
       addCausalMask(scores, c.nHeads, T, keys, start);
       const probs = softmaxFixed(scores, c.nHeads * T, keys, 1 / Math.sqrt(c.headDim), L.scores, L.probs);
       const attended = await ringAttentionValues(backend, shape, this.values[l]!.view(), keys, probs, T);

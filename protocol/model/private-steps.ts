@@ -33,12 +33,30 @@ const ACTIVATION_STEPS: Readonly<Record<NonNullable<ModelVariant['activation']>,
   'clamped-swiglu': "gpt-oss's clamped SwiGLU gate (u + 1) ⊙ g·σ(1.702·g) (a paired Elem)",
 };
 
-/** The names of the private steps `config` needs and the protocol does not have (empty: runnable). */
-export function missingPrivateSteps(config: ModelConfig): string[] {
+/** Which number format's private program is asked about (the ring64 program has more steps). */
+export type PrivateProgram = 'float' | 'ring64';
+
+/**
+ * The variant fields each program evaluates as private steps. ring64: the per-head q/k norm
+ * (protocol/schedule/ring-qk-norm-step.ts: a row-wise Elem, γ in a diagonal MulW).
+ */
+const SUPPORTED: Readonly<Record<PrivateProgram, ReadonlySet<keyof ModelVariant>>> = {
+  float: new Set(),
+  ring64: new Set(['qkNorm']),
+};
+
+function supported(program: PrivateProgram, variant: ModelVariant, key: keyof ModelVariant): boolean {
+  if (variant[key] === undefined || variant[key] === false) return true;
+  if (key === 'activation' && variant.activation === 'silu') return true;
+  return SUPPORTED[program].has(key);
+}
+
+/** The names of the private steps `config` needs and `program` does not have (empty: runnable). */
+export function missingPrivateSteps(config: ModelConfig, program: PrivateProgram = 'float'): string[] {
   const variant = config.variant;
   if (!variant) return [];
   return (Object.keys(MISSING_STEPS) as (keyof ModelVariant)[])
-    .filter((key) => variant[key] !== undefined && !(key === 'activation' && variant.activation === 'silu'))
+    .filter((key) => !supported(program, variant, key))
     .map((key) => (key === 'activation' ? ACTIVATION_STEPS[variant.activation!] : MISSING_STEPS[key]));
 }
 
@@ -58,8 +76,8 @@ export class UnsupportedPrivateModelError extends Error {
   }
 }
 
-/** Throws UnsupportedPrivateModelError unless the private protocol can run `config`. */
-export function assertPrivatelyServable(modelId: string, config: ModelConfig): void {
-  const missing = missingPrivateSteps(config);
+/** Throws UnsupportedPrivateModelError unless `program` can run `config` privately. */
+export function assertPrivatelyServable(modelId: string, config: ModelConfig, program: PrivateProgram = 'float'): void {
+  const missing = missingPrivateSteps(config, program);
   if (missing.length > 0) throw new UnsupportedPrivateModelError(modelId, config.architecture, missing);
 }

@@ -19,6 +19,7 @@ import { RingKvMemory, ringScoresKV, ringValuesKV } from '../subprotocols/ring/r
 import { ringMulW, type RingRoleWeight } from '../subprotocols/ring/ring-mul-w.js';
 import { ringLocal, type RingShared } from '../subprotocols/ring/ring-shared.js';
 import { PREFILL_CHUNK_ROWS } from './forward-program.js';
+import { ringQkNormStep } from './ring-qk-norm-step.js';
 
 export interface RingForwardState {
   config: ModelConfig;
@@ -87,8 +88,9 @@ async function ringChunk(ctx: PartyContext, state: RingForwardState, tokens: rea
     const memory = state.memories[l]!;
     const normed = await ringElem(ctx, x, { kind: 'rmsnorm', rows, cols: c.dim, eps: c.normEps, inExp: plan.residual, outExp: L.attnNorm });
     const qkv = await ringMulW(ctx, weight(state, weightName.qkv(l)), normed, rows, L.attnNorm);
-    const q = ringLocal(qkv, rows * qDim, (s) => ringColumns(s, rows, width, 0, qDim));
-    const k = ringLocal(qkv, rows * kvDim, (s) => ringColumns(s, rows, width, qDim, kvDim));
+    let q = ringLocal(qkv, rows * qDim, (s) => ringColumns(s, rows, width, 0, qDim));
+    let k = ringLocal(qkv, rows * kvDim, (s) => ringColumns(s, rows, width, qDim, kvDim));
+    if (L.qkNorm) ({ q, k } = await ringQkNormStep(ctx, c, L, weight(state, weightName.qkNorm(l)), qkv, rows));
     const v = ringLocal(qkv, rows * kvDim, (s) => ringColumns(s, rows, width, qDim + kvDim, kvDim));
     const scores = await ringScoresKV(ctx, shape, state.rope, memory, q, k, v, rows, start);
     const keys = memory.length;

@@ -102,11 +102,10 @@ describe('ring64 on RoPE-scaled families', () => {
 
 describe('families needing new private steps are refused before any pairing', () => {
   it.each([
-    ['qwen3', QWEN3_CONFIG, [/per-head q\/k RMSNorm/]],
     ['gemma-2', GEMMA2_CONFIG, [/tanh-GELU gate/, /post-norms/, /attention logit soft-capping/, /final logit soft-capping/, /sliding-window/, /embedding scale/]],
-    ['gemma-3', GEMMA3_CONFIG, [/per-head q\/k RMSNorm/, /tanh-GELU/, /second RoPE table/]],
+    ['gemma-3', GEMMA3_CONFIG, [/tanh-GELU/, /second RoPE table/]],
     ['mixtral', MIXTRAL_CONFIG, [/mixture-of-experts routing/]],
-    ['qwen3-moe', QWEN3_MOE_CONFIG, [/per-head q\/k RMSNorm/, /mixture-of-experts routing/]],
+    ['qwen3-moe', QWEN3_MOE_CONFIG, [/mixture-of-experts routing/]],
     ['gpt-oss', GPT_OSS_CONFIG, [/attention sinks/, /o_proj bias/, /clamped SwiGLU/, /sliding-window/, /mixture-of-experts routing/]],
   ] as const)('%s', async (name, config, steps) => {
     const model = await load(`refused-${name}`, config);
@@ -121,6 +120,13 @@ describe('families needing new private steps are refused before any pairing', ()
     expect(message).toContain(`cannot be served privately`);
     expect(message).toContain('--plaintext');
     for (const step of steps) expect(message).toMatch(step);
+  });
+});
+
+describe('steps only the ring64 program has are refused under permllm-f64', () => {
+  it('qwen3 (per-head q/k norm) is refused under permllm-f64, naming the step', async () => {
+    const model = await load('refused-f64-qwen3', QWEN3_CONFIG);
+    await expect(pairModel(model, PERMLLM_PROFILE)).rejects.toThrow(/per-head q\/k RMSNorm/);
   });
 });
 
