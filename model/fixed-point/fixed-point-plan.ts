@@ -26,6 +26,7 @@ import type { ModelConfig } from '../model-description.js';
 import { weightName, type FoldedWeight } from './folded-weights.js';
 import { int16Exponent, maxAbsOf, quantizeWeight, type FixedPointWeight, type WeightBlock } from './fixed-point-weights.js';
 import { FixedPointPlanError, log2Ceil, need } from './plan-errors.js';
+import { planPostNorms } from './plan-post-norms.js';
 import { planQkNorm } from './plan-qk-norm.js';
 
 /** Largest magnitude (as a power of two) any legitimate value's integer may reach; the user's views are checked against it. */
@@ -47,6 +48,9 @@ export interface ValueRanges {
   /** Per-head q/k norm (ModelVariant.qkNorm): q and k before it, and the largest normalised element (before γ). */
   qkRaw?: number;
   qkNormed?: number;
+  /** Post-norms (ModelVariant.postNorms): the attention and FFN outputs before them, and the largest normalised element. */
+  postRaw?: number;
+  postNormed?: number;
 }
 
 export interface LayerPlan {
@@ -72,6 +76,12 @@ export interface LayerPlan {
    * at out + gamma and the scores at 2(out + gamma) + rope. Absent: no q/k norm.
    */
   qkNorm?: { out: number; gamma: number };
+  /**
+   * Post-norms (ModelVariant.postNorms, plan-post-norms.ts): the o and down outputs sit at `raw`
+   * (not the residual's exponent); the user re-encodes their RMSNorm at `out`; γ (a diagonal
+   * MulW) carries `gamma`, with out + gamma = residual so the result adds into the stream.
+   */
+  postNorm?: { raw: number; out: number; attnGamma: number; ffnGamma: number };
 }
 
 export interface FixedPointPlan {
@@ -129,22 +139,24 @@ export function derivePlan(config: ModelConfig, folded: ReadonlyMap<string, Fold
     const qk = qkNormed ? qkNormed.qk : Math.min(qkMax, Math.ceil(sum / 2) + 1);
     const attnNorm = qkNormed ? qkNormed.attnNorm : sum - qk;
     if (attnNorm < 4) throw new FixedPointPlanError(`fixed-point plan: layer ${l} scores (max ${ranges.scores}) leave ${attnNorm} bits for the normalised input`);
-    let probs = residual - attnNorm - v - o;
+    const post = config.variant?.postNorms ? planPostNorms(l, folded, ranges, { top, residual }) : undefined;
+    const attnOut = post ? post.raw : residual; // exponent of the o projection's output
+    let probs = attnOut - attnNorm - v - o;
     while (probs < minProb && (v > 8 || o > 8)) {
       if (v >= o) v--;
       else o--;
-      probs = residual - attnNorm - v - o;
+      probs = attnOut - attnNorm - v - o;
     }
     if (probs < minProb) throw new FixedPointPlanError(`fixed-point plan: layer ${l} probabilities get only ${probs} bits`);
     if (probs + attnNorm + v + log2Ceil(ranges.attention) > top) throw new FixedPointPlanError(`fixed-point plan: layer ${l} P·V (max ${ranges.attention}) exceeds the ring`);
     const gateUp = int16Exponent(maxAbsOf(need(folded, weightName.gateUp(l)).data));
     const ffnNorm = Math.min(maxNorm, top - log2Ceil(ranges.gateUp) - gateUp);
-    const down = Math.min(int16Exponent(maxAbsOf(need(folded, weightName.down(l)).data)), residual);
-    const ffn = residual - down;
+    const down = Math.min(int16Exponent(maxAbsOf(need(folded, weightName.down(l)).data)), attnOut);
+    const ffn = attnOut - down;
     if (ffnNorm < 8) throw new FixedPointPlanError(`fixed-point plan: layer ${l} gate/up (max ${ranges.gateUp}) leave ${ffnNorm} bits for the normalised input`);
     if (ffn + log2Ceil(ranges.ffn) > top) throw new FixedPointPlanError(`fixed-point plan: layer ${l} SwiGLU output (max ${ranges.ffn}) exceeds the ring`);
     const scores = qkNormed ? 2 * (qkNormed.qkNorm.out + qkNormed.qkNorm.gamma) + rope : 2 * (attnNorm + qk) + rope;
-    layers.push({ attnNorm, qk, v, o, scores, probs, ffnNorm, gateUp, ffn, down, ...(qkNormed ? { qkNorm: qkNormed.qkNorm } : {}) });
+    layers.push({ attnNorm, qk, v, o, scores, probs, ffnNorm, gateUp, ffn, down, ...(qkNormed ? { qkNorm: qkNormed.qkNorm } : {}), ...(post ? { postNorm: post } : {}) });
   }
   const head = int16Exponent(maxAbsOf(need(folded, weightName.head).data));
   const finalNorm = Math.min(maxNorm, top - log2Ceil(ranges.logits) - head);
@@ -165,6 +177,10 @@ export function quantizeWeights(config: ModelConfig, plan: FixedPointPlan, folde
     ]);
     if (L.qkNorm) put(weightName.qkNorm(l), [{ rows: 2 * config.headDim, exponent: L.qkNorm.gamma }]);
     put(weightName.output(l), [{ rows: config.dim, exponent: L.o }]);
+    if (L.postNorm) {
+      put(weightName.postAttnNorm(l), [{ rows: config.dim, exponent: L.postNorm.attnGamma }]);
+      put(weightName.postFfnNorm(l), [{ rows: config.dim, exponent: L.postNorm.ffnGamma }]);
+    }
     put(weightName.gateUp(l), [{ rows: 2 * config.hiddenDim, exponent: L.gateUp }]);
     put(weightName.down(l), [{ rows: config.dim, exponent: L.down }]);
   });

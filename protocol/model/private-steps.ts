@@ -38,16 +38,21 @@ export type PrivateProgram = 'float' | 'ring64';
 
 /**
  * The variant fields each program evaluates as private steps. ring64: the per-head q/k norm
- * (protocol/schedule/ring-qk-norm-step.ts: a row-wise Elem, γ in a diagonal MulW).
+ * (protocol/schedule/ring-qk-norm-step.ts: a row-wise Elem, γ in a diagonal MulW), Gemma's
+ * tanh-GELU gate (a paired Elem), post-norms (ring-post-norm-step.ts: a row-wise Elem, γ in a
+ * diagonal MulW), the embedding scale (folded into the input embedding), the score scale and
+ * attention soft-cap (inside the softmax Elem), the final soft-cap (on the user's permuted
+ * logits), per-layer windows (public masks the engine adds) and the local RoPE (a second table).
+ * The activation entry covers 'gelu-tanh' only (see supported()).
  */
 const SUPPORTED: Readonly<Record<PrivateProgram, ReadonlySet<keyof ModelVariant>>> = {
   float: new Set(),
-  ring64: new Set(['qkNorm']),
+  ring64: new Set(['qkNorm', 'activation', 'postNorms', 'embeddingScale', 'attentionScale', 'attentionSoftcap', 'finalSoftcap', 'layerWindows', 'localRope']),
 };
 
 function supported(program: PrivateProgram, variant: ModelVariant, key: keyof ModelVariant): boolean {
   if (variant[key] === undefined || variant[key] === false) return true;
-  if (key === 'activation' && variant.activation === 'silu') return true;
+  if (key === 'activation') return variant.activation === 'silu' || (program === 'ring64' && variant.activation === 'gelu-tanh');
   return SUPPORTED[program].has(key);
 }
 

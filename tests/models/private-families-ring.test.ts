@@ -11,7 +11,7 @@ import { loadHuggingFaceModel } from '../../model/huggingface/load-huggingface-m
 import { loadModel } from '../../model/load-model.js';
 import type { Tokenizer } from '../../model/tokenizer.js';
 import { RING64_PROFILE } from '../../protocol/masks/mask-profile.js';
-import { buildCheckpoint, QWEN3_CONFIG, writeCheckpoint, type HfConfig } from '../helpers/hf-family-checkpoints.js';
+import { buildCheckpoint, GEMMA2_CONFIG, GEMMA3_CONFIG, QWEN3_CONFIG, writeCheckpoint, type HfConfig } from '../helpers/hf-family-checkpoints.js';
 import { FIXED_POINT_RELATIVE_BOUND } from '../helpers/greedy-equality.js';
 import { fixedPointGenerate, logitsError, pairModel, plaintextGenerate, privateGenerateInProcess, sortedLogitsMismatches } from '../helpers/private-vs-plaintext.js';
 import { scratchDir, stories260KDir } from './model-dirs.js';
@@ -30,7 +30,11 @@ afterAll(async () => {
 const load = async (name: string, config: HfConfig) => loadHuggingFaceModel(await writeCheckpoint(path.join(work, name), buildCheckpoint(config, name)), { tokenizer });
 
 describe('ring64: private == fixed-point oracle bit for bit, greedy text == float plaintext', () => {
-  it.each([['qwen3', { ...QWEN3_CONFIG, torch_dtype: 'float32' }]] as const)('%s', async (name, config) => {
+  it.each([
+    ['qwen3', { ...QWEN3_CONFIG, torch_dtype: 'float32' }],
+    ['gemma-2', GEMMA2_CONFIG],
+    ['gemma-3', { ...GEMMA3_CONFIG, torch_dtype: 'float32' }],
+  ] as const)('%s', async (name, config) => {
     const model = await load(name, config);
     const prompt = tokenizer.encode('Once upon a time, there was a little girl named', { addBos: true });
     const parties = await pairModel(model, RING64_PROFILE);
