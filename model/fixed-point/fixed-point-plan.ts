@@ -46,11 +46,11 @@ export interface ValueRanges {
   ffn: number;
   logits: number;
   /** Per-head q/k norm (ModelVariant.qkNorm): q and k before it, and the largest normalised element (before γ). */
-  qkRaw?: number;
-  qkNormed?: number;
+  qkRaw?: number | undefined;
+  qkNormed?: number | undefined;
   /** Post-norms (ModelVariant.postNorms): the attention and FFN outputs before them, and the largest normalised element. */
-  postRaw?: number;
-  postNormed?: number;
+  postRaw?: number | undefined;
+  postNormed?: number | undefined;
 }
 
 export interface LayerPlan {
@@ -75,13 +75,13 @@ export interface LayerPlan {
    * normalised heads q̂, k̂ at `out`; γ_q, γ_k (one diagonal MulW) carry `gamma`; q′, k′ then sit
    * at out + gamma and the scores at 2(out + gamma) + rope. Absent: no q/k norm.
    */
-  qkNorm?: { out: number; gamma: number };
+  qkNorm?: { out: number; gamma: number } | undefined;
   /**
    * Post-norms (ModelVariant.postNorms, plan-post-norms.ts): the o and down outputs sit at `raw`
    * (not the residual's exponent); the user re-encodes their RMSNorm at `out`; γ (a diagonal
    * MulW) carries `gamma`, with out + gamma = residual so the result adds into the stream.
    */
-  postNorm?: { raw: number; out: number; attnGamma: number; ffnGamma: number };
+  postNorm?: { raw: number; out: number; attnGamma: number; ffnGamma: number } | undefined;
 }
 
 export interface FixedPointPlan {

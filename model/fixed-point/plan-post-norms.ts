@@ -17,7 +17,7 @@ export interface PostNormLayerPlan {
   ffnGamma: number;
 }
 
-export function planPostNorms(layer: number, folded: ReadonlyMap<string, FoldedWeight>, ranges: { postRaw?: number; postNormed?: number }, b: { top: number; residual: number }): PostNormLayerPlan {
+export function planPostNorms(layer: number, folded: ReadonlyMap<string, FoldedWeight>, ranges: { postRaw?: number | undefined; postNormed?: number | undefined }, b: { top: number; residual: number }): PostNormLayerPlan {
   if (ranges.postRaw === undefined || ranges.postNormed === undefined) throw new FixedPointPlanError(`fixed-point plan: layer ${layer} has post-norms but the calibration measured no post-norm ranges`);
   const raw = Math.min(b.residual, b.top - log2Ceil(ranges.postRaw));
   const gammaOf = (name: string) => int16Exponent(maxAbsOf(need(folded, name).data));

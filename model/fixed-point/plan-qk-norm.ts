@@ -34,7 +34,7 @@ export interface QkNormLayerPlan {
   qkNorm: { out: number; gamma: number };
 }
 
-export function planQkNorm(layer: number, folded: ReadonlyMap<string, FoldedWeight>, ranges: { scores: number; qkRaw?: number; qkNormed?: number }, b: QkNormBudget): QkNormLayerPlan {
+export function planQkNorm(layer: number, folded: ReadonlyMap<string, FoldedWeight>, ranges: { scores: number; qkRaw?: number | undefined; qkNormed?: number | undefined }, b: QkNormBudget): QkNormLayerPlan {
   if (ranges.qkRaw === undefined || ranges.qkNormed === undefined) throw new FixedPointPlanError(`fixed-point plan: layer ${layer} has a q/k norm but the calibration measured no q/k ranges`);
   const qk = b.qkMax;
   // v shares e_n and the probabilities get residual − e_n − e_v − e_o: keep v and o at their
