@@ -37,8 +37,9 @@ const ACTIVATION_STEPS: Readonly<Record<NonNullable<ModelVariant['activation']>,
 export type PrivateProgram = 'float' | 'ring64';
 
 /**
- * The variant fields each program evaluates as private steps. ring64: the per-head q/k norm
- * (protocol/schedule/ring-qk-norm-step.ts: a row-wise Elem, γ in a diagonal MulW), Gemma's
+ * The variant fields each program evaluates as private steps. Both: the per-head q/k norm (a
+ * row-wise Elem, γ in a diagonal MulW: protocol/schedule/qk-norm-step.ts for the float program,
+ * ring-qk-norm-step.ts for ring64). ring64 only, so far: Gemma's
  * tanh-GELU gate (a paired Elem), post-norms (ring-post-norm-step.ts: a row-wise Elem, γ in a
  * diagonal MulW), the embedding scale (folded into the input embedding), the score scale and
  * attention soft-cap (inside the softmax Elem), the final soft-cap (on the user's permuted
@@ -46,7 +47,7 @@ export type PrivateProgram = 'float' | 'ring64';
  * The activation entry covers 'gelu-tanh' only (see supported()).
  */
 const SUPPORTED: Readonly<Record<PrivateProgram, ReadonlySet<keyof ModelVariant>>> = {
-  float: new Set(),
+  float: new Set(['qkNorm']),
   ring64: new Set(['qkNorm', 'activation', 'postNorms', 'embeddingScale', 'attentionScale', 'attentionSoftcap', 'finalSoftcap', 'layerWindows', 'localRope']),
 };
 

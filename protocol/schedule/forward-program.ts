@@ -17,6 +17,7 @@ import { attentionScoresKV, attentionValuesKV } from '../subprotocols/mul-kv.js'
 import { KvMemory } from '../subprotocols/kv-memory.js';
 import { mulW, type RoleWeight } from '../subprotocols/mul-w.js';
 import { elem } from '../subprotocols/perm-elem.js';
+import { qkNormStep } from './qk-norm-step.js';
 
 /** What a party holds for the whole session: its weights and its attention memories. */
 export interface ForwardState {
@@ -82,8 +83,14 @@ export async function runLayers(ctx: PartyContext, state: ForwardState, input: S
     const normed = await elem(ctx, x, { kind: 'rmsnorm', rows, cols: c.dim, eps: c.normEps }, 'normed');
     const qkv = await mulW(ctx, weight(state, weightName.qkv(l)), normed, rows, 'query');
     const width = qDim + 2 * kvDim;
-    const q = local(qkv, rows * qDim, { family: 'query' }, (s) => rotate(state.rope, columns(s, rows, width, 0, qDim), rows, c.nHeads, c.headDim, start));
-    const k = local(qkv, rows * kvDim, { family: 'key' }, (s) => rotate(state.rope, columns(s, rows, width, qDim, kvDim), rows, c.nKvHeads, c.headDim, start));
+    let q = local(qkv, rows * qDim, { family: 'query' }, (s) => rotate(state.rope, columns(s, rows, width, 0, qDim), rows, c.nHeads, c.headDim, start));
+    let k = local(qkv, rows * kvDim, { family: 'key' }, (s) => rotate(state.rope, columns(s, rows, width, qDim, kvDim), rows, c.nKvHeads, c.headDim, start));
+    if (c.variant?.qkNorm) {
+      // Per-head q/k norm before RoPE (qk-norm-step.ts), then the same local rotation.
+      const normedQk = await qkNormStep(ctx, c, weight(state, weightName.qkNorm(l)), qkv, rows);
+      q = local(normedQk.q, rows * qDim, { family: 'query' }, (s) => rotate(state.rope, s, rows, c.nHeads, c.headDim, start));
+      k = local(normedQk.k, rows * kvDim, { family: 'key' }, (s) => rotate(state.rope, s, rows, c.nKvHeads, c.headDim, start));
+    }
     const v = local(qkv, rows * kvDim, { family: 'value' }, (s) => columns(s, rows, width, qDim + kvDim, kvDim));
     const scores = await attentionScoresKV(ctx, shape, memory, q, k, v, rows, start);
     const keys = memory.length;

@@ -38,7 +38,7 @@ async function writeAndLoad(preset: string): Promise<ModelDescription> {
 
 const FAMILY_PRESETS = [
   ['llama3.2-like-tiny', 'llama', true, true],
-  ['qwen3-like-tiny', 'qwen3', false, true],
+  ['qwen3-like-tiny', 'qwen3', true, true],
   ['phi3-like-tiny', 'phi3', true, true],
   ['gemma2-like-tiny', 'gemma2', false, true],
   ['gemma3-like-tiny', 'gemma3', false, true],
