@@ -37,23 +37,23 @@ const ACTIVATION_STEPS: Readonly<Record<NonNullable<ModelVariant['activation']>,
 export type PrivateProgram = 'float' | 'ring64';
 
 /**
- * The variant fields each program evaluates as private steps. Both: the per-head q/k norm (a
- * row-wise Elem, γ in a diagonal MulW: protocol/schedule/qk-norm-step.ts for the float program,
- * ring-qk-norm-step.ts for ring64). ring64 only, so far: Gemma's
- * tanh-GELU gate (a paired Elem), post-norms (ring-post-norm-step.ts: a row-wise Elem, γ in a
- * diagonal MulW), the embedding scale (folded into the input embedding), the score scale and
- * attention soft-cap (inside the softmax Elem), the final soft-cap (on the user's permuted
- * logits), per-layer windows (public masks the engine adds) and the local RoPE (a second table).
- * The activation entry covers 'gelu-tanh' only (see supported()).
+ * The variant fields each program evaluates as private steps (both programs, the same steps):
+ * the per-head q/k norm (a row-wise Elem, γ in a diagonal MulW: protocol/schedule/qk-norm-step.ts,
+ * ring-qk-norm-step.ts), Gemma's tanh-GELU gate (a paired Elem), post-norms (a row-wise Elem, γ
+ * in a diagonal MulW: post-norm-step.ts, ring-post-norm-step.ts), the embedding scale (folded into
+ * the input embedding), the score scale and attention soft-cap (inside the softmax Elem), the
+ * final soft-cap (on the user's permuted logits), per-layer windows (public masks the engine
+ * adds) and the local RoPE (a second table). The activation entry covers 'gelu-tanh' only (see
+ * supported()); MoE routing, sinks, the o_proj bias and gpt-oss's clamped gate are still refused.
  */
 const SUPPORTED: Readonly<Record<PrivateProgram, ReadonlySet<keyof ModelVariant>>> = {
-  float: new Set(['qkNorm']),
+  float: new Set(['qkNorm', 'activation', 'postNorms', 'embeddingScale', 'attentionScale', 'attentionSoftcap', 'finalSoftcap', 'layerWindows', 'localRope']),
   ring64: new Set(['qkNorm', 'activation', 'postNorms', 'embeddingScale', 'attentionScale', 'attentionSoftcap', 'finalSoftcap', 'layerWindows', 'localRope']),
 };
 
 function supported(program: PrivateProgram, variant: ModelVariant, key: keyof ModelVariant): boolean {
   if (variant[key] === undefined || variant[key] === false) return true;
-  if (key === 'activation') return variant.activation === 'silu' || (program === 'ring64' && variant.activation === 'gelu-tanh');
+  if (key === 'activation') return variant.activation === 'silu' || variant.activation === 'gelu-tanh';
   return SUPPORTED[program].has(key);
 }
 

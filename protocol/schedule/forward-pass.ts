@@ -40,7 +40,9 @@ export function forwardPasses(ctx: PartyContext, model: RoleModel, capacity: num
     async pass(tokens, rows, start, logitDelta) {
       const logits: Shared = await privateForward(ctx, state, tokens, rows, start);
       if (logitDelta && logits.share) addInto(logits.share, logitDelta);
-      return permOpen(ctx, logits);
+      const opened = await permOpen(ctx, logits);
+      if (opened.view) capLogits(model.config, opened.view);
+      return opened;
     },
   };
 }

@@ -56,6 +56,9 @@ describe('private == plaintext (permllm-f64)', () => {
     ['phi-3.5 longrope', PHI35_CONFIG],
     ['phi-4-mini partial rotary + longrope', PHI4_MINI_CONFIG],
     ['qwen3 per-head q/k norm', { ...QWEN3_CONFIG, torch_dtype: 'float32' }],
+    // An attention cap of 1 acts on these small synthetic scores (Gemma 2's 50 would not).
+    ['gemma-2 (acting attention cap)', { ...GEMMA2_CONFIG, attn_logit_softcapping: 1.0 }],
+    ['gemma-3', { ...GEMMA3_CONFIG, torch_dtype: 'float32' }],
   ] as const)('%s: greedy tokens equal, logits within the profile bound', async (name, config) => {
     const model = await load(name.replace(/\W+/g, '_'), config);
     const prompt = tokenizer.encode('Once upon a time, there was a little girl named', { addBos: true });
@@ -119,23 +122,6 @@ describe('families needing new private steps are refused before any pairing', ()
     expect(message).toContain(`cannot be served privately`);
     expect(message).toContain('--plaintext');
     for (const step of steps) expect(message).toMatch(step);
-  });
-});
-
-describe('steps only the ring64 program has are refused under permllm-f64', () => {
-  it.each([
-    ['gemma-2', GEMMA2_CONFIG, [/tanh-GELU gate/, /post-norms/, /attention logit soft-capping/, /final logit soft-capping/, /sliding-window/, /embedding scale/]],
-    ['gemma-3', GEMMA3_CONFIG, [/tanh-GELU/, /second RoPE table/]],
-  ] as const)('%s is refused under permllm-f64, naming the steps', async (name, config, steps) => {
-    const model = await load(`refused-f64-${name}`, config);
-    let error: unknown;
-    try {
-      await pairModel(model, PERMLLM_PROFILE);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(UnsupportedPrivateModelError);
-    for (const step of steps) expect((error as Error).message).toMatch(step);
   });
 });
 
