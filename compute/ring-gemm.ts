@@ -248,7 +248,8 @@ async function chunkedProduct(backend: ComputeBackend & { matmulU8: NonNullable<
 }
 
 /** Rebuilds the row-major [outDim, inDim] form (the fallback for backends without 8-bit products). */
-function unplanar(w: PlanarWeight, outDim: number, inDim: number): Int16Array | Ring {
+/** A planar weight back in row-major form (int16, or ring elements). */
+export function unplanar(w: PlanarWeight, outDim: number, inDim: number): Int16Array | Ring {
   const n = outDim * inDim;
   if (w.kind === 'int16') {
     const out = new Int16Array(n);

@@ -92,7 +92,7 @@ export interface ModelConfig {
   /** True when the LM head is the embedding table (the same Float32Array is referenced). */
   tiedEmbeddings: boolean;
   /** Steps beyond the Llama math (absent: none). */
-  variant?: ModelVariant;
+  variant?: ModelVariant | undefined;
 }
 
 export interface LayerWeights {

@@ -42,12 +42,14 @@ export interface PlaintextModelOptions {
    * Observer of the forward pass's intermediate values (calibration of the fixed-point plan,
    * plaintext/fixed-point/calibrate.ts): the residual stream at every norm input and at the end,
    * q/k/v (before RoPE), raw scores q·k (RoPE applied, before 1/sqrt(headDim); one value: the
-   * pass's largest magnitude), the attention output, gate and up, the SwiGLU output, the logits.
+   * pass's largest magnitude), the attention output, gate and up, the SwiGLU output, the logits;
+   * with a per-head q/k norm also q and k before it ('qk-raw'), with post-norms the attention and
+   * FFN outputs before them ('post-raw'). Logits are observed before final soft-capping.
    */
   observe?: (family: ObservedFamily, values: Float32Array | Float64Array) => void;
 }
 
-export type ObservedFamily = 'residual' | 'query' | 'key' | 'value' | 'scores' | 'attention' | 'gate-up' | 'ffn' | 'logits';
+export type ObservedFamily = 'residual' | 'query' | 'key' | 'value' | 'scores' | 'attention' | 'gate-up' | 'ffn' | 'logits' | 'qk-raw' | 'post-raw';
 
 /** Per-layer concatenated projections (see PlaintextModelOptions.fuseProjections). */
 interface FusedLayer {
@@ -190,6 +192,11 @@ export class PlaintextSequence implements TokenStepper {
         addBias(v, T, lw.bv);
       }
       if (variant.qkNorm) {
+        if (observe) {
+          // q and k before their per-head norm (the ring64 plan's q/k-norm input).
+          observe('qk-raw', q);
+          observe('qk-raw', k);
+        }
         // Per head: q as [T·nHeads, headDim] rows, k as [T·nKvHeads, headDim].
         q = rmsNorm(q, T * nHeads, headDim, normEps, lw.qNorm!);
         k = rmsNorm(k, T * nKvHeads, headDim, normEps, lw.kNorm!);
@@ -208,7 +215,10 @@ export class PlaintextSequence implements TokenStepper {
       observe?.('attention', attn);
       let o = await linear(backend, pad, attn, T, lw.wo, dim, qDim);
       addBias(o, T, lw.bo);
-      if (variant.postNorms) o = rmsNorm(o, T, dim, normEps, lw.postAttnNorm!);
+      if (variant.postNorms) {
+        observe?.('post-raw', o);
+        o = rmsNorm(o, T, dim, normEps, lw.postAttnNorm!);
+      }
       for (let i = 0; i < x.length; i++) x[i] = x[i]! + o[i]!;
 
       observe?.('residual', x);
@@ -233,7 +243,10 @@ export class PlaintextSequence implements TokenStepper {
         observe?.('ffn', activated);
         down = await linear(backend, pad, activated, T, lw.w2, dim, hiddenDim);
       }
-      if (variant.postNorms) down = rmsNorm(down, T, dim, normEps, lw.postFfnNorm!);
+      if (variant.postNorms) {
+        observe?.('post-raw', down);
+        down = rmsNorm(down, T, dim, normEps, lw.postFfnNorm!);
+      }
       for (let i = 0; i < x.length; i++) x[i] = x[i]! + down[i]!;
     }
     this.cache.length = start + T;
@@ -243,8 +256,8 @@ export class PlaintextSequence implements TokenStepper {
     observe?.('residual', last);
     const normed = rmsNorm(last, rows, dim, normEps, w.finalNorm);
     const logits = await linear(backend, pad, normed, rows, w.lmHead, vocabSize, dim);
-    if (variant.finalSoftcap !== undefined) softcapInPlace(logits, variant.finalSoftcap);
     observe?.('logits', logits);
+    if (variant.finalSoftcap !== undefined) softcapInPlace(logits, variant.finalSoftcap);
     return logits;
   }
 }

@@ -40,6 +40,9 @@ export function shapeProblem(request: PairingRequest, maxPairingBytes: number): 
   // The folded weights of protocol/model/private-weights.ts: embedding, fused q|k|v, output, fused gate|up, down, head.
   const q = c.nHeads * c.headDim;
   const widths = new Set([c.dim, c.hiddenDim, 2 * c.hiddenDim, c.vocabSize, q, q + 2 * c.nKvHeads * c.headDim]);
+  // ring64's diagonal γ maps: the q/k norm [2·headDim, headDim], post-norms [dim, 1].
+  if (c.variant?.qkNorm) for (const w of [c.headDim, 2 * c.headDim]) widths.add(w);
+  if (c.variant?.postNorms) widths.add(1);
   const maxWeights = 8 * c.nLayers + 4;
   const all = [...request.weights, ...(request.fixedPoint?.weights ?? [])];
   if (all.length > maxWeights) return { status: 400, message: `${all.length} weights for a ${c.nLayers}-layer model (at most ${maxWeights})` };

@@ -25,6 +25,9 @@
 import type { ModelConfig } from '../model-description.js';
 import { weightName, type FoldedWeight } from './folded-weights.js';
 import { int16Exponent, maxAbsOf, quantizeWeight, type FixedPointWeight, type WeightBlock } from './fixed-point-weights.js';
+import { FixedPointPlanError, log2Ceil, need } from './plan-errors.js';
+import { planPostNorms } from './plan-post-norms.js';
+import { planQkNorm } from './plan-qk-norm.js';
 
 /** Largest magnitude (as a power of two) any legitimate value's integer may reach; the user's views are checked against it. */
 export const RING_VALUE_LIMIT_BITS = 61;
@@ -42,6 +45,12 @@ export interface ValueRanges {
   gateUp: number;
   ffn: number;
   logits: number;
+  /** Per-head q/k norm (ModelVariant.qkNorm): q and k before it, and the largest normalised element (before γ). */
+  qkRaw?: number | undefined;
+  qkNormed?: number | undefined;
+  /** Post-norms (ModelVariant.postNorms): the attention and FFN outputs before them, and the largest normalised element. */
+  postRaw?: number | undefined;
+  postNormed?: number | undefined;
 }
 
 export interface LayerPlan {
@@ -61,6 +70,18 @@ export interface LayerPlan {
   /** SwiGLU output (user's re-encoding): residual − down. */
   ffn: number;
   down: number;
+  /**
+   * Per-head q/k norm (ModelVariant.qkNorm, plan-qk-norm.ts): the user re-encodes the
+   * normalised heads q̂, k̂ at `out`; γ_q, γ_k (one diagonal MulW) carry `gamma`; q′, k′ then sit
+   * at out + gamma and the scores at 2(out + gamma) + rope. Absent: no q/k norm.
+   */
+  qkNorm?: { out: number; gamma: number } | undefined;
+  /**
+   * Post-norms (ModelVariant.postNorms, plan-post-norms.ts): the o and down outputs sit at `raw`
+   * (not the residual's exponent); the user re-encodes their RMSNorm at `out`; γ (a diagonal
+   * MulW) carries `gamma`, with out + gamma = residual so the result adds into the stream.
+   */
+  postNorm?: { raw: number; out: number; attnGamma: number; ffnGamma: number } | undefined;
 }
 
 export interface FixedPointPlan {
@@ -88,20 +109,10 @@ export interface PlanOptions {
   maxNormBits?: number;
 }
 
-export class FixedPointPlanError extends Error {
-  override readonly name = 'FixedPointPlanError';
-}
-
-const log2Ceil = (x: number) => Math.ceil(Math.log2(Math.max(x, 2 ** -20)));
+export { FixedPointPlanError } from './plan-errors.js';
 
 function blockMax(w: FoldedWeight, fromRow: number, rows: number): number {
   return maxAbsOf(w.data, fromRow * w.inDim, (fromRow + rows) * w.inDim);
-}
-
-function need(folded: ReadonlyMap<string, FoldedWeight>, name: string): FoldedWeight {
-  const w = folded.get(name);
-  if (!w) throw new FixedPointPlanError(`fixed-point plan: no weight ${name}`);
-  return w;
 }
 
 /** Chooses every exponent (see the file comment) and checks the plan's own budget. */
@@ -124,24 +135,28 @@ export function derivePlan(config: ModelConfig, folded: ReadonlyMap<string, Fold
     let o = int16Exponent(maxAbsOf(need(folded, weightName.output(l)).data));
     const budget = top - log2Ceil(ranges.scores) - rope; // 2(e_n + e_qk) ≤ budget
     const sum = Math.floor(budget / 2);
-    const qk = Math.min(qkMax, Math.ceil(sum / 2) + 1);
-    const attnNorm = sum - qk;
+    const qkNormed = config.variant?.qkNorm ? planQkNorm(l, folded, ranges, { top, sum, qkMax, maxNorm, residual, minProb, vMax: v, oMax: o }) : undefined;
+    const qk = qkNormed ? qkNormed.qk : Math.min(qkMax, Math.ceil(sum / 2) + 1);
+    const attnNorm = qkNormed ? qkNormed.attnNorm : sum - qk;
     if (attnNorm < 4) throw new FixedPointPlanError(`fixed-point plan: layer ${l} scores (max ${ranges.scores}) leave ${attnNorm} bits for the normalised input`);
-    let probs = residual - attnNorm - v - o;
+    const post = config.variant?.postNorms ? planPostNorms(l, folded, ranges, { top, residual }) : undefined;
+    const attnOut = post ? post.raw : residual; // exponent of the o projection's output
+    let probs = attnOut - attnNorm - v - o;
     while (probs < minProb && (v > 8 || o > 8)) {
       if (v >= o) v--;
       else o--;
-      probs = residual - attnNorm - v - o;
+      probs = attnOut - attnNorm - v - o;
     }
     if (probs < minProb) throw new FixedPointPlanError(`fixed-point plan: layer ${l} probabilities get only ${probs} bits`);
     if (probs + attnNorm + v + log2Ceil(ranges.attention) > top) throw new FixedPointPlanError(`fixed-point plan: layer ${l} P·V (max ${ranges.attention}) exceeds the ring`);
     const gateUp = int16Exponent(maxAbsOf(need(folded, weightName.gateUp(l)).data));
     const ffnNorm = Math.min(maxNorm, top - log2Ceil(ranges.gateUp) - gateUp);
-    const down = Math.min(int16Exponent(maxAbsOf(need(folded, weightName.down(l)).data)), residual);
-    const ffn = residual - down;
+    const down = Math.min(int16Exponent(maxAbsOf(need(folded, weightName.down(l)).data)), attnOut);
+    const ffn = attnOut - down;
     if (ffnNorm < 8) throw new FixedPointPlanError(`fixed-point plan: layer ${l} gate/up (max ${ranges.gateUp}) leave ${ffnNorm} bits for the normalised input`);
     if (ffn + log2Ceil(ranges.ffn) > top) throw new FixedPointPlanError(`fixed-point plan: layer ${l} SwiGLU output (max ${ranges.ffn}) exceeds the ring`);
-    layers.push({ attnNorm, qk, v, o, scores: 2 * (attnNorm + qk) + rope, probs, ffnNorm, gateUp, ffn, down });
+    const scores = qkNormed ? 2 * (qkNormed.qkNorm.out + qkNormed.qkNorm.gamma) + rope : 2 * (attnNorm + qk) + rope;
+    layers.push({ attnNorm, qk, v, o, scores, probs, ffnNorm, gateUp, ffn, down, ...(qkNormed ? { qkNorm: qkNormed.qkNorm } : {}), ...(post ? { postNorm: post } : {}) });
   }
   const head = int16Exponent(maxAbsOf(need(folded, weightName.head).data));
   const finalNorm = Math.min(maxNorm, top - log2Ceil(ranges.logits) - head);
@@ -160,7 +175,12 @@ export function quantizeWeights(config: ModelConfig, plan: FixedPointPlan, folde
       { rows: qDim + kvDim, exponent: L.qk },
       { rows: kvDim, exponent: L.v },
     ]);
+    if (L.qkNorm) put(weightName.qkNorm(l), [{ rows: 2 * config.headDim, exponent: L.qkNorm.gamma }]);
     put(weightName.output(l), [{ rows: config.dim, exponent: L.o }]);
+    if (L.postNorm) {
+      put(weightName.postAttnNorm(l), [{ rows: config.dim, exponent: L.postNorm.attnGamma }]);
+      put(weightName.postFfnNorm(l), [{ rows: config.dim, exponent: L.postNorm.ffnGamma }]);
+    }
     put(weightName.gateUp(l), [{ rows: 2 * config.hiddenDim, exponent: L.gateUp }]);
     put(weightName.down(l), [{ rows: config.dim, exponent: L.down }]);
   });

@@ -23,6 +23,11 @@ export const weightName = {
   embedding: 'embedding',
   qkv: (layer: number) => `layers.${layer}.qkv`,
   output: (layer: number) => `layers.${layer}.o`,
+  /** Per-head q/k norm γ (ModelVariant.qkNorm) as one diagonal map [2·headDim, headDim]: diag(γ_q) over diag(γ_k). */
+  qkNorm: (layer: number) => `layers.${layer}.qk_norm`,
+  /** Post-norm γ (ModelVariant.postNorms) as diagonal weights [dim, 1] (protocol/subprotocols/ring/ring-mul-diag.ts). */
+  postAttnNorm: (layer: number) => `layers.${layer}.post_attn_norm`,
+  postFfnNorm: (layer: number) => `layers.${layer}.post_ffn_norm`,
   gateUp: (layer: number) => `layers.${layer}.gate_up`,
   down: (layer: number) => `layers.${layer}.down`,
   head: 'lm_head',
@@ -53,6 +58,20 @@ function make(name: string, outDim: number, inDim: number, data: Float64Array, b
   return w;
 }
 
+/**
+ * The per-head q/k norm weights as a linear map of a normalised head row h [headDim]: the first
+ * headDim outputs are γ_q ⊙ h, the last headDim γ_k ⊙ h (ring-qk-norm.ts keeps the half each row needs).
+ */
+function qkNormDiagonal(L: ModelDescription['weights']['layers'][number], headDim: number): Float64Array {
+  if (!L.qNorm || !L.kNorm) throw new Error('folded weights: the q/k norm weights are missing');
+  const out = new Float64Array(2 * headDim * headDim);
+  for (let i = 0; i < headDim; i++) {
+    out[i * headDim + i] = L.qNorm[i]!;
+    out[(headDim + i) * headDim + i] = L.kNorm[i]!;
+  }
+  return out;
+}
+
 /** Folds and stacks the model's weights, in schedule order (embedding, layers, head). */
 export function foldedWeightsOf(model: ModelDescription): Map<string, FoldedWeight> {
   const { config: c, weights } = model;
@@ -63,7 +82,12 @@ export function foldedWeightsOf(model: ModelDescription): Map<string, FoldedWeig
   // The embedding as a linear map of the one-hot rows: Eᵀ [dim, vocab], so y · (Eᵀ)ᵀ = y · E. The
   // transposed layout runs through the same Gemm as every other layer (about 1.6x faster than a
   // [1, vocab]·[vocab, dim] MatMul in float64 on onnxruntime's CPU kernels).
-  add(make(weightName.embedding, c.dim, c.vocabSize, transpose(weights.embedding, c.vocabSize, c.dim)));
+  // Gemma's input embedding scale (√dim in the checkpoint dtype) folds into this copy only; a tied
+  // LM head below reads the unscaled table.
+  const embedding = transpose(weights.embedding, c.vocabSize, c.dim);
+  const embeddingScale = c.variant?.embeddingScale;
+  if (embeddingScale !== undefined) for (let i = 0; i < embedding.length; i++) embedding[i] = embedding[i]! * embeddingScale;
+  add(make(weightName.embedding, c.dim, c.vocabSize, embedding));
   weights.layers.forEach((L, i) => {
     let bias: Float64Array | undefined;
     if (L.bq || L.bk || L.bv) {
@@ -73,7 +97,13 @@ export function foldedWeightsOf(model: ModelDescription): Map<string, FoldedWeig
       if (L.bv) bias.set(L.bv, qDim + kvDim);
     }
     add(make(weightName.qkv(i), qDim + 2 * kvDim, c.dim, stackFolded([L.wq, L.wk, L.wv], c.dim, L.attnNorm), bias));
+    if (c.variant?.qkNorm) add(make(weightName.qkNorm(i), 2 * c.headDim, c.headDim, qkNormDiagonal(L, c.headDim)));
     add(make(weightName.output(i), c.dim, qDim, Float64Array.from(L.wo)));
+    if (c.variant?.postNorms) {
+      if (!L.postAttnNorm || !L.postFfnNorm) throw new Error('folded weights: the post-norm weights are missing');
+      add(make(weightName.postAttnNorm(i), c.dim, 1, Float64Array.from(L.postAttnNorm)));
+      add(make(weightName.postFfnNorm(i), c.dim, 1, Float64Array.from(L.postFfnNorm)));
+    }
     add(make(weightName.gateUp(i), 2 * c.hiddenDim, c.dim, stackFolded([L.w1, L.w3], c.dim, L.ffnNorm)));
     add(make(weightName.down(i), c.dim, c.hiddenDim, Float64Array.from(L.w2)));
   });

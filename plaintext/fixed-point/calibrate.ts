@@ -30,7 +30,31 @@ export interface CalibrationOptions extends PlanOptions {
 export async function measureRanges(model: ModelDescription, options: CalibrationOptions = {}): Promise<ValueRanges> {
   const c = model.config;
   const r: ValueRanges = { residual: 0, normed: 0, query: 0, key: 0, value: 0, scores: 0, attention: 0, gateUp: 0, ffn: 0, logits: 0 };
-  const field: Record<Exclude<ObservedFamily, 'residual'>, keyof ValueRanges> = {
+  if (c.variant?.qkNorm) {
+    r.qkRaw = 0;
+    r.qkNormed = 0;
+  }
+  if (c.variant?.postNorms) {
+    r.postRaw = 0;
+    r.postNormed = 0;
+  }
+  /** Per row of `width`: the largest |value| and the largest normalised element max / rms. */
+  const rowRanges = (values: Float32Array | Float64Array, width: number): [number, number] => {
+    let raw = 0;
+    let normed = 0;
+    for (let row = 0; row < values.length / width; row++) {
+      let ss = 0;
+      let max = 0;
+      for (let i = row * width; i < (row + 1) * width; i++) {
+        ss += values[i]! * values[i]!;
+        max = Math.max(max, Math.abs(values[i]!));
+      }
+      raw = Math.max(raw, max);
+      normed = Math.max(normed, max / Math.sqrt(ss / width + c.normEps));
+    }
+    return [raw, normed];
+  };
+  const field: Record<Exclude<ObservedFamily, 'residual' | 'qk-raw' | 'post-raw'>, keyof ValueRanges> = {
     query: 'query',
     key: 'key',
     value: 'value',
@@ -54,8 +78,20 @@ export async function measureRanges(model: ModelDescription, options: Calibratio
       }
       return;
     }
+    if (family === 'qk-raw') {
+      const [raw, normed] = rowRanges(values, c.headDim); // per head row
+      r.qkRaw = Math.max(r.qkRaw!, raw);
+      r.qkNormed = Math.max(r.qkNormed!, normed);
+      return;
+    }
+    if (family === 'post-raw') {
+      const [raw, normed] = rowRanges(values, c.dim);
+      r.postRaw = Math.max(r.postRaw!, raw);
+      r.postNormed = Math.max(r.postNormed!, normed);
+      return;
+    }
     const key = field[family];
-    let max = r[key];
+    let max = r[key] ?? 0;
     for (let i = 0; i < values.length; i++) max = Math.max(max, Math.abs(values[i]!));
     r[key] = max;
   };

@@ -78,9 +78,18 @@ export function rmsnormFixed(view: Ring, rows: number, cols: number, eps: number
   return encodeChecked(out, outExp, 'RMSNorm output');
 }
 
-/** Softmax of scale · x per row; masked entries (−∞) get probability 0. */
-export function softmaxFixed(view: Ring, rows: number, cols: number, scale: number, inExp: number, outExp: number): Ring {
+/**
+ * Softmax of scale · x per row; masked entries (−∞) get probability 0. With `softcap` (Gemma 2's
+ * attention logit soft-capping) the scaled scores first become cap·tanh(s/cap), element-wise, so
+ * it commutes with the row's permutation; masked entries stay −∞.
+ */
+export function softmaxFixed(view: Ring, rows: number, cols: number, scale: number, inExp: number, outExp: number, softcap?: number): Ring {
   const x = decodeChecked(view, inExp, 'attention scores', true);
+  if (softcap !== undefined) {
+    // The float pass caps the scaled score: x ← cap·tanh(x·scale/cap), then no further scale.
+    for (let i = 0; i < x.length; i++) if (x[i] !== -Infinity) x[i] = softcap * Math.tanh((x[i]! * scale) / softcap);
+    scale = 1;
+  }
   const out = new Float64Array(x.length);
   const e = new Float64Array(cols);
   for (let r = 0; r < rows; r++) {

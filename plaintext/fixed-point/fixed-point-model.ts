@@ -21,9 +21,15 @@ import { decodeLogits, rmsnormFixed, softmaxFixed, swigluFixed } from './fixed-p
 import { addCausalMask, ringAttentionScores, ringAttentionValues, RingRope } from './ring-attention.js';
 import { addBiasRows, ringBias, ringColumns, ringGateUpBlocks, ringOnehot } from './ring-tensors.js';
 import { RingRows } from './ring-rows.js';
+import { qkHeadRows, qkHeads, qkNormSelect } from './ring-qk-norm.js';
+import { gegluFixed } from './fixed-point-gelu.js';
+import { ringDiagonal } from './ring-diagonal.js';
+import { addWindowMask, attentionSoftmax, capLogits, layerWindow, ringLayerRopes } from './ring-layer-variant.js';
 
 export class FixedPointModel {
   readonly rope: RingRope;
+  /** Each layer's RoPE (Gemma 3's windowed layers have their own). */
+  readonly layerRopes: readonly RingRope[];
   constructor(
     readonly config: ModelConfig,
     readonly plan: FixedPointPlan,
@@ -31,6 +37,7 @@ export class FixedPointModel {
     readonly backend: ComputeBackend = defaultBackend(),
   ) {
     this.rope = RingRope.forConfig(config, plan.rope);
+    this.layerRopes = ringLayerRopes(config, plan.rope, this.rope);
   }
 
   weight(name: string): FixedPointWeight {
@@ -71,7 +78,7 @@ export class FixedPointSequence {
 
   /** The logits as floats (what the user's sampler reads). */
   decodeLogits(logits: Ring): Float64Array {
-    return decodeLogits(logits, this.m.plan.logits);
+    return capLogits(this.m.config, decodeLogits(logits, this.m.plan.logits));
   }
 
   private async linear(name: string, x: Ring, rows: number, inExp: number): Promise<Ring> {
@@ -81,8 +88,15 @@ export class FixedPointSequence {
     return y;
   }
 
+  /** A post-norm: the user's RMSNorm (decoded at `raw`, re-encoded at `out`), then γ as a diagonal map. */
+  private postNorm(name: string, x: Ring, rows: number, raw: number, out: number): Ring {
+    const normed = rmsnormFixed(x, rows, this.m.config.dim, this.m.config.normEps, raw, out);
+    return ringDiagonal(this.m.weight(name).data, normed, rows);
+  }
+
   private async forward(tokens: readonly number[]): Promise<Ring> {
-    const { config: c, plan, backend, rope } = this.m;
+    const { config: c, plan, backend, layerRopes } = this.m;
+    const softmax = attentionSoftmax(c);
     const T = tokens.length;
     const start = this.length;
     if (T === 0) throw new RangeError('forward: tokens is empty');
@@ -96,18 +110,33 @@ export class FixedPointSequence {
       const normed = rmsnormFixed(x, T, c.dim, c.normEps, plan.residual, L.attnNorm);
       const qkv = await this.linear(weightName.qkv(l), normed, T, L.attnNorm);
       const width = qDim + 2 * kvDim;
-      this.keys[l]!.append(ringColumns(qkv, T, width, qDim, kvDim));
+      let q = ringColumns(qkv, T, width, 0, qDim);
+      let k = ringColumns(qkv, T, width, qDim, kvDim);
+      if (L.qkNorm) {
+        // Per-head q/k norm before RoPE (ring-qk-norm.ts): normalise every head row, then γ.
+        const headRows = qkHeadRows(shape, T);
+        const normedHeads = rmsnormFixed(qkHeads(qkv, shape, T), headRows, c.headDim, c.normEps, L.attnNorm + L.qk, L.qkNorm.out);
+        ({ q, k } = qkNormSelect(await this.linear(weightName.qkNorm(l), normedHeads, headRows, L.qkNorm.out), shape, T));
+      }
+      this.keys[l]!.append(k);
       this.values[l]!.append(ringColumns(qkv, T, width, qDim + kvDim, kvDim));
       const keys = start + T;
-      const scores = await ringAttentionScores(backend, shape, rope, this.keys[l]!.view(), keys, ringColumns(qkv, T, width, 0, qDim), T, start);
+      const scores = await ringAttentionScores(backend, shape, layerRopes[l]!, this.keys[l]!.view(), keys, q, T, start);
       addCausalMask(scores, c.nHeads, T, keys, start);
-      const probs = softmaxFixed(scores, c.nHeads * T, keys, 1 / Math.sqrt(c.headDim), L.scores, L.probs);
+      const window = layerWindow(c, l);
+      if (window !== undefined) addWindowMask(scores, c.nHeads, T, keys, start, window);
+      const probs = softmaxFixed(scores, c.nHeads * T, keys, softmax.scale, L.scores, L.probs, softmax.softcap);
       const attended = await ringAttentionValues(backend, shape, this.values[l]!.view(), keys, probs, T);
-      ringAddInto(x, await this.linear(weightName.output(l), attended, T, L.probs + L.attnNorm + L.v));
+      let o = await this.linear(weightName.output(l), attended, T, L.probs + L.attnNorm + L.v);
+      if (L.postNorm) o = this.postNorm(weightName.postAttnNorm(l), o, T, L.postNorm.raw, L.postNorm.out);
+      ringAddInto(x, o);
       const normed2 = rmsnormFixed(x, T, c.dim, c.normEps, plan.residual, L.ffnNorm);
       const gateUp = await this.linear(weightName.gateUp(l), normed2, T, L.ffnNorm);
-      const activated = swigluFixed(ringGateUpBlocks(gateUp, T, c.hiddenDim), T * c.hiddenDim, L.ffnNorm + L.gateUp, L.ffn);
-      ringAddInto(x, await this.linear(weightName.down(l), activated, T, L.ffn));
+      const gate = c.variant?.activation === 'gelu-tanh' ? gegluFixed : swigluFixed;
+      const activated = gate(ringGateUpBlocks(gateUp, T, c.hiddenDim), T * c.hiddenDim, L.ffnNorm + L.gateUp, L.ffn);
+      let down = await this.linear(weightName.down(l), activated, T, L.ffn);
+      if (L.postNorm) down = this.postNorm(weightName.postFfnNorm(l), down, T, L.postNorm.raw, L.postNorm.out);
+      ringAddInto(x, down);
     }
     this.length = start + T;
     const last = x.slice((T - 1) * c.dim, T * c.dim);

@@ -33,12 +33,36 @@ const ACTIVATION_STEPS: Readonly<Record<NonNullable<ModelVariant['activation']>,
   'clamped-swiglu': "gpt-oss's clamped SwiGLU gate (u + 1) ⊙ g·σ(1.702·g) (a paired Elem)",
 };
 
-/** The names of the private steps `config` needs and the protocol does not have (empty: runnable). */
-export function missingPrivateSteps(config: ModelConfig): string[] {
+/** Which number format's private program is asked about (the ring64 program has more steps). */
+export type PrivateProgram = 'float' | 'ring64';
+
+/**
+ * The variant fields each program evaluates as private steps (both programs, the same steps):
+ * the per-head q/k norm (a row-wise Elem, γ in a diagonal MulW: protocol/schedule/qk-norm-step.ts,
+ * ring-qk-norm-step.ts), Gemma's tanh-GELU gate (a paired Elem), post-norms (a row-wise Elem, γ
+ * in a diagonal MulW: post-norm-step.ts, ring-post-norm-step.ts), the embedding scale (folded into
+ * the input embedding), the score scale and attention soft-cap (inside the softmax Elem), the
+ * final soft-cap (on the user's permuted logits), per-layer windows (public masks the engine
+ * adds) and the local RoPE (a second table). The activation entry covers 'gelu-tanh' only (see
+ * supported()); MoE routing, sinks, the o_proj bias and gpt-oss's clamped gate are still refused.
+ */
+const SUPPORTED: Readonly<Record<PrivateProgram, ReadonlySet<keyof ModelVariant>>> = {
+  float: new Set(['qkNorm', 'activation', 'postNorms', 'embeddingScale', 'attentionScale', 'attentionSoftcap', 'finalSoftcap', 'layerWindows', 'localRope']),
+  ring64: new Set(['qkNorm', 'activation', 'postNorms', 'embeddingScale', 'attentionScale', 'attentionSoftcap', 'finalSoftcap', 'layerWindows', 'localRope']),
+};
+
+function supported(program: PrivateProgram, variant: ModelVariant, key: keyof ModelVariant): boolean {
+  if (variant[key] === undefined || variant[key] === false) return true;
+  if (key === 'activation') return variant.activation === 'silu' || variant.activation === 'gelu-tanh';
+  return SUPPORTED[program].has(key);
+}
+
+/** The names of the private steps `config` needs and `program` does not have (empty: runnable). */
+export function missingPrivateSteps(config: ModelConfig, program: PrivateProgram = 'float'): string[] {
   const variant = config.variant;
   if (!variant) return [];
   return (Object.keys(MISSING_STEPS) as (keyof ModelVariant)[])
-    .filter((key) => variant[key] !== undefined && !(key === 'activation' && variant.activation === 'silu'))
+    .filter((key) => !supported(program, variant, key))
     .map((key) => (key === 'activation' ? ACTIVATION_STEPS[variant.activation!] : MISSING_STEPS[key]));
 }
 
@@ -58,8 +82,8 @@ export class UnsupportedPrivateModelError extends Error {
   }
 }
 
-/** Throws UnsupportedPrivateModelError unless the private protocol can run `config`. */
-export function assertPrivatelyServable(modelId: string, config: ModelConfig): void {
-  const missing = missingPrivateSteps(config);
+/** Throws UnsupportedPrivateModelError unless `program` can run `config` privately. */
+export function assertPrivatelyServable(modelId: string, config: ModelConfig, program: PrivateProgram = 'float'): void {
+  const missing = missingPrivateSteps(config, program);
   if (missing.length > 0) throw new UnsupportedPrivateModelError(modelId, config.architecture, missing);
 }

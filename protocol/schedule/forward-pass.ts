@@ -12,6 +12,7 @@ import { ringPermOpen } from '../subprotocols/ring/ring-elem.js';
 import type { RingShared } from '../subprotocols/ring/ring-shared.js';
 import { createForwardState, privateForward } from './forward-program.js';
 import { createRingForwardState, ringPrivateForward } from './ring-forward-program.js';
+import { capLogits } from '../../plaintext/fixed-point/ring-layer-variant.js';
 
 export interface ForwardPasses {
   /** Runs one pass and opens the logits under a fresh π_out: P1 gets the permuted view, P0 the permutation. */
@@ -27,7 +28,10 @@ export function forwardPasses(ctx: PartyContext, model: RoleModel, capacity: num
         const logits: RingShared = await ringPrivateForward(ctx, state, tokens, rows, start);
         // P1's logit adjustments (logit_bias, penalties) join its own share at the logits' exponent.
         if (logitDelta && logits.share) ringAddInto(logits.share, encodeFixed(logitDelta, ring.plan.logits));
-        return ringPermOpen(ctx, logits, ring.plan.logits);
+        const opened = await ringPermOpen(ctx, logits, ring.plan.logits);
+        // Final logit soft-capping (Gemma 2): element-wise on P1's permuted view.
+        if (opened.view) capLogits(model.config, opened.view);
+        return opened;
       },
     };
   }
@@ -36,7 +40,9 @@ export function forwardPasses(ctx: PartyContext, model: RoleModel, capacity: num
     async pass(tokens, rows, start, logitDelta) {
       const logits: Shared = await privateForward(ctx, state, tokens, rows, start);
       if (logitDelta && logits.share) addInto(logits.share, logitDelta);
-      return permOpen(ctx, logits);
+      const opened = await permOpen(ctx, logits);
+      if (opened.view) capLogits(model.config, opened.view);
+      return opened;
     },
   };
 }

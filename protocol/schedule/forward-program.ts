@@ -17,18 +17,22 @@ import { attentionScoresKV, attentionValuesKV } from '../subprotocols/mul-kv.js'
 import { KvMemory } from '../subprotocols/kv-memory.js';
 import { mulW, type RoleWeight } from '../subprotocols/mul-w.js';
 import { elem } from '../subprotocols/perm-elem.js';
+import { qkNormStep } from './qk-norm-step.js';
+import { addFloatWindowMask, floatLayerRopes, postNormStep } from './post-norm-step.js';
 
 /** What a party holds for the whole session: its weights and its attention memories. */
 export interface ForwardState {
   config: ModelConfig;
   weights: ReadonlyMap<string, RoleWeight>;
   rope: RopeTable;
+  /** Each layer's RoPE (Gemma 3's windowed layers have their own). */
+  layerRopes: RopeTable[];
   memories: KvMemory[];
 }
 
 export function createForwardState(config: ModelConfig, weights: ReadonlyMap<string, RoleWeight>, rope: RopeTable, capacity: number): ForwardState {
   const kvDim = config.nKvHeads * config.headDim;
-  return { config, weights, rope, memories: Array.from({ length: config.nLayers }, () => new KvMemory(kvDim, capacity)) };
+  return { config, weights, rope, layerRopes: floatLayerRopes(config, rope), memories: Array.from({ length: config.nLayers }, () => new KvMemory(kvDim, capacity)) };
 }
 
 function weight(state: ForwardState, name: string): RoleWeight {
@@ -79,17 +83,30 @@ export async function runLayers(ctx: PartyContext, state: ForwardState, input: S
   for (let l = 0; l < c.nLayers; l++) {
     ctx.onLayerStart?.(l);
     const memory = state.memories[l]!;
+    const rope = state.layerRopes[l]!;
     const normed = await elem(ctx, x, { kind: 'rmsnorm', rows, cols: c.dim, eps: c.normEps }, 'normed');
     const qkv = await mulW(ctx, weight(state, weightName.qkv(l)), normed, rows, 'query');
     const width = qDim + 2 * kvDim;
-    const q = local(qkv, rows * qDim, { family: 'query' }, (s) => rotate(state.rope, columns(s, rows, width, 0, qDim), rows, c.nHeads, c.headDim, start));
-    const k = local(qkv, rows * kvDim, { family: 'key' }, (s) => rotate(state.rope, columns(s, rows, width, qDim, kvDim), rows, c.nKvHeads, c.headDim, start));
+    let q = local(qkv, rows * qDim, { family: 'query' }, (s) => rotate(rope, columns(s, rows, width, 0, qDim), rows, c.nHeads, c.headDim, start));
+    let k = local(qkv, rows * kvDim, { family: 'key' }, (s) => rotate(rope, columns(s, rows, width, qDim, kvDim), rows, c.nKvHeads, c.headDim, start));
+    if (c.variant?.qkNorm) {
+      // Per-head q/k norm before RoPE (qk-norm-step.ts), then the same local rotation.
+      const normedQk = await qkNormStep(ctx, c, weight(state, weightName.qkNorm(l)), qkv, rows);
+      q = local(normedQk.q, rows * qDim, { family: 'query' }, (s) => rotate(rope, s, rows, c.nHeads, c.headDim, start));
+      k = local(normedQk.k, rows * kvDim, { family: 'key' }, (s) => rotate(rope, s, rows, c.nKvHeads, c.headDim, start));
+    }
     const v = local(qkv, rows * kvDim, { family: 'value' }, (s) => columns(s, rows, width, qDim + kvDim, kvDim));
     const scores = await attentionScoresKV(ctx, shape, memory, q, k, v, rows, start);
     const keys = memory.length;
-    const probs = await elem(ctx, scores, { kind: 'softmax', rows: c.nHeads * rows, cols: keys, scale: 1 / Math.sqrt(c.headDim) }, 'probs');
+    const window = c.variant?.layerWindows?.[l] ?? undefined;
+    if (window !== undefined && ctx.role === 'engine') addFloatWindowMask(scores.share!, c.nHeads, rows, keys, start, window, ctx.profile.causalMaskValue);
+    const softcap = c.variant?.attentionSoftcap;
+    const scale = c.variant?.attentionScale ?? 1 / Math.sqrt(c.headDim);
+    const softmax = softcap === undefined ? { scale } : { scale, softcap, maskedBelow: ctx.profile.causalMaskValue / 2 };
+    const probs = await elem(ctx, scores, { kind: 'softmax', rows: c.nHeads * rows, cols: keys, ...softmax }, 'probs');
     const attended = await attentionValuesKV(ctx, shape, memory, probs, rows);
-    const projected = await mulW(ctx, weight(state, weightName.output(l)), attended, rows, 'residual');
+    let projected = await mulW(ctx, weight(state, weightName.output(l)), attended, rows, 'residual');
+    if (c.variant?.postNorms) projected = await postNormStep(ctx, c, weight(state, weightName.postAttnNorm(l)), projected, rows);
     x = addShared(x, projected, 'residual');
 
     const normed2 = await elem(ctx, x, { kind: 'rmsnorm', rows, cols: c.dim, eps: c.normEps }, 'normed');
@@ -102,8 +119,9 @@ export async function runLayers(ctx: PartyContext, state: ForwardState, input: S
       out.set(columns(s, rows, 2 * h, h, h), rows * h);
       return out;
     });
-    const activated = await elem(ctx, blocks, { kind: 'swiglu', length: rows * h }, 'ffn');
-    const down = await mulW(ctx, weight(state, weightName.down(l)), activated, rows, 'residual');
+    const activated = await elem(ctx, blocks, { kind: c.variant?.activation === 'gelu-tanh' ? 'geglu' : 'swiglu', length: rows * h }, 'ffn');
+    let down = await mulW(ctx, weight(state, weightName.down(l)), activated, rows, 'residual');
+    if (c.variant?.postNorms) down = await postNormStep(ctx, c, weight(state, weightName.postFfnNorm(l)), down, rows);
     x = addShared(x, down, 'residual');
   }
   return local(x, c.dim, { family: 'residual' }, (s) => s.slice((rows - 1) * c.dim, rows * c.dim));

@@ -19,22 +19,29 @@ import { RingKvMemory, ringScoresKV, ringValuesKV } from '../subprotocols/ring/r
 import { ringMulW, type RingRoleWeight } from '../subprotocols/ring/ring-mul-w.js';
 import { ringLocal, type RingShared } from '../subprotocols/ring/ring-shared.js';
 import { PREFILL_CHUNK_ROWS } from './forward-program.js';
+import { ringQkNormStep } from './ring-qk-norm-step.js';
+import { ringPostNormStep } from './ring-post-norm-step.js';
+import { addWindowMask, attentionSoftmax, layerWindow, ringLayerRopes } from '../../plaintext/fixed-point/ring-layer-variant.js';
 
 export interface RingForwardState {
   config: ModelConfig;
   plan: FixedPointPlan;
   weights: ReadonlyMap<string, RingRoleWeight>;
   rope: RingRope;
+  /** Each layer's RoPE (Gemma 3's windowed layers have their own). */
+  layerRopes: RingRope[];
   memories: RingKvMemory[];
 }
 
 export function createRingForwardState(config: ModelConfig, plan: FixedPointPlan, weights: ReadonlyMap<string, RingRoleWeight>, capacity: number): RingForwardState {
   const kvDim = config.nKvHeads * config.headDim;
+  const rope = RingRope.forConfig(config, plan.rope);
   return {
     config,
     plan,
     weights,
-    rope: RingRope.forConfig(config, plan.rope),
+    rope,
+    layerRopes: ringLayerRopes(config, plan.rope, rope),
     memories: Array.from({ length: config.nLayers }, () => new RingKvMemory(kvDim, capacity)),
   };
 }
@@ -87,19 +94,27 @@ async function ringChunk(ctx: PartyContext, state: RingForwardState, tokens: rea
     const memory = state.memories[l]!;
     const normed = await ringElem(ctx, x, { kind: 'rmsnorm', rows, cols: c.dim, eps: c.normEps, inExp: plan.residual, outExp: L.attnNorm });
     const qkv = await ringMulW(ctx, weight(state, weightName.qkv(l)), normed, rows, L.attnNorm);
-    const q = ringLocal(qkv, rows * qDim, (s) => ringColumns(s, rows, width, 0, qDim));
-    const k = ringLocal(qkv, rows * kvDim, (s) => ringColumns(s, rows, width, qDim, kvDim));
+    let q = ringLocal(qkv, rows * qDim, (s) => ringColumns(s, rows, width, 0, qDim));
+    let k = ringLocal(qkv, rows * kvDim, (s) => ringColumns(s, rows, width, qDim, kvDim));
+    if (L.qkNorm) ({ q, k } = await ringQkNormStep(ctx, c, L, weight(state, weightName.qkNorm(l)), qkv, rows));
     const v = ringLocal(qkv, rows * kvDim, (s) => ringColumns(s, rows, width, qDim + kvDim, kvDim));
-    const scores = await ringScoresKV(ctx, shape, state.rope, memory, q, k, v, rows, start);
+    const scores = await ringScoresKV(ctx, shape, state.layerRopes[l]!, memory, q, k, v, rows, start);
     const keys = memory.length;
-    const probs = await ringElem(ctx, scores, { kind: 'softmax', rows: c.nHeads * rows, cols: keys, scale: 1 / Math.sqrt(c.headDim), inExp: L.scores, outExp: L.probs });
+    const window = layerWindow(c, l);
+    if (window !== undefined && ctx.role === 'engine') addWindowMask(scores.share!, c.nHeads, rows, keys, start, window);
+    const probs = await ringElem(ctx, scores, { kind: 'softmax', rows: c.nHeads * rows, cols: keys, ...attentionSoftmax(c), inExp: L.scores, outExp: L.probs });
     const attended = await ringValuesKV(ctx, shape, memory, probs, rows);
-    x = addShared(x, await ringMulW(ctx, weight(state, weightName.output(l)), attended, rows, L.probs + L.attnNorm + L.v));
+    let o = await ringMulW(ctx, weight(state, weightName.output(l)), attended, rows, L.probs + L.attnNorm + L.v);
+    if (L.postNorm) o = await ringPostNormStep(ctx, c, weight(state, weightName.postAttnNorm(l)), o, rows, L.postNorm.raw, L.postNorm.out);
+    x = addShared(x, o);
     const normed2 = await ringElem(ctx, x, { kind: 'rmsnorm', rows, cols: c.dim, eps: c.normEps, inExp: plan.residual, outExp: L.ffnNorm });
     const gateUp = await ringMulW(ctx, weight(state, weightName.gateUp(l)), normed2, rows, L.ffnNorm);
     const blocks = ringLocal(gateUp, 2 * rows * c.hiddenDim, (s) => ringGateUpBlocks(s, rows, c.hiddenDim));
-    const activated = await ringElem(ctx, blocks, { kind: 'swiglu', length: rows * c.hiddenDim, inExp: L.ffnNorm + L.gateUp, outExp: L.ffn });
-    x = addShared(x, await ringMulW(ctx, weight(state, weightName.down(l)), activated, rows, L.ffn));
+    const gate = c.variant?.activation === 'gelu-tanh' ? 'geglu' : 'swiglu';
+    const activated = await ringElem(ctx, blocks, { kind: gate, length: rows * c.hiddenDim, inExp: L.ffnNorm + L.gateUp, outExp: L.ffn });
+    let down = await ringMulW(ctx, weight(state, weightName.down(l)), activated, rows, L.ffn);
+    if (L.postNorm) down = await ringPostNormStep(ctx, c, weight(state, weightName.postFfnNorm(l)), down, rows, L.postNorm.raw, L.postNorm.out);
+    x = addShared(x, down);
   }
   return ringLocal(x, c.dim, (s) => s.slice((rows - 1) * c.dim, rows * c.dim));
 }

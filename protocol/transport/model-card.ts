@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { ropeScalingSchema } from '../../model/rope-scaling.js';
+import { modelVariantSchema } from './model-variant-schema.js';
 
 const positiveInt = (max: number) => z.number().int().positive().max(max);
 const hex = (length: number) => z.string().regex(new RegExp(`^[0-9a-f]{${length}}$`), `expected ${length} lowercase hex characters`);
@@ -29,6 +30,8 @@ export const modelConfigSchema = z.object({
   rotaryDim: positiveInt(1 << 12).optional(),
   normEps: z.number().positive(),
   tiedEmbeddings: z.boolean(),
+  /** Steps beyond the Llama math (model-variant-schema.ts); absent: none. */
+  variant: modelVariantSchema.optional(),
 });
 
 export const weightSpecSchema = z.object({
@@ -68,11 +71,27 @@ export const fixedPointPlanSchema = z.object({
   onehot: exponent,
   embedding: exponent,
   rope: exponent,
-  layers: z.array(z.object({ attnNorm: exponent, qk: exponent, v: exponent, o: exponent, scores: exponent, probs: exponent, ffnNorm: exponent, gateUp: exponent, ffn: exponent, down: exponent }).strict()).min(1).max(1024),
+  layers: z
+    .array(
+      z
+        .object({
+          attnNorm: exponent, qk: exponent, v: exponent, o: exponent, scores: exponent, probs: exponent, ffnNorm: exponent, gateUp: exponent, ffn: exponent, down: exponent,
+          qkNorm: z.object({ out: exponent, gamma: exponent }).strict().optional(),
+          postNorm: z.object({ raw: exponent, out: exponent, attnGamma: exponent, ffnGamma: exponent }).strict().optional(),
+        })
+        .strict(),
+    )
+    .min(1)
+    .max(1024),
   finalNorm: exponent,
   head: exponent,
   logits: exponent,
-  ranges: z.object({ residual: rangeValue, normed: rangeValue, query: rangeValue, key: rangeValue, value: rangeValue, scores: rangeValue, attention: rangeValue, gateUp: rangeValue, ffn: rangeValue, logits: rangeValue }).strict(),
+  ranges: z
+    .object({
+      residual: rangeValue, normed: rangeValue, query: rangeValue, key: rangeValue, value: rangeValue, scores: rangeValue, attention: rangeValue, gateUp: rangeValue, ffn: rangeValue, logits: rangeValue,
+      qkRaw: rangeValue.optional(), qkNormed: rangeValue.optional(), postRaw: rangeValue.optional(), postNormed: rangeValue.optional(),
+    })
+    .strict(),
 }).strict();
 
 /** ring64 part of a card or pairing request: the plan and the ring weight specs (what the dealer derives U from). */

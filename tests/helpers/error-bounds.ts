@@ -85,6 +85,12 @@ export function elemLipschitz(f: ElemFunction, x: Float64Array): number {
       for (let i = 0; i < f.length; i++) worst = Math.max(worst, 1.1 * Math.abs(x[f.length + i]!) + Math.abs(x[i]!));
       return 2 * worst;
     }
+    case 'geglu': {
+      // |gelu_tanh′| ≤ 1.13 and |gelu_tanh(g)| ≤ |g|.
+      let worst = 0;
+      for (let i = 0; i < f.length; i++) worst = Math.max(worst, 1.2 * Math.abs(x[f.length + i]!) + Math.abs(x[i]!));
+      return 2 * worst;
+    }
   }
 }
 

@@ -37,14 +37,14 @@ async function writeAndLoad(preset: string): Promise<ModelDescription> {
 }
 
 const FAMILY_PRESETS = [
-  ['llama3.2-like-tiny', 'llama', true],
-  ['qwen3-like-tiny', 'qwen3', false],
-  ['phi3-like-tiny', 'phi3', true],
-  ['gemma2-like-tiny', 'gemma2', false],
-  ['gemma3-like-tiny', 'gemma3', false],
-  ['mixtral-like-tiny', 'mixtral', false],
-  ['qwen3-moe-like-tiny', 'qwen3-moe', false],
-  ['gpt-oss-like-tiny', 'gpt-oss', false],
+  ['llama3.2-like-tiny', 'llama', true, true],
+  ['qwen3-like-tiny', 'qwen3', true, true],
+  ['phi3-like-tiny', 'phi3', true, true],
+  ['gemma2-like-tiny', 'gemma2', true, true],
+  ['gemma3-like-tiny', 'gemma3', true, true],
+  ['mixtral-like-tiny', 'mixtral', false, false],
+  ['qwen3-moe-like-tiny', 'qwen3-moe', false, false],
+  ['gpt-oss-like-tiny', 'gpt-oss', false, false],
 ] as const;
 
 function parameters(model: ModelDescription): number {
@@ -54,12 +54,13 @@ function parameters(model: ModelDescription): number {
   return n;
 }
 
-describe.each(FAMILY_PRESETS)('synthetic preset %s', (preset, architecture, servable) => {
+describe.each(FAMILY_PRESETS)('synthetic preset %s', (preset, architecture, servable, ringServable) => {
   it('loads through the HF loader, counts its parameters, generates in the oracle', async () => {
     const model = await writeAndLoad(preset);
     expect(model.config.architecture).toBe(architecture);
     expect(parameters(model)).toBe(syntheticParameterCount(resolveSyntheticSpec(preset)));
     expect(missingPrivateSteps(model.config).length === 0).toBe(servable);
+    expect(missingPrivateSteps(model.config, 'ring64').length === 0).toBe(ringServable);
     const prompt = model.tokenizer.encode('Once upon a time', { addBos: true });
     const seq = new PlaintextModel(model).newSequence();
     let logits = await seq.prefill(prompt);

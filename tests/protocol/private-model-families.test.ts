@@ -55,6 +55,10 @@ describe('private == plaintext (permllm-f64)', () => {
     // 14 prompt + 12 generated positions cross the scaled-down original length 16, where longrope switches factors.
     ['phi-3.5 longrope', PHI35_CONFIG],
     ['phi-4-mini partial rotary + longrope', PHI4_MINI_CONFIG],
+    ['qwen3 per-head q/k norm', { ...QWEN3_CONFIG, torch_dtype: 'float32' }],
+    // An attention cap of 1 acts on these small synthetic scores (Gemma 2's 50 would not).
+    ['gemma-2 (acting attention cap)', { ...GEMMA2_CONFIG, attn_logit_softcapping: 1.0 }],
+    ['gemma-3', { ...GEMMA3_CONFIG, torch_dtype: 'float32' }],
   ] as const)('%s: greedy tokens equal, logits within the profile bound', async (name, config) => {
     const model = await load(name.replace(/\W+/g, '_'), config);
     const prompt = tokenizer.encode('Once upon a time, there was a little girl named', { addBos: true });
@@ -102,12 +106,9 @@ describe('ring64 on RoPE-scaled families', () => {
 
 describe('families needing new private steps are refused before any pairing', () => {
   it.each([
-    ['qwen3', QWEN3_CONFIG, [/per-head q\/k RMSNorm/]],
-    ['gemma-2', GEMMA2_CONFIG, [/tanh-GELU gate/, /post-norms/, /attention logit soft-capping/, /final logit soft-capping/, /sliding-window/, /embedding scale/]],
-    ['gemma-3', GEMMA3_CONFIG, [/per-head q\/k RMSNorm/, /tanh-GELU/, /second RoPE table/]],
     ['mixtral', MIXTRAL_CONFIG, [/mixture-of-experts routing/]],
-    ['qwen3-moe', QWEN3_MOE_CONFIG, [/per-head q\/k RMSNorm/, /mixture-of-experts routing/]],
-    ['gpt-oss', GPT_OSS_CONFIG, [/attention sinks/, /o_proj bias/, /clamped SwiGLU/, /sliding-window/, /mixture-of-experts routing/]],
+    ['qwen3-moe', QWEN3_MOE_CONFIG, [/mixture-of-experts routing/]],
+    ['gpt-oss', GPT_OSS_CONFIG, [/attention sinks/, /o_proj bias/, /clamped SwiGLU/, /mixture-of-experts routing/]],
   ] as const)('%s', async (name, config, steps) => {
     const model = await load(`refused-${name}`, config);
     let error: unknown;

@@ -12,6 +12,7 @@
  */
 import { ringAdd, ringSub, type Ring } from '../../../compute/ring64.js';
 import { decodeLogits, rmsnormFixed, softmaxFixed, swigluFixed } from '../../../plaintext/fixed-point/fixed-point-elem.js';
+import { gegluFixed } from '../../../plaintext/fixed-point/fixed-point-gelu.js';
 import { ringMask } from '../../masks/ring-masks.js';
 import { Permutation, type PermutationShape } from '../../permutations/permutation.js';
 import { nextStep, requireKey, type PartyContext } from '../../session/party-context.js';
@@ -21,16 +22,21 @@ import { expectRings, requireRingShare, type RingShared } from './ring-shared.js
 /** The nonlinear steps with the exponents the user decodes and re-encodes at. */
 export type RingElemFunction =
   | { kind: 'rmsnorm'; rows: number; cols: number; eps: number; inExp: number; outExp: number }
-  | { kind: 'softmax'; rows: number; cols: number; scale: number; inExp: number; outExp: number }
+  /** `softcap`: Gemma 2's attention logit soft-capping of the scaled scores, inside this step. */
+  | { kind: 'softmax'; rows: number; cols: number; scale: number; inExp: number; outExp: number; softcap?: number }
   /** Two blocks of `length`: gate then up; output silu(gate) ⊙ up. */
-  | { kind: 'swiglu'; length: number; inExp: number; outExp: number };
+  | { kind: 'swiglu'; length: number; inExp: number; outExp: number }
+  /** Gemma: the same pairing, output gelu_tanh(gate) ⊙ up (plaintext/fixed-point/fixed-point-gelu.ts). */
+  | { kind: 'geglu'; length: number; inExp: number; outExp: number };
+
+const isPaired = (f: RingElemFunction): f is Extract<RingElemFunction, { length: number }> => f.kind === 'swiglu' || f.kind === 'geglu';
 
 function shapeOf(f: RingElemFunction): PermutationShape {
-  return f.kind === 'swiglu' ? { kind: 'flat', length: f.length } : { kind: 'row-wise', rows: f.rows, cols: f.cols };
+  return isPaired(f) ? { kind: 'flat', length: f.length } : { kind: 'row-wise', rows: f.rows, cols: f.cols };
 }
 
-const inputSize = (f: RingElemFunction) => (f.kind === 'swiglu' ? 2 * f.length : f.rows * f.cols);
-const outputSize = (f: RingElemFunction) => (f.kind === 'swiglu' ? f.length : f.rows * f.cols);
+const inputSize = (f: RingElemFunction) => (isPaired(f) ? 2 * f.length : f.rows * f.cols);
+const outputSize = (f: RingElemFunction) => (isPaired(f) ? f.length : f.rows * f.cols);
 
 /** η = f(view) on P1's plaintext view (also what the oracle computes on unpermuted values). */
 export function evaluateRingElem(f: RingElemFunction, view: Ring): Ring {
@@ -38,9 +44,11 @@ export function evaluateRingElem(f: RingElemFunction, view: Ring): Ring {
     case 'rmsnorm':
       return rmsnormFixed(view, f.rows, f.cols, f.eps, f.inExp, f.outExp);
     case 'softmax':
-      return softmaxFixed(view, f.rows, f.cols, f.scale, f.inExp, f.outExp);
+      return softmaxFixed(view, f.rows, f.cols, f.scale, f.inExp, f.outExp, f.softcap);
     case 'swiglu':
       return swigluFixed(view, f.length, f.inExp, f.outExp);
+    case 'geglu':
+      return gegluFixed(view, f.length, f.inExp, f.outExp);
   }
 }
 
