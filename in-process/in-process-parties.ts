@@ -60,7 +60,7 @@ export async function pairInProcessFor(
   calibration: CalibrationOptions = {},
 ): Promise<InProcessParties> {
   if (profile.dtype !== 'ring64') return pairInProcess(model, profile, backend);
-  assertPrivatelyServable(model.id, model.config);
+  assertPrivatelyServable(model.id, model.config, { ring64: true });
   assertRingRope(model.config);
   const fixedPoint = await fixedPointModelOf(model, { backend, ...calibration });
   const pairingKey = SharedKey.random();

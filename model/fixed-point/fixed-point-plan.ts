@@ -25,6 +25,7 @@
 import type { ModelConfig } from '../model-description.js';
 import { weightName, type FoldedWeight } from './folded-weights.js';
 import { int16Exponent, maxAbsOf, quantizeWeight, type FixedPointWeight, type WeightBlock } from './fixed-point-weights.js';
+import { moeGateExponent, moeWeightExponents } from './moe-plan.js';
 
 /** Largest magnitude (as a power of two) any legitimate value's integer may reach; the user's views are checked against it. */
 export const RING_VALUE_LIMIT_BITS = 61;
@@ -42,6 +43,19 @@ export interface ValueRanges {
   gateUp: number;
   ffn: number;
   logits: number;
+  /** ModelVariant.moe: router logits (absent: no router). */
+  router?: number | undefined;
+}
+
+/**
+ * ModelVariant.moe (moe-plan.ts): the router weight's exponent, the router logits' (ffnNorm +
+ * router) and the gate vector's (the user's re-encoding); the layer's ffn is then R − down − gate,
+ * so that gate · expert output lands on R.
+ */
+export interface MoeLayerPlan {
+  router: number;
+  logits: number;
+  gate: number;
 }
 
 export interface LayerPlan {
@@ -61,6 +75,8 @@ export interface LayerPlan {
   /** SwiGLU output (user's re-encoding): residual − down. */
   ffn: number;
   down: number;
+  /** Mixture-of-experts layers only. */
+  moe?: MoeLayerPlan | undefined;
 }
 
 export interface FixedPointPlan {
@@ -136,12 +152,16 @@ export function derivePlan(config: ModelConfig, folded: ReadonlyMap<string, Fold
     if (probs < minProb) throw new FixedPointPlanError(`fixed-point plan: layer ${l} probabilities get only ${probs} bits`);
     if (probs + attnNorm + v + log2Ceil(ranges.attention) > top) throw new FixedPointPlanError(`fixed-point plan: layer ${l} P·V (max ${ranges.attention}) exceeds the ring`);
     const gateUp = int16Exponent(maxAbsOf(need(folded, weightName.gateUp(l)).data));
-    const ffnNorm = Math.min(maxNorm, top - log2Ceil(ranges.gateUp) - gateUp);
-    const down = Math.min(int16Exponent(maxAbsOf(need(folded, weightName.down(l)).data)), residual);
-    const ffn = residual - down;
+    const moe = config.variant?.moe ? moeWeightExponents(config, folded, ranges, l, top) : undefined;
+    const ffnNorm = Math.min(maxNorm, top - log2Ceil(ranges.gateUp) - gateUp, moe?.normLimit ?? Infinity);
+    const down = Math.min(moe ? moe.down : int16Exponent(maxAbsOf(need(folded, weightName.down(l)).data)), residual);
+    const gate = moe ? moeGateExponent(residual, down) : 0;
+    const ffn = residual - down - gate;
     if (ffnNorm < 8) throw new FixedPointPlanError(`fixed-point plan: layer ${l} gate/up (max ${ranges.gateUp}) leave ${ffnNorm} bits for the normalised input`);
     if (ffn + log2Ceil(ranges.ffn) > top) throw new FixedPointPlanError(`fixed-point plan: layer ${l} SwiGLU output (max ${ranges.ffn}) exceeds the ring`);
-    layers.push({ attnNorm, qk, v, o, scores: 2 * (attnNorm + qk) + rope, probs, ffnNorm, gateUp, ffn, down });
+    const layer: LayerPlan = { attnNorm, qk, v, o, scores: 2 * (attnNorm + qk) + rope, probs, ffnNorm, gateUp, ffn, down };
+    if (moe) layer.moe = { router: moe.router, logits: ffnNorm + moe.router, gate };
+    layers.push(layer);
   }
   const head = int16Exponent(maxAbsOf(need(folded, weightName.head).data));
   const finalNorm = Math.min(maxNorm, top - log2Ceil(ranges.logits) - head);
@@ -161,8 +181,13 @@ export function quantizeWeights(config: ModelConfig, plan: FixedPointPlan, folde
       { rows: kvDim, exponent: L.v },
     ]);
     put(weightName.output(l), [{ rows: config.dim, exponent: L.o }]);
-    put(weightName.gateUp(l), [{ rows: 2 * config.hiddenDim, exponent: L.gateUp }]);
-    put(weightName.down(l), [{ rows: config.dim, exponent: L.down }]);
+    put(weightName.gateUp(l), [{ rows: 2 * config.hiddenDim * (config.variant?.moe?.nExperts ?? 1), exponent: L.gateUp }]);
+    if (L.moe) {
+      put(weightName.router(l), [{ rows: config.variant!.moe!.nExperts, exponent: L.moe.router }]);
+      for (let e = 0; e < config.variant!.moe!.nExperts; e++) put(weightName.expertDown(l, e), [{ rows: config.dim, exponent: L.down }]);
+    } else {
+      put(weightName.down(l), [{ rows: config.dim, exponent: L.down }]);
+    }
   });
   put(weightName.head, [{ rows: config.vocabSize, exponent: plan.head }]);
   return out;

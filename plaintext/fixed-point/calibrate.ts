@@ -30,6 +30,7 @@ export interface CalibrationOptions extends PlanOptions {
 export async function measureRanges(model: ModelDescription, options: CalibrationOptions = {}): Promise<ValueRanges> {
   const c = model.config;
   const r: ValueRanges = { residual: 0, normed: 0, query: 0, key: 0, value: 0, scores: 0, attention: 0, gateUp: 0, ffn: 0, logits: 0 };
+  if (c.variant?.moe) r.router = 0;
   const field: Record<Exclude<ObservedFamily, 'residual'>, keyof ValueRanges> = {
     query: 'query',
     key: 'key',
@@ -39,6 +40,7 @@ export async function measureRanges(model: ModelDescription, options: Calibratio
     'gate-up': 'gateUp',
     ffn: 'ffn',
     logits: 'logits',
+    router: 'router',
   };
   const observe = (family: ObservedFamily, values: Float32Array | Float64Array) => {
     if (family === 'residual') {
@@ -55,7 +57,7 @@ export async function measureRanges(model: ModelDescription, options: Calibratio
       return;
     }
     const key = field[family];
-    let max = r[key];
+    let max = r[key] ?? 0;
     for (let i = 0; i < values.length; i++) max = Math.max(max, Math.abs(values[i]!));
     r[key] = max;
   };

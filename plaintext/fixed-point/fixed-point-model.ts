@@ -21,6 +21,7 @@ import { decodeLogits, rmsnormFixed, softmaxFixed, swigluFixed } from './fixed-p
 import { addCausalMask, ringAttentionScores, ringAttentionValues, RingRope } from './ring-attention.js';
 import { addBiasRows, ringBias, ringColumns, ringGateUpBlocks, ringOnehot } from './ring-tensors.js';
 import { RingRows } from './ring-rows.js';
+import { fixedPointMoeFfn } from './ring-moe.js';
 
 export class FixedPointModel {
   readonly rope: RingRope;
@@ -105,6 +106,11 @@ export class FixedPointSequence {
       const attended = await ringAttentionValues(backend, shape, this.values[l]!.view(), keys, probs, T);
       ringAddInto(x, await this.linear(weightName.output(l), attended, T, L.probs + L.attnNorm + L.v));
       const normed2 = rmsnormFixed(x, T, c.dim, c.normEps, plan.residual, L.ffnNorm);
+      if (L.moe) {
+        const names = { router: weightName.router(l), gateUp: weightName.gateUp(l), expertDown: (e: number) => weightName.expertDown(l, e) };
+        ringAddInto(x, await fixedPointMoeFfn((name, a, rows, inExp) => this.linear(name, a, rows, inExp), names, normed2, T, c, { ...L, moe: L.moe }));
+        continue;
+      }
       const gateUp = await this.linear(weightName.gateUp(l), normed2, T, L.ffnNorm);
       const activated = swigluFixed(ringGateUpBlocks(gateUp, T, c.hiddenDim), T * c.hiddenDim, L.ffnNorm + L.gateUp, L.ffn);
       ringAddInto(x, await this.linear(weightName.down(l), activated, T, L.ffn));

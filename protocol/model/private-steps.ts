@@ -33,13 +33,29 @@ const ACTIVATION_STEPS: Readonly<Record<NonNullable<ModelVariant['activation']>,
   'clamped-swiglu': "gpt-oss's clamped SwiGLU gate (u + 1) ⊙ g·σ(1.702·g) (a paired Elem)",
 };
 
+/** Which profile the model is to be served under: some private steps exist under one only. */
+export interface ServingProfile {
+  /** The `ring64` profile (Z_2^64 shares, fixed-point plan). */
+  ring64?: boolean;
+}
+
+/**
+ * Steps that exist under ring64 only (protocol/schedule/ring-moe-ffn.ts): mixture of experts with
+ * the SwiGLU gate and no router or expert biases (Mixtral; Qwen3-MoE's router). gpt-oss's
+ * biased, clamped experts stay refused.
+ */
+function ring64Has(key: keyof ModelVariant, variant: ModelVariant): boolean {
+  return key === 'moe' && !variant.moe?.biases && (variant.activation === undefined || variant.activation === 'silu');
+}
+
 /** The names of the private steps `config` needs and the protocol does not have (empty: runnable). */
-export function missingPrivateSteps(config: ModelConfig): string[] {
+export function missingPrivateSteps(config: ModelConfig, profile: ServingProfile = {}): string[] {
   const variant = config.variant;
   if (!variant) return [];
   return (Object.keys(MISSING_STEPS) as (keyof ModelVariant)[])
     .filter((key) => variant[key] !== undefined && !(key === 'activation' && variant.activation === 'silu'))
-    .map((key) => (key === 'activation' ? ACTIVATION_STEPS[variant.activation!] : MISSING_STEPS[key]));
+    .filter((key) => !(profile.ring64 && ring64Has(key, variant)))
+    .map((key) => (key === 'activation' ? ACTIVATION_STEPS[variant.activation!] : key === 'moe' && !profile.ring64 ? `${MISSING_STEPS.moe} under this profile (it runs under ring64 in one process; the networked model card does not carry it yet)` : MISSING_STEPS[key]));
 }
 
 /** A model the private protocol cannot serve yet: which steps it lacks. */
@@ -59,7 +75,7 @@ export class UnsupportedPrivateModelError extends Error {
 }
 
 /** Throws UnsupportedPrivateModelError unless the private protocol can run `config`. */
-export function assertPrivatelyServable(modelId: string, config: ModelConfig): void {
-  const missing = missingPrivateSteps(config);
+export function assertPrivatelyServable(modelId: string, config: ModelConfig, profile: ServingProfile = {}): void {
+  const missing = missingPrivateSteps(config, profile);
   if (missing.length > 0) throw new UnsupportedPrivateModelError(modelId, config.architecture, missing);
 }

@@ -19,6 +19,7 @@ import { RingKvMemory, ringScoresKV, ringValuesKV } from '../subprotocols/ring/r
 import { ringMulW, type RingRoleWeight } from '../subprotocols/ring/ring-mul-w.js';
 import { ringLocal, type RingShared } from '../subprotocols/ring/ring-shared.js';
 import { PREFILL_CHUNK_ROWS } from './forward-program.js';
+import { ringMoeFfn } from './ring-moe-ffn.js';
 
 export interface RingForwardState {
   config: ModelConfig;
@@ -96,6 +97,10 @@ async function ringChunk(ctx: PartyContext, state: RingForwardState, tokens: rea
     const attended = await ringValuesKV(ctx, shape, memory, probs, rows);
     x = addShared(x, await ringMulW(ctx, weight(state, weightName.output(l)), attended, rows, L.probs + L.attnNorm + L.v));
     const normed2 = await ringElem(ctx, x, { kind: 'rmsnorm', rows, cols: c.dim, eps: c.normEps, inExp: plan.residual, outExp: L.ffnNorm });
+    if (L.moe) {
+      x = addShared(x, await ringMoeFfn(ctx, state, normed2, rows, l));
+      continue;
+    }
     const gateUp = await ringMulW(ctx, weight(state, weightName.gateUp(l)), normed2, rows, L.ffnNorm);
     const blocks = ringLocal(gateUp, 2 * rows * c.hiddenDim, (s) => ringGateUpBlocks(s, rows, c.hiddenDim));
     const activated = await ringElem(ctx, blocks, { kind: 'swiglu', length: rows * c.hiddenDim, inExp: L.ffnNorm + L.gateUp, outExp: L.ffn });

@@ -68,11 +68,11 @@ export const fixedPointPlanSchema = z.object({
   onehot: exponent,
   embedding: exponent,
   rope: exponent,
-  layers: z.array(z.object({ attnNorm: exponent, qk: exponent, v: exponent, o: exponent, scores: exponent, probs: exponent, ffnNorm: exponent, gateUp: exponent, ffn: exponent, down: exponent }).strict()).min(1).max(1024),
+  layers: z.array(z.object({ attnNorm: exponent, qk: exponent, v: exponent, o: exponent, scores: exponent, probs: exponent, ffnNorm: exponent, gateUp: exponent, ffn: exponent, down: exponent, moe: z.object({ router: exponent, logits: exponent, gate: exponent }).strict().optional() }).strict()).min(1).max(1024),
   finalNorm: exponent,
   head: exponent,
   logits: exponent,
-  ranges: z.object({ residual: rangeValue, normed: rangeValue, query: rangeValue, key: rangeValue, value: rangeValue, scores: rangeValue, attention: rangeValue, gateUp: rangeValue, ffn: rangeValue, logits: rangeValue }).strict(),
+  ranges: z.object({ residual: rangeValue, normed: rangeValue, query: rangeValue, key: rangeValue, value: rangeValue, scores: rangeValue, attention: rangeValue, gateUp: rangeValue, ffn: rangeValue, logits: rangeValue, router: rangeValue.optional() }).strict(),
 }).strict();
 
 /** ring64 part of a card or pairing request: the plan and the ring weight specs (what the dealer derives U from). */
