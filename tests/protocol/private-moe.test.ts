@@ -13,6 +13,7 @@ import { loadHuggingFaceModel } from '../../model/huggingface/load-huggingface-m
 import { loadModel } from '../../model/load-model.js';
 import type { ModelDescription } from '../../model/model-description.js';
 import type { Tokenizer } from '../../model/tokenizer.js';
+import { writeSyntheticModel } from '../../model/synthetic/index.js';
 import { PERMLLM_PROFILE, RING64_PROFILE } from '../../protocol/masks/mask-profile.js';
 import { UnsupportedPrivateModelError } from '../../protocol/model/private-steps.js';
 import { buildCheckpoint, MIXTRAL_CONFIG, writeCheckpoint, type HfConfig } from '../helpers/hf-family-checkpoints.js';
@@ -103,6 +104,21 @@ describe('private mixture of experts (ring64)', () => {
     console.log(`${name}: ${TOKENS} tokens ${JSON.stringify(tokenizer.decode(priv.tokens))}, fixed-point vs float max logit error ${maxErr.toFixed(4)} (${(maxErr / maxLogit).toExponential(2)} of the largest) off near-ties [${nearTies.join('; ')}], private ${privateMs.toFixed(0)} ms`);
     expect(nearTies.length).toBeLessThan(TOKENS / 2);
     expect(maxErr / maxLogit).toBeLessThan(1.5e-2);
+  });
+
+  it('the `permllm synthesize` preset mixtral-like-tiny (bf16, its 32k tokenizer): private == fixed-point oracle, greedy text == float oracle', async () => {
+    const dir = path.join(work, 'preset');
+    await writeSyntheticModel(dir, 'mixtral-like-tiny', 5);
+    const model = await loadHuggingFaceModel(dir);
+    const prompt = model.tokenizer.encode('Once upon a time', { addBos: true });
+    const parties = await pairModel(model, RING64_PROFILE);
+    const priv = await privateGenerateInProcess(parties, prompt, TOKENS);
+    const oracle = await fixedPointGenerate(parties, prompt, TOKENS);
+    const plain = await floatWithRouterMargins(model, prompt, TOKENS);
+    expect(sortedLogitsMismatches(priv.logits, oracle.logits)).toBe(0);
+    expect(priv.tokens).toEqual(oracle.tokens);
+    expect(oracle.tokens).toEqual(plain.tokens);
+    console.log(`mixtral-like-tiny preset: ${JSON.stringify(model.tokenizer.decode(priv.tokens))}; ${priv.stats.flightsPerLayer} flights per layer, ${priv.stats.perToken.bytesToEngine} B per token to the engine`);
   });
 
   it('stays refused under permllm-f64, naming the profile', async () => {
