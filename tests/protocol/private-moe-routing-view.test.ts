@@ -3,11 +3,12 @@
  * the engine holds in a private MoE session (its ring view: every opening and masked return,
  * ringViewTap) and the gateway's masks for the same entries, so truth = view + mask is known to
  * the test. In the gate openings the truth is the gate vector itself (zero outside each token's
- * top-k: the routing); in the router Elem's return it is the permuted gate. An engine that could
+ * top-k: the routing); in the MoE Elem's return (ring-moe-elem.ts) it holds the permuted gate. An engine that could
  * see through a mask would find those zeros (and the small gate integers) in its view; with
  * uniform masks no view entry of the session lies within 2^32 of 0 (chance 2^-31 per entry).
- * Shown failing with the gateway's Beaver mask A1 of the gate opening set to zero, and with the
- * router Elem's return mask A′ set to zero (each then restored).
+ * Shown failing (256 such entries: 32 token rows × 8 experts) with the k12 half A1 of the gate
+ * opening's Beaver mask set to zero, and with the MoE Elem's return mask A′ set to zero on the
+ * router part (each then restored).
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';

@@ -12,7 +12,6 @@
  */
 import { ringAdd, ringSub, type Ring } from '../../../compute/ring64.js';
 import { decodeLogits, rmsnormFixed, softmaxFixed, swigluFixed } from '../../../plaintext/fixed-point/fixed-point-elem.js';
-import { routerGateFixed } from '../../../plaintext/fixed-point/ring-moe.js';
 import { ringMask } from '../../masks/ring-masks.js';
 import { Permutation, type PermutationShape } from '../../permutations/permutation.js';
 import { nextStep, requireKey, type PartyContext } from '../../session/party-context.js';
@@ -24,14 +23,7 @@ export type RingElemFunction =
   | { kind: 'rmsnorm'; rows: number; cols: number; eps: number; inExp: number; outExp: number }
   | { kind: 'softmax'; rows: number; cols: number; scale: number; inExp: number; outExp: number }
   /** Two blocks of `length`: gate then up; output silu(gate) ⊙ up. */
-  | { kind: 'swiglu'; length: number; inExp: number; outExp: number }
-  /**
-   * MoE router (plaintext/fixed-point/ring-moe.ts): rows of cols = nExperts router logits → the
-   * gate vector, softmax with top-k, zero outside it. Row-wise π: a fresh permutation of the
-   * experts in every token's row (and of the rows), so the user sees each token's router
-   * logits and gate weights as a multiset, never which expert holds which.
-   */
-  | { kind: 'router'; rows: number; cols: number; topK: number; normalizeTopK: boolean; inExp: number; outExp: number };
+  | { kind: 'swiglu'; length: number; inExp: number; outExp: number };
 
 function shapeOf(f: RingElemFunction): PermutationShape {
   return f.kind === 'swiglu' ? { kind: 'flat', length: f.length } : { kind: 'row-wise', rows: f.rows, cols: f.cols };
@@ -49,8 +41,6 @@ export function evaluateRingElem(f: RingElemFunction, view: Ring): Ring {
       return softmaxFixed(view, f.rows, f.cols, f.scale, f.inExp, f.outExp);
     case 'swiglu':
       return swigluFixed(view, f.length, f.inExp, f.outExp);
-    case 'router':
-      return routerGateFixed(view, { rows: f.rows, nExperts: f.cols, topK: f.topK, normalizeTopK: f.normalizeTopK, inExp: f.inExp, outExp: f.outExp });
   }
 }
 
