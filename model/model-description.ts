@@ -67,7 +67,7 @@ export interface ModelVariant {
     normalizeTopK: boolean;
     /** gpt-oss: the router and every expert projection have biases (routerBias, b1, b3, b2). */
     biases?: boolean;
-  };
+  } | undefined;
 }
 
 export interface ModelConfig {
@@ -92,7 +92,7 @@ export interface ModelConfig {
   /** True when the LM head is the embedding table (the same Float32Array is referenced). */
   tiedEmbeddings: boolean;
   /** Steps beyond the Llama math (absent: none). */
-  variant?: ModelVariant;
+  variant?: ModelVariant | undefined;
 }
 
 export interface LayerWeights {

@@ -40,7 +40,13 @@ export function shapeProblem(request: PairingRequest, maxPairingBytes: number): 
   // The folded weights of protocol/model/private-weights.ts: embedding, fused q|k|v, output, fused gate|up, down, head.
   const q = c.nHeads * c.headDim;
   const widths = new Set([c.dim, c.hiddenDim, 2 * c.hiddenDim, c.vocabSize, q, q + 2 * c.nKvHeads * c.headDim]);
-  const maxWeights = 8 * c.nLayers + 4;
+  let maxWeights = 8 * c.nLayers + 4;
+  const moe = c.variant?.moe;
+  if (moe) {
+    // Mixture of experts (model/fixed-point/folded-weights.ts): the router [nExperts, dim], every expert's gate|up stacked, one down per expert.
+    widths.add(moe.nExperts).add(2 * moe.nExperts * c.hiddenDim);
+    maxWeights += (moe.nExperts + 1) * c.nLayers;
+  }
   const all = [...request.weights, ...(request.fixedPoint?.weights ?? [])];
   if (all.length > maxWeights) return { status: 400, message: `${all.length} weights for a ${c.nLayers}-layer model (at most ${maxWeights})` };
   if (request.fixedPoint && request.fixedPoint.plan.layers.length !== c.nLayers) return { status: 400, message: `the fixed-point plan has ${request.fixedPoint.plan.layers.length} layers, the model ${c.nLayers}` };

@@ -83,7 +83,7 @@ type ServedWeights = MaskedModelWeights & { modelHash: string; specs: WeightSpec
  */
 async function servedWeightsOf(model: ModelDescription, profile: MaskProfile, backend: ComputeBackend): Promise<ServedWeights> {
   if (profile.dtype === 'ring64') {
-    assertPrivatelyServable(model.id, model.config);
+    assertPrivatelyServable(model.id, model.config, { ring64: true });
     assertRingRope(model.config);
     const { plan, weights } = await fixedPointModelOf(model, { backend });
     const ringSpecs = [...weights.values()].map(ringSpecOf);

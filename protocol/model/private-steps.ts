@@ -55,7 +55,7 @@ export function missingPrivateSteps(config: ModelConfig, profile: ServingProfile
   return (Object.keys(MISSING_STEPS) as (keyof ModelVariant)[])
     .filter((key) => variant[key] !== undefined && !(key === 'activation' && variant.activation === 'silu'))
     .filter((key) => !(profile.ring64 && ring64Has(key, variant)))
-    .map((key) => (key === 'activation' ? ACTIVATION_STEPS[variant.activation!] : key === 'moe' && !profile.ring64 ? `${MISSING_STEPS.moe} under this profile (it runs under ring64 in one process; the networked model card does not carry it yet)` : MISSING_STEPS[key]));
+    .map((key) => (key === 'activation' ? ACTIVATION_STEPS[variant.activation!] : key === 'moe' && !profile.ring64 ? `${MISSING_STEPS.moe} under this profile (it runs under ring64)` : MISSING_STEPS[key]));
 }
 
 /** A model the private protocol cannot serve yet: which steps it lacks. */

@@ -29,6 +29,15 @@ export const modelConfigSchema = z.object({
   rotaryDim: positiveInt(1 << 12).optional(),
   normEps: z.number().positive(),
   tiedEmbeddings: z.boolean(),
+  /**
+   * Steps beyond the Llama layer (model-description.ts ModelVariant) that the networked private
+   * protocol runs: mixture of experts under ring64. Public like the shapes; the routing itself
+   * never leaves the user. Families needing other steps are refused before a card exists.
+   */
+  variant: z
+    .object({ moe: z.object({ nExperts: positiveInt(1 << 12), topK: positiveInt(1 << 12), normalizeTopK: z.boolean() }).strict().optional() })
+    .strict()
+    .optional(),
 });
 
 export const weightSpecSchema = z.object({
