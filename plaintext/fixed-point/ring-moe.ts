@@ -1,8 +1,7 @@
 /**
  * The mixture-of-experts FFN of the `ring64` profile (ModelVariant.moe: Mixtral, Qwen3-MoE's
  * router), shared by the fixed-point oracle and the private program so both build the very same
- * integers. It is the dense-evaluation form the private protocol runs (protocol.md, "Mixture of
- * experts"): every expert is evaluated on every token and the outputs are combined by the gate
+ * integers. It is the dense-evaluation form the private protocol runs (protocol/schedule/ring-moe-ffn.ts): every expert is evaluated on every token and the outputs are combined by the gate
  * vector g, which is zero outside the token's top-k:
  *
  *   r = n(h)·Routerᵀ (exponent plan.moe.logits), g = topkGate(r) (exponent plan.moe.gate),

@@ -1,6 +1,5 @@
 /**
- * The gate combination of a mixture-of-experts FFN over Z_2^64 (protocol.md, "Mixture of
- * experts"): z[r] = Σ_e g[r, e] · y[r, e] with both the gate vector g [rows, nExperts] and the
+ * The gate combination of a mixture-of-experts FFN over Z_2^64 (protocol/schedule/ring-moe-ffn.ts): z[r] = Σ_e g[r, e] · y[r, e] with both the gate vector g [rows, nExperts] and the
  * expert outputs y [rows, nExperts·dim] secret-shared, a Beaver product on the bilinear map
  * f = gateCombine (plaintext/fixed-point/ring-moe.ts), exact mod 2^64.
  *

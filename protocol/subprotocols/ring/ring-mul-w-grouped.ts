@@ -1,8 +1,7 @@
 /**
  * Grouped MulW over Z_2^64: G weights X_g [outG, inG] applied to the G column groups of one
  * shared input y [rows, G·inG], z[:, g·outG..] = f(X_g, y[:, g·inG..]); the experts' down
- * projections of a mixture-of-experts FFN (every expert on every token, protocol.md "Mixture of
- * experts"). The messages are ringMulW's (ring-mul-w.ts) over the whole input: one mask V for
+ * projections of a mixture-of-experts FFN (every expert on every token, protocol/schedule/ring-moe-ffn.ts). The messages are ringMulW's (ring-mul-w.ts) over the whole input: one mask V for
  * all groups (V = B′ after an Elem: nothing sent online), W0 from k02, P2 sends W1 = f(U, V) − W0.
  * Every weight has its own U (its own pairing mask), so the correctness and uniformity arguments
  * are those of MulW, group by group.
