@@ -16,6 +16,7 @@ import type { Tokenizer } from '../../model/tokenizer.js';
 import { writeSyntheticModel } from '../../model/synthetic/index.js';
 import { PERMLLM_PROFILE, RING64_PROFILE } from '../../protocol/masks/mask-profile.js';
 import { UnsupportedPrivateModelError } from '../../protocol/model/private-steps.js';
+import { PREFILL_CHUNK_ROWS } from '../../protocol/schedule/forward-program.js';
 import { buildCheckpoint, MIXTRAL_CONFIG, writeCheckpoint, type HfConfig } from '../helpers/hf-family-checkpoints.js';
 import { PlaintextModel } from '../../plaintext/plaintext-model.js';
 import { argmax } from '../../sampling/index.js';
@@ -106,11 +107,12 @@ describe('private mixture of experts (ring64)', () => {
     expect(maxErr / maxLogit).toBeLessThan(1.5e-2);
   });
 
-  it('the `permllm synthesize` preset mixtral-like-tiny (bf16, its 32k tokenizer): private == fixed-point oracle, greedy text == float oracle', async () => {
+  it('the `permllm synthesize` preset mixtral-like-tiny (bf16, its 32k tokenizer), a prompt over two prefill chunks: private == fixed-point oracle, greedy text == float oracle', async () => {
     const dir = path.join(work, 'preset');
     await writeSyntheticModel(dir, 'mixtral-like-tiny', 5);
     const model = await loadHuggingFaceModel(dir);
-    const prompt = model.tokenizer.encode('Once upon a time', { addBos: true });
+    const prompt = model.tokenizer.encode('Once upon a time, there was a little girl named Lily. She lived in a small house by the sea with her mother, her father and a cat called Tom, and every morning she walked to the library.', { addBos: true });
+    expect(prompt.length).toBeGreaterThan(PREFILL_CHUNK_ROWS);
     const parties = await pairModel(model, RING64_PROFILE);
     const priv = await privateGenerateInProcess(parties, prompt, TOKENS);
     const oracle = await fixedPointGenerate(parties, prompt, TOKENS);
@@ -118,7 +120,7 @@ describe('private mixture of experts (ring64)', () => {
     expect(sortedLogitsMismatches(priv.logits, oracle.logits)).toBe(0);
     expect(priv.tokens).toEqual(oracle.tokens);
     expect(oracle.tokens).toEqual(plain.tokens);
-    console.log(`mixtral-like-tiny preset: ${JSON.stringify(model.tokenizer.decode(priv.tokens))}; ${priv.stats.flightsPerLayer} flights per layer, ${priv.stats.perToken.bytesToEngine} B per token to the engine`);
+    console.log(`mixtral-like-tiny preset, ${prompt.length}-token prompt: ${JSON.stringify(model.tokenizer.decode(priv.tokens))}; ${priv.stats.flightsPerLayer} flights per layer, ${priv.stats.perToken.bytesToEngine} B per token to the engine`);
   });
 
   it('stays refused under permllm-f64, naming the profile', async () => {
