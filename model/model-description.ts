@@ -67,7 +67,7 @@ export interface ModelVariant {
     normalizeTopK: boolean;
     /** gpt-oss: the router and every expert projection have biases (routerBias, b1, b3, b2). */
     biases?: boolean;
-  };
+  } | undefined;
 }
 
 export interface ModelConfig {

@@ -54,12 +54,24 @@ export async function moeFfn(
   rows: number,
   lw: LayerWeights,
   c: ModelConfig,
+  observe?: (family: 'router' | 'gate-up' | 'ffn', values: Float32Array) => void,
 ): Promise<Float32Array> {
   const moe = c.variant?.moe;
   if (!moe || !lw.router) throw new Error('moeFfn: the model has no mixture of experts');
   const { dim, hiddenDim: h } = c;
   const logits = await linear(x, rows, lw.router, moe.nExperts, dim);
   addRowBias(logits, rows, lw.routerBias);
+  if (observe) {
+    // Calibration (ring64's plan): the private form evaluates every expert on every token, so
+    // every expert's gate/up and activations are observed here, not only the selected ones.
+    observe('router', logits);
+    for (let e = 0; e < moe.nExperts; e++) {
+      const [gate, up] = await Promise.all([linear(x, rows, lw.w1.subarray(e * h * dim, (e + 1) * h * dim), h, dim), linear(x, rows, lw.w3.subarray(e * h * dim, (e + 1) * h * dim), h, dim)]);
+      observe('gate-up', gate);
+      observe('gate-up', up);
+      if (!c.variant?.activation || c.variant.activation === 'silu') observe('ffn', swiglu(gate, up));
+    }
+  }
   const routes = Array.from({ length: rows }, (_, r) => routeToken(logits.subarray(r * moe.nExperts, (r + 1) * moe.nExperts), moe.topK, moe.normalizeTopK));
   const out = new Float32Array(rows * dim);
   for (let e = 0; e < moe.nExperts; e++) {

@@ -49,7 +49,7 @@ export interface PlaintextModelOptions {
   observe?: (family: ObservedFamily, values: Float32Array | Float64Array) => void;
 }
 
-export type ObservedFamily = 'residual' | 'query' | 'key' | 'value' | 'scores' | 'attention' | 'gate-up' | 'ffn' | 'logits' | 'qk-raw' | 'post-raw';
+export type ObservedFamily = 'residual' | 'query' | 'key' | 'value' | 'scores' | 'attention' | 'gate-up' | 'ffn' | 'logits' | 'qk-raw' | 'post-raw' | 'router';
 
 /** Per-layer concatenated projections (see PlaintextModelOptions.fuseProjections). */
 interface FusedLayer {
@@ -225,7 +225,7 @@ export class PlaintextSequence implements TokenStepper {
       const h2 = rmsNorm(x, T, dim, normEps, lw.ffnNorm);
       let down: Float32Array;
       if (variant.moe) {
-        down = await moeFfn((a, rows, m, outDim, inDim) => linear(backend, pad, a, rows, m, outDim, inDim), h2, T, lw, c);
+        down = await moeFfn((a, rows, m, outDim, inDim) => linear(backend, pad, a, rows, m, outDim, inDim), h2, T, lw, c, observe);
       } else {
         let gate: Float32Array, up: Float32Array;
         if (fl) {

@@ -43,7 +43,13 @@ export function shapeProblem(request: PairingRequest, maxPairingBytes: number): 
   // ring64's diagonal γ maps: the q/k norm [2·headDim, headDim], post-norms [dim, 1].
   if (c.variant?.qkNorm) for (const w of [c.headDim, 2 * c.headDim]) widths.add(w);
   if (c.variant?.postNorms) widths.add(1);
-  const maxWeights = 8 * c.nLayers + 4;
+  let maxWeights = 8 * c.nLayers + 4;
+  const moe = c.variant?.moe;
+  if (moe) {
+    // Mixture of experts (model/fixed-point/folded-weights.ts): the router [nExperts, dim], every expert's gate|up stacked, one down per expert.
+    widths.add(moe.nExperts).add(2 * moe.nExperts * c.hiddenDim);
+    maxWeights += (moe.nExperts + 1) * c.nLayers;
+  }
   const all = [...request.weights, ...(request.fixedPoint?.weights ?? [])];
   if (all.length > maxWeights) return { status: 400, message: `${all.length} weights for a ${c.nLayers}-layer model (at most ${maxWeights})` };
   if (request.fixedPoint && request.fixedPoint.plan.layers.length !== c.nLayers) return { status: 400, message: `the fixed-point plan has ${request.fixedPoint.plan.layers.length} layers, the model ${c.nLayers}` };

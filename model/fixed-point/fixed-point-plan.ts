@@ -26,6 +26,7 @@ import type { ModelConfig } from '../model-description.js';
 import { weightName, type FoldedWeight } from './folded-weights.js';
 import { int16Exponent, maxAbsOf, quantizeWeight, type FixedPointWeight, type WeightBlock } from './fixed-point-weights.js';
 import { FixedPointPlanError, log2Ceil, need } from './plan-errors.js';
+import { moeGateExponent, moeWeightExponents } from './moe-plan.js';
 import { planPostNorms } from './plan-post-norms.js';
 import { planQkNorm } from './plan-qk-norm.js';
 
@@ -51,6 +52,19 @@ export interface ValueRanges {
   /** Post-norms (ModelVariant.postNorms): the attention and FFN outputs before them, and the largest normalised element. */
   postRaw?: number | undefined;
   postNormed?: number | undefined;
+  /** ModelVariant.moe: router logits (absent: no router). */
+  router?: number | undefined;
+}
+
+/**
+ * ModelVariant.moe (moe-plan.ts): the router weight's exponent, the router logits' (ffnNorm +
+ * router) and the gate vector's (the user's re-encoding); the layer's ffn is then R − down − gate,
+ * so that gate · expert output lands on R (R: the residual's exponent, or the post-norm's raw one).
+ */
+export interface MoeLayerPlan {
+  router: number;
+  logits: number;
+  gate: number;
 }
 
 export interface LayerPlan {
@@ -82,6 +96,8 @@ export interface LayerPlan {
    * MulW) carries `gamma`, with out + gamma = residual so the result adds into the stream.
    */
   postNorm?: { raw: number; out: number; attnGamma: number; ffnGamma: number } | undefined;
+  /** Mixture-of-experts layers only. */
+  moe?: MoeLayerPlan | undefined;
 }
 
 export interface FixedPointPlan {
@@ -150,13 +166,17 @@ export function derivePlan(config: ModelConfig, folded: ReadonlyMap<string, Fold
     if (probs < minProb) throw new FixedPointPlanError(`fixed-point plan: layer ${l} probabilities get only ${probs} bits`);
     if (probs + attnNorm + v + log2Ceil(ranges.attention) > top) throw new FixedPointPlanError(`fixed-point plan: layer ${l} P·V (max ${ranges.attention}) exceeds the ring`);
     const gateUp = int16Exponent(maxAbsOf(need(folded, weightName.gateUp(l)).data));
-    const ffnNorm = Math.min(maxNorm, top - log2Ceil(ranges.gateUp) - gateUp);
-    const down = Math.min(int16Exponent(maxAbsOf(need(folded, weightName.down(l)).data)), attnOut);
-    const ffn = attnOut - down;
+    const moe = config.variant?.moe ? moeWeightExponents(config, folded, ranges, l, top) : undefined;
+    const ffnNorm = Math.min(maxNorm, top - log2Ceil(ranges.gateUp) - gateUp, moe?.normLimit ?? Infinity);
+    const down = Math.min(moe ? moe.down : int16Exponent(maxAbsOf(need(folded, weightName.down(l)).data)), attnOut);
+    const gate = moe ? moeGateExponent(attnOut, down) : 0;
+    const ffn = attnOut - down - gate;
     if (ffnNorm < 8) throw new FixedPointPlanError(`fixed-point plan: layer ${l} gate/up (max ${ranges.gateUp}) leave ${ffnNorm} bits for the normalised input`);
     if (ffn + log2Ceil(ranges.ffn) > top) throw new FixedPointPlanError(`fixed-point plan: layer ${l} SwiGLU output (max ${ranges.ffn}) exceeds the ring`);
     const scores = qkNormed ? 2 * (qkNormed.qkNorm.out + qkNormed.qkNorm.gamma) + rope : 2 * (attnNorm + qk) + rope;
-    layers.push({ attnNorm, qk, v, o, scores, probs, ffnNorm, gateUp, ffn, down, ...(qkNormed ? { qkNorm: qkNormed.qkNorm } : {}), ...(post ? { postNorm: post } : {}) });
+    const layer: LayerPlan = { attnNorm, qk, v, o, scores, probs, ffnNorm, gateUp, ffn, down, ...(qkNormed ? { qkNorm: qkNormed.qkNorm } : {}), ...(post ? { postNorm: post } : {}) };
+    if (moe) layer.moe = { router: moe.router, logits: ffnNorm + moe.router, gate };
+    layers.push(layer);
   }
   const head = int16Exponent(maxAbsOf(need(folded, weightName.head).data));
   const finalNorm = Math.min(maxNorm, top - log2Ceil(ranges.logits) - head);
@@ -181,8 +201,13 @@ export function quantizeWeights(config: ModelConfig, plan: FixedPointPlan, folde
       put(weightName.postAttnNorm(l), [{ rows: config.dim, exponent: L.postNorm.attnGamma }]);
       put(weightName.postFfnNorm(l), [{ rows: config.dim, exponent: L.postNorm.ffnGamma }]);
     }
-    put(weightName.gateUp(l), [{ rows: 2 * config.hiddenDim, exponent: L.gateUp }]);
-    put(weightName.down(l), [{ rows: config.dim, exponent: L.down }]);
+    put(weightName.gateUp(l), [{ rows: 2 * config.hiddenDim * (config.variant?.moe?.nExperts ?? 1), exponent: L.gateUp }]);
+    if (L.moe) {
+      put(weightName.router(l), [{ rows: config.variant!.moe!.nExperts, exponent: L.moe.router }]);
+      for (let e = 0; e < config.variant!.moe!.nExperts; e++) put(weightName.expertDown(l, e), [{ rows: config.dim, exponent: L.down }]);
+    } else {
+      put(weightName.down(l), [{ rows: config.dim, exponent: L.down }]);
+    }
   });
   put(weightName.head, [{ rows: config.vocabSize, exponent: plan.head }]);
   return out;

@@ -30,6 +30,9 @@ export const weightName = {
   postFfnNorm: (layer: number) => `layers.${layer}.post_ffn_norm`,
   gateUp: (layer: number) => `layers.${layer}.gate_up`,
   down: (layer: number) => `layers.${layer}.down`,
+  /** ModelVariant.moe: the router [nExperts, dim] (γ of the FFN norm folded in) and each expert's down projection [dim, hiddenDim]. */
+  router: (layer: number) => `layers.${layer}.router`,
+  expertDown: (layer: number, expert: number) => `layers.${layer}.experts.${expert}.down`,
   head: 'lm_head',
 } as const;
 
@@ -104,8 +107,17 @@ export function foldedWeightsOf(model: ModelDescription): Map<string, FoldedWeig
       add(make(weightName.postAttnNorm(i), c.dim, 1, Float64Array.from(L.postAttnNorm)));
       add(make(weightName.postFfnNorm(i), c.dim, 1, Float64Array.from(L.postFfnNorm)));
     }
-    add(make(weightName.gateUp(i), 2 * c.hiddenDim, c.dim, stackFolded([L.w1, L.w3], c.dim, L.ffnNorm)));
-    add(make(weightName.down(i), c.dim, c.hiddenDim, Float64Array.from(L.w2)));
+    // MoE: w1/w3 stack every expert's rows, so gate|up is [all experts' gates | all experts' ups].
+    const moe = c.variant?.moe;
+    add(make(weightName.gateUp(i), 2 * c.hiddenDim * (moe?.nExperts ?? 1), c.dim, stackFolded([L.w1, L.w3], c.dim, L.ffnNorm)));
+    if (moe) {
+      if (!L.router) throw new Error(`layer ${i}: a mixture-of-experts model without a router`);
+      add(make(weightName.router(i), moe.nExperts, c.dim, stackFolded([L.router], c.dim, L.ffnNorm)));
+      const size = c.dim * c.hiddenDim;
+      for (let e = 0; e < moe.nExperts; e++) add(make(weightName.expertDown(i, e), c.dim, c.hiddenDim, Float64Array.from(L.w2.subarray(e * size, (e + 1) * size))));
+    } else {
+      add(make(weightName.down(i), c.dim, c.hiddenDim, Float64Array.from(L.w2)));
+    }
   });
   add(make(weightName.head, c.vocabSize, c.dim, stackFolded([weights.lmHead], c.dim, weights.finalNorm)));
   return out;

@@ -38,6 +38,7 @@ export async function measureRanges(model: ModelDescription, options: Calibratio
     r.postRaw = 0;
     r.postNormed = 0;
   }
+  if (c.variant?.moe) r.router = 0;
   /** Per row of `width`: the largest |value| and the largest normalised element max / rms. */
   const rowRanges = (values: Float32Array | Float64Array, width: number): [number, number] => {
     let raw = 0;
@@ -63,6 +64,7 @@ export async function measureRanges(model: ModelDescription, options: Calibratio
     'gate-up': 'gateUp',
     ffn: 'ffn',
     logits: 'logits',
+    router: 'router',
   };
   const observe = (family: ObservedFamily, values: Float32Array | Float64Array) => {
     if (family === 'residual') {

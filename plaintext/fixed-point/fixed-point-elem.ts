@@ -56,8 +56,8 @@ export function encodeChecked(values: Float64Array, exponent: number, what: stri
   return encodeFixed(values, exponent);
 }
 
-/** Sum of a row's terms in ascending order (permutation-invariant). */
-function sortedSum(terms: Float64Array): number {
+/** Sum of a row's terms in ascending order (permutation-invariant; sorts `terms` in place). */
+export function sortedSum(terms: Float64Array): number {
   terms.sort();
   let s = 0;
   for (let i = 0; i < terms.length; i++) s += terms[i]!;

@@ -25,6 +25,7 @@ import { qkHeadRows, qkHeads, qkNormSelect } from './ring-qk-norm.js';
 import { gegluFixed } from './fixed-point-gelu.js';
 import { ringDiagonal } from './ring-diagonal.js';
 import { addWindowMask, attentionSoftmax, capLogits, layerWindow, ringLayerRopes } from './ring-layer-variant.js';
+import { fixedPointMoeFfn } from './ring-moe.js';
 
 export class FixedPointModel {
   readonly rope: RingRope;
@@ -131,6 +132,11 @@ export class FixedPointSequence {
       if (L.postNorm) o = this.postNorm(weightName.postAttnNorm(l), o, T, L.postNorm.raw, L.postNorm.out);
       ringAddInto(x, o);
       const normed2 = rmsnormFixed(x, T, c.dim, c.normEps, plan.residual, L.ffnNorm);
+      if (L.moe) {
+        const names = { router: weightName.router(l), gateUp: weightName.gateUp(l), expertDown: (e: number) => weightName.expertDown(l, e) };
+        ringAddInto(x, await fixedPointMoeFfn((name, a, rows, inExp) => this.linear(name, a, rows, inExp), names, normed2, T, c, { ...L, moe: L.moe }));
+        continue;
+      }
       const gateUp = await this.linear(weightName.gateUp(l), normed2, T, L.ffnNorm);
       const gate = c.variant?.activation === 'gelu-tanh' ? gegluFixed : swigluFixed;
       const activated = gate(ringGateUpBlocks(gateUp, T, c.hiddenDim), T * c.hiddenDim, L.ffnNorm + L.gateUp, L.ffn);

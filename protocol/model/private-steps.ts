@@ -44,16 +44,19 @@ export type PrivateProgram = 'float' | 'ring64';
  * the input embedding), the score scale and attention soft-cap (inside the softmax Elem), the
  * final soft-cap (on the user's permuted logits), per-layer windows (public masks the engine
  * adds) and the local RoPE (a second table). The activation entry covers 'gelu-tanh' only (see
- * supported()); MoE routing, sinks, the o_proj bias and gpt-oss's clamped gate are still refused.
+ * supported()). Mixture of experts exists under ring64 only (protocol/schedule/ring-moe-ffn.ts),
+ * with the SwiGLU gate and no router or expert biases (Mixtral; Qwen3-MoE's router); sinks, the
+ * o_proj bias and gpt-oss's biased, clamped experts are still refused.
  */
 const SUPPORTED: Readonly<Record<PrivateProgram, ReadonlySet<keyof ModelVariant>>> = {
   float: new Set(['qkNorm', 'activation', 'postNorms', 'embeddingScale', 'attentionScale', 'attentionSoftcap', 'finalSoftcap', 'layerWindows', 'localRope']),
-  ring64: new Set(['qkNorm', 'activation', 'postNorms', 'embeddingScale', 'attentionScale', 'attentionSoftcap', 'finalSoftcap', 'layerWindows', 'localRope']),
+  ring64: new Set(['qkNorm', 'activation', 'postNorms', 'embeddingScale', 'attentionScale', 'attentionSoftcap', 'finalSoftcap', 'layerWindows', 'localRope', 'moe']),
 };
 
 function supported(program: PrivateProgram, variant: ModelVariant, key: keyof ModelVariant): boolean {
   if (variant[key] === undefined || variant[key] === false) return true;
   if (key === 'activation') return variant.activation === 'silu' || variant.activation === 'gelu-tanh';
+  if (key === 'moe') return program === 'ring64' && !variant.moe?.biases && (variant.activation === undefined || variant.activation === 'silu');
   return SUPPORTED[program].has(key);
 }
 
@@ -63,7 +66,7 @@ export function missingPrivateSteps(config: ModelConfig, program: PrivateProgram
   if (!variant) return [];
   return (Object.keys(MISSING_STEPS) as (keyof ModelVariant)[])
     .filter((key) => !supported(program, variant, key))
-    .map((key) => (key === 'activation' ? ACTIVATION_STEPS[variant.activation!] : MISSING_STEPS[key]));
+    .map((key) => (key === 'activation' ? ACTIVATION_STEPS[variant.activation!] : key === 'moe' && program !== 'ring64' ? `${MISSING_STEPS.moe} under this profile (it runs under ring64)` : MISSING_STEPS[key]));
 }
 
 /** A model the private protocol cannot serve yet: which steps it lacks. */

@@ -22,6 +22,7 @@ import { PREFILL_CHUNK_ROWS } from './forward-program.js';
 import { ringQkNormStep } from './ring-qk-norm-step.js';
 import { ringPostNormStep } from './ring-post-norm-step.js';
 import { addWindowMask, attentionSoftmax, layerWindow, ringLayerRopes } from '../../plaintext/fixed-point/ring-layer-variant.js';
+import { ringMoeFfn } from './ring-moe-ffn.js';
 
 export interface RingForwardState {
   config: ModelConfig;
@@ -108,6 +109,10 @@ async function ringChunk(ctx: PartyContext, state: RingForwardState, tokens: rea
     if (L.postNorm) o = await ringPostNormStep(ctx, c, weight(state, weightName.postAttnNorm(l)), o, rows, L.postNorm.raw, L.postNorm.out);
     x = addShared(x, o);
     const normed2 = await ringElem(ctx, x, { kind: 'rmsnorm', rows, cols: c.dim, eps: c.normEps, inExp: plan.residual, outExp: L.ffnNorm });
+    if (L.moe) {
+      x = addShared(x, await ringMoeFfn(ctx, state, normed2, rows, l));
+      continue;
+    }
     const gateUp = await ringMulW(ctx, weight(state, weightName.gateUp(l)), normed2, rows, L.ffnNorm);
     const blocks = ringLocal(gateUp, 2 * rows * c.hiddenDim, (s) => ringGateUpBlocks(s, rows, c.hiddenDim));
     const gate = c.variant?.activation === 'gelu-tanh' ? 'geglu' : 'swiglu';

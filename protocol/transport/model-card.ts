@@ -78,6 +78,7 @@ export const fixedPointPlanSchema = z.object({
           attnNorm: exponent, qk: exponent, v: exponent, o: exponent, scores: exponent, probs: exponent, ffnNorm: exponent, gateUp: exponent, ffn: exponent, down: exponent,
           qkNorm: z.object({ out: exponent, gamma: exponent }).strict().optional(),
           postNorm: z.object({ raw: exponent, out: exponent, attnGamma: exponent, ffnGamma: exponent }).strict().optional(),
+          moe: z.object({ router: exponent, logits: exponent, gate: exponent }).strict().optional(),
         })
         .strict(),
     )
@@ -89,7 +90,7 @@ export const fixedPointPlanSchema = z.object({
   ranges: z
     .object({
       residual: rangeValue, normed: rangeValue, query: rangeValue, key: rangeValue, value: rangeValue, scores: rangeValue, attention: rangeValue, gateUp: rangeValue, ffn: rangeValue, logits: rangeValue,
-      qkRaw: rangeValue.optional(), qkNormed: rangeValue.optional(), postRaw: rangeValue.optional(), postNormed: rangeValue.optional(),
+      qkRaw: rangeValue.optional(), qkNormed: rangeValue.optional(), postRaw: rangeValue.optional(), postNormed: rangeValue.optional(), router: rangeValue.optional(),
     })
     .strict(),
 }).strict();

@@ -2,7 +2,7 @@
  * `permllm synthesize` presets for every family: each writes its family's real config.json
  * fields and tensor names with the family's tokenizer where the packages have it, loads back
  * through the loader (which checks every tensor is used), counts its parameters right, runs in
- * the plaintext oracle, and is privately servable exactly when it needs no new private step.
+ * the plaintext oracle, and is privately servable (ring64) exactly when it needs no missing private step.
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -42,8 +42,8 @@ const FAMILY_PRESETS = [
   ['phi3-like-tiny', 'phi3', true, true],
   ['gemma2-like-tiny', 'gemma2', true, true],
   ['gemma3-like-tiny', 'gemma3', true, true],
-  ['mixtral-like-tiny', 'mixtral', false, false],
-  ['qwen3-moe-like-tiny', 'qwen3-moe', false, false],
+  ['mixtral-like-tiny', 'mixtral', false, true],
+  ['qwen3-moe-like-tiny', 'qwen3-moe', false, true],
   ['gpt-oss-like-tiny', 'gpt-oss', false, false],
 ] as const;
 

@@ -105,15 +105,16 @@ describe('ring64 on RoPE-scaled families', () => {
 });
 
 describe('families needing new private steps are refused before any pairing', () => {
+  // Mixtral and Qwen3-MoE run under ring64 (tests/protocol/private-moe.test.ts); the float profile has no MoE step.
   it.each([
-    ['mixtral', MIXTRAL_CONFIG, [/mixture-of-experts routing/]],
-    ['qwen3-moe', QWEN3_MOE_CONFIG, [/mixture-of-experts routing/]],
-    ['gpt-oss', GPT_OSS_CONFIG, [/attention sinks/, /o_proj bias/, /clamped SwiGLU/, /mixture-of-experts routing/]],
-  ] as const)('%s', async (name, config, steps) => {
+    ['mixtral', MIXTRAL_CONFIG, PERMLLM_PROFILE, [/mixture-of-experts routing/]],
+    ['qwen3-moe', QWEN3_MOE_CONFIG, PERMLLM_PROFILE, [/mixture-of-experts routing/]],
+    ['gpt-oss', GPT_OSS_CONFIG, RING64_PROFILE, [/attention sinks/, /o_proj bias/, /clamped SwiGLU/, /mixture-of-experts routing/]],
+  ] as const)('%s', async (name, config, profile, steps) => {
     const model = await load(`refused-${name}`, config);
     let error: unknown;
     try {
-      await pairModel(model);
+      await pairModel(model, profile);
     } catch (e) {
       error = e;
     }
