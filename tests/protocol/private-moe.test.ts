@@ -123,6 +123,22 @@ describe('private mixture of experts (ring64)', () => {
     console.log(`mixtral-like-tiny preset, ${prompt.length}-token prompt: ${JSON.stringify(model.tokenizer.decode(priv.tokens))}; ${priv.stats.flightsPerLayer} flights per layer, ${priv.stats.perToken.bytesToEngine} B per token to the engine`);
   });
 
+  it('the `permllm synthesize` preset qwen3-moe-like-tiny (Qwen3\'s q/k norm and its MoE together, its real tokenizer): private == fixed-point oracle, greedy text == float oracle', async () => {
+    const dir = path.join(work, 'preset-qwen3-moe');
+    await writeSyntheticModel(dir, 'qwen3-moe-like-tiny', 5);
+    const model = await loadHuggingFaceModel(dir);
+    expect(model.config.variant?.qkNorm && model.config.variant.moe).toBeTruthy();
+    const prompt = model.tokenizer.encode('Once upon a time, there was a little girl named Lily.', { addBos: true });
+    const parties = await pairModel(model, RING64_PROFILE);
+    const priv = await privateGenerateInProcess(parties, prompt, 6);
+    const oracle = await fixedPointGenerate(parties, prompt, 6);
+    const plain = await floatWithRouterMargins(model, prompt, 6);
+    expect(sortedLogitsMismatches(priv.logits, oracle.logits)).toBe(0);
+    expect(priv.tokens).toEqual(oracle.tokens);
+    expect(oracle.tokens).toEqual(plain.tokens);
+    console.log(`qwen3-moe-like-tiny preset: ${JSON.stringify(model.tokenizer.decode(priv.tokens))}; ${priv.stats.flightsPerLayer} flights per layer, ${priv.stats.perToken.bytesToEngine} B per token to the engine`);
+  });
+
   it('stays refused under permllm-f64, naming the profile', async () => {
     const model = await load('f64_mixtral', MIXTRAL_CONFIG);
     await expect(pairModel(model, PERMLLM_PROFILE)).rejects.toThrow(UnsupportedPrivateModelError);
