@@ -19,6 +19,8 @@ import { RingKvMemory, ringScoresKV, ringValuesKV } from '../subprotocols/ring/r
 import { ringMulW, type RingRoleWeight } from '../subprotocols/ring/ring-mul-w.js';
 import { ringLocal, type RingShared } from '../subprotocols/ring/ring-shared.js';
 import { PREFILL_CHUNK_ROWS } from './forward-program.js';
+import type { AttentionMode } from './attention-mode.js';
+import { createSingleViewState, singleViewLayer, type SingleViewState } from './ring-single-view-layer.js';
 
 export interface RingForwardState {
   config: ModelConfig;
@@ -26,17 +28,21 @@ export interface RingForwardState {
   weights: ReadonlyMap<string, RingRoleWeight>;
   rope: RingRope;
   memories: RingKvMemory[];
+  /** Set in the single-view attention mode (ring-single-view-layer.ts), which replaces the layers' schedule. */
+  singleView?: SingleViewState;
 }
 
-export function createRingForwardState(config: ModelConfig, plan: FixedPointPlan, weights: ReadonlyMap<string, RingRoleWeight>, capacity: number): RingForwardState {
+export function createRingForwardState(config: ModelConfig, plan: FixedPointPlan, weights: ReadonlyMap<string, RingRoleWeight>, capacity: number, attention: AttentionMode = 'beaver'): RingForwardState {
   const kvDim = config.nKvHeads * config.headDim;
-  return {
+  const state: RingForwardState = {
     config,
     plan,
     weights,
     rope: RingRope.forConfig(config, plan.rope),
-    memories: Array.from({ length: config.nLayers }, () => new RingKvMemory(kvDim, capacity)),
+    memories: attention === 'beaver' ? Array.from({ length: config.nLayers }, () => new RingKvMemory(kvDim, capacity)) : [],
   };
+  if (attention === 'single-view') state.singleView = createSingleViewState(config, plan, weights, capacity);
+  return state;
 }
 
 function weight(state: RingForwardState, name: string): RingRoleWeight {
@@ -63,13 +69,14 @@ export async function ringPrivateForward(ctx: PartyContext, state: RingForwardSt
     last = await ringChunk(ctx, state, tokens?.slice(offset, offset + n), n, start + offset);
   }
   if (!last) throw new RangeError('ringPrivateForward: no rows');
-  const normed = await ringElem(ctx, last, { kind: 'rmsnorm', rows: 1, cols: c.dim, eps: c.normEps, inExp: plan.residual, outExp: plan.finalNorm });
+  const normed = await ringElem(ctx, last, { kind: 'rmsnorm', rows: 1, cols: c.dim, eps: c.normEps, inExp: state.singleView?.plan.residual ?? plan.residual, outExp: plan.finalNorm });
   return ringMulW(ctx, weight(state, weightName.head), normed, 1, plan.finalNorm);
 }
 
 /** Embedding and every layer for `rows` consecutive positions from `start`; the last row's residual. */
 async function ringChunk(ctx: PartyContext, state: RingForwardState, tokens: readonly number[] | undefined, rows: number, start: number): Promise<RingShared> {
-  const { config: c, plan } = state;
+  const { config: c, plan, singleView } = state;
+  const onehotExp = singleView?.plan.onehot ?? plan.onehot;
   const qDim = c.nHeads * c.headDim;
   const kvDim = c.nKvHeads * c.headDim;
   const width = qDim + 2 * kvDim;
@@ -78,11 +85,15 @@ async function ringChunk(ctx: PartyContext, state: RingForwardState, tokens: rea
   if (ctx.role === 'engine') onehot.share = new BigUint64Array(rows * c.vocabSize);
   if (ctx.role === 'gateway') {
     if (!tokens || tokens.length !== rows) throw new Error(`ringPrivateForward: gateway must supply ${rows} tokens`);
-    onehot.share = ringOnehot(tokens, c.vocabSize, plan.onehot);
+    onehot.share = ringOnehot(tokens, c.vocabSize, onehotExp);
   }
-  let x = await ringMulW(ctx, weight(state, weightName.embedding), onehot, rows, plan.onehot);
+  let x = await ringMulW(ctx, weight(state, weightName.embedding), onehot, rows, onehotExp);
   for (let l = 0; l < c.nLayers; l++) {
     ctx.onLayerStart?.(l);
+    if (singleView) {
+      x = await singleViewLayer(ctx, c, (name) => weight(state, name), singleView, x, rows, start, l);
+      continue;
+    }
     const L = plan.layers[l]!;
     const memory = state.memories[l]!;
     const normed = await ringElem(ctx, x, { kind: 'rmsnorm', rows, cols: c.dim, eps: c.normEps, inExp: plan.residual, outExp: L.attnNorm });
