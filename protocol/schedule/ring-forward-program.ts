@@ -15,6 +15,7 @@ import { RingRope } from '../../plaintext/fixed-point/ring-attention.js';
 import { ringColumns, ringGateUpBlocks, ringOnehot } from '../../plaintext/fixed-point/ring-tensors.js';
 import type { PartyContext } from '../session/party-context.js';
 import { ringElem } from '../subprotocols/ring/ring-elem.js';
+import { ringCausalSoftmax } from '../subprotocols/ring/ring-causal-softmax.js';
 import { RingKvMemory, ringScoresKV, ringValuesKV } from '../subprotocols/ring/ring-mul-kv.js';
 import { ringMulW, type RingRoleWeight } from '../subprotocols/ring/ring-mul-w.js';
 import { ringLocal, type RingShared } from '../subprotocols/ring/ring-shared.js';
@@ -103,8 +104,10 @@ async function ringChunk(ctx: PartyContext, state: RingForwardState, tokens: rea
     const v = ringLocal(qkv, rows * kvDim, (s) => ringColumns(s, rows, width, qDim + kvDim, kvDim));
     const scores = await ringScoresKV(ctx, shape, state.rope, memory, q, k, v, rows, start);
     const keys = memory.length;
-    const probs = await ringElem(ctx, scores, { kind: 'softmax', rows: c.nHeads * rows, cols: keys, scale: 1 / Math.sqrt(c.headDim), inExp: L.scores, outExp: L.probs });
-    const attended = await ringValuesKV(ctx, shape, memory, probs, rows);
+    // Only the causal lower triangle crosses the link (ring-causal.ts): keys = start + rows.
+    const causal = { heads: c.nHeads, rows, start: keys - rows };
+    const probs = await ringCausalSoftmax(ctx, scores, causal, 1 / Math.sqrt(c.headDim), L.scores, L.probs);
+    const attended = await ringValuesKV(ctx, shape, memory, probs, rows, causal);
     x = addShared(x, await ringMulW(ctx, weight(state, weightName.output(l)), attended, rows, L.probs + L.attnNorm + L.v));
     const normed2 = await ringElem(ctx, x, { kind: 'rmsnorm', rows, cols: c.dim, eps: c.normEps, inExp: plan.residual, outExp: L.ffnNorm });
     const gateUp = await ringMulW(ctx, weight(state, weightName.gateUp(l)), normed2, rows, L.ffnNorm);
