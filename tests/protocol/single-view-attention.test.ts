@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultModelPath, loadModel } from '../../model/load-model.js';
 import type { ModelDescription } from '../../model/model-description.js';
 import { generateSyntheticModel } from '../../model/synthetic/index.js';
+import { FIXED_POINT_RELATIVE_BOUND } from '../helpers/greedy-equality.js';
 import { runInProcess, type InProcessParties } from '../../in-process/in-process-parties.js';
 import { AttentionModeRefused } from '../../protocol/schedule/attention-mode.js';
 import { GREEDY, logitsError, pairModel, plaintextGenerate, privateGenerateInProcess, singleViewGenerate, sortedLogitsMismatches } from '../helpers/private-vs-plaintext.js';
@@ -45,6 +46,7 @@ describe('single-view attention with deferred normalisation (ring64)', () => {
     expect(sortedLogitsMismatches(priv.logits, oracle.logits)).toBe(0);
     expect(priv.tokens).toEqual(oracle.tokens);
     expect(oracle.tokens).toEqual(plain.tokens);
+    expect(err.relative).toBeLessThan(FIXED_POINT_RELATIVE_BOUND);
     expect(priv.stats.flightsPerLayer).toBe(4);
     expect(priv.stats.flightsPerToken).toBe(4 * stories.config.nLayers + 6);
     expect(beaver.stats.flightsPerLayer).toBe(12);
