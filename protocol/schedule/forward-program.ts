@@ -106,6 +106,7 @@ export async function runLayers(ctx: PartyContext, state: ForwardState, input: S
     const down = await mulW(ctx, weight(state, weightName.down(l)), activated, rows, 'residual');
     x = addShared(x, down, 'residual');
   }
+  ctx.onLayerStart?.(c.nLayers); // end marker: flights per layer are measured for one layer too
   return local(x, c.dim, { family: 'residual' }, (s) => s.slice((rows - 1) * c.dim, rows * c.dim));
 }
 

@@ -115,5 +115,6 @@ async function ringChunk(ctx: PartyContext, state: RingForwardState, tokens: rea
     const activated = await ringElem(ctx, blocks, { kind: 'swiglu', length: rows * c.hiddenDim, inExp: L.ffnNorm + L.gateUp, outExp: L.ffn });
     x = addShared(x, await ringMulW(ctx, weight(state, weightName.down(l)), activated, rows, L.ffn));
   }
+  ctx.onLayerStart?.(c.nLayers); // end marker: flights per layer are measured for one layer too
   return ringLocal(x, c.dim, (s) => s.slice((rows - 1) * c.dim, rows * c.dim));
 }

@@ -48,7 +48,7 @@ export interface PartyContext {
   reuseElemMask?: boolean;
   /** The session's attention mode (protocol/schedule/attention-mode.ts); absent = 'beaver'. */
   attention?: AttentionMode;
-  /** Optional observer called at the start of every layer (accounting of flights per layer). */
+  /** Optional observer called at the start of every layer and once after the last (layer = nLayers): accounting of flights per layer. */
   onLayerStart?: (layer: number) => void;
   /**
    * Optional observer of every sub-protocol call, with this party's own shares (tests and

@@ -52,7 +52,7 @@ describe('single-view attention with deferred normalisation (ring64)', () => {
     expect(beaver.stats.flightsPerLayer).toBe(12);
   });
 
-  it('a 2-row prompt continued past a prefill of many rows stays bit-exact (prefill path)', async () => {
+  it('a longer prompt (a prefill of many rows) stays bit-exact', async () => {
     const prompt = stories.tokenizer.encode('The little dog ran to the park and saw a big red ball. He', { addBos: true });
     allowSingleView(parties);
     const oracle = await singleViewGenerate(parties, prompt, 3);
@@ -71,6 +71,17 @@ describe('single-view attention with deferred normalisation (ring64)', () => {
     expect(sortedLogitsMismatches(priv.logits, oracle.logits)).toBe(0);
     expect(priv.tokens).toEqual(oracle.tokens);
     expect(priv.stats.flightsPerLayer).toBe(4);
+  });
+
+  it('a one-layer model: flights per layer are still measured (12 beaver, 4 single-view)', async () => {
+    const model = await generateSyntheticModel({ ...GQA, nLayers: 1 }, 5);
+    const one = await pairModel(model);
+    allowSingleView(one);
+    const prompt = model.tokenizer.encode('Once', { addBos: true });
+    const sv = await privateGenerateInProcess(one, prompt, 3, { attention: 'single-view' });
+    const beaver = await privateGenerateInProcess(one, prompt, 3, { attention: 'beaver' });
+    expect([sv.stats.flightsPerLayer, sv.stats.flightsPerToken]).toEqual([4, 10]);
+    expect([beaver.stats.flightsPerLayer, beaver.stats.flightsPerToken]).toEqual([12, 18]);
   });
 
   it('an engine that does not allow single-view refuses the session', async () => {
