@@ -11,12 +11,25 @@
 import { ringLinearInt } from '../../compute/ring-gemm.js';
 import { ringAddInto, type Ring } from '../../compute/ring64.js';
 import { weightName } from '../../model/fixed-point/folded-weights.js';
+import type { ModelConfig } from '../../model/model-description.js';
 import { decodeLogits, rmsnormFixed } from './fixed-point-elem.js';
 import type { FixedPointModel } from './fixed-point-model.js';
 import { RingAbsoluteRope } from './ring-absolute-rope.js';
 import { addBiasRows, ringBias, ringColumns, ringGateUpBlocks, ringOnehot } from './ring-tensors.js';
 import { deferredSwiglu, rowInverseRms, SingleViewCache, singleViewAttention } from './single-view-attention.js';
 import { singleViewPlan, SingleViewPlanError, type SingleViewPlan } from './single-view-plan.js';
+
+/**
+ * The mode runs the Llama-style layer only (RMSNorm, RoPE, SwiGLU): a model variant with any
+ * other step (q/k norms, post-norms, windows, soft-caps, MoE, …) is refused, so that a step added
+ * to the paper schedule is never silently skipped here.
+ */
+export function assertSingleViewVariant(config: Pick<ModelConfig, 'variant'>): void {
+  const v = config.variant;
+  if (!v) return;
+  const extra = Object.entries(v).filter(([key, value]) => value !== undefined && !(key === 'activation' && value === 'silu'));
+  if (extra.length > 0) throw new SingleViewPlanError(`single-view mode: the model needs steps it does not implement (${extra.map(([k]) => k).join(', ')})`);
+}
 
 /** The weights whose bias would have to be added after 1/rms: the mode refuses them. */
 export function assertSingleViewWeights(hasBias: (name: string) => boolean, nLayers: number): void {
@@ -35,6 +48,7 @@ export class SingleViewSequence {
 
   constructor(private readonly m: FixedPointModel) {
     const c = m.config;
+    assertSingleViewVariant(c);
     assertSingleViewWeights((name) => m.weight(name).bias !== undefined, c.nLayers);
     this.plan = singleViewPlan(c, m.plan);
     this.rope = new RingAbsoluteRope(c, m.plan.rope);

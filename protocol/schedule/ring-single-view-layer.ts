@@ -22,7 +22,7 @@ import type { FixedPointPlan } from '../../model/fixed-point/fixed-point-plan.js
 import { RingAbsoluteRope } from '../../plaintext/fixed-point/ring-absolute-rope.js';
 import { ringColumns, ringGateUpBlocks } from '../../plaintext/fixed-point/ring-tensors.js';
 import { deferredSwiglu, rowInverseRms, SingleViewCache, singleViewAttention } from '../../plaintext/fixed-point/single-view-attention.js';
-import { assertSingleViewWeights } from '../../plaintext/fixed-point/single-view-model.js';
+import { assertSingleViewVariant, assertSingleViewWeights } from '../../plaintext/fixed-point/single-view-model.js';
 import { singleViewPlan, type SingleViewPlan } from '../../plaintext/fixed-point/single-view-plan.js';
 import { Permutation } from '../permutations/permutation.js';
 import { requireKey, type PartyContext } from '../session/party-context.js';
@@ -40,6 +40,7 @@ export interface SingleViewState {
 }
 
 export function createSingleViewState(config: ModelConfig, plan: FixedPointPlan, weights: ReadonlyMap<string, RingRoleWeight>, capacity: number): SingleViewState {
+  assertSingleViewVariant(config);
   assertSingleViewWeights((name) => weights.get(name)?.spec.hasBias === true, config.nLayers);
   const kvDim = config.nKvHeads * config.headDim;
   return {

@@ -13,6 +13,8 @@ import type { ModelDescription } from '../../model/model-description.js';
 import { generateSyntheticModel } from '../../model/synthetic/index.js';
 import { FIXED_POINT_RELATIVE_BOUND } from '../helpers/greedy-equality.js';
 import { runInProcess, type InProcessParties } from '../../in-process/in-process-parties.js';
+import { assertSingleViewVariant } from '../../plaintext/fixed-point/single-view-model.js';
+import { SingleViewPlanError } from '../../plaintext/fixed-point/single-view-plan.js';
 import { AttentionModeRefused } from '../../protocol/schedule/attention-mode.js';
 import { GREEDY, logitsError, pairModel, plaintextGenerate, privateGenerateInProcess, singleViewGenerate, sortedLogitsMismatches } from '../helpers/private-vs-plaintext.js';
 
@@ -82,6 +84,12 @@ describe('single-view attention with deferred normalisation (ring64)', () => {
     const beaver = await privateGenerateInProcess(one, prompt, 3, { attention: 'beaver' });
     expect([sv.stats.flightsPerLayer, sv.stats.flightsPerToken]).toEqual([4, 10]);
     expect([beaver.stats.flightsPerLayer, beaver.stats.flightsPerToken]).toEqual([12, 18]);
+  });
+
+  it('refuses model variants whose steps the mode does not implement', () => {
+    expect(() => assertSingleViewVariant({ variant: { qkNorm: true } })).toThrow(SingleViewPlanError);
+    expect(() => assertSingleViewVariant({ variant: { activation: 'silu' } })).not.toThrow();
+    expect(() => assertSingleViewVariant({})).not.toThrow();
   });
 
   it('an engine that does not allow single-view refuses the session', async () => {
