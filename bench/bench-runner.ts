@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { ModelConfig } from '../model/model-description.js';
 import { pairInProcessFor } from '../in-process/in-process-parties.js';
 import { MASK_PROFILES } from '../protocol/masks/mask-profile.js';
+import { ATTENTION_MODES, isAttentionMode, type AttentionMode } from '../protocol/schedule/attention-mode.js';
 import { Prg } from '../crypto/prg.js';
 import { BENCH_MODELS, FULL_DEPTH_TARGETS, type BenchModel } from './bench-models.js';
 import { benchResultsSchema, type BenchResults, type LinkResult, type ModelResult, type PrefillResult } from './bench-results.js';
@@ -25,7 +26,10 @@ import { timeTokenLookup, type LookupTiming } from './token-lookup-timing.js';
 export interface BenchOptions {
   quick: boolean;
   models: readonly string[];
-  /** Mask profiles to run the private protocol under, each beside the plaintext baseline (default ring64, permllm-f64). */
+  /**
+   * Mask profiles to run the private protocol under, each beside the plaintext baseline; an entry
+   * may name an attention mode after a colon (`ring64:single-view`; default: beaver).
+   */
   profiles?: readonly string[];
   links: readonly LinkSettingName[];
   prompts: readonly number[];
@@ -70,6 +74,13 @@ interface PreparedModel {
  * Loads the model, runs the plaintext baseline, pairs the three parties, and lets go of the
  * plaintext model and the float32 weights, so that only the parties' weights stay in memory.
  */
+/** `profile[:attention-mode]` (benchProfileEntry) → its parts. */
+export function parseBenchProfile(entry: string): { profile: string; attention: AttentionMode } {
+  const [profile = '', mode = 'beaver', ...rest] = entry.split(':');
+  if (rest.length > 0 || !isAttentionMode(mode)) throw new Error(`bench profile "${entry}": expected PROFILE or PROFILE:MODE with MODE one of ${ATTENTION_MODES.join(', ')}`);
+  return { profile, attention: mode };
+}
+
 async function prepare(entry: BenchModel, profileName: string, requested: readonly number[], decodeTokens: number, log: (line: string) => void): Promise<PreparedModel> {
   const t0 = performance.now();
   const model = await entry.load();
@@ -108,13 +119,15 @@ function prefillResult(m: SessionMeasurement, link: (typeof LINK_SETTINGS)[LinkS
 async function benchModel(entry: BenchModel, profile: string, options: BenchOptions): Promise<ModelResult> {
   const { log } = options;
   log(`${entry.name} [${profile}]: ${entry.description}`);
-  const prepared = await prepare(entry, profile, options.prompts, options.decodeTokens, log);
+  const { profile: maskProfile, attention } = parseBenchProfile(profile);
+  const prepared = await prepare(entry, maskProfile, options.prompts, options.decodeTokens, log);
   const { config, parties, plaintext, prompts } = prepared;
+  parties.engine.attentionModes = ['beaver', attention];
   const prompt = benchPrompt(config.vocabSize, Math.max(...prompts));
   const plaintextDecode = plaintext.get(prompts[0]!)?.decodeMsPerToken;
 
   // Warm-up: onnxruntime's float64 sessions and SEAL's first context are built here.
-  await runPrivateSession(parties, { promptTokens: prompt.slice(0, 4), maxTokens: 2, link: LINK_SETTINGS.none, emulation: options.emulation, dealer: options.dealer });
+  await runPrivateSession(parties, { promptTokens: prompt.slice(0, 4), maxTokens: 2, link: LINK_SETTINGS.none, emulation: options.emulation, dealer: options.dealer, attention });
   const results: LinkResult[] = [];
   for (const linkName of options.links) {
     const link = LINK_SETTINGS[linkName];
@@ -122,16 +135,16 @@ async function benchModel(entry: BenchModel, profile: string, options: BenchOpti
     let decode: LinkResult['decode'] = null;
     let matches = true;
     for (const [i, p] of prompts.entries()) {
-      const m = await runPrivateSession(parties, { promptTokens: prompt.slice(0, p), maxTokens: i === 0 ? options.decodeTokens : 1, link, emulation: options.emulation, dealer: options.dealer });
+      const m = await runPrivateSession(parties, { promptTokens: prompt.slice(0, p), maxTokens: i === 0 ? options.decodeTokens : 1, link, emulation: options.emulation, dealer: options.dealer, attention });
       const plain = plaintext.get(p)!;
       prefill.push(prefillResult(m, link, plain.ttftMs));
       if (JSON.stringify(m.tokens) !== JSON.stringify(plain.tokens)) matches = false;
-      let line = `  ${linkName.padEnd(5)}      prompt ${String(p).padStart(4)}: first token ${m.ttftMs.toFixed(1)} ms (${m.prefill.flights} flights)`;
+      let line = `  ${linkName.padEnd(5)}      prompt ${String(p).padStart(4)}: first token ${m.ttftMs.toFixed(1)} ms (${m.prefill.flights} flights, ${((m.prefill.bytesToEngine + m.prefill.bytesFromEngine) / 2 ** 20).toFixed(2)} MiB)`;
       if (m.decode) {
         const d = m.decode;
         const bytes = d.bytesToEngine + d.bytesFromEngine;
         decode = { ...d, floor: floorOf(link, d.flights, bytes, plaintextDecode ?? 0, d.msPerToken) };
-        line += `, decode ${d.msPerToken.toFixed(1)} ms/token, ${d.flights} flights/token, ${(bytes / 1024).toFixed(1)} KiB/token; compute ${d.split.computeMs.toFixed(1)} / network ${d.split.networkMs.toFixed(1)} / dealer ${d.split.dealerMs.toFixed(1)} ms`;
+        line += `, decode ${d.msPerToken.toFixed(1)} ms/token, ${d.flights} flights/token (${d.flightsPerLayer} per layer), ${(bytes / 1024).toFixed(1)} KiB/token; compute ${d.split.computeMs.toFixed(1)} / network ${d.split.networkMs.toFixed(1)} / dealer ${d.split.dealerMs.toFixed(1)} ms`;
       }
       log(line);
     }
@@ -191,8 +204,11 @@ export async function runBench(options: BenchOptions): Promise<{ results: BenchR
   return { results, files };
 }
 
-/** ring64 (the default, perfect hiding) beside permllm-f64 (statistical), each with the plaintext baseline. */
-export const DEFAULT_BENCH_PROFILES = ['ring64', 'permllm-f64'] as const;
+/**
+ * ring64 (the default, perfect hiding) in the paper's attention mode and in the single-view mode
+ * (issue 12), beside permllm-f64 (statistical), each with the plaintext baseline.
+ */
+export const DEFAULT_BENCH_PROFILES = ['ring64', 'ring64:single-view', 'permllm-f64'] as const;
 
 /** Fills in the extrapolation and the findings from the measurements (in place). */
 function analysed(results: BenchResults): BenchResults {

@@ -15,6 +15,7 @@ import { runDealerSession } from '../dealer/dealer-session.js';
 import { runEngineSession } from '../engine/private/engine-session.js';
 import type { InProcessParties } from '../in-process/in-process-parties.js';
 import { privateGenerate, type PrivateSessionStats } from '../gateway/private/private-generation.js';
+import type { AttentionMode } from '../protocol/schedule/attention-mode.js';
 import { inProcessLinkPair } from '../protocol/transport/in-process-link.js';
 import type { MessageLink } from '../protocol/transport/message-link.js';
 import type { PartyName } from '../protocol/transport/party-network.js';
@@ -89,6 +90,8 @@ export interface SessionOptions {
   link: LinkSetting;
   emulation: EmulationMode;
   dealer: DealerMode;
+  /** Attention mode of the session (protocol/schedule/attention-mode.ts; default beaver). */
+  attention?: AttentionMode;
 }
 
 interface Delivery {
@@ -221,6 +224,7 @@ export async function runPrivateSession(parties: TimedParties, options: SessionO
     sampling: { temperature: 0, topP: 1, topK: 0, minP: 0 },
     adjustments: {},
     stopIds: new Set(),
+    ...(options.attention ? { attention: options.attention } : {}),
   }, parties.trust.gateway);
   const tokenTimes: number[] = [];
   const tokenCpu: number[] = [];

@@ -11,7 +11,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { BENCH_MODELS, DEFAULT_MODELS, QUICK_MODELS } from '../bench/bench-models.js';
-import { DEFAULT_BENCH_PROFILES, reanalyse, runBench } from '../bench/bench-runner.js';
+import { DEFAULT_BENCH_PROFILES, parseBenchProfile, reanalyse, runBench } from '../bench/bench-runner.js';
 import { MASK_PROFILES } from '../protocol/masks/mask-profile.js';
 import { LinkEmulator } from '../bench/link-emulator.js';
 import { LINK_SETTINGS, isLinkSettingName, type LinkSettingName } from '../bench/link-settings.js';
@@ -26,7 +26,8 @@ const USAGE = `usage: permllm bench [--quick] [--models a,b] [--profiles ring64,
   .map((l) => `${l.name} = ${l.description}`)
   .join('; ')} (default: all)
   --prompts LIST    prompt lengths in tokens (default 16,128,512; quick 8,32)
-  --profiles a,b    mask profiles, each beside the plaintext baseline (default ring64,permllm-f64)
+  --profiles a,b    mask profiles, each beside the plaintext baseline, optionally :MODE (attention mode:
+                    beaver, the paper's, or single-view; default ring64,ring64:single-view,permllm-f64)
   --decode N        tokens generated in the shortest prompt's session (default 12; quick 4)
   --emulation MODE  wrapper: in-process link wrapper (default); relay: loopback TCP through the relay
   --dealer MODE     ahead: the dealer makes the session's material before the online phase (default);
@@ -38,13 +39,22 @@ const USAGE = `usage: permllm bench [--quick] [--models a,b] [--profiles ring64,
   put it between a gateway and an engine: the gateway dials --listen, the relay dials --target.
 `;
 
+function validProfileEntry(entry: string): boolean {
+  try {
+    const { profile, attention } = parseBenchProfile(entry);
+    return Object.hasOwn(MASK_PROFILES, profile) && (attention === 'beaver' || MASK_PROFILES[profile]!.dtype === 'ring64');
+  } catch {
+    return false;
+  }
+}
+
 const list = (v: unknown) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : v);
 const numeric = (schema: z.ZodNumber) => z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v), schema);
 
 const benchFlagsSchema = z.object({
   quick: z.boolean().default(false),
   models: z.preprocess(list, z.array(z.string().refine((m) => BENCH_MODELS.has(m), { message: 'unknown model' })).min(1)).optional(),
-  profiles: z.preprocess(list, z.array(z.string().refine((p) => Object.hasOwn(MASK_PROFILES, p), { message: 'unknown mask profile' })).min(1)).optional(),
+  profiles: z.preprocess(list, z.array(z.string().refine(validProfileEntry, { message: 'unknown mask profile or attention mode' })).min(1)).optional(),
   links: z.preprocess(list, z.array(z.string().refine(isLinkSettingName, { message: `expected one of ${Object.keys(LINK_SETTINGS).join(', ')}` })).min(1)).optional(),
   prompts: z.preprocess((v) => (list(v) as unknown[] | undefined)?.map(Number), z.array(z.number().int().min(1).max(8192)).min(1)).optional(),
   decode: numeric(z.number().int().min(2).max(1024)).optional(),

@@ -52,6 +52,7 @@ export async function run(argv: string[]): Promise<number> {
     heartbeatMs: config['heartbeat-ms'],
     deadPeerMs: config['dead-peer-ms'],
     probeIntervalMs: config['probe-interval-ms'],
+    attentionModes: config['attention-modes'],
     ...(config.threads === undefined ? {} : { backend: new OnnxCpuBackend(config.threads) }),
     log,
   });

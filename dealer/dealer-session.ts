@@ -30,7 +30,7 @@ export async function runDealerSession(links: { gateway: MessageLink; engine: Me
     const { params, k02, k12 } = await dealerHandshake(net, { maxContext: model.config.maxSeqLen }, trust);
     sessionId = params.sessionId;
     if (params.profile !== model.profile.name) throw new Error(`session asks for mask profile ${params.profile}, dealer runs ${model.profile.name}`);
-    const ctx: PartyContext = { role: 'dealer', net, profile: model.profile, backend: model.backend, k02, k12, step: 0, reuseElemMask: params.optimized };
+    const ctx: PartyContext = { role: 'dealer', net, profile: model.profile, backend: model.backend, k02, k12, step: 0, reuseElemMask: params.optimized, ...(params.attention ? { attention: params.attention } : {}) };
     net.configureSchedule(params.optimized);
     nextStep(ctx); // lookup setup (gateway → engine)
     const forward = forwardPasses(ctx, model, params.promptLength + params.maxNewTokens);

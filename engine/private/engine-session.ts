@@ -5,6 +5,7 @@
  */
 import { TokenLookupServer } from '../../protocol/token-lookup/index.js';
 import { forwardPasses } from '../../protocol/schedule/forward-pass.js';
+import { assertAttentionAllowed, DEFAULT_ATTENTION_MODES } from '../../protocol/schedule/attention-mode.js';
 import { passControl } from '../../protocol/schedule/pass-control.js';
 import { engineHandshake } from '../../protocol/session/handshake.js';
 import type { EngineTrust } from '../../protocol/session/session-trust.js';
@@ -35,7 +36,8 @@ export async function runEngineSession(links: { gateway: MessageLink; dealer: Me
     const { params, k02 } = await engineHandshake(net, { maxContext: model.config.maxSeqLen }, trust);
     sessionId = params.sessionId;
     if (params.profile !== model.profile.name) throw new Error(`session asks for mask profile ${params.profile}, engine runs ${model.profile.name}`);
-    const ctx: PartyContext = { role: 'engine', net, profile: model.profile, backend: model.backend, k02, k12: undefined, step: 0, reuseElemMask: params.optimized, ...(model.ringViewTap ? { ringViewTap: model.ringViewTap } : {}) };
+    assertAttentionAllowed(params.attention ?? 'beaver', model.attentionModes ?? DEFAULT_ATTENTION_MODES);
+    const ctx: PartyContext = { role: 'engine', net, profile: model.profile, backend: model.backend, k02, k12: undefined, step: 0, reuseElemMask: params.optimized, ...(params.attention ? { attention: params.attention } : {}), ...(model.ringViewTap ? { ringViewTap: model.ringViewTap } : {}) };
     net.configureSchedule(params.optimized);
     const [setup] = await net.receive('gateway', MessageKind.LookupSetup, nextStep(ctx));
     if (!(setup instanceof Uint8Array)) throw new Error('lookup setup: expected bytes');

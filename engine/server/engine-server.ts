@@ -30,6 +30,8 @@ import type { WeightSpec } from '../../protocol/model/private-weights.js';
 import { assertPrivatelyServable } from '../../protocol/model/private-steps.js';
 import { fixedPointModelOf } from '../../plaintext/fixed-point/calibrate.js';
 import { assertRingRope } from '../../plaintext/fixed-point/ring-attention.js';
+import { DEFAULT_ATTENTION_MODES, type AttentionMode } from '../../protocol/schedule/attention-mode.js';
+import { createSingleViewState } from '../../protocol/schedule/ring-single-view-layer.js';
 import { ControlClient } from '../../protocol/transport/control-client.js';
 import { startControlServer, type TlsFiles } from '../../protocol/transport/control-server.js';
 import type { FixedPointSpecs, ModelCard } from '../../protocol/transport/model-card.js';
@@ -72,6 +74,16 @@ export interface EngineServerOptions {
   probeIntervalMs?: number;
   backend?: ComputeBackend;
   log?: (line: string) => void;
+  /**
+   * Attention modes this engine allows (protocol/schedule/attention-mode.ts), published in the
+   * card; default 'beaver' only (the paper's exposure). 'single-view' needs ring64.
+   */
+  attentionModes?: readonly AttentionMode[];
+}
+
+function engineRingWeightsOf(m: RoleModel): NonNullable<RoleModel['ring']>['weights'] {
+  if (!m.ring) throw new Error('not a ring64 model');
+  return m.ring.weights;
 }
 
 /** What the engine serves under its profile: float folded weights, or ring64's plan and int16 weights. */
@@ -157,7 +169,14 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
   });
   phaseDone(`computed the masked model's digest (${(source.totalBytes / 2 ** 20).toFixed(1)} MiB)`);
   const frameLimit = maxFrameBytes(model.config);
+  const attentionModes = options.attentionModes ?? DEFAULT_ATTENTION_MODES;
+  if (attentionModes.includes('single-view')) {
+    if (!served.fixedPoint) throw new Error('attention mode single-view needs the ring64 profile');
+    createSingleViewState(model.config, served.fixedPoint.plan, engineRingWeightsOf(served.roleModel), 1); // throws when the plan leaves the mode too few bits
+  }
+  served.roleModel.attentionModes = attentionModes;
   const card = await buildModelCard({
+    attentionModes,
     model,
     weights: served.specs,
     ...(served.fixedPoint ? { fixedPoint: served.fixedPoint } : {}),

@@ -10,6 +10,7 @@ import { findLlama2cTokenizer } from '../../model/llama2c/load-llama2c-model.js'
 import { ModelLoadError } from '../../model/model-errors.js';
 import type { WeightSpec } from '../../protocol/model/private-weights.js';
 import type { MaskProfile } from '../../protocol/masks/mask-profile.js';
+import type { AttentionMode } from '../../protocol/schedule/attention-mode.js';
 import { HF_TOKENIZER_FILES, MASKED_MODEL_FORMAT, modelCardSchema, type FixedPointSpecs, type ModelCard, type TokenizerFiles } from '../../protocol/transport/model-card.js';
 
 export interface ModelCardInputs {
@@ -23,6 +24,8 @@ export interface ModelCardInputs {
   maskedModel: { bytes: number; sha256: string };
   maxFrameBytes: number;
   created: number;
+  /** The operator's allowed attention modes (absent: the default, 'beaver' only). */
+  attentionModes?: readonly AttentionMode[];
 }
 
 /** The tokenizer files of a model, as they are on disk (base64). */
@@ -62,6 +65,7 @@ export async function buildModelCard(inputs: ModelCardInputs): Promise<ModelCard
     pairing: { id: inputs.pairingId },
     maskedModel: { format: MASKED_MODEL_FORMAT, bytes: inputs.maskedModel.bytes, sha256: inputs.maskedModel.sha256 },
     maxFrameBytes: inputs.maxFrameBytes,
+    ...(inputs.attentionModes ? { attentionModes: [...inputs.attentionModes] } : {}),
   };
   return modelCardSchema.parse(card);
 }

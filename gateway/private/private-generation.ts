@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { forwardPasses } from '../../protocol/schedule/forward-pass.js';
 import { passControl } from '../../protocol/schedule/pass-control.js';
+import { DEFAULT_ATTENTION_MODES, fastestAttentionMode, type AttentionMode } from '../../protocol/schedule/attention-mode.js';
 import { gatewayHandshake } from '../../protocol/session/handshake.js';
 import type { GatewayTrust } from '../../protocol/session/session-trust.js';
 import { nextStep, type PartyContext } from '../../protocol/session/party-context.js';
@@ -40,6 +41,11 @@ export interface PrivateGenerationRequest {
   onPermutedLogits?: (logits: Float64Array) => void;
   /** Run the unoptimised baseline schedule (benchmarks only). Default true. */
   optimized?: boolean;
+  /**
+   * Attention mode to ask for (protocol/schedule/attention-mode.ts); absent: the fastest the
+   * engine's card allows (model.attentionModes), else 'beaver'.
+   */
+  attention?: AttentionMode;
   /** Called at every layer of every pass: the session is making progress (see GenerationRequest.onProgress). */
   onProgress?: () => void;
 }
@@ -87,7 +93,8 @@ export async function* privateGenerate(
   if (maxTokens < 1) throw new RangeError(`prompt of ${promptLength} tokens leaves no room in a context of ${config.maxSeqLen}`);
   const lookups = 1 + (request.topLogprobs ?? 0);
   const plan = planPasses(promptLength, maxTokens, config.maxSeqLen, request.lengthBucket ?? 0);
-  const params: SessionParams = { sessionId: randomBytes(16).toString('hex'), promptLength: plan.prefillRows, maxNewTokens: plan.maxPasses, profile: model.profile.name, lookupsPerToken: lookups, optimized: request.optimized ?? true };
+  const attention = request.attention ?? fastestAttentionMode(model.attentionModes ?? DEFAULT_ATTENTION_MODES) ?? 'beaver';
+  const params: SessionParams = { sessionId: randomBytes(16).toString('hex'), promptLength: plan.prefillRows, maxNewTokens: plan.maxPasses, profile: model.profile.name, lookupsPerToken: lookups, optimized: request.optimized ?? true, ...(attention === 'beaver' ? {} : { attention }) };
   const net = new PartyNetwork('gateway', { floatType: model.profile.dtype, maxFrameBytes: maxFrameBytes(config), ...(request.signal ? { signal: request.signal } : {}) });
   net.connect('engine', links.engine);
   net.connect('dealer', links.dealer);
@@ -130,7 +137,7 @@ export async function* privateGenerate(
     const k12 = await gatewayHandshake(net, params, trust);
     net.configureSchedule(params.optimized);
     const layerDepths: number[] = [];
-    const context: PartyContext = { role: 'gateway', net, profile: model.profile, backend: model.backend, k02: undefined, k12, step: 0, reuseElemMask: params.optimized, ...(model.ringViewTap ? { ringViewTap: model.ringViewTap } : {}), onLayerStart: () => {
+    const context: PartyContext = { role: 'gateway', net, profile: model.profile, backend: model.backend, k02: undefined, k12, step: 0, reuseElemMask: params.optimized, ...(params.attention ? { attention: params.attention } : {}), ...(model.ringViewTap ? { ringViewTap: model.ringViewTap } : {}), onLayerStart: () => {
         layerDepths.push(net.clock.depth);
         request.onProgress?.();
       } };

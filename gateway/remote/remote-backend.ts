@@ -33,6 +33,7 @@ import { roleModel, type RoleModel } from '../../protocol/session/role-model.js'
 import { CloseCode } from '../../protocol/transport/close-codes.js';
 import { ControlClient, ControlUnreachableError } from '../../protocol/transport/control-client.js';
 import type { ModelCard } from '../../protocol/transport/model-card.js';
+import { DEFAULT_ATTENTION_MODES, type AttentionMode } from '../../protocol/schedule/attention-mode.js';
 import type { Tokenizer } from '../../model/tokenizer.js';
 import { getBfvRuntime } from '../../protocol/token-lookup/seal-runtime.js';
 import { EngineUnavailableError } from '../errors/index.js';
@@ -69,6 +70,11 @@ export interface RemoteBackendOptions {
   waitForMaskedModel?: boolean;
   /** Length buckets of this many tokens for every session (0 / absent = off; private-generation.ts). */
   lengthBucket?: number;
+  /**
+   * Run every session in this attention mode (protocol/schedule/attention-mode.ts) instead of the
+   * fastest the engine's card allows; an engine that does not allow it refuses the session.
+   */
+  attention?: AttentionMode;
   /** Tests only (see SessionConnectorOptions). */
   interceptLink?: SessionConnectorOptions['interceptLink'];
   signal?: AbortSignal;
@@ -226,7 +232,9 @@ export class RemoteBackend implements GenerationBackend {
   private toLoaded(stored: StoredModel): Loaded {
     const { card } = stored;
     const ring = card.fixedPoint && stored.ringWeights ? { plan: card.fixedPoint.plan, weights: stored.ringWeights } : undefined;
-    return { card, model: roleModel(card.config, stored.weights, MASK_PROFILES[card.maskProfile]!, this.options.backend ?? defaultBackend(), ring) };
+    const model = roleModel(card.config, stored.weights, MASK_PROFILES[card.maskProfile]!, this.options.backend ?? defaultBackend(), ring);
+    model.attentionModes = card.attentionModes ?? DEFAULT_ATTENTION_MODES;
+    return { card, model };
   }
 
   /** The card of the masked model served now (the first card until one is loaded). */
@@ -352,6 +360,7 @@ export class RemoteBackend implements GenerationBackend {
         stopIds: this.modelInfo.tokenizer.eosIds,
         signal: session.signal,
         ...(this.options.lengthBucket ? { lengthBucket: this.options.lengthBucket } : {}),
+        ...(this.options.attention ? { attention: this.options.attention } : {}),
         ...(request.onProgress ? { onProgress: request.onProgress } : {}),
       }, trust);
       for await (const event of events) {

@@ -22,7 +22,7 @@ export interface ForwardPasses {
 export function forwardPasses(ctx: PartyContext, model: RoleModel, capacity: number): ForwardPasses {
   if (model.ring) {
     const ring = model.ring;
-    const state = createRingForwardState(model.config, ring.plan, ring.weights, capacity);
+    const state = createRingForwardState(model.config, ring.plan, ring.weights, capacity, ctx.attention);
     return {
       async pass(tokens, rows, start, logitDelta) {
         const logits: RingShared = await ringPrivateForward(ctx, state, tokens, rows, start);
@@ -35,6 +35,7 @@ export function forwardPasses(ctx: PartyContext, model: RoleModel, capacity: num
       },
     };
   }
+  if (ctx.attention !== undefined && ctx.attention !== 'beaver') throw new Error(`attention mode ${ctx.attention} needs the ring64 profile`);
   const state = createForwardState(model.config, model.weights, model.rope, capacity);
   return {
     async pass(tokens, rows, start, logitDelta) {

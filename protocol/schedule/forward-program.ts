@@ -124,6 +124,7 @@ export async function runLayers(ctx: PartyContext, state: ForwardState, input: S
     if (c.variant?.postNorms) down = await postNormStep(ctx, c, weight(state, weightName.postFfnNorm(l)), down, rows);
     x = addShared(x, down, 'residual');
   }
+  ctx.onLayerStart?.(c.nLayers); // end marker: flights per layer are measured for one layer too
   return local(x, c.dim, { family: 'residual' }, (s) => s.slice((rows - 1) * c.dim, rows * c.dim));
 }
 

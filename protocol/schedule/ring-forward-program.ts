@@ -15,6 +15,7 @@ import { RingRope } from '../../plaintext/fixed-point/ring-attention.js';
 import { ringColumns, ringGateUpBlocks, ringOnehot } from '../../plaintext/fixed-point/ring-tensors.js';
 import type { PartyContext } from '../session/party-context.js';
 import { ringElem } from '../subprotocols/ring/ring-elem.js';
+import { ringCausalSoftmax } from '../subprotocols/ring/ring-causal-softmax.js';
 import { RingKvMemory, ringScoresKV, ringValuesKV } from '../subprotocols/ring/ring-mul-kv.js';
 import { ringMulW, type RingRoleWeight } from '../subprotocols/ring/ring-mul-w.js';
 import { ringLocal, type RingShared } from '../subprotocols/ring/ring-shared.js';
@@ -23,6 +24,8 @@ import { ringQkNormStep } from './ring-qk-norm-step.js';
 import { ringPostNormStep } from './ring-post-norm-step.js';
 import { addWindowMask, attentionSoftmax, layerWindow, ringLayerRopes } from '../../plaintext/fixed-point/ring-layer-variant.js';
 import { ringMoeFfn } from './ring-moe-ffn.js';
+import type { AttentionMode } from './attention-mode.js';
+import { createSingleViewState, singleViewLayer, type SingleViewState } from './ring-single-view-layer.js';
 
 export interface RingForwardState {
   config: ModelConfig;
@@ -32,19 +35,23 @@ export interface RingForwardState {
   /** Each layer's RoPE (Gemma 3's windowed layers have their own). */
   layerRopes: RingRope[];
   memories: RingKvMemory[];
+  /** Set in the single-view attention mode (ring-single-view-layer.ts), which replaces the layers' schedule. */
+  singleView?: SingleViewState;
 }
 
-export function createRingForwardState(config: ModelConfig, plan: FixedPointPlan, weights: ReadonlyMap<string, RingRoleWeight>, capacity: number): RingForwardState {
+export function createRingForwardState(config: ModelConfig, plan: FixedPointPlan, weights: ReadonlyMap<string, RingRoleWeight>, capacity: number, attention: AttentionMode = 'beaver'): RingForwardState {
   const kvDim = config.nKvHeads * config.headDim;
   const rope = RingRope.forConfig(config, plan.rope);
-  return {
+  const state: RingForwardState = {
     config,
     plan,
     weights,
     rope,
     layerRopes: ringLayerRopes(config, plan.rope, rope),
-    memories: Array.from({ length: config.nLayers }, () => new RingKvMemory(kvDim, capacity)),
+    memories: attention === 'beaver' ? Array.from({ length: config.nLayers }, () => new RingKvMemory(kvDim, capacity)) : [],
   };
+  if (attention === 'single-view') state.singleView = createSingleViewState(config, plan, weights, capacity);
+  return state;
 }
 
 function weight(state: RingForwardState, name: string): RingRoleWeight {
@@ -71,13 +78,14 @@ export async function ringPrivateForward(ctx: PartyContext, state: RingForwardSt
     last = await ringChunk(ctx, state, tokens?.slice(offset, offset + n), n, start + offset);
   }
   if (!last) throw new RangeError('ringPrivateForward: no rows');
-  const normed = await ringElem(ctx, last, { kind: 'rmsnorm', rows: 1, cols: c.dim, eps: c.normEps, inExp: plan.residual, outExp: plan.finalNorm });
+  const normed = await ringElem(ctx, last, { kind: 'rmsnorm', rows: 1, cols: c.dim, eps: c.normEps, inExp: state.singleView?.plan.residual ?? plan.residual, outExp: plan.finalNorm });
   return ringMulW(ctx, weight(state, weightName.head), normed, 1, plan.finalNorm);
 }
 
 /** Embedding and every layer for `rows` consecutive positions from `start`; the last row's residual. */
 async function ringChunk(ctx: PartyContext, state: RingForwardState, tokens: readonly number[] | undefined, rows: number, start: number): Promise<RingShared> {
-  const { config: c, plan } = state;
+  const { config: c, plan, singleView } = state;
+  const onehotExp = singleView?.plan.onehot ?? plan.onehot;
   const qDim = c.nHeads * c.headDim;
   const kvDim = c.nKvHeads * c.headDim;
   const width = qDim + 2 * kvDim;
@@ -86,11 +94,15 @@ async function ringChunk(ctx: PartyContext, state: RingForwardState, tokens: rea
   if (ctx.role === 'engine') onehot.share = new BigUint64Array(rows * c.vocabSize);
   if (ctx.role === 'gateway') {
     if (!tokens || tokens.length !== rows) throw new Error(`ringPrivateForward: gateway must supply ${rows} tokens`);
-    onehot.share = ringOnehot(tokens, c.vocabSize, plan.onehot);
+    onehot.share = ringOnehot(tokens, c.vocabSize, onehotExp);
   }
-  let x = await ringMulW(ctx, weight(state, weightName.embedding), onehot, rows, plan.onehot);
+  let x = await ringMulW(ctx, weight(state, weightName.embedding), onehot, rows, onehotExp);
   for (let l = 0; l < c.nLayers; l++) {
     ctx.onLayerStart?.(l);
+    if (singleView) {
+      x = await singleViewLayer(ctx, c, (name) => weight(state, name), singleView, x, rows, start, l);
+      continue;
+    }
     const L = plan.layers[l]!;
     const memory = state.memories[l]!;
     const normed = await ringElem(ctx, x, { kind: 'rmsnorm', rows, cols: c.dim, eps: c.normEps, inExp: plan.residual, outExp: L.attnNorm });
@@ -103,8 +115,11 @@ async function ringChunk(ctx: PartyContext, state: RingForwardState, tokens: rea
     const keys = memory.length;
     const window = layerWindow(c, l);
     if (window !== undefined && ctx.role === 'engine') addWindowMask(scores.share!, c.nHeads, rows, keys, start, window);
-    const probs = await ringElem(ctx, scores, { kind: 'softmax', rows: c.nHeads * rows, cols: keys, ...attentionSoftmax(c), inExp: L.scores, outExp: L.probs });
-    const attended = await ringValuesKV(ctx, shape, memory, probs, rows);
+    // Only the causal lower triangle crosses the link (ring-causal.ts): keys = start + rows.
+    const causal = { heads: c.nHeads, rows, start: keys - rows };
+    const softmax = attentionSoftmax(c);
+    const probs = await ringCausalSoftmax(ctx, scores, causal, softmax.scale, L.scores, L.probs, softmax.softcap);
+    const attended = await ringValuesKV(ctx, shape, memory, probs, rows, causal);
     let o = await ringMulW(ctx, weight(state, weightName.output(l)), attended, rows, L.probs + L.attnNorm + L.v);
     if (L.postNorm) o = await ringPostNormStep(ctx, c, weight(state, weightName.postAttnNorm(l)), o, rows, L.postNorm.raw, L.postNorm.out);
     x = addShared(x, o);
@@ -121,5 +136,6 @@ async function ringChunk(ctx: PartyContext, state: RingForwardState, tokens: rea
     if (L.postNorm) down = await ringPostNormStep(ctx, c, weight(state, weightName.postFfnNorm(l)), down, rows, L.postNorm.raw, L.postNorm.out);
     x = addShared(x, down);
   }
+  ctx.onLayerStart?.(c.nLayers); // end marker: flights per layer are measured for one layer too
   return ringLocal(x, c.dim, (s) => s.slice((rows - 1) * c.dim, rows * c.dim));
 }

@@ -6,6 +6,7 @@
 import type { ComputeBackend } from '../../compute/compute-backend.js';
 import type { SharedKey } from '../../crypto/key-agreement.js';
 import type { MaskProfile, TensorFamily } from '../masks/mask-profile.js';
+import type { AttentionMode } from '../schedule/attention-mode.js';
 import type { Permutation } from '../permutations/permutation.js';
 import type { AttentionShape } from '../subprotocols/bilinear.js';
 import type { ElemFunction } from '../subprotocols/elem-function.js';
@@ -45,7 +46,9 @@ export interface PartyContext {
   step: number;
   /** False for the unoptimised baseline: MulW after an Elem draws a fresh V and sends D online. */
   reuseElemMask?: boolean;
-  /** Optional observer called at the start of every layer (accounting of flights per layer). */
+  /** The session's attention mode (protocol/schedule/attention-mode.ts); absent = 'beaver'. */
+  attention?: AttentionMode;
+  /** Optional observer called at the start of every layer and once after the last (layer = nLayers): accounting of flights per layer. */
   onLayerStart?: (layer: number) => void;
   /**
    * Optional observer of every sub-protocol call, with this party's own shares (tests and

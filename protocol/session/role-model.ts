@@ -7,6 +7,7 @@ import type { ModelConfig } from '../../model/model-description.js';
 import { RopeTable } from '../../plaintext/ops/rope.js';
 import type { FixedPointPlan } from '../../model/fixed-point/fixed-point-plan.js';
 import type { MaskProfile } from '../masks/mask-profile.js';
+import type { AttentionMode } from '../schedule/attention-mode.js';
 import type { RingViewTap } from './party-context.js';
 import type { RoleWeight } from '../subprotocols/mul-w.js';
 import type { RingRoleWeight } from '../subprotocols/ring/ring-mul-w.js';
@@ -26,6 +27,11 @@ export interface RoleModel {
   backend: ComputeBackend;
   /** Present exactly when profile.dtype is 'ring64'. */
   ring?: RingRoleModel;
+  /**
+   * Attention modes (protocol/schedule/attention-mode.ts): at the engine, those its operator
+   * allows (absent: DEFAULT_ATTENTION_MODES); at the gateway, those the engine's card allows.
+   */
+  attentionModes?: readonly AttentionMode[];
   /** Tests only: see PartyContext.ringViewTap. */
   ringViewTap?: RingViewTap;
 }

@@ -2,6 +2,8 @@
  * The public parameters of one session, agreed at its start. Lengths are visible to P0 and P2
  * (protocol.md, "Phases and sessions"); nothing here depends on the prompt's content.
  */
+import { isAttentionMode, type AttentionMode } from '../schedule/attention-mode.js';
+
 export interface SessionParams {
   /** 32 hex characters chosen by the gateway with node:crypto; binds every key to the session. */
   sessionId: string;
@@ -13,6 +15,8 @@ export interface SessionParams {
   lookupsPerToken: number;
   /** The schedule's optimisations (offline sends, V = B′, fusion); false = the paper-style baseline. */
   optimized: boolean;
+  /** Attention mode (protocol/schedule/attention-mode.ts); absent = 'beaver', the paper's exposure. */
+  attention?: AttentionMode;
 }
 
 export function encodeSessionParams(p: SessionParams): Uint8Array {
@@ -37,5 +41,8 @@ export function decodeSessionParams(bytes: Uint8Array, limits: { maxContext: num
   const promptLength = int(p.promptLength, 1, limits.maxContext, 'promptLength');
   const maxNewTokens = int(p.maxNewTokens, 1, limits.maxContext - promptLength, 'maxNewTokens');
   if (typeof p.optimized !== 'boolean') throw new Error('session params: bad optimized flag');
-  return { sessionId: p.sessionId, promptLength, maxNewTokens, profile: p.profile, lookupsPerToken: int(p.lookupsPerToken, 1, 21, 'lookupsPerToken'), optimized: p.optimized };
+  if (p.attention !== undefined && !isAttentionMode(p.attention)) throw new Error('session params: bad attention mode');
+  const out: SessionParams = { sessionId: p.sessionId, promptLength, maxNewTokens, profile: p.profile, lookupsPerToken: int(p.lookupsPerToken, 1, 21, 'lookupsPerToken'), optimized: p.optimized };
+  if (p.attention !== undefined && p.attention !== 'beaver') out.attention = p.attention;
+  return out;
 }

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { ropeScalingSchema } from '../../model/rope-scaling.js';
 import { modelVariantSchema } from './model-variant-schema.js';
+import { ATTENTION_MODES } from '../schedule/attention-mode.js';
 
 const positiveInt = (max: number) => z.number().int().positive().max(max);
 const hex = (length: number) => z.string().regex(new RegExp(`^[0-9a-f]{${length}}$`), `expected ${length} lowercase hex characters`);
@@ -142,6 +143,8 @@ export const modelCardSchema = z
   maskedModel: z.object({ format: z.literal(MASKED_MODEL_FORMAT), bytes: z.number().int().positive(), sha256: hex(64) }),
   /** Largest protocol frame either side may send in a session (the ws message limit). */
   maxFrameBytes: z.number().int().positive(),
+  /** Attention modes the engine's operator allows (protocol/schedule/attention-mode.ts); absent: 'beaver' only. */
+  attentionModes: z.array(z.enum(ATTENTION_MODES)).min(1).max(ATTENTION_MODES.length).optional(),
 })
   .refine((c) => (c.shareDtype === 'ring64') === (c.fixedPoint !== undefined), 'fixedPoint is present exactly when shareDtype is ring64')
   .refine((c) => c.shareDtype === 'ring64' || c.weights.length > 0, 'a float profile needs its weight specs');

@@ -1,6 +1,6 @@
 /**
  * Smoke test of `permllm bench --quick` on stories260K with one link setting: the three
- * reports are written and well-formed, with ring64 and permllm-f64 measured in the same run. The figures are the benchmark's to print, never
+ * reports are written and well-formed, with ring64 (paper and single-view attention) and permllm-f64 measured in the same run. The figures are the benchmark's to print, never
  * asserted here.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -56,7 +56,9 @@ describe('permllm bench --quick (stories260K, one link)', () => {
     expect(code).toBe(0);
     expect(results.quick).toBe(true);
     expect(results.options.links).toEqual(['paper']);
-    expect(results.models.map((m) => `${m.name}/${m.profile}`)).toEqual(['stories260K/ring64', 'stories260K/permllm-f64']);
+    expect(results.models.map((m) => `${m.name}/${m.profile}`)).toEqual(['stories260K/ring64', 'stories260K/ring64:single-view', 'stories260K/permllm-f64']);
+    // Flights are counted from the transport's frame depths (deterministic, unlike the times).
+    expect(results.models.map((m) => m.private[0]!.decode!.flightsPerLayer)).toEqual([12, 4, 12]);
     for (const model of results.models) {
       expect(model.private).toHaveLength(1);
       expect(model.private[0]!.prefill.length).toBeGreaterThan(0);
@@ -69,7 +71,7 @@ describe('permllm bench --quick (stories260K, one link)', () => {
     expect(md).toMatch(/^# permllm bench/);
     expect(md).toContain('## Decode, per token');
     expect(md).toContain('## Time to first token');
-    for (const profile of ['ring64', 'permllm-f64']) {
+    for (const profile of ['ring64', 'ring64:single-view', 'permllm-f64']) {
       const rows = md.split('\n').filter((l) => l.startsWith(`| stories260K (${profile}) | paper |`));
       expect(rows.length).toBeGreaterThanOrEqual(2);
     }

@@ -11,6 +11,8 @@ import type { PrivateSessionStats } from '../../gateway/private/private-generati
 import type { SamplingParams } from '../../gateway/pipeline/generation-backend.js';
 import { argmax, sampleToken, samplingRng } from '../../sampling/index.js';
 import { DEFAULT_PROFILE, type MaskProfile } from '../../protocol/masks/mask-profile.js';
+import type { AttentionMode } from '../../protocol/schedule/attention-mode.js';
+import { SingleViewSequence } from '../../plaintext/fixed-point/single-view-model.js';
 
 export const GREEDY: SamplingParams = { temperature: 0, topP: 1, topK: 0, minP: 0 };
 
@@ -45,7 +47,7 @@ export async function privateGenerateInProcess(
   parties: InProcessParties,
   prompt: readonly number[],
   count: number,
-  options: { sampling?: SamplingParams; optimized?: boolean } = {},
+  options: { sampling?: SamplingParams; optimized?: boolean; attention?: AttentionMode } = {},
 ): Promise<PrivateRun> {
   const logits: Float64Array[] = [];
   const run = runInProcess(parties, {
@@ -56,6 +58,7 @@ export async function privateGenerateInProcess(
     stopIds: new Set(),
     onPermutedLogits: (v) => logits.push(Float64Array.from(v)),
     ...(options.optimized === undefined ? {} : { optimized: options.optimized }),
+    ...(options.attention === undefined ? {} : { attention: options.attention }),
   });
   const tokens: number[] = [];
   let stats: PrivateSessionStats | undefined;
@@ -82,6 +85,23 @@ export function pairModel(model: ModelDescription, profile: MaskProfile = DEFAUL
 export async function fixedPointGenerate(parties: InProcessParties, prompt: readonly number[], count: number, sampling: SamplingParams = GREEDY): Promise<Generated> {
   if (!parties.fixedPoint) throw new Error('fixedPointGenerate: the pairing is not ring64');
   const seq = new FixedPointModel(parties.engine.config, parties.fixedPoint.plan, parties.fixedPoint.weights).newSequence();
+  const rng = samplingRng(sampling.seed);
+  const tokens: number[] = [];
+  const logits: Float64Array[] = [];
+  let current = seq.decodeLogits(await seq.prefill(prompt));
+  for (let i = 0; i < count; i++) {
+    logits.push(current);
+    const id = sampling.temperature === 0 ? argmax(current) : sampleToken(current, sampling, rng);
+    tokens.push(id);
+    if (i + 1 < count) current = seq.decodeLogits(await seq.decode(id));
+  }
+  return { tokens, logits };
+}
+
+/** The single-view mode's fixed-point oracle (deferred normalisation), choosing tokens as fixedPointGenerate does. */
+export async function singleViewGenerate(parties: InProcessParties, prompt: readonly number[], count: number, sampling: SamplingParams = GREEDY): Promise<Generated> {
+  if (!parties.fixedPoint) throw new Error('singleViewGenerate: the pairing is not ring64');
+  const seq = new SingleViewSequence(new FixedPointModel(parties.engine.config, parties.fixedPoint.plan, parties.fixedPoint.weights));
   const rng = samplingRng(sampling.seed);
   const tokens: number[] = [];
   const logits: Float64Array[] = [];

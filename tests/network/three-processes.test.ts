@@ -101,8 +101,10 @@ describe('three processes over loopback', () => {
     expect(card.fixedPoint.plan.layers).toHaveLength(card.config.nLayers);
     for (const w of card.fixedPoint.weights) expect(Object.keys(w).sort()).toEqual(['blocks', 'hasBias', 'inDim', 'name', 'outDim']);
     expect(Object.keys(card).sort()).toEqual(
-      ['cardVersion', 'config', 'created', 'dtype', 'fixedPoint', 'id', 'maskProfile', 'maskedModel', 'maxFrameBytes', 'modelHash', 'pairing', 'shareDtype', 'tokenizer', 'weights'].sort(),
+      ['attentionModes', 'cardVersion', 'config', 'created', 'dtype', 'fixedPoint', 'id', 'maskProfile', 'maskedModel', 'maxFrameBytes', 'modelHash', 'pairing', 'shareDtype', 'tokenizer', 'weights'].sort(),
     );
+    // The default engine allows only the paper's attention exposure.
+    expect(card['attentionModes']).toEqual(['beaver']);
     // X − U is 8 bytes per parameter of Z_2^64, plus its header.
     const params = card.fixedPoint.weights.reduce((n, w) => n + (w['outDim'] as number) * (w['inDim'] as number), 0);
     const bytes = (card['maskedModel'] as { bytes: number }).bytes;

@@ -17,6 +17,7 @@ import { ringMask } from '../../masks/ring-masks.js';
 import { nextStep, requireKey, type PartyContext } from '../../session/party-context.js';
 import { MessageKind } from '../../wire/frame.js';
 import { expectRings, requireRingShare, type RingShared } from './ring-shared.js';
+import { causalSize, unpackCausal, type CausalShape } from './ring-causal.js';
 
 /** One layer's attention memory as one party holds it (E rows at P0 and P1, its part of U). */
 export class RingKvMemory {
@@ -109,16 +110,21 @@ export async function ringScoresKV(
   return out;
 }
 
-/** Shares of P·V from shares of P [nHeads, rows, keys] over the whole V memory. */
-export async function ringValuesKV(ctx: PartyContext, shape: RingAttentionShape, memory: RingKvMemory, p: RingShared, rows: number): Promise<RingShared> {
+/**
+ * Shares of P·V from shares of P [nHeads, rows, keys] over the whole V memory. With `causal`, P
+ * is the packed causal triangle (ring-causal.ts): only its entries are masked and opened, the
+ * rest is the public 0 on both sides.
+ */
+export async function ringValuesKV(ctx: PartyContext, shape: RingAttentionShape, memory: RingKvMemory, p: RingShared, rows: number, causal?: CausalShape): Promise<RingShared> {
   const step = nextStep(ctx);
   const { backend } = ctx;
   const keys = memory.length;
-  const pSize = shape.nHeads * rows * keys;
+  const pSize = causal ? causalSize(causal) : shape.nHeads * rows * keys;
+  const full = (x: Ring) => (causal ? unpackCausal(x, causal) : x);
   if (p.size !== pSize) throw new RangeError(`attention values: P has ${p.size} elements, expected ${pSize}`);
   const outSize = rows * shape.nHeads * shape.headDim;
   const label = (what: string) => `${step}/${what}`;
-  const f = (V: Ring, P: Ring) => ringAttentionValues(backend, shape, V, keys, P, rows);
+  const f = (V: Ring, P: Ring) => ringAttentionValues(backend, shape, V, keys, full(P), rows);
   const out: RingShared = { meta: { offlineKnown: false }, share: undefined, size: outSize };
 
   if (ctx.role === 'dealer') {

@@ -1,0 +1,24 @@
+/**
+ * Elem(softmax) over the packed causal triangle of the scores (ring-causal.ts), for the paper's
+ * attention mode: the same messages as ring-elem.ts's softmax (Perm in, Elem return; one flight
+ * each way plus the return), each of the triangle's size, under a fresh permutation per call
+ * (drawCausalPermutation). Input: scores [heads, rows, keys] (causal mask applied); output: the
+ * packed probabilities, P1's share the k12 mask B′ of the step. `softcap`: Gemma's attention
+ * soft-cap, applied inside the same step (fixed-point-elem.ts softmaxFixed).
+ */
+import { requireKey, type PartyContext } from '../../session/party-context.js';
+import { causalSize, drawCausalPermutation, packCausal, softmaxCausal, type CausalShape } from './ring-causal.js';
+import { ringLocal, type RingShared } from './ring-shared.js';
+import { ringViewStep } from './ring-view-step.js';
+
+export async function ringCausalSoftmax(ctx: PartyContext, scores: RingShared, s: CausalShape, scale: number, inExp: number, outExp: number, softcap?: number): Promise<RingShared> {
+  const size = causalSize(s);
+  const packed = ringLocal(scores, size, (x) => packCausal(x, s));
+  let drawn: { step: number; p: ReturnType<typeof drawCausalPermutation> } | undefined;
+  const permutation = (step: number) => {
+    if (drawn?.step !== step) drawn = { step, p: drawCausalPermutation(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/pi`), s) };
+    return drawn.p;
+  };
+  const [probs] = await ringViewStep(ctx, [{ x: packed, permutation }], [{ size, permutation }], async ([view]) => [softmaxCausal(view!, s, scale, inExp, outExp, softcap)]);
+  return probs!;
+}

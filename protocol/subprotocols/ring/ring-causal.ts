@@ -1,0 +1,98 @@
+/**
+ * The causal lower triangle of attention scores and probabilities (issue 12): in the paper's
+ * attention mode (Beaver MulKV), only the entries a query may attend to cross the link, so a
+ * prefill of T tokens moves H·T(T+1)/2 scores and probabilities instead of H·T², and never more
+ * than the triangle's bytes.
+ *
+ * Layout: [heads, rows, keys] with keys = start + rows; row r of every head keeps its first
+ * start + r + 1 entries (the masked rest is −∞ in the scores and exactly 0 in the
+ * probabilities, public to both parties). Softmax over a packed row equals the full masked row's
+ * bit for bit: its masked terms are exp(−∞) = 0, which add nothing to the sorted sum
+ * (fixed-point-elem.ts), and its masked outputs are 0, which unpacking restores.
+ */
+import type { Ring } from '../../../compute/ring64.js';
+import { softmaxFixed } from '../../../plaintext/fixed-point/fixed-point-elem.js';
+import type { Prg } from '../../../crypto/prg.js';
+import { Permutation } from '../../permutations/permutation.js';
+
+export interface CausalShape {
+  heads: number;
+  rows: number;
+  start: number;
+}
+
+const rowLength = (s: CausalShape, r: number) => s.start + r + 1;
+
+export function causalSize(s: CausalShape): number {
+  return s.heads * (s.rows * (s.start + 1) + (s.rows * (s.rows - 1)) / 2);
+}
+
+/** [heads, rows, keys] → the packed triangle. */
+export function packCausal(full: Ring, s: CausalShape): Ring {
+  const keys = s.start + s.rows;
+  const out = new BigUint64Array(causalSize(s));
+  let o = 0;
+  for (let h = 0; h < s.heads; h++) {
+    for (let r = 0; r < s.rows; r++) {
+      const n = rowLength(s, r);
+      out.set(full.subarray((h * s.rows + r) * keys, (h * s.rows + r) * keys + n), o);
+      o += n;
+    }
+  }
+  return out;
+}
+
+/** The packed triangle → [heads, rows, keys] with zeros above it. */
+export function unpackCausal(packed: Ring, s: CausalShape): Ring {
+  const keys = s.start + s.rows;
+  const out = new BigUint64Array(s.heads * s.rows * keys);
+  let o = 0;
+  for (let h = 0; h < s.heads; h++) {
+    for (let r = 0; r < s.rows; r++) {
+      const n = rowLength(s, r);
+      out.set(packed.subarray(o, o + n), (h * s.rows + r) * keys);
+      o += n;
+    }
+  }
+  return out;
+}
+
+/** Offsets of each packed row ([heads·rows + 1]). */
+function rowOffsets(s: CausalShape): Uint32Array {
+  const off = new Uint32Array(s.heads * s.rows + 1);
+  for (let h = 0; h < s.heads; h++) for (let r = 0; r < s.rows; r++) off[h * s.rows + r + 1] = off[h * s.rows + r]! + rowLength(s, r);
+  return off;
+}
+
+/**
+ * The softmax permutation of the packed triangle: each row's entries permuted, and rows of the
+ * same length (the same query row across heads) permuted among themselves, so the user still
+ * cannot tell which head a row comes from; a row's length is its position, which the user knows.
+ */
+export function drawCausalPermutation(prg: Prg, s: CausalShape): Permutation {
+  const off = rowOffsets(s);
+  const dest = new Uint32Array(causalSize(s));
+  for (let r = 0; r < s.rows; r++) {
+    const headDest = prg.permutation(s.heads);
+    const n = rowLength(s, r);
+    for (let h = 0; h < s.heads; h++) {
+      const cols = prg.permutation(n);
+      const from = off[h * s.rows + r]!;
+      const to = off[headDest[h]! * s.rows + r]!;
+      for (let c = 0; c < n; c++) dest[from + c] = to + cols[c]!;
+    }
+  }
+  return Permutation.fromDestinations(dest);
+}
+
+/** Softmax of scale · x over each packed row (the user's step on its permuted view). */
+export function softmaxCausal(view: Ring, s: CausalShape, scale: number, inExp: number, outExp: number, softcap?: number): Ring {
+  const off = rowOffsets(s);
+  const out = new BigUint64Array(view.length);
+  for (let i = 0; i < s.heads * s.rows; i++) {
+    const from = off[i]!;
+    const n = off[i + 1]! - from;
+    out.set(softmaxFixed(view.subarray(from, from + n), 1, n, scale, inExp, outExp, softcap), from);
+  }
+  return out;
+}

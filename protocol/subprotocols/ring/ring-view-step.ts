@@ -1,0 +1,85 @@
+/**
+ * A user step over several permuted views at once, over Z_2^64: Perm of every input in one
+ * flight each way, the user's function on its views, and Elem's return of every output (the
+ * multi-tensor form of ring-elem.ts, for the single-view attention mode and deferred
+ * normalisation of issue 12).
+ *
+ * For inputs x_i under permutations π_i and outputs under τ_j (all known to P0 and P2 only):
+ * offline, A_i, B_i, A′_j, B′_j from k12; P2 sends P0 Δ_i = π_i(A_i) − B_i and
+ * Δ′_j = τ_j⁻¹(A′_j) − B′_j. Online: P1 sends x_i1 − A_i (uniform); P0 sends
+ * π_i(x_i0 + x_i1 − A_i) + Δ_i = π_i(x_i) − B_i; P1 adds B_i, computes η = f(π_1(x_1), …) with
+ * η_j = τ_j(y_j), sends η_j − A′_j (uniform); P0 sets y_j0 = τ_j⁻¹(η_j − A′_j) + Δ′_j, P1 keeps
+ * y_j1 = B′_j. What P0 receives is uniform over the ring whatever the data; P1 sees exactly its
+ * permuted views. A permutation may be fixed for the session (the per-head coordinate
+ * permutations of q, k, v) or fresh per call (the residual's).
+ */
+import { ringAdd, ringSub, type Ring } from '../../../compute/ring64.js';
+import { ringMask } from '../../masks/ring-masks.js';
+import type { Permutation } from '../../permutations/permutation.js';
+import { nextStep, requireKey, type PartyContext } from '../../session/party-context.js';
+import { MessageKind } from '../../wire/frame.js';
+import { expectRings, requireRingShare, type RingShared } from './ring-shared.js';
+
+export interface ViewInput {
+  x: RingShared;
+  /** P0 and P2: the permutation of this view (its length divides x.size). */
+  permutation: (step: number) => Permutation;
+}
+
+export interface ViewOutput {
+  size: number;
+  /** P0 and P2: the permutation the user's output is under (undone by P0). */
+  permutation: (step: number) => Permutation;
+}
+
+/** `f` runs at P1 only: it receives the views in input order and returns the outputs in output order, each under its τ_j. */
+export async function ringViewStep(ctx: PartyContext, inputs: ViewInput[], outputs: ViewOutput[], f: (views: Ring[]) => Promise<Ring[]>): Promise<RingShared[]> {
+  const step = nextStep(ctx);
+  const bits = ctx.profile.ringMaskBits;
+  const inSizes = inputs.map((i) => i.x.size);
+  const outSizes = outputs.map((o) => o.size);
+  const outLabel = (j: number) => `${step}/B2/${j}`;
+  const result: RingShared[] = outputs.map((o, j) => ({ meta: { offlineKnown: true, p1Mask: outLabel(j) }, share: undefined, size: o.size }));
+  const masks = (k12: NonNullable<PartyContext['k12']>, what: string, sizes: number[]) => sizes.map((n, i) => ringMask(k12.prg(`${step}/${what}/${i}`), n, bits));
+  switch (ctx.role) {
+    case 'dealer': {
+      const k12 = requireKey(ctx.k12, 'k12', ctx.role);
+      const A = masks(k12, 'A', inSizes);
+      const B = masks(k12, 'B', inSizes);
+      const A2 = masks(k12, 'A2', outSizes);
+      const B2 = outSizes.map((n, j) => ringMask(k12.prg(outLabel(j)), n, bits));
+      const deltas = inputs.map((i, k) => ringSub(i.permutation(step).apply(A[k]!), B[k]!));
+      const deltas2 = outputs.map((o, j) => ringSub(o.permutation(step).invert(A2[j]!), B2[j]!));
+      ctx.net.send('engine', MessageKind.ElemCorrection, step, [...deltas, ...deltas2], true);
+      await ctx.net.flush();
+      return result;
+    }
+    case 'gateway': {
+      const k12 = requireKey(ctx.k12, 'k12', ctx.role);
+      const A = masks(k12, 'A', inSizes);
+      const B = masks(k12, 'B', inSizes);
+      const offline = inputs.every((i) => i.x.meta.offlineKnown);
+      ctx.net.send('engine', MessageKind.PermInput, step, inputs.map((i, k) => ringSub(requireRingShare(i.x, ctx.role), A[k]!)), offline);
+      const masked = expectRings(await ctx.net.receive('engine', MessageKind.PermOutput, step), inSizes, 'view output');
+      const eta = await f(masked.map((m, k) => ringAdd(m, B[k]!)));
+      if (eta.length !== outputs.length || eta.some((e, j) => e.length !== outSizes[j])) throw new Error('ringViewStep: the user step returned the wrong outputs');
+      const A2 = masks(k12, 'A2', outSizes);
+      A.forEach((a, k) => ctx.ringViewTap?.(step, `view-input/${k}`, a));
+      A2.forEach((a, j) => ctx.ringViewTap?.(step, `view-return/${j}`, a));
+      ctx.net.send('engine', MessageKind.ElemReturn, step, eta.map((e, j) => ringSub(e, A2[j]!)));
+      result.forEach((r, j) => (r.share = ringMask(k12.prg(outLabel(j)), outSizes[j]!, bits)));
+      return result;
+    }
+    case 'engine': {
+      const corrections = expectRings(await ctx.net.receive('dealer', MessageKind.ElemCorrection, step), [...inSizes, ...outSizes], 'view correction');
+      const received = expectRings(await ctx.net.receive('gateway', MessageKind.PermInput, step), inSizes, 'view input');
+      const held = inputs.map((i, k) => ringAdd(requireRingShare(i.x, ctx.role), received[k]!)); // x − A
+      held.forEach((h, k) => ctx.ringViewTap?.(step, `view-input/${k}`, h));
+      ctx.net.send('gateway', MessageKind.PermOutput, step, inputs.map((i, k) => ringAdd(i.permutation(step).apply(held[k]!), corrections[k]!)));
+      const returned = expectRings(await ctx.net.receive('gateway', MessageKind.ElemReturn, step), outSizes, 'view return');
+      returned.forEach((r, j) => ctx.ringViewTap?.(step, `view-return/${j}`, r)); // η − A′
+      result.forEach((r, j) => (r.share = ringAdd(outputs[j]!.permutation(step).invert(returned[j]!), corrections[inputs.length + j]!)));
+      return result;
+    }
+  }
+}
