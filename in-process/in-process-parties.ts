@@ -68,7 +68,7 @@ export async function pairInProcessFor(
   const none = new Map();
   const ring = (weights: RingRoleModel['weights']): RingRoleModel => ({ plan: fixedPoint.plan, weights });
   return {
-    engine: roleModel(model.config, none, profile, backend, ring(engineRingWeights(fixedPoint.weights))),
+    engine: { ...roleModel(model.config, none, profile, backend, ring(engineRingWeights(fixedPoint.weights))), finalNormGamma: model.weights.finalNorm },
     dealer: roleModel(model.config, none, profile, backend, ring(dealerRingWeights(pairingKey, specs))),
     gateway: roleModel(model.config, none, profile, backend, ring(maskedRingModel(pairingKey, fixedPoint.weights))),
     trust: localTrust(pairingIdOf(pairingKey)),

@@ -93,7 +93,7 @@ async function servedWeightsOf(model: ModelDescription, profile: MaskProfile, ba
       modelHash: ringModelHashOf(model.config, plan, weights),
       specs: [],
       fixedPoint: { plan, weights: ringSpecs },
-      roleModel: roleModel(model.config, new Map(), profile, backend, { plan, weights: engineRingWeights(weights) }),
+      roleModel: { ...roleModel(model.config, new Map(), profile, backend, { plan, weights: engineRingWeights(weights) }), finalNormGamma: model.weights.finalNorm },
     };
   }
   const weights = privateWeightsOf(model);

@@ -67,8 +67,11 @@ export async function ringPrivateForward(ctx: PartyContext, state: RingForwardSt
   return ringMulW(ctx, weight(state, weightName.head), normed, 1, plan.finalNorm);
 }
 
-/** Embedding and every layer for `rows` consecutive positions from `start`; the last row's residual. */
-async function ringChunk(ctx: PartyContext, state: RingForwardState, tokens: readonly number[] | undefined, rows: number, start: number): Promise<RingShared> {
+/**
+ * Embedding and every layer for `rows` consecutive positions from `start`; the last row's
+ * residual, or every row's ([rows, dim]) with `allRows` (the embedding pass pools them).
+ */
+export async function ringChunk(ctx: PartyContext, state: RingForwardState, tokens: readonly number[] | undefined, rows: number, start: number, allRows = false): Promise<RingShared> {
   const { config: c, plan } = state;
   const qDim = c.nHeads * c.headDim;
   const kvDim = c.nKvHeads * c.headDim;
@@ -101,5 +104,6 @@ async function ringChunk(ctx: PartyContext, state: RingForwardState, tokens: rea
     const activated = await ringElem(ctx, blocks, { kind: 'swiglu', length: rows * c.hiddenDim, inExp: L.ffnNorm + L.gateUp, outExp: L.ffn });
     x = addShared(x, await ringMulW(ctx, weight(state, weightName.down(l)), activated, rows, L.ffn));
   }
+  if (allRows) return x;
   return ringLocal(x, c.dim, (s) => s.slice((rows - 1) * c.dim, rows * c.dim));
 }

@@ -13,7 +13,14 @@ export interface SessionParams {
   lookupsPerToken: number;
   /** The schedule's optimisations (offline sends, V = B′, fusion); false = the paper-style baseline. */
   optimized: boolean;
+  /**
+   * What the session computes: token generation (absent or 'generate'), or one embedding pass
+   * over promptLength tokens ('embed', ring-embedding-program.ts; maxNewTokens is then 1).
+   */
+  kind?: SessionKind;
 }
+
+export type SessionKind = 'generate' | 'embed';
 
 export function encodeSessionParams(p: SessionParams): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(p));
@@ -37,5 +44,8 @@ export function decodeSessionParams(bytes: Uint8Array, limits: { maxContext: num
   const promptLength = int(p.promptLength, 1, limits.maxContext, 'promptLength');
   const maxNewTokens = int(p.maxNewTokens, 1, limits.maxContext - promptLength, 'maxNewTokens');
   if (typeof p.optimized !== 'boolean') throw new Error('session params: bad optimized flag');
-  return { sessionId: p.sessionId, promptLength, maxNewTokens, profile: p.profile, lookupsPerToken: int(p.lookupsPerToken, 1, 21, 'lookupsPerToken'), optimized: p.optimized };
+  if (p.kind !== undefined && p.kind !== 'generate' && p.kind !== 'embed') throw new Error('session params: bad kind');
+  const params: SessionParams = { sessionId: p.sessionId, promptLength, maxNewTokens, profile: p.profile, lookupsPerToken: int(p.lookupsPerToken, 1, 21, 'lookupsPerToken'), optimized: p.optimized };
+  if (p.kind === 'embed') params.kind = 'embed';
+  return params;
 }
