@@ -22,7 +22,7 @@ import { startTestGateway, type TestGateway } from './helpers/test-gateway.js';
 
 const TEXTS = ['Lily saw a big red ball.', 'The cat sat on the mat and slept.'];
 
-async function failure(p: Promise<unknown>): Promise<OpenAI.APIError> {
+async function failure(p: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
   try {
     await p;
   } catch (error) {
