@@ -11,7 +11,8 @@
  */
 import type { Context } from 'hono';
 import { ContextLengthExceededError, EngineUnavailableError, InvalidRequestError, NotFoundError, ServerShuttingDownError, toGatewayError } from '../errors/index.js';
-import type { GenerationBackend } from '../pipeline/generation-backend.js';
+import type { GenerationBackend, ProtocolStats } from '../pipeline/generation-backend.js';
+import { sumProtocolStats } from './protocol-stats.js';
 import { RequestAbortedError } from './choice-runner.js';
 import type { GatewayContext, GatewayEnv } from './gateway-context.js';
 import { minimumTokenCount } from '../../model/tokenizer.js';
@@ -123,8 +124,10 @@ export function embeddingsHandler(ctx: GatewayContext) {
     if (signal.aborted) onAbort();
     try {
       const data: { object: 'embedding'; index: number; embedding: number[] | string }[] = [];
+      const costs: ProtocolStats[] = [];
       for (const [index, tokens] of inputs.entries()) {
-        const { embedding } = await embed({ tokens, signal: controller.signal });
+        const { embedding, stats } = await embed({ tokens, signal: controller.signal });
+        if (stats) costs.push(stats);
         const dimensions = body.dimensions ?? embedding.length;
         if (dimensions > embedding.length) {
           throw new InvalidRequestError(`'dimensions' is ${dimensions}, but this model's embeddings have ${embedding.length} values.`, { param: 'dimensions' });
@@ -133,7 +136,8 @@ export function embeddingsHandler(ctx: GatewayContext) {
         metrics.promptTokens.inc(labels, tokens.length);
       }
       access.set({ outcome: 'ok' });
-      return c.json({ object: 'list', data, model: info.id, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens } });
+      const summed = sumProtocolStats(costs);
+      return c.json({ object: 'list', data, model: info.id, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens } }, 200, summed === undefined ? {} : { 'x-permllm-stats': JSON.stringify(summed) });
     } catch (error) {
       if (clientSignal.aborted) {
         access.set({ outcome: 'client_gone' });
