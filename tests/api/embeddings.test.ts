@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
+import { OpenAIEmbeddings } from '@langchain/openai';
 import { normalizedEmbedding } from '../../gateway/api/embeddings-route.js';
 import { PlaintextBackend } from '../../gateway/pipeline/plaintext-backend.js';
 import type { RemoteBackend } from '../../gateway/remote/remote-backend.js';
@@ -99,6 +100,15 @@ describe('embeddings on the networked private system (ring64) equal the fixed-po
     expect(res.data[0]!.embedding).toEqual(await expected(tokensOf(TEXTS[0]!), 16));
     const error = await failure(gw.openai.embeddings.create({ model: gw.backend.modelInfo.id, input: TEXTS[0]!, dimensions: model.config.dim + 1 }));
     expect(error).toMatchObject({ status: 400, param: 'dimensions' });
+  });
+
+  it('LangChain OpenAIEmbeddings (embedQuery, embedDocuments) gets the same vectors', async () => {
+    const embeddings = new OpenAIEmbeddings({ model: gw.backend.modelInfo.id, apiKey: 'unused', configuration: { baseURL: gw.baseURL }, maxRetries: 0 });
+    const query = await embeddings.embedQuery(TEXTS[0]!);
+    expect(query).toEqual(await expected(tokensOf(TEXTS[0]!)));
+    const docs = await embeddings.embedDocuments(TEXTS);
+    expect(docs).toHaveLength(2);
+    expect(docs[1]).toEqual(await expected(tokensOf(TEXTS[1]!)));
   });
 
   it('refuses empty inputs, ids outside the vocabulary, inputs longer than the context, and unknown models', async () => {

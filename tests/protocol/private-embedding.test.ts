@@ -14,6 +14,8 @@ import { fixedPointEmbedding } from '../../plaintext/fixed-point/fixed-point-emb
 import { FixedPointModel } from '../../plaintext/fixed-point/fixed-point-model.js';
 import { PlaintextModel } from '../../plaintext/plaintext-model.js';
 import { PREFILL_CHUNK_ROWS } from '../../protocol/schedule/forward-program.js';
+import { EmbeddingUnsupportedError } from '../../protocol/schedule/embedding-pass.js';
+import { PERMLLM_PROFILE } from '../../protocol/masks/mask-profile.js';
 import { pairModel } from '../helpers/private-vs-plaintext.js';
 
 function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -77,6 +79,11 @@ describe('private embeddings (ring64) equal the fixed-point oracle bit for bit',
     expect(ringEquals(result.pooled, tail.pooled)).toBe(false);
     expect(cosine(result.embedding, await floatMean(model, tokens))).toBeGreaterThan(0.9999);
   }, 120_000);
+
+  it('a float profile has no embedding pass: every party refuses', async () => {
+    const float = await pairModel(model, PERMLLM_PROFILE);
+    await expect(embedInProcess(float, { tokens: [1, 2, 3] })).rejects.toBeInstanceOf(EmbeddingUnsupportedError);
+  });
 
   it('the gateway holds no copy of γ (it is folded into the masked LM head), the engine does', () => {
     expect(parties.gateway.finalNormGamma).toBeUndefined();
