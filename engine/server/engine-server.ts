@@ -97,7 +97,7 @@ async function servedWeightsOf(model: ModelDescription, profile: MaskProfile, ba
     };
   }
   const weights = privateWeightsOf(model);
-  return { kind: 'float', weights, modelHash: modelHashOf(model.config, weights), specs: [...weights.values()].map(specOf), roleModel: roleModel(model.config, engineRoleWeights(weights), profile, backend) };
+  return { kind: 'float', weights, modelHash: modelHashOf(model.config, weights), specs: [...weights.values()].map(specOf), roleModel: { ...roleModel(model.config, engineRoleWeights(weights), profile, backend), finalNormGamma: model.weights.finalNorm } };
 }
 
 export interface EngineServer {

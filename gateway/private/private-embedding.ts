@@ -29,8 +29,8 @@ export interface PrivateEmbeddingRequest {
 export interface PrivateEmbeddingResult {
   /** The mean-pooled final hidden state (γ applied), dim values. */
   embedding: Float64Array;
-  /** What was opened: γ ⊙ Σ_t RMSNorm(h_t) as ring integers at `exponent` (the oracle's bit-exact comparison). */
-  pooled: Ring;
+  /** ring64: what was opened, γ ⊙ Σ_t RMSNorm(h_t) as ring integers at `exponent` (the oracle's bit-exact comparison). */
+  pooled?: Ring;
   exponent: number;
   stats: { sessionId: string; promptTokens: number; ms: number; bytesToEngine: number; bytesFromEngine: number; dealerBytesToGateway: number; flights: number };
 }
@@ -62,10 +62,10 @@ export async function privateEmbed(links: { engine: MessageLink; dealer: Message
     };
     const result = await embeddingPass(ctx, model, request.tokens, rows);
     await net.flush();
-    if (!result.pooled || !result.mean) throw new Error('embedding pass: nothing was opened to the gateway');
+    if (!result.mean) throw new Error('embedding pass: nothing was opened to the gateway');
     return {
       embedding: result.mean,
-      pooled: result.pooled,
+      ...(result.pooled ? { pooled: result.pooled } : {}),
       exponent: result.exponent,
       stats: {
         sessionId: params.sessionId,

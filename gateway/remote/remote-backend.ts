@@ -397,7 +397,7 @@ export class RemoteBackend implements GenerationBackend {
     if (this.loading || !this.loaded) throw new EngineUnavailableError(this.readiness().reason ?? 'the masked model is not loaded');
     const { card, model } = this.loaded;
     if (!supportsEmbedding(model)) {
-      throw new InvalidRequestError(`Embeddings need the ring64 mask profile; the engine runs ${model.profile.name}.`, { code: 'model_not_supported', param: 'model' });
+      throw new InvalidRequestError(`The engine's mask profile ${model.profile.name} has no embedding pass.`, { code: 'model_not_supported', param: 'model' });
     }
     const trust = await this.trustFor(card);
     const session = this.connector.open(card.pairing.id, card.maxFrameBytes, request.signal);

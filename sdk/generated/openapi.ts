@@ -66,7 +66,7 @@ export interface paths {
         put?: never;
         /**
          * Embeddings through the private protocol (the engine never sees the input)
-         * @description One private embedding session per input: the forward pass over the input's tokens on shares, ending at the final hidden state; the mean over positions (after the final norm, γ applied by a diagonal product the engine evaluates without revealing γ) is opened to the gateway alone and L2-normalised. The engine and the dealer learn each input's token count, nothing else. Needs the ring64 mask profile (400 `model_not_supported` otherwise).
+         * @description One private embedding session per input: the forward pass over the input's tokens on shares, ending at the final hidden state; the mean over positions (after the final norm, γ applied by a diagonal product the engine evaluates without revealing γ) is opened to the gateway alone and L2-normalised. The engine and the dealer learn each input's token count, nothing else. Every mask profile has the pass (ring64: bit-exact with the fixed-point model; float profiles: statistical masks).
          */
         post: operations["createEmbedding"];
         delete?: never;
