@@ -4,6 +4,7 @@
  * bounds how far ahead it runs; material is never reused, and a session that ends early simply
  * drops what was not consumed.
  */
+import { embeddingPass } from '../protocol/schedule/embedding-pass.js';
 import { forwardPasses } from '../protocol/schedule/forward-pass.js';
 import { passControl } from '../protocol/schedule/pass-control.js';
 import { dealerHandshake } from '../protocol/session/handshake.js';
@@ -32,6 +33,11 @@ export async function runDealerSession(links: { gateway: MessageLink; engine: Me
     if (params.profile !== model.profile.name) throw new Error(`session asks for mask profile ${params.profile}, dealer runs ${model.profile.name}`);
     const ctx: PartyContext = { role: 'dealer', net, profile: model.profile, backend: model.backend, k02, k12, step: 0, reuseElemMask: params.optimized, ...(params.attention ? { attention: params.attention } : {}) };
     net.configureSchedule(params.optimized);
+    if (params.kind === 'embed') {
+      await embeddingPass(ctx, model, undefined, params.promptLength);
+      await net.flush();
+      return { sessionId, passesPrepared: 1, network: net };
+    }
     nextStep(ctx); // lookup setup (gateway → engine)
     const forward = forwardPasses(ctx, model, params.promptLength + params.maxNewTokens);
     for (let pass = 0; pass < params.maxNewTokens; pass++) {

@@ -42,7 +42,7 @@ export function pairInProcess(model: ModelDescription, profile: MaskProfile = PE
   const pairingKey = SharedKey.random();
   const specs = [...weights.values()].map(specOf);
   return {
-    engine: roleModel(model.config, engineRoleWeights(weights), profile, backend),
+    engine: { ...roleModel(model.config, engineRoleWeights(weights), profile, backend), finalNormGamma: model.weights.finalNorm },
     dealer: roleModel(model.config, dealerRoleWeights(pairingKey, profile, specs), profile, backend),
     gateway: roleModel(model.config, maskedModel(pairingKey, profile, weights), profile, backend),
     trust: localTrust(pairingIdOf(pairingKey)),
@@ -68,7 +68,7 @@ export async function pairInProcessFor(
   const none = new Map();
   const ring = (weights: RingRoleModel['weights']): RingRoleModel => ({ plan: fixedPoint.plan, weights });
   return {
-    engine: roleModel(model.config, none, profile, backend, ring(engineRingWeights(fixedPoint.weights))),
+    engine: { ...roleModel(model.config, none, profile, backend, ring(engineRingWeights(fixedPoint.weights))), finalNormGamma: model.weights.finalNorm },
     dealer: roleModel(model.config, none, profile, backend, ring(dealerRingWeights(pairingKey, specs))),
     gateway: roleModel(model.config, none, profile, backend, ring(maskedRingModel(pairingKey, fixedPoint.weights))),
     trust: localTrust(pairingIdOf(pairingKey)),

@@ -142,17 +142,22 @@ export class PlaintextSequence implements TokenStepper {
     return this.run(tokens, true);
   }
 
-  private async run(tokens: readonly number[], allLogits: boolean): Promise<Float32Array> {
+  /** The final hidden states (after the final norm, γ applied) of every position: [T, dim]. What embeddings pool. */
+  finalHiddenStates(tokens: readonly number[]): Promise<Float32Array> {
+    return this.run(tokens, true, true);
+  }
+
+  private async run(tokens: readonly number[], allLogits: boolean, hidden = false): Promise<Float32Array> {
     if (this.busy) throw new Error('PlaintextSequence: a forward pass is already running on this sequence');
     this.busy = true;
     try {
-      return await this.forward(tokens, allLogits);
+      return await this.forward(tokens, allLogits, hidden);
     } finally {
       this.busy = false;
     }
   }
 
-  private async forward(tokens: readonly number[], allLogits: boolean): Promise<Float32Array> {
+  private async forward(tokens: readonly number[], allLogits: boolean, hidden = false): Promise<Float32Array> {
     const { config: c, weights: w, backend, layerRopes, fused, batchInvariant: pad, observe } = this.m;
     const variant = c.variant ?? {};
     const T = tokens.length;
@@ -255,6 +260,7 @@ export class PlaintextSequence implements TokenStepper {
     const last = allLogits ? x : x.subarray((T - 1) * dim);
     observe?.('residual', last);
     const normed = rmsNorm(last, rows, dim, normEps, w.finalNorm);
+    if (hidden) return normed;
     const logits = await linear(backend, pad, normed, rows, w.lmHead, vocabSize, dim);
     observe?.('logits', logits);
     if (variant.finalSoftcap !== undefined) softcapInPlace(logits, variant.finalSoftcap);

@@ -22,6 +22,8 @@ import type {
   CompletionCreateParams,
   CompletionCreateParamsNonStreaming,
   CompletionCreateParamsStreaming,
+  CreateEmbeddingResponse,
+  EmbeddingCreateParams,
   ErrorResponse,
   Model,
   ModelList,
@@ -48,6 +50,14 @@ export interface PermllmClientOptions {
   fetch?: typeof fetch;
 }
 
+/** A JSON body with the protocol cost from the `x-permllm-stats` header when sent. */
+async function withStats<T extends object>(response: Response): Promise<WithStats<T>> {
+  const body = (await response.json()) as WithStats<T>;
+  const header = response.headers.get('x-permllm-stats');
+  if (header) body.permllm = JSON.parse(header) as PermllmStats;
+  return body;
+}
+
 export class PermllmClient {
   private readonly baseURL: string;
   private readonly fetchImpl: typeof fetch;
@@ -71,6 +81,10 @@ export class PermllmClient {
     create(params: ResponseCreateParamsStreaming, options?: RequestOptions): Promise<Stream<ResponseStreamEvent>>;
     create(params: ResponseCreateParamsNonStreaming, options?: RequestOptions): Promise<ResponseObject>;
     create(params: ResponseCreateParams, options?: RequestOptions): Promise<Stream<ResponseStreamEvent> | ResponseObject>;
+  };
+  /** `/v1/embeddings`: one private embedding session per input (the engine never sees the text). */
+  readonly embeddings: {
+    create(params: EmbeddingCreateParams, options?: RequestOptions): Promise<WithStats<CreateEmbeddingResponse>>;
   };
   /** vLLM's `/tokenize` (outside `/v1`): ids of a text or of a conversation through the chat template. */
   readonly tokenize: (params: TokenizeParams, options?: RequestOptions) => Promise<TokenizeResult>;
@@ -98,6 +112,9 @@ export class PermllmClient {
     this.responses = {
       create: ((params: ResponseCreateParams, opts?: RequestOptions) =>
         this.generate<ResponseObject, ResponseStreamEvent>('/responses', params, opts)) as PermllmClient['responses']['create'],
+    };
+    this.embeddings = {
+      create: (params, opts) => this.request('POST', '/embeddings', params, opts).then(({ response }) => withStats<CreateEmbeddingResponse>(response)),
     };
     // The two vLLM routes sit at the server root, beside /v1.
     const root = this.baseURL.replace(/\/v1$/, '');

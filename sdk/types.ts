@@ -22,6 +22,10 @@ export type ResponseObject = Schemas['ResponseObject'];
 /** One Responses stream event (`type`, `sequence_number` and the event's fields). */
 export type ResponseStreamEvent = { type: string; sequence_number: number } & Record<string, unknown>;
 
+export type EmbeddingCreateParams = Schemas['CreateEmbeddingRequest'];
+export type CreateEmbeddingResponse = Schemas['CreateEmbeddingResponse'];
+export type Embedding = Schemas['Embedding'];
+
 export type TokenizeParams = Schemas['TokenizeRequest'];
 export interface TokenizeResult {
   count: number;

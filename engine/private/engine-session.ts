@@ -4,6 +4,7 @@
  * gateway ends the session (or a peer misbehaves, which ends this session only).
  */
 import { TokenLookupServer } from '../../protocol/token-lookup/index.js';
+import { embeddingPass } from '../../protocol/schedule/embedding-pass.js';
 import { forwardPasses } from '../../protocol/schedule/forward-pass.js';
 import { assertAttentionAllowed, DEFAULT_ATTENTION_MODES } from '../../protocol/schedule/attention-mode.js';
 import { passControl } from '../../protocol/schedule/pass-control.js';
@@ -39,6 +40,12 @@ export async function runEngineSession(links: { gateway: MessageLink; dealer: Me
     assertAttentionAllowed(params.attention ?? 'beaver', model.attentionModes ?? DEFAULT_ATTENTION_MODES);
     const ctx: PartyContext = { role: 'engine', net, profile: model.profile, backend: model.backend, k02, k12: undefined, step: 0, reuseElemMask: params.optimized, ...(params.attention ? { attention: params.attention } : {}), ...(model.ringViewTap ? { ringViewTap: model.ringViewTap } : {}) };
     net.configureSchedule(params.optimized);
+    if (params.kind === 'embed') {
+      // One embedding pass over the prompt's tokens; no token lookup (ring-embedding-program.ts).
+      await embeddingPass(ctx, model, undefined, params.promptLength);
+      await net.flush();
+      return { sessionId, passes: 1, network: net, dealerBytesAfterPrefill: net.meter.bytesFrom('dealer'), dealerBytesTotal: net.meter.bytesFrom('dealer') };
+    }
     const [setup] = await net.receive('gateway', MessageKind.LookupSetup, nextStep(ctx));
     if (!(setup instanceof Uint8Array)) throw new Error('lookup setup: expected bytes');
     lookup = await TokenLookupServer.fromSetup(setup, { lookupsPerQuery: params.lookupsPerToken });

@@ -105,11 +105,11 @@ async function servedWeightsOf(model: ModelDescription, profile: MaskProfile, ba
       modelHash: ringModelHashOf(model.config, plan, weights),
       specs: [],
       fixedPoint: { plan, weights: ringSpecs },
-      roleModel: roleModel(model.config, new Map(), profile, backend, { plan, weights: engineRingWeights(weights) }),
+      roleModel: { ...roleModel(model.config, new Map(), profile, backend, { plan, weights: engineRingWeights(weights) }), finalNormGamma: model.weights.finalNorm },
     };
   }
   const weights = privateWeightsOf(model);
-  return { kind: 'float', weights, modelHash: modelHashOf(model.config, weights), specs: [...weights.values()].map(specOf), roleModel: roleModel(model.config, engineRoleWeights(weights), profile, backend) };
+  return { kind: 'float', weights, modelHash: modelHashOf(model.config, weights), specs: [...weights.values()].map(specOf), roleModel: { ...roleModel(model.config, engineRoleWeights(weights), profile, backend), finalNormGamma: model.weights.finalNorm } };
 }
 
 export interface EngineServer {

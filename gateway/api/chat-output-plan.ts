@@ -8,7 +8,8 @@ import type { Tokenizer } from '../../model/tokenizer.js';
 import type { LogitConstraint } from '../../sampling/logit-adjustments.js';
 import { HERMES_CLOSE, HERMES_OPEN, ToolSyntax, type FunctionTool, type TemplateMessage } from '../chat/index.js';
 import { SchemaCompiler, UnsupportedSchemaError } from '../constrained/schema-node.js';
-import { StructuredOutput, type OutputPart } from '../constrained/structured-output.js';
+import { LeadingCallConstraint } from '../constrained/leading-call-constraint.js';
+import { StructuredOutput, vocabularyIndex, type OutputPart } from '../constrained/structured-output.js';
 import { TriggeredConstraint } from '../constrained/token-constraint.js';
 import { InvalidRequestError, UnsupportedParameterError } from '../errors/index.js';
 import type { ChatToolBody, ResponseFormatBody, ToolChoiceBody } from './schemas/chat-completion-request.js';
@@ -73,11 +74,17 @@ export function planChatOutput(options: {
   const callSchema = callsSchema(syntax, choice === 'auto' ? tools : forced);
 
   if (choice === 'auto') {
-    // The model decides. A structured format then binds the content; otherwise, with a
-    // single-token call opener, each call it starts is constrained to the tools' schemas.
+    // The model decides. A structured format then binds the content; otherwise each call it
+    // starts is constrained to the tools' schemas (hermes: after a single-token opener; json:
+    // from the reply's first `{`).
     if (structured) return { messages, templateTools, toolSyntax: syntax, constraint: structuredConstraint(tokenizer, structured) };
+    if (syntax.name === 'json') {
+      // The whole reply is the call: once the model starts one (`{`), it is held to the schemas.
+      const call = compile(tokenizer, [{ kind: 'json', schema: callSchema }], 'tools');
+      return { messages, templateTools, toolSyntax: syntax, constraint: (maxTokens) => new LeadingCallConstraint(call, vocabularyIndex(tokenizer), tokenizer.eosIds, maxTokens) };
+    }
     const opener = singleToken(tokenizer, HERMES_OPEN);
-    if (syntax.name !== 'hermes' || opener === undefined) return { messages, templateTools, toolSyntax: syntax, constraint: undefined };
+    if (opener === undefined) return { messages, templateTools, toolSyntax: syntax, constraint: undefined };
     const inner = new StructuredOutput(tokenizer, [{ kind: 'text', text: '\n' }, { kind: 'json', schema: callSchema }, { kind: 'text', text: '\n' }, tokenOrText(tokenizer, HERMES_CLOSE)]);
     return {
       messages,

@@ -26,6 +26,7 @@ import { corsPolicy } from '../http/cors-policy.js';
 import { hostCheck } from '../http/host-check.js';
 import { chatCompletionsHandler } from './chat-completions-route.js';
 import { completionsHandler } from './completions-route.js';
+import { embeddingsHandler } from './embeddings-route.js';
 import type { GatewayContext, GatewayEnv } from './gateway-context.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.js';
@@ -112,6 +113,7 @@ export function buildGateway(input: GatewayOptions): GatewayApp {
   app.post('/v1/chat/completions', chatCompletionsHandler(ctx));
   app.post('/v1/completions', completionsHandler(ctx));
   app.post('/v1/responses', responsesHandler(ctx));
+  app.post('/v1/embeddings', embeddingsHandler(ctx));
   app.get('/v1/models', listModelsHandler(ctx));
   app.get('/v1/models/:model{.+}', retrieveModelHandler(ctx));
   app.post('/tokenize', tokenizeHandler(ctx));

@@ -111,12 +111,36 @@ export interface ModelInfo {
   chatTemplate?: string;
 }
 
+/** One input of `/v1/embeddings`: one session (on the private backend) over its tokens. */
+export interface EmbeddingRequest {
+  /** The input's tokens (BOS included for text inputs). */
+  tokens: number[];
+  signal: AbortSignal;
+  onProgress?: () => void;
+}
+
+/**
+ * The mean over the input's positions of the final hidden state (after the final norm, γ
+ * applied): `dim` values, not normalised (the API layer normalises and truncates).
+ */
+export interface EmbeddingResult {
+  embedding: Float64Array;
+  stats?: ProtocolStats;
+}
+
 export interface GenerationBackend {
   readonly modelInfo: ModelInfo;
   /** Whether requests can be served now; `reason` says why not (shown by /readyz and in 503s). */
   readiness(): { ready: boolean; reason?: string; protection?: { maskProfile: string; minProfile: string } };
   /** One session: token events then one finish event. See the contract above. */
   generate(request: GenerationRequest): AsyncIterable<GenerationEvent>;
+  /**
+   * Optional: the pooled final hidden state of one input (`/v1/embeddings`). The private backend
+   * runs one embedding session; a backend without it answers `/v1/embeddings` with 404. Throws
+   * the errors of the contract above; an InvalidRequestError (code `model_not_supported`) when
+   * this deployment cannot (a float mask profile has no embedding pass).
+   */
+  embed?(request: EmbeddingRequest): Promise<EmbeddingResult>;
   /** Optional: sessions currently running (observability and tests). */
   readonly activeSessions?: number;
   /** Optional: subscribe to session ends; returns an unsubscribe function. */

@@ -11,6 +11,8 @@ import { PlaintextModel, type PlaintextModelOptions } from '../../plaintext/plai
 import { logprobOf, topLogprobs } from '../../sampling/logprobs.js';
 import { samplingRng } from '../../sampling/sampling-rng.js';
 import type {
+  EmbeddingRequest,
+  EmbeddingResult,
   GenerationBackend,
   GenerationEvent,
   GenerationRequest,
@@ -58,6 +60,19 @@ export class PlaintextBackend implements GenerationBackend {
   onSessionEnd(listener: (end: SessionEnd) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** The float oracle's embedding: the mean over positions of the final hidden state (final norm, γ applied). */
+  async embed(request: EmbeddingRequest): Promise<EmbeddingResult> {
+    request.signal.throwIfAborted();
+    const began = performance.now();
+    const { dim } = this.model.config;
+    const rows = request.tokens.length;
+    const hidden = await this.model.newSequence().finalHiddenStates(request.tokens);
+    const embedding = new Float64Array(dim);
+    for (let t = 0; t < rows; t++) for (let i = 0; i < dim; i++) embedding[i]! += hidden[t * dim + i]!;
+    for (let i = 0; i < dim; i++) embedding[i] = embedding[i]! / rows;
+    return { embedding, stats: { bytesToEngine: 0, bytesFromEngine: 0, dealerBytes: 0, prefillMs: performance.now() - began, decodeMs: 0 } };
   }
 
   async *generate(request: GenerationRequest): AsyncGenerator<GenerationEvent, void, undefined> {

@@ -36,8 +36,10 @@ import type { ModelCard } from '../../protocol/transport/model-card.js';
 import { DEFAULT_ATTENTION_MODES, type AttentionMode } from '../../protocol/schedule/attention-mode.js';
 import type { Tokenizer } from '../../model/tokenizer.js';
 import { getBfvRuntime } from '../../protocol/token-lookup/seal-runtime.js';
-import { EngineUnavailableError } from '../errors/index.js';
-import type { GenerationBackend, GenerationEvent, GenerationRequest, ModelInfo, ProtocolStats, SessionEnd } from '../pipeline/generation-backend.js';
+import { EngineUnavailableError, InvalidRequestError } from '../errors/index.js';
+import type { EmbeddingRequest, EmbeddingResult, GenerationBackend, GenerationEvent, GenerationRequest, ModelInfo, ProtocolStats, SessionEnd } from '../pipeline/generation-backend.js';
+import { privateEmbed } from '../private/private-embedding.js';
+import { supportsEmbedding } from '../../protocol/schedule/embedding-pass.js';
 import { privateGenerate, type PrivateSessionStats } from '../private/private-generation.js';
 import type { ProgressReporter } from './download-progress.js';
 import { tokenizerFromCard } from './card-tokenizer.js';
@@ -394,6 +396,44 @@ export class RemoteBackend implements GenerationBackend {
       else session.end(CloseCode.SessionFailed, failure);
       this.active--;
       const end: SessionEnd = { reason, generatedTokens };
+      for (const listener of this.listeners) listener(end);
+    }
+  }
+
+  /** One private embedding session (gateway/private/private-embedding.ts): the engine never sees the tokens. */
+  async embed(request: EmbeddingRequest): Promise<EmbeddingResult> {
+    if (this.fatal) throw new EngineUnavailableError(this.fatal);
+    if (this.loading || !this.loaded) throw new EngineUnavailableError(this.readiness().reason ?? 'the masked model is not loaded');
+    const { card, model } = this.loaded;
+    if (!supportsEmbedding(model)) {
+      throw new InvalidRequestError(`The engine's mask profile ${model.profile.name} has no embedding pass.`, { code: 'model_not_supported', param: 'model' });
+    }
+    const trust = await this.trustFor(card);
+    const session = this.connector.open(card.pairing.id, card.maxFrameBytes, request.signal);
+    this.active++;
+    let reason: SessionEnd['reason'] = 'aborted';
+    let failure: string | undefined;
+    try {
+      const result = await privateEmbed(session.links, model, { tokens: request.tokens, signal: session.signal, ...(request.onProgress ? { onProgress: request.onProgress } : {}) }, trust);
+      reason = 'finished';
+      this.health.markUp('engine');
+      this.health.markUp('dealer');
+      const s = result.stats;
+      return { embedding: result.embedding, stats: { bytesToEngine: s.bytesToEngine, bytesFromEngine: s.bytesFromEngine, dealerBytes: s.dealerBytesToGateway, prefillMs: s.ms, decodeMs: 0, maskProfile: model.profile.name } };
+    } catch (error) {
+      if (request.signal.aborted) throw error;
+      const classified = classifySessionError(session.signal.aborted ? session.signal.reason : error);
+      if (classified.down) this.health.markDown(classified.down.peer, classified.down.reason);
+      if (classified.stalePairing) this.refresh();
+      reason = 'error';
+      failure = classified.error.message;
+      throw classified.error;
+    } finally {
+      if (failure !== undefined) session.end(CloseCode.SessionFailed, failure);
+      else if (reason === 'finished') session.end(CloseCode.Normal, 'session complete');
+      else session.end(CloseCode.Cancelled, 'the gateway cancelled the session');
+      this.active--;
+      const end: SessionEnd = { reason, generatedTokens: 0 };
       for (const listener of this.listeners) listener(end);
     }
   }

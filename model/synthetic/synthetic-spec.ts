@@ -23,7 +23,7 @@ export const syntheticSpecSchema = z
     nKvHeads: positiveInt,
     /** Default dim / nHeads. */
     headDim: positiveInt.optional(),
-    tokenizer: z.enum(['llama3', 'qwen3', 'llama3-32k']),
+    tokenizer: z.enum(['llama3', 'qwen3', 'llama3-32k', 'qwen3-32k']),
     /** Default: the tokenizer's size. May be larger (padding rows, as real Qwen models have). */
     vocabSize: positiveInt.optional(),
     tiedEmbeddings: z.boolean(),

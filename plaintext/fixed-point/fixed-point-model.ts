@@ -96,6 +96,16 @@ export class FixedPointSequence {
   }
 
   private async forward(tokens: readonly number[]): Promise<Ring> {
+    const { config: c, plan } = this.m;
+    const T = tokens.length;
+    const x = await this.residualStream(tokens);
+    const last = x.slice((T - 1) * c.dim, T * c.dim);
+    const normed = rmsnormFixed(last, 1, c.dim, c.normEps, plan.residual, plan.finalNorm);
+    return this.linear(weightName.head, normed, 1, plan.finalNorm);
+  }
+
+  /** Every layer over `tokens` (extending the memory): the residual stream of every row, [T, dim] at plan.residual. */
+  async residualStream(tokens: readonly number[]): Promise<Ring> {
     const { config: c, plan, backend, layerRopes } = this.m;
     const softmax = attentionSoftmax(c);
     const T = tokens.length;
@@ -145,8 +155,6 @@ export class FixedPointSequence {
       ringAddInto(x, down);
     }
     this.length = start + T;
-    const last = x.slice((T - 1) * c.dim, T * c.dim);
-    const normed = rmsnormFixed(last, 1, c.dim, c.normEps, plan.residual, plan.finalNorm);
-    return this.linear(weightName.head, normed, 1, plan.finalNorm);
+    return x;
   }
 }

@@ -72,9 +72,10 @@ function rotate(rope: RopeTable, x: Float64Array, rows: number, heads: number, h
 
 /**
  * Runs the layers over `rows` positions starting at `start`, from the shared input x
- * ([rows, dim]); returns the shared residual stream of the LAST row only ([1, dim]).
+ * ([rows, dim]); returns the shared residual stream of the LAST row only ([1, dim]), or of
+ * every row with `allRows` (the embedding pass pools them).
  */
-export async function runLayers(ctx: PartyContext, state: ForwardState, input: Shared, rows: number, start: number): Promise<Shared> {
+export async function runLayers(ctx: PartyContext, state: ForwardState, input: Shared, rows: number, start: number, allRows = false): Promise<Shared> {
   const c = state.config;
   const qDim = c.nHeads * c.headDim;
   const kvDim = c.nKvHeads * c.headDim;
@@ -125,6 +126,7 @@ export async function runLayers(ctx: PartyContext, state: ForwardState, input: S
     x = addShared(x, down, 'residual');
   }
   ctx.onLayerStart?.(c.nLayers); // end marker: flights per layer are measured for one layer too
+  if (allRows) return x;
   return local(x, c.dim, { family: 'residual' }, (s) => s.slice((rows - 1) * c.dim, rows * c.dim));
 }
 
@@ -139,7 +141,7 @@ export async function runLayers(ctx: PartyContext, state: ForwardState, input: S
 export const PREFILL_CHUNK_ROWS = 32;
 
 /** One-hot rows of `tokens` (P1), zeros (P0), shape only (P2), then MulW with the embedding. */
-async function embed(ctx: PartyContext, state: ForwardState, tokens: readonly number[] | undefined, rows: number): Promise<Shared> {
+export async function embed(ctx: PartyContext, state: ForwardState, tokens: readonly number[] | undefined, rows: number): Promise<Shared> {
   const c = state.config;
   const onehot: Shared = { meta: { family: 'onehot', offlineKnown: false }, share: undefined, size: rows * c.vocabSize };
   if (ctx.role === 'engine') onehot.share = new Float64Array(rows * c.vocabSize);

@@ -82,8 +82,11 @@ export async function ringPrivateForward(ctx: PartyContext, state: RingForwardSt
   return ringMulW(ctx, weight(state, weightName.head), normed, 1, plan.finalNorm);
 }
 
-/** Embedding and every layer for `rows` consecutive positions from `start`; the last row's residual. */
-async function ringChunk(ctx: PartyContext, state: RingForwardState, tokens: readonly number[] | undefined, rows: number, start: number): Promise<RingShared> {
+/**
+ * Embedding and every layer for `rows` consecutive positions from `start`; the last row's
+ * residual, or every row's ([rows, dim]) with `allRows` (the embedding pass pools them).
+ */
+export async function ringChunk(ctx: PartyContext, state: RingForwardState, tokens: readonly number[] | undefined, rows: number, start: number, allRows = false): Promise<RingShared> {
   const { config: c, plan, singleView } = state;
   const onehotExp = singleView?.plan.onehot ?? plan.onehot;
   const qDim = c.nHeads * c.headDim;
@@ -137,5 +140,6 @@ async function ringChunk(ctx: PartyContext, state: RingForwardState, tokens: rea
     x = addShared(x, down);
   }
   ctx.onLayerStart?.(c.nLayers); // end marker: flights per layer are measured for one layer too
+  if (allRows) return x;
   return ringLocal(x, c.dim, (s) => s.slice((rows - 1) * c.dim, rows * c.dim));
 }

@@ -34,6 +34,8 @@ export interface RoleModel {
   attentionModes?: readonly AttentionMode[];
   /** Tests only: see PartyContext.ringViewTap. */
   ringViewTap?: RingViewTap;
+  /** The engine only: the final norm's weights γ, for the embedding pass (folded into the LM head everywhere else). */
+  finalNormGamma?: ArrayLike<number>;
 }
 
 export function roleModel(config: ModelConfig, weights: ReadonlyMap<string, RoleWeight>, profile: MaskProfile, backend: ComputeBackend, ring?: RingRoleModel): RoleModel {

@@ -17,7 +17,14 @@ export interface SessionParams {
   optimized: boolean;
   /** Attention mode (protocol/schedule/attention-mode.ts); absent = 'beaver', the paper's exposure. */
   attention?: AttentionMode;
+  /**
+   * What the session computes: token generation (absent or 'generate'), or one embedding pass
+   * over promptLength tokens ('embed', ring-embedding-program.ts; maxNewTokens is then 1).
+   */
+  kind?: SessionKind;
 }
+
+export type SessionKind = 'generate' | 'embed';
 
 export function encodeSessionParams(p: SessionParams): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(p));
@@ -42,7 +49,9 @@ export function decodeSessionParams(bytes: Uint8Array, limits: { maxContext: num
   const maxNewTokens = int(p.maxNewTokens, 1, limits.maxContext - promptLength, 'maxNewTokens');
   if (typeof p.optimized !== 'boolean') throw new Error('session params: bad optimized flag');
   if (p.attention !== undefined && !isAttentionMode(p.attention)) throw new Error('session params: bad attention mode');
+  if (p.kind !== undefined && p.kind !== 'generate' && p.kind !== 'embed') throw new Error('session params: bad kind');
   const out: SessionParams = { sessionId: p.sessionId, promptLength, maxNewTokens, profile: p.profile, lookupsPerToken: int(p.lookupsPerToken, 1, 21, 'lookupsPerToken'), optimized: p.optimized };
   if (p.attention !== undefined && p.attention !== 'beaver') out.attention = p.attention;
+  if (p.kind === 'embed') out.kind = 'embed';
   return out;
 }

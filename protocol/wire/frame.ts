@@ -40,6 +40,7 @@ export enum MessageKind {
   TokenAnswer = 21, // P0→P1: BFV answer
   LookupSetup = 22, // P1→P0: BFV public + Galois keys
   StepBegin = 23, // P1→P0: next forward pass (rows, positions) or end
+  EmbeddingOpen = 24, // P0→P1: γ − U and γ ⊙ (s − V) + W0 (the pooled embedding, opened to P1)
   Fused = 30, // several same-direction messages in one frame (parts carry a sub-header)
   End = 40,
   Error = 41,

@@ -55,6 +55,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/embeddings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Embeddings through the private protocol (the engine never sees the input)
+         * @description One private embedding session per input: the forward pass over the input's tokens on shares, ending at the final hidden state; the mean over positions (after the final norm, γ applied by a diagonal product the engine evaluates without revealing γ) is opened to the gateway alone and L2-normalised. The engine and the dealer learn each input's token count, nothing else. Every mask profile has the pass (ring64: bit-exact with the fixed-point model; float profiles: statistical masks).
+         */
+        post: operations["createEmbedding"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tokenize": {
         parameters: {
             query?: never;
@@ -538,6 +558,40 @@ export interface components {
             /** @description The mask profile the session(s) ran under. */
             mask_profile?: string;
         };
+        /** @description Unknown fields are rejected with 400 `unsupported_parameter`. */
+        CreateEmbeddingRequest: {
+            model: string;
+            /** @description A string, a list of strings, a token-id array, or a list of token-id arrays (at most 2048 inputs, each non-empty and at most the context length). Strings get BOS. */
+            input: string | string[] | number[] | number[][];
+            /**
+             * @description Default float; base64 is the little-endian float32 bytes.
+             * @enum {string}
+             */
+            encoding_format?: "float" | "base64";
+            /** @description Keep the first `dimensions` values and normalise again; more than the model's width is 400. */
+            dimensions?: number;
+            /** @description Accepted and unused. */
+            user?: string;
+        };
+        CreateEmbeddingResponse: {
+            /** @enum {string} */
+            object: "list";
+            data: components["schemas"]["Embedding"][];
+            model: string;
+            usage: components["schemas"]["EmbeddingUsage"];
+        };
+        Embedding: {
+            /** @enum {string} */
+            object: "embedding";
+            index: number;
+            /** @description Unit-length vector (float), or its float32 bytes in base64. */
+            embedding: number[] | string;
+        };
+        EmbeddingUsage: {
+            /** @description Tokens over all inputs. */
+            prompt_tokens: number;
+            total_tokens: number;
+        };
         CompletionUsage: {
             /** @description Prompt tokens, counted once even when n > 1. */
             prompt_tokens: number;
@@ -951,6 +1005,44 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ResponseObject"];
                     "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            502: components["responses"]["EngineError"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    createEmbedding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateEmbeddingRequest"];
+            };
+        };
+        responses: {
+            /** @description One vector per input, in input order. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "x-permllm-stats": components["headers"]["PermllmStats"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateEmbeddingResponse"];
                 };
             };
             400: components["responses"]["BadRequest"];

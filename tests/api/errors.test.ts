@@ -108,7 +108,7 @@ describe('4xx outside validation', () => {
   });
 
   it('404 unknown_url for unknown routes', async () => {
-    const error = await failure(gw.openai.get('/embeddings'));
+    const error = await failure(gw.openai.get('/audio/voices'));
     expect(error).toBeInstanceOf(OpenAI.NotFoundError);
     expect(error).toMatchObject({ status: 404, code: 'unknown_url' });
   });

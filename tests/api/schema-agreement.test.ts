@@ -8,6 +8,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { z } from 'zod';
 import { chatCompletionRequestSchema } from '../../gateway/api/schemas/chat-completion-request.js';
 import { completionRequestSchema } from '../../gateway/api/schemas/completion-request.js';
+import { embeddingsRequestSchema } from '../../gateway/api/schemas/embeddings-request.js';
 import type { components } from '../../sdk/generated/openapi.js';
 
 type Schemas = components['schemas'];
@@ -26,6 +27,8 @@ type Normalize<T> = T extends readonly (infer U)[]
 type ZodChat = Normalize<z.input<typeof chatCompletionRequestSchema>>;
 type SpecChat = Normalize<Schemas['CreateChatCompletionRequest']>;
 type ZodCompletion = Normalize<z.input<typeof completionRequestSchema>>;
+type ZodEmbedding = Normalize<z.input<typeof embeddingsRequestSchema>>;
+type SpecEmbedding = Normalize<Schemas['CreateEmbeddingRequest']>;
 type SpecCompletion = Normalize<Schemas['CreateCompletionRequest']>;
 
 // Every spec field listed once; a missing or extra key is a compile error.
@@ -52,6 +55,12 @@ describe('zod request schemas agree with the generated OpenAPI types', () => {
   it('legacy completion request: same type, same fields', () => {
     expectTypeOf<ZodCompletion>().toEqualTypeOf<SpecCompletion>();
     expect(Object.keys(completionRequestSchema.shape).sort()).toEqual(Object.keys(completionFields).sort());
+  });
+
+  it('embedding request: same type, same fields', () => {
+    expectTypeOf<ZodEmbedding>().toEqualTypeOf<SpecEmbedding>();
+    const fields: Record<keyof Schemas['CreateEmbeddingRequest'], true> = { model: true, input: true, encoding_format: true, dimensions: true, user: true };
+    expect(Object.keys(embeddingsRequestSchema.shape).sort()).toEqual(Object.keys(fields).sort());
   });
 
   it('a request typed by the spec is accepted by the server schema', () => {

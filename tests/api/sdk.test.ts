@@ -68,6 +68,21 @@ describe('PermllmClient', () => {
     expect((await client.detokenize({ model: MODEL_ID, tokens: tokenized.tokens })).prompt).toBe('Once upon a time');
   });
 
+  it('embeddings: float and base64 carry the same unit vector, with usage and protocol stats', async () => {
+    const floats = await client.embeddings.create({ model: MODEL_ID, input: ['Once upon a time', 'The end'] });
+    expect(floats.data.map((d) => d.index)).toEqual([0, 1]);
+    const vector = floats.data[0]!.embedding as number[];
+    expect(Math.hypot(...vector)).toBeCloseTo(1, 5);
+    expect(floats.usage.prompt_tokens).toBe(gw.backend.modelInfo.tokenizer.encode('Once upon a time', { addBos: true }).length + gw.backend.modelInfo.tokenizer.encode('The end', { addBos: true }).length);
+    expect(floats.permllm).toMatchObject({ bytes_to_engine: expect.any(Number), dealer_bytes: expect.any(Number) });
+    const packed = await client.embeddings.create({ model: MODEL_ID, input: 'Once upon a time', encoding_format: 'base64', dimensions: 8 });
+    const bytes = Buffer.from(packed.data[0]!.embedding as string, 'base64');
+    const truncated = Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4));
+    expect(truncated).toHaveLength(8);
+    const scale = Math.hypot(...vector.slice(0, 8));
+    truncated.forEach((v, i) => expect(v).toBeCloseTo(vector[i]! / scale, 6));
+  });
+
   it('legacy completions and models', async () => {
     const completion = await client.completions.create({ model: MODEL_ID, prompt: 'Once upon a time', temperature: 0, max_tokens: 4 });
     expect(completion.choices[0]?.text).toBe(', there was a');

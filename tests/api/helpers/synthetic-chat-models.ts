@@ -5,6 +5,8 @@
  * - `llama3Chat`: Llama 3's template and special tokens over a 32,000-token vocabulary
  *   (the derived llama3-32k tokenizer), one tiny layer: small enough for the private system.
  * - `qwenChat`: Qwen3's template (hermes `<tool_call>` syntax) and full 151,669-token tokenizer.
+ * - `qwen32kChat`: Qwen3's template and special tokens over the derived 32,000-token qwen3-32k
+ *   tokenizer, one tiny layer: the Qwen syntax on the private system.
  * Served by the plaintext backend, or by the networked private system when the api-private
  * project runs (PERMLLM_API_TEST_BACKEND set).
  */
@@ -17,6 +19,14 @@ export const privateRun = process.env['PERMLLM_API_TEST_BACKEND'] !== undefined;
 export function llama3ChatDir(): Promise<string> {
   return ensureSyntheticModel(
     { name: 'llama3-32k-chat-tiny', spec: { dim: 64, hiddenDim: 128, nLayers: 1, nHeads: 4, nKvHeads: 2, tokenizer: 'llama3-32k', tiedEmbeddings: true, maxSeqLen: 1024 } },
+    1,
+  );
+}
+
+/** Qwen3's template, special tokens and tool syntax over a 32,000-token vocabulary (the derived qwen3-32k tokenizer): small enough for the private system. */
+export function qwen32kChatDir(): Promise<string> {
+  return ensureSyntheticModel(
+    { name: 'qwen3-32k-chat-tiny', spec: { dim: 64, hiddenDim: 128, nLayers: 1, nHeads: 4, nKvHeads: 2, tokenizer: 'qwen3-32k', tiedEmbeddings: true, maxSeqLen: 1024 } },
     1,
   );
 }
