@@ -33,11 +33,13 @@ export interface ConversationMatch {
 }
 
 /**
- * At most this many kept positions may be cut off at the end of a match. A chat client sends the
- * previous answer back as text, and re-tokenising it can split the last tokens differently; a
- * larger cut means the prompt does not continue that conversation.
+ * A prompt continues a kept state only when it shares at least this many leading token ids with
+ * it (or all of a shorter one): the state is then cut where they diverge (a chat client resends
+ * the previous answer as text, and a template may render it differently from how it was
+ * generated, e.g. the plain template's blank line between messages). Shorter overlaps are not
+ * worth linking two requests for.
  */
-export const MAX_DROPPED_POSITIONS = 16;
+export const MIN_REUSED_TOKENS = 8;
 
 /** The gateway's default: the engine's and dealer's defaults are 16 entries, 256 MiB and 5 minutes. */
 export const DEFAULT_CONVERSATION_LIMITS: SessionStateCacheLimits = { maxEntries: 16, maxBytes: 256 * 1024 * 1024, ttlMs: 4 * 60_000 };
@@ -76,8 +78,8 @@ export class ConversationCache {
 
   /**
    * Takes the entry of `pairingId` that `prompt` continues furthest (longest common prefix of
-   * token ids, at least one new token left to feed, at most MAX_DROPPED_POSITIONS kept positions
-   * cut off); undefined when none does.
+   * token ids, at least one new token left to feed, at least MIN_REUSED_TOKENS of them or the
+   * whole entry); undefined when none does.
    */
   take(prompt: readonly number[], pairingId: string): ConversationMatch | undefined {
     this.expire();
@@ -88,7 +90,7 @@ export class ConversationCache {
       let common = 0;
       while (common < tokens.length && common < prompt.length && tokens[common] === prompt[common]) common++;
       const length = Math.min(common, prompt.length - 1);
-      if (length < 1 || tokens.length - length > MAX_DROPPED_POSITIONS) return;
+      if (length < 1 || length < Math.min(MIN_REUSED_TOKENS, tokens.length)) return;
       if (!best || length > best.length) best = { index, length };
     });
     if (!best) return undefined;
