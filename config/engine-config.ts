@@ -4,6 +4,7 @@ import { MASK_PROFILES, RING64_PROFILE } from '../protocol/masks/mask-profile.js
 import { defaultStateDir, hostSchema, httpUrlSchema, linkTimingShape, pemFileSchema, portSchema, positiveIntSchema, loggingFlags, loggingShape, shutdownFlags, shutdownShape, withEnvironment } from './common-schemas.js';
 import { credentialSchema, fingerprintSchema, insecureFlag, tofuFlag, trustFlagShape } from './trust-schemas.js';
 import type { FlagDefinitions } from './parse-flags.js';
+import { keptStateFlags, keptStateShape } from './kept-state-flags.js';
 
 export const ENGINE_DEFAULT_PORT = 8081;
 
@@ -17,6 +18,7 @@ export const engineFlags: FlagDefinitions = withEnvironment({
   'dealer-credential': { type: 'string', env: 'PERMLLM_DEALER_CREDENTIAL', value: 'SECRET', help: 'the link credential the dealer\'s operator gave you (prefer the environment variable: flags show in ps)' },
   'operator-credential': { type: 'string', env: 'PERMLLM_OPERATOR_CREDENTIAL', value: 'SECRET', help: 'opens /metrics (default: created in the state folder as operator-credential)' },
   'idle-session-ms': { type: 'string', value: 'MS', help: 'end a session from which the gateway sent nothing for this long (default 60000)' },
+  ...keptStateFlags,
   ...tofuFlag,
   ...insecureFlag,
   'tls-cert': { type: 'string', value: 'FILE', help: 'PEM certificate: serve https/wss' },
@@ -43,6 +45,7 @@ export const engineConfigSchema = z.object({
   'dealer-credential': credentialSchema.optional(),
   'operator-credential': credentialSchema.optional(),
   'idle-session-ms': positiveIntSchema.default(60_000),
+  ...keptStateShape,
   ...trustFlagShape,
   'tls-cert': pemFileSchema.optional(),
   'tls-key': pemFileSchema.optional(),
