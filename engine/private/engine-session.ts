@@ -79,9 +79,15 @@ export async function runEngineSession(links: { gateway: MessageLink; dealer: Me
       const table = new Uint32Array(model.config.vocabSize);
       permutation!.dest.forEach((d, i) => (table[d] = i));
       const step = nextStep(ctx);
-      const [query] = await net.receive('gateway', MessageKind.TokenQuery, step);
-      if (!(query instanceof Uint8Array)) throw new Error('token query: expected bytes');
-      net.send('gateway', MessageKind.TokenAnswer, step, [lookup.answer(query, table)]);
+      // The table's encoding and the answer's blinding do not depend on the query: done while the gateway samples.
+      const prepared = lookup.prepare(table);
+      try {
+        const [query] = await net.receive('gateway', MessageKind.TokenQuery, step);
+        if (!(query instanceof Uint8Array)) throw new Error('token query: expected bytes');
+        net.send('gateway', MessageKind.TokenAnswer, step, [lookup.answerPrepared(query, prepared)]);
+      } finally {
+        prepared.dispose();
+      }
       passes++;
       if (passes === 1) dealerBytesAfterPrefill = net.meter.bytesFrom('dealer');
     }
