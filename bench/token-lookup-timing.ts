@@ -3,6 +3,7 @@
  * its cost depends on the vocabulary only (one BFV ciphertext per slots-worth of ids), so it
  * is measured directly instead of being scaled from a smaller vocabulary.
  */
+import { pathToFileURL } from 'node:url';
 import { TokenLookupClient, TokenLookupServer } from '../protocol/token-lookup/index.js';
 
 export interface LookupTiming {
@@ -11,6 +12,10 @@ export interface LookupTiming {
   ms: number;
   queryBytes: number;
   answerBytes: number;
+  /** Of `ms`: the engine's part that does not need the query (table encoding, blinding; TokenLookupServer.prepare). */
+  prepareMs?: number;
+  /** Of `ms`: the engine's answer once the query is there (answerPrepared). */
+  answerMs?: number;
 }
 
 export async function timeTokenLookup(vocab: number, repeats = 3): Promise<LookupTiming> {
@@ -19,22 +24,42 @@ export async function timeTokenLookup(vocab: number, repeats = 3): Promise<Looku
   try {
     const table = Uint32Array.from({ length: vocab }, (_, i) => i);
     const times: number[] = [];
+    const prepares: number[] = [];
+    const answers: number[] = [];
     let queryBytes = 0;
     let answerBytes = 0;
     for (let k = 0; k <= repeats; k++) {
       const t0 = performance.now();
       const query = client.queryMany([vocab - 1], vocab);
-      const answer = server.answer(query, table);
+      const t1 = performance.now();
+      const prepared = server.prepare(table);
+      const t2 = performance.now();
+      const answer = server.answerPrepared(query, prepared);
+      const t3 = performance.now();
       const [id] = client.decodeAnswers(answer);
       if (id !== vocab - 1) throw new Error(`token lookup at vocabulary ${vocab} returned ${id}`);
-      if (k > 0) times.push(performance.now() - t0); // the first is a warm-up
+      if (k > 0) {
+        // the first is a warm-up
+        times.push(performance.now() - t0);
+        prepares.push(t2 - t1);
+        answers.push(t3 - t2);
+      }
       queryBytes = query.length;
       answerBytes = answer.length;
     }
-    times.sort((a, b) => a - b);
-    return { vocab, ms: times[Math.floor(times.length / 2)]!, queryBytes, answerBytes };
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    return { vocab, ms: median(times), queryBytes, answerBytes, prepareMs: median(prepares), answerMs: median(answers) };
   } finally {
     client.dispose();
     server.dispose();
+  }
+}
+
+// `npx tsx bench/token-lookup-timing.ts [vocab ...]`: one line per vocabulary.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const vocabs = process.argv.slice(2).map(Number);
+  for (const vocab of vocabs.length ? vocabs : [512, 128256]) {
+    const r = await timeTokenLookup(vocab, 5);
+    console.log(`vocabulary ${vocab}: lookup ${r.ms.toFixed(1)} ms per token, of which the engine's prepare (before the query) ${r.prepareMs!.toFixed(1)} ms and its answer (after) ${r.answerMs!.toFixed(1)} ms; query ${r.queryBytes} B, answer ${r.answerBytes} B`);
   }
 }

@@ -5,6 +5,7 @@
  *
  * Prints "permllm dealer listening on URL" on stdout once it serves; logs go to stderr.
  */
+import { keptStateLimits } from '../config/kept-state-flags.js';
 import { OnnxCpuBackend } from '../compute/onnx-backend.js';
 import { startDealerServer } from '../dealer/server/dealer-server.js';
 import { tlsPairCheck, loggerFor } from '../config/common-schemas.js';
@@ -34,6 +35,7 @@ export async function run(argv: string[]): Promise<number> {
     trustOnFirstUse: config['trust-on-first-use'],
     maxPairingBytes: config['max-pairing-bytes'],
     idleSessionMs: config['idle-session-ms'],
+    stateCache: keptStateLimits(config),
     tls: config['tls-cert'] && config['tls-key'] ? { cert: config['tls-cert'], key: config['tls-key'] } : undefined,
     maxSessions: config['max-sessions'],
     maxPairings: config['max-pairings'],

@@ -6,6 +6,7 @@
  *
  * Prints "permllm engine listening on URL" on stdout once it serves; logs go to stderr.
  */
+import { keptStateLimits } from '../config/kept-state-flags.js';
 import { OnnxCpuBackend } from '../compute/onnx-backend.js';
 import { defaultModelPath, loadModel } from '../model/load-model.js';
 import { startEngineServer } from '../engine/server/engine-server.js';
@@ -46,6 +47,7 @@ export async function run(argv: string[]): Promise<number> {
     trustOnFirstUse: config['trust-on-first-use'],
     operatorCredential: config['operator-credential'],
     idleSessionMs: config['idle-session-ms'],
+    stateCache: keptStateLimits(config),
     tls: config['tls-cert'] && config['tls-key'] ? { cert: config['tls-cert'], key: config['tls-key'] } : undefined,
     ca: config.ca,
     maxSessions: config['max-sessions'],

@@ -58,6 +58,7 @@ export async function run(argv: string[]): Promise<number> {
       heartbeatMs: config['heartbeat-ms'],
       deadPeerMs: config['dead-peer-ms'],
       lengthBucket: config['length-bucket'],
+      conversationReuse: config['conversation-reuse'],
       ...(config.threads === undefined ? {} : { backend: new OnnxCpuBackend(config.threads) }),
       log,
       signal: stop.signal,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { defaultStateDir, hostSchema, linkTimingShape, pemFileSchema, portSchema, positiveIntSchema, loggingFlags, loggingShape, shutdownFlags, shutdownShape, withEnvironment } from './common-schemas.js';
 import { credentialSchema, fingerprintSchema, insecureFlag, tofuFlag, trustFlagShape } from './trust-schemas.js';
 import type { FlagDefinitions } from './parse-flags.js';
+import { keptStateFlags, keptStateShape } from './kept-state-flags.js';
 
 export const DEALER_DEFAULT_PORT = 8082;
 
@@ -15,6 +16,7 @@ export const dealerFlags: FlagDefinitions = withEnvironment({
   'operator-credential': { type: 'string', env: 'PERMLLM_OPERATOR_CREDENTIAL', value: 'SECRET', help: 'opens /metrics (default: created in the state folder as operator-credential)' },
   'max-pairing-bytes': { type: 'string', value: 'N', help: 'largest weight masks one pairing may need (default 8 GiB)' },
   'idle-session-ms': { type: 'string', value: 'MS', help: 'end a session whose links move nothing for this long (default 60000)' },
+  ...keptStateFlags,
   ...tofuFlag,
   ...insecureFlag,
   'tls-cert': { type: 'string', value: 'FILE', help: 'PEM certificate: serve https/wss' },
@@ -39,6 +41,7 @@ export const dealerConfigSchema = z.object({
   'operator-credential': credentialSchema.optional(),
   'max-pairing-bytes': positiveIntSchema.default(8 * 2 ** 30),
   'idle-session-ms': positiveIntSchema.default(60_000),
+  ...keptStateShape,
   ...trustFlagShape,
   'tls-cert': pemFileSchema.optional(),
   'tls-key': pemFileSchema.optional(),

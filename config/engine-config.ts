@@ -5,6 +5,7 @@ import { defaultStateDir, hostSchema, httpUrlSchema, linkTimingShape, pemFileSch
 import { credentialSchema, fingerprintSchema, insecureFlag, tofuFlag, trustFlagShape } from './trust-schemas.js';
 import type { FlagDefinitions } from './parse-flags.js';
 import { ATTENTION_MODES, DEFAULT_ATTENTION_MODES } from '../protocol/schedule/attention-mode.js';
+import { keptStateFlags, keptStateShape } from './kept-state-flags.js';
 
 export const ENGINE_DEFAULT_PORT = 8081;
 
@@ -18,6 +19,7 @@ export const engineFlags: FlagDefinitions = withEnvironment({
   'dealer-credential': { type: 'string', env: 'PERMLLM_DEALER_CREDENTIAL', value: 'SECRET', help: 'the link credential the dealer\'s operator gave you (prefer the environment variable: flags show in ps)' },
   'operator-credential': { type: 'string', env: 'PERMLLM_OPERATOR_CREDENTIAL', value: 'SECRET', help: 'opens /metrics (default: created in the state folder as operator-credential)' },
   'idle-session-ms': { type: 'string', value: 'MS', help: 'end a session from which the gateway sent nothing for this long (default 60000)' },
+  ...keptStateFlags,
   ...tofuFlag,
   ...insecureFlag,
   'tls-cert': { type: 'string', value: 'FILE', help: 'PEM certificate: serve https/wss' },
@@ -45,6 +47,7 @@ export const engineConfigSchema = z.object({
   'dealer-credential': credentialSchema.optional(),
   'operator-credential': credentialSchema.optional(),
   'idle-session-ms': positiveIntSchema.default(60_000),
+  ...keptStateShape,
   ...trustFlagShape,
   'tls-cert': pemFileSchema.optional(),
   'tls-key': pemFileSchema.optional(),

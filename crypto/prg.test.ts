@@ -26,6 +26,26 @@ describe('Prg', () => {
     expect([...p].some((v, i) => v !== i)).toBe(true);
   });
 
+  it('draws every permutation equally often (Fisher–Yates from one keystream read)', () => {
+    const prg = Prg.random();
+    const counts = new Map<string, number>();
+    const draws = 60_000;
+    for (let i = 0; i < draws; i++) {
+      const key = prg.permutation(3).join('');
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    expect(counts.size).toBe(6);
+    // Each of the 6 has mean 10,000, sd sqrt(10000·5/6) ≈ 91: a 5-sd bound (a naive shuffle gives 8,889 or 11,111).
+    for (const n of counts.values()) expect(Math.abs(n - draws / 6)).toBeLessThan(460);
+  });
+
+  it('draws the same permutation from the same key (P0 and the dealer agree), and none twice in a stream', () => {
+    const k = new Uint8Array(32).fill(9);
+    const [a, b] = [new Prg(k), new Prg(k)];
+    for (const n of [1, 2, 7, 4096, 128_256]) expect(Buffer.from(a.permutation(n).buffer).equals(Buffer.from(b.permutation(n).buffer))).toBe(true);
+    expect(Buffer.from(a.permutation(4096).buffer).equals(Buffer.from(a.permutation(4096).buffer))).toBe(false);
+  });
+
   it('gives one keystream however the reads are split', () => {
     const k = new Uint8Array(32).fill(3);
     const a = new Prg(k);

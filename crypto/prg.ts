@@ -88,12 +88,36 @@ export class Prg {
     }
   }
 
-  /** A uniformly random permutation of 0..n−1 (Fisher–Yates): perm[i] is where i goes. */
+  /** `n` uniform 32-bit words (little-endian) in one keystream read. */
+  words(n: number): Uint32Array {
+    const raw = this.bytes(4 * n);
+    return new Uint32Array(raw.buffer, raw.byteOffset, n);
+  }
+
+  /**
+   * A uniformly random permutation of 0..n−1 (Fisher–Yates): perm[i] is where i goes. The swap
+   * indices come from one keystream read of n − 1 words (more only for the rare rejected words:
+   * each index is unbiased by rejection, as in `below`), not one buffer per element.
+   */
   permutation(n: number): Uint32Array {
     const p = new Uint32Array(n);
     for (let i = 0; i < n; i++) p[i] = i;
+    if (n < 2) return p;
+    let words = this.words(n - 1);
+    let w = 0;
     for (let i = n - 1; i > 0; i--) {
-      const j = this.below(i + 1);
+      const bound = i + 1;
+      const limit = 4294967296 - (4294967296 % bound);
+      let x: number;
+      for (;;) {
+        if (w === words.length) {
+          words = this.words(Math.max(16, i));
+          w = 0;
+        }
+        x = words[w++]!;
+        if (x < limit) break;
+      }
+      const j = x % bound;
       const t = p[i]!;
       p[i] = p[j]!;
       p[j] = t;

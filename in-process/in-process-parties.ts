@@ -22,6 +22,8 @@ import { localTrust } from '../protocol/session/session-trust.js';
 import { pairingIdOf } from '../protocol/transport/pairing-request.js';
 import { inProcessLinkPair } from '../protocol/transport/in-process-link.js';
 import { privateGenerate, type PrivateGenerationEvent, type PrivateGenerationRequest } from '../gateway/private/private-generation.js';
+import type { KeptAttention } from '../protocol/schedule/forward-pass.js';
+import type { SessionStateCache } from '../protocol/session/session-state-cache.js';
 
 /** How many dealer frames may wait unread per link (back-pressure bound). */
 const DEALER_LINK_CAPACITY = 256;
@@ -82,13 +84,22 @@ export interface InProcessRun {
   done: Promise<{ engine: EngineSessionSummary | Error; dealer: DealerSessionSummary | Error }>;
 }
 
-/** One private session across the three in-process parties. */
-export function runInProcess(parties: InProcessParties, request: PrivateGenerationRequest): InProcessRun {
+/** The engine's and the dealer's kept conversation states (conversation reuse), for in-process runs. */
+export interface InProcessStateCaches {
+  engine: SessionStateCache<KeptAttention>;
+  dealer: SessionStateCache<KeptAttention>;
+}
+
+/** The user name the in-process engine files kept states under. */
+const IN_PROCESS_USER = 'in-process';
+
+/** One private session across the three in-process parties (`caches`: conversation reuse on the engine and the dealer). */
+export function runInProcess(parties: InProcessParties, request: PrivateGenerationRequest, caches?: InProcessStateCaches): InProcessRun {
   const [gatewayToEngine, engineToGateway] = inProcessLinkPair();
   const [gatewayToDealer, dealerToGateway] = inProcessLinkPair(DEALER_LINK_CAPACITY);
   const [engineToDealer, dealerToEngine] = inProcessLinkPair(DEALER_LINK_CAPACITY);
-  const engine = runEngineSession({ gateway: engineToGateway, dealer: engineToDealer }, parties.engine, parties.trust.engine).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
-  const dealer = runDealerSession({ gateway: dealerToGateway, engine: dealerToEngine }, parties.dealer, parties.trust.dealer).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+  const engine = runEngineSession({ gateway: engineToGateway, dealer: engineToDealer }, parties.engine, parties.trust.engine, undefined, caches ? { cache: caches.engine, owner: IN_PROCESS_USER } : undefined).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+  const dealer = runDealerSession({ gateway: dealerToGateway, engine: dealerToEngine }, parties.dealer, parties.trust.dealer, undefined, caches?.dealer).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
   const events = privateGenerate({ engine: gatewayToEngine, dealer: gatewayToDealer }, parties.gateway, request, parties.trust.gateway);
   return { events, done: Promise.all([engine, dealer]).then(([e, d]) => ({ engine: e, dealer: d })) };
 }

@@ -11,6 +11,8 @@
  * dealer, which could otherwise download X − U) but is refused with the link or operator
  * credential, so the engine's operator cannot play a gateway here.
  */
+import { DEFAULT_STATE_CACHE_LIMITS, SessionStateCache, type SessionStateCacheLimits } from '../../protocol/session/session-state-cache.js';
+import type { KeptAttention } from '../../protocol/schedule/forward-pass.js';
 import { SigningIdentity } from '../../crypto/identity.js';
 import { knownPeersFile } from '../../crypto/known-peers.js';
 import { callerOf, type Authenticator } from '../../protocol/transport/control-server.js';
@@ -43,6 +45,8 @@ export interface DealerServerOptions {
   maxPairingBytes?: number;
   /** A session whose links move nothing this long is ended (default 60 s). */
   idleSessionMs?: number;
+  /** Conversation reuse: limits of the kept attention states (default DEFAULT_STATE_CACHE_LIMITS; maxEntries 0 = keep none). */
+  stateCache?: SessionStateCacheLimits;
   tls?: TlsFiles | undefined;
   maxSessions?: number;
   maxPairings?: number;
@@ -87,7 +91,7 @@ export async function startDealerServer(options: DealerServerOptions): Promise<D
     return { kind: 'unknown' };
   };
   const pairings = new PairingRegistry(options.maxPairings ?? 4, options.backend ?? defaultBackend(), options.maxPairingBytes);
-  const sessions = new DealerSessionHost(metrics, maxFrameBytes, log, options.idleSessionMs ?? 60_000);
+  const sessions = new DealerSessionHost(metrics, maxFrameBytes, log, options.idleSessionMs ?? 60_000, new SessionStateCache<KeptAttention>(options.stateCache ?? DEFAULT_STATE_CACHE_LIMITS));
   const rendezvous = new SessionRendezvous({
     timeoutMs: options.rendezvousTimeoutMs ?? 10_000,
     maxSessions: options.maxSessions ?? 16,

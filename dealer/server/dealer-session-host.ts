@@ -17,6 +17,8 @@ import { abortOnAbnormalClose, closeCodeSoon, PeerEndedError } from '../../proto
 import type { DealerRole } from '../../protocol/transport/session-endpoints.js';
 import { guardSessionId } from '../../protocol/transport/session-id-guard.js';
 import type { WsLink } from '../../protocol/transport/ws-link.js';
+import type { KeptAttention } from '../../protocol/schedule/forward-pass.js';
+import type { SessionStateCache } from '../../protocol/session/session-state-cache.js';
 import type { DealerMetrics, DealerSessionOutcome } from './dealer-metrics.js';
 
 interface RunningSession {
@@ -39,6 +41,8 @@ export class DealerSessionHost {
     private readonly maxFrameBytes: number,
     private readonly log: (line: string) => void,
     private readonly idleMs = 60_000,
+    /** Conversation reuse: kept attention states (masks of K/V rows), filed by pairing. */
+    private readonly stateCache?: SessionStateCache<KeptAttention>,
   ) {
     this.idleTimer = setInterval(() => this.endIdle(), Math.max(50, Math.floor(idleMs / 4)));
     this.idleTimer.unref();
@@ -99,6 +103,7 @@ export class DealerSessionHost {
         model,
         trust,
         controller.signal,
+        this.stateCache,
       );
       this.metrics.passes.inc(summary.passesPrepared);
       const reason = controller.signal.reason;
@@ -153,6 +158,7 @@ export class DealerSessionHost {
   close(): void {
     this.closing = true;
     clearInterval(this.idleTimer);
+    this.stateCache?.clear();
     for (const session of this.running.values()) {
       session.controller.abort(new LinkClosedError('the dealer is shutting down'));
       session.links.gateway.end(CloseCode.GoingAway, 'dealer shutting down');

@@ -12,6 +12,8 @@
  * `permllm credentials issue` (credentials/users.json, digests only). The dealer's identity is
  * pinned (`dealerPin`), and the dealer's link credential is presented only to the dealer.
  */
+import { DEFAULT_STATE_CACHE_LIMITS, SessionStateCache, type SessionStateCacheLimits } from '../../protocol/session/session-state-cache.js';
+import type { KeptAttention } from '../../protocol/schedule/forward-pass.js';
 import { SigningIdentity } from '../../crypto/identity.js';
 import { knownPeersFile } from '../../crypto/known-peers.js';
 import { matchesDigest, operatorCredentialFile, secretDigest, loadOrCreateSecretFile } from '../../protocol/transport/credentials.js';
@@ -65,6 +67,8 @@ export interface EngineServerOptions {
   operatorCredential?: string | undefined;
   /** A session silent this long is ended (default 60 s). */
   idleSessionMs?: number;
+  /** Conversation reuse: limits of the kept attention states (default DEFAULT_STATE_CACHE_LIMITS; maxEntries 0 = keep none). */
+  stateCache?: SessionStateCacheLimits;
   tls?: TlsFiles | undefined;
   /** PEM CA to trust for an https dealer. */
   ca?: string | undefined;
@@ -232,6 +236,7 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
     metrics,
     log,
     onDealerLostPairing: () => void dealerPairing.check(),
+    stateCache: new SessionStateCache<KeptAttention>(options.stateCache ?? DEFAULT_STATE_CACHE_LIMITS),
   });
   // Not ready while every session slot is taken: gateways (and load balancers) see the engine full.
   let draining = false;

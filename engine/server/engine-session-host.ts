@@ -16,6 +16,8 @@ import type { WebSocket } from 'ws';
 import type { PeerKey, SigningIdentity } from '../../crypto/identity.js';
 import { callerOf, type Authenticator } from '../../protocol/transport/control-server.js';
 import { runEngineSession } from '../private/engine-session.js';
+import type { KeptAttention } from '../../protocol/schedule/forward-pass.js';
+import type { SessionStateCache } from '../../protocol/session/session-state-cache.js';
 import type { RoleModel } from '../../protocol/session/role-model.js';
 import { CloseCode } from '../../protocol/transport/close-codes.js';
 import { LinkClosedError } from '../../protocol/transport/message-link.js';
@@ -51,6 +53,11 @@ export interface EngineSessionHostOptions {
   log: (line: string) => void;
   /** Called when the dealer does not know this engine's pairing (it restarted): re-pair now. */
   onDealerLostPairing: () => void;
+  /**
+   * Conversation reuse: where sessions that ask to be kept leave their attention state, for a
+   * follow-up session of the same user credential (absent = none kept).
+   */
+  stateCache?: SessionStateCache<KeptAttention>;
 }
 
 interface RunningSession {
@@ -183,6 +190,7 @@ export class EngineSessionHost {
         options.model,
         { pairingId: options.pairingId, identity: options.identity, dealer: dealerKey },
         controller.signal,
+        options.stateCache ? { cache: options.stateCache, owner: session.user } : undefined,
       );
       gateway.end(CloseCode.Normal, 'session complete');
       dealer.end(CloseCode.Normal, 'session complete');
@@ -234,6 +242,7 @@ export class EngineSessionHost {
   close(): void {
     this.closing = true;
     clearInterval(this.idleTimer);
+    this.options.stateCache?.clear();
     for (const session of this.running.values()) {
       session.controller.abort(new LinkClosedError('the engine is shutting down'));
       session.gateway.end(CloseCode.GoingAway, 'engine shutting down');

@@ -7,10 +7,10 @@
  * the real token id π_out(j) through the BFV lookup (protocol.md, "Token output", "Sampling").
  */
 import { randomBytes } from 'node:crypto';
-import { forwardPasses } from '../../protocol/schedule/forward-pass.js';
+import { forwardPasses, type KeptAttention } from '../../protocol/schedule/forward-pass.js';
 import { passControl } from '../../protocol/schedule/pass-control.js';
 import { DEFAULT_ATTENTION_MODES, fastestAttentionMode, type AttentionMode } from '../../protocol/schedule/attention-mode.js';
-import { gatewayHandshake } from '../../protocol/session/handshake.js';
+import { gatewaySessionStart } from '../../protocol/session/handshake.js';
 import type { GatewayTrust } from '../../protocol/session/session-trust.js';
 import { nextStep, type PartyContext } from '../../protocol/session/party-context.js';
 import { maxFrameBytes, type RoleModel } from '../../protocol/session/role-model.js';
@@ -20,6 +20,7 @@ import type { MessageLink } from '../../protocol/transport/message-link.js';
 import { PartyNetwork } from '../../protocol/transport/party-network.js';
 import { MessageKind } from '../../protocol/wire/frame.js';
 import { paddedPasses, planPasses } from './length-buckets.js';
+import { ResumeRefusedError } from './resume-refused-error.js';
 import { logitAdjustmentDelta, logprobOf, sampleToken, samplingRng, topLogprobs } from '../../sampling/index.js';
 import type { GenerationEvent, LogitAdjustments, SamplingParams } from '../pipeline/generation-backend.js';
 
@@ -48,6 +49,18 @@ export interface PrivateGenerationRequest {
   attention?: AttentionMode;
   /** Called at every layer of every pass: the session is making progress (see GenerationRequest.onProgress). */
   onProgress?: () => void;
+  /**
+   * Conversation reuse: the engine and the dealer are asked to keep this session's attention
+   * state, and at a clean end the gateway's half goes to `keep` with the token ids it holds.
+   */
+  keep?: (kept: { sessionId: string; tokens: readonly number[]; kept: KeptAttention }) => void;
+  /**
+   * Conversation reuse: continue the state session `sessionId` kept, cut to its first `length`
+   * positions (which must be the first `length` prompt tokens); only the rest of the prompt is
+   * prefilled. Throws ResumeRefusedError (before sending anything prompt-dependent) when the
+   * engine or the dealer does not hold it. Not with length buckets.
+   */
+  resume?: { sessionId: string; length: number; kept: KeptAttention };
 }
 
 /** Protocol figures for one session, as seen by the gateway. */
@@ -69,6 +82,15 @@ export interface PrivateSessionStats {
   offlineBytesToEngine: number;
   /** Per decode step (prefill and session setup excluded): bytes each way and from the dealer. */
   perToken: { bytesToEngine: number; bytesFromEngine: number; dealerBytesToGateway: number };
+  /** Bytes of the session setup (handshake, token-lookup keys) each way, before the first pass. */
+  setup: { bytesToEngine: number; bytesFromEngine: number };
+  /**
+   * The first pass's forward part (the prefill, up to the permuted logits; the token lookup that
+   * follows costs the same in every pass): rows it fed and its bytes each way and from the dealer.
+   */
+  prefill: { rows: number; bytesToEngine: number; bytesFromEngine: number; dealerBytesToGateway: number };
+  /** Prompt positions continued from a kept conversation state instead of prefilled (0 = fresh). */
+  reusedTokens: number;
 }
 
 /**
@@ -94,7 +116,14 @@ export async function* privateGenerate(
   const lookups = 1 + (request.topLogprobs ?? 0);
   const plan = planPasses(promptLength, maxTokens, config.maxSeqLen, request.lengthBucket ?? 0);
   const attention = request.attention ?? fastestAttentionMode(model.attentionModes ?? DEFAULT_ATTENTION_MODES) ?? 'beaver';
+  // Conversation reuse keeps the Beaver K/V memories only (session-params.ts): other modes prefill afresh.
+  const reusable = attention === 'beaver';
+  const resume = reusable ? request.resume : undefined;
+  if (resume && (plan.bucket !== 0 || !Number.isInteger(resume.length) || resume.length < 1 || resume.length >= promptLength)) throw new RangeError('resume: needs 1 <= length < prompt length and no length buckets');
+  const reused = resume?.length ?? 0;
   const params: SessionParams = { sessionId: randomBytes(16).toString('hex'), promptLength: plan.prefillRows, maxNewTokens: plan.maxPasses, profile: model.profile.name, lookupsPerToken: lookups, optimized: request.optimized ?? true, ...(attention === 'beaver' ? {} : { attention }) };
+  if (request.keep && reusable) params.keep = true;
+  if (resume) params.resume = { sessionId: resume.sessionId, length: resume.length };
   const net = new PartyNetwork('gateway', { floatType: model.profile.dtype, maxFrameBytes: maxFrameBytes(config), ...(request.signal ? { signal: request.signal } : {}) });
   net.connect('engine', links.engine);
   net.connect('dealer', links.dealer);
@@ -115,7 +144,17 @@ export async function* privateGenerate(
   let sessionClosed = false;
   let failed = false;
   let afterPrefill = { to: 0, from: 0, dealer: 0 };
+  let beforePrefill = { to: 0, from: 0, dealer: 0 };
+  let prefillRowsFed = 0;
+  let prefillForward = { to: 0, from: 0, dealer: 0 };
   const prompt = request.promptTokens;
+  /** Token ids fed so far, one per position of the attention memories. */
+  const fed: number[] = resume ? prompt.slice(0, reused) : [];
+  let forwardRef: ReturnType<typeof forwardPasses> | undefined;
+  /** A clean end: hand the gateway's half of the state to the conversation cache. */
+  const keepState = () => {
+    if (request.keep && forwardRef) request.keep({ sessionId: params.sessionId, tokens: fed, kept: forwardRef.kept() });
+  };
   let lastId = prompt[promptLength - 1]!;
   let lastAnswerAt = 0;
   /**
@@ -134,7 +173,8 @@ export async function* privateGenerate(
     sessionClosed = true;
   };
   try {
-    const k12 = await gatewayHandshake(net, params, trust);
+    const { k12, resumed } = await gatewaySessionStart(net, params, trust);
+    if (resume && !(resumed.engine && resumed.dealer)) throw new ResumeRefusedError(resumed);
     net.configureSchedule(params.optimized);
     const layerDepths: number[] = [];
     const context: PartyContext = { role: 'gateway', net, profile: model.profile, backend: model.backend, k02: undefined, k12, step: 0, reuseElemMask: params.optimized, ...(params.attention ? { attention: params.attention } : {}), ...(model.ringViewTap ? { ringViewTap: model.ringViewTap } : {}), onLayerStart: () => {
@@ -145,14 +185,22 @@ export async function* privateGenerate(
     const lookupClient = await TokenLookupClient.create();
     client = lookupClient;
     net.send('engine', MessageKind.LookupSetup, nextStep(context), [lookupClient.setupMessage()], true);
-    const forward = forwardPasses(context, model, plan.prefillRows + plan.maxPasses);
+    const forward = forwardPasses(context, model, plan.prefillRows + plan.maxPasses, resume ? { kept: resume.kept, length: reused } : undefined);
+    forwardRef = forward;
     /** One pass; the gateway's work is the same whether the pass is real, teacher-forced or padding. */
     const runPass = async (c: PartyContext, real: boolean) => {
       request.signal?.throwIfAborted();
       const p = passes;
       const position = plan.prefillRows + p - 1;
-      const input: readonly number[] = p === 0 ? prompt.slice(0, plan.prefillRows) : [position < promptLength ? prompt[position]! : lastId];
-      const start = p === 0 ? 0 : position;
+      const input: readonly number[] = p === 0 ? prompt.slice(reused, plan.prefillRows) : [position < promptLength ? prompt[position]! : lastId];
+      const start = p === 0 ? reused : position;
+      if (p === 0) {
+        // The set-up messages (token-lookup keys) leave now, so the meter tells them from the prefill.
+        await net.flush();
+        beforePrefill = { to: net.meter.bytesTo('engine'), from: net.meter.bytesFrom('engine'), dealer: net.meter.bytesFrom('dealer') };
+        prefillRowsFed = input.length;
+      }
+      fed.push(...input);
       layerDepths.length = 0;
       await passControl(c, { kind: 'pass', rows: input.length, start });
       // Always a full-vocabulary add, neutral adjustments included (fixed work).
@@ -161,6 +209,7 @@ export async function* privateGenerate(
       if (real) request.onPermutedLogits?.(view!);
       const index = sampleToken(view!, request.sampling, real ? rng : throwaway);
       const alternatives = request.topLogprobs ? topLogprobs(view!, request.topLogprobs) : [];
+      if (p === 0) prefillForward = { to: net.meter.bytesTo('engine') - beforePrefill.to, from: net.meter.bytesFrom('engine') - beforePrefill.from, dealer: net.meter.bytesFrom('dealer') - beforePrefill.dealer };
       const step = nextStep(c);
       net.send('engine', MessageKind.TokenQuery, step, [lookupClient.queryMany([index, ...alternatives.map((a) => a.index)], config.vocabSize)]);
       const [answer] = await net.receive('engine', MessageKind.TokenAnswer, step);
@@ -202,6 +251,7 @@ export async function* privateGenerate(
     }
     if (!ended) yield { type: 'finish', reason: 'length' };
     await endSession(context, runPass);
+    keepState();
     const decodeSteps = Math.max(1, generated.length + (ended ? 1 : 0) - 1);
     const engineSent = net.meter.sent.get('engine');
     yield {
@@ -223,6 +273,9 @@ export async function* privateGenerate(
           bytesFromEngine: (net.meter.bytesFrom('engine') - afterPrefill.from) / decodeSteps,
           dealerBytesToGateway: (net.meter.bytesFrom('dealer') - afterPrefill.dealer) / decodeSteps,
         },
+        setup: { bytesToEngine: beforePrefill.to, bytesFromEngine: beforePrefill.from },
+        prefill: { rows: prefillRowsFed, bytesToEngine: prefillForward.to, bytesFromEngine: prefillForward.from, dealerBytesToGateway: prefillForward.dealer },
+        reusedTokens: reused,
       },
     };
   } catch (error) {
@@ -235,6 +288,7 @@ export async function* privateGenerate(
     if (ctx && runPassRef && !sessionClosed && !failed && !request.signal?.aborted) {
       try {
         await endSession(ctx, runPassRef);
+        keepState();
       } catch (error) {
         await net.abort(error instanceof Error ? error.message : 'gateway error');
       }

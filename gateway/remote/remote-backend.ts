@@ -40,7 +40,10 @@ import { EngineUnavailableError, InvalidRequestError } from '../errors/index.js'
 import type { EmbeddingRequest, EmbeddingResult, GenerationBackend, GenerationEvent, GenerationRequest, ModelInfo, ProtocolStats, SessionEnd } from '../pipeline/generation-backend.js';
 import { privateEmbed } from '../private/private-embedding.js';
 import { supportsEmbedding } from '../../protocol/schedule/embedding-pass.js';
-import { privateGenerate, type PrivateSessionStats } from '../private/private-generation.js';
+import { privateGenerate, type PrivateGenerationRequest, type PrivateSessionStats } from '../private/private-generation.js';
+import { ConversationCache, DEFAULT_CONVERSATION_LIMITS, type ConversationMatch } from '../private/conversation-cache.js';
+import { ResumeRefusedError } from '../private/resume-refused-error.js';
+import type { SessionStateCacheLimits } from '../../protocol/session/session-state-cache.js';
 import type { ProgressReporter } from './download-progress.js';
 import { tokenizerFromCard } from './card-tokenizer.js';
 import { MaskedModelStore, type StoredModel } from './masked-model-store.js';
@@ -77,6 +80,16 @@ export interface RemoteBackendOptions {
    * fastest the engine's card allows; an engine that does not allow it refuses the session.
    */
   attention?: AttentionMode;
+  /**
+   * Conversation reuse (gateway/private/conversation-cache.ts): a request whose prompt continues
+   * a recent session's prompt + output continues that session's attention state on all three
+   * parties instead of prefilling again; the engine and the dealer then learn that the two
+   * requests are linked. true = the default limits. Off by default, and always off with length
+   * buckets.
+   */
+  conversationReuse?: boolean | SessionStateCacheLimits;
+  /** Observer of every session's protocol figures (tests and benchmarks). */
+  onSessionStats?: (stats: PrivateSessionStats) => void;
   /** Tests only (see SessionConnectorOptions). */
   interceptLink?: SessionConnectorOptions['interceptLink'];
   signal?: AbortSignal;
@@ -137,6 +150,8 @@ export class RemoteBackend implements GenerationBackend {
   private readonly connector: SessionConnector;
   private readonly health: RemoteHealth;
   private readonly keys: Partial<Record<'engine' | 'dealer', PeerKey>> = {};
+  /** The gateway's halves of recent sessions' attention states (conversation reuse), or undefined when off. */
+  readonly conversations: ConversationCache | undefined;
 
   private constructor(
     card: ModelCard,
@@ -164,6 +179,8 @@ export class RemoteBackend implements GenerationBackend {
       ...(options.interceptLink ? { interceptLink: options.interceptLink } : {}),
     });
     this.health = new RemoteHealth(clients, options.probeIntervalMs ?? 1000, log, (identity) => this.onEngineIdentity(identity));
+    const reuse = options.conversationReuse;
+    this.conversations = reuse && !options.lengthBucket ? new ConversationCache(reuse === true ? DEFAULT_CONVERSATION_LIMITS : reuse) : undefined;
   }
 
   /** Fetches the card, loads or downloads the masked model (see the module comment), starts probing. */
@@ -342,14 +359,36 @@ export class RemoteBackend implements GenerationBackend {
   async *generate(request: GenerationRequest): AsyncGenerator<GenerationEvent, void, undefined> {
     if (this.fatal) throw new EngineUnavailableError(this.fatal);
     if (this.loading || !this.loaded) throw new EngineUnavailableError(this.readiness().reason ?? 'the masked model is not loaded');
-    const { card, model } = this.loaded;
-    const trust = await this.trustFor(card);
+    const loaded = this.loaded;
+    const trust = await this.trustFor(loaded.card);
+    const match = this.conversations?.take(request.promptTokens, loaded.card.pairing.id);
+    if (match) {
+      try {
+        yield* this.session(request, loaded, trust, match);
+        return;
+      } catch (error) {
+        // Thrown before any event: run the request afresh.
+        if (!(error instanceof ResumeRefusedError)) throw error;
+        this.log(`conversation reuse refused (${error.message}); prefilling afresh`);
+      }
+    }
+    yield* this.session(request, loaded, trust, undefined);
+  }
+
+  /** One session over fresh WebSockets; `match`: continue that kept conversation state. */
+  private async *session(request: GenerationRequest, loaded: Loaded, trust: GatewayTrust, match: ConversationMatch | undefined): AsyncGenerator<GenerationEvent, void, undefined> {
+    const { card, model } = loaded;
     const session = this.connector.open(card.pairing.id, card.maxFrameBytes, request.signal);
     this.active++;
     let reason: SessionEnd['reason'] = 'aborted';
     let generatedTokens = 0;
     let completed = false;
     let failure: string | undefined;
+    let refused = false;
+    const conversations = this.conversations;
+    const reuse: Pick<PrivateGenerationRequest, 'keep' | 'resume'> = {};
+    if (conversations) reuse.keep = (kept) => conversations.put({ ...kept, pairingId: card.pairing.id });
+    if (match) reuse.resume = { sessionId: match.entry.sessionId, length: match.length, kept: match.entry.kept };
     try {
       let finish: Extract<GenerationEvent, { type: 'finish' }> | undefined;
       const events = privateGenerate(session.links, model, {
@@ -364,10 +403,12 @@ export class RemoteBackend implements GenerationBackend {
         ...(this.options.lengthBucket ? { lengthBucket: this.options.lengthBucket } : {}),
         ...(this.options.attention ? { attention: this.options.attention } : {}),
         ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+        ...reuse,
       }, trust);
       for await (const event of events) {
         if (event.type === 'stats') {
           completed = true;
+          this.options.onSessionStats?.(event.stats);
           if (finish) yield { ...finish, stats: statsOf(event.stats, model.profile.name) };
           finish = undefined;
         } else if (event.type === 'finish') {
@@ -382,6 +423,10 @@ export class RemoteBackend implements GenerationBackend {
       this.health.markUp('engine');
       this.health.markUp('dealer');
     } catch (error) {
+      if (error instanceof ResumeRefusedError) {
+        refused = true;
+        throw error;
+      }
       if (request.signal.aborted) throw error;
       const classified = classifySessionError(session.signal.aborted ? session.signal.reason : error);
       if (classified.down) this.health.markDown(classified.down.peer, classified.down.reason);
@@ -391,12 +436,15 @@ export class RemoteBackend implements GenerationBackend {
       throw classified.error;
     } finally {
       // Returned early without an abort (a stop string): privateGenerate ended it as at EOS.
-      if (completed || (failure === undefined && !request.signal.aborted)) session.end(CloseCode.Normal, 'session complete');
+      if (refused) session.end(CloseCode.Normal, 'conversation state not held: starting afresh');
+      else if (completed || (failure === undefined && !request.signal.aborted)) session.end(CloseCode.Normal, 'session complete');
       else if (failure === undefined) session.end(CloseCode.Cancelled, 'the gateway cancelled the session');
       else session.end(CloseCode.SessionFailed, failure);
       this.active--;
-      const end: SessionEnd = { reason, generatedTokens };
-      for (const listener of this.listeners) listener(end);
+      if (!refused) {
+        const end: SessionEnd = { reason, generatedTokens };
+        for (const listener of this.listeners) listener(end);
+      }
     }
   }
 

@@ -24,4 +24,13 @@ export class RingRows {
   view(): Ring {
     return this.data.subarray(0, this.rows * this.width);
   }
+  /** Keeps the first `rows` rows (conversation reuse: every party cuts its memory to the agreed length). */
+  truncate(rows: number): void {
+    if (!Number.isInteger(rows) || rows < 0 || rows > this.rows) throw new RangeError(`RingRows: cannot keep ${rows} of ${this.rows} rows`);
+    this.rows = rows;
+  }
+  /** Bytes held (the allocation, not only the rows in use). */
+  get bytes(): number {
+    return this.data.byteLength;
+  }
 }

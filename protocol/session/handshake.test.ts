@@ -7,8 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SigningIdentity } from '../../crypto/identity.js';
 import { inProcessLinkPair } from '../transport/in-process-link.js';
+import type { MessageLink } from '../transport/message-link.js';
+import { decodeFrame, encodeFrame, MessageKind } from '../wire/frame.js';
 import { PartyNetwork, ProtocolViolation, type PartyName } from '../transport/party-network.js';
-import { dealerHandshake, engineHandshake, gatewayHandshake } from './handshake.js';
+import { dealerHandshake, engineHandshake, gatewayHandshake, gatewaySessionStart } from './handshake.js';
 import type { SessionParams } from './session-params.js';
 import { sessionStatement } from './session-statement.js';
 import { localTrust } from './session-trust.js';
@@ -16,14 +18,23 @@ import { localTrust } from './session-trust.js';
 const limits = { maxContext: 64 };
 const params = (): SessionParams => ({ sessionId: randomBytes(16).toString('hex'), promptLength: 3, maxNewTokens: 2, profile: 'permllm-f64', lookupsPerToken: 1, optimized: true });
 
-function wire() {
+/** `tamper` rewrites frames arriving at the gateway (from engine or dealer). */
+function wire(tamper?: (from: PartyName, frame: Uint8Array) => Uint8Array) {
   const nets = Object.fromEntries((['gateway', 'engine', 'dealer'] as const).map((p) => [p, new PartyNetwork(p, { floatType: 'float64', maxFrameBytes: 1 << 20 })])) as Record<PartyName, PartyNetwork>;
   for (const [a, b] of [['gateway', 'engine'], ['gateway', 'dealer'], ['engine', 'dealer']] as const) {
     const [ab, ba] = inProcessLinkPair();
-    nets[a].connect(b, ab);
+    const intercepted: MessageLink = a === 'gateway' && tamper ? { send: (f) => ab.send(f), receive: async (signal) => tamper(b, await ab.receive(signal)), close: (r) => ab.close(r), get isClosed() { return ab.isClosed; } } : ab;
+    nets[a].connect(b, intercepted);
     nets[b].connect(a, ba);
   }
   return nets;
+}
+
+/** The frame with its resume flag (the last part of a KeyShare) set to 1. */
+function claimResumed(frame: Uint8Array): Uint8Array {
+  const decoded = decodeFrame(frame, 1 << 20);
+  if (decoded.kind !== MessageKind.KeyShare) return frame;
+  return encodeFrame({ ...decoded, parts: [...decoded.parts.slice(0, -1), Uint8Array.of(1)] });
 }
 
 const settle = <T>(p: Promise<T>) => p.then((value) => ({ value }), (error: unknown) => ({ error }));
@@ -35,6 +46,20 @@ describe('authenticated handshake', () => {
     const [k12, engine, dealer] = await Promise.all([gatewayHandshake(nets.gateway, params(), trust.gateway), engineHandshake(nets.engine, limits, trust.engine), dealerHandshake(nets.dealer, limits, trust.dealer)]);
     expect(Buffer.from(k12.exportBytes()).equals(Buffer.from(dealer.k12.exportBytes()))).toBe(true);
     expect(Buffer.from(engine.k02.exportBytes()).equals(Buffer.from(dealer.k02.exportBytes()))).toBe(true);
+  });
+
+  it('answers a resume request with signed flags; a flag changed on the wire does not verify', async () => {
+    const trust = localTrust(randomBytes(16).toString('hex'));
+    const resume = { ...params(), promptLength: 5, resume: { sessionId: randomBytes(16).toString('hex'), length: 3 } };
+    const holds = (answer: boolean) => ({ ...limits, resume: async () => answer });
+    let nets = wire();
+    const [gateway] = await Promise.all([gatewaySessionStart(nets.gateway, resume, trust.gateway), engineHandshake(nets.engine, holds(true), trust.engine), dealerHandshake(nets.dealer, holds(false), trust.dealer)]);
+    expect(gateway.resumed).toEqual({ engine: true, dealer: false });
+    for (const liar of ['engine', 'dealer'] as const) {
+      nets = wire((from, frame) => (from === liar ? claimResumed(frame) : frame));
+      const [result] = await Promise.all([settle(gatewaySessionStart(nets.gateway, resume, trust.gateway)), settle(engineHandshake(nets.engine, holds(false), trust.engine)), settle(dealerHandshake(nets.dealer, holds(false), trust.dealer))]);
+      expect(String('error' in result && result.error)).toMatch(new RegExp(`the ${liar}-to-gateway statement is not signed`));
+    }
   });
 
   it('a dealer that is not the pinned one is refused by the gateway and the engine', async () => {

@@ -22,6 +22,25 @@ export interface SessionParams {
    * over promptLength tokens ('embed', ring-embedding-program.ts; maxNewTokens is then 1).
    */
   kind?: SessionKind;
+  /**
+   * Conversation reuse: ask the engine and the dealer to keep this session's attention memories
+   * when it ends (session-state-cache.ts), so that a follow-up session may continue them. It
+   * links the two sessions for both of them.
+   */
+  keep?: boolean;
+  /**
+   * Conversation reuse: continue the memories kept by session `sessionId`, cut to its first
+   * `length` positions. `promptLength` counts the whole context, so the first pass is
+   * `promptLength − length` rows at position `length`. Each party answers in the handshake
+   * whether it holds that state; the gateway falls back to a fresh session unless all do.
+   */
+  resume?: { sessionId: string; length: number };
+}
+
+/** Rows and start position of the first pass (the prefill, or what a resumed session adds). */
+export function firstPass(p: Pick<SessionParams, 'promptLength' | 'resume'>): { rows: number; start: number } {
+  const start = p.resume?.length ?? 0;
+  return { rows: p.promptLength - start, start };
 }
 
 export type SessionKind = 'generate' | 'embed';
@@ -53,5 +72,16 @@ export function decodeSessionParams(bytes: Uint8Array, limits: { maxContext: num
   const out: SessionParams = { sessionId: p.sessionId, promptLength, maxNewTokens, profile: p.profile, lookupsPerToken: int(p.lookupsPerToken, 1, 21, 'lookupsPerToken'), optimized: p.optimized };
   if (p.attention !== undefined && p.attention !== 'beaver') out.attention = p.attention;
   if (p.kind === 'embed') out.kind = 'embed';
+  if (p.keep !== undefined) {
+    if (typeof p.keep !== 'boolean') throw new Error('session params: bad keep flag');
+    out.keep = p.keep;
+  }
+  if (p.resume !== undefined) {
+    const r = p.resume as Partial<NonNullable<SessionParams['resume']>> | null;
+    if (typeof r !== 'object' || r === null || typeof r.sessionId !== 'string' || !/^[0-9a-f]{32}$/.test(r.sessionId) || r.sessionId === p.sessionId) throw new Error('session params: bad resume session id');
+    out.resume = { sessionId: r.sessionId, length: int(r.length, 1, promptLength - 1, 'resume.length') };
+  }
+  // Conversation reuse keeps the parties' Beaver K/V memories; single-view keeps its cache at the user, and embeddings keep nothing.
+  if ((out.keep || out.resume) && (out.attention !== undefined || out.kind === 'embed')) throw new Error('session params: conversation reuse runs in the beaver attention mode of generation sessions only');
   return out;
 }

@@ -6,7 +6,12 @@
  */
 import { createHash } from 'node:crypto';
 
-export const HANDSHAKE_VERSION = 'permllm-handshake/1';
+/**
+ * /2: the engine and the dealer sign their answer to a resume request (conversation reuse), and
+ * permutations are drawn from one keystream read (crypto/prg.ts): parties of different versions
+ * would derive different π from the same k02, so their signatures must not verify for each other.
+ */
+export const HANDSHAKE_VERSION = 'permllm-handshake/2';
 
 export type StatementLabel = 'engine-to-gateway' | 'engine-to-dealer' | 'dealer-to-gateway' | 'dealer-to-engine';
 

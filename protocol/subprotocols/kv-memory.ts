@@ -28,6 +28,14 @@ class RowMatrix {
   view(): Float64Array {
     return this.data.subarray(0, this.rows * this.width);
   }
+  /** Keeps the first `rows` rows (conversation reuse). */
+  truncate(rows: number): void {
+    if (!Number.isInteger(rows) || rows < 0 || rows > this.rows) throw new RangeError(`KvMemory: cannot keep ${rows} of ${this.rows} rows`);
+    this.rows = rows;
+  }
+  get bytes(): number {
+    return this.data.byteLength;
+  }
 }
 
 /**
@@ -47,5 +55,13 @@ export class KvMemory {
   }
   get length(): number {
     return this.keyMask.rows;
+  }
+  /** Keeps the first `length` positions; a party that holds no opened rows (the dealer) has them empty. */
+  truncate(length: number): void {
+    for (const m of [this.keyMask, this.valueMask]) m.truncate(length);
+    for (const m of [this.openedKeys, this.openedValues]) if (m.rows > 0) m.truncate(length);
+  }
+  get bytes(): number {
+    return this.openedKeys.bytes + this.openedValues.bytes + this.keyMask.bytes + this.valueMask.bytes;
   }
 }

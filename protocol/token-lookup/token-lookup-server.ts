@@ -97,12 +97,52 @@ export class TokenLookupServer {
    * one with code 'invalid_argument'.
    */
   answer(queryBytes: Uint8Array, table: Uint32Array): Uint8Array {
-    return this.answerInternal(queryBytes, table);
+    return this.answerPrepared(queryBytes, this.prepare(table));
   }
 
   /** Same as answer(): named for call sites that send several lookups (top_logprobs). */
   answerMany(queryBytes: Uint8Array, table: Uint32Array): Uint8Array {
-    return this.answerInternal(queryBytes, table);
+    return this.answerPrepared(queryBytes, this.prepare(table));
+  }
+
+  /**
+   * Everything of an answer that does not depend on the query, computed before it arrives (P0
+   * knows π_out as soon as the logits are opened, while P1 samples and encrypts): the table's
+   * plaintexts, and per lookup the blinding ciphertext Enc(0) + R(x) + flood noise (fresh
+   * randomness each; the same terms answer() adds, in another order, so the same distribution).
+   * Use it once with answerPrepared(), which frees it; dispose() it if no query comes.
+   */
+  prepare(table: Uint32Array): PreparedAnswer {
+    if (this.disposed) throw new TokenLookupError('disposed', 'TokenLookupServer used after dispose()');
+    const t = this.runtime.plainModulus;
+    if (!(table instanceof Uint32Array) || table.length < 1 || table.length > t) {
+      throw invalidArgument('table', `must be a Uint32Array of 1 to ${t} ids`);
+    }
+    for (let j = 0; j < table.length; j++) {
+      if (table[j]! >= t) throw invalidArgument('table', `id at index ${j} does not fit the plain modulus`);
+    }
+    const perLookup = ciphertextsPerLookup(table.length);
+    const { evaluator } = this.runtime;
+    const plains = encodeTable(this.runtime, table, perLookup);
+    const blinds: CipherText[] = [];
+    const prepared = new PreparedAnswer(table.length, perLookup, plains, blinds);
+    try {
+      for (let l = 0; l < this.lookupsPerQuery; l++) {
+        const blind = must(this.encryptor.encryptZero(), 'Encryptor.encryptZero');
+        blinds.push(blind);
+        const mask = maskPlaintext(this.runtime);
+        try {
+          evaluator.addPlain(blind, mask, blind);
+        } finally {
+          mask.delete();
+        }
+        floodNoise(this.runtime, blind, floodBits(perLookup));
+      }
+    } catch (e) {
+      prepared.dispose();
+      throw e;
+    }
+    return prepared;
   }
 
   /** Frees the keys (WASM memory). Idempotent; any later call throws. */
@@ -113,16 +153,19 @@ export class TokenLookupServer {
     this.publicKey.delete();
   }
 
-  private answerInternal(queryBytes: Uint8Array, table: Uint32Array): Uint8Array {
-    if (this.disposed) throw new TokenLookupError('disposed', 'TokenLookupServer used after dispose()');
-    const t = this.runtime.plainModulus;
-    if (!(table instanceof Uint32Array) || table.length < 1 || table.length > t) {
-      throw invalidArgument('table', `must be a Uint32Array of 1 to ${t} ids`);
+  /** The answer to `queryBytes` from what prepare() computed for its table; frees `prepared`. */
+  answerPrepared(queryBytes: Uint8Array, prepared: PreparedAnswer): Uint8Array {
+    try {
+      return this.answerWith(queryBytes, prepared);
+    } finally {
+      prepared.dispose();
     }
-    for (let j = 0; j < table.length; j++) {
-      if (table[j]! >= t) throw invalidArgument('table', `id at index ${j} does not fit the plain modulus`);
-    }
+  }
 
+  private answerWith(queryBytes: Uint8Array, prepared: PreparedAnswer): Uint8Array {
+    if (this.disposed) throw new TokenLookupError('disposed', 'TokenLookupServer used after dispose()');
+    if (prepared.disposed) throw new TokenLookupError('disposed', 'prepared answer used twice');
+    const table = { length: prepared.vocabSize };
     const msg = readHeader(queryBytes, MessageKind.query, 'queryBytes');
     if (msg.length < MESSAGE_HEADER_BYTES + QUERY_FIELDS_BYTES) throw malformed('queryBytes', 'truncated before the query fields');
     const view = new DataView(msg.buffer, msg.byteOffset, msg.byteLength);
@@ -151,11 +194,10 @@ export class TokenLookupServer {
     w += 2;
 
     const { seal, context, evaluator } = this.runtime;
-    const plains = encodeTable(this.runtime, table, perLookup);
+    const { plains, blinds } = prepared;
     const target = qT.bytes.slice(); // every variable region is overwritten per ciphertext
     const query = seal.CipherText();
     const product = seal.CipherText();
-    const zero = seal.CipherText();
     try {
       let r = MESSAGE_HEADER_BYTES + QUERY_FIELDS_BYTES;
       for (let l = 0; l < lookups; l++) {
@@ -181,15 +223,8 @@ export class TokenLookupServer {
             }
           }
           acc ??= must(this.encryptor.encryptZero(), 'Encryptor.encryptZero');
-          const mask = maskPlaintext(this.runtime);
-          try {
-            evaluator.addPlain(acc, mask, acc);
-          } finally {
-            mask.delete();
-          }
-          this.encryptor.encryptZero(zero);
-          evaluator.add(acc, zero, acc);
-          floodNoise(this.runtime, acc, floodBits(perLookup));
+          // + Enc(0) + R(x) + flood noise, prepared before the query came.
+          evaluator.add(acc, blinds[l]!, acc);
           evaluator.cipherModSwitchTo(acc, this.runtime.lastParmsId, acc);
           const bytes = acc.saveArray(seal.ComprModeType.none);
           checkSameShape(bytes, aT, 'answer ciphertext');
@@ -199,10 +234,28 @@ export class TokenLookupServer {
         }
       }
     } finally {
-      for (const p of plains) p?.delete();
-      for (const c of [query, product, zero]) c.delete();
+      for (const c of [query, product]) c.delete();
     }
     return out;
+  }
+}
+
+/** What prepare() computes for one answer: the table's plaintexts and one blinding ciphertext per lookup (WASM memory). */
+export class PreparedAnswer {
+  disposed = false;
+  constructor(
+    readonly vocabSize: number,
+    readonly perLookup: number,
+    readonly plains: readonly (PlainText | null)[],
+    readonly blinds: CipherText[],
+  ) {}
+
+  /** Frees the plaintexts and ciphertexts. Idempotent. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const p of this.plains) p?.delete();
+    for (const b of this.blinds) b.delete();
   }
 }
 

@@ -207,7 +207,7 @@ describe('authenticated key agreement', () => {
           if (mode === 'honest') recorded = data;
           if (mode === 'forge') {
             tampered++;
-            return encodeFrame({ ...frame, parts: [new KeyExchange().publicKey, frame.parts[1]!] });
+            return encodeFrame({ ...frame, parts: [new KeyExchange().publicKey, ...frame.parts.slice(1)] });
           }
           if (mode === 'replay' && recorded) {
             tampered++;

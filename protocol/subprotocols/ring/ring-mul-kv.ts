@@ -37,6 +37,14 @@ export class RingKvMemory {
   get length(): number {
     return this.keyMask.rows;
   }
+  /** Keeps the first `length` positions; a party that holds no opened rows (the dealer) has them empty. */
+  truncate(length: number): void {
+    for (const m of [this.keyMask, this.valueMask]) m.truncate(length);
+    for (const m of [this.openedKeys, this.openedValues]) if (m.rows > 0) m.truncate(length);
+  }
+  get bytes(): number {
+    return this.openedKeys.bytes + this.openedValues.bytes + this.keyMask.bytes + this.valueMask.bytes;
+  }
 }
 
 /** Appends the new K/V rows (unrotated) and returns shares of the scores [nHeads, rows, keys], causal mask applied. */
