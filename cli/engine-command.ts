@@ -55,6 +55,7 @@ export async function run(argv: string[]): Promise<number> {
     deadPeerMs: config['dead-peer-ms'],
     probeIntervalMs: config['probe-interval-ms'],
     attentionModes: config['attention-modes'],
+    memoryLimitBytes: config['memory-limit'],
     ...(config.threads === undefined ? {} : { backend: new OnnxCpuBackend(config.threads) }),
     log,
   });

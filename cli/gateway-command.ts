@@ -59,6 +59,7 @@ export async function run(argv: string[]): Promise<number> {
       deadPeerMs: config['dead-peer-ms'],
       lengthBucket: config['length-bucket'],
       conversationReuse: config['conversation-reuse'],
+      memoryLimitBytes: config['memory-limit'],
       ...(config.threads === undefined ? {} : { backend: new OnnxCpuBackend(config.threads) }),
       log,
       signal: stop.signal,

@@ -102,3 +102,12 @@ export const shutdownFlags: FlagDefinitions = {
 export const shutdownShape = {
   'shutdown-grace-ms': numeric(z.number().int().min(0)).default(10_000),
 };
+
+/** Engine and gateway: the memory they may plan for (protocol/session/memory-fit.ts). */
+export const memoryFlags: FlagDefinitions = {
+  'memory-limit': { type: 'string', env: 'PERMLLM_MEMORY_LIMIT', value: 'BYTES', help: 'memory this process may use; a model needing more at its peak is refused at start (default: the machine\'s or the container\'s limit)' },
+};
+
+export const memoryShape = {
+  'memory-limit': numeric(z.number().int().min(1)).optional(),
+};

@@ -1,7 +1,7 @@
 /** `permllm engine` flags → one frozen, validated config. */
 import { z } from 'zod';
 import { MASK_PROFILES, RING64_PROFILE } from '../protocol/masks/mask-profile.js';
-import { defaultStateDir, hostSchema, httpUrlSchema, linkTimingShape, pemFileSchema, portSchema, positiveIntSchema, loggingFlags, loggingShape, shutdownFlags, shutdownShape, withEnvironment } from './common-schemas.js';
+import { defaultStateDir, hostSchema, httpUrlSchema, linkTimingShape, pemFileSchema, portSchema, positiveIntSchema, loggingFlags, loggingShape, memoryFlags, memoryShape, shutdownFlags, shutdownShape, withEnvironment } from './common-schemas.js';
 import { credentialSchema, fingerprintSchema, insecureFlag, tofuFlag, trustFlagShape } from './trust-schemas.js';
 import type { FlagDefinitions } from './parse-flags.js';
 import { ATTENTION_MODES, DEFAULT_ATTENTION_MODES } from '../protocol/schedule/attention-mode.js';
@@ -35,6 +35,7 @@ export const engineFlags: FlagDefinitions = withEnvironment({
   'probe-interval-ms': { type: 'string', value: 'MS', help: 'how often the dealer pairing is checked (default 1000)' },
   ...shutdownFlags,
   ...loggingFlags,
+  ...memoryFlags,
 });
 
 export const engineConfigSchema = z.object({
@@ -68,6 +69,7 @@ export const engineConfigSchema = z.object({
   ...linkTimingShape,
   ...shutdownShape,
   ...loggingShape,
+  ...memoryShape,
 });
 
 export type EngineConfig = Readonly<z.output<typeof engineConfigSchema>>;

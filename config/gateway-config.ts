@@ -1,7 +1,7 @@
 /** `permllm gateway` flags → one frozen, validated config. */
 import { z } from 'zod';
 import { PERMLLM_PROFILE, PROFILE_STRENGTH } from '../protocol/masks/mask-profile.js';
-import { defaultCacheDir, defaultStateDir, hostSchema, httpUrlSchema, linkTimingShape, loggingFlags, loggingShape, numeric, pemFileSchema, portSchema, positiveIntSchema, shutdownFlags, shutdownShape, withEnvironment } from './common-schemas.js';
+import { defaultCacheDir, defaultStateDir, hostSchema, httpUrlSchema, linkTimingShape, loggingFlags, loggingShape, memoryFlags, memoryShape, numeric, pemFileSchema, portSchema, positiveIntSchema, shutdownFlags, shutdownShape, withEnvironment } from './common-schemas.js';
 import { credentialSchema, fingerprintSchema, insecureFlag, tofuFlag, trustFlagShape } from './trust-schemas.js';
 import type { FlagDefinitions } from './parse-flags.js';
 
@@ -43,6 +43,7 @@ export const gatewayFlags: FlagDefinitions = withEnvironment({
   'allowed-hosts': { type: 'string', value: 'LIST', help: 'comma-separated Host names accepted (DNS-rebinding defence; loopback binds always accept the loopback names)' },
   ...shutdownFlags,
   ...loggingFlags,
+  ...memoryFlags,
 });
 
 /** "a, b,c" -> ["a", "b", "c"] */
@@ -85,6 +86,7 @@ export const gatewayConfigSchema = z.object({
   'allowed-hosts': listSchema.optional(),
   ...shutdownShape,
   ...loggingShape,
+  ...memoryShape,
 });
 
 export type GatewayConfig = Readonly<z.output<typeof gatewayConfigSchema>>;

@@ -44,6 +44,7 @@ import { DealerPairing } from './dealer-pairing.js';
 import { engineControlApp } from './engine-control-app.js';
 import { EngineMetrics } from './engine-metrics.js';
 import { EngineSessionHost } from './engine-session-host.js';
+import { assertFitsMemory, availableMemoryBytes } from '../../protocol/session/memory-fit.js';
 import { MaskedModelSource, type MaskedModelWeights } from './masked-model-source.js';
 import { modelHashOf, ringModelHashOf } from './model-hash.js';
 import { loadOrCreatePairingKey } from './pairing-key-store.js';
@@ -83,6 +84,8 @@ export interface EngineServerOptions {
    * card; default 'beaver' only (the paper's exposure). 'single-view' needs ring64.
    */
   attentionModes?: readonly AttentionMode[];
+  /** Memory the engine may plan for (default: the machine's or the container's; memory-fit.ts). */
+  memoryLimitBytes?: number | undefined;
 }
 
 function engineRingWeightsOf(m: RoleModel): NonNullable<RoleModel['ring']>['weights'] {
@@ -140,6 +143,8 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
     phaseStarted = performance.now();
   };
   const backend = options.backend ?? defaultBackend();
+  // Refused before calibration and folding, the engine's peak (memory-fit.ts).
+  assertFitsMemory('engine', model.config, profile.dtype, options.memoryLimitBytes ?? availableMemoryBytes());
   const served = await servedWeightsOf(model, profile, backend);
   const { modelHash } = served;
   phaseDone(served.kind === 'ring'

@@ -43,6 +43,7 @@ import { supportsEmbedding } from '../../protocol/schedule/embedding-pass.js';
 import { privateGenerate, type PrivateGenerationRequest, type PrivateSessionStats } from '../private/private-generation.js';
 import { ConversationCache, DEFAULT_CONVERSATION_LIMITS, type ConversationMatch } from '../private/conversation-cache.js';
 import { ResumeRefusedError } from '../private/resume-refused-error.js';
+import { availableMemoryBytes, memoryProblem } from '../../protocol/session/memory-fit.js';
 import type { SessionStateCacheLimits } from '../../protocol/session/session-state-cache.js';
 import type { ProgressReporter } from './download-progress.js';
 import { tokenizerFromCard } from './card-tokenizer.js';
@@ -88,6 +89,8 @@ export interface RemoteBackendOptions {
    * buckets.
    */
   conversationReuse?: boolean | SessionStateCacheLimits;
+  /** Memory the gateway may plan for (default: the machine's or the container's; memory-fit.ts). */
+  memoryLimitBytes?: number | undefined;
   /** Observer of every session's protocol figures (tests and benchmarks). */
   onSessionStats?: (stats: PrivateSessionStats) => void;
   /** Tests only (see SessionConnectorOptions). */
@@ -290,6 +293,13 @@ export class RemoteBackend implements GenerationBackend {
       if (weak) {
         this.fatal = weak;
         this.log(weak);
+        return;
+      }
+      // Refused before downloading X − U (memory-fit.ts): the gateway holds it whole.
+      const tooLarge = memoryProblem('gateway', card.config, MASK_PROFILES[card.maskProfile]!.dtype, this.options.memoryLimitBytes ?? availableMemoryBytes());
+      if (tooLarge) {
+        this.fatal = `cannot serve this model: ${tooLarge} (--memory-limit overrides the detected figure)`;
+        this.log(this.fatal);
         return;
       }
       try {
