@@ -99,8 +99,9 @@ export class PartyNetwork {
 
   /** Sends every queued message, one physical frame per peer. */
   async flush(): Promise<void> {
-    // Every wait passes through here: the place to give the event loop its turn (cooperative-yield.ts).
-    await yieldIfDue();
+    // The outboxes are taken and the frames handed to the links synchronously (fusion and frame
+    // order depend on it); only then may the event loop get its turn (cooperative-yield.ts):
+    // every wait of the schedule passes through here.
     const sends: Promise<void>[] = [];
     for (const [name, p] of this.peers) {
       if (p.outbox.length === 0) continue;
@@ -108,6 +109,7 @@ export class PartyNetwork {
       sends.push(this.transmit(name, p, frames));
     }
     await Promise.all(sends);
+    await yieldIfDue();
   }
 
   private async transmit(name: PartyName, p: Peer, frames: Frame[]): Promise<void> {
