@@ -1,13 +1,24 @@
 /**
  * Opt-in load suite (PERMLLM_LOAD_TESTS=1; minutes on a loaded 2-core machine): four
  * concurrent ~500-token prompts on the networked system (three real processes, default limits)
- * all complete, and every party's /healthz keeps answering meanwhile. It prints the slowest
- * /healthz and the longest event-loop stall of each party (the soak script prints the same).
+ * all complete, and every party's /healthz answers within HEALTHZ_BOUND_MS throughout, polled
+ * every 50 ms: no party's event loop is held by the protocol's per-step work
+ * (compute/event-loop-slices.ts). It prints the slowest /healthz and the longest event-loop
+ * stall of each party (the soak script prints the same).
+ *
+ * The bound is what this shared 2-core machine meets under full load (other engineers' builds
+ * included), not the 100 ms target of a dedicated host: a /healthz round trip here also waits
+ * for the OS to schedule the process. Before the per-step work yielded, the slowest /healthz was
+ * seconds (a prefill chunk's attention ran start to finish in one turn of the event loop).
  */
+import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killAllRoles, startThreeParties, type ThreeParties } from '../helpers/processes.js';
 
 const enabled = process.env['PERMLLM_LOAD_TESTS'] === '1';
+const HEALTHZ_BOUND_MS = Number(process.env['PERMLLM_HEALTHZ_BOUND_MS'] ?? 750);
+// Four long prompts answer after minutes here: no client-side header or body timeout.
+const patient = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
 let parties: ThreeParties;
 
 describe.runIf(enabled)('four concurrent long prompts', () => {
@@ -37,6 +48,8 @@ describe.runIf(enabled)('four concurrent long prompts', () => {
     const statuses = await Promise.all(
       [0, 1, 2, 3].map(async () => {
         const response = await fetch(`${parties.baseURL}/completions`, {
+          // @ts-expect-error undici's dispatcher option, which Node's fetch takes (not in the DOM RequestInit type)
+          dispatcher: patient,
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ model: 'stories260K', prompt, max_tokens: 4, temperature: 0 }),
@@ -48,11 +61,14 @@ describe.runIf(enabled)('four concurrent long prompts', () => {
     polling = false;
     await poll;
     const stall = async (party: 'gateway' | 'engine' | 'dealer') => {
-      const headers: Record<string, string> = party === 'gateway' ? {} : { authorization: `Bearer ${parties.token}` };
+      const headers: Record<string, string> = party === 'gateway' ? {} : { authorization: `Bearer ${parties.trust.operator[party]}` };
       const text = await (await fetch(`${parties[party].url}/metrics`, { headers })).text();
       return Number(/^permllm_\w+_event_loop_stall_max_seconds (\S+)$/m.exec(text)?.[1]) * 1000;
     };
     console.log(`slowest /healthz ms ${JSON.stringify(slowest)}; longest stall ms gateway ${await stall('gateway')} engine ${await stall('engine')} dealer ${await stall('dealer')}`);
     expect(statuses).toEqual(Array.from({ length: 4 }, () => ({ status: 200, promptTokens: 497, error: undefined })));
+    expect(slowest.gateway).toBeLessThan(HEALTHZ_BOUND_MS);
+    expect(slowest.engine).toBeLessThan(HEALTHZ_BOUND_MS);
+    expect(slowest.dealer).toBeLessThan(HEALTHZ_BOUND_MS);
   });
 });
