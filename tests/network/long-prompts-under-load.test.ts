@@ -8,9 +8,11 @@
  *
  * The bound (PERMLLM_HEALTHZ_BOUND_MS, default 1500) is what this shared 2-core machine met under
  * full load, not the 100 ms target of a dedicated host: a /healthz round trip here also waits
- * for the OS to schedule the process. Measured with the slices at a load average of 27–32: slowest
- * /healthz 1.46 s / 0.88 s / 1.27 s (gateway / engine / dealer); without them, 1.8 / 1.8 / 1.6 s
- * at a load average of only 9–13 (a prefill chunk's attention ran in one turn of the loop).
+ * for the OS to schedule the process. Measured side by side with a soak running (load average
+ * 10–19): slowest /healthz 450 / 380 / 249 ms (gateway / engine / dealer) with the slices, all four
+ * complete in 175 s; the code before them 2,330 / 3,909 / 3,101 ms (fails at every party: a
+ * prefill chunk's attention and P1's softmax each ran in one turn of the loop). An earlier run
+ * with only the attention slices, at a load average of 27–32: 1,457 / 881 / 1,272 ms.
  * A probe that errs (connection reset) counts as a failed health check.
  */
 import { Agent } from 'undici';
