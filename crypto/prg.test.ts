@@ -53,6 +53,30 @@ describe('Prg', () => {
     expect(pieces.equals(new Prg(k).bytes(pieces.length))).toBe(true);
   });
 
+  it('draws permutations from the keystream exactly as rejection sampling on its 4-byte words does', () => {
+    // Reference: Fisher–Yates over words read with bytes(4), across block boundaries and after an odd read.
+    const k = new Uint8Array(32).fill(9);
+    const reference = (prg: Prg, n: number) => {
+      const p = new Uint32Array(n);
+      for (let i = 0; i < n; i++) p[i] = i;
+      for (let i = n - 1; i > 0; i--) {
+        const limit = 2 ** 32 - (2 ** 32 % (i + 1));
+        let x: number;
+        do x = prg.bytes(4).readUInt32LE(0);
+        while (x >= limit);
+        const j = x % (i + 1);
+        [p[i], p[j]] = [p[j]!, p[i]!];
+      }
+      return p;
+    };
+    const fast = new Prg(k);
+    const slow = new Prg(k);
+    expect(fast.bytes(3)).toEqual(slow.bytes(3));
+    expect(fast.permutation(40_000)).toEqual(reference(slow, 40_000));
+    expect(fast.permutation(7)).toEqual(reference(slow, 7));
+    expect(fast.bytes(70_001)).toEqual(slow.bytes(70_001));
+  });
+
   it('rejects short keys', () => {
     expect(() => new Prg(new Uint8Array(16))).toThrow(/32 bytes/);
   });

@@ -83,9 +83,23 @@ export class Prg {
     if (!Number.isInteger(n) || n <= 0 || n > 2 ** 32) throw new RangeError(`Prg.below: bad bound ${n}`);
     const limit = 2 ** 32 - (2 ** 32 % n);
     for (;;) {
-      const x = this.bytes(4).readUInt32LE(0);
+      const x = this.word32();
       if (x < limit) return x % n;
     }
+  }
+
+  /**
+   * The next 4 keystream bytes as a little-endian uint32: exactly what bytes(4) would return,
+   * read in place when the current block holds them (`below` draws one per call, and a fresh
+   * Buffer for each was most of a softmax step's time and garbage).
+   */
+  private word32(): number {
+    if (this.buffer.length - this.offset >= 4) {
+      const x = this.buffer.readUInt32LE(this.offset);
+      this.offset += 4;
+      return x;
+    }
+    return this.bytes(4).readUInt32LE(0);
   }
 
   /** `n` uniform 32-bit words (little-endian) in one keystream read. */

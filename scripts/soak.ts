@@ -13,6 +13,7 @@
  * Prints only numbers it measured; exits 1 when a request failed.
  */
 import { parseArgs } from 'node:util';
+import { Agent, setGlobalDispatcher } from 'undici';
 import { killAllRoles, startThreeParties, type ThreeParties } from '../tests/helpers/processes.js';
 
 const { values } = parseArgs({
@@ -24,6 +25,8 @@ const { values } = parseArgs({
     'max-tokens': { type: 'string', default: '2' },
   },
 });
+// Four long prompts on a loaded machine answer after minutes: no client-side header or body timeout.
+setGlobalDispatcher(new Agent({ headersTimeout: 0, bodyTimeout: 0 }));
 const requests = Number(values.requests);
 const concurrency = Number(values.concurrency);
 const longPrompts = Number(values.long);

@@ -11,6 +11,7 @@
  */
 import type { ComputeBackend } from '../../compute/compute-backend.js';
 import { ringLinearRing, ringMatmulRing } from '../../compute/ring-gemm.js';
+import { yieldIfDue } from '../../compute/event-loop-slices.js';
 import { combineLimbs, words, type Ring } from '../../compute/ring64.js';
 import type { ModelConfig } from '../../model/model-description.js';
 import { ropeDependsOnPosition, ropeFrequencies } from '../../model/rope-scaling.js';
@@ -117,10 +118,17 @@ export class RingRope {
   }
 }
 
-/** Head h's columns of x[rows, width] as [rows, headDim]. */
+/** Head h's columns of x[rows, width] as [rows, headDim] (copied as 32-bit words: no subarray per row). */
 function gatherHead(x: Ring, rows: number, width: number, h: number, headDim: number, into?: Ring, rowOffset = 0): Ring {
   const out = into ?? new BigUint64Array(rows * headDim);
-  for (let r = 0; r < rows; r++) out.set(x.subarray(r * width + h * headDim, r * width + (h + 1) * headDim), (rowOffset + r) * headDim);
+  const src = words(x);
+  const dst = words(out);
+  const span = 2 * headDim;
+  for (let r = 0; r < rows; r++) {
+    const s = 2 * (r * width + h * headDim);
+    const d = 2 * (rowOffset + r) * headDim;
+    for (let i = 0; i < span; i++) dst[d + i] = src[s + i]!;
+  }
   return out;
 }
 
@@ -134,6 +142,7 @@ export async function ringAttentionScores(backend: ComputeBackend, s: RingAttent
   const kvWidth = s.nKvHeads * s.headDim;
   const out = new BigUint64Array(s.nHeads * rows * keys);
   for (let r = 0; r < rows; r++) {
+    await yieldIfDue(); // one query row per unit: the rows × keys work would otherwise hold the event loop (compute/event-loop-slices.ts)
     const rotated = rope.rotateKeysFor(start + r, K, keys, s.nKvHeads);
     const qRow = Q.subarray(r * qWidth, (r + 1) * qWidth);
     for (let g = 0; g < s.nKvHeads; g++) {
@@ -152,6 +161,7 @@ export async function ringAttentionValues(backend: ComputeBackend, s: RingAttent
   const width = s.nHeads * s.headDim;
   const out = new BigUint64Array(rows * width);
   for (let g = 0; g < s.nKvHeads; g++) {
+    await yieldIfDue();
     const Vg = gatherHead(V, keys, s.nKvHeads * s.headDim, g, s.headDim);
     const Pg = P.subarray(g * group * rows * keys, (g + 1) * group * rows * keys);
     const Og = await ringMatmulRing(backend, Pg, group * rows, keys, Vg, s.headDim);

@@ -36,6 +36,7 @@ import {
   must,
   plaintextFromCoefficients,
 } from './object-codec.js';
+import { yieldToEventLoop } from '../../compute/event-loop-slices.js';
 import { type BfvRuntime, getBfvRuntime, secretKeyOf } from './seal-runtime.js';
 import { TokenLookupError, errorText, invalidArgument, malformed } from './token-lookup-error.js';
 import { MESSAGE_HEADER_BYTES, MessageKind, expectLength, readHeader, writeHeader } from './wire-format.js';
@@ -61,11 +62,14 @@ export class TokenLookupClient {
     const { seal, context } = runtime;
     const keygen = seal.KeyGenerator(context);
     const secretKey = secretKeyOf(seal, keygen);
+    // Each key generation is one long WASM call: let the event loop turn between them (compute/event-loop-slices.ts).
+    await yieldToEventLoop();
     // SEAL's Encryptor wants a public key even for symmetric use; this one is never sent.
     const publicKey = keygen.createPublicKey();
     const encryptor = seal.Encryptor(context, publicKey, secretKey);
     const decryptor = seal.Decryptor(context, secretKey);
     try {
+      await yieldToEventLoop();
       const setup = buildSetupMessage(runtime, templates, keygen);
       return new TokenLookupClient(runtime, templates, keygen, secretKey, publicKey, encryptor, decryptor, setup);
     } catch (e) {

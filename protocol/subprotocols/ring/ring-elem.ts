@@ -17,6 +17,7 @@ import { ringMask } from '../../masks/ring-masks.js';
 import { Permutation, type PermutationShape } from '../../permutations/permutation.js';
 import { nextStep, requireKey, type PartyContext } from '../../session/party-context.js';
 import { MessageKind } from '../../wire/frame.js';
+import { evaluateInSlices } from './elem-slices.js';
 import { expectRings, requireRingShare, type RingShared } from './ring-shared.js';
 
 /** The nonlinear steps with the exponents the user decodes and re-encodes at. */
@@ -77,7 +78,7 @@ export async function ringElem(ctx: PartyContext, x: RingShared, f: RingElemFunc
       const B = ringMask(k12.prg(`${step}/B`), nIn, ctx.profile.ringMaskBits);
       ctx.net.send('engine', MessageKind.PermInput, step, [ringSub(requireRingShare(x, ctx.role), A)], x.meta.offlineKnown);
       const [masked] = expectRings(await ctx.net.receive('engine', MessageKind.PermOutput, step), [nIn], 'elem output');
-      const eta = evaluateRingElem(f, ringAdd(masked!, B));
+      const eta = await evaluateInSlices(f, ringAdd(masked!, B), evaluateRingElem);
       const A2 = ringMask(k12.prg(`${step}/A2`), nOut, ctx.profile.ringMaskBits);
       ctx.ringViewTap?.(step, 'perm-input', A);
       ctx.ringViewTap?.(step, 'elem-return', A2);
