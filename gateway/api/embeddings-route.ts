@@ -10,7 +10,7 @@
  * more than the model's width is 400.
  */
 import type { Context } from 'hono';
-import { ContextLengthExceededError, EngineUnavailableError, InvalidRequestError, NotFoundError, ServerShuttingDownError, toGatewayError } from '../errors/index.js';
+import { ContextLengthExceededError, InvalidRequestError, NotFoundError } from '../errors/index.js';
 import type { GenerationBackend, ProtocolStats } from '../pipeline/generation-backend.js';
 import { sumProtocolStats } from './protocol-stats.js';
 import { RequestAbortedError } from './choice-runner.js';
@@ -18,6 +18,7 @@ import type { GatewayContext, GatewayEnv } from './gateway-context.js';
 import { minimumTokenCount } from '../../model/tokenizer.js';
 import { checkModel } from './generation-plan.js';
 import { parseJsonBody } from './parse-json-body.js';
+import { openBackendRequest } from './request-gate.js';
 import { CLIENT_CLOSED_REQUEST } from './serve-generation.js';
 import { embeddingsRequestSchema, type EmbeddingsRequestBody } from './schemas/embeddings-request.js';
 
@@ -88,23 +89,7 @@ export function embeddingsHandler(ctx: GatewayContext) {
     const { metrics } = ctx;
     const labels = metrics.labels;
     const access = c.get('access');
-    access.set({ model: labels.model_name, choices: inputs.length, promptTokens });
-    const failed = (error: unknown) => {
-      const code = toGatewayError(error).code ?? 'unknown';
-      metrics.requestErrors.inc({ ...labels, code });
-      access.set({ outcome: 'error', error: code });
-    };
-    if (ctx.shutdown.draining) {
-      const error = new ServerShuttingDownError();
-      failed(error);
-      throw error;
-    }
-    const readiness = ctx.backend.readiness();
-    if (!readiness.ready) {
-      const error = new EngineUnavailableError(`The backend is not ready: ${readiness.reason ?? 'unknown reason'}.`);
-      failed(error);
-      throw error;
-    }
+    const { failed } = openBackendRequest(c, ctx, { choices: inputs.length, promptTokens });
     const clientSignal = c.get('clientSignal');
     const signal = AbortSignal.any([clientSignal, ctx.shutdown.signal]);
     let release: () => void;

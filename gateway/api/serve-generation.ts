@@ -6,13 +6,14 @@
  * non-streaming response is being computed.
  */
 import type { Context } from 'hono';
-import { EngineUnavailableError, ServerShuttingDownError, toGatewayError } from '../errors/index.js';
+import { toGatewayError } from '../errors/index.js';
 import { sseResponse } from '../http/sse-writer.js';
 import type { ProtocolStats } from '../pipeline/generation-backend.js';
 import { RequestAbortedError, runChoice, type ChoiceUpdate } from './choice-runner.js';
 import type { GatewayContext, GatewayEnv } from './gateway-context.js';
 import type { ChoiceJob } from './generation-plan.js';
 import { mergeAsyncIterables } from './merge-async-iterables.js';
+import { openBackendRequest } from './request-gate.js';
 import { sumProtocolStats } from './protocol-stats.js';
 import type { CollectedChoice, ResponseFormatter } from './response-formatter.js';
 import type { CompletionUsage, PermllmStats } from './wire-types.js';
@@ -38,23 +39,7 @@ export async function serveGeneration<TFinal extends object, TChunk extends obje
   const { metrics } = ctx;
   const labels = metrics.labels;
   const access = c.get('access');
-  access.set({ model: labels.model_name, stream: plan.stream, choices: plan.jobs.length, promptTokens: plan.promptTokenCount });
-  const failed = (error: unknown) => {
-    const code = toGatewayError(error).code ?? 'unknown';
-    metrics.requestErrors.inc({ ...labels, code });
-    access.set({ outcome: 'error', error: code });
-  };
-  if (ctx.shutdown.draining) {
-    const error = new ServerShuttingDownError();
-    failed(error);
-    throw error;
-  }
-  const readiness = ctx.backend.readiness();
-  if (!readiness.ready) {
-    const error = new EngineUnavailableError(`The backend is not ready: ${readiness.reason ?? 'unknown reason'}.`);
-    failed(error);
-    throw error;
-  }
+  const { failed } = openBackendRequest(c, ctx, { stream: plan.stream, choices: plan.jobs.length, promptTokens: plan.promptTokenCount });
 
   const clientSignal = c.get('clientSignal');
   let release: () => void;

@@ -141,8 +141,8 @@ describe('gateways configured for one failure each', () => {
       expect(anonymous.status).toBe(401);
       expect(anonymous.headers.get('www-authenticate')).toBe('Bearer');
       expect((await fetch(`${secured.url}/metrics`)).status).toBe(401);
-      // vLLM's /tokenize and /detokenize sit outside /v1 and need the key too.
-      for (const [route, body] of [['/tokenize', { model: MODEL_ID, prompt: 'Once upon a time' }], ['/detokenize', { model: MODEL_ID, tokens: [1, 2] }]] as const) {
+      // vLLM's /tokenize and /detokenize sit outside /v1 and need the key too, as /v1/embeddings does.
+      for (const [route, body] of [['/tokenize', { model: MODEL_ID, prompt: 'Once upon a time' }], ['/detokenize', { model: MODEL_ID, tokens: [1, 2] }], ['/v1/embeddings', { model: MODEL_ID, input: 'Once upon a time' }]] as const) {
         const request = (key?: string) =>
           fetch(`${secured.url}${route}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) }, body: JSON.stringify(body) });
         expect((await request()).status).toBe(401);
