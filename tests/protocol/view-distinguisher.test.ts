@@ -20,12 +20,11 @@
  *   sessions per prompt).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { words, type Ring } from '../../compute/ring64.js';
 import type { InProcessParties } from '../../in-process/in-process-parties.js';
 import { defaultModelPath, loadModel } from '../../model/load-model.js';
 import type { ModelDescription } from '../../model/model-description.js';
 import { RING64_PROFILE, type MaskProfile } from '../../protocol/masks/mask-profile.js';
-import { ringAdd, ringSub } from '../../compute/ring64.js';
+import { maxDeviation, recordEngineView } from '../helpers/engine-view.js';
 import { pairModel, privateGenerateInProcess } from '../helpers/private-vs-plaintext.js';
 
 const SESSIONS_RING64 = 10;
@@ -34,41 +33,8 @@ const NEW_TOKENS = 3;
 
 const WEAK_PROFILE: MaskProfile = Object.freeze({ ...RING64_PROFILE, name: 'ring64-weak-test', hiding: 'statistical', ringMaskBits: 20 });
 
-type View = Map<string, Ring>;
-
 /** One session: the engine's held values v and the true values x = v + m, keyed by step/what. */
-async function recordSession(parties: InProcessParties, prompt: readonly number[]): Promise<{ view: View; truth: View }> {
-  const view: View = new Map();
-  const masks: View = new Map();
-  parties.engine.ringViewTap = (step, what, values) => view.set(`${step}/${what}`, values.slice());
-  parties.gateway.ringViewTap = (step, what, values) => masks.set(`${step}/${what}`, values.slice());
-  try {
-    await privateGenerateInProcess(parties, prompt, NEW_TOKENS);
-  } finally {
-    delete parties.engine.ringViewTap;
-    delete parties.gateway.ringViewTap;
-  }
-  const truth: View = new Map();
-  for (const [key, v] of view) {
-    const m = masks.get(key);
-    if (!m) throw new Error(`no gateway mask for ${key}`);
-    truth.set(key, ringAdd(v, m));
-  }
-  return { view, truth };
-}
-
-/** L_c = max |x_c − v| (signed ring reading) over the whole view. */
-function maxDeviation(view: View, truth: View): number {
-  let worst = 0;
-  for (const [key, v] of view) {
-    const x = truth.get(key);
-    if (!x || x.length !== v.length) throw new Error(`view and reference disagree at ${key}`);
-    const d = words(ringSub(x, v));
-    const hi = new Int32Array(d.buffer, d.byteOffset, d.length);
-    for (let i = 0; i < v.length; i++) worst = Math.max(worst, Math.abs(hi[2 * i + 1]! * 4294967296 + d[2 * i]!));
-  }
-  return worst;
-}
+const recordSession = (parties: InProcessParties, prompt: readonly number[]) => recordEngineView(parties, () => privateGenerateInProcess(parties, prompt, NEW_TOKENS));
 
 interface Outcome {
   advantage: number;
