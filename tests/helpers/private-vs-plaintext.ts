@@ -84,7 +84,18 @@ export function pairModel(model: ModelDescription, profile: MaskProfile = DEFAUL
  */
 export async function fixedPointGenerate(parties: InProcessParties, prompt: readonly number[], count: number, sampling: SamplingParams = GREEDY): Promise<Generated> {
   if (!parties.fixedPoint) throw new Error('fixedPointGenerate: the pairing is not ring64');
-  const seq = new FixedPointModel(parties.engine.config, parties.fixedPoint.plan, parties.fixedPoint.weights).newSequence();
+  return generateFromSequence(new FixedPointModel(parties.engine.config, parties.fixedPoint.plan, parties.fixedPoint.weights).newSequence(), prompt, count, sampling);
+}
+
+/** A fixed-point oracle sequence (either schedule): prefill, then one decode per token. */
+interface OracleSequence {
+  prefill(tokens: readonly number[]): Promise<BigUint64Array>;
+  decode(token: number): Promise<BigUint64Array>;
+  decodeLogits(logits: BigUint64Array): Float64Array;
+}
+
+/** Chooses tokens from `seq` exactly as privateGenerate does (same sampler, same seeded stream). */
+async function generateFromSequence(seq: OracleSequence, prompt: readonly number[], count: number, sampling: SamplingParams): Promise<Generated> {
   const rng = samplingRng(sampling.seed);
   const tokens: number[] = [];
   const logits: Float64Array[] = [];
@@ -101,18 +112,7 @@ export async function fixedPointGenerate(parties: InProcessParties, prompt: read
 /** The single-view mode's fixed-point oracle (deferred normalisation), choosing tokens as fixedPointGenerate does. */
 export async function singleViewGenerate(parties: InProcessParties, prompt: readonly number[], count: number, sampling: SamplingParams = GREEDY): Promise<Generated> {
   if (!parties.fixedPoint) throw new Error('singleViewGenerate: the pairing is not ring64');
-  const seq = new SingleViewSequence(new FixedPointModel(parties.engine.config, parties.fixedPoint.plan, parties.fixedPoint.weights));
-  const rng = samplingRng(sampling.seed);
-  const tokens: number[] = [];
-  const logits: Float64Array[] = [];
-  let current = seq.decodeLogits(await seq.prefill(prompt));
-  for (let i = 0; i < count; i++) {
-    logits.push(current);
-    const id = sampling.temperature === 0 ? argmax(current) : sampleToken(current, sampling, rng);
-    tokens.push(id);
-    if (i + 1 < count) current = seq.decodeLogits(await seq.decode(id));
-  }
-  return { tokens, logits };
+  return generateFromSequence(new SingleViewSequence(new FixedPointModel(parties.engine.config, parties.fixedPoint.plan, parties.fixedPoint.weights)), prompt, count, sampling);
 }
 
 /** Number of steps whose sorted permuted logits differ from the oracle's in any bit (0 = bit for bit). */
