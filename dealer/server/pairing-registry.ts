@@ -13,7 +13,7 @@
  * stay below `maxPairingBytes`.
  */
 import type { PeerKey } from '../../crypto/identity.js';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { yieldToEventLoop } from '../../compute/event-loop-slices.js';
 import type { ComputeBackend } from '../../compute/compute-backend.js';
 import { SharedKey } from '../../crypto/key-agreement.js';
 import { MASK_PROFILES } from '../../protocol/masks/mask-profile.js';

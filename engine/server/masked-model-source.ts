@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { endianness } from 'node:os';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { yieldToEventLoop } from '../../compute/event-loop-slices.js';
 import type { SharedKey } from '../../crypto/key-agreement.js';
 import { ringFromIntegers, ringSub } from '../../compute/ring64.js';
 import type { FixedPointWeight } from '../../model/fixed-point/fixed-point-weights.js';
