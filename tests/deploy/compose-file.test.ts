@@ -83,6 +83,9 @@ describe('deploy/compose.yaml', () => {
       expect(env['PERMLLM_CA_FILE'], role).toBe(`/exchange/${role}.pem`);
     }
     expect(flag(service('gateway'), 'port'), 'the gateway\'s probe uses the default PORT 8080').toBe('8080');
+    // its Host check (on every route once a list is set) must let the probe's Host through
+    const allowed = /^\$\{PERMLLM_ALLOWED_HOSTS:-([^}]*)\}$/.exec(service('gateway').environment?.['PERMLLM_ALLOWED_HOSTS'] ?? '')?.[1];
+    expect(allowed?.split(',')).toContain('127.0.0.1');
   });
 
   it('has every role\'s command line accepted by that role\'s flag parser and its TLS and plain-link checks', () => {
