@@ -1,24 +1,33 @@
-# syntax=docker/dockerfile:1
-# One image for every role (docs/deploy.md):
-#   docker run IMAGE engine  --model /models/stories260K --dealer http://dealer:8082 --host 0.0.0.0 ...
-#   docker run IMAGE dealer  --host 0.0.0.0 ...
-#   docker run IMAGE gateway --engine http://engine:8081 --dealer http://dealer:8082 --host 0.0.0.0 ...
+# One image for every role (docs/deploy.md "Docker"; deploy/compose.yaml runs all three):
+#   docker run IMAGE engine  --host 0.0.0.0 --model /models/stories260K --dealer https://dealer:8082 --tls-cert ... --tls-key ... --ca ...
+#   docker run IMAGE dealer  --host 0.0.0.0 --tls-cert ... --tls-key ...
+#   docker run IMAGE gateway --host 0.0.0.0 --engine https://engine:8081 --dealer https://dealer:8082 --ca ...
 #   docker run IMAGE start   (all three in one container: a demo, it protects nothing)
 # Models are not in the image: mount them (-v /path/to/models:/models:ro).
 # HEALTHCHECK probes http://127.0.0.1:$PORT/healthz (PORT 8080 by default): engine and dealer
 # containers set PERMLLM_HEALTHCHECK_URL to their own port (and PERMLLM_CA_FILE for https).
+# No "# syntax=" line: nothing here needs more than the Dockerfile frontend built into
+# BuildKit and the classic builder, so building needs no frontend image from a registry.
 
 FROM node:20-slim AS deps
-ARG TARGETARCH
+# Behind a TLS-intercepting proxy only: the proxy's CA certificate(s), PEM text, for npm in this
+# build stage (docker build --build-arg BUILD_CA_CERTS="$(cat proxy-ca.pem)" .). Empty by default;
+# it is used by this stage's npm only and never reaches the final image (a later FROM).
+ARG BUILD_CA_CERTS=""
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 # Runtime dependencies only (tsx runs the TypeScript sources; onnxruntime's optional GPU
 # download is skipped by .npmrc). Then drop what this platform never loads: onnxruntime's
-# binaries for other systems and architectures, and source maps (about 300 MB).
-RUN npm ci --omit=dev --no-audit --no-fund \
+# binaries for other systems and architectures (by the build platform's own `uname -m`, which
+# the classic builder and BuildKit both give), and source maps (about 300 MB).
+RUN if [ -n "$BUILD_CA_CERTS" ]; then printf '%s\n' "$BUILD_CA_CERTS" > /tmp/build-ca.pem; fi \
+ && NODE_EXTRA_CA_CERTS="${BUILD_CA_CERTS:+/tmp/build-ca.pem}" npm ci --omit=dev --no-audit --no-fund \
+ && rm -f /tmp/build-ca.pem \
  && rm -rf node_modules/onnxruntime-node/bin/napi-v*/darwin node_modules/onnxruntime-node/bin/napi-v*/win32 \
- && if [ "$TARGETARCH" = "arm64" ]; then rm -rf node_modules/onnxruntime-node/bin/napi-v*/linux/x64; \
-    else rm -rf node_modules/onnxruntime-node/bin/napi-v*/linux/arm64; fi \
+ && case "$(uname -m)" in \
+      aarch64|arm64) rm -rf node_modules/onnxruntime-node/bin/napi-v*/linux/x64 ;; \
+      *) rm -rf node_modules/onnxruntime-node/bin/napi-v*/linux/arm64 ;; \
+    esac \
  && find node_modules -name '*.map' -delete \
  && npm cache clean --force
 
@@ -49,7 +58,7 @@ USER node
 # gateway 8080, engine 8081, dealer 8082 (the roles' default ports)
 EXPOSE 8080 8081 8082
 VOLUME ["/var/lib/permllm", "/var/cache/permllm"]
-HEALTHCHECK --interval=15s --timeout=5s --start-period=120s --retries=3 CMD ["node", "bin/permllm.mjs", "healthcheck"]
+HEALTHCHECK --interval=15s --timeout=10s --start-period=120s --retries=3 CMD ["node", "bin/permllm.mjs", "healthcheck"]
 # SIGTERM (docker stop) drains: in-flight requests get --shutdown-grace-ms (10 s) to finish,
 # so give docker stop a longer timeout than that (docker stop -t 20).
 STOPSIGNAL SIGTERM
