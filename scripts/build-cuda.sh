@@ -10,8 +10,9 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 src="$root/native/cuda/permllm-cuda.cu"
 out_dir="${PERMLLM_CUDA_BUILD_DIR:-$root/native/cuda/build}"
-nvcc="${NVCC:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}"
-if [ ! -x "$nvcc" ]; then
+nvcc="$(command -v "${NVCC:-nvcc}" || true)"
+if [ -z "$nvcc" ] && [ -z "${NVCC:-}" ] && [ -x /usr/local/cuda/bin/nvcc ]; then nvcc=/usr/local/cuda/bin/nvcc; fi
+if [ -z "$nvcc" ] || [ ! -x "$nvcc" ]; then
   echo "build-cuda: nvcc not found (set NVCC or put the CUDA toolkit's bin on PATH)" >&2
   exit 2
 fi
