@@ -5,7 +5,8 @@
  * for bit, for every weight form, skinny (decode) and tiled shapes, long inner dimensions and
  * operands at the top of the ring; a weight crosses the bus once; and a private ring64 session
  * run with every party on the GPU gives the same tokens and the same logits, bit for bit, as the
- * same pairing on the CPU. Elsewhere every test here is skipped and its name says why.
+ * same pairing on the CPU. Elsewhere every test here is skipped and its name says why, unless
+ * PERMLLM_REQUIRE_GPU=1 (scripts/gpu-check.sh), which turns the missing GPU into a failure.
  */
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +46,11 @@ const SHAPES: [number, number, number][] = [
   [40, 70, 300],
   [3, 16, 5000],
 ];
+
+// scripts/gpu-check.sh sets PERMLLM_REQUIRE_GPU=1: there a missing GPU is a failure, not a skip.
+it.runIf(process.env['PERMLLM_REQUIRE_GPU'] === '1' && !gpu.available)('PERMLLM_REQUIRE_GPU=1: a usable GPU is required', () => {
+  throw new Error(gpu.available ? 'unreachable' : gpu.reason);
+});
 
 describe.skipIf(!gpu.available)(`CUDA ring64 products == CPU ring-gemm, bit for bit${skipped}`, () => {
   const cpu = new OnnxCpuBackend();
