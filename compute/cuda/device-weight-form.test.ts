@@ -65,16 +65,18 @@ describe('device weight forms reproduce the CPU ring products bit for bit', () =
     expect(referenceRingProduct(x, rows, fromLimbs, outDim, inDim)).toEqual(await ringLinearRing(cpu, x, rows, limbs, outDim, inDim));
   });
 
-  it('planar int16 and planar ring weights [in, out] (the parties\' stored forms), read untransposed', async () => {
+  it('planar int16 and planar ring weights [in, out] (the parties\' stored forms), transposed once to W[out, in]', async () => {
     const wi = int16Weight(outDim * inDim);
     const pi = planarInt16(wi, outDim, inDim);
     const fi = deviceWeightForm(pi, outDim, inDim);
-    expect(fi).toMatchObject({ bType: 1, transB: false });
+    expect(fi).toMatchObject({ bType: 1, transB: true });
+    expect(fi.data).toEqual(wi);
     expect(referenceRingProduct(x, rows, fi, outDim, inDim)).toEqual(await ringLinearPlanar(cpu, x, rows, pi, outDim, inDim));
     const wr = edgyRing(outDim * inDim);
     const pr = planarRing(wr, outDim, inDim);
     const fr = deviceWeightForm(pr, outDim, inDim);
-    expect(fr).toMatchObject({ bType: 0, transB: false });
+    expect(fr).toMatchObject({ bType: 0, transB: true });
+    expect(fr.data).toEqual(wr);
     expect(referenceRingProduct(x, rows, fr, outDim, inDim)).toEqual(await ringLinearPlanar(cpu, x, rows, pr, outDim, inDim));
     expect(weightIdentity(pr)).toBe(pr.bytes);
     expect(weightIdentity(pi)).toBe(pi.lo);

@@ -1,11 +1,11 @@
 /**
  * The one form in which a ring weight (compute/ring-weight.ts) lives on the device: int16 when
  * every element is a small integer (the engine's weights, 2 bytes per parameter), else uint64
- * ring elements (8 bytes per parameter), in the layout the host form already has (row-major
- * W[outDim, inDim], read transposed by the kernel, or the planar forms' [inDim, outDim]), so no
- * transpose is ever made. The kernel computes y = x · Wᵀ mod 2^64 over this form
- * (native/cuda/permllm-cuda.cu, plc_ring_gemm); `referenceRingProduct` states the same product
- * in BigInt for the tests.
+ * ring elements (8 bytes per parameter), always row-major W[outDim, inDim] (the planar forms'
+ * [inDim, outDim] planes are transposed once, while they are recombined at upload), so every
+ * product reads rows of W contiguously: the decode kernel gives each output one warp striding
+ * over a row. The kernel computes y = x · Wᵀ mod 2^64 over this form (native/cuda/permllm-cuda.cu,
+ * plc_ring_gemm); `referenceRingProduct` states the same product in BigInt for the tests.
  */
 import { combineLimbs, ringFromIntegers, words, type Ring } from '../ring64.js';
 import { ringWeightElements, type RingWeight } from '../ring-weight.js';
@@ -13,7 +13,7 @@ import { ringWeightElements, type RingWeight } from '../ring-weight.js';
 export interface DeviceWeightForm {
   /** Element type on the device: 0 = uint64 ring elements, 1 = int16 (sign-extended into the ring). */
   readonly bType: 0 | 1;
-  /** true: data is W[outDim, inDim] (row-major, as PyTorch); false: data is Wᵀ, [inDim, outDim]. */
+  /** true: data is W[outDim, inDim] (row-major, as PyTorch), the form made here; false: data is Wᵀ, [inDim, outDim] (the kernel reads both). */
   readonly transB: boolean;
   readonly data: Int16Array | BigUint64Array;
 }
@@ -43,19 +43,24 @@ export function deviceWeightForm(w: RingWeight, outDim: number, inDim: number): 
     }
     return { bType: 0, transB: true, data: out };
   }
+  // Planar planes are [inDim, outDim]: element (o, i) sits at d = i · outDim + o.
   if (w.kind === 'int16') {
     const out = new Int16Array(n);
-    for (let i = 0; i < n; i++) out[i] = 256 * w.hi[i]! + w.lo[i]!;
-    return { bType: 1, transB: false, data: out };
+    for (let i = 0; i < inDim; i++) {
+      for (let o = 0, d = i * outDim; o < outDim; o++, d++) out[o * inDim + i] = 256 * w.hi[d]! + w.lo[d]!;
+    }
+    return { bType: 1, transB: true, data: out };
   }
   // Signed byte digits: element = Σ_b d_b · 256^b mod 2^64, combined per 16-bit limb.
   const p = w.bytes;
   const out = new BigUint64Array(n);
   const z = words(out);
-  for (let d = 0; d < n; d++) {
-    combineLimbs(z, d, p[d]! + 256 * p[n + d]!, p[2 * n + d]! + 256 * p[3 * n + d]!, p[4 * n + d]! + 256 * p[5 * n + d]!, p[6 * n + d]! + 256 * p[7 * n + d]!);
+  for (let i = 0; i < inDim; i++) {
+    for (let o = 0, d = i * outDim; o < outDim; o++, d++) {
+      combineLimbs(z, o * inDim + i, p[d]! + 256 * p[n + d]!, p[2 * n + d]! + 256 * p[3 * n + d]!, p[4 * n + d]! + 256 * p[5 * n + d]!, p[6 * n + d]! + 256 * p[7 * n + d]!);
+    }
   }
-  return { bType: 0, transB: false, data: out };
+  return { bType: 0, transB: true, data: out };
 }
 
 /** The host operand of a weight, for the identity of its resident copy (the typed array that owns the data). */
