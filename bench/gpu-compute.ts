@@ -60,7 +60,8 @@ type Party = 'engine' | 'gateway/dealer';
 
 interface Weights {
   layer: { w: PlanarWeight; outDim: number; inDim: number }[];
-  head: { w: PlanarWeight; outDim: number; inDim: number };
+  /** The engine's only (the head is timed once, for the engine). */
+  head: { w: PlanarWeight; outDim: number; inDim: number } | undefined;
 }
 
 /** Random planar weights: int16 planes (any bytes are valid) or ring signed-digit planes (any bytes are valid digits). */
@@ -85,7 +86,7 @@ function alias(w: PlanarWeight): PlanarWeight {
 function randomWeights(party: Party, s: LayerShape): Weights {
   return {
     layer: layerProducts(s).map(([, outDim, inDim]) => ({ w: randomPlanar(party, outDim, inDim), outDim, inDim })),
-    head: { w: randomPlanar(party, s.vocab, s.dim), outDim: s.vocab, inDim: s.dim },
+    head: party === 'engine' ? { w: randomPlanar(party, s.vocab, s.dim), outDim: s.vocab, inDim: s.dim } : undefined,
   };
 }
 
@@ -96,7 +97,7 @@ function randomRing(n: number): BigUint64Array {
 }
 
 /** One pass over `layers` layers (each its own weights) and optionally the head, at `rows` rows: ms. */
-async function pass(backend: ComputeBackend, layers: Weights['layer'][], head: Weights['head'] | undefined, rows: number): Promise<number> {
+async function pass(backend: ComputeBackend, layers: Weights['layer'][], head: Weights['head'], rows: number): Promise<number> {
   const inputs = new Map<number, BigUint64Array>();
   const input = (inDim: number) => {
     let x = inputs.get(inDim);
@@ -153,7 +154,7 @@ export interface GpuBenchOptions {
   log: (line: string) => void;
 }
 
-async function timeDecode(backend: ComputeBackend, layers: Weights['layer'][], head: Weights['head'] | undefined, tokens: number): Promise<number> {
+async function timeDecode(backend: ComputeBackend, layers: Weights['layer'][], head: Weights['head'], tokens: number): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < tokens; i++) times.push(await pass(backend, layers, head, 1));
   return median(times);
@@ -177,9 +178,9 @@ export async function runGpuComputeBench(o: GpuBenchOptions): Promise<GpuBenchRe
   const cpu = new OnnxCpuBackend(o.cpuThreads ?? 0);
   const parties: Party[] = o.parties ? ['engine', 'gateway/dealer'] : ['engine'];
   for (const party of parties) {
-    o.log(`${party}: random ${party === 'engine' ? 'int16' : 'ring'} weights for one ${s.name} layer and the head`);
+    o.log(`${party}: random ${party === 'engine' ? 'int16' : 'ring'} weights for one ${s.name} layer${party === 'engine' ? ' and the head' : ''}`);
     const weights = randomWeights(party, s);
-    const head = party === 'engine' ? weights.head : undefined; // the head is a MulW of every party; timed for the engine
+    const head = weights.head;
     // CPU: one layer (+ head) decode, prefill at cpuPrefillRows scaled.
     o.log(`${party} CPU: decode (${o.decodeTokens} tokens)`);
     await pass(cpu, [weights.layer], undefined, 1); // warm-up (onnxruntime sessions)
@@ -198,7 +199,7 @@ export async function runGpuComputeBench(o: GpuBenchOptions): Promise<GpuBenchRe
     const before = gpu.stats();
     await pass(gpu, [weights.layer], head, 1); // uploads the weights
     const uploadMs = performance.now() - uploadStart;
-    const measure = async (scope: GpuBenchRow['scope'], phase: GpuBenchRow['phase'], layers: Weights['layer'][], h: Weights['head'] | undefined, rows: number, reps: number) => {
+    const measure = async (scope: GpuBenchRow['scope'], phase: GpuBenchRow['phase'], layers: Weights['layer'][], h: Weights['head'], rows: number, reps: number) => {
       const a = gpu!.stats();
       const ms = phase === 'decode' ? await timeDecode(gpu!, layers, h, reps) : await pass(gpu!, layers, h, rows);
       const b = gpu!.stats();

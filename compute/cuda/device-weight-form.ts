@@ -18,6 +18,18 @@ export interface DeviceWeightForm {
   readonly data: Int16Array | BigUint64Array;
 }
 
+/** Visits every (o, i) of an [inDim, outDim] plane (d = i · outDim + o) in 64 × 64 tiles, so the transposed writes stay in cache. */
+function transposeBlocks(outDim: number, inDim: number, visit: (o: number, i: number, d: number) => void): void {
+  const B = 64;
+  for (let i0 = 0; i0 < inDim; i0 += B) {
+    const i1 = Math.min(inDim, i0 + B);
+    for (let o0 = 0; o0 < outDim; o0 += B) {
+      const o1 = Math.min(outDim, o0 + B);
+      for (let i = i0; i < i1; i++) for (let o = o0, d = i * outDim + o0; o < o1; o++, d++) visit(o, i, d);
+    }
+  }
+}
+
 function fitsInt16(w: Float64Array): boolean {
   for (let i = 0; i < w.length; i++) {
     const v = w[i]!;
@@ -46,20 +58,17 @@ export function deviceWeightForm(w: RingWeight, outDim: number, inDim: number): 
   // Planar planes are [inDim, outDim]: element (o, i) sits at d = i · outDim + o.
   if (w.kind === 'int16') {
     const out = new Int16Array(n);
-    for (let i = 0; i < inDim; i++) {
-      for (let o = 0, d = i * outDim; o < outDim; o++, d++) out[o * inDim + i] = 256 * w.hi[d]! + w.lo[d]!;
-    }
+    const { lo, hi } = w;
+    transposeBlocks(outDim, inDim, (o, i, d) => (out[o * inDim + i] = 256 * hi[d]! + lo[d]!));
     return { bType: 1, transB: true, data: out };
   }
   // Signed byte digits: element = Σ_b d_b · 256^b mod 2^64, combined per 16-bit limb.
   const p = w.bytes;
   const out = new BigUint64Array(n);
   const z = words(out);
-  for (let i = 0; i < inDim; i++) {
-    for (let o = 0, d = i * outDim; o < outDim; o++, d++) {
-      combineLimbs(z, o * inDim + i, p[d]! + 256 * p[n + d]!, p[2 * n + d]! + 256 * p[3 * n + d]!, p[4 * n + d]! + 256 * p[5 * n + d]!, p[6 * n + d]! + 256 * p[7 * n + d]!);
-    }
-  }
+  transposeBlocks(outDim, inDim, (o, i, d) =>
+    combineLimbs(z, o * inDim + i, p[d]! + 256 * p[n + d]!, p[2 * n + d]! + 256 * p[3 * n + d]!, p[4 * n + d]! + 256 * p[5 * n + d]!, p[6 * n + d]! + 256 * p[7 * n + d]!),
+  );
   return { bType: 0, transB: true, data: out };
 }
 
