@@ -9,7 +9,9 @@
  *   may round differently from onnxruntime's, as between any two BLAS builds.
  *
  * Weights stay resident on the device (./resident-weights.ts): a weight crosses the bus once, then
- * each product moves only its input and output (counted in `transfers`). Calls are synchronous
+ * each product moves only its input and output (counted in `transfers`). Ring weights are
+ * resident from their first product unless ring-gemm marks them transient; float weights from
+ * their second (a single-use operand passed as `weight` is not kept). Calls are synchronous
  * on the calling thread (a kernel, then the download that waits for it) and return settled
  * promises, matching the interface.
  */
@@ -58,6 +60,7 @@ export class CudaBackend implements ComputeBackend {
   readonly transfers = new TransferCounter();
   private readonly ringWeights: ResidentWeights<DevicePointer, RingMeta>;
   private readonly floatWeights: ResidentWeights<DevicePointer, FloatMeta>;
+  private readonly seenFloatWeights = new WeakSet<object>();
   private readonly a: Scratch;
   private readonly b: Scratch;
   private readonly c: Scratch;
@@ -138,7 +141,11 @@ export class CudaBackend implements ComputeBackend {
     if (bType === 0 && (weight instanceof Float64Array ? 'f64' : 'f32') !== dtype) throw new TypeError('linear: operands must share a dtype');
     if (bType !== 0 && dtype !== 'f64') throw new TypeError('linearInt16: the input must be float64');
     let w: DevicePointer;
-    if (resident) {
+    // The float interface does not say which operand outlives the call (the f64 profile's
+    // attention passes its keys as `weight`): a float weight becomes resident on its second use.
+    const keep = resident && (this.floatWeights.has(weight) || this.seenFloatWeights.has(weight));
+    if (resident && !keep) this.seenFloatWeights.add(weight);
+    if (keep) {
       w = this.floatWeights.get(weight, () => ({ data: weight, meta: { bType, dtype } })).ptr;
     } else {
       w = this.b.get(weight.byteLength);

@@ -105,6 +105,25 @@ describe.skipIf(!gpu.available)(`CUDA ring64 products == CPU ring-gemm, bit for 
     const c = await cpu.linear(xf, rows, wf, outDim, inDim);
     for (let i = 0; i < g.length; i++) expect(Math.abs(g[i]! - c[i]!)).toBeLessThan(1e-3);
   });
+
+  it('a float weight is copied per call on first use and resident from its second', async () => {
+    const [rows, outDim, inDim] = [2, 64, 128];
+    const x = Float64Array.from({ length: rows * inDim }, (_, i) => i % 7);
+    const w = Float64Array.from({ length: outDim * inDim }, (_, i) => (i % 5) - 2);
+    const s0 = cuda.stats();
+    const y1 = await cuda.linear(x, rows, w, outDim, inDim);
+    const s1 = cuda.stats();
+    expect(s1.weightUploads).toBe(s0.weightUploads);
+    expect(s1.hostToDeviceBytes - s0.hostToDeviceBytes).toBe(x.byteLength + w.byteLength);
+    expect(await cuda.linear(x, rows, w, outDim, inDim)).toEqual(y1);
+    const s2 = cuda.stats();
+    expect(s2.weightUploads).toBe(s1.weightUploads + 1);
+    expect(await cuda.linear(x, rows, w, outDim, inDim)).toEqual(y1);
+    const s3 = cuda.stats();
+    expect(s3.weightUploads).toBe(s2.weightUploads);
+    expect(s3.hostToDeviceBytes - s2.hostToDeviceBytes).toBe(x.byteLength);
+    cuda.release(w);
+  });
 });
 
 describe.skipIf(!gpu.available)(`a private ring64 session on the GPU == the same pairing on the CPU, bit for bit${skipped}`, () => {
