@@ -10,7 +10,7 @@
 #   4. runs the GPU tests with PERMLLM_REQUIRE_GPU=1 (a missing GPU fails them instead of
 #      skipping): tests/gpu/cuda-exactness.test.ts (GPU ring64 products == CPU bit for bit, and a
 #      private stories260K session GPU == CPU) and tests/gpu/cuda-without-gpu.test.ts (build,
-#      and --device auto taking the GPU in three real processes);
+#      and --device auto taking the GPU in three real processes) and tests/bench/gpu-bench-smoke.test.ts;
 #   5. runs `permllm bench gpu --device cuda --parties` at the Llama-3.1-8B shapes and prints it.
 #
 # Output: the log and the bench report go to $OUT (default bench/results/gpu); the last lines
@@ -88,7 +88,7 @@ bash scripts/build-cuda.sh || fail "nvcc build"
 step "GPU tests"
 dry="${GPU_CHECK_DRY_RUN:-0}"
 if [ "$dry" = 1 ]; then echo "dry run: a missing GPU skips the GPU tests"; else export PERMLLM_REQUIRE_GPU=1; fi
-node node_modules/vitest/vitest.mjs run --reporter=verbose tests/gpu/cuda-exactness.test.ts tests/gpu/cuda-without-gpu.test.ts || fail "GPU tests"
+node node_modules/vitest/vitest.mjs run --reporter=verbose tests/gpu/cuda-exactness.test.ts tests/gpu/cuda-without-gpu.test.ts tests/bench/gpu-bench-smoke.test.ts || fail "GPU tests"
 
 step "GPU bench (Llama-3.1-8B shapes)"
 # shellcheck disable=SC2086
