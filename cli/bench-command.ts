@@ -19,6 +19,7 @@ import { LINK_SETTINGS, isLinkSettingName, type LinkSettingName } from '../bench
 const USAGE = `usage: permllm bench [--quick] [--models a,b] [--profiles ring64,permllm-f64] [--links none,paper,wan] [--prompts 16,128,512]
                      [--decode N] [--emulation wrapper|relay] [--dealer ahead|streamed] [--out DIR]
        permllm bench relay --target HOST:PORT [--listen PORT] [--rtt MS] [--bandwidth BITS_PER_S]
+       permllm bench gpu [--device cuda|auto|cpu] [--shape llama3-8b-layer|tiny] [--decode N] [--prefill N] ... (--help: all)
 
   --quick           stories260K only, prompts 8 and 32, 4 tokens (under a minute; CI smoke)
   --models LIST     comma-separated (default: all but llama3-8b-l2, synthetic-100m and llama3-8b-layer); known: ${[...BENCH_MODELS.keys()].join(', ')}
@@ -34,6 +35,10 @@ const USAGE = `usage: permllm bench [--quick] [--models a,b] [--profiles ring64,
                     streamed: it runs alongside, sharing this process's event loop
   --out DIR         where the reports go (default bench/results; quick bench/results/quick)
   --from-json FILE  measure nothing: redo the extrapolation and the reports from a bench.json
+
+  gpu: the parties' weight products per token on the CPU and on the GPU at Llama-3.1-8B shapes
+  (one layer, the head, and the whole 8B shape where it fits): ms per token, GPU memory, and
+  host↔device bytes per token (bench/gpu-compute.ts; docs/deploy.md "GPU").
 
   relay: a TCP relay that adds one-way delay (RTT/2) and paces each direction's bandwidth;
   put it between a gateway and an engine: the gateway dials --listen, the relay dials --target.
@@ -95,6 +100,9 @@ async function runRelay(argv: string[]): Promise<number> {
 
 export async function run(argv: string[]): Promise<number> {
   if (argv[0] === 'relay') return runRelay(argv.slice(1));
+  if (argv[0] === 'gpu') return (await import('./bench-gpu-command.js')).runGpuBenchCommand(argv.slice(1));
+  // `permllm bench --device D ...` is the GPU section (the end-to-end bench runs on the CPU).
+  if (argv.some((a) => a === '--device' || a.startsWith('--device='))) return (await import('./bench-gpu-command.js')).runGpuBenchCommand(argv);
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({

@@ -6,7 +6,7 @@
  * Prints "permllm dealer listening on URL" on stdout once it serves; logs go to stderr.
  */
 import { keptStateLimits } from '../config/kept-state-flags.js';
-import { OnnxCpuBackend } from '../compute/onnx-backend.js';
+import { selectComputeBackend } from '../compute/device-selection.js';
 import { startDealerServer } from '../dealer/server/dealer-server.js';
 import { tlsPairCheck, loggerFor } from '../config/common-schemas.js';
 import { plainServerCheck } from '../config/trust-schemas.js';
@@ -25,6 +25,7 @@ export async function run(argv: string[]): Promise<number> {
   const logger = loggerFor('dealer', config);
   const log = lineLogger(logger);
   if (config.insecure) log('WARNING: --insecure: the pairing key may cross the network in clear');
+  const compute = selectComputeBackend(config.device, { threads: config.threads, log });
   const server = await startDealerServer({
     host: config.host,
     port: config.port,
@@ -43,7 +44,7 @@ export async function run(argv: string[]): Promise<number> {
     maxFrameBytes: config['max-frame-bytes'],
     heartbeatMs: config['heartbeat-ms'],
     deadPeerMs: config['dead-peer-ms'],
-    ...(config.threads === undefined ? {} : { backend: new OnnxCpuBackend(config.threads) }),
+    backend: compute.backend,
     log,
   });
   process.stdout.write(`permllm dealer identity ${server.fingerprint}\n`);

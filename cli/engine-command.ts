@@ -7,7 +7,7 @@
  * Prints "permllm engine listening on URL" on stdout once it serves; logs go to stderr.
  */
 import { keptStateLimits } from '../config/kept-state-flags.js';
-import { OnnxCpuBackend } from '../compute/onnx-backend.js';
+import { selectComputeBackend } from '../compute/device-selection.js';
 import { defaultModelPath, loadModel } from '../model/load-model.js';
 import { startEngineServer } from '../engine/server/engine-server.js';
 import { MASK_PROFILES } from '../protocol/masks/mask-profile.js';
@@ -29,6 +29,7 @@ export async function run(argv: string[]): Promise<number> {
   const log = lineLogger(logger);
   if (config.insecure) log('WARNING: --insecure: plain-text links to or from other machines are allowed');
   if (config['dealer-credential'] === undefined) log('no dealer link credential given ($PERMLLM_DEALER_CREDENTIAL): the dealer will refuse the pairing');
+  const compute = selectComputeBackend(config.device, { threads: config.threads, log });
   const modelPath = config.model ?? defaultModelPath();
   log(`loading ${modelPath}`);
   const loadStarted = performance.now();
@@ -56,7 +57,7 @@ export async function run(argv: string[]): Promise<number> {
     probeIntervalMs: config['probe-interval-ms'],
     attentionModes: config['attention-modes'],
     memoryLimitBytes: config['memory-limit'],
-    ...(config.threads === undefined ? {} : { backend: new OnnxCpuBackend(config.threads) }),
+    backend: compute.backend,
     log,
   });
   const ready = server.readiness();

@@ -12,7 +12,7 @@
  * listening on URL" once the engine's model card is in and it serves; /readyz says why it is not ready
  * yet (the masked model still downloading, engine or dealer unreachable).
  */
-import { OnnxCpuBackend } from '../compute/onnx-backend.js';
+import { selectComputeBackend } from '../compute/device-selection.js';
 import { listenForGateway } from '../gateway/http/start-gateway-server.js';
 import { RemoteBackend } from '../gateway/remote/remote-backend.js';
 import { gatewayConfigSchema, gatewayFlags } from '../config/gateway-config.js';
@@ -39,6 +39,7 @@ export async function run(argv: string[]): Promise<number> {
     if (/^waiting for the engine|^the engine is unreachable/.test(line)) waiting = line;
     lines(line);
   };
+  const compute = selectComputeBackend(config.device, { threads: config.threads, log });
   const pending = await listenForGateway({ host: config.host, port: config.port, waiting: () => waiting });
   process.stdout.write(`permllm gateway bound to ${pending.url}; connecting to the engine (/healthz answers, /readyz says what it waits for)\n`);
   let backend: RemoteBackend;
@@ -60,7 +61,7 @@ export async function run(argv: string[]): Promise<number> {
       lengthBucket: config['length-bucket'],
       conversationReuse: config['conversation-reuse'],
       memoryLimitBytes: config['memory-limit'],
-      ...(config.threads === undefined ? {} : { backend: new OnnxCpuBackend(config.threads) }),
+      backend: compute.backend,
       log,
       signal: stop.signal,
       // Serve at once: /readyz says "downloading the masked model (n%)" until it is here.

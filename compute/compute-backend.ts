@@ -6,7 +6,19 @@
  * Layout: all matrices are dense, row-major. Weights are stored as in PyTorch / llama2.c,
  * W[out, in], so a linear layer is y = x · Wᵀ.
  */
+import type { RingWeight } from './ring-weight.js';
+
 export type FloatArray = Float32Array | Float64Array;
+
+/** Hints for ComputeBackend.ringLinear. */
+export interface RingLinearOptions {
+  /**
+   * The weight outlives this call (model weights, the parties' stored masked weights): a device
+   * backend keeps its copy resident and reuses it. False for transient operands (attention's
+   * keys and values), which are copied in for the one product. Default true.
+   */
+  resident?: boolean;
+}
 
 export interface ComputeBackend {
   readonly name: string;
@@ -26,6 +38,13 @@ export interface ComputeBackend {
    * Callers keep 255 · 255 · k < 2^31.
    */
   matmulU8?(a: Uint8Array, m: number, k: number, b: Uint8Array | Int8Array, n: number): Promise<Int32Array>;
+  /**
+   * Optional: y[rows, outDim] = x[rows, inDim] · Wᵀ mod 2^64, exact in Z_2^64 (the ring64
+   * profile's products, e.g. uint64 GEMMs on a GPU), for any weight form (compute/ring-weight.ts).
+   * compute/ring-gemm.ts calls it when present and otherwise runs its limb GEMMs through
+   * `linear` / `matmulU8`; both give the same residues bit for bit.
+   */
+  ringLinear?(x: BigUint64Array, rows: number, weight: RingWeight, outDim: number, inDim: number, options?: RingLinearOptions): Promise<BigUint64Array>;
 }
 
 /** Asserts that a flat array has the element count its shape claims; names the operand. */

@@ -14,6 +14,7 @@
  */
 import type { ComputeBackend } from './compute-backend.js';
 import { combineLimbs, splitLimbs, words, type Ring } from './ring64.js';
+import type { Int16Planes, PlanarWeight, RingPlanes } from './ring-weight.js';
 
 /** Largest inner dimension for which the ring × ring limb GEMMs stay exact. */
 export const MAX_RING_RING_K = 2 ** 19;
@@ -45,6 +46,8 @@ export function toLimbPlanes(a: Ring): Uint16Array {
 export async function ringLinearInt(backend: ComputeBackend, x: Ring, rows: number, w: Float64Array | Int16Array | Uint16Array, outDim: number, inDim: number): Promise<Ring> {
   checkShape('ringLinearInt input', x.length, rows, inDim);
   checkShape('ringLinearInt weight', w.length, outDim, inDim);
+  // A Uint16Array here is an unsigned integer weight, not limb planes (RingWeight's meaning of it): widened first.
+  if (backend.ringLinear) return backend.ringLinear(x, rows, w instanceof Uint16Array ? Float64Array.from(w) : w, outDim, inDim);
   if (inDim >= MAX_RING_INT_K) throw new RangeError(`ringLinearInt: inner dimension ${inDim} is too large for exact limb products`);
   const limbs = splitLimbs(x); // [4·rows, inDim]
   const y = w instanceof Float64Array ? await backend.linear(limbs, 4 * rows, w, outDim, inDim) : await linear16(backend, limbs, 4 * rows, w, outDim, inDim);
@@ -80,6 +83,7 @@ function weightLimb(backend: ComputeBackend, x: Float64Array, rows: number, w: R
 export async function ringLinearRing(backend: ComputeBackend, x: Ring, rows: number, w: Ring | Uint16Array, outDim: number, inDim: number): Promise<Ring> {
   checkShape('ringLinearRing input', x.length, rows, inDim);
   checkShape('ringLinearRing weight', w instanceof Uint16Array ? w.length / 4 : w.length, outDim, inDim);
+  if (rows * outDim * inDim > SMALL_PRODUCT_MACS && backend.ringLinear) return backend.ringLinear(x, rows, w, outDim, inDim, { resident: w instanceof Uint16Array });
   if (inDim >= MAX_RING_RING_K) throw new RangeError(`ringLinearRing: inner dimension ${inDim} is too large for exact limb products`);
   if (rows * outDim * inDim <= SMALL_PRODUCT_MACS) return ringLinearRingDirect(x, rows, w instanceof Uint16Array ? w : toLimbPlanes(w), outDim, inDim);
   const xl = splitLimbs(x); // limb-major: blocks 0..3 of [rows, inDim]
@@ -168,24 +172,7 @@ export function ringMatmulRing(backend: ComputeBackend, a: Ring, m: number, k: n
  * vocabulary) are cut into chunks whose sums are added in float64, still exact.
  */
 
-/** An int16 weight as two byte planes, transposed [inDim, outDim]. */
-export interface Int16Planes {
-  kind: 'int16';
-  lo: Uint8Array;
-  hi: Int8Array;
-}
-
-/**
- * A ring weight as eight signed-digit planes, transposed [inDim, outDim]: w = Σ_k d_k · 256^k
- * mod 2^64 with d_k ∈ [−128, 127] (each byte recoded with a carry into the next), so the
- * products take onnxruntime's uint8 × int8 kernel, faster than uint8 × uint8.
- */
-export interface RingPlanes {
-  kind: 'ring';
-  bytes: Int8Array;
-}
-
-export type PlanarWeight = Int16Planes | RingPlanes;
+export type { Int16Planes, PlanarWeight, RingPlanes } from './ring-weight.js';
 
 const K_CHUNK = 32768;
 
@@ -312,6 +299,7 @@ export async function ringLinearPlanar(backend: ComputeBackend, x: Ring, rows: n
   checkShape('ringLinearPlanar input', x.length, rows, inDim);
   const matmulU8 = backend.matmulU8?.bind(backend);
   if (rows * outDim * inDim <= SMALL_PRODUCT_MACS) return planarDirect(x, rows, w, outDim, inDim);
+  if (backend.ringLinear) return backend.ringLinear(x, rows, w, outDim, inDim);
   if (!matmulU8) {
     const flat = unplanar(w, outDim, inDim);
     return flat instanceof Int16Array ? ringLinearInt(backend, x, rows, flat, outDim, inDim) : ringLinearRing(backend, x, rows, flat, outDim, inDim);

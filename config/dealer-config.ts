@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { defaultStateDir, hostSchema, linkTimingShape, pemFileSchema, portSchema, positiveIntSchema, loggingFlags, loggingShape, shutdownFlags, shutdownShape, withEnvironment } from './common-schemas.js';
 import { credentialSchema, fingerprintSchema, insecureFlag, tofuFlag, trustFlagShape } from './trust-schemas.js';
 import type { FlagDefinitions } from './parse-flags.js';
+import { deviceFlags, deviceShape } from './device-flags.js';
 import { keptStateFlags, keptStateShape } from './kept-state-flags.js';
 
 export const DEALER_DEFAULT_PORT = 8082;
@@ -26,6 +27,7 @@ export const dealerFlags: FlagDefinitions = withEnvironment({
   'rendezvous-timeout-ms': { type: 'string', value: 'MS', help: 'how long one side of a session waits for the other to join (default 10000)' },
   'max-frame-bytes': { type: 'string', value: 'N', help: 'largest message accepted from a party (default 64 KiB; parties only send handshakes)' },
   threads: { type: 'string', env: 'PERMLLM_THREADS', value: 'N', help: 'compute threads for matrix products (default: onnxruntime\'s choice, every core)' },
+  ...deviceFlags,
   'heartbeat-ms': { type: 'string', value: 'MS', help: 'link ping interval (default 1000)' },
   'dead-peer-ms': { type: 'string', value: 'MS', help: 'silence after which a peer counts as dead (default 6000)' },
   ...shutdownFlags,
@@ -50,6 +52,7 @@ export const dealerConfigSchema = z.object({
   'rendezvous-timeout-ms': positiveIntSchema.default(10_000),
   'max-frame-bytes': positiveIntSchema.default(64 << 10),
   threads: positiveIntSchema.optional(),
+  ...deviceShape,
   ...linkTimingShape,
   ...shutdownShape,
   ...loggingShape,

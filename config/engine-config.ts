@@ -4,6 +4,7 @@ import { MASK_PROFILES, RING64_PROFILE } from '../protocol/masks/mask-profile.js
 import { defaultStateDir, hostSchema, httpUrlSchema, linkTimingShape, pemFileSchema, portSchema, positiveIntSchema, loggingFlags, loggingShape, memoryFlags, memoryShape, shutdownFlags, shutdownShape, withEnvironment } from './common-schemas.js';
 import { credentialSchema, fingerprintSchema, insecureFlag, tofuFlag, trustFlagShape } from './trust-schemas.js';
 import type { FlagDefinitions } from './parse-flags.js';
+import { deviceFlags, deviceShape } from './device-flags.js';
 import { ATTENTION_MODES, DEFAULT_ATTENTION_MODES } from '../protocol/schedule/attention-mode.js';
 import { keptStateFlags, keptStateShape } from './kept-state-flags.js';
 
@@ -30,6 +31,7 @@ export const engineFlags: FlagDefinitions = withEnvironment({
   profile: { type: 'string', value: 'NAME', help: `mask profile (default ${RING64_PROFILE.name}: exact Z_2^64 shares; permllm-f64 is statistical masking, for comparison; ${Object.keys(MASK_PROFILES).join(', ')})` },
   'attention-modes': { type: 'string', env: 'PERMLLM_ATTENTION_MODES', value: 'LIST', help: `attention modes the card allows, comma-separated (${ATTENTION_MODES.join(', ')}; default beaver: the paper's exposure; single-view shows the user permuted q/k/v and the attention pattern, README "Security")` },
   threads: { type: 'string', env: 'PERMLLM_THREADS', value: 'N', help: 'compute threads for matrix products (default: onnxruntime\'s choice, every core)' },
+  ...deviceFlags,
   'heartbeat-ms': { type: 'string', value: 'MS', help: 'link ping interval (default 1000)' },
   'dead-peer-ms': { type: 'string', value: 'MS', help: 'silence after which a peer counts as dead (default 6000)' },
   'probe-interval-ms': { type: 'string', value: 'MS', help: 'how often the dealer pairing is checked (default 1000)' },
@@ -61,6 +63,7 @@ export const engineConfigSchema = z.object({
     .default(RING64_PROFILE.name),
   'probe-interval-ms': positiveIntSchema.default(1000),
   threads: positiveIntSchema.optional(),
+  ...deviceShape,
   'attention-modes': z
     .string()
     .transform((s) => [...new Set(s.split(',').map((m) => m.trim()).filter((m) => m.length > 0))])

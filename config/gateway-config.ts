@@ -4,6 +4,7 @@ import { PERMLLM_PROFILE, PROFILE_STRENGTH } from '../protocol/masks/mask-profil
 import { defaultCacheDir, defaultStateDir, hostSchema, httpUrlSchema, linkTimingShape, loggingFlags, loggingShape, memoryFlags, memoryShape, numeric, pemFileSchema, portSchema, positiveIntSchema, shutdownFlags, shutdownShape, withEnvironment } from './common-schemas.js';
 import { credentialSchema, fingerprintSchema, insecureFlag, tofuFlag, trustFlagShape } from './trust-schemas.js';
 import type { FlagDefinitions } from './parse-flags.js';
+import { deviceFlags, deviceShape } from './device-flags.js';
 
 export const GATEWAY_DEFAULT_PORT = 8080;
 
@@ -27,6 +28,7 @@ export const gatewayFlags: FlagDefinitions = withEnvironment({
   'model-aliases': { type: 'string', env: 'PERMLLM_MODEL_ALIASES', value: 'NAMES', help: 'comma-separated other names the model answers to (e.g. gpt-4o-mini)' },
   'probe-interval-ms': { type: 'string', value: 'MS', help: 'how often engine and dealer health is checked (default 1000)' },
   threads: { type: 'string', env: 'PERMLLM_THREADS', value: 'N', help: 'compute threads for matrix products (default: onnxruntime\'s choice, every core)' },
+  ...deviceFlags,
   'heartbeat-ms': { type: 'string', value: 'MS', help: 'link ping interval (default 1000)' },
   'dead-peer-ms': { type: 'string', value: 'MS', help: 'silence after which a peer counts as dead (default 6000)' },
   'length-bucket': { type: 'string', env: 'PERMLLM_LENGTH_BUCKET', value: 'N', help: 'round the prompt length and the passes the engine sees to multiples of N tokens (default 0 = off; costs up to 2N-2 extra passes)' },
@@ -71,6 +73,7 @@ export const gatewayConfigSchema = z.object({
   'model-aliases': z.string().optional().transform((v) => (v ?? '').split(',').map((a) => a.trim()).filter((a) => a.length > 0)),
   'probe-interval-ms': positiveIntSchema.default(1000),
   threads: positiveIntSchema.optional(),
+  ...deviceShape,
   'length-bucket': numeric(z.number().int().min(0).max(4096)).default(0),
   'conversation-reuse': z.boolean().default(false),
   ...linkTimingShape,
