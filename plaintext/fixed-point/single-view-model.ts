@@ -8,6 +8,8 @@
  * (single-view-attention.ts), x += W_o·a, gate|up = W_gu·x raw, SwiGLU with 1/rms(x) applied,
  * x += W_down·s. The final RMSNorm and the LM head are the paper schedule's.
  */
+import { residualViewWidth } from '../../model/fixed-point/view-width.js';
+import { checkViewWidth } from './view-width-check.js';
 import { ringLinearInt } from '../../compute/ring-gemm.js';
 import { ringAddInto, type Ring } from '../../compute/ring64.js';
 import { weightName } from '../../model/fixed-point/folded-weights.js';
@@ -106,6 +108,7 @@ export class SingleViewSequence {
     }
     this.length = start + T;
     const last = x.slice((T - 1) * c.dim, T * c.dim);
+    checkViewWidth(last, residualViewWidth(this.m.plan, sv.residual), 'rmsnorm input');
     const normed = rmsnormFixed(last, 1, c.dim, c.normEps, sv.residual, this.m.plan.finalNorm);
     return this.linear(weightName.head, normed, 1, this.m.plan.finalNorm);
   }
