@@ -43,5 +43,8 @@ export const qkNormViewWidth = (plan: FixedPointPlan, L: LayerPlan): number => v
 /** Post-norm inputs (the o and down outputs at postNorm.raw). */
 export const postNormViewWidth = (plan: FixedPointPlan, raw: number): number => viewWidth(plan, raw, plan.ranges.postRaw);
 
+/** The MoE step's one Perm message: router logits at moe.logits beside the gate/up blocks; the wider of the two. */
+export const moeViewWidth = (plan: FixedPointPlan, L: LayerPlan): number => Math.max(L.moe ? viewWidth(plan, L.moe.logits, plan.ranges.router) : FULL_VIEW_WIDTH, gateUpViewWidth(plan, L));
+
 /** Attention scores: they carry the causal / window mask, so they are never narrowed. */
 export const scoresViewWidth = (): number => FULL_VIEW_WIDTH;

@@ -26,7 +26,7 @@ import { gegluFixed } from './fixed-point-gelu.js';
 import { ringDiagonal } from './ring-diagonal.js';
 import { addWindowMask, attentionSoftmax, capLogits, layerWindow, ringLayerRopes } from './ring-layer-variant.js';
 import { fixedPointMoeFfn } from './ring-moe.js';
-import { gateUpViewWidth, postNormViewWidth, qkNormViewWidth, residualViewWidth } from '../../model/fixed-point/view-width.js';
+import { gateUpViewWidth, moeViewWidth, postNormViewWidth, qkNormViewWidth, residualViewWidth } from '../../model/fixed-point/view-width.js';
 import { checkViewWidth } from './view-width-check.js';
 
 export class FixedPointModel {
@@ -153,7 +153,7 @@ export class FixedPointSequence {
       const normed2 = rmsnormFixed(x, T, c.dim, c.normEps, plan.residual, L.ffnNorm);
       if (L.moe) {
         const names = { router: weightName.router(l), gateUp: weightName.gateUp(l), expertDown: (e: number) => weightName.expertDown(l, e) };
-        ringAddInto(x, await fixedPointMoeFfn((name, a, rows, inExp) => this.linear(name, a, rows, inExp), names, normed2, T, c, { ...L, moe: L.moe }));
+        ringAddInto(x, await fixedPointMoeFfn((name, a, rows, inExp) => this.linear(name, a, rows, inExp), names, normed2, T, c, { ...L, moe: L.moe }, moeViewWidth(plan, L)));
         continue;
       }
       const gateUp = await this.linear(weightName.gateUp(l), normed2, T, L.ffnNorm);

@@ -98,10 +98,13 @@ export class SingleViewSequence {
       const q = this.rope.rotateRows(ringColumns(qkv, T, width, 0, qDim), T, c.nHeads, start);
       const k = this.rope.rotateRows(ringColumns(qkv, T, width, qDim, kvDim), T, c.nKvHeads, start);
       const v = ringColumns(qkv, T, width, qDim + kvDim, kvDim);
+      // The residual views are narrowed in the private run (view-width.ts): their values must fit.
+      checkViewWidth(x, residualViewWidth(this.m.plan, sv.residual), 'view 0');
       const inv = rowInverseRms(x, T, c.dim, c.normEps, sv.residual);
       const attended = await singleViewAttention(backend, shape, L, this.caches[l]!, inv, q, k, v, T, start);
       ringAddInto(x, await this.linear(weightName.output(l), attended, T, L.attention));
       const gateUp = await this.linear(weightName.gateUp(l), x, T, sv.residual);
+      checkViewWidth(x, residualViewWidth(this.m.plan, sv.residual), 'view 0');
       const inv2 = rowInverseRms(x, T, c.dim, c.normEps, sv.residual);
       const activated = deferredSwiglu(ringGateUpBlocks(gateUp, T, c.hiddenDim), T, c.hiddenDim, inv2, L.rawGateUp, L.ffn);
       ringAddInto(x, await this.linear(weightName.down(l), activated, T, L.ffn));
