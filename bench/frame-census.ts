@@ -44,9 +44,9 @@ export function censusOf(frame: Uint8Array): FrameCensus {
       messages.push({ kind: kindName(view.getUint8(start + 3)), step: view.getUint32(start + 8, true), bytes: length + 8, offline: (view.getUint8(start + 14) & 1) === 1 });
       accounted += length + 8;
     }
-    off = start + ((length + 7) & ~7);
+    off = start + length; // frame version 2: parts are not padded
   }
-  // Header and padding go to the first message so the sizes add up to the frame's.
+  // Headers go to the first message so the sizes add up to the frame's.
   if (messages[0]) messages[0].bytes += frame.length - accounted;
   return { depth, offline, messages };
 }

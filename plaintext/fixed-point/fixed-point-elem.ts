@@ -23,8 +23,11 @@ const TWO32 = 4294967296;
 
 export class RingOverflowError extends Error {
   override readonly name = 'RingOverflowError';
-  constructor(readonly what: string) {
-    super(`fixed-point overflow: a value in the ${what} reached 2^61 or more, outside the ring64 plan's range; the request is ended rather than answered with wrapped values`);
+  constructor(
+    readonly what: string,
+    limitBits = 61,
+  ) {
+    super(`fixed-point overflow: a value in the ${what} reached 2^${limitBits} or more, outside the ring64 plan's range; the request is ended rather than answered with wrapped values`);
   }
 }
 

@@ -3,6 +3,8 @@
  * of an input, computed on ring integers exactly as the private pass computes it on shares
  * (ring-pooling.ts), so that private == oracle bit for bit.
  */
+import { residualViewWidth } from '../../model/fixed-point/view-width.js';
+import { checkViewWidth } from './view-width-check.js';
 import type { Ring } from '../../compute/ring64.js';
 import { ringHadamard } from '../../compute/ring-hadamard.js';
 import { rmsnormFixed } from './fixed-point-elem.js';
@@ -23,6 +25,7 @@ export async function fixedPointEmbedding(model: FixedPointModel, gamma: ArrayLi
   const rows = tokens.length;
   const gammaExp = embeddingGammaExponent(plan.finalNorm, rows, c.dim);
   const x = await model.newSequence().residualStream(tokens);
+  checkViewWidth(x, residualViewWidth(plan), 'rmsnorm input');
   const normed = rmsnormFixed(x, rows, c.dim, c.normEps, plan.residual, plan.finalNorm);
   const pooled = ringHadamard(ringSumRows(normed, rows, c.dim), ringEmbeddingGamma(gamma, gammaExp));
   const exponent = plan.finalNorm + gammaExp;

@@ -26,6 +26,8 @@ import { gegluFixed } from './fixed-point-gelu.js';
 import { ringDiagonal } from './ring-diagonal.js';
 import { addWindowMask, attentionSoftmax, capLogits, layerWindow, ringLayerRopes } from './ring-layer-variant.js';
 import { fixedPointMoeFfn } from './ring-moe.js';
+import { gateUpViewWidth, moeViewWidth, postNormViewWidth, qkNormViewWidth, residualViewWidth } from '../../model/fixed-point/view-width.js';
+import { checkViewWidth } from './view-width-check.js';
 
 export class FixedPointModel {
   readonly rope: RingRope;
@@ -91,6 +93,7 @@ export class FixedPointSequence {
 
   /** A post-norm: the user's RMSNorm (decoded at `raw`, re-encoded at `out`), then γ as a diagonal map. */
   private postNorm(name: string, x: Ring, rows: number, raw: number, out: number): Ring {
+    checkViewWidth(x, postNormViewWidth(this.m.plan, raw), 'rmsnorm input');
     const normed = rmsnormFixed(x, rows, this.m.config.dim, this.m.config.normEps, raw, out);
     return ringDiagonal(this.m.weight(name).data, normed, rows);
   }
@@ -100,6 +103,7 @@ export class FixedPointSequence {
     const T = tokens.length;
     const x = await this.residualStream(tokens);
     const last = x.slice((T - 1) * c.dim, T * c.dim);
+    checkViewWidth(last, residualViewWidth(plan), 'rmsnorm input');
     const normed = rmsnormFixed(last, 1, c.dim, c.normEps, plan.residual, plan.finalNorm);
     return this.linear(weightName.head, normed, 1, plan.finalNorm);
   }
@@ -118,6 +122,8 @@ export class FixedPointSequence {
     const x = await this.linear(weightName.embedding, ringOnehot(tokens, c.vocabSize, plan.onehot), T, plan.onehot);
     for (let l = 0; l < c.nLayers; l++) {
       const L = plan.layers[l]!;
+      // Every narrowed view's values are checked against its width (view-width-check.ts) where the private run narrows it.
+      checkViewWidth(x, residualViewWidth(plan), 'rmsnorm input');
       const normed = rmsnormFixed(x, T, c.dim, c.normEps, plan.residual, L.attnNorm);
       const qkv = await this.linear(weightName.qkv(l), normed, T, L.attnNorm);
       const width = qDim + 2 * kvDim;
@@ -126,7 +132,9 @@ export class FixedPointSequence {
       if (L.qkNorm) {
         // Per-head q/k norm before RoPE (ring-qk-norm.ts): normalise every head row, then γ.
         const headRows = qkHeadRows(shape, T);
-        const normedHeads = rmsnormFixed(qkHeads(qkv, shape, T), headRows, c.headDim, c.normEps, L.attnNorm + L.qk, L.qkNorm.out);
+        const heads = qkHeads(qkv, shape, T);
+        checkViewWidth(heads, qkNormViewWidth(plan, L), 'rmsnorm input');
+        const normedHeads = rmsnormFixed(heads, headRows, c.headDim, c.normEps, L.attnNorm + L.qk, L.qkNorm.out);
         ({ q, k } = qkNormSelect(await this.linear(weightName.qkNorm(l), normedHeads, headRows, L.qkNorm.out), shape, T));
       }
       this.keys[l]!.append(k);
@@ -141,15 +149,18 @@ export class FixedPointSequence {
       let o = await this.linear(weightName.output(l), attended, T, L.probs + L.attnNorm + L.v);
       if (L.postNorm) o = this.postNorm(weightName.postAttnNorm(l), o, T, L.postNorm.raw, L.postNorm.out);
       ringAddInto(x, o);
+      checkViewWidth(x, residualViewWidth(plan), 'rmsnorm input');
       const normed2 = rmsnormFixed(x, T, c.dim, c.normEps, plan.residual, L.ffnNorm);
       if (L.moe) {
         const names = { router: weightName.router(l), gateUp: weightName.gateUp(l), expertDown: (e: number) => weightName.expertDown(l, e) };
-        ringAddInto(x, await fixedPointMoeFfn((name, a, rows, inExp) => this.linear(name, a, rows, inExp), names, normed2, T, c, { ...L, moe: L.moe }));
+        ringAddInto(x, await fixedPointMoeFfn((name, a, rows, inExp) => this.linear(name, a, rows, inExp), names, normed2, T, c, { ...L, moe: L.moe }, moeViewWidth(plan, L)));
         continue;
       }
       const gateUp = await this.linear(weightName.gateUp(l), normed2, T, L.ffnNorm);
       const gate = c.variant?.activation === 'gelu-tanh' ? gegluFixed : swigluFixed;
-      const activated = gate(ringGateUpBlocks(gateUp, T, c.hiddenDim), T * c.hiddenDim, L.ffnNorm + L.gateUp, L.ffn);
+      const blocks = ringGateUpBlocks(gateUp, T, c.hiddenDim);
+      checkViewWidth(blocks, gateUpViewWidth(plan, L), `${c.variant?.activation === 'gelu-tanh' ? 'geglu' : 'swiglu'} input`);
+      const activated = gate(blocks, T * c.hiddenDim, L.ffnNorm + L.gateUp, L.ffn);
       let down = await this.linear(weightName.down(l), activated, T, L.ffn);
       if (L.postNorm) down = this.postNorm(weightName.postFfnNorm(l), down, T, L.postNorm.raw, L.postNorm.out);
       ringAddInto(x, down);

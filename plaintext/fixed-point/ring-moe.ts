@@ -15,6 +15,7 @@
  * p_e = exp(r_e − max r) over the sorted-order sum of the selected (normalizeTopK) or of all
  * experts (softmax-then-top-k without renormalisation).
  */
+import { checkViewWidth } from './view-width-check.js';
 import { words, type Ring } from '../../compute/ring64.js';
 import type { ModelConfig } from '../../model/model-description.js';
 import { decodeChecked, encodeChecked, sortedSum, swigluFixed } from './fixed-point-elem.js';
@@ -127,14 +128,17 @@ export interface MoeWeightNames {
 }
 
 /** The fixed-point oracle's MoE FFN of normalised rows `normed` [rows, dim] (exponent L.ffnNorm): FFN(h) at the residual exponent. */
-export async function fixedPointMoeFfn(linear: RingLinear, names: MoeWeightNames, normed: Ring, rows: number, c: ModelConfig, L: MoeLayerExponents): Promise<Ring> {
+/** `viewWidth`: the private run's width of the step's Perm message (model/fixed-point/view-width.ts moeViewWidth); the oracle checks both inputs fit it. */
+export async function fixedPointMoeFfn(linear: RingLinear, names: MoeWeightNames, normed: Ring, rows: number, c: ModelConfig, L: MoeLayerExponents, viewWidth = 8): Promise<Ring> {
   const moe = c.variant?.moe;
   if (!moe) throw new Error('fixedPointMoeFfn: the model has no mixture of experts');
   const { nExperts: n } = moe;
   const h = c.hiddenDim;
   const logits = await linear(names.router, normed, rows, L.ffnNorm);
+  checkViewWidth(logits, viewWidth, 'MoE input');
   const gates = routerGateFixed(logits, { rows, nExperts: n, topK: moe.topK, normalizeTopK: moe.normalizeTopK, inExp: L.moe.logits, outExp: L.moe.gate });
   const gateUp = await linear(names.gateUp, normed, rows, L.ffnNorm);
+  checkViewWidth(gateUp, viewWidth, 'MoE input');
   const activated = swigluFixed(ringGateUpBlocks(gateUp, rows, n * h), rows * n * h, L.ffnNorm + L.gateUp, L.ffn);
   const experts = new BigUint64Array(rows * n * c.dim);
   for (let e = 0; e < n; e++) ringPlaceColumns(experts, await linear(names.expertDown(e), ringColumns(activated, rows, n * h, e * h, h), rows, L.ffn), rows, n * c.dim, e * c.dim, c.dim);

@@ -8,6 +8,8 @@
  * (single-view-attention.ts), x += W_o·a, gate|up = W_gu·x raw, SwiGLU with 1/rms(x) applied,
  * x += W_down·s. The final RMSNorm and the LM head are the paper schedule's.
  */
+import { residualViewWidth } from '../../model/fixed-point/view-width.js';
+import { checkViewWidth } from './view-width-check.js';
 import { ringLinearInt } from '../../compute/ring-gemm.js';
 import { ringAddInto, type Ring } from '../../compute/ring64.js';
 import { weightName } from '../../model/fixed-point/folded-weights.js';
@@ -96,16 +98,20 @@ export class SingleViewSequence {
       const q = this.rope.rotateRows(ringColumns(qkv, T, width, 0, qDim), T, c.nHeads, start);
       const k = this.rope.rotateRows(ringColumns(qkv, T, width, qDim, kvDim), T, c.nKvHeads, start);
       const v = ringColumns(qkv, T, width, qDim + kvDim, kvDim);
+      // The residual views are narrowed in the private run (view-width.ts): their values must fit.
+      checkViewWidth(x, residualViewWidth(this.m.plan, sv.residual), 'view 0');
       const inv = rowInverseRms(x, T, c.dim, c.normEps, sv.residual);
       const attended = await singleViewAttention(backend, shape, L, this.caches[l]!, inv, q, k, v, T, start);
       ringAddInto(x, await this.linear(weightName.output(l), attended, T, L.attention));
       const gateUp = await this.linear(weightName.gateUp(l), x, T, sv.residual);
+      checkViewWidth(x, residualViewWidth(this.m.plan, sv.residual), 'view 0');
       const inv2 = rowInverseRms(x, T, c.dim, c.normEps, sv.residual);
       const activated = deferredSwiglu(ringGateUpBlocks(gateUp, T, c.hiddenDim), T, c.hiddenDim, inv2, L.rawGateUp, L.ffn);
       ringAddInto(x, await this.linear(weightName.down(l), activated, T, L.ffn));
     }
     this.length = start + T;
     const last = x.slice((T - 1) * c.dim, T * c.dim);
+    checkViewWidth(last, residualViewWidth(this.m.plan, sv.residual), 'rmsnorm input');
     const normed = rmsnormFixed(last, 1, c.dim, c.normEps, sv.residual, this.m.plan.finalNorm);
     return this.linear(weightName.head, normed, 1, this.m.plan.finalNorm);
   }

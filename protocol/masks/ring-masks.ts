@@ -5,8 +5,9 @@
  * perfectly, not statistically (compare mask-profile.ts's float profiles).
  *
  * The ring64 decisions, and where each lives:
- * - representation: BigUint64Array (wire: frame part type 5), hot loops on 32-bit word pairs
- *   (compute/ring64.ts);
+ * - representation: BigUint64Array (wire: frame part type 5; a Perm flight whose plan bound fits
+ *   fewer bytes carries only its low bytes, part type 6: protocol/subprotocols/ring/ring-narrowing.ts),
+ *   hot loops on 32-bit word pairs (compute/ring64.ts);
  * - exact products: 16-bit limbs through the backend's float64 GEMMs, int16 weights and uint16
  *   limb planes widened inside onnxruntime (compute/ring-gemm.ts);
  * - scales: one public fixed-point plan per model, from ranges measured at load time, with

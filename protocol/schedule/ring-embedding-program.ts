@@ -13,6 +13,7 @@
  *
  * Bit-exact with plaintext/fixed-point/fixed-point-embedding.ts.
  */
+import { residualViewWidth } from '../../model/fixed-point/view-width.js';
 import { ringAdd, type Ring } from '../../compute/ring64.js';
 import { decodePooledEmbedding, embeddingGammaExponent, ringEmbeddingGamma, ringSumRows } from '../../plaintext/fixed-point/ring-pooling.js';
 import type { PartyContext } from '../session/party-context.js';
@@ -43,7 +44,7 @@ export async function ringEmbeddingPass(ctx: PartyContext, state: RingForwardSta
   for (let offset = 0; offset < rows; offset += PREFILL_CHUNK_ROWS) {
     const n = Math.min(PREFILL_CHUNK_ROWS, rows - offset);
     const x = await ringChunk(ctx, state, tokens?.slice(offset, offset + n), n, offset, true);
-    const normed = await ringElem(ctx, x, { kind: 'rmsnorm', rows: n, cols: c.dim, eps: c.normEps, inExp: plan.residual, outExp: plan.finalNorm });
+    const normed = await ringElem(ctx, x, { kind: 'rmsnorm', rows: n, cols: c.dim, eps: c.normEps, inExp: plan.residual, outExp: plan.finalNorm }, residualViewWidth(plan));
     const pooled = ringLocal(normed, c.dim, (s) => ringSumRows(s, n, c.dim));
     sum = sum === undefined ? pooled : ringLocal(pooled, c.dim, (s) => ringAdd(sum!.share!, s), sum.meta.offlineKnown && pooled.meta.offlineKnown);
   }

@@ -7,6 +7,7 @@
  * private logits equal the oracle's bit for bit. RoPE is not a local step here: it is folded
  * into the scores' bilinear form (ring-attention.ts).
  */
+import { gateUpViewWidth, postNormViewWidth, qkNormViewWidth, residualViewWidth } from '../../model/fixed-point/view-width.js';
 import { ringAdd } from '../../compute/ring64.js';
 import type { ModelConfig } from '../../model/model-description.js';
 import { weightName } from '../../model/fixed-point/folded-weights.js';
@@ -78,7 +79,8 @@ export async function ringPrivateForward(ctx: PartyContext, state: RingForwardSt
     last = await ringChunk(ctx, state, tokens?.slice(offset, offset + n), n, start + offset);
   }
   if (!last) throw new RangeError('ringPrivateForward: no rows');
-  const normed = await ringElem(ctx, last, { kind: 'rmsnorm', rows: 1, cols: c.dim, eps: c.normEps, inExp: state.singleView?.plan.residual ?? plan.residual, outExp: plan.finalNorm });
+  const residualExp = state.singleView?.plan.residual ?? plan.residual;
+  const normed = await ringElem(ctx, last, { kind: 'rmsnorm', rows: 1, cols: c.dim, eps: c.normEps, inExp: residualExp, outExp: plan.finalNorm }, residualViewWidth(plan, residualExp));
   return ringMulW(ctx, weight(state, weightName.head), normed, 1, plan.finalNorm);
 }
 
@@ -108,11 +110,11 @@ export async function ringChunk(ctx: PartyContext, state: RingForwardState, toke
     }
     const L = plan.layers[l]!;
     const memory = state.memories[l]!;
-    const normed = await ringElem(ctx, x, { kind: 'rmsnorm', rows, cols: c.dim, eps: c.normEps, inExp: plan.residual, outExp: L.attnNorm });
+    const normed = await ringElem(ctx, x, { kind: 'rmsnorm', rows, cols: c.dim, eps: c.normEps, inExp: plan.residual, outExp: L.attnNorm }, residualViewWidth(plan));
     const qkv = await ringMulW(ctx, weight(state, weightName.qkv(l)), normed, rows, L.attnNorm);
     let q = ringLocal(qkv, rows * qDim, (s) => ringColumns(s, rows, width, 0, qDim));
     let k = ringLocal(qkv, rows * kvDim, (s) => ringColumns(s, rows, width, qDim, kvDim));
-    if (L.qkNorm) ({ q, k } = await ringQkNormStep(ctx, c, L, weight(state, weightName.qkNorm(l)), qkv, rows));
+    if (L.qkNorm) ({ q, k } = await ringQkNormStep(ctx, c, L, weight(state, weightName.qkNorm(l)), qkv, rows, qkNormViewWidth(plan, L)));
     const v = ringLocal(qkv, rows * kvDim, (s) => ringColumns(s, rows, width, qDim + kvDim, kvDim));
     const scores = await ringScoresKV(ctx, shape, state.layerRopes[l]!, memory, q, k, v, rows, start);
     const keys = memory.length;
@@ -124,9 +126,9 @@ export async function ringChunk(ctx: PartyContext, state: RingForwardState, toke
     const probs = await ringCausalSoftmax(ctx, scores, causal, softmax.scale, L.scores, L.probs, softmax.softcap);
     const attended = await ringValuesKV(ctx, shape, memory, probs, rows, causal);
     let o = await ringMulW(ctx, weight(state, weightName.output(l)), attended, rows, L.probs + L.attnNorm + L.v);
-    if (L.postNorm) o = await ringPostNormStep(ctx, c, weight(state, weightName.postAttnNorm(l)), o, rows, L.postNorm.raw, L.postNorm.out);
+    if (L.postNorm) o = await ringPostNormStep(ctx, c, weight(state, weightName.postAttnNorm(l)), o, rows, L.postNorm.raw, L.postNorm.out, postNormViewWidth(plan, L.postNorm.raw));
     x = addShared(x, o);
-    const normed2 = await ringElem(ctx, x, { kind: 'rmsnorm', rows, cols: c.dim, eps: c.normEps, inExp: plan.residual, outExp: L.ffnNorm });
+    const normed2 = await ringElem(ctx, x, { kind: 'rmsnorm', rows, cols: c.dim, eps: c.normEps, inExp: plan.residual, outExp: L.ffnNorm }, residualViewWidth(plan));
     if (L.moe) {
       x = addShared(x, await ringMoeFfn(ctx, state, normed2, rows, l));
       continue;
@@ -134,9 +136,9 @@ export async function ringChunk(ctx: PartyContext, state: RingForwardState, toke
     const gateUp = await ringMulW(ctx, weight(state, weightName.gateUp(l)), normed2, rows, L.ffnNorm);
     const blocks = ringLocal(gateUp, 2 * rows * c.hiddenDim, (s) => ringGateUpBlocks(s, rows, c.hiddenDim));
     const gate = c.variant?.activation === 'gelu-tanh' ? 'geglu' : 'swiglu';
-    const activated = await ringElem(ctx, blocks, { kind: gate, length: rows * c.hiddenDim, inExp: L.ffnNorm + L.gateUp, outExp: L.ffn });
+    const activated = await ringElem(ctx, blocks, { kind: gate, length: rows * c.hiddenDim, inExp: L.ffnNorm + L.gateUp, outExp: L.ffn }, gateUpViewWidth(plan, L));
     let down = await ringMulW(ctx, weight(state, weightName.down(l)), activated, rows, L.ffn);
-    if (L.postNorm) down = await ringPostNormStep(ctx, c, weight(state, weightName.postFfnNorm(l)), down, rows, L.postNorm.raw, L.postNorm.out);
+    if (L.postNorm) down = await ringPostNormStep(ctx, c, weight(state, weightName.postFfnNorm(l)), down, rows, L.postNorm.raw, L.postNorm.out, postNormViewWidth(plan, L.postNorm.raw));
     x = addShared(x, down);
   }
   ctx.onLayerStart?.(c.nLayers); // end marker: flights per layer are measured for one layer too

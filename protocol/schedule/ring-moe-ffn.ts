@@ -30,6 +30,7 @@
  * every party's FFN products are nExperts/topK times the dense ones; weights are stored for
  * every expert (engine 2 bytes per parameter, gateway and dealer 8), as for any dense model.
  */
+import { moeViewWidth } from '../../model/fixed-point/view-width.js';
 import type { ModelConfig } from '../../model/model-description.js';
 import type { FixedPointPlan } from '../../model/fixed-point/fixed-point-plan.js';
 import { weightName } from '../../model/fixed-point/folded-weights.js';
@@ -66,7 +67,7 @@ export async function ringMoeFfn(ctx: PartyContext, state: RingMoeState, normed:
   const gateUp = await ringMulW(ctx, weight(state, weightName.gateUp(layer)), normed, rows, L.ffnNorm);
   const blocks = ringLocal(gateUp, 2 * rows * width, (s) => ringGateUpBlocks(s, rows, width));
   const router = { rows, nExperts: n, topK: moe.topK, normalizeTopK: moe.normalizeTopK, inExp: L.moe.logits, outExp: L.moe.gate };
-  const { gates, activated } = await ringMoeElem(ctx, logits, blocks, { router, length: rows * width, inExp: L.ffnNorm + L.gateUp, outExp: L.ffn });
+  const { gates, activated } = await ringMoeElem(ctx, logits, blocks, { router, length: rows * width, inExp: L.ffnNorm + L.gateUp, outExp: L.ffn, width: moeViewWidth(plan, L) });
   const downs = Array.from({ length: n }, (_, e) => weight(state, weightName.expertDown(layer, e)));
   const experts = await ringMulWGrouped(ctx, downs, activated, rows);
   return ringGateCombine(ctx, gates, experts, rows, n, c.dim);

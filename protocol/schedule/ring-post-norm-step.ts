@@ -14,7 +14,8 @@ import { ringMulDiag } from '../subprotocols/ring/ring-mul-diag.js';
 import type { RingRoleWeight } from '../subprotocols/ring/ring-mul-w.js';
 import type { RingShared } from '../subprotocols/ring/ring-shared.js';
 
-export async function ringPostNormStep(ctx: PartyContext, c: ModelConfig, gamma: RingRoleWeight, x: RingShared, rows: number, raw: number, out: number): Promise<RingShared> {
-  const normed = await ringElem(ctx, x, { kind: 'rmsnorm', rows, cols: c.dim, eps: c.normEps, inExp: raw, outExp: out });
+/** `width`: the Perm flights' bytes per element (model/fixed-point/view-width.ts postNormViewWidth). */
+export async function ringPostNormStep(ctx: PartyContext, c: ModelConfig, gamma: RingRoleWeight, x: RingShared, rows: number, raw: number, out: number, width = 8): Promise<RingShared> {
+  const normed = await ringElem(ctx, x, { kind: 'rmsnorm', rows, cols: c.dim, eps: c.normEps, inExp: raw, outExp: out }, width);
   return ringMulDiag(ctx, gamma, normed, rows);
 }

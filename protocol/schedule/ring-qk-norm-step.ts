@@ -19,12 +19,13 @@ import { ringMulW, type RingRoleWeight } from '../subprotocols/ring/ring-mul-w.j
 import { ringLocal, type RingShared } from '../subprotocols/ring/ring-shared.js';
 
 /** q′, k′ (γ applied, before RoPE) from the shared qkv output [rows, (nHeads + 2·nKvHeads)·headDim]. */
-export async function ringQkNormStep(ctx: PartyContext, c: ModelConfig, L: LayerPlan, gamma: RingRoleWeight, qkv: RingShared, rows: number): Promise<{ q: RingShared; k: RingShared }> {
+/** `width`: the Perm flights' bytes per element (model/fixed-point/view-width.ts qkNormViewWidth). */
+export async function ringQkNormStep(ctx: PartyContext, c: ModelConfig, L: LayerPlan, gamma: RingRoleWeight, qkv: RingShared, rows: number, width = 8): Promise<{ q: RingShared; k: RingShared }> {
   if (!L.qkNorm) throw new Error('ringQkNormStep: the layer plan has no q/k norm');
   const shape = { nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim };
   const headRows = qkHeadRows(shape, rows);
   const heads = ringLocal(qkv, headRows * c.headDim, (s) => qkHeads(s, shape, rows));
-  const normed = await ringElem(ctx, heads, { kind: 'rmsnorm', rows: headRows, cols: c.headDim, eps: c.normEps, inExp: L.attnNorm + L.qk, outExp: L.qkNorm.out });
+  const normed = await ringElem(ctx, heads, { kind: 'rmsnorm', rows: headRows, cols: c.headDim, eps: c.normEps, inExp: L.attnNorm + L.qk, outExp: L.qkNorm.out }, width);
   const scaled = await ringMulW(ctx, gamma, normed, headRows, L.qkNorm.out);
   return {
     q: ringLocal(scaled, rows * c.nHeads * c.headDim, (s) => qkNormSelect(s, shape, rows).q),

@@ -15,6 +15,7 @@
  * so they stay fixed for the session (the user's cache is kept under them); every other
  * permutation is fresh per call.
  */
+import { residualViewWidth } from '../../model/fixed-point/view-width.js';
 import { ringAdd } from '../../compute/ring64.js';
 import type { ModelConfig } from '../../model/model-description.js';
 import { weightName } from '../../model/fixed-point/folded-weights.js';
@@ -35,6 +36,8 @@ export interface SingleViewState {
   rope: RingAbsoluteRope;
   /** P1's permuted K/V caches, one per layer. */
   caches: SingleViewCache[];
+  /** Bytes per element of the residual views' Perm flights (model/fixed-point/view-width.ts); q, k, v and gate|up fill the ring by the plan and go as full words. */
+  residualWidth: number;
   /** P0 and P2: per layer, σ_g and τ_g of each KV head (drawn on first use). */
   headPermutations: ({ sigma: Uint32Array[]; tau: Uint32Array[] } | undefined)[];
 }
@@ -43,8 +46,10 @@ export function createSingleViewState(config: ModelConfig, plan: FixedPointPlan,
   assertSingleViewVariant(config);
   assertSingleViewWeights((name) => weights.get(name)?.spec.hasBias === true, config.nLayers);
   const kvDim = config.nKvHeads * config.headDim;
+  const svPlan = singleViewPlan(config, plan);
   return {
-    plan: singleViewPlan(config, plan),
+    plan: svPlan,
+    residualWidth: residualViewWidth(plan, svPlan.residual),
     rope: new RingAbsoluteRope(config, plan.rope),
     caches: Array.from({ length: config.nLayers }, () => new SingleViewCache(kvDim, capacity)),
     headPermutations: Array.from({ length: config.nLayers }, () => undefined),
@@ -112,7 +117,7 @@ export async function singleViewLayer(ctx: PartyContext, config: ModelConfig, we
   const [attended] = await ringViewStep(
     ctx,
     [
-      { x, permutation: (step) => perRowColumns(ctx, `${step}/pi/x`, rows, c.dim) },
+      { x, permutation: (step) => perRowColumns(ctx, `${step}/pi/x`, rows, c.dim), width: sv.residualWidth },
       { x: q, permutation: () => perHead(heads().sigma, rows, c.nHeads, c.headDim) },
       { x: k, permutation: () => perHead(heads().sigma, rows, c.nKvHeads, c.headDim) },
       { x: v, permutation: () => perHead(heads().tau, rows, c.nKvHeads, c.headDim) },
@@ -135,7 +140,7 @@ export async function singleViewLayer(ctx: PartyContext, config: ModelConfig, we
   const [activated] = await ringViewStep(
     ctx,
     [
-      { x, permutation: (step) => perRowColumns(ctx, `${step}/pi/x`, rows, c.dim) },
+      { x, permutation: (step) => perRowColumns(ctx, `${step}/pi/x`, rows, c.dim), width: sv.residualWidth },
       { x: blocks, permutation: mlp },
     ],
     [{ size: rows * c.hiddenDim, permutation: mlp }],

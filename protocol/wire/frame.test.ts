@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Prg } from '../../crypto/prg.js';
-import { decodeFrame, encodeFrame, FRAME_HEADER_BYTES, FrameError, MessageKind, type Frame } from './frame.js';
+import { decodeFrame, encodeFrame, FRAME_HEADER_BYTES, FRAME_VERSION, FrameError, MessageKind, NarrowedRing, type Frame } from './frame.js';
 
 const LIMIT = 1 << 20;
 
@@ -37,19 +37,52 @@ function valid(): { bytes: Uint8Array; view: DataView } {
 }
 
 describe('frame codec', () => {
-  it('round-trips every part type and header field, padding odd lengths to 8 bytes', () => {
+  it('round-trips every part type and header field, with no padding between parts', () => {
     const frame = sample();
     const bytes = encodeFrame(frame);
-    expect(bytes.length % 8).toBe(0);
+    // 4 part headers; 3 float64, 5 bytes, 3 uint32, 0 float64: nothing rounded up to 8 bytes.
+    expect(bytes.length).toBe(FRAME_HEADER_BYTES + 4 * 8 + 24 + 5 + 12 + 0);
     const back = decodeFrame(bytes, LIMIT);
     expect(back).toEqual(frame);
+  });
+
+  it('narrowed ring parts carry the low `width` bytes of each word and decode sign-extended', () => {
+    const words = BigUint64Array.from([0n, 1n, 0x7fn, 0x80n, 0xffffffffffffff80n, 0x123456789abcdef0n, 0xffffffffffffffffn]);
+    for (const width of [1, 2, 3, 4, 5, 7]) {
+      const bytes = encodeFrame({ kind: MessageKind.PermOutput, seq: 1, step: 2, depth: 3, offline: false, parts: [new NarrowedRing(words, width), Uint8Array.of(9)] });
+      expect(bytes.length).toBe(FRAME_HEADER_BYTES + 8 + words.length * width + 8 + 1);
+      const [part, tail] = decodeFrame(bytes, LIMIT).parts;
+      expect(part).toBeInstanceOf(NarrowedRing);
+      const narrow = part as NarrowedRing;
+      expect(narrow.width).toBe(width);
+      const bits = BigInt(8 * width);
+      expect(Array.from(narrow.values)).toEqual(Array.from(words, (w) => BigInt.asUintN(64, BigInt.asIntN(Number(bits), w))));
+      expect(Array.from(tail as Uint8Array)).toEqual([9]);
+    }
+    expect(() => new NarrowedRing(words, 8)).toThrow(RangeError);
+    expect(() => new NarrowedRing(words, 0)).toThrow(RangeError);
+  });
+
+  it('rejects a narrowed part with a width outside 1..7, and a width byte on any other part type', () => {
+    const bytes = encodeFrame({ kind: MessageKind.PermOutput, seq: 0, step: 1, depth: 1, offline: false, parts: [new NarrowedRing(BigUint64Array.from([1n, 2n]), 4)] });
+    for (const bad of [0, 8, 200]) {
+      const copy = bytes.slice();
+      copy[FRAME_HEADER_BYTES + 1] = bad;
+      expectFrameError(copy, /width byte|runs past the end|trailing/);
+    }
+    const a = valid();
+    a.view.setUint8(FRAME_HEADER_BYTES + 1, 4);
+    expectFrameError(a.bytes, /width byte 4 for type 1/);
+    const b = valid();
+    b.view.setUint8(FRAME_HEADER_BYTES + 2, 1);
+    expectFrameError(b.bytes, /reserved/);
   });
 
   it('float32 encoding rounds floats and halves their bytes; the receiver still gets Float64Array', () => {
     const frame: Frame = { kind: MessageKind.PermInput, seq: 0, step: 1, depth: 0, offline: false, parts: [Float64Array.from([0.1, 1e10 + 1, -3])] };
     const f32 = encodeFrame(frame, 'float32');
     const f64 = encodeFrame(frame, 'float64');
-    expect(f64.length - f32.length).toBe(24 - 16);
+    expect(f64.length - f32.length).toBe(24 - 12);
     const [part] = decodeFrame(f32, LIMIT).parts;
     expect(part).toBeInstanceOf(Float64Array);
     expect(Array.from(part as Float64Array)).toEqual([Math.fround(0.1), Math.fround(1e10 + 1), -3]);
@@ -59,9 +92,13 @@ describe('frame codec', () => {
     const a = valid();
     a.view.setUint16(0, 0x4c50, true);
     expectFrameError(a.bytes, /bad magic/);
-    const b = valid();
-    b.view.setUint8(2, 2);
-    expectFrameError(b.bytes, /unsupported version 2/);
+    // An old peer (version 1: padded parts, no narrowed rings) is refused cleanly, as is a newer one.
+    expect(FRAME_VERSION).toBe(2);
+    for (const version of [1, 3]) {
+      const b = valid();
+      b.view.setUint8(2, version);
+      expectFrameError(b.bytes, new RegExp(`unsupported version ${version} \\(this build speaks 2\\)`));
+    }
     const c = valid();
     c.view.setUint8(3, 99);
     expectFrameError(c.bytes, /unknown kind 99/);
@@ -78,9 +115,9 @@ describe('frame codec', () => {
   it('rejects oversized frames before parsing them, and trailing bytes after the last part', () => {
     const { bytes } = valid();
     expectFrameError(bytes, /exceeds the limit/, bytes.length - 1);
-    const longer = new Uint8Array(bytes.length + 8);
+    const longer = new Uint8Array(bytes.length + 3);
     longer.set(bytes);
-    expectFrameError(longer, /8 trailing bytes/);
+    expectFrameError(longer, /3 trailing bytes/);
     const fewerParts = valid();
     fewerParts.view.setUint8(15, 0);
     expectFrameError(fewerParts.bytes, /trailing bytes/);

@@ -53,6 +53,15 @@ describe('hostile peers at the engine', () => {
     await waitFor('the engine log line', async () => (/ended \(protocol_violation\): protocol violation by gateway: malformed frame/.test(parties.engine.stderr()) ? true : undefined));
   });
 
+  it('a peer speaking the old wire format (frame version 1) is refused cleanly, naming both versions', async () => {
+    const id = sid();
+    const old = helloFrame(id);
+    old[2] = 1; // version byte (protocol/wire/frame.ts)
+    const closed = await engineSession([old], id);
+    expect(closed.code).toBe(CloseCode.ProtocolViolation);
+    expect(closed.reason).toContain('unsupported version 1 (this build speaks 2)');
+  });
+
   it('a truncated frame (a part longer than the frame) is refused', async () => {
     const closed = await engineSession([truncatedFrame()]);
     expect(closed.code).toBe(CloseCode.ProtocolViolation);

@@ -9,6 +9,8 @@
  *   ends the request), sends η − A′ (uniform); P0 sets z0′ = π⁻¹(η − A′) + Δ′ with
  *   Δ′ = π⁻¹(A′) − B′; P1 keeps B′. Post: z0′ + B′ = f(x) exactly.
  * What P0 receives (x1 − A, η − A′, Δ, Δ′) is uniform over the ring whatever the data.
+ * `width`: the bytes per element of the Perm flights and of Δ (model/fixed-point/view-width.ts;
+ * ring-narrowing.ts says why the residues suffice and hide as much); Elem returns stay full words.
  */
 import { ringAdd, ringSub, type Ring } from '../../../compute/ring64.js';
 import { decodeLogits, rmsnormFixed, softmaxFixed, swigluFixed } from '../../../plaintext/fixed-point/fixed-point-elem.js';
@@ -18,6 +20,8 @@ import { Permutation, type PermutationShape } from '../../permutations/permutati
 import { nextStep, requireKey, type PartyContext } from '../../session/party-context.js';
 import { MessageKind } from '../../wire/frame.js';
 import { evaluateInSlices } from './elem-slices.js';
+import { widenView } from '../../../plaintext/fixed-point/view-width-check.js';
+import { narrowed, residue } from './ring-narrowing.js';
 import { expectRings, requireRingShare, type RingShared } from './ring-shared.js';
 
 /** The nonlinear steps with the exponents the user decodes and re-encodes at. */
@@ -53,7 +57,7 @@ export function evaluateRingElem(f: RingElemFunction, view: Ring): Ring {
   }
 }
 
-export async function ringElem(ctx: PartyContext, x: RingShared, f: RingElemFunction): Promise<RingShared> {
+export async function ringElem(ctx: PartyContext, x: RingShared, f: RingElemFunction, width = 8): Promise<RingShared> {
   const step = nextStep(ctx);
   const nIn = inputSize(f);
   const nOut = outputSize(f);
@@ -68,7 +72,7 @@ export async function ringElem(ctx: PartyContext, x: RingShared, f: RingElemFunc
       const B = ringMask(k12.prg(`${step}/B`), nIn, ctx.profile.ringMaskBits);
       const A2 = ringMask(k12.prg(`${step}/A2`), nOut, ctx.profile.ringMaskBits);
       const B2 = ringMask(k12.prg(outLabel), nOut, ctx.profile.ringMaskBits);
-      ctx.net.send('engine', MessageKind.ElemCorrection, step, [ringSub(pi.apply(A), B), ringSub(pi.invert(A2), B2)], true);
+      ctx.net.send('engine', MessageKind.ElemCorrection, step, [narrowed(ringSub(pi.apply(A), B), width), ringSub(pi.invert(A2), B2)], true);
       await ctx.net.flush();
       return out;
     }
@@ -76,9 +80,9 @@ export async function ringElem(ctx: PartyContext, x: RingShared, f: RingElemFunc
       const k12 = requireKey(ctx.k12, 'k12', ctx.role);
       const A = ringMask(k12.prg(`${step}/A`), nIn, ctx.profile.ringMaskBits);
       const B = ringMask(k12.prg(`${step}/B`), nIn, ctx.profile.ringMaskBits);
-      ctx.net.send('engine', MessageKind.PermInput, step, [ringSub(requireRingShare(x, ctx.role), A)], x.meta.offlineKnown);
-      const [masked] = expectRings(await ctx.net.receive('engine', MessageKind.PermOutput, step), [nIn], 'elem output');
-      const eta = await evaluateInSlices(f, ringAdd(masked!, B), evaluateRingElem);
+      ctx.net.send('engine', MessageKind.PermInput, step, [narrowed(ringSub(requireRingShare(x, ctx.role), A), width)], x.meta.offlineKnown);
+      const [masked] = expectRings(await ctx.net.receive('engine', MessageKind.PermOutput, step), [nIn], 'elem output', [width]);
+      const eta = await evaluateInSlices(f, widenView(ringAdd(masked!, B), width, `${f.kind} input`), evaluateRingElem);
       const A2 = ringMask(k12.prg(`${step}/A2`), nOut, ctx.profile.ringMaskBits);
       ctx.ringViewTap?.(step, 'perm-input', A);
       ctx.ringViewTap?.(step, 'elem-return', A2);
@@ -88,11 +92,11 @@ export async function ringElem(ctx: PartyContext, x: RingShared, f: RingElemFunc
     }
     case 'engine': {
       const pi = Permutation.draw(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/pi`), shapeOf(f));
-      const [delta, delta2] = expectRings(await ctx.net.receive('dealer', MessageKind.ElemCorrection, step), [nIn, nOut], 'elem correction');
-      const [input] = expectRings(await ctx.net.receive('gateway', MessageKind.PermInput, step), [nIn], 'elem input');
-      const held = ringAdd(requireRingShare(x, ctx.role), input!); // x − A
-      ctx.ringViewTap?.(step, 'perm-input', held);
-      ctx.net.send('gateway', MessageKind.PermOutput, step, [ringAdd(pi.apply(held), delta!)]);
+      const [delta, delta2] = expectRings(await ctx.net.receive('dealer', MessageKind.ElemCorrection, step), [nIn, nOut], 'elem correction', [width, 8]);
+      const [input] = expectRings(await ctx.net.receive('gateway', MessageKind.PermInput, step), [nIn], 'elem input', [width]);
+      const held = ringAdd(requireRingShare(x, ctx.role), input!); // x − A (mod 2^(8·width))
+      ctx.ringViewTap?.(step, 'perm-input', residue(held, width));
+      ctx.net.send('gateway', MessageKind.PermOutput, step, [narrowed(ringAdd(pi.apply(held), delta!), width)]);
       const [ret] = expectRings(await ctx.net.receive('gateway', MessageKind.ElemReturn, step), [nOut], 'elem return');
       ctx.ringViewTap?.(step, 'elem-return', ret!); // η − A′
       out.share = ringAdd(pi.invert(ret!), delta2!);
@@ -105,7 +109,7 @@ export async function ringElem(ctx: PartyContext, x: RingShared, f: RingElemFunc
  * Perm with a fresh flat π, opened to P1: P1 gets π(x) decoded at `exponent` (the permuted
  * logits), P0 keeps π for the token lookup. Same messages as Elem's first half.
  */
-export async function ringPermOpen(ctx: PartyContext, x: RingShared, exponent: number): Promise<{ view?: Float64Array; permutation?: Permutation }> {
+export async function ringPermOpen(ctx: PartyContext, x: RingShared, exponent: number, width = 8): Promise<{ view?: Float64Array; permutation?: Permutation }> {
   const step = nextStep(ctx);
   const n = x.size;
   const shape = { kind: 'flat', length: n } as const;
@@ -113,7 +117,7 @@ export async function ringPermOpen(ctx: PartyContext, x: RingShared, exponent: n
     case 'dealer': {
       const pi = Permutation.draw(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/pi`), shape);
       const k12 = requireKey(ctx.k12, 'k12', ctx.role);
-      ctx.net.send('engine', MessageKind.PermCorrection, step, [ringSub(pi.apply(ringMask(k12.prg(`${step}/A`), n, ctx.profile.ringMaskBits)), ringMask(k12.prg(`${step}/B`), n, ctx.profile.ringMaskBits))], true);
+      ctx.net.send('engine', MessageKind.PermCorrection, step, [narrowed(ringSub(pi.apply(ringMask(k12.prg(`${step}/A`), n, ctx.profile.ringMaskBits)), ringMask(k12.prg(`${step}/B`), n, ctx.profile.ringMaskBits)), width)], true);
       await ctx.net.flush();
       return {};
     }
@@ -121,18 +125,18 @@ export async function ringPermOpen(ctx: PartyContext, x: RingShared, exponent: n
       const k12 = requireKey(ctx.k12, 'k12', ctx.role);
       const A = ringMask(k12.prg(`${step}/A`), n, ctx.profile.ringMaskBits);
       const B = ringMask(k12.prg(`${step}/B`), n, ctx.profile.ringMaskBits);
-      ctx.net.send('engine', MessageKind.PermInput, step, [ringSub(requireRingShare(x, ctx.role), A)], x.meta.offlineKnown);
+      ctx.net.send('engine', MessageKind.PermInput, step, [narrowed(ringSub(requireRingShare(x, ctx.role), A), width)], x.meta.offlineKnown);
       ctx.ringViewTap?.(step, 'perm-input', A);
-      const [masked] = expectRings(await ctx.net.receive('engine', MessageKind.PermOutput, step), [n], 'perm output');
-      return { view: decodeLogits(ringAdd(masked!, B), exponent) };
+      const [masked] = expectRings(await ctx.net.receive('engine', MessageKind.PermOutput, step), [n], 'perm output', [width]);
+      return { view: decodeLogits(widenView(ringAdd(masked!, B), width, 'logits'), exponent) };
     }
     case 'engine': {
       const pi = Permutation.draw(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/pi`), shape);
-      const [delta] = expectRings(await ctx.net.receive('dealer', MessageKind.PermCorrection, step), [n], 'perm correction');
-      const [input] = expectRings(await ctx.net.receive('gateway', MessageKind.PermInput, step), [n], 'perm input');
+      const [delta] = expectRings(await ctx.net.receive('dealer', MessageKind.PermCorrection, step), [n], 'perm correction', [width]);
+      const [input] = expectRings(await ctx.net.receive('gateway', MessageKind.PermInput, step), [n], 'perm input', [width]);
       const held = ringAdd(requireRingShare(x, ctx.role), input!);
-      ctx.ringViewTap?.(step, 'perm-input', held);
-      ctx.net.send('gateway', MessageKind.PermOutput, step, [ringAdd(pi.apply(held), delta!)]);
+      ctx.ringViewTap?.(step, 'perm-input', residue(held, width));
+      ctx.net.send('gateway', MessageKind.PermOutput, step, [narrowed(ringAdd(pi.apply(held), delta!), width)]);
       return { permutation: pi };
     }
   }

@@ -15,6 +15,8 @@
  * The output is two shares, each with its own P1 mask (B′_g, B′_a), so the experts' down MulW
  * can still take V = B′_a (nothing sent).
  */
+import { widenView } from '../../../plaintext/fixed-point/view-width-check.js';
+import { narrowed, residue } from './ring-narrowing.js';
 import { ringAdd, ringSub, type Ring } from '../../../compute/ring64.js';
 import { swigluFixed } from '../../../plaintext/fixed-point/fixed-point-elem.js';
 import { routerGateFixed, type RouterSpec } from '../../../plaintext/fixed-point/ring-moe.js';
@@ -32,6 +34,8 @@ export interface MoeElemSpec {
   /** SwiGLU input (gate/up) and output exponents. */
   inExp: number;
   outExp: number;
+  /** Bytes per element of the Perm flights and Δ (model/fixed-point/view-width.ts moeViewWidth; default 8). */
+  width?: number;
 }
 
 /** π_in (router ⊕ paired flat) and π_out (router ⊕ flat), from one draw. */
@@ -80,6 +84,7 @@ export async function ringMoeElem(ctx: PartyContext, logits: RingShared, blocks:
   const nIn = nR + 2 * L;
   const nOut = nR + L;
   const bits = ctx.profile.ringMaskBits;
+  const width = f.width ?? 8;
   const gLabel = `${step}/B2g`;
   const aLabel = `${step}/B2a`;
   const gates: RingShared = { meta: { offlineKnown: true, p1Mask: gLabel }, share: undefined, size: nR };
@@ -96,7 +101,7 @@ export async function ringMoeElem(ctx: PartyContext, logits: RingShared, blocks:
       const A = ringMask(k12.prg(`${step}/A`), nIn, bits);
       const B = ringMask(k12.prg(`${step}/B`), nIn, bits);
       const A2 = ringMask(k12.prg(`${step}/A2`), nOut, bits);
-      ctx.net.send('engine', MessageKind.ElemCorrection, step, [ringSub(pin.apply(A), B), ringSub(pout.invert(A2), outputMask(k12))], true);
+      ctx.net.send('engine', MessageKind.ElemCorrection, step, [narrowed(ringSub(pin.apply(A), B), width), ringSub(pout.invert(A2), outputMask(k12))], true);
       await ctx.net.flush();
       return { gates, activated };
     }
@@ -105,9 +110,9 @@ export async function ringMoeElem(ctx: PartyContext, logits: RingShared, blocks:
       const A = ringMask(k12.prg(`${step}/A`), nIn, bits);
       const B = ringMask(k12.prg(`${step}/B`), nIn, bits);
       const x1 = concat([requireRingShare(logits, ctx.role), requireRingShare(blocks, ctx.role)]);
-      ctx.net.send('engine', MessageKind.PermInput, step, [ringSub(x1, A)], logits.meta.offlineKnown && blocks.meta.offlineKnown);
-      const [masked] = expectRings(await ctx.net.receive('engine', MessageKind.PermOutput, step), [nIn], 'MoE elem output');
-      const eta = evaluateMoeElem(f, ringAdd(masked!, B));
+      ctx.net.send('engine', MessageKind.PermInput, step, [narrowed(ringSub(x1, A), width)], logits.meta.offlineKnown && blocks.meta.offlineKnown);
+      const [masked] = expectRings(await ctx.net.receive('engine', MessageKind.PermOutput, step), [nIn], 'MoE elem output', [width]);
+      const eta = evaluateMoeElem(f, widenView(ringAdd(masked!, B), width, 'MoE input'));
       const A2 = ringMask(k12.prg(`${step}/A2`), nOut, bits);
       ctx.ringViewTap?.(step, 'perm-input', A);
       ctx.ringViewTap?.(step, 'elem-return', A2);
@@ -117,11 +122,11 @@ export async function ringMoeElem(ctx: PartyContext, logits: RingShared, blocks:
     }
     case 'engine': {
       const { pin, pout } = permutations(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/pi`), f);
-      const [delta, delta2] = expectRings(await ctx.net.receive('dealer', MessageKind.ElemCorrection, step), [nIn, nOut], 'MoE elem correction');
-      const [input] = expectRings(await ctx.net.receive('gateway', MessageKind.PermInput, step), [nIn], 'MoE elem input');
-      const held = ringAdd(concat([requireRingShare(logits, ctx.role), requireRingShare(blocks, ctx.role)]), input!); // x − A
-      ctx.ringViewTap?.(step, 'perm-input', held);
-      ctx.net.send('gateway', MessageKind.PermOutput, step, [ringAdd(pin.apply(held), delta!)]);
+      const [delta, delta2] = expectRings(await ctx.net.receive('dealer', MessageKind.ElemCorrection, step), [nIn, nOut], 'MoE elem correction', [width, 8]);
+      const [input] = expectRings(await ctx.net.receive('gateway', MessageKind.PermInput, step), [nIn], 'MoE elem input', [width]);
+      const held = ringAdd(concat([requireRingShare(logits, ctx.role), requireRingShare(blocks, ctx.role)]), input!); // x − A (mod 2^(8·width))
+      ctx.ringViewTap?.(step, 'perm-input', residue(held, width));
+      ctx.net.send('gateway', MessageKind.PermOutput, step, [narrowed(ringAdd(pin.apply(held), delta!), width)]);
       const [ret] = expectRings(await ctx.net.receive('gateway', MessageKind.ElemReturn, step), [nOut], 'MoE elem return');
       ctx.ringViewTap?.(step, 'elem-return', ret!); // η − A′
       split(ringAdd(pout.invert(ret!), delta2!));

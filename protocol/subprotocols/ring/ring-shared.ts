@@ -4,7 +4,7 @@
  */
 import type { Ring } from '../../../compute/ring64.js';
 import type { PartyName } from '../../transport/party-network.js';
-import type { FramePart } from '../../wire/frame.js';
+import { NarrowedRing, type FramePart } from '../../wire/frame.js';
 
 export interface RingShareMeta {
   /** True when P1's share depends only on offline data. */
@@ -24,10 +24,19 @@ export function requireRingShare(x: RingShared, role: PartyName): Ring {
   return x.share;
 }
 
-/** Checks a received frame's parts: ring arrays of the expected sizes (a hostile peer's frame ends the session). */
-export function expectRings(parts: FramePart[], sizes: number[], what: string): Ring[] {
+/**
+ * Checks a received frame's parts: ring arrays of the expected sizes, each at the width both
+ * sides derive from the public plan (`widths[i]`, default 8: a full word; fewer: a narrowed part
+ * of exactly that width, ring-narrowing.ts). A hostile peer's frame ends the session.
+ */
+export function expectRings(parts: FramePart[], sizes: number[], what: string, widths?: readonly number[]): Ring[] {
   if (parts.length !== sizes.length) throw new Error(`${what}: expected ${sizes.length} parts, got ${parts.length}`);
   return parts.map((p, i) => {
+    const width = widths?.[i] ?? 8;
+    if (width < 8) {
+      if (!(p instanceof NarrowedRing) || p.width !== width || p.length !== sizes[i]) throw new Error(`${what}: part ${i} has the wrong type, width or size`);
+      return p.values;
+    }
     if (!(p instanceof BigUint64Array) || p.length !== sizes[i]) throw new Error(`${what}: part ${i} has the wrong type or size`);
     return p;
   });

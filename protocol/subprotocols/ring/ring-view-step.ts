@@ -18,12 +18,19 @@ import { ringMask } from '../../masks/ring-masks.js';
 import type { Permutation } from '../../permutations/permutation.js';
 import { nextStep, requireKey, type PartyContext } from '../../session/party-context.js';
 import { MessageKind } from '../../wire/frame.js';
+import { widenView } from '../../../plaintext/fixed-point/view-width-check.js';
+import { narrowed, residue } from './ring-narrowing.js';
 import { expectRings, requireRingShare, type RingShared } from './ring-shared.js';
 
 export interface ViewInput {
   x: RingShared;
   /** P0 and P2: the permutation of this view (its length divides x.size). */
   permutation: (step: number) => Permutation;
+  /**
+   * Bytes per element of this view's Perm flights and Δ (default 8; model/fixed-point/view-width.ts,
+   * ring-narrowing.ts): P1 receives the view sign-extended and range-checked from that width.
+   */
+  width?: number;
 }
 
 export interface ViewOutput {
@@ -37,6 +44,7 @@ export async function ringViewStep(ctx: PartyContext, inputs: ViewInput[], outpu
   const step = nextStep(ctx);
   const bits = ctx.profile.ringMaskBits;
   const inSizes = inputs.map((i) => i.x.size);
+  const widths = inputs.map((i) => i.width ?? 8);
   const outSizes = outputs.map((o) => o.size);
   const outLabel = (j: number) => `${step}/B2/${j}`;
   const result: RingShared[] = outputs.map((o, j) => ({ meta: { offlineKnown: true, p1Mask: outLabel(j) }, share: undefined, size: o.size }));
@@ -48,7 +56,7 @@ export async function ringViewStep(ctx: PartyContext, inputs: ViewInput[], outpu
       const B = masks(k12, 'B', inSizes);
       const A2 = masks(k12, 'A2', outSizes);
       const B2 = outSizes.map((n, j) => ringMask(k12.prg(outLabel(j)), n, bits));
-      const deltas = inputs.map((i, k) => ringSub(i.permutation(step).apply(A[k]!), B[k]!));
+      const deltas = inputs.map((i, k) => narrowed(ringSub(i.permutation(step).apply(A[k]!), B[k]!), widths[k]));
       const deltas2 = outputs.map((o, j) => ringSub(o.permutation(step).invert(A2[j]!), B2[j]!));
       ctx.net.send('engine', MessageKind.ElemCorrection, step, [...deltas, ...deltas2], true);
       await ctx.net.flush();
@@ -59,9 +67,9 @@ export async function ringViewStep(ctx: PartyContext, inputs: ViewInput[], outpu
       const A = masks(k12, 'A', inSizes);
       const B = masks(k12, 'B', inSizes);
       const offline = inputs.every((i) => i.x.meta.offlineKnown);
-      ctx.net.send('engine', MessageKind.PermInput, step, inputs.map((i, k) => ringSub(requireRingShare(i.x, ctx.role), A[k]!)), offline);
-      const masked = expectRings(await ctx.net.receive('engine', MessageKind.PermOutput, step), inSizes, 'view output');
-      const eta = await f(masked.map((m, k) => ringAdd(m, B[k]!)));
+      ctx.net.send('engine', MessageKind.PermInput, step, inputs.map((i, k) => narrowed(ringSub(requireRingShare(i.x, ctx.role), A[k]!), widths[k])), offline);
+      const masked = expectRings(await ctx.net.receive('engine', MessageKind.PermOutput, step), inSizes, 'view output', widths);
+      const eta = await f(masked.map((m, k) => widenView(ringAdd(m, B[k]!), widths[k]!, `view ${k}`)));
       if (eta.length !== outputs.length || eta.some((e, j) => e.length !== outSizes[j])) throw new Error('ringViewStep: the user step returned the wrong outputs');
       const A2 = masks(k12, 'A2', outSizes);
       A.forEach((a, k) => ctx.ringViewTap?.(step, `view-input/${k}`, a));
@@ -71,11 +79,11 @@ export async function ringViewStep(ctx: PartyContext, inputs: ViewInput[], outpu
       return result;
     }
     case 'engine': {
-      const corrections = expectRings(await ctx.net.receive('dealer', MessageKind.ElemCorrection, step), [...inSizes, ...outSizes], 'view correction');
-      const received = expectRings(await ctx.net.receive('gateway', MessageKind.PermInput, step), inSizes, 'view input');
-      const held = inputs.map((i, k) => ringAdd(requireRingShare(i.x, ctx.role), received[k]!)); // x − A
-      held.forEach((h, k) => ctx.ringViewTap?.(step, `view-input/${k}`, h));
-      ctx.net.send('gateway', MessageKind.PermOutput, step, inputs.map((i, k) => ringAdd(i.permutation(step).apply(held[k]!), corrections[k]!)));
+      const corrections = expectRings(await ctx.net.receive('dealer', MessageKind.ElemCorrection, step), [...inSizes, ...outSizes], 'view correction', [...widths, ...outSizes.map(() => 8)]);
+      const received = expectRings(await ctx.net.receive('gateway', MessageKind.PermInput, step), inSizes, 'view input', widths);
+      const held = inputs.map((i, k) => ringAdd(requireRingShare(i.x, ctx.role), received[k]!)); // x − A (mod 2^(8·width))
+      held.forEach((h, k) => ctx.ringViewTap?.(step, `view-input/${k}`, residue(h, widths[k])));
+      ctx.net.send('gateway', MessageKind.PermOutput, step, inputs.map((i, k) => narrowed(ringAdd(i.permutation(step).apply(held[k]!), corrections[k]!), widths[k])));
       const returned = expectRings(await ctx.net.receive('gateway', MessageKind.ElemReturn, step), outSizes, 'view return');
       returned.forEach((r, j) => ctx.ringViewTap?.(step, `view-return/${j}`, r)); // η − A′
       result.forEach((r, j) => (r.share = ringAdd(outputs[j]!.permutation(step).invert(returned[j]!), corrections[inputs.length + j]!)));
