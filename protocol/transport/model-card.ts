@@ -66,7 +66,8 @@ const rangeValue = z.number().nonnegative().finite();
  * at the exponents it names.
  */
 export const fixedPointPlanSchema = z.object({
-  format: z.literal('permllm-fixed-point/1'),
+  format: z.enum(['permllm-fixed-point/1', 'permllm-fixed-point/2']),
+  ffnNormDeferred: z.literal(true).optional(),
   headroomBits: z.number().int().min(0).max(32),
   residual: exponent,
   onehot: exponent,
@@ -94,7 +95,7 @@ export const fixedPointPlanSchema = z.object({
       qkRaw: rangeValue.optional(), qkNormed: rangeValue.optional(), postRaw: rangeValue.optional(), postNormed: rangeValue.optional(), router: rangeValue.optional(),
     })
     .strict(),
-}).strict();
+}).strict().refine((p) => (p.format === 'permllm-fixed-point/2') === (p.ffnNormDeferred === true), 'format permllm-fixed-point/2 is exactly the plan with deferred FFN normalisation');
 
 /** ring64 part of a card or pairing request: the plan and the ring weight specs (what the dealer derives U from). */
 export const fixedPointSpecsSchema = z.object({
