@@ -96,7 +96,7 @@ describe('beaver schedule with deferred FFN normalisation (ring64)', () => {
   });
 
   it('the engine cannot tell two prompts apart from the deferred step\'s values; the weak-mask control is detected', async () => {
-    const model = await generateSyntheticModel({ ...GQA, nLayers: 1 }, 5);
+    const model = stories;
     const prompts: [number[], number[]] = [model.tokenizer.encode('Tom went to the park', { addBos: true }), model.tokenizer.encode('Ben went to the park', { addBos: true })];
     expect(prompts[0]).toHaveLength(prompts[1].length);
     // Only the deferred step's values: its view inputs (x − A for x and gate|up) and its return (η − A′).
@@ -121,7 +121,7 @@ describe('beaver schedule with deferred FFN normalisation (ring64)', () => {
       return decidedA[0]! / sessions - decidedA[1]! / sessions;
     };
     const SESSIONS = 8;
-    const weak = await distinguish(WEAK_PROFILE, 4);
+    const weak = await distinguish(WEAK_PROFILE, 2);
     const ring = await distinguish(RING64_PROFILE, SESSIONS);
     const se = Math.sqrt(0.5 / SESSIONS);
     console.log(`deferred FFN step, engine view distinguisher: weak control advantage ${weak.toFixed(2)}; ring64 advantage ${ring.toFixed(2)} (3·SE = ${(3 * se).toFixed(2)})`);
