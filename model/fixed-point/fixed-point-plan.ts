@@ -29,7 +29,7 @@ import { FixedPointPlanError, log2Ceil, need } from './plan-errors.js';
 import { moeGateExponent, moeWeightExponents } from './moe-plan.js';
 import { planPostNorms } from './plan-post-norms.js';
 import { planQkNorm } from './plan-qk-norm.js';
-import { deriveDeferredFfnNorm } from './plan-deferred-ffn-norm.js';
+import { DEFERRED_FFN_NORM_FORMAT, deferredFfnNormEligible, deferredFfnNormExponents } from './plan-deferred-ffn-norm.js';
 
 /** Largest magnitude (as a power of two) any legitimate value's integer may reach; the user's views are checked against it. */
 export const RING_VALUE_LIMIT_BITS = 61;
@@ -194,7 +194,9 @@ export function derivePlan(config: ModelConfig, folded: ReadonlyMap<string, Fold
   const head = int16Exponent(maxAbsOf(need(folded, weightName.head).data));
   const finalNorm = Math.min(maxNorm, top - log2Ceil(ranges.logits) - head);
   const plan: FixedPointPlan = { format: 'permllm-fixed-point/1', headroomBits: h, residual, onehot: residual - embedding, embedding, rope, layers, finalNorm, head, logits: finalNorm + head, ranges: { ...ranges } };
-  return (options.deferFfnNorm ?? true) ? (deriveDeferredFfnNorm(config, folded, plan) ?? plan) : plan;
+  const deferred = (options.deferFfnNorm ?? true) && deferredFfnNormEligible(config, folded) ? deferredFfnNormExponents(config, folded, plan, top) : undefined;
+  if (!deferred) return plan;
+  return { ...plan, format: DEFERRED_FFN_NORM_FORMAT, ffnNormDeferred: true, residual: deferred.residual, onehot: deferred.residual - embedding, layers: layers.map((L, l) => ({ ...L, ...deferred.layers[l]! })) };
 }
 
 /** The weights in the plan's int16 format (the engine's copy; the float folded weights can go). */

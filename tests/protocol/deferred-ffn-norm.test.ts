@@ -104,7 +104,7 @@ describe('beaver schedule with deferred FFN normalisation (ring64)', () => {
     const distinguish = async (profile: MaskProfile, sessions: number) => {
       const p = await pairModel(model, profile);
       const record = async (prompt: number[]) => {
-        const { view, truth } = await recordEngineView(p, () => privateGenerateInProcess(p, prompt, 2));
+        const { view, truth } = await recordEngineView(p, () => privateGenerateInProcess(p, prompt, 1));
         return { view: onlyStep(view), truth: onlyStep(truth) };
       };
       const refs = [await record(prompts[0]), await record(prompts[1])];
