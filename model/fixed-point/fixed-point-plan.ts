@@ -55,6 +55,8 @@ export interface ValueRanges {
   postNormed?: number | undefined;
   /** ModelVariant.moe: router logits (absent: no router). */
   router?: number | undefined;
+  /** Gate/up on the raw residual, W_gu·x = (W_gu·x̂)·rms(x): what the deferred FFN norm's products reach (plan-deferred-ffn-norm.ts). */
+  rawGateUp?: number | undefined;
 }
 
 /**

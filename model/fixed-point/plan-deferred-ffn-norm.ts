@@ -6,8 +6,8 @@
  * instead of 12.
  *
  * The price is in bits. The ring has no exact truncation, so the raw products W_gu·x carry the
- * residual's exponent R: R + e_gu + ⌈log2(max|W_gu x̂| · max|x|)⌉ ≤ 61 − headroom (rms(x) ≤
- * max|x|). The paper schedule puts R at the top of the ring (P·V·W_o lands on R with no
+ * residual's exponent R: R + e_gu + ⌈log2 max|W_gu x|⌉ ≤ 61 − headroom, with max|W_gu x| the
+ * calibrated range rawGateUp (the bound max|W_gu x̂| · max|x| for a plan calibrated without it). The paper schedule puts R at the top of the ring (P·V·W_o lands on R with no
  * truncation: R = e_p + e_n + e_v + e_o), so that inequality fails by about 18 bits on
  * stories260K. Both constraints hold only with R lowered and the 18 bits taken from the weights
  * and the probabilities:
@@ -63,11 +63,12 @@ export function deferredFfnNormEligible(config: Pick<ModelConfig, 'variant' | 'n
 export function deferredFfnNormExponents(
   config: Pick<ModelConfig, 'nHeads' | 'nKvHeads' | 'headDim'>,
   folded: ReadonlyMap<string, FoldedWeight>,
-  base: { layers: readonly DeferrableLayer[]; embedding: number; ranges: { residual: number; gateUp: number; ffn: number; attention: number } },
+  base: { layers: readonly DeferrableLayer[]; embedding: number; ranges: { residual: number; gateUp: number; ffn: number; attention: number; rawGateUp?: number | undefined } },
   top: number,
 ): { residual: number; layers: DeferrableLayer[] } | undefined {
   const r = base.ranges;
-  const raw = log2Ceil(r.gateUp * r.residual);
+  // The calibrated maximum of W_gu·x where measured (like every other range of the plan), else the bound max|W_gu x̂| · max|x|.
+  const raw = log2Ceil(r.rawGateUp ?? r.gateUp * r.residual);
   const qDim = config.nHeads * config.headDim;
   const kvDim = config.nKvHeads * config.headDim;
   // log2 max|W| of each weight the budget is taken from (a weight at exponent e uses e + this many bits).

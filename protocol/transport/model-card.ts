@@ -92,7 +92,7 @@ export const fixedPointPlanSchema = z.object({
   ranges: z
     .object({
       residual: rangeValue, normed: rangeValue, query: rangeValue, key: rangeValue, value: rangeValue, scores: rangeValue, attention: rangeValue, gateUp: rangeValue, ffn: rangeValue, logits: rangeValue,
-      qkRaw: rangeValue.optional(), qkNormed: rangeValue.optional(), postRaw: rangeValue.optional(), postNormed: rangeValue.optional(), router: rangeValue.optional(),
+      qkRaw: rangeValue.optional(), qkNormed: rangeValue.optional(), postRaw: rangeValue.optional(), postNormed: rangeValue.optional(), router: rangeValue.optional(), rawGateUp: rangeValue.optional(),
     })
     .strict(),
 }).strict().refine((p) => (p.format === 'permllm-fixed-point/2') === (p.ffnNormDeferred === true), 'format permllm-fixed-point/2 is exactly the plan with deferred FFN normalisation');
