@@ -7,16 +7,17 @@
  *
  * The price is in bits. The ring has no exact truncation, so the raw products W_gu·x carry the
  * residual's exponent R: R + e_gu + ⌈log2 max|W_gu x|⌉ ≤ 61 − headroom, with max|W_gu x| the
- * calibrated range rawGateUp (the bound max|W_gu x̂| · max|x| for a plan calibrated without it). The paper schedule puts R at the top of the ring (P·V·W_o lands on R with no
- * truncation: R = e_p + e_n + e_v + e_o), so that inequality fails by about 18 bits on
- * stories260K. Both constraints hold only with R lowered and the 18 bits taken from the weights
- * and the probabilities:
- *   e_p + e_v + e_o + e_gu = top − ⌈log2 raw gate/up bound⌉ − e_n.
+ * calibrated range rawGateUp (the bound max|W_gu x̂| · max|x| for a plan calibrated without
+ * it). The paper schedule puts R at the top of the ring (P·V·W_o lands on R with no
+ * truncation: R = e_p + e_n + e_v + e_o), so that inequality fails by about 15 bits on
+ * stories260K (R 53, e_gu 16, max|W_gu x| 7.3). Both constraints hold only with R lowered and
+ * those bits taken from the weights and the probabilities:
+ *   e_p + e_v + e_o + e_gu ≤ top − ⌈log2 max|W_gu x|⌉ − e_n.
  * deferredFfnNormExponents spends that budget greedily, always lowering the value with the most
  * precision bits (a weight's bits: e + log2 max|W|; the probabilities' bits: e_p, kept at or above
  * 10), and refuses (undefined: the engine keeps the 12-flight plan) where every one would drop
- * below 8 bits. The weights are then quantised at the lowered exponents: the same int16 format, fewer
- * bits used.
+ * below 8 bits. The weights are then quantised at the lowered exponents: the same int16
+ * format, fewer bits used.
  *
  * Only the plain Llama layer qualifies (RMSNorm, RoPE, SwiGLU, no bias on gate|up): a variant
  * step (q/k norm, post-norms, GELU or clamped gates, MoE, sinks, windows, soft-caps) keeps the
