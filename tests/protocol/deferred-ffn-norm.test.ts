@@ -5,8 +5,8 @@
  * - private == its fixed-point oracle bit for bit (every step's logits, the tokens) on
  *   stories260K and a synthetic GQA shape, and the greedy text equals the float plaintext's;
  * - flights per layer measured from the transport: 10 (12 with the deferral switched off);
- * - the plan says so in its format (an older peer's strict card schema refuses it), and variant
- *   models keep the 12-flight plan;
+ * - the plan says so in its format (an older peer's strict card schema refuses it); variant
+ *   models, and models whose weights would keep under 9 bits, keep the 12-flight plan;
  * - the engine's view of the new step stays uniform: the support / GLR distinguisher of
  *   view-distinguisher.test.ts over the step's values only, which detects the weak-mask control.
  */
@@ -19,6 +19,7 @@ import { foldedWeightsOf } from '../../model/fixed-point/folded-weights.js';
 import { deferredFfnNormEligible, DEFERRED_FFN_NORM_FORMAT } from '../../model/fixed-point/plan-deferred-ffn-norm.js';
 import { RING64_PROFILE, type MaskProfile } from '../../protocol/masks/mask-profile.js';
 import { fixedPointPlanSchema } from '../../protocol/transport/model-card.js';
+import { fixedPointModelOf } from '../../plaintext/fixed-point/calibrate.js';
 import { maxDeviation, recordEngineView } from '../helpers/engine-view.js';
 import { FIXED_POINT_RELATIVE_BOUND } from '../helpers/greedy-equality.js';
 import { fixedPointGenerate, logitsError, pairModel, plaintextGenerate, privateGenerateInProcess, sortedLogitsMismatches } from '../helpers/private-vs-plaintext.js';
@@ -80,6 +81,15 @@ describe('beaver schedule with deferred FFN normalisation (ring64)', () => {
     const old = await privateGenerateInProcess(paper, prompt, 3);
     expect(old.stats.flightsPerLayer).toBe(12);
     expect(sortedLogitsMismatches(old.logits, (await fixedPointGenerate(paper, prompt, 3)).logits)).toBe(0);
+  });
+
+  it('a model whose weights would keep under 9 bits keeps the 12-flight plan (the dim256-vocab32k preset)', async () => {
+    const model = await generateSyntheticModel('dim256-vocab32k', 7);
+    const fp = await fixedPointModelOf(model, { decodeTokens: 4 });
+    console.log(`dim256-vocab32k: rawGateUp ${fp.plan.ranges.rawGateUp?.toFixed(2)}, format ${fp.plan.format}`);
+    expect(fp.plan.ranges.rawGateUp).toBeGreaterThan(0);
+    expect(fp.plan.ffnNormDeferred).toBeUndefined();
+    expect(fp.plan.format).toBe('permllm-fixed-point/1');
   });
 
   it('variant models keep the 12-flight plan; the card schema ties the format to the schedule', () => {
