@@ -85,7 +85,7 @@ describe('beaver schedule with deferred FFN normalisation (ring64)', () => {
 
   it('a model whose weights would keep under 9 bits keeps the 12-flight plan (the dim256-vocab32k preset)', async () => {
     const model = await generateSyntheticModel('dim256-vocab32k', 7);
-    const fp = await fixedPointModelOf(model, { decodeTokens: 4 });
+    const fp = await fixedPointModelOf(model);
     console.log(`dim256-vocab32k: rawGateUp ${fp.plan.ranges.rawGateUp?.toFixed(2)}, format ${fp.plan.format}`);
     expect(fp.plan.ranges.rawGateUp).toBeGreaterThan(0);
     expect(fp.plan.ffnNormDeferred).toBeUndefined();
