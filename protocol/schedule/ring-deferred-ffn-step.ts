@@ -67,6 +67,7 @@ export async function ringDeferredFfn(ctx: PartyContext, c: ModelConfig, plan: F
       const inv = rowInverseRms(xView!, rows, c.dim, c.normEps, R);
       return [deferredSwiglu(guView!, rows, c.hiddenDim, inv, R + L.gateUp, L.ffn)];
     },
+    'ffn-view',
   );
   return ringMulW(ctx, downWeight, activated!, rows, L.ffn);
 }

@@ -110,7 +110,7 @@ describe('beaver schedule with deferred FFN normalisation (ring64)', () => {
     const prompts: [number[], number[]] = [model.tokenizer.encode('Tom went to the park', { addBos: true }), model.tokenizer.encode('Ben went to the park', { addBos: true })];
     expect(prompts[0]).toHaveLength(prompts[1].length);
     // Only the deferred step's values: its view inputs (x − A for x and gate|up) and its return (η − A′).
-    const onlyStep = (view: Map<string, BigUint64Array>) => new Map([...view].filter(([key]) => /view-(input|return)\//.test(key)));
+    const onlyStep = (view: Map<string, BigUint64Array>) => new Map([...view].filter(([key]) => /\/ffn-view-(input|return)\//.test(key)));
     const distinguish = async (profile: MaskProfile, sessions: number) => {
       const p = await pairModel(model, profile);
       const record = async (prompt: number[]) => {
