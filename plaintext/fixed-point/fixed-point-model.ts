@@ -143,8 +143,8 @@ export class FixedPointSequence {
       let o = await this.linear(weightName.output(l), attended, T, L.probs + L.attnNorm + L.v);
       if (L.postNorm) o = this.postNorm(weightName.postAttnNorm(l), o, T, L.postNorm.raw, L.postNorm.out);
       ringAddInto(x, o);
-      if (plan.ffnNormDeferred) {
-        // Deferred FFN norm (plan-deferred-ffn-norm.ts): W_gate|up on the raw residual, 1/rms(x) inside the SwiGLU step.
+      if (plan.ffnNormDeferred && !L.moe && !L.postNorm) {
+        // Deferred FFN norm (plan-deferred-ffn-norm.ts; the same condition as ring-forward-program.ts): W_gate|up on the raw residual, 1/rms(x) inside the SwiGLU step.
         const raw = await this.linear(weightName.gateUp(l), x, T, plan.residual);
         const inv = rowInverseRms(x, T, c.dim, c.normEps, plan.residual);
         ringAddInto(x, await this.linear(weightName.down(l), deferredSwiglu(ringGateUpBlocks(raw, T, c.hiddenDim), T, c.hiddenDim, inv, plan.residual + L.gateUp, L.ffn), T, L.ffn));
