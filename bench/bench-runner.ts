@@ -74,14 +74,20 @@ interface PreparedModel {
  * Loads the model, runs the plaintext baseline, pairs the three parties, and lets go of the
  * plaintext model and the float32 weights, so that only the parties' weights stay in memory.
  */
-/** `profile[:attention-mode]` (benchProfileEntry) → its parts. */
-export function parseBenchProfile(entry: string): { profile: string; attention: AttentionMode } {
-  const [profile = '', mode = 'beaver', ...rest] = entry.split(':');
-  if (rest.length > 0 || !isAttentionMode(mode)) throw new Error(`bench profile "${entry}": expected PROFILE or PROFILE:MODE with MODE one of ${ATTENTION_MODES.join(', ')}`);
-  return { profile, attention: mode };
+/**
+ * `profile[:attention-mode[:paper-norms]]` (benchProfileEntry) → its parts. `paper-norms`: a
+ * ring64 plan without the deferred FFN norm (model/fixed-point/plan-deferred-ffn-norm.ts), the
+ * paper's 12 flights per layer, for comparison.
+ */
+export function parseBenchProfile(entry: string): { profile: string; attention: AttentionMode; deferFfnNorm: boolean } {
+  const [profile = '', mode = 'beaver', plan, ...rest] = entry.split(':');
+  if (rest.length > 0 || !isAttentionMode(mode) || (plan !== undefined && plan !== 'paper-norms')) {
+    throw new Error(`bench profile "${entry}": expected PROFILE, PROFILE:MODE or PROFILE:MODE:paper-norms with MODE one of ${ATTENTION_MODES.join(', ')}`);
+  }
+  return { profile, attention: mode, deferFfnNorm: plan === undefined };
 }
 
-async function prepare(entry: BenchModel, profileName: string, requested: readonly number[], decodeTokens: number, log: (line: string) => void): Promise<PreparedModel> {
+async function prepare(entry: BenchModel, profileName: string, requested: readonly number[], decodeTokens: number, log: (line: string) => void, deferFfnNorm = true): Promise<PreparedModel> {
   const t0 = performance.now();
   const model = await entry.load();
   const loadMs = performance.now() - t0;
@@ -100,7 +106,7 @@ async function prepare(entry: BenchModel, profileName: string, requested: readon
   const t1 = performance.now();
   const profile = MASK_PROFILES[profileName];
   if (!profile) throw new Error(`unknown mask profile "${profileName}" (known: ${Object.keys(MASK_PROFILES).join(', ')})`);
-  const parties = timeParties(await pairInProcessFor(model, profile));
+  const parties = timeParties(await pairInProcessFor(model, profile, undefined, { deferFfnNorm }));
   log(`  ${profile.name} (${profile.hiding} hiding): paired in ${(performance.now() - t1).toFixed(0)} ms`);
   return { config: model.config, prompts, parties, plaintext, loadMs, pairingMs: performance.now() - t1 };
 }
@@ -119,8 +125,8 @@ function prefillResult(m: SessionMeasurement, link: (typeof LINK_SETTINGS)[LinkS
 async function benchModel(entry: BenchModel, profile: string, options: BenchOptions): Promise<ModelResult> {
   const { log } = options;
   log(`${entry.name} [${profile}]: ${entry.description}`);
-  const { profile: maskProfile, attention } = parseBenchProfile(profile);
-  const prepared = await prepare(entry, maskProfile, options.prompts, options.decodeTokens, log);
+  const { profile: maskProfile, attention, deferFfnNorm } = parseBenchProfile(profile);
+  const prepared = await prepare(entry, maskProfile, options.prompts, options.decodeTokens, log, deferFfnNorm);
   const { config, parties, plaintext, prompts } = prepared;
   parties.engine.attentionModes = ['beaver', attention];
   const prompt = benchPrompt(config.vocabSize, Math.max(...prompts));

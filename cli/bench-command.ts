@@ -28,7 +28,8 @@ const USAGE = `usage: permllm bench [--quick] [--models a,b] [--profiles ring64,
   .join('; ')} (default: all)
   --prompts LIST    prompt lengths in tokens (default 16,128,512; quick 8,32)
   --profiles a,b    mask profiles, each beside the plaintext baseline, optionally :MODE (attention mode:
-                    beaver, the paper's, or single-view; default ring64,ring64:single-view,permllm-f64)
+                    beaver, the paper's, or single-view; default ring64,ring64:single-view,permllm-f64);
+                    ring64:beaver:paper-norms runs ring64 without the deferred FFN norm (12 flights per layer)
   --decode N        tokens generated in the shortest prompt's session (default 12; quick 4)
   --emulation MODE  wrapper: in-process link wrapper (default); relay: loopback TCP through the relay
   --dealer MODE     ahead: the dealer makes the session's material before the online phase (default);
@@ -46,8 +47,8 @@ const USAGE = `usage: permllm bench [--quick] [--models a,b] [--profiles ring64,
 
 function validProfileEntry(entry: string): boolean {
   try {
-    const { profile, attention } = parseBenchProfile(entry);
-    return Object.hasOwn(MASK_PROFILES, profile) && (attention === 'beaver' || MASK_PROFILES[profile]!.dtype === 'ring64');
+    const { profile, attention, deferFfnNorm } = parseBenchProfile(entry);
+    return Object.hasOwn(MASK_PROFILES, profile) && ((attention === 'beaver' && deferFfnNorm) || MASK_PROFILES[profile]!.dtype === 'ring64');
   } catch {
     return false;
   }

@@ -100,11 +100,14 @@ type ServedWeights = MaskedModelWeights & { modelHash: string; specs: WeightSpec
  * ring64 calibrates the fixed-point plan (a float plaintext run on the calibration text) and
  * keeps only the int16 weights (2 bytes per parameter); the float profiles fold the weights.
  */
-async function servedWeightsOf(model: ModelDescription, profile: MaskProfile, backend: ComputeBackend): Promise<ServedWeights> {
+async function servedWeightsOf(model: ModelDescription, profile: MaskProfile, backend: ComputeBackend, attentionModes: readonly AttentionMode[]): Promise<ServedWeights> {
   if (profile.dtype === 'ring64') {
     assertPrivatelyServable(model.id, model.config, 'ring64');
     assertRingRope(model.config);
-    const { plan, weights } = await fixedPointModelOf(model, { backend });
+    // The deferred FFN norm (10 flights instead of 12 in the beaver mode) costs weight bits. An
+    // engine that allows single-view is used in that mode (the gateway picks the fastest), which
+    // has its own deferral and gains nothing from it: plan the finer weights there.
+    const { plan, weights } = await fixedPointModelOf(model, { backend, deferFfnNorm: !attentionModes.includes('single-view') });
     const ringSpecs = [...weights.values()].map(ringSpecOf);
     return {
       kind: 'ring',
@@ -145,7 +148,8 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
   const backend = options.backend ?? defaultBackend();
   // Refused before calibration and folding, the engine's peak (memory-fit.ts).
   assertFitsMemory('engine', model.config, profile.dtype, options.memoryLimitBytes ?? availableMemoryBytes());
-  const served = await servedWeightsOf(model, profile, backend);
+  const attentionModes = options.attentionModes ?? DEFAULT_ATTENTION_MODES;
+  const served = await servedWeightsOf(model, profile, backend, attentionModes);
   const { modelHash } = served;
   phaseDone(served.kind === 'ring'
     ? `calibrated the fixed-point plan and quantised ${served.weights.size} weights to int16 (model ${modelHash.slice(0, 12)}…)`
@@ -178,7 +182,6 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
   });
   phaseDone(`computed the masked model's digest (${(source.totalBytes / 2 ** 20).toFixed(1)} MiB)`);
   const frameLimit = maxFrameBytes(model.config);
-  const attentionModes = options.attentionModes ?? DEFAULT_ATTENTION_MODES;
   if (attentionModes.includes('single-view')) {
     if (!served.fixedPoint) throw new Error('attention mode single-view needs the ring64 profile');
     createSingleViewState(model.config, served.fixedPoint.plan, engineRingWeightsOf(served.roleModel), 1); // throws when the plan leaves the mode too few bits

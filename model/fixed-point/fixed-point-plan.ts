@@ -29,6 +29,7 @@ import { FixedPointPlanError, log2Ceil, need } from './plan-errors.js';
 import { moeGateExponent, moeWeightExponents } from './moe-plan.js';
 import { planPostNorms } from './plan-post-norms.js';
 import { planQkNorm } from './plan-qk-norm.js';
+import { DEFERRED_FFN_NORM_FORMAT, deferredFfnNormEligible, deferredFfnNormExponents } from './plan-deferred-ffn-norm.js';
 
 /** Largest magnitude (as a power of two) any legitimate value's integer may reach; the user's views are checked against it. */
 export const RING_VALUE_LIMIT_BITS = 61;
@@ -54,6 +55,8 @@ export interface ValueRanges {
   postNormed?: number | undefined;
   /** ModelVariant.moe: router logits (absent: no router). */
   router?: number | undefined;
+  /** Gate/up on the raw residual, W_gu·x = (W_gu·x̂)·rms(x): what the deferred FFN norm's products reach (plan-deferred-ffn-norm.ts). */
+  rawGateUp?: number | undefined;
 }
 
 /**
@@ -101,7 +104,13 @@ export interface LayerPlan {
 }
 
 export interface FixedPointPlan {
-  format: 'permllm-fixed-point/1';
+  /** '/2' exactly when ffnNormDeferred is set (plan-deferred-ffn-norm.ts), so that a peer that does not know the schedule refuses the plan. */
+  format: 'permllm-fixed-point/1' | 'permllm-fixed-point/2';
+  /**
+   * The beaver schedule defers the FFN RMSNorm into the SwiGLU step (plan-deferred-ffn-norm.ts):
+   * W_gate|up takes the raw residual, its products sit at residual + gateUp, and ffnNorm is unused.
+   */
+  ffnNormDeferred?: true | undefined;
   headroomBits: number;
   residual: number;
   /** The user's one-hot value is 2^onehot. */
@@ -123,6 +132,12 @@ export interface PlanOptions {
   minProbBits?: number;
   /** Highest exponent the user uses for RMSNorm outputs where the budget allows more. */
   maxNormBits?: number;
+  /**
+   * Defer the FFN RMSNorm into the SwiGLU step where the model qualifies and its ranges fit
+   * (plan-deferred-ffn-norm.ts): 10 flights per layer instead of 12, at lower weight precision.
+   * Default true.
+   */
+  deferFfnNorm?: boolean;
 }
 
 export { FixedPointPlanError } from './plan-errors.js';
@@ -180,7 +195,10 @@ export function derivePlan(config: ModelConfig, folded: ReadonlyMap<string, Fold
   }
   const head = int16Exponent(maxAbsOf(need(folded, weightName.head).data));
   const finalNorm = Math.min(maxNorm, top - log2Ceil(ranges.logits) - head);
-  return { format: 'permllm-fixed-point/1', headroomBits: h, residual, onehot: residual - embedding, embedding, rope, layers, finalNorm, head, logits: finalNorm + head, ranges: { ...ranges } };
+  const plan: FixedPointPlan = { format: 'permllm-fixed-point/1', headroomBits: h, residual, onehot: residual - embedding, embedding, rope, layers, finalNorm, head, logits: finalNorm + head, ranges: { ...ranges } };
+  const deferred = (options.deferFfnNorm ?? true) && deferredFfnNormEligible(config, folded) ? deferredFfnNormExponents(config, folded, plan, top) : undefined;
+  if (!deferred) return plan;
+  return { ...plan, format: DEFERRED_FFN_NORM_FORMAT, ffnNormDeferred: true, residual: deferred.residual, onehot: deferred.residual - embedding, layers: layers.map((L, l) => ({ ...L, ...deferred.layers[l]! })) };
 }
 
 /** The weights in the plan's int16 format (the engine's copy; the float folded weights can go). */

@@ -66,8 +66,11 @@ export async function measureRanges(model: ModelDescription, options: Calibratio
     logits: 'logits',
     router: 'router',
   };
+  // Each residual row's rms (with eps), kept for the gate/up values that follow the FFN's residual: their raw products W_gu·x = (W_gu·x̂)·rms(x).
+  let residualRms = new Float64Array(0);
   const observe = (family: ObservedFamily, values: Float32Array | Float64Array) => {
     if (family === 'residual') {
+      residualRms = new Float64Array(values.length / c.dim);
       for (let row = 0; row < values.length / c.dim; row++) {
         let ss = 0;
         let max = 0;
@@ -75,6 +78,7 @@ export async function measureRanges(model: ModelDescription, options: Calibratio
           ss += values[i]! * values[i]!;
           max = Math.max(max, Math.abs(values[i]!));
         }
+        residualRms[row] = Math.sqrt(ss / c.dim + c.normEps);
         r.residual = Math.max(r.residual, max);
         r.normed = Math.max(r.normed, max / Math.sqrt(ss / c.dim + c.normEps));
       }
@@ -91,6 +95,12 @@ export async function measureRanges(model: ModelDescription, options: Calibratio
       r.postRaw = Math.max(r.postRaw!, raw);
       r.postNormed = Math.max(r.postNormed!, normed);
       return;
+    }
+    if (family === 'gate-up' && residualRms.length > 0 && values.length % residualRms.length === 0) {
+      const width = values.length / residualRms.length;
+      let raw = r.rawGateUp ?? 0;
+      for (let i = 0; i < values.length; i++) raw = Math.max(raw, Math.abs(values[i]!) * residualRms[Math.floor(i / width)]!);
+      r.rawGateUp = raw;
     }
     const key = field[family];
     let max = r[key] ?? 0;

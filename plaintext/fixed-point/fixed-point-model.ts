@@ -4,7 +4,8 @@
  * bit for bit (logits and text). Same int16 weights, same exponents (the plan), same integer
  * RoPE in the scores, same nonlinear steps (fixed-point-elem.ts), same causal-mask constant.
  * Only the order of operations inside the exact ring products may differ, which changes nothing
- * in Z_2^64.
+ * in Z_2^64. A plan with ffnNormDeferred (model/fixed-point/plan-deferred-ffn-norm.ts) runs the
+ * 10-flight schedule: gate|up on the raw residual, 1/rms(x) applied in the SwiGLU step.
  *
  * Against the float plaintext it differs by quantisation only; see the plan for the exponents
  * and tests/protocol for the measured distance.
@@ -28,6 +29,7 @@ import { addWindowMask, attentionSoftmax, capLogits, layerWindow, ringLayerRopes
 import { fixedPointMoeFfn } from './ring-moe.js';
 import { gateUpViewWidth, moeViewWidth, postNormViewWidth, qkNormViewWidth, residualViewWidth } from '../../model/fixed-point/view-width.js';
 import { checkViewWidth } from './view-width-check.js';
+import { deferredSwiglu, rowInverseRms } from './single-view-attention.js';
 
 export class FixedPointModel {
   readonly rope: RingRope;
@@ -149,6 +151,13 @@ export class FixedPointSequence {
       let o = await this.linear(weightName.output(l), attended, T, L.probs + L.attnNorm + L.v);
       if (L.postNorm) o = this.postNorm(weightName.postAttnNorm(l), o, T, L.postNorm.raw, L.postNorm.out);
       ringAddInto(x, o);
+      if (plan.ffnNormDeferred && !L.moe && !L.postNorm) {
+        // Deferred FFN norm (plan-deferred-ffn-norm.ts; the same condition as ring-forward-program.ts): W_gate|up on the raw residual, 1/rms(x) inside the SwiGLU step.
+        const raw = await this.linear(weightName.gateUp(l), x, T, plan.residual);
+        const inv = rowInverseRms(x, T, c.dim, c.normEps, plan.residual);
+        ringAddInto(x, await this.linear(weightName.down(l), deferredSwiglu(ringGateUpBlocks(raw, T, c.hiddenDim), T, c.hiddenDim, inv, plan.residual + L.gateUp, L.ffn), T, L.ffn));
+        continue;
+      }
       checkViewWidth(x, residualViewWidth(plan), 'rmsnorm input');
       const normed2 = rmsnormFixed(x, T, c.dim, c.normEps, plan.residual, L.ffnNorm);
       if (L.moe) {

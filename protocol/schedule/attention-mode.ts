@@ -4,8 +4,10 @@
  * party checks the session's mode against its own configuration.
  *
  * - `beaver` (paper exposure, PermLLM's schedule): scores and P·V are Beaver products on shares;
- *   the user sees each nonlinear step's input under a fresh secret permutation (normalised
- *   residual rows, score rows, gate/up values), as in Zheng et al. 2024.
+ *   the user sees each nonlinear step's input under a fresh secret permutation (residual rows,
+ *   score rows, gate/up values), as in Zheng et al. 2024. Under ring64, dense Llama-layer models
+ *   defer the FFN norm into the SwiGLU step (ring-deferred-ffn-step.ts): 10 flights per layer,
+ *   12 otherwise.
  * - `single-view` (ring64 only): the engine applies W_qkv and W_gate|up to the un-normalised
  *   residual (deferred normalisation) and the user receives, per layer, q and the new k, v rows
  *   under a per-head coordinate permutation fixed for the session (RoPE applied before

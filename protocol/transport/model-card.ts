@@ -66,7 +66,8 @@ const rangeValue = z.number().nonnegative().finite();
  * at the exponents it names.
  */
 export const fixedPointPlanSchema = z.object({
-  format: z.literal('permllm-fixed-point/1'),
+  format: z.enum(['permllm-fixed-point/1', 'permllm-fixed-point/2']),
+  ffnNormDeferred: z.literal(true).optional(),
   headroomBits: z.number().int().min(0).max(32),
   residual: exponent,
   onehot: exponent,
@@ -91,10 +92,10 @@ export const fixedPointPlanSchema = z.object({
   ranges: z
     .object({
       residual: rangeValue, normed: rangeValue, query: rangeValue, key: rangeValue, value: rangeValue, scores: rangeValue, attention: rangeValue, gateUp: rangeValue, ffn: rangeValue, logits: rangeValue,
-      qkRaw: rangeValue.optional(), qkNormed: rangeValue.optional(), postRaw: rangeValue.optional(), postNormed: rangeValue.optional(), router: rangeValue.optional(),
+      qkRaw: rangeValue.optional(), qkNormed: rangeValue.optional(), postRaw: rangeValue.optional(), postNormed: rangeValue.optional(), router: rangeValue.optional(), rawGateUp: rangeValue.optional(),
     })
     .strict(),
-}).strict();
+}).strict().refine((p) => (p.format === 'permllm-fixed-point/2') === (p.ffnNormDeferred === true), 'format permllm-fixed-point/2 is exactly the plan with deferred FFN normalisation');
 
 /** ring64 part of a card or pairing request: the plan and the ring weight specs (what the dealer derives U from). */
 export const fixedPointSpecsSchema = z.object({

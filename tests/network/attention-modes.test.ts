@@ -3,7 +3,7 @@
  * RemoteBackend in this process, 127.0.0.1, stories260K, ring64):
  * - an engine started with the default publishes attentionModes ['beaver']; a gateway that asks
  *   for single-view anyway is refused (the engine ends the session), and the default gateway
- *   runs the paper schedule (12 flights per layer: 12·L + 6 per token);
+ *   runs the beaver schedule (10 flights per layer with the deferred FFN norm: 10·L + 6 per token);
  * - an engine whose operator allows single-view publishes it, and a default gateway then picks
  *   it (the fastest allowed): 4·L + 6 flights per token, tokens equal to the single-view oracle's.
  */
@@ -84,7 +84,7 @@ describe('attention modes over the network', () => {
     const plain = await s.gateway();
     const run = await generate(plain, prompt, 3);
     expect(run.tokens).toHaveLength(3);
-    expect(run.finish?.stats?.flightsPerToken).toBe(12 * model.config.nLayers + 6);
+    expect(run.finish?.stats?.flightsPerToken).toBe(10 * model.config.nLayers + 6);
   }, 120_000);
 
   it('an engine allowing single-view publishes it and a default gateway runs it, equal to its oracle', async () => {

@@ -97,7 +97,8 @@ describe('three processes over loopback', () => {
     expect(card['maskProfile']).toBe('ring64');
     expect(card['shareDtype']).toBe('ring64');
     expect(card.weights).toEqual([]);
-    expect(card.fixedPoint.plan.format).toBe('permllm-fixed-point/1');
+    // stories260K's plan defers the FFN norm (model/fixed-point/plan-deferred-ffn-norm.ts).
+    expect(card.fixedPoint.plan.format).toBe('permllm-fixed-point/2');
     expect(card.fixedPoint.plan.layers).toHaveLength(card.config.nLayers);
     for (const w of card.fixedPoint.weights) expect(Object.keys(w).sort()).toEqual(['blocks', 'hasBias', 'inDim', 'name', 'outDim']);
     expect(Object.keys(card).sort()).toEqual(

@@ -39,8 +39,12 @@ export interface ViewOutput {
   permutation: (step: number) => Permutation;
 }
 
-/** `f` runs at P1 only: it receives the views in input order and returns the outputs in output order, each under its τ_j. */
-export async function ringViewStep(ctx: PartyContext, inputs: ViewInput[], outputs: ViewOutput[], f: (views: Ring[]) => Promise<Ring[]>): Promise<RingShared[]> {
+/**
+ * `f` runs at P1 only: it receives the views in input order and returns the outputs in output
+ * order, each under its τ_j. `tap` names the step's values for the view taps
+ * (`${tap}-input/k`, `${tap}-return/j`), so that a test can tell the steps apart.
+ */
+export async function ringViewStep(ctx: PartyContext, inputs: ViewInput[], outputs: ViewOutput[], f: (views: Ring[]) => Promise<Ring[]>, tap = 'view'): Promise<RingShared[]> {
   const step = nextStep(ctx);
   const bits = ctx.profile.ringMaskBits;
   const inSizes = inputs.map((i) => i.x.size);
@@ -72,8 +76,8 @@ export async function ringViewStep(ctx: PartyContext, inputs: ViewInput[], outpu
       const eta = await f(masked.map((m, k) => widenView(ringAdd(m, B[k]!), widths[k]!, `view ${k}`)));
       if (eta.length !== outputs.length || eta.some((e, j) => e.length !== outSizes[j])) throw new Error('ringViewStep: the user step returned the wrong outputs');
       const A2 = masks(k12, 'A2', outSizes);
-      A.forEach((a, k) => ctx.ringViewTap?.(step, `view-input/${k}`, a));
-      A2.forEach((a, j) => ctx.ringViewTap?.(step, `view-return/${j}`, a));
+      A.forEach((a, k) => ctx.ringViewTap?.(step, `${tap}-input/${k}`, a));
+      A2.forEach((a, j) => ctx.ringViewTap?.(step, `${tap}-return/${j}`, a));
       ctx.net.send('engine', MessageKind.ElemReturn, step, eta.map((e, j) => ringSub(e, A2[j]!)));
       result.forEach((r, j) => (r.share = ringMask(k12.prg(outLabel(j)), outSizes[j]!, bits)));
       return result;
@@ -82,10 +86,10 @@ export async function ringViewStep(ctx: PartyContext, inputs: ViewInput[], outpu
       const corrections = expectRings(await ctx.net.receive('dealer', MessageKind.ElemCorrection, step), [...inSizes, ...outSizes], 'view correction', [...widths, ...outSizes.map(() => 8)]);
       const received = expectRings(await ctx.net.receive('gateway', MessageKind.PermInput, step), inSizes, 'view input', widths);
       const held = inputs.map((i, k) => ringAdd(requireRingShare(i.x, ctx.role), received[k]!)); // x − A (mod 2^(8·width))
-      held.forEach((h, k) => ctx.ringViewTap?.(step, `view-input/${k}`, residue(h, widths[k])));
+      held.forEach((h, k) => ctx.ringViewTap?.(step, `${tap}-input/${k}`, residue(h, widths[k])));
       ctx.net.send('gateway', MessageKind.PermOutput, step, inputs.map((i, k) => narrowed(ringAdd(i.permutation(step).apply(held[k]!), corrections[k]!), widths[k])));
       const returned = expectRings(await ctx.net.receive('gateway', MessageKind.ElemReturn, step), outSizes, 'view return');
-      returned.forEach((r, j) => ctx.ringViewTap?.(step, `view-return/${j}`, r)); // η − A′
+      returned.forEach((r, j) => ctx.ringViewTap?.(step, `${tap}-return/${j}`, r)); // η − A′
       result.forEach((r, j) => (r.share = ringAdd(outputs[j]!.permutation(step).invert(returned[j]!), corrections[inputs.length + j]!)));
       return result;
     }
