@@ -159,6 +159,29 @@ export function renderAcceptance(r: BenchResults): string {
     ),
   );
   out.push('');
+  out.push('### The decode critical path, per party (per token, first link measured)');
+  out.push('');
+  out.push(
+    'Busy = the party is not blocked on any link (bench/time-split.ts); products = its matrix products (bench/timed-backend.ts); the rest of a data party\'s busy time is its nonlinear steps, mask and PRG expansion, framing and the lookup. ' +
+      'The dealer works ahead (off the critical path): its production time per pass is shown apart. Lookup online / ahead: the token lookup alone at this vocabulary, its online part and the query encryption that the pool moves ahead (token-lookup-timing.ts; – where not timed).',
+  );
+  out.push('');
+  const lookupAt = new Map(r.tokenLookup.map((t) => [t.vocab, t]));
+  out.push(
+    table(
+      ['model', 'profile', 'link', 'ms / token', 'gateway busy (products + rest)', 'engine busy (products + rest)', 'both busy', 'network', 'dealer ahead ms / pass', 'lookup online / ahead ms'],
+      r.models.flatMap((m) => {
+        const p = m.private.find((x) => x.decode);
+        const d = p?.decode;
+        if (!p || !d) return [];
+        const s = d.split;
+        const t = lookupAt.get(m.config.vocabSize);
+        const busy = (total: number, products: number) => `${fmt(total)} (${fmt(products)} + ${fmt(Math.max(0, total - products))})`;
+        return [[m.name, m.profile, p.link, fmt(d.msPerToken), busy(s.busyMs.gateway, d.matmulMs.gateway), busy(s.busyMs.engine, d.matmulMs.engine), fmt(s.bothBusyMs), fmt(s.networkMs), fmt(d.dealerMsPerToken), t?.onlineMs !== undefined ? `${fmt(t.onlineMs)} / ${fmt(t.aheadMs ?? null)}` : '–']];
+      }),
+    ),
+  );
+  out.push('');
   const paper = paperComparison(r);
   out.push('### Full Llama-3.1-8B at 10 ms RTT / 1 Gbps, extrapolated, beside the paper');
   out.push('');
