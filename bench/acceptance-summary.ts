@@ -104,7 +104,8 @@ export function paperComparison(r: BenchResults): PaperComparison[] {
     const ex = profile === r.options.profiles[0] && r.extrapolation.fullDepth.length > 0 ? r.extrapolation : extrapolate(models, links, r.tokenLookup);
     const full: FullDepthResult | undefined = ex.fullDepth.find((f) => f.shape === target.shape && f.link === 'paper');
     if (!full) continue;
-    const layer = ex.perLayer.find((p) => p.shape === target.shape && p.link === 'paper');
+    // Flights do not depend on the link: any link's per-layer figure will do when the paper link was not measured at this width.
+    const layer = ex.perLayer.find((p) => p.shape === target.shape && p.link === 'paper') ?? ex.perLayer.find((p) => p.shape === target.shape);
     const prompts = Object.keys(full.ttftMs).map(Number).sort((a, b) => a - b);
     const longest = prompts[prompts.length - 1];
     out.push({
