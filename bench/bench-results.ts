@@ -162,7 +162,13 @@ export const benchResultsSchema = z.object({
   }),
   models: z.array(modelResultSchema),
   /** The BFV token lookup alone, per vocabulary size (client query + server answer + decode). */
-  tokenLookup: z.array(z.object({ vocab: z.number().int(), ms: num, queryBytes: num, answerBytes: num })),
+  /**
+   * The token lookup alone (token-lookup-timing.ts): `ms` with the query encrypted online;
+   * `onlineMs` with it encrypted ahead (`aheadMs`, off the critical path). Older files lack the optional fields.
+   */
+  tokenLookup: z.array(
+    z.object({ vocab: z.number().int(), ms: num, queryBytes: num, answerBytes: num, prepareMs: num.optional(), answerMs: num.optional(), onlineMs: num.optional(), aheadMs: num.optional(), offsetBytes: num.optional() }),
+  ),
   extrapolation: z.object({ method: z.string(), perLayer: z.array(perLayerSchema), fullDepth: z.array(fullDepthSchema), vocabularyCost: z.record(z.string(), num).nullable() }),
   findings: z.array(z.string()),
 });

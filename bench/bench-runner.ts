@@ -237,12 +237,39 @@ async function writeReports(results: BenchResults, outDir: string): Promise<Benc
 }
 
 /**
- * Re-runs only the analysis (extrapolation, findings) and the reports on a results file
- * written earlier, e.g. after the extrapolation changed, without measuring again.
+ * Re-runs only the analysis (extrapolation, findings) and the reports on results files written
+ * earlier, e.g. after the extrapolation changed, without measuring again. Several files (runs
+ * made piecewise, e.g. the heavy models on their own) are analysed as one: their models side by
+ * side, the union of their options, and per vocabulary the token-lookup timing that has the
+ * online (query-ahead) figure, else the first.
  */
-export async function reanalyse(jsonPath: string, outDir: string): Promise<{ results: BenchResults; files: BenchFiles }> {
+export async function reanalyse(jsonPaths: string | readonly string[], outDir: string): Promise<{ results: BenchResults; files: BenchFiles }> {
+  const paths = typeof jsonPaths === 'string' ? [jsonPaths] : jsonPaths;
+  if (paths.length === 0) throw new Error('reanalyse: no results file');
   // The analysis is recomputed, so an older file's extrapolation and findings need not parse.
-  const measured = benchResultsSchema.omit({ extrapolation: true, findings: true }).parse(JSON.parse(await readFile(jsonPath, 'utf8')));
+  const schema = benchResultsSchema.omit({ extrapolation: true, findings: true });
+  const runs = await Promise.all(paths.map(async (p) => schema.parse(JSON.parse(await readFile(p, 'utf8')))));
+  const [first, ...rest] = runs as [(typeof runs)[number], ...typeof runs];
+  const union = <T>(xs: T[][]) => [...new Set(xs.flat())];
+  const lookups = new Map<number, BenchResults['tokenLookup'][number]>();
+  for (const t of runs.flatMap((r) => r.tokenLookup)) {
+    const had = lookups.get(t.vocab);
+    if (!had || (had.onlineMs === undefined && t.onlineMs !== undefined)) lookups.set(t.vocab, t);
+  }
+  const measured = {
+    ...first,
+    startedAt: [first, ...rest].map((r) => r.startedAt).sort()[0]!,
+    finishedAt: [first, ...rest].map((r) => r.finishedAt).sort().at(-1)!,
+    options: {
+      ...first.options,
+      models: union(runs.map((r) => r.options.models)),
+      profiles: union(runs.map((r) => r.options.profiles)),
+      links: union(runs.map((r) => r.options.links)),
+      prompts: union(runs.map((r) => r.options.prompts)).sort((a, b) => a - b),
+    },
+    models: runs.flatMap((r) => r.models),
+    tokenLookup: [...lookups.values()].sort((a, b) => a.vocab - b.vocab),
+  };
   const results: BenchResults = { ...measured, extrapolation: { method: '', perLayer: [], fullDepth: [], vocabularyCost: null }, findings: [] };
   return { results, files: await writeReports(results, outDir) };
 }

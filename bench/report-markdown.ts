@@ -1,4 +1,5 @@
 /** The benchmark's markdown report (bench/results/bench.md): one table per question. */
+import { renderAcceptance } from './acceptance-summary.js';
 import { EXTRAPOLATION_METHOD } from './extrapolation.js';
 import type { BenchResults, TimeSplitResult } from './bench-results.js';
 import { LINK_SETTINGS, describeLink, isLinkSettingName } from './link-settings.js';
@@ -35,6 +36,7 @@ export function renderMarkdown(r: BenchResults): string {
       '"Emulator late" = how late the link emulator\'s timers delivered frames, summed: part of the measured network time that a real link would not add.',
   );
   out.push('');
+  out.push(renderAcceptance(r));
   out.push('## Decode, per token');
   out.push('');
   out.push('"ms" is the median wall-clock interval between tokens; "CPU ms" is this process\'s CPU time per token (all parties and onnxruntime threads; mean), the work done, which other load on the machine disturbs much less.');

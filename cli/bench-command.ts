@@ -10,7 +10,8 @@
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { BENCH_MODELS, DEFAULT_MODELS, QUICK_MODELS } from '../bench/bench-models.js';
+import { renderAcceptance } from '../bench/acceptance-summary.js';
+import { BENCH_MODELS, DEFAULT_MODELS, MODEL_SETS, QUICK_MODELS } from '../bench/bench-models.js';
 import { DEFAULT_BENCH_PROFILES, parseBenchProfile, reanalyse, runBench } from '../bench/bench-runner.js';
 import { MASK_PROFILES } from '../protocol/masks/mask-profile.js';
 import { LinkEmulator } from '../bench/link-emulator.js';
@@ -22,11 +23,13 @@ const USAGE = `usage: permllm bench [--quick] [--models a,b] [--profiles ring64,
        permllm bench gpu [--device cuda|auto|cpu] [--shape llama3-8b-layer|tiny] [--decode N] [--prefill N] ... (--help: all)
 
   --quick           stories260K only, prompts 8 and 32, 4 tokens (under a minute; CI smoke)
-  --models LIST     comma-separated (default: all but llama3-8b-l2, synthetic-100m and llama3-8b-layer); known: ${[...BENCH_MODELS.keys()].join(', ')}
+  --models LIST     comma-separated model names or sets (default: stories260K, a few minutes; "full": every layer
+                    shape at two depths and the 32k-vocabulary pair, what the extrapolation needs, 30–60 minutes);
+                    known: ${[...BENCH_MODELS.keys()].join(', ')}
   --links LIST      link settings between gateway and engine: ${Object.values(LINK_SETTINGS)
   .map((l) => `${l.name} = ${l.description}`)
   .join('; ')} (default: all)
-  --prompts LIST    prompt lengths in tokens (default 16,128,512; quick 8,32)
+  --prompts LIST    prompt lengths in tokens (default 16,512; quick 8,32)
   --profiles a,b    mask profiles, each beside the plaintext baseline, optionally :MODE (attention mode:
                     beaver, the paper's, or single-view; default ring64,ring64:single-view,permllm-f64);
                     ring64:beaver:paper-norms runs ring64 without the deferred FFN norm (12 flights per layer)
@@ -35,7 +38,8 @@ const USAGE = `usage: permllm bench [--quick] [--models a,b] [--profiles ring64,
   --dealer MODE     ahead: the dealer makes the session's material before the online phase (default);
                     streamed: it runs alongside, sharing this process's event loop
   --out DIR         where the reports go (default bench/results; quick bench/results/quick)
-  --from-json FILE  measure nothing: redo the extrapolation and the reports from a bench.json
+  --from-json FILES measure nothing: redo the extrapolation and the reports from one or more bench.json
+                    (comma-separated: their models are analysed together, e.g. runs made piecewise)
 
   gpu: the parties' weight products per token on the CPU and on the GPU at Llama-3.1-8B shapes
   (one layer, the head, and the whole 8B shape where it fits): ms per token, GPU memory, and
@@ -59,7 +63,10 @@ const numeric = (schema: z.ZodNumber) => z.preprocess((v) => (typeof v === 'stri
 
 const benchFlagsSchema = z.object({
   quick: z.boolean().default(false),
-  models: z.preprocess(list, z.array(z.string().refine((m) => BENCH_MODELS.has(m), { message: 'unknown model' })).min(1)).optional(),
+  models: z.preprocess(
+    (v) => (list(v) as unknown[] | undefined)?.flatMap((m) => (typeof m === 'string' && MODEL_SETS.has(m) ? [...MODEL_SETS.get(m)!] : [m])),
+    z.array(z.string().refine((m) => BENCH_MODELS.has(m), { message: 'unknown model' })).min(1),
+  ).optional(),
   profiles: z.preprocess(list, z.array(z.string().refine(validProfileEntry, { message: 'unknown mask profile or attention mode' })).min(1)).optional(),
   links: z.preprocess(list, z.array(z.string().refine(isLinkSettingName, { message: `expected one of ${Object.keys(LINK_SETTINGS).join(', ')}` })).min(1)).optional(),
   prompts: z.preprocess((v) => (list(v) as unknown[] | undefined)?.map(Number), z.array(z.number().int().min(1).max(8192)).min(1)).optional(),
@@ -140,19 +147,19 @@ export async function run(argv: string[]): Promise<number> {
   const quick = flags.quick;
   const fromJson = flags['from-json'];
   const { results, files } = fromJson
-    ? await reanalyse(fromJson, flags.out ?? 'bench/results')
+    ? await reanalyse(fromJson.split(',').map((f) => f.trim()).filter((f) => f !== ''), flags.out ?? 'bench/results')
     : await runBench({
         quick,
         models: flags.models ?? (quick ? QUICK_MODELS : DEFAULT_MODELS),
         profiles: flags.profiles ?? [...DEFAULT_BENCH_PROFILES],
         links: (flags.links ?? Object.keys(LINK_SETTINGS)) as LinkSettingName[],
-        prompts: [...new Set(flags.prompts ?? (quick ? [8, 32] : [16, 128, 512]))].sort((a, b) => a - b),
+        prompts: [...new Set(flags.prompts ?? (quick ? [8, 32] : [16, 512]))].sort((a, b) => a - b),
         decodeTokens: flags.decode ?? (quick ? 4 : 12),
         emulation: flags.emulation,
         dealer: flags.dealer,
         outDir: flags.out ?? (quick ? 'bench/results/quick' : 'bench/results'),
         log: (line) => process.stderr.write(`${line}\n`),
       });
-  process.stdout.write(`\n${results.findings.map((f) => `- ${f}`).join('\n')}\n\nwrote ${files.json}, ${files.markdown}, ${files.chart}\n`);
+  process.stdout.write(`\n${renderAcceptance(results)}\n${results.findings.map((f) => `- ${f}`).join('\n')}\n\nwrote ${files.json}, ${files.markdown}, ${files.chart}\n`);
   return 0;
 }

@@ -75,6 +75,12 @@ export async function runEngineSession(links: { gateway: MessageLink; dealer: Me
     const resume = resumedState && params.resume ? { kept: resumedState, length: params.resume.length } : undefined;
     const forward = forwardPasses(ctx, model, params.promptLength + params.maxNewTokens, resume);
     const first = firstPass(resume ? params : { promptLength: params.promptLength });
+    let aheadQuery: Uint8Array | undefined;
+    const receiveQuery = async (step: number): Promise<Uint8Array> => {
+      const [query] = await net.receive('gateway', MessageKind.TokenQuery, step);
+      if (!(query instanceof Uint8Array)) throw new Error('token query: expected bytes');
+      return query;
+    };
     for (;;) {
       const command = await passControl(ctx);
       if (command.kind === 'end') break;
@@ -88,15 +94,20 @@ export async function runEngineSession(links: { gateway: MessageLink; dealer: Me
       const table = new Uint32Array(model.config.vocabSize);
       permutation!.dest.forEach((d, i) => (table[d] = i));
       const step = nextStep(ctx);
-      // The table's encoding and the answer's blinding do not depend on the query: done while the gateway samples.
-      const prepared = lookup.prepare(table);
+      // The answer's blinding does not depend on the query: done while the gateway samples. The
+      // query itself came ahead (offline); the table is encoded rotated by the offsets.
+      const prepared = lookup.prepareShifted(table);
       try {
-        const [query] = await net.receive('gateway', MessageKind.TokenQuery, step);
-        if (!(query instanceof Uint8Array)) throw new Error('token query: expected bytes');
-        net.send('gateway', MessageKind.TokenAnswer, step, [lookup.answerPrepared(query, prepared)]);
+        if (aheadQuery === undefined) aheadQuery = await receiveQuery(step);
+        const [offsets] = await net.receive('gateway', MessageKind.TokenOffset, step);
+        if (!(offsets instanceof Uint8Array)) throw new Error('token offsets: expected bytes');
+        net.send('gateway', MessageKind.TokenAnswer, step, [lookup.answerShifted(aheadQuery, offsets, prepared)]);
       } finally {
         prepared.dispose();
       }
+      aheadQuery = undefined;
+      // The next pass's query follows (the gateway sends it behind these offsets).
+      if (passes + 1 < params.maxNewTokens) aheadQuery = await receiveQuery(step);
       passes++;
       if (passes === 1) dealerBytesAfterPrefill = net.meter.bytesFrom('dealer');
     }

@@ -15,7 +15,8 @@ import type { GatewayTrust } from '../../protocol/session/session-trust.js';
 import { nextStep, type PartyContext } from '../../protocol/session/party-context.js';
 import { maxFrameBytes, type RoleModel } from '../../protocol/session/role-model.js';
 import type { SessionParams } from '../../protocol/session/session-params.js';
-import { TokenLookupClient } from '../../protocol/token-lookup/index.js';
+import { AheadPool } from '../../protocol/pool/ahead-pool.js';
+import { type AheadQuery, TokenLookupClient } from '../../protocol/token-lookup/index.js';
 import type { MessageLink } from '../../protocol/transport/message-link.js';
 import { PartyNetwork } from '../../protocol/transport/party-network.js';
 import { MessageKind } from '../../protocol/wire/frame.js';
@@ -100,6 +101,13 @@ export interface PrivateSessionStats {
  */
 export const END_DELAY_MS = 25;
 
+/**
+ * Token-lookup queries kept encrypted ahead (AheadPool capacity): two, so that the query the
+ * next pass sends ahead is ready when this pass's offsets leave, and a third is made during the
+ * pass. Bounded: at most three queries (3 × ceil(V / 8192) × 138 KB) exist per session.
+ */
+export const LOOKUP_QUERIES_AHEAD = 2;
+
 export type PrivateGenerationEvent = GenerationEvent | { type: 'stats'; stats: PrivateSessionStats };
 
 export async function* privateGenerate(
@@ -131,6 +139,7 @@ export async function* privateGenerate(
   // Teacher-forced and padding passes sample too (same work), from a stream of their own.
   const throwaway = samplingRng();
   let client: TokenLookupClient | undefined;
+  let queries: AheadPool<AheadQuery> | undefined;
   let ctx: PartyContext | undefined;
   let runPassRef: ((c: PartyContext, real: boolean) => Promise<unknown>) | undefined;
   const generated: number[] = [];
@@ -185,6 +194,11 @@ export async function* privateGenerate(
     const lookupClient = await TokenLookupClient.create();
     client = lookupClient;
     net.send('engine', MessageKind.LookupSetup, nextStep(context), [lookupClient.setupMessage()], true);
+    // Each pass's lookup query is encrypted ahead (one-hots of random offsets, token-lookup-client.ts)
+    // while the session waits on its links; online, only the offsets to the sampled indices leave.
+    const pool = new AheadPool<AheadQuery>({ capacity: LOOKUP_QUERIES_AHEAD, total: plan.maxPasses, produce: () => lookupClient.queryAhead(lookups, config.vocabSize), release: (q) => q.dispose() });
+    queries = pool;
+    let nextQuery: AheadQuery | undefined;
     const forward = forwardPasses(context, model, plan.prefillRows + plan.maxPasses, resume ? { kept: resume.kept, length: reused } : undefined);
     forwardRef = forward;
     /** One pass; the gateway's work is the same whether the pass is real, teacher-forced or padding. */
@@ -211,7 +225,18 @@ export async function* privateGenerate(
       const alternatives = request.topLogprobs ? topLogprobs(view!, request.topLogprobs) : [];
       if (p === 0) prefillForward = { to: net.meter.bytesTo('engine') - beforePrefill.to, from: net.meter.bytesFrom('engine') - beforePrefill.from, dealer: net.meter.bytesFrom('dealer') - beforePrefill.dealer };
       const step = nextStep(c);
-      net.send('engine', MessageKind.TokenQuery, step, [lookupClient.queryMany([index, ...alternatives.map((a) => a.index)], config.vocabSize)]);
+      // Pass 0's query goes with its offsets; every later one left, offline, during the pass before.
+      const query = nextQuery ?? (await pool.take());
+      nextQuery = undefined;
+      if (p === 0) net.send('engine', MessageKind.TokenQuery, step, [query.bytes], true);
+      net.send('engine', MessageKind.TokenOffset, step, [lookupClient.offsetMessage(query, [index, ...alternatives.map((a) => a.index)])]);
+      if (p + 1 < plan.maxPasses) {
+        // The offsets leave in a frame of their own; the next pass's query follows behind them
+        // while the engine answers (the engine expects it before the next pass).
+        await net.flush();
+        nextQuery = await pool.take();
+        net.send('engine', MessageKind.TokenQuery, step, [nextQuery.bytes], true);
+      }
       const [answer] = await net.receive('engine', MessageKind.TokenAnswer, step);
       if (!(answer instanceof Uint8Array)) throw new Error('token answer: expected bytes');
       const [id, ...altIds] = lookupClient.decodeAnswers(answer);
@@ -293,6 +318,7 @@ export async function* privateGenerate(
         await net.abort(error instanceof Error ? error.message : 'gateway error');
       }
     }
+    queries?.dispose();
     client?.dispose();
     net.close();
   }

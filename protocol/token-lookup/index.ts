@@ -7,6 +7,6 @@ export {
   SLOTS,
   ciphertextsPerLookup,
 } from './bfv-parameters.js';
-export { TokenLookupClient } from './token-lookup-client.js';
+export { type AheadQuery, TokenLookupClient } from './token-lookup-client.js';
 export { TokenLookupError, type TokenLookupErrorCode } from './token-lookup-error.js';
 export { TokenLookupServer } from './token-lookup-server.js';

@@ -10,7 +10,24 @@
  *                                  Σ_k e_j[k]·π_out(k) = π_out(j) (every other coefficient is
  *                                  masked by P0); P1 decrypts
  *
- * P0 sees only ciphertexts under P1's key, so it learns neither j nor the id. The secret key
+ * P0 sees only ciphertexts under P1's key, so it learns neither j nor the id.
+ *
+ * Query ahead (issue 12: the encryption and the query's bytes leave the online step). The
+ * query depends on j only through the one-hot, so P1 encrypts, before j exists, the one-hot of
+ * a fresh uniform offset r ∈ Z_M (M = ceil(V / N) · N, every coefficient of the query's
+ * ciphertexts) and sends it as offline data (queryAhead). Once it has sampled j, P1 sends only
+ * s = (j − r) mod M (offsetMessage), and P0 answers against its table rotated by s,
+ * T'[k] = T[(k + s) mod M] with T[k] = 0 for k ≥ V, so the answer's constant coefficient is
+ * T'[r] = T[j] = π_out(j) exactly as before (TokenLookupServer.answerShifted).
+ * Why it reveals nothing to P0: r is uniform on Z_M and independent of everything else, so
+ * s = j − r mod M is uniform on Z_M whatever j is (a one-time pad over Z_M); the ciphertexts are
+ * encryptions under P1's key made before j was drawn. P0's view (Enc(e_r), s) is therefore
+ * simulated by (Enc(0), uniform s). What P1 learns is unchanged: for any query vector q and any
+ * s it gets Σ_k q[k]·T[(k + s) mod M], one linear combination of the table per lookup, and the
+ * other coefficients stay masked. Each ahead query is used for one token only (its r is wiped
+ * when its offsets are made: a second use would send s' − s = j' − j).
+ *
+ * The secret key
  * never leaves this object; keys are fresh per instance, so create one per session and
  * dispose() it at the end of the session (it owns WASM memory that the GC does not free).
  */
@@ -36,6 +53,7 @@ import {
   must,
   plaintextFromCoefficients,
 } from './object-codec.js';
+import { randomInt } from 'node:crypto';
 import { yieldToEventLoop } from '../../compute/event-loop-slices.js';
 import { type BfvRuntime, getBfvRuntime, secretKeyOf } from './seal-runtime.js';
 import { TokenLookupError, errorText, invalidArgument, malformed } from './token-lookup-error.js';
@@ -84,6 +102,66 @@ export class TokenLookupClient {
     return this.setup.slice();
   }
 
+  /**
+   * A query for `lookups` lookups over a vocabulary of `vocabSize`, made before the indices are
+   * known (see the file comment): the one-hots of fresh uniform offsets r_l ∈ Z_M. Yields to
+   * the event loop between ciphertexts, so that it can run while the session waits on its links.
+   * Send `bytes` as offline data; answer it once with offsetMessage().
+   */
+  async queryAhead(lookups: number, vocabSize: number): Promise<AheadQuery> {
+    this.assertLive();
+    this.checkVocab(vocabSize);
+    if (!Number.isInteger(lookups) || lookups < 1 || lookups > MAX_LOOKUPS_PER_MESSAGE) {
+      throw invalidArgument('lookups', `must be an integer in [1, ${MAX_LOOKUPS_PER_MESSAGE}], got ${lookups}`);
+    }
+    const perLookup = ciphertextsPerLookup(vocabSize);
+    const span = perLookup * SLOTS;
+    const offsets = new Uint32Array(lookups);
+    for (let l = 0; l < lookups; l++) offsets[l] = randomInt(span);
+    const steps = this.encryptQuerySteps(vocabSize, lookups, (lookup, slice, slots) => {
+      const r = offsets[lookup]!;
+      if (Math.floor(r / SLOTS) === slice) slots[r % SLOTS] = 1;
+    }, perLookup);
+    try {
+      for (let next = steps.next(); ; next = steps.next()) {
+        if (next.done) return new AheadQuery(next.value, vocabSize, offsets);
+        await yieldToEventLoop();
+        this.assertLive();
+      }
+    } catch (e) {
+      offsets.fill(0);
+      steps.return(new Uint8Array(0));
+      throw e;
+    }
+  }
+
+  /**
+   * The online part of a query sent ahead: s_l = (indices[l] − r_l) mod M for each lookup.
+   * Wipes the ahead query's offsets (it answers one token only); throws if it was used before.
+   */
+  offsetMessage(ahead: AheadQuery, indices: readonly number[]): Uint8Array {
+    this.assertLive();
+    if (!(ahead instanceof AheadQuery)) throw invalidArgument('ahead', 'must come from queryAhead()');
+    if (ahead.used) throw new TokenLookupError('disposed', 'ahead query used twice (its offsets would reveal the difference of two indices)');
+    const { vocabSize, offsets } = ahead;
+    if (!Array.isArray(indices) || indices.length !== offsets.length) {
+      throw invalidArgument('indices', `must hold exactly ${offsets.length} indices (the ahead query's lookups)`);
+    }
+    indices.forEach((j, k) => {
+      if (!Number.isInteger(j) || j < 0 || j >= vocabSize) {
+        throw invalidArgument(`indices[${k}]`, `must be an integer in [0, ${vocabSize}), got ${j}`);
+      }
+    });
+    const span = ciphertextsPerLookup(vocabSize) * SLOTS;
+    const out = new Uint8Array(MESSAGE_HEADER_BYTES + 4 + 4 * offsets.length);
+    const view = new DataView(out.buffer);
+    const o = writeHeader(out, MessageKind.offset);
+    view.setUint16(o, offsets.length, true);
+    indices.forEach((j, l) => view.setUint32(o + 4 + 4 * l, (j - offsets[l]! + span) % span, true));
+    ahead.dispose();
+    return out;
+  }
+
   /** Encrypts the one-hot of the permuted index `index` (0 <= index < vocabSize). */
   query(index: number, vocabSize: number): Uint8Array {
     return this.queryMany([index], vocabSize);
@@ -95,9 +173,7 @@ export class TokenLookupClient {
    */
   queryMany(indices: readonly number[], vocabSize: number): Uint8Array {
     this.assertLive();
-    if (!Number.isInteger(vocabSize) || vocabSize < 1 || vocabSize > this.runtime.plainModulus) {
-      throw invalidArgument('vocabSize', `must be an integer in [1, ${this.runtime.plainModulus}], got ${vocabSize}`);
-    }
+    this.checkVocab(vocabSize);
     if (!Array.isArray(indices) || indices.length < 1 || indices.length > MAX_LOOKUPS_PER_MESSAGE) {
       throw invalidArgument('indices', `must hold 1 to ${MAX_LOOKUPS_PER_MESSAGE} indices`);
     }
@@ -124,6 +200,20 @@ export class TokenLookupClient {
     fill: (lookup: number, slice: number, slots: Uint32Array) => void,
     perLookup: number,
   ): Uint8Array {
+    const steps = this.encryptQuerySteps(vocabSize, lookups, fill, perLookup);
+    for (;;) {
+      const next = steps.next();
+      if (next.done) return next.value;
+    }
+  }
+
+  /** encryptQuery, one ciphertext per step (the generator yields after each, returns the message). */
+  private *encryptQuerySteps(
+    vocabSize: number,
+    lookups: number,
+    fill: (lookup: number, slice: number, slots: Uint32Array) => void,
+    perLookup: number,
+  ): Generator<void, Uint8Array, void> {
     const { seal } = this.runtime;
     const t = this.templates.query;
     const out = new Uint8Array(MESSAGE_HEADER_BYTES + 8 + lookups * perLookup * t.wireBytes);
@@ -152,12 +242,19 @@ export class TokenLookupClient {
           } finally {
             plain.delete();
           }
+          yield;
         }
       }
     } finally {
       slots.fill(0); // held the index
     }
     return out;
+  }
+
+  private checkVocab(vocabSize: number): void {
+    if (!Number.isInteger(vocabSize) || vocabSize < 1 || vocabSize > this.runtime.plainModulus) {
+      throw invalidArgument('vocabSize', `must be an integer in [1, ${this.runtime.plainModulus}], got ${vocabSize}`);
+    }
   }
 
   /**
@@ -245,6 +342,35 @@ export class TokenLookupClient {
 
   private assertLive(): void {
     if (this.disposed) throw new TokenLookupError('disposed', 'TokenLookupClient used after dispose()');
+  }
+}
+
+/**
+ * A query encrypted ahead of its token (TokenLookupClient.queryAhead): `bytes` (the message, no
+ * secret in it) and the secret offsets r_l, which offsetMessage() consumes and wipes. dispose()
+ * wipes them for a query that is never used (the end of a session).
+ */
+export class AheadQuery {
+  private wiped = false;
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly vocabSize: number,
+    /** r_l: secret until wiped. */
+    readonly offsets: Uint32Array,
+  ) {}
+
+  get used(): boolean {
+    return this.wiped;
+  }
+
+  /** Bytes of the query message (for bounding a pool). */
+  get byteLength(): number {
+    return this.bytes.length;
+  }
+
+  dispose(): void {
+    this.wiped = true;
+    this.offsets.fill(0);
   }
 }
 

@@ -21,6 +21,12 @@
  * it keeps the statistical distance), which makes the answer as small as possible. It assumes
  * P1's keys were honestly generated (semi-honest model): a degenerate public key makes the
  * encryption of zero add nothing; the flood does not depend on P1's keys.
+ *
+ * Queries sent ahead (answerShifted; the privacy argument is in token-lookup-client.ts): the
+ * query encrypts the one-hot of P1's random offset r, and the online message carries
+ * s = (j − r) mod M, M = ceil(V / N) · N. P0 computes the same c against the rotated table
+ * T'[k] = T[(k + s) mod M] (T[k] = 0 for k ≥ V), whose encoding therefore waits for s; the
+ * blinding, the expensive query-independent part, is still prepared ahead.
  */
 import type { CipherText } from 'node-seal/implementation/cipher-text.js';
 import type { Encryptor } from 'node-seal/implementation/encryptor.js';
@@ -113,6 +119,20 @@ export class TokenLookupServer {
    * Use it once with answerPrepared(), which frees it; dispose() it if no query comes.
    */
   prepare(table: Uint32Array): PreparedAnswer {
+    this.checkTable(table);
+    const perLookup = ciphertextsPerLookup(table.length);
+    const plains = encodeTable(this.runtime, table, perLookup);
+    const prepared = new PreparedAnswer(table.length, perLookup, plains, [], null);
+    try {
+      this.addBlinds(prepared.blinds, perLookup);
+    } catch (e) {
+      prepared.dispose();
+      throw e;
+    }
+    return prepared;
+  }
+
+  private checkTable(table: Uint32Array): void {
     if (this.disposed) throw new TokenLookupError('disposed', 'TokenLookupServer used after dispose()');
     const t = this.runtime.plainModulus;
     if (!(table instanceof Uint32Array) || table.length < 1 || table.length > t) {
@@ -121,28 +141,84 @@ export class TokenLookupServer {
     for (let j = 0; j < table.length; j++) {
       if (table[j]! >= t) throw invalidArgument('table', `id at index ${j} does not fit the plain modulus`);
     }
-    const perLookup = ciphertextsPerLookup(table.length);
+  }
+
+  /** Per lookup: Enc(0) + R(x) + flood noise, fresh randomness each. */
+  private addBlinds(blinds: CipherText[], perLookup: number): void {
     const { evaluator } = this.runtime;
-    const plains = encodeTable(this.runtime, table, perLookup);
-    const blinds: CipherText[] = [];
-    const prepared = new PreparedAnswer(table.length, perLookup, plains, blinds);
-    try {
-      for (let l = 0; l < this.lookupsPerQuery; l++) {
-        const blind = must(this.encryptor.encryptZero(), 'Encryptor.encryptZero');
-        blinds.push(blind);
-        const mask = maskPlaintext(this.runtime);
-        try {
-          evaluator.addPlain(blind, mask, blind);
-        } finally {
-          mask.delete();
-        }
-        floodNoise(this.runtime, blind, floodBits(perLookup));
+    for (let l = 0; l < this.lookupsPerQuery; l++) {
+      const blind = must(this.encryptor.encryptZero(), 'Encryptor.encryptZero');
+      blinds.push(blind);
+      const mask = maskPlaintext(this.runtime);
+      try {
+        evaluator.addPlain(blind, mask, blind);
+      } finally {
+        mask.delete();
       }
+      floodNoise(this.runtime, blind, floodBits(perLookup));
+    }
+  }
+
+  /**
+   * prepare() for a query sent ahead (answerShifted): the blinding ciphertexts only, and a copy
+   * of the table, which is encoded once the offsets arrive (its rotation depends on them).
+   */
+  prepareShifted(table: Uint32Array): PreparedAnswer {
+    this.checkTable(table);
+    const perLookup = ciphertextsPerLookup(table.length);
+    const prepared = new PreparedAnswer(table.length, perLookup, [], [], table.slice());
+    try {
+      this.addBlinds(prepared.blinds, perLookup);
     } catch (e) {
       prepared.dispose();
       throw e;
     }
     return prepared;
+  }
+
+  /**
+   * The answer to a query sent ahead (`queryBytes`, the one-hots of P1's offsets r_l) once P1's
+   * `offsetBytes` (s_l = j_l − r_l mod M) arrive: lookup l is answered against the table rotated
+   * by s_l, so it decrypts to table[j_l]. Frees `prepared` (from prepareShifted). Malformed or
+   * out-of-range offsets throw a TokenLookupError ('malformed_message').
+   */
+  answerShifted(queryBytes: Uint8Array, offsetBytes: Uint8Array, prepared: PreparedAnswer): Uint8Array {
+    try {
+      if (this.disposed) throw new TokenLookupError('disposed', 'TokenLookupServer used after dispose()');
+      const table = prepared.table;
+      if (table === null) throw invalidArgument('prepared', 'must come from prepareShifted()');
+      const span = prepared.perLookup * SLOTS;
+      const msg = readHeader(offsetBytes, MessageKind.offset, 'offsetBytes');
+      if (msg.length < MESSAGE_HEADER_BYTES + 4) throw malformed('offsetBytes', 'truncated before the lookup count');
+      const view = new DataView(msg.buffer, msg.byteOffset, msg.byteLength);
+      const lookups = view.getUint16(MESSAGE_HEADER_BYTES, true);
+      if (view.getUint16(MESSAGE_HEADER_BYTES + 2, true) !== 0) throw malformed('offsetBytes', 'nonzero reserved field');
+      if (lookups !== this.lookupsPerQuery) {
+        throw new TokenLookupError('lookup_count_refused', `offsetBytes: ${lookups} offsets, the session declared ${this.lookupsPerQuery} lookups per token`);
+      }
+      expectLength(msg, MESSAGE_HEADER_BYTES + 4 + 4 * lookups, 'offsetBytes', `${lookups} offsets`);
+      const shifts: number[] = [];
+      for (let l = 0; l < lookups; l++) {
+        const s = view.getUint32(MESSAGE_HEADER_BYTES + 4 + 4 * l, true);
+        if (s >= span) throw malformed('offsetBytes', `offset ${l} is not below M = ${span}`);
+        shifts.push(s);
+      }
+      const rotated = new Uint32Array(span);
+      try {
+        return this.answerWith(queryBytes, prepared, (l) => {
+        const s = shifts[l]!;
+        // T'[k] = T[(k + s) mod M]; T is zero beyond V.
+        rotated.fill(0);
+        if (s < table.length) rotated.set(table.subarray(s), 0);
+        if (s > 0) rotated.set(table.subarray(0, Math.min(table.length, s)), span - s);
+          return encodeTable(this.runtime, rotated, prepared.perLookup);
+        });
+      } finally {
+        rotated.fill(0);
+      }
+    } finally {
+      prepared.dispose();
+    }
   }
 
   /** Frees the keys (WASM memory). Idempotent; any later call throws. */
@@ -156,13 +232,18 @@ export class TokenLookupServer {
   /** The answer to `queryBytes` from what prepare() computed for its table; frees `prepared`. */
   answerPrepared(queryBytes: Uint8Array, prepared: PreparedAnswer): Uint8Array {
     try {
-      return this.answerWith(queryBytes, prepared);
+      if (prepared.table !== null) throw invalidArgument('prepared', 'comes from prepareShifted(): answer it with answerShifted()');
+      return this.answerWith(queryBytes, prepared, null);
     } finally {
       prepared.dispose();
     }
   }
 
-  private answerWith(queryBytes: Uint8Array, prepared: PreparedAnswer): Uint8Array {
+  /**
+   * The answer's homomorphic part. `tableFor(l)`, when given, encodes lookup l's (rotated)
+   * table, which is freed after that lookup; otherwise every lookup uses prepared.plains.
+   */
+  private answerWith(queryBytes: Uint8Array, prepared: PreparedAnswer, tableFor: ((lookup: number) => (PlainText | null)[]) | null): Uint8Array {
     if (this.disposed) throw new TokenLookupError('disposed', 'TokenLookupServer used after dispose()');
     if (prepared.disposed) throw new TokenLookupError('disposed', 'prepared answer used twice');
     const table = { length: prepared.vocabSize };
@@ -194,7 +275,7 @@ export class TokenLookupServer {
     w += 2;
 
     const { seal, context, evaluator } = this.runtime;
-    const { plains, blinds } = prepared;
+    const { blinds } = prepared;
     const target = qT.bytes.slice(); // every variable region is overwritten per ciphertext
     const query = seal.CipherText();
     const product = seal.CipherText();
@@ -202,6 +283,7 @@ export class TokenLookupServer {
       let r = MESSAGE_HEADER_BYTES + QUERY_FIELDS_BYTES;
       for (let l = 0; l < lookups; l++) {
         let acc: CipherText | null = null;
+        const plains = tableFor ? tableFor(l) : prepared.plains;
         try {
           for (let i = 0; i < perLookup; i++) {
             const what = `queryBytes ciphertext ${l * perLookup + i}`;
@@ -231,6 +313,7 @@ export class TokenLookupServer {
           w = encodeCiphertextPart(bytes, aT.layout, aT.moduli, out, w);
         } finally {
           acc?.delete();
+          if (tableFor) for (const p of plains) p?.delete();
         }
       }
     } finally {
@@ -240,7 +323,7 @@ export class TokenLookupServer {
   }
 }
 
-/** What prepare() computes for one answer: the table's plaintexts and one blinding ciphertext per lookup (WASM memory). */
+/** What prepare() (or prepareShifted()) computes for one answer: the table's plaintexts (or the table) and one blinding ciphertext per lookup (WASM memory). */
 export class PreparedAnswer {
   disposed = false;
   constructor(
@@ -248,12 +331,15 @@ export class PreparedAnswer {
     readonly perLookup: number,
     readonly plains: readonly (PlainText | null)[],
     readonly blinds: CipherText[],
+    /** prepareShifted(): the table, encoded once the offsets are known; null for prepare(). */
+    readonly table: Uint32Array | null,
   ) {}
 
   /** Frees the plaintexts and ciphertexts. Idempotent. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.table?.fill(0);
     for (const p of this.plains) p?.delete();
     for (const b of this.blinds) b.delete();
   }

@@ -8,6 +8,9 @@
  *                (= ceil(vocabSize / N)) | lookups × ciphertexts × (seed 64 + packed
  *                first-level polynomial c0); lookup-major order
  *   answer (P0 → P1): u16 lookups | lookups × packed last-level (c0, c1)
+ *   offset (P1 → P0, per token, for a query sent ahead): u16 lookups | u16 zero |
+ *                lookups × u32 s_l = (j_l − r_l) mod M, M = ciphertexts × N (see
+ *                TokenLookupClient.queryAhead)
  *
  * Every length is implied by the header fields and the parameters, and a message must have
  * exactly that length; no field is trusted before it is range-checked.
@@ -16,7 +19,8 @@
  * of lookups per token (1 + top_logprobs). Nothing depends on the indices.
  *
  * Sizes (parameter set 3, N = 8192, q of 3 × 45 bits, P of 45 bits): setup 184,392 bytes;
- * query 16 + lookups × ceil(V/8192) × 138,304; answer 10 + lookups × 92,160.
+ * query 16 + lookups × ceil(V/8192) × 138,304; answer 10 + lookups × 92,160; offset
+ * 12 + 4 × lookups.
  */
 import { PARAMETER_SET_ID } from './bfv-parameters.js';
 import { malformed } from './token-lookup-error.js';
@@ -25,9 +29,9 @@ export const MESSAGE_HEADER_BYTES = 8;
 const MAGIC = [0x50, 0x4c, 0x54, 0x4c] as const; // "PLTL"
 const VERSION = 1;
 
-export const MessageKind = { setup: 1, query: 2, answer: 3 } as const;
+export const MessageKind = { setup: 1, query: 2, answer: 3, offset: 4 } as const;
 export type MessageKind = (typeof MessageKind)[keyof typeof MessageKind];
-const KIND_NAMES: Record<MessageKind, string> = { 1: 'setup', 2: 'query', 3: 'answer' };
+const KIND_NAMES: Record<MessageKind, string> = { 1: 'setup', 2: 'query', 3: 'answer', 4: 'offset' };
 
 export function writeHeader(dst: Uint8Array, kind: MessageKind): number {
   dst.set(MAGIC, 0);

@@ -42,11 +42,12 @@ export enum MessageKind {
   KvCorrection = 16, // P2→P1: W1 of a Beaver product
   ElemReturn = 17, // P1→P0: η − A′
   ElemCorrection = 18, // P2→P0: Δ′ = π⁻¹(A′) − B′
-  TokenQuery = 20, // P1→P0: BFV query
+  TokenQuery = 20, // P1→P0: BFV query (offline: the one-hots of random offsets, sent ahead)
   TokenAnswer = 21, // P0→P1: BFV answer
   LookupSetup = 22, // P1→P0: BFV public + Galois keys
   StepBegin = 23, // P1→P0: next forward pass (rows, positions) or end
   EmbeddingOpen = 24, // P0→P1: γ − U and γ ⊙ (s − V) + W0 (the pooled embedding, opened to P1)
+  TokenOffset = 25, // P1→P0: s = j − r mod M for the query sent ahead (token-lookup-client.ts)
   Fused = 30, // several same-direction messages in one frame (parts carry a sub-header)
   End = 40,
   Error = 41,

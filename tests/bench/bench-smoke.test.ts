@@ -76,6 +76,11 @@ describe('permllm bench --quick (stories260K, one link)', () => {
       const rows = md.split('\n').filter((l) => l.startsWith(`| stories260K (${profile}) | paper |`));
       expect(rows.length).toBeGreaterThanOrEqual(2);
     }
+    // Issue 12's acceptance table reads the measured flights per layer, per profile and mode.
+    expect(md).toContain('## Issue 12 acceptance: per mode and profile');
+    expect(md).toContain('| stories260K | ring64 | beaver | 12.0 |');
+    expect(md).toContain('| stories260K | ring64 | single-view | 4.0 |');
+    expect(md).toContain('| stories260K | permllm-f64 | beaver | 12.0 |');
     // Every table row has as many cells as its header.
     for (const block of md.split('\n\n')) {
       const lines = block.split('\n').filter((l) => l.startsWith('|'));
