@@ -230,3 +230,8 @@ export function quantizeWeights(config: ModelConfig, plan: FixedPointPlan, folde
   put(weightName.head, [{ rows: config.vocabSize, exponent: plan.head }]);
   return out;
 }
+
+/** Whether layer L's FFN runs the deferred-norm step under `plan` (the one condition the private program and the oracle share). */
+export function ffnNormDeferredAt(plan: FixedPointPlan, L: LayerPlan): boolean {
+  return plan.ffnNormDeferred === true && !L.moe && !L.postNorm;
+}

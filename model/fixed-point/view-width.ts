@@ -15,7 +15,7 @@
  * capped at 8 (no narrowing). Views that hold the causal or window mask (−2^62, which decodes as
  * −∞) are never narrowed: the mask lives in bits a narrower view would drop.
  */
-import type { FixedPointPlan, LayerPlan } from './fixed-point-plan.js';
+import { ffnNormDeferredAt, type FixedPointPlan, type LayerPlan } from './fixed-point-plan.js';
 import { log2Ceil } from './plan-errors.js';
 
 /** Bytes of an unnarrowed ring64 word. */
@@ -36,6 +36,12 @@ export const residualViewWidth = (plan: FixedPointPlan, residualExp = plan.resid
 
 /** SwiGLU / GeGLU inputs: the gate and up blocks at ffnNorm + gateUp. */
 export const gateUpViewWidth = (plan: FixedPointPlan, L: LayerPlan): number => viewWidth(plan, L.ffnNorm + L.gateUp, plan.ranges.gateUp);
+
+/** The deferred-norm step's gate and up blocks: W_gate|up on the raw residual, at residual + gateUp (plan-deferred-ffn-norm.ts). */
+export const deferredGateUpViewWidth = (plan: FixedPointPlan, L: LayerPlan): number => viewWidth(plan, plan.residual + L.gateUp, plan.ranges.rawGateUp);
+
+/** The SwiGLU inputs of layer L, in whichever step the plan runs them. */
+export const swigluViewWidth = (plan: FixedPointPlan, L: LayerPlan): number => (ffnNormDeferredAt(plan, L) ? deferredGateUpViewWidth(plan, L) : gateUpViewWidth(plan, L));
 
 /** Per-head q/k norm inputs at attnNorm + qk (the raw q and k heads). */
 export const qkNormViewWidth = (plan: FixedPointPlan, L: LayerPlan): number => viewWidth(plan, L.attnNorm + L.qk, plan.ranges.qkRaw);

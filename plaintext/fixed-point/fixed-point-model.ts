@@ -16,7 +16,7 @@ import { ringLinearInt } from '../../compute/ring-gemm.js';
 import { ringAddInto, type Ring } from '../../compute/ring64.js';
 import type { ModelConfig } from '../../model/model-description.js';
 import { weightName } from '../../model/fixed-point/folded-weights.js';
-import type { FixedPointPlan } from '../../model/fixed-point/fixed-point-plan.js';
+import { ffnNormDeferredAt, type FixedPointPlan } from '../../model/fixed-point/fixed-point-plan.js';
 import type { FixedPointWeight } from '../../model/fixed-point/fixed-point-weights.js';
 import { decodeLogits, rmsnormFixed, softmaxFixed, swigluFixed } from './fixed-point-elem.js';
 import { addCausalMask, ringAttentionScores, ringAttentionValues, RingRope } from './ring-attention.js';
@@ -27,7 +27,7 @@ import { gegluFixed } from './fixed-point-gelu.js';
 import { ringDiagonal } from './ring-diagonal.js';
 import { addWindowMask, attentionSoftmax, capLogits, layerWindow, ringLayerRopes } from './ring-layer-variant.js';
 import { fixedPointMoeFfn } from './ring-moe.js';
-import { gateUpViewWidth, moeViewWidth, postNormViewWidth, qkNormViewWidth, residualViewWidth } from '../../model/fixed-point/view-width.js';
+import { deferredGateUpViewWidth, gateUpViewWidth, moeViewWidth, postNormViewWidth, qkNormViewWidth, residualViewWidth } from '../../model/fixed-point/view-width.js';
 import { checkViewWidth } from './view-width-check.js';
 import { deferredSwiglu, rowInverseRms } from './single-view-attention.js';
 
@@ -151,14 +151,15 @@ export class FixedPointSequence {
       let o = await this.linear(weightName.output(l), attended, T, L.probs + L.attnNorm + L.v);
       if (L.postNorm) o = this.postNorm(weightName.postAttnNorm(l), o, T, L.postNorm.raw, L.postNorm.out);
       ringAddInto(x, o);
-      if (plan.ffnNormDeferred && !L.moe && !L.postNorm) {
-        // Deferred FFN norm (plan-deferred-ffn-norm.ts; the same condition as ring-forward-program.ts): W_gate|up on the raw residual, 1/rms(x) inside the SwiGLU step.
-        const raw = await this.linear(weightName.gateUp(l), x, T, plan.residual);
+      checkViewWidth(x, residualViewWidth(plan), 'rmsnorm input');
+      if (ffnNormDeferredAt(plan, L)) {
+        // Deferred FFN norm (plan-deferred-ffn-norm.ts, ring-deferred-ffn-step.ts): W_gate|up on the raw residual, 1/rms(x) inside the SwiGLU step.
+        const raw = ringGateUpBlocks(await this.linear(weightName.gateUp(l), x, T, plan.residual), T, c.hiddenDim);
+        checkViewWidth(raw, deferredGateUpViewWidth(plan, L), 'swiglu input');
         const inv = rowInverseRms(x, T, c.dim, c.normEps, plan.residual);
-        ringAddInto(x, await this.linear(weightName.down(l), deferredSwiglu(ringGateUpBlocks(raw, T, c.hiddenDim), T, c.hiddenDim, inv, plan.residual + L.gateUp, L.ffn), T, L.ffn));
+        ringAddInto(x, await this.linear(weightName.down(l), deferredSwiglu(raw, T, c.hiddenDim, inv, plan.residual + L.gateUp, L.ffn), T, L.ffn));
         continue;
       }
-      checkViewWidth(x, residualViewWidth(plan), 'rmsnorm input');
       const normed2 = rmsnormFixed(x, T, c.dim, c.normEps, plan.residual, L.ffnNorm);
       if (L.moe) {
         const names = { router: weightName.router(l), gateUp: weightName.gateUp(l), expertDown: (e: number) => weightName.expertDown(l, e) };

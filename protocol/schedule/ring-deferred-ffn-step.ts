@@ -25,6 +25,7 @@ import { requireKey, type PartyContext } from '../session/party-context.js';
 import { ringMulW, type RingRoleWeight } from '../subprotocols/ring/ring-mul-w.js';
 import { ringLocal, type RingShared } from '../subprotocols/ring/ring-shared.js';
 import { ringViewStep } from '../subprotocols/ring/ring-view-step.js';
+import { deferredGateUpViewWidth, residualViewWidth } from '../../model/fixed-point/view-width.js';
 
 /** rows × cols: row r goes to rho[r], its columns under a fresh permutation of their own (P0 and P2, from k02). */
 function rowsAndColumns(ctx: PartyContext, label: string, rho: Uint32Array, cols: number): Permutation {
@@ -59,8 +60,8 @@ export async function ringDeferredFfn(ctx: PartyContext, c: ModelConfig, plan: F
   const [activated] = await ringViewStep(
     ctx,
     [
-      { x, permutation: (step) => perms(step).x },
-      { x: blocks, permutation: (step) => perms(step).gateUp },
+      { x, permutation: (step) => perms(step).x, width: residualViewWidth(plan) },
+      { x: blocks, permutation: (step) => perms(step).gateUp, width: deferredGateUpViewWidth(plan, L) },
     ],
     [{ size: rows * c.hiddenDim, permutation: (step) => perms(step).gateUp }],
     async ([xView, guView]) => {

@@ -13,7 +13,7 @@ import { gateUpViewWidth, postNormViewWidth, qkNormViewWidth, residualViewWidth 
 import { ringAdd } from '../../compute/ring64.js';
 import type { ModelConfig } from '../../model/model-description.js';
 import { weightName } from '../../model/fixed-point/folded-weights.js';
-import type { FixedPointPlan } from '../../model/fixed-point/fixed-point-plan.js';
+import { ffnNormDeferredAt, type FixedPointPlan } from '../../model/fixed-point/fixed-point-plan.js';
 import { RingRope } from '../../plaintext/fixed-point/ring-attention.js';
 import { ringColumns, ringGateUpBlocks, ringOnehot } from '../../plaintext/fixed-point/ring-tensors.js';
 import type { PartyContext } from '../session/party-context.js';
@@ -131,7 +131,7 @@ export async function ringChunk(ctx: PartyContext, state: RingForwardState, toke
     let o = await ringMulW(ctx, weight(state, weightName.output(l)), attended, rows, L.probs + L.attnNorm + L.v);
     if (L.postNorm) o = await ringPostNormStep(ctx, c, weight(state, weightName.postAttnNorm(l)), o, rows, L.postNorm.raw, L.postNorm.out, postNormViewWidth(plan, L.postNorm.raw));
     x = addShared(x, o);
-    if (plan.ffnNormDeferred && !L.moe && !L.postNorm) {
+    if (ffnNormDeferredAt(plan, L)) {
       x = addShared(x, await ringDeferredFfn(ctx, c, plan, L, weight(state, weightName.gateUp(l)), weight(state, weightName.down(l)), x, rows));
       continue;
     }

@@ -11,6 +11,7 @@
  *   view-distinguisher.test.ts over the step's values only, which detects the weak-mask control.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { deferredGateUpViewWidth } from '../../model/fixed-point/view-width.js';
 import { pairInProcessFor, type InProcessParties } from '../../in-process/in-process-parties.js';
 import { defaultModelPath, loadModel } from '../../model/load-model.js';
 import type { ModelDescription } from '../../model/model-description.js';
@@ -39,6 +40,8 @@ describe('beaver schedule with deferred FFN normalisation (ring64)', () => {
     const plan = parties.fixedPoint!.plan;
     expect(plan.ffnNormDeferred).toBe(true);
     expect(plan.format).toBe(DEFERRED_FFN_NORM_FORMAT);
+    // The step's raw gate/up view is narrowed where its own bound allows (the oracle checks the same width).
+    console.log(`deferred step gate/up view widths: ${plan.layers.map((L) => deferredGateUpViewWidth(plan, L)).join('/')} B`);
     const TOKENS = 8;
     const prompt = stories.tokenizer.encode('Once upon a time', { addBos: true });
     const oracle = await fixedPointGenerate(parties, prompt, TOKENS);
