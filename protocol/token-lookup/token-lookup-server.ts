@@ -121,10 +121,13 @@ export class TokenLookupServer {
   prepare(table: Uint32Array): PreparedAnswer {
     this.checkTable(table);
     const perLookup = ciphertextsPerLookup(table.length);
-    const plains = encodeTable(this.runtime, table, perLookup);
-    const prepared = new PreparedAnswer(table.length, perLookup, plains, [], null);
+    return this.withBlinds(new PreparedAnswer(table.length, perLookup, encodeTable(this.runtime, table, perLookup), [], null));
+  }
+
+  /** Adds the per-lookup blinds to a prepared answer; frees it if that fails. */
+  private withBlinds(prepared: PreparedAnswer): PreparedAnswer {
     try {
-      this.addBlinds(prepared.blinds, perLookup);
+      this.addBlinds(prepared.blinds, prepared.perLookup);
     } catch (e) {
       prepared.dispose();
       throw e;
@@ -165,15 +168,7 @@ export class TokenLookupServer {
    */
   prepareShifted(table: Uint32Array): PreparedAnswer {
     this.checkTable(table);
-    const perLookup = ciphertextsPerLookup(table.length);
-    const prepared = new PreparedAnswer(table.length, perLookup, [], [], table.slice());
-    try {
-      this.addBlinds(prepared.blinds, perLookup);
-    } catch (e) {
-      prepared.dispose();
-      throw e;
-    }
-    return prepared;
+    return this.withBlinds(new PreparedAnswer(table.length, ciphertextsPerLookup(table.length), [], [], table.slice()));
   }
 
   /**
