@@ -1,20 +1,22 @@
 /**
  * What blocks each party's event loop under load (a diagnostic, outside `npm test`): runs the
- * three parties as real processes under `node --cpu-prof`, sends `--long N` concurrent ~500-token
- * prompts (the load test's), stops the parties (SIGTERM: each writes its profile on exit), and
- * reads every profile for its stalls: runs of consecutive non-idle samples longer than
- * `--threshold` ms, i.e. time in which the event loop could not poll its sockets. For each
- * party it prints the number of stalls, the longest, and the functions that took the most time
- * inside stalls (self time, with the nearest frame of this repository as the caller).
+ * three parties as real processes under `node --cpu-prof` with scripts/stall-trace.mjs preloaded
+ * (it records every window longer than `--threshold` ms in which a 5 ms timer could not run:
+ * a stall), sends `--long N` concurrent ~500-token prompts (the load test's), stops the parties
+ * (SIGTERM: each writes its profile and its stall windows on exit), and attributes the profile
+ * samples inside the stall windows that fall in the load period. For each party it prints the
+ * number of stalls, the longest, and the functions that took the most time inside stalls (self
+ * time, with the nearest frame of this repository as the caller), then the longest few.
  *
  *   npx tsx scripts/stall-profile.ts [--long 4] [--threshold 50] [--top 12] [--keep DIR]
  *
  * On a shared machine a stall also contains the time the OS did not schedule the process; the
  * attribution is to whatever the sampled stack was doing.
  */
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Agent, setGlobalDispatcher } from 'undici';
 import { killAllRoles, repoRoot, startThreeParties } from '../tests/helpers/processes.js';
@@ -41,13 +43,22 @@ interface ProfileNode {
 }
 interface CpuProfile {
   nodes: ProfileNode[];
+  startTime: number;
   samples: number[];
   timeDeltas: number[];
 }
+const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 
 const dir = values.keep ?? (await mkdtemp(path.join(tmpdir(), 'permllm-stall-profile-')));
 const dirs = Object.fromEntries(PARTIES.map((p) => [p, path.join(dir, p)])) as Record<Party, string>;
-const flags = (p: Party) => ['--cpu-prof', '--cpu-prof-dir', dirs[p], '--cpu-prof-interval', '500'];
+const trace = pathToFileURL(path.join(repoRoot, 'scripts/stall-trace.mjs'));
+const flags = (p: Party) => {
+  trace.search = new URLSearchParams({ dir: dirs[p], ms: String(thresholdMs) }).toString();
+  return ['--cpu-prof', '--cpu-prof-dir', dirs[p], '--cpu-prof-interval', '500', '--import', trace.href];
+};
+for (const p of PARTIES) await mkdir(dirs[p], { recursive: true });
+let loadFrom = 0;
+let loadTo = 0;
 
 const parties = await startThreeParties({ execArgv: { gateway: flags('gateway'), engine: flags('engine'), dealer: flags('dealer') } });
 const slowest: Record<Party, number> = { gateway: 0, engine: 0, dealer: 0 };
@@ -55,6 +66,7 @@ try {
   await parties.waitUntilReady();
   const prompt = 'Once upon a time, there was a little girl named Lily. '.repeat(33); // 497 tokens with BOS
   let polling = true;
+  loadFrom = nowUs();
   const poll = Promise.all(
     PARTIES.map(async (party) => {
       while (polling) {
@@ -78,6 +90,7 @@ try {
   );
   polling = false;
   await poll;
+  loadTo = nowUs();
   console.log(`statuses ${statuses.join(' ')}; slowest /healthz ms gateway ${slowest.gateway.toFixed(0)} engine ${slowest.engine.toFixed(0)} dealer ${slowest.dealer.toFixed(0)}`);
 } finally {
   await parties.stop();
@@ -106,27 +119,28 @@ for (const party of PARTIES) {
     const caller = at === undefined || at === id ? '' : ` <- ${short(byId.get(at)!.callFrame)}`;
     return `${short(leaf.callFrame)}${caller}`;
   };
-  const stalls: { ms: number; self: Map<string, number> }[] = [];
-  let current: { ms: number; self: Map<string, number> } | undefined;
+  const traceFile = (await readdir(dirs[party])).find((f) => f.startsWith('stall-trace-'));
+  const windows = traceFile ? (JSON.parse(await readFile(path.join(dirs[party], traceFile), 'utf8')) as [number, number][]) : [];
+  const stalls = windows
+    .filter(([a, b]) => b >= loadFrom && a <= loadTo)
+    .map(([a, b]) => ({ from: a, to: b, ms: (b - a) / 1000, self: new Map<string, number>() }));
+  // Sample i is taken at startTime + Σ timeDeltas[0..i]; it stands for the time until the next one.
+  let t = profile.startTime;
+  let s = 0;
   for (let i = 0; i < profile.samples.length; i++) {
-    const node = byId.get(profile.samples[i]!)!;
-    const ms = (profile.timeDeltas[i + 1] ?? 0) / 1000; // time until the next sample belongs to this one
-    if (node.callFrame.functionName === '(idle)') {
-      if (current && current.ms >= thresholdMs) stalls.push(current);
-      current = undefined;
-      continue;
-    }
-    current ??= { ms: 0, self: new Map() };
-    current.ms += ms;
-    const key = label(node.id);
-    current.self.set(key, (current.self.get(key) ?? 0) + ms);
+    t += profile.timeDeltas[i] ?? 0;
+    const ms = (profile.timeDeltas[i + 1] ?? 0) / 1000;
+    while (s < stalls.length && stalls[s]!.to < t) s++;
+    const stall = stalls[s];
+    if (!stall || t < stall.from) continue;
+    const key = label(profile.samples[i]!);
+    stall.self.set(key, (stall.self.get(key) ?? 0) + ms);
   }
-  if (current && current.ms >= thresholdMs) stalls.push(current);
   const total = new Map<string, number>();
   for (const s of stalls) for (const [k, v] of s.self) total.set(k, (total.get(k) ?? 0) + v);
   const longest = stalls.reduce((m, s) => Math.max(m, s.ms), 0);
   const over100 = stalls.filter((s) => s.ms > 100).length;
-  console.log(`\n${party}: ${stalls.length} stalls >= ${thresholdMs} ms (${over100} > 100 ms), longest ${longest.toFixed(0)} ms, ${stalls.reduce((a, s) => a + s.ms, 0).toFixed(0)} ms in stalls`);
+  console.log(`\n${party}: ${stalls.length} stalls > ${thresholdMs} ms during the load (${over100} > 100 ms), longest ${longest.toFixed(0)} ms, ${stalls.reduce((a, s) => a + s.ms, 0).toFixed(0)} ms in stalls`);
   for (const [k, v] of [...total].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${v.toFixed(0).padStart(7)} ms  ${k}`);
   for (const worst of stalls.sort((a, b) => b.ms - a.ms).slice(0, 5)) {
     console.log(`  a stall of ${worst.ms.toFixed(0)} ms:`);
