@@ -1,12 +1,14 @@
 /**
  * What blocks each party's event loop under load (a diagnostic, outside `npm test`): runs the
- * three parties as real processes under `node --cpu-prof` with scripts/stall-trace.mjs preloaded
+ * three parties as real processes under `node --cpu-prof` with tests/helpers/stall-trace.mjs preloaded
  * (it records every window longer than `--threshold` ms in which a 5 ms timer could not run:
  * a stall), sends `--long N` concurrent ~500-token prompts (the load test's), stops the parties
  * (SIGTERM: each writes its profile and its stall windows on exit), and attributes the profile
  * samples inside the stall windows that fall in the load period. For each party it prints the
  * number of stalls, the longest, and the functions that took the most time inside stalls (self
- * time, with the nearest frame of this repository as the caller), then the longest few.
+ * time, with the nearest frame of this repository as the caller), then the few in which the
+ * main thread ran longest. The main thread's run and wait time (Linux schedstat) split a stall
+ * into this process's work and the time the machine did not schedule it.
  *
  *   npx tsx scripts/stall-profile.ts [--long 4] [--threshold 50] [--top 12] [--keep DIR]
  *
@@ -16,10 +18,10 @@
 import { mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Agent, setGlobalDispatcher } from 'undici';
 import { killAllRoles, repoRoot, startThreeParties } from '../tests/helpers/processes.js';
+import { monotonicUs, readStallWindows, stallTraceFlags } from '../tests/helpers/stall-windows.js';
 
 const { values } = parseArgs({
   options: {
@@ -47,15 +49,10 @@ interface CpuProfile {
   samples: number[];
   timeDeltas: number[];
 }
-const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 
 const dir = values.keep ?? (await mkdtemp(path.join(tmpdir(), 'permllm-stall-profile-')));
 const dirs = Object.fromEntries(PARTIES.map((p) => [p, path.join(dir, p)])) as Record<Party, string>;
-const trace = pathToFileURL(path.join(repoRoot, 'scripts/stall-trace.mjs'));
-const flags = (p: Party) => {
-  trace.search = new URLSearchParams({ dir: dirs[p], ms: String(thresholdMs) }).toString();
-  return ['--cpu-prof', '--cpu-prof-dir', dirs[p], '--cpu-prof-interval', '500', '--import', trace.href];
-};
+const flags = (p: Party) => ['--cpu-prof', '--cpu-prof-dir', dirs[p], '--cpu-prof-interval', '500', ...stallTraceFlags(dirs[p], thresholdMs)];
 for (const p of PARTIES) await mkdir(dirs[p], { recursive: true });
 let loadFrom = 0;
 let loadTo = 0;
@@ -66,7 +63,7 @@ try {
   await parties.waitUntilReady();
   const prompt = 'Once upon a time, there was a little girl named Lily. '.repeat(33); // 497 tokens with BOS
   let polling = true;
-  loadFrom = nowUs();
+  loadFrom = monotonicUs();
   const poll = Promise.all(
     PARTIES.map(async (party) => {
       while (polling) {
@@ -90,7 +87,7 @@ try {
   );
   polling = false;
   await poll;
-  loadTo = nowUs();
+  loadTo = monotonicUs();
   console.log(`statuses ${statuses.join(' ')}; slowest /healthz ms gateway ${slowest.gateway.toFixed(0)} engine ${slowest.engine.toFixed(0)} dealer ${slowest.dealer.toFixed(0)}`);
 } finally {
   await parties.stop();
@@ -119,11 +116,7 @@ for (const party of PARTIES) {
     const caller = at === undefined || at === id ? '' : ` <- ${short(byId.get(at)!.callFrame)}`;
     return `${short(leaf.callFrame)}${caller}`;
   };
-  const traceFile = (await readdir(dirs[party])).find((f) => f.startsWith('stall-trace-'));
-  const windows = traceFile ? (JSON.parse(await readFile(path.join(dirs[party], traceFile), 'utf8')) as [number, number][]) : [];
-  const stalls = windows
-    .filter(([a, b]) => b >= loadFrom && a <= loadTo)
-    .map(([a, b]) => ({ from: a, to: b, ms: (b - a) / 1000, self: new Map<string, number>() }));
+  const stalls = (await readStallWindows(dirs[party], loadFrom, loadTo)).map((w) => ({ ...w, self: new Map<string, number>() }));
   // Sample i is taken at startTime + Σ timeDeltas[0..i]; it stands for the time until the next one.
   let t = profile.startTime;
   let s = 0;
@@ -140,10 +133,14 @@ for (const party of PARTIES) {
   for (const s of stalls) for (const [k, v] of s.self) total.set(k, (total.get(k) ?? 0) + v);
   const longest = stalls.reduce((m, s) => Math.max(m, s.ms), 0);
   const over100 = stalls.filter((s) => s.ms > 100).length;
+  // The main thread's own CPU time in a stall: what a dedicated host would still stall for.
+  const longestRun = stalls.reduce((m, s) => Math.max(m, s.runMs), 0);
+  const runOver100 = stalls.filter((s) => s.runMs > 100).length;
   console.log(`\n${party}: ${stalls.length} stalls > ${thresholdMs} ms during the load (${over100} > 100 ms), longest ${longest.toFixed(0)} ms, ${stalls.reduce((a, s) => a + s.ms, 0).toFixed(0)} ms in stalls`);
+  console.log(`  main thread on a CPU within a stall: longest ${longestRun.toFixed(0)} ms, ${runOver100} stalls with > 100 ms of it; waiting for a CPU: ${stalls.reduce((a, s) => a + s.waitMs, 0).toFixed(0)} ms of the ${stalls.reduce((a, s) => a + s.ms, 0).toFixed(0)} ms`);
   for (const [k, v] of [...total].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${v.toFixed(0).padStart(7)} ms  ${k}`);
-  for (const worst of stalls.sort((a, b) => b.ms - a.ms).slice(0, 5)) {
-    console.log(`  a stall of ${worst.ms.toFixed(0)} ms:`);
+  for (const worst of stalls.sort((a, b) => b.runMs - a.runMs).slice(0, 5)) {
+    console.log(`  a stall of ${worst.ms.toFixed(0)} ms (main thread on a CPU ${worst.runMs.toFixed(0)} ms, waiting for one ${worst.waitMs.toFixed(0)} ms):`);
     for (const [k, v] of [...worst.self].sort((a, b) => b[1] - a[1]).slice(0, 5)) console.log(`    ${v.toFixed(0).padStart(7)} ms  ${k}`);
   }
 }
