@@ -11,7 +11,8 @@
  *
  *   npx tsx scripts/soak.ts [--requests 5000] [--concurrency 4] [--long 4] [--every 250] [--max-tokens 2]
  *
- * Prints only numbers it measured; exits 1 when a request failed.
+ * Prints only numbers it measured; exits 1 when a request failed. Ctrl-C stops issuing requests
+ * and prints the summary of what ran.
  */
 import { parseArgs } from 'node:util';
 import { Agent, setGlobalDispatcher } from 'undici';
@@ -94,7 +95,14 @@ async function complete(parties: ThreeParties, prompt: string, max: number): Pro
 
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 
-const parties = await startThreeParties();
+// The deployed default rendezvous timeout (the test helper's 3 s fails sessions on a loaded machine).
+const parties = await startThreeParties({ args: { dealer: ['--rendezvous-timeout-ms', '10000'] } });
+// Ctrl-C (SIGINT): stop issuing requests, let the running ones finish, print the figures so far.
+let stopping = false;
+process.once('SIGINT', () => {
+  stopping = true;
+  console.log('SIGINT: finishing the running requests, then the summary');
+});
 let failures = 0;
 try {
   await parties.waitUntilReady();
@@ -141,7 +149,7 @@ try {
     const began = performance.now();
     const prompts = ['Once upon a time', 'Lily and Tom', 'The sun was', 'One day, a little'];
     const worker = async () => {
-      while (issued < requests) {
+      while (issued < requests && !stopping) {
         const n = issued++;
         const r = await complete(parties, prompts[n % prompts.length]!, maxTokens);
         if (r.status !== 200) {
