@@ -18,7 +18,12 @@
  * 998 ms (gateway / engine / dealer), stall windows up to 1,739 / 1,315 / 1,178 ms wall, but the
  * main thread on a CPU at most 74 / 45 / 29 ms in any of them (scripts/stall-profile.ts, in an
  * earlier run: 73 / 68 / 83 ms, and 151 of the gateway's 178 s in stalls waiting for a CPU; most
- * of the rest the main thread waiting for the garbage collector's helper threads). Earlier, at load 10–19: /healthz 450 / 380 / 249 ms with the slices;
+ * of the rest the main thread waiting for the garbage collector's helper threads).
+ * With the slice budget raised to 1,000 ms (a deliberately weakened build) it fails: the engine's
+ * main thread ran 125 ms in one stall (gateway 89, dealer 66). That is far less than the 1 s a
+ * dedicated host would show, since on a machine this loaded a wall-clock slice gets only a
+ * share of a CPU: the CPU bound measures whole units (an onnxruntime product, a GC pause, a
+ * permutation) faithfully and wall-clock-budgeted slices only in part. Earlier, at load 10–19: /healthz 450 / 380 / 249 ms with the slices;
  * the code before them 2,330 / 3,909 / 3,101 ms (a prefill chunk's attention and P1's softmax
  * each ran in one turn of the loop). A probe that errs (connection reset) counts as a failed
  * health check.
