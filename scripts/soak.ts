@@ -4,13 +4,15 @@
  *
  *   1. `--long N` concurrent long prompts (about 500 tokens each, within the default limits):
  *      each one's status and time, with /healthz of all three polled every 50 ms meanwhile;
- *   2. `--requests R` short requests at `--concurrency C`, printing every party's RSS (from
- *      its /metrics) every `--every K` requests, then the RSS growth per 1,000 requests after
- *      a warm-up, and every party's longest event-loop stall.
+ *   2. `--requests R` short requests at `--concurrency C`, printing every party's RSS, JS heap,
+ *      external, ArrayBuffer and WASM (node-seal) bytes (from its /metrics) every `--every K`
+ *      requests, then start and end figures, the growth per request over the whole run and
+ *      after a warm-up, and every party's longest event-loop stall.
  *
  *   npx tsx scripts/soak.ts [--requests 5000] [--concurrency 4] [--long 4] [--every 250] [--max-tokens 2]
  *
- * Prints only numbers it measured; exits 1 when a request failed.
+ * Prints only numbers it measured; exits 1 when a request failed. Ctrl-C stops issuing requests
+ * and prints the summary of what ran.
  */
 import { parseArgs } from 'node:util';
 import { Agent, setGlobalDispatcher } from 'undici';
@@ -48,17 +50,37 @@ function gauge(text: string, suffix: string): number {
   return match ? Number(match[1]) : Number.NaN;
 }
 
-async function sample(parties: ThreeParties): Promise<Record<Party, { rssMiB: number; heapMiB: number; stallMs: number }>> {
-  const out = {} as Record<Party, { rssMiB: number; heapMiB: number; stallMs: number }>;
+/** One party's memory (MiB) and longest stall so far (ms), from its /metrics. */
+interface Sample {
+  rssMiB: number;
+  heapMiB: number;
+  externalMiB: number;
+  arrayBuffersMiB: number;
+  wasmMiB: number;
+  stallMs: number;
+}
+
+async function sample(parties: ThreeParties): Promise<Record<Party, Sample>> {
+  const out = {} as Record<Party, Sample>;
   for (const party of PARTIES) {
     const text = await metrics(parties, party);
     out[party] = {
       rssMiB: gauge(text, 'process_resident_memory_bytes') / 2 ** 20,
       heapMiB: gauge(text, 'nodejs_heap_size_used_bytes') / 2 ** 20,
+      externalMiB: gauge(text, 'nodejs_external_memory_bytes') / 2 ** 20,
+      arrayBuffersMiB: gauge(text, 'array_buffers_bytes') / 2 ** 20,
+      wasmMiB: gauge(text, 'wasm_heap_bytes') / 2 ** 20,
       stallMs: gauge(text, 'event_loop_stall_max_seconds') * 1000,
     };
   }
   return out;
+}
+
+/** RSS, JS heap, external, ArrayBuffers and WASM heap per party (MiB). */
+function memoryLine(at: Record<Party, Sample>): string {
+  return PARTIES.map(
+    (p) => `${p} rss ${fmt(at[p].rssMiB)} heap ${fmt(at[p].heapMiB)} ext ${fmt(at[p].externalMiB)} ab ${fmt(at[p].arrayBuffersMiB)} wasm ${fmt(at[p].wasmMiB)}`,
+  ).join(' | ');
 }
 
 async function complete(parties: ThreeParties, prompt: string, max: number): Promise<{ status: number; error?: string }> {
@@ -73,7 +95,14 @@ async function complete(parties: ThreeParties, prompt: string, max: number): Pro
 
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 
-const parties = await startThreeParties();
+// The deployed default rendezvous timeout (the test helper's 3 s fails sessions on a loaded machine).
+const parties = await startThreeParties({ args: { dealer: ['--rendezvous-timeout-ms', '10000'] } });
+// Ctrl-C (SIGINT): stop issuing requests, let the running ones finish, print the figures so far.
+let stopping = false;
+process.once('SIGINT', () => {
+  stopping = true;
+  console.log('SIGINT: finishing the running requests, then the summary');
+});
 let failures = 0;
 try {
   await parties.waitUntilReady();
@@ -114,13 +143,13 @@ try {
   }
 
   if (requests > 0) {
-    const curve: { done: number; at: Record<Party, { rssMiB: number; heapMiB: number; stallMs: number }> }[] = [];
+    const curve: { done: number; at: Record<Party, Sample> }[] = [{ done: 0, at: await sample(parties) }];
     let issued = 0;
     let done = 0;
     const began = performance.now();
     const prompts = ['Once upon a time', 'Lily and Tom', 'The sun was', 'One day, a little'];
     const worker = async () => {
-      while (issued < requests) {
+      while (issued < requests && !stopping) {
         const n = issued++;
         const r = await complete(parties, prompts[n % prompts.length]!, maxTokens);
         if (r.status !== 200) {
@@ -132,20 +161,25 @@ try {
           const at = await sample(parties);
           curve.push({ done, at });
           const rate = done / ((performance.now() - began) / 1000);
-          console.log(
-            `${String(done).padStart(6)} requests (${fmt(rate)}/s, ${failures} failed): RSS MiB gateway ${fmt(at.gateway.rssMiB)} engine ${fmt(at.engine.rssMiB)} dealer ${fmt(at.dealer.rssMiB)}; heap MiB ${fmt(at.gateway.heapMiB)} / ${fmt(at.engine.heapMiB)} / ${fmt(at.dealer.heapMiB)}`,
-          );
+          console.log(`${String(done).padStart(6)} requests (${fmt(rate, 2)}/s, ${failures} failed) MiB: ${memoryLine(at)}`);
         }
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
     const end = await sample(parties);
-    // Growth after warm-up: from the sample at a fifth of the run to the last one.
-    const warm = curve[Math.floor(curve.length / 5)];
-    const last = curve.at(-1);
-    if (warm && last && last.done > warm.done) {
-      const per1000 = (party: Party) => ((last.at[party].rssMiB - warm.at[party].rssMiB) * 1024) / ((last.done - warm.done) / 1000);
-      console.log(`RSS growth after warm-up (${warm.done} -> ${last.done} requests), KiB per 1,000 requests: gateway ${fmt(per1000('gateway'))} engine ${fmt(per1000('engine'))} dealer ${fmt(per1000('dealer'))}`);
+    // Growth per request: over the whole run, and after warm-up (from the sample at a fifth of
+    // the run to the last one), for RSS and for each native figure that could explain it.
+    const first = curve[0]!;
+    const warm = curve[Math.floor(curve.length / 5)]!;
+    const last = curve.at(-1)!;
+    console.log(`start (0 requests) MiB: ${memoryLine(first.at)}`);
+    console.log(`end (${last.done} requests) MiB: ${memoryLine(last.at)}`);
+    const kinds = ['rssMiB', 'heapMiB', 'externalMiB', 'arrayBuffersMiB', 'wasmMiB'] as const;
+    for (const [label, from] of [['whole run', first], ['after warm-up', warm]] as const) {
+      if (last.done <= from.done) continue;
+      const perRequest = (party: Party, kind: (typeof kinds)[number]) => ((last.at[party][kind] - from.at[party][kind]) * 1024) / (last.done - from.done);
+      const line = PARTIES.map((p) => `${p} ${kinds.map((k) => `${k.replace('MiB', '')} ${fmt(perRequest(p, k), 2)}`).join(' ')}`).join(' | ');
+      console.log(`growth ${label} (${from.done} -> ${last.done} requests), KiB per request: ${line}`);
     }
     console.log(`${done} requests in ${fmt((performance.now() - began) / 1000)} s, ${failures} failed`);
     console.log(`longest event-loop stall ms (whole run): gateway ${fmt(end.gateway.stallMs, 0)} engine ${fmt(end.engine.stallMs, 0)} dealer ${fmt(end.dealer.stallMs, 0)}`);

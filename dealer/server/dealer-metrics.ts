@@ -1,6 +1,7 @@
 /** The dealer's Prometheus metrics (GET /metrics), in a registry of its own. */
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { registerEventLoopStallMetrics } from '../../observability/event-loop-stalls.js';
+import { registerProcessMemoryMetrics } from '../../observability/process-memory.js';
 
 export type DealerSessionOutcome = 'completed' | 'cancelled' | 'peer_ended' | 'protocol_violation' | 'rendezvous_timeout' | 'failed' | 'shutdown';
 
@@ -18,5 +19,6 @@ export class DealerMetrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'permllm_dealer_' });
     registerEventLoopStallMetrics(this.registry, 'permllm_dealer_');
+    registerProcessMemoryMetrics(this.registry, 'permllm_dealer_');
   }
 }

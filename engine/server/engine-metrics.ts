@@ -1,6 +1,7 @@
 /** The engine's Prometheus metrics (GET /metrics), in a registry of its own. */
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { registerEventLoopStallMetrics } from '../../observability/event-loop-stalls.js';
+import { registerProcessMemoryMetrics } from '../../observability/process-memory.js';
 
 export type EngineSessionOutcome = 'completed' | 'cancelled' | 'peer_ended' | 'protocol_violation' | 'dealer_unavailable' | 'failed' | 'shutdown';
 
@@ -19,5 +20,6 @@ export class EngineMetrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'permllm_engine_' });
     registerEventLoopStallMetrics(this.registry, 'permllm_engine_');
+    registerProcessMemoryMetrics(this.registry, 'permllm_engine_');
   }
 }

@@ -8,6 +8,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { registerEventLoopStallMetrics } from '../../observability/event-loop-stalls.js';
+import { registerProcessMemoryMetrics } from '../../observability/process-memory.js';
 import type { ProtocolStats } from '../pipeline/generation-backend.js';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
@@ -146,6 +147,7 @@ export class GatewayMetrics {
     });
     collectDefaultMetrics({ register: this.registry, prefix: 'permllm_gateway_' });
     registerEventLoopStallMetrics(this.registry, 'permllm_gateway_');
+    registerProcessMemoryMetrics(this.registry, 'permllm_gateway_');
   }
 
   /** The `model_name` label of this gateway's request metrics. */

@@ -46,6 +46,18 @@ export function originOf(url: string): string {
   }
 }
 
+/**
+ * The masking key of every frame we send: all zeros, which `ws` recognises and skips (it sends
+ * the payload as is, and the receiving `ws` skips unmasking). RFC 6455 masks client frames so
+ * that a script in a browser cannot make an intercepting proxy cache bytes it chose; a link
+ * carries only protocol messages between parties, no browser is on it, and the mask hides
+ * nothing (its key travels in the frame header). Masking cost the gateway and the engine
+ * seconds of event-loop time per long prompt (ws's per-byte loop over every frame).
+ */
+function unmasked(mask: Buffer): void {
+  mask.fill(0);
+}
+
 /** Connects to `url` (ws:// or wss://); resolves when the link is open. */
 export function connectLink(url: string, options: ConnectLinkOptions): Promise<WsLink> {
   const { token, ca, maxPayload, handshakeTimeoutMs = 10_000, signal, ...linkOptions } = options;
@@ -57,6 +69,7 @@ export function connectLink(url: string, options: ConnectLinkOptions): Promise<W
       perMessageDeflate: false,
       maxPayload,
       handshakeTimeout: handshakeTimeoutMs,
+      generateMask: unmasked,
       ...(ca === undefined ? {} : { ca }),
     });
     const link = new WsLink(ws, linkOptions);

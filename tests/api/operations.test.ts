@@ -83,6 +83,9 @@ describe('operations endpoints', () => {
     // Process metrics of the gateway itself (prom-client's defaults), event-loop lag included.
     expect(text).toMatch(/permllm_gateway_process_resident_memory_bytes \d+/);
     expect(text).toMatch(/permllm_gateway_nodejs_eventloop_lag_max_seconds [\d.e-]+/);
+    // Native memory beside RSS (observability/process-memory.ts): ArrayBuffers and node-seal's WASM heap.
+    expect(text).toMatch(/permllm_gateway_array_buffers_bytes [1-9]\d*/);
+    expect(text).toMatch(/permllm_gateway_wasm_heap_bytes \d+/);
     // Zero on the plaintext backend, the protocol's traffic on the private one.
     for (const direction of ['to_engine', 'from_engine', 'dealer']) {
       expect(text).toMatch(new RegExp(`permllm_protocol_bytes_total\\{direction="${direction}"\\} \\d+`));

@@ -51,6 +51,8 @@ export interface StartRoleOptions {
   env?: Record<string, string>;
   /** Pattern on stdout that means "started"; its first group is the URL. */
   ready?: RegExp;
+  /** Node flags before the script (e.g. --cpu-prof), for diagnostics. */
+  execArgv?: readonly string[] | undefined;
 }
 
 const live = new Set<RoleProcess>();
@@ -62,7 +64,7 @@ export async function startRole(role: Role, args: readonly string[], options: St
     HOME: process.env['HOME'] ?? tmpdir(),
     ...options.env,
   };
-  const child = spawn(process.execPath, [binPath, role, ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const child = spawn(process.execPath, [...(options.execArgv ?? []), binPath, role, ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   child.on('error', () => undefined);
   let out = '';
   let err = '';
@@ -157,6 +159,8 @@ export interface ThreePartiesOptions {
   /** Folders to reuse (default: fresh temporary ones, removed by stop()); the parties' state lives in <stateDir>/{engine,dealer,gateway}. */
   stateDir?: string;
   cacheDir?: string;
+  /** Node flags per role (e.g. --cpu-prof), for diagnostics. */
+  execArgv?: Partial<Record<'engine' | 'dealer' | 'gateway', string[]>>;
 }
 
 export interface ThreeParties {
@@ -194,16 +198,19 @@ export async function startThreeParties(options: ThreePartiesOptions = {}): Prom
   const trust = await prepareLocalTrust(stateDir);
   const token = trust.userCredential;
   const fast = ['--probe-interval-ms', '300'];
-  const dealer = await startRole('dealer', ['--host', '127.0.0.1', '--port', '0', '--rendezvous-timeout-ms', '3000', ...(options.args?.dealer ?? [])], { env: trust.env.dealer });
+  const dealer = await startRole('dealer', ['--host', '127.0.0.1', '--port', '0', '--rendezvous-timeout-ms', '3000', ...(options.args?.dealer ?? [])], {
+    env: trust.env.dealer,
+    execArgv: options.execArgv?.dealer,
+  });
   const engine = await startRole(
     'engine',
     ['--host', '127.0.0.1', '--port', '0', '--dealer', dealer.url, '--model', options.model ?? defaultModelDir, ...fast, ...(options.args?.engine ?? [])],
-    { env: trust.env.engine },
+    { env: trust.env.engine, execArgv: options.execArgv?.engine },
   );
   const gateway = await startRole(
     'gateway',
     ['--host', '127.0.0.1', '--port', '0', '--engine', engine.url, '--dealer', dealer.url, '--cache-dir', cacheDir, ...fast, ...(options.args?.gateway ?? [])],
-    { env: trust.env.gateway },
+    { env: trust.env.gateway, execArgv: options.execArgv?.gateway },
   );
   const parties: ThreeParties = {
     dealer,
@@ -217,7 +224,7 @@ export async function startThreeParties(options: ThreePartiesOptions = {}): Prom
     async restart(role) {
       const old = parties[role];
       if (old.running) await old.stop();
-      const fresh = await startRole(role, withPort(old.args, old.port), { env: old.env });
+      const fresh = await startRole(role, withPort(old.args, old.port), { env: old.env, execArgv: options.execArgv?.[role] });
       parties[role] = fresh;
       return fresh;
     },

@@ -1,38 +1,63 @@
 /**
- * Opt-in load suite (PERMLLM_LOAD_TESTS=1; minutes on a loaded 2-core machine): four
+ * Opt-in load suite (PERMLLM_LOAD_TESTS=1; minutes on a loaded 2-core machine; Linux): four
  * concurrent ~500-token prompts on the networked system (three real processes, default limits)
- * all complete, and every party's /healthz answers within HEALTHZ_BOUND_MS throughout, polled
- * every 50 ms: no party's event loop is held by the protocol's per-step work
- * (compute/event-loop-slices.ts). It prints the slowest /healthz and the longest event-loop
- * stall of each party (the soak script prints the same).
+ * all complete, every party's /healthz answers throughout (polled every 50 ms), and no party's
+ * event loop is held by its own work for 100 ms or more.
  *
- * The bound (PERMLLM_HEALTHZ_BOUND_MS, default 1500) is what this shared 2-core machine met under
- * full load, not the 100 ms target of a dedicated host: a /healthz round trip here also waits
- * for the OS to schedule the process. Measured side by side with a soak running (load average
- * 10–19): slowest /healthz 450 / 380 / 249 ms (gateway / engine / dealer) with the slices, all four
- * complete in 175 s; the code before them 2,330 / 3,909 / 3,101 ms (fails at every party: a
- * prefill chunk's attention and P1's softmax each ran in one turn of the loop). An earlier run
- * with only the attention slices, at a load average of 27–32: 1,457 / 881 / 1,272 ms.
- * A probe that errs (connection reset) counts as a failed health check.
+ * Two measures of a stall. (1) The wall time of a /healthz round trip, printed, and bounded only
+ * where PERMLLM_HEALTHZ_BOUND_MS is set (a dedicated host: 100): on this shared machine it
+ * mostly measures how long the OS leaves the process unscheduled (1,614 ms at the gateway in a
+ * run that took 749 s, four times the usual, with the 1,500 ms bound this test had before).
+ * (2) The 100 ms target itself, on the work the party does, always asserted: each party runs with tests/helpers/stall-trace.mjs preloaded, which records every window
+ * in which its event loop ran no timer for over 50 ms together with the main thread's time on a
+ * CPU in that window (Linux schedstat); the longest such run time must stay below
+ * PERMLLM_STALL_CPU_BOUND_MS (default 100). That is what a stall would last on a host with a CPU
+ * to spare; the rest of a window is time spent waiting for one.
+ *
+ * Measured (load average 33–37, a soak and other work running): slowest /healthz 1,614 / 1,642 /
+ * 998 ms (gateway / engine / dealer), stall windows up to 1,739 / 1,315 / 1,178 ms wall, but the
+ * main thread on a CPU at most 74 / 45 / 29 ms in any of them (scripts/stall-profile.ts, in an
+ * earlier run: 73 / 68 / 83 ms, and 151 of the gateway's 178 s in stalls waiting for a CPU; most
+ * of the rest the main thread waiting for the garbage collector's helper threads).
+ * With the slice budget raised to 1,000 ms (a deliberately weakened build) it fails: the engine's
+ * main thread ran 125 ms in one stall (gateway 89, dealer 66). That is far less than the 1 s a
+ * dedicated host would show, since on a machine this loaded a wall-clock slice gets only a
+ * share of a CPU: the CPU bound measures whole units (an onnxruntime product, a GC pause, a
+ * permutation) faithfully and wall-clock-budgeted slices only in part. Earlier, at load 10–19: /healthz 450 / 380 / 249 ms with the slices;
+ * the code before them 2,330 / 3,909 / 3,101 ms (a prefill chunk's attention and P1's softmax
+ * each ran in one turn of the loop). A probe that errs (connection reset) counts as a failed
+ * health check.
  */
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { killAllRoles, startThreeParties, type ThreeParties } from '../helpers/processes.js';
+import { monotonicUs, readStallWindows, stallTraceFlags } from '../helpers/stall-windows.js';
 
 const enabled = process.env['PERMLLM_LOAD_TESTS'] === '1';
-const HEALTHZ_BOUND_MS = Number(process.env['PERMLLM_HEALTHZ_BOUND_MS'] ?? 1500);
+// Wall-clock bound on /healthz: only where set (it measures the machine's load as much as the code).
+const HEALTHZ_BOUND_MS = process.env['PERMLLM_HEALTHZ_BOUND_MS'] === undefined ? undefined : Number(process.env['PERMLLM_HEALTHZ_BOUND_MS']);
+const STALL_CPU_BOUND_MS = Number(process.env['PERMLLM_STALL_CPU_BOUND_MS'] ?? 100);
+const PARTIES = ['gateway', 'engine', 'dealer'] as const;
 // Four long prompts answer after minutes here: no client-side header or body timeout.
 const patient = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
 let parties: ThreeParties;
+let traceDir: string;
+const traceOf = (party: (typeof PARTIES)[number]) => path.join(traceDir, party);
 
 describe.runIf(enabled)('four concurrent long prompts', () => {
   beforeAll(async () => {
-    parties = await startThreeParties();
+    traceDir = await mkdtemp(path.join(tmpdir(), 'permllm-stalls-'));
+    for (const p of PARTIES) await mkdir(traceOf(p));
+    parties = await startThreeParties({ execArgv: { gateway: stallTraceFlags(traceOf('gateway')), engine: stallTraceFlags(traceOf('engine')), dealer: stallTraceFlags(traceOf('dealer')) } });
     await parties.waitUntilReady();
   });
   afterAll(async () => {
     await parties?.stop();
     await killAllRoles();
+    await rm(traceDir, { recursive: true, force: true });
   });
 
   it('all complete', { timeout: 1_800_000 }, async () => {
@@ -40,6 +65,7 @@ describe.runIf(enabled)('four concurrent long prompts', () => {
     const slowest = { gateway: 0, engine: 0, dealer: 0 };
     const probeErrors: string[] = [];
     let polling = true;
+    const loadFrom = monotonicUs();
     const poll = Promise.all(
       (['gateway', 'engine', 'dealer'] as const).map(async (party) => {
         while (polling) {
@@ -73,16 +99,31 @@ describe.runIf(enabled)('four concurrent long prompts', () => {
       polling = false;
       await poll;
     }
+    const loadTo = monotonicUs();
     const stall = async (party: 'gateway' | 'engine' | 'dealer') => {
       const headers: Record<string, string> = party === 'gateway' ? {} : { authorization: `Bearer ${parties.trust.operator[party]}` };
       const text = await (await fetch(`${parties[party].url}/metrics`, { headers })).text();
       return Number(/^permllm_\w+_event_loop_stall_max_seconds (\S+)$/m.exec(text)?.[1]) * 1000;
     };
     console.log(`slowest /healthz ms ${JSON.stringify(slowest)}; longest stall ms gateway ${await stall('gateway')} engine ${await stall('engine')} dealer ${await stall('dealer')}`);
+    // SIGTERM: each party drains (nothing is running) and writes its stall trace on exit.
+    await parties.stop();
+    const cpu = {} as Record<(typeof PARTIES)[number], number>;
+    for (const p of PARTIES) {
+      const windows = await readStallWindows(traceOf(p), loadFrom, loadTo);
+      cpu[p] = windows.reduce((m, w) => Math.max(m, w.runMs), 0);
+      const wall = windows.reduce((m, w) => Math.max(m, w.ms), 0);
+      console.log(`${p}: ${windows.length} stalls > 50 ms during the load, longest ${wall.toFixed(0)} ms wall, main thread on a CPU at most ${cpu[p].toFixed(0)} ms in one`);
+    }
     expect(probeErrors).toEqual([]);
     expect(statuses).toEqual(Array.from({ length: 4 }, () => ({ status: 200, promptTokens: 497, error: undefined })));
-    expect(slowest.gateway).toBeLessThan(HEALTHZ_BOUND_MS);
-    expect(slowest.engine).toBeLessThan(HEALTHZ_BOUND_MS);
-    expect(slowest.dealer).toBeLessThan(HEALTHZ_BOUND_MS);
+    if (HEALTHZ_BOUND_MS !== undefined) {
+      expect(slowest.gateway).toBeLessThan(HEALTHZ_BOUND_MS);
+      expect(slowest.engine).toBeLessThan(HEALTHZ_BOUND_MS);
+      expect(slowest.dealer).toBeLessThan(HEALTHZ_BOUND_MS);
+    }
+    expect(cpu.gateway).toBeLessThan(STALL_CPU_BOUND_MS);
+    expect(cpu.engine).toBeLessThan(STALL_CPU_BOUND_MS);
+    expect(cpu.dealer).toBeLessThan(STALL_CPU_BOUND_MS);
   });
 });

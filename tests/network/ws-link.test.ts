@@ -161,4 +161,43 @@ describe('WsLink', () => {
     expect((unreachable as LinkConnectError).status).toBeUndefined();
     expect((unreachable as LinkConnectError).message).toContain('unreachable');
   });
+
+  it('sends client frames with an all-zero masking key, so neither side runs a per-byte mask loop', async () => {
+    const raw: Buffer[] = [];
+    let resolveServer!: (l: WsLink) => void;
+    const serverSide = new Promise<WsLink>((resolve) => (resolveServer = resolve));
+    const url = await server((ws) => {
+      // The bytes on the socket after the upgrade: the client's frames as sent.
+      (ws as unknown as { _socket: import('node:net').Socket })._socket.on('data', (chunk: Buffer) => raw.push(chunk));
+      resolveServer(new WsLink(ws, { peer: 'client' }));
+    });
+    const client = await connectLink(url, { peer: 'server', maxPayload: 64 << 20 });
+    const link = await serverSide;
+    const payload = frame(7, 300);
+    await client.send(payload);
+    expect(Buffer.from(await link.receive()).equals(payload)).toBe(true);
+    // Find the frame that carries the payload: FIN + binary, MASK bit, 16-bit length, key, data.
+    const bytes = Buffer.concat(raw);
+    let found = false;
+    for (let o = 0; o + 8 <= bytes.length; ) {
+      const masked = (bytes[o + 1]! & 0x80) !== 0;
+      let length = bytes[o + 1]! & 0x7f;
+      let at = o + 2;
+      if (length === 126) {
+        length = bytes.readUInt16BE(at);
+        at += 2;
+      } else if (length === 127) {
+        length = Number(bytes.readBigUInt64BE(at));
+        at += 8;
+      }
+      expect(masked).toBe(true); // still a well-formed client frame
+      const key = bytes.subarray(at, at + 4);
+      expect([...key]).toEqual([0, 0, 0, 0]);
+      const data = bytes.subarray(at + 4, at + 4 + length);
+      if (data.includes(Buffer.from(payload))) found = true;
+      o = at + 4 + length;
+    }
+    expect(found).toBe(true);
+    client.close();
+  });
 });
