@@ -16,6 +16,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Agent, setGlobalDispatcher } from 'undici';
+import { pollHealthz } from '../tests/helpers/healthz-poller.js';
 import { killAllRoles, startThreeParties, type ThreeParties } from '../tests/helpers/processes.js';
 
 const { values } = parseArgs({
@@ -111,18 +112,8 @@ try {
 
   if (longPrompts > 0) {
     const prompt = 'Once upon a time, there was a little girl named Lily. '.repeat(33); // 497 tokens with BOS
-    const slowest: Record<Party, number> = { gateway: 0, engine: 0, dealer: 0 };
-    let polling = true;
-    const poll = Promise.all(
-      PARTIES.map(async (party) => {
-        while (polling) {
-          const t = performance.now();
-          await fetch(`${parties[party].url}/healthz`).then((r) => r.arrayBuffer()).catch(() => undefined);
-          slowest[party] = Math.max(slowest[party], performance.now() - t);
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-      }),
-    );
+    const poller = pollHealthz(parties);
+    const { slowest } = poller;
     const began = performance.now();
     const results = await Promise.all(
       Array.from({ length: longPrompts }, async (_, i) => {
@@ -130,8 +121,7 @@ try {
         return { i, ...r, seconds: (performance.now() - began) / 1000 };
       }),
     );
-    polling = false;
-    await poll;
+    await poller.stop();
     for (const r of results) {
       if (r.status !== 200) failures++;
       console.log(`long prompt ${r.i}: HTTP ${r.status} after ${fmt(r.seconds)} s${r.error ? ` (${r.error})` : ''}`);

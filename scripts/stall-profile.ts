@@ -21,6 +21,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Agent, setGlobalDispatcher } from 'undici';
 import { killAllRoles, repoRoot, startThreeParties } from '../tests/helpers/processes.js';
+import { pollHealthz } from '../tests/helpers/healthz-poller.js';
 import { monotonicUs, readStallWindows, stallTraceFlags } from '../tests/helpers/stall-windows.js';
 
 const { values } = parseArgs({
@@ -58,22 +59,12 @@ let loadFrom = 0;
 let loadTo = 0;
 
 const parties = await startThreeParties({ execArgv: { gateway: flags('gateway'), engine: flags('engine'), dealer: flags('dealer') } });
-const slowest: Record<Party, number> = { gateway: 0, engine: 0, dealer: 0 };
 try {
   await parties.waitUntilReady();
   const prompt = 'Once upon a time, there was a little girl named Lily. '.repeat(33); // 497 tokens with BOS
-  let polling = true;
   loadFrom = monotonicUs();
-  const poll = Promise.all(
-    PARTIES.map(async (party) => {
-      while (polling) {
-        const t = performance.now();
-        await fetch(`${parties[party].url}/healthz`).then((r) => r.arrayBuffer()).catch(() => undefined);
-        slowest[party] = Math.max(slowest[party], performance.now() - t);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    }),
-  );
+  const poller = pollHealthz(parties);
+  const { slowest } = poller;
   const statuses = await Promise.all(
     Array.from({ length: Number(values.long) }, async () => {
       const response = await fetch(`${parties.baseURL}/completions`, {
@@ -85,8 +76,7 @@ try {
       return response.status;
     }),
   );
-  polling = false;
-  await poll;
+  await poller.stop();
   loadTo = monotonicUs();
   console.log(`statuses ${statuses.join(' ')}; slowest /healthz ms gateway ${slowest.gateway.toFixed(0)} engine ${slowest.engine.toFixed(0)} dealer ${slowest.dealer.toFixed(0)}`);
 } finally {

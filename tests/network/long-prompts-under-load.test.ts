@@ -28,6 +28,7 @@
  * each ran in one turn of the loop). A probe that errs (connection reset) counts as a failed
  * health check.
  */
+import { pollHealthz } from '../helpers/healthz-poller.js';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -62,24 +63,9 @@ describe.runIf(enabled)('four concurrent long prompts', () => {
 
   it('all complete', { timeout: 1_800_000 }, async () => {
     const prompt = 'Once upon a time, there was a little girl named Lily. '.repeat(33);
-    const slowest = { gateway: 0, engine: 0, dealer: 0 };
-    const probeErrors: string[] = [];
-    let polling = true;
     const loadFrom = monotonicUs();
-    const poll = Promise.all(
-      (['gateway', 'engine', 'dealer'] as const).map(async (party) => {
-        while (polling) {
-          const t = performance.now();
-          try {
-            await fetch(`${parties[party].url}/healthz`).then((r) => r.arrayBuffer());
-          } catch (error) {
-            probeErrors.push(`${party}: ${String((error as Error).cause ?? error)}`);
-          }
-          slowest[party] = Math.max(slowest[party], performance.now() - t);
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-      }),
-    );
+    const poller = pollHealthz(parties);
+    const { slowest, errors: probeErrors } = poller;
     let statuses: { status: number; promptTokens: number | undefined; error: string | undefined }[];
     try {
       statuses = await Promise.all(
@@ -96,8 +82,7 @@ describe.runIf(enabled)('four concurrent long prompts', () => {
         }),
       );
     } finally {
-      polling = false;
-      await poll;
+      await poller.stop();
     }
     const loadTo = monotonicUs();
     const stall = async (party: 'gateway' | 'engine' | 'dealer') => {
