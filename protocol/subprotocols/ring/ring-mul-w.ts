@@ -13,7 +13,7 @@
  * int16 in 2 calls, P1 and P2 ring × ring in 8 (36 byte-limb pairs).
  */
 import { ringLinearPlanar, type PlanarWeight } from '../../../compute/ring-gemm.js';
-import { ringAdd, ringAddInto, ringSub } from '../../../compute/ring64.js';
+import { ringAdd, ringAddInto, ringSub, type Ring } from '../../../compute/ring64.js';
 import type { WeightBlock } from '../../../model/fixed-point/fixed-point-weights.js';
 import { addBiasRows, ringBias } from '../../../plaintext/fixed-point/ring-tensors.js';
 import { ringMask } from '../../masks/ring-masks.js';
@@ -46,13 +46,24 @@ function ringData(w: RingRoleWeight, role: string): PlanarWeight {
   return w.data;
 }
 
-/** `inExp`: the input's exponent (where P0 encodes the bias). */
-export async function ringMulW(ctx: PartyContext, w: RingRoleWeight, y: RingShared, rows: number, inExp: number): Promise<RingShared> {
+/** The weight data P0 multiplies with: X as int16 planes. */
+export function engineData(w: RingRoleWeight): PlanarWeight {
+  if (w.data.kind !== 'int16') throw new Error(`engine: weight ${w.spec.name} is not int16`);
+  return w.data;
+}
+
+/** The weight data this party multiplies with: X at P0, X − U at P1, U at P2. */
+export function roleData(w: RingRoleWeight, role: string): PlanarWeight {
+  return role === 'engine' ? engineData(w) : ringData(w, role);
+}
+
+/**
+ * MulW's messages for a linear map f given as `product(x)` = f(this party's weight data, x): one
+ * weight (ringMulW) or a group of weights over column groups (ring-mul-w-grouped.ts). P0's result
+ * is f(X, y0 + D) + W0, without bias (ringMulW adds it).
+ */
+export async function ringMulWWith(ctx: PartyContext, y: RingShared, inSize: number, outSize: number, name: string, product: (x: Ring) => Promise<Ring>): Promise<RingShared> {
   const step = nextStep(ctx);
-  const { backend } = ctx;
-  const { outDim, inDim, name } = w.spec;
-  const inSize = rows * inDim;
-  const outSize = rows * outDim;
   if (y.size !== inSize) throw new RangeError(`ringMulW ${name}: input has ${y.size} elements, expected ${inSize}`);
   const reuse = ctx.reuseElemMask === false ? undefined : y.meta.p1Mask;
   const vLabel = reuse ?? `${step}/V`;
@@ -61,7 +72,7 @@ export async function ringMulW(ctx: PartyContext, w: RingRoleWeight, y: RingShar
     case 'dealer': {
       const V = ringMask(requireKey(ctx.k12, 'k12', ctx.role).prg(vLabel), inSize, ctx.profile.ringMaskBits);
       const W0 = ringMask(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/W0`), outSize, ctx.profile.ringMaskBits);
-      const W1 = ringSub(await ringLinearPlanar(backend, V, rows, ringData(w, ctx.role), outDim, inDim), W0);
+      const W1 = ringSub(await product(V), W0);
       ctx.net.send('gateway', MessageKind.MulWCorrection, step, [W1], true);
       await ctx.net.flush();
       return out;
@@ -74,7 +85,7 @@ export async function ringMulW(ctx: PartyContext, w: RingRoleWeight, y: RingShar
         ctx.ringViewTap?.(step, 'mulw-input', V);
       }
       const [W1] = expectRings(await ctx.net.receive('dealer', MessageKind.MulWCorrection, step), [outSize], `mulW ${name} correction`);
-      out.share = ringAddInto(await ringLinearPlanar(backend, V, rows, ringData(w, ctx.role), outDim, inDim), W1!);
+      out.share = ringAddInto(await product(V), W1!);
       return out;
     }
     case 'engine': {
@@ -84,12 +95,18 @@ export async function ringMulW(ctx: PartyContext, w: RingRoleWeight, y: RingShar
         input = ringAdd(input, D!); // y − V
         ctx.ringViewTap?.(step, 'mulw-input', input);
       }
-      if (w.data.kind !== 'int16') throw new Error(`engine: weight ${name} is not int16`);
       const W0 = ringMask(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/W0`), outSize, ctx.profile.ringMaskBits);
-      const z0 = ringAddInto(await ringLinearPlanar(backend, input, rows, w.data, outDim, inDim), W0);
-      if (w.bias) addBiasRows(z0, rows, ringBias(w.bias, w.spec.blocks, inExp));
-      out.share = z0;
+      out.share = ringAddInto(await product(input), W0);
       return out;
     }
   }
+}
+
+/** `inExp`: the input's exponent (where P0 encodes the bias). */
+export async function ringMulW(ctx: PartyContext, w: RingRoleWeight, y: RingShared, rows: number, inExp: number): Promise<RingShared> {
+  const { outDim, inDim, name } = w.spec;
+  const data = roleData(w, ctx.role);
+  const out = await ringMulWWith(ctx, y, rows * inDim, rows * outDim, name, (x) => ringLinearPlanar(ctx.backend, x, rows, data, outDim, inDim));
+  if (ctx.role === 'engine' && w.bias) addBiasRows(out.share!, rows, ringBias(w.bias, w.spec.blocks, inExp));
+  return out;
 }
