@@ -19,7 +19,6 @@ import { minimumTokenCount } from '../../model/tokenizer.js';
 import { checkModel } from './generation-plan.js';
 import { parseJsonBody } from './parse-json-body.js';
 import { openBackendRequest } from './request-gate.js';
-import { CLIENT_CLOSED_REQUEST } from './serve-generation.js';
 import { embeddingsRequestSchema, type EmbeddingsRequestBody } from './schemas/embeddings-request.js';
 
 /** OpenAI's limit on inputs per request. */
@@ -89,19 +88,14 @@ export function embeddingsHandler(ctx: GatewayContext) {
     const { metrics } = ctx;
     const labels = metrics.labels;
     const access = c.get('access');
-    const { failed } = openBackendRequest(c, ctx, { choices: inputs.length, promptTokens });
+    const { endedBy } = openBackendRequest(c, ctx, { choices: inputs.length, promptTokens });
     const clientSignal = c.get('clientSignal');
     const signal = AbortSignal.any([clientSignal, ctx.shutdown.signal]);
     let release: () => void;
     try {
       release = await ctx.admission.acquire(signal, 1);
     } catch (error) {
-      if (clientSignal.aborted) {
-        access.set({ outcome: 'client_gone' });
-        return new Response(null, { status: CLIENT_CLOSED_REQUEST });
-      }
-      failed(error);
-      throw error;
+      return endedBy(error, clientSignal);
     }
     const controller = new AbortController();
     const onAbort = () => controller.abort(clientSignal.aborted ? new RequestAbortedError('client disconnected') : ctx.shutdown.signal.reason);
@@ -124,12 +118,7 @@ export function embeddingsHandler(ctx: GatewayContext) {
       const summed = sumProtocolStats(costs);
       return c.json({ object: 'list', data, model: info.id, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens } }, 200, summed === undefined ? {} : { 'x-permllm-stats': JSON.stringify(summed) });
     } catch (error) {
-      if (clientSignal.aborted) {
-        access.set({ outcome: 'client_gone' });
-        return new Response(null, { status: CLIENT_CLOSED_REQUEST });
-      }
-      failed(error);
-      throw error;
+      return endedBy(error, clientSignal);
     } finally {
       signal.removeEventListener('abort', onAbort);
       release();

@@ -9,8 +9,16 @@ import { EngineUnavailableError, ServerShuttingDownError, toGatewayError } from 
 import type { AccessFields } from '../http/access-log.js';
 import type { GatewayContext, GatewayEnv } from './gateway-context.js';
 
+/** nginx's status for a request whose client went away before the answer (logged, never sent). */
+export const CLIENT_CLOSED_REQUEST = 499;
+
 export interface OpenedRequest {
   failed(error: unknown): void;
+  /**
+   * What an error that ended the request before its answer becomes: a bodiless 499 logged as
+   * `client_gone` when the client has gone, else the error, counted, rethrown.
+   */
+  endedBy(error: unknown, clientSignal: AbortSignal): Response;
 }
 
 /** Records `fields` (with the model label) and throws, already counted, unless the backend can take work. */
@@ -35,5 +43,13 @@ export function openBackendRequest(c: Context<GatewayEnv>, ctx: GatewayContext, 
     failed(error);
     throw error;
   }
-  return { failed };
+  const endedBy = (error: unknown, clientSignal: AbortSignal): Response => {
+    if (clientSignal.aborted) {
+      access.set({ outcome: 'client_gone' });
+      return new Response(null, { status: CLIENT_CLOSED_REQUEST });
+    }
+    failed(error);
+    throw error;
+  };
+  return { failed, endedBy };
 }

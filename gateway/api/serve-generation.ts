@@ -13,7 +13,7 @@ import { RequestAbortedError, runChoice, type ChoiceUpdate } from './choice-runn
 import type { GatewayContext, GatewayEnv } from './gateway-context.js';
 import type { ChoiceJob } from './generation-plan.js';
 import { mergeAsyncIterables } from './merge-async-iterables.js';
-import { openBackendRequest } from './request-gate.js';
+import { CLIENT_CLOSED_REQUEST, openBackendRequest } from './request-gate.js';
 import { sumProtocolStats } from './protocol-stats.js';
 import type { CollectedChoice, ResponseFormatter } from './response-formatter.js';
 import type { CompletionUsage, PermllmStats } from './wire-types.js';
@@ -29,7 +29,6 @@ export interface GenerationPlan<TFinal, TChunk> {
 }
 
 /** Status recorded for requests whose client went away before the answer (nginx's convention). */
-export const CLIENT_CLOSED_REQUEST = 499;
 
 export async function serveGeneration<TFinal extends object, TChunk extends object>(
   c: Context<GatewayEnv>,
@@ -39,7 +38,7 @@ export async function serveGeneration<TFinal extends object, TChunk extends obje
   const { metrics } = ctx;
   const labels = metrics.labels;
   const access = c.get('access');
-  const { failed } = openBackendRequest(c, ctx, { stream: plan.stream, choices: plan.jobs.length, promptTokens: plan.promptTokenCount });
+  const { failed, endedBy } = openBackendRequest(c, ctx, { stream: plan.stream, choices: plan.jobs.length, promptTokens: plan.promptTokenCount });
 
   const clientSignal = c.get('clientSignal');
   let release: () => void;
@@ -49,12 +48,7 @@ export async function serveGeneration<TFinal extends object, TChunk extends obje
     // Every choice is one backend session: the request holds jobs.length units of the budget.
     release = await ctx.admission.acquire(AbortSignal.any([clientSignal, ctx.shutdown.signal]), plan.jobs.length);
   } catch (error) {
-    if (clientSignal.aborted) {
-      access.set({ outcome: 'client_gone' });
-      return new Response(null, { status: CLIENT_CLOSED_REQUEST });
-    }
-    failed(error);
-    throw error;
+    return endedBy(error, clientSignal);
   }
   const queueSeconds = (performance.now() - queued) / 1000;
   metrics.queueTime.observe(labels, queueSeconds);

@@ -438,12 +438,10 @@ export class RemoteBackend implements GenerationBackend {
         throw error;
       }
       if (request.signal.aborted) throw error;
-      const classified = classifySessionError(session.signal.aborted ? session.signal.reason : error);
-      if (classified.down) this.health.markDown(classified.down.peer, classified.down.reason);
-      if (classified.stalePairing) this.refresh();
+      const failed = this.sessionFailed(session.signal.aborted ? session.signal.reason : error);
       reason = 'error';
-      failure = classified.error.message;
-      throw classified.error;
+      failure = failed.message;
+      throw failed;
     } finally {
       // Returned early without an abort (a stop string): privateGenerate ended it as at EOS.
       if (refused) session.end(CloseCode.Normal, 'conversation state not held: starting afresh');
@@ -456,6 +454,14 @@ export class RemoteBackend implements GenerationBackend {
         for (const listener of this.listeners) listener(end);
       }
     }
+  }
+
+  /** A session's failure as the client sees it; marks the peer it names down and refreshes a stale pairing. */
+  private sessionFailed(cause: unknown): Error {
+    const classified = classifySessionError(cause);
+    if (classified.down) this.health.markDown(classified.down.peer, classified.down.reason);
+    if (classified.stalePairing) this.refresh();
+    return classified.error;
   }
 
   /** One private embedding session (gateway/private/private-embedding.ts): the engine never sees the tokens. */
@@ -480,12 +486,10 @@ export class RemoteBackend implements GenerationBackend {
       return { embedding: result.embedding, stats: { bytesToEngine: s.bytesToEngine, bytesFromEngine: s.bytesFromEngine, dealerBytes: s.dealerBytesToGateway, prefillMs: s.ms, decodeMs: 0, maskProfile: model.profile.name } };
     } catch (error) {
       if (request.signal.aborted) throw error;
-      const classified = classifySessionError(session.signal.aborted ? session.signal.reason : error);
-      if (classified.down) this.health.markDown(classified.down.peer, classified.down.reason);
-      if (classified.stalePairing) this.refresh();
+      const failed = this.sessionFailed(session.signal.aborted ? session.signal.reason : error);
       reason = 'error';
-      failure = classified.error.message;
-      throw classified.error;
+      failure = failed.message;
+      throw failed;
     } finally {
       if (failure !== undefined) session.end(CloseCode.SessionFailed, failure);
       else if (reason === 'finished') session.end(CloseCode.Normal, 'session complete');
