@@ -30,6 +30,7 @@ import { moeGateExponent, moeWeightExponents } from './moe-plan.js';
 import { planPostNorms } from './plan-post-norms.js';
 import { planQkNorm } from './plan-qk-norm.js';
 import { DEFERRED_FFN_NORM_FORMAT, deferredFfnNormEligible, deferredFfnNormExponents } from './plan-deferred-ffn-norm.js';
+import { DEFAULT_FUSED_VALUES_BYTES, FUSED_VALUES_FORMAT } from './plan-fused-values.js';
 
 /** Largest magnitude (as a power of two) any legitimate value's integer may reach; the user's views are checked against it. */
 export const RING_VALUE_LIMIT_BITS = 61;
@@ -104,13 +105,23 @@ export interface LayerPlan {
 }
 
 export interface FixedPointPlan {
-  /** '/2' exactly when ffnNormDeferred is set (plan-deferred-ffn-norm.ts), so that a peer that does not know the schedule refuses the plan. */
-  format: 'permllm-fixed-point/1' | 'permllm-fixed-point/2';
+  /**
+   * '/3' exactly when fusedValuesBytes is set (plan-fused-values.ts), else '/2' exactly when
+   * ffnNormDeferred is set (plan-deferred-ffn-norm.ts), else '/1': a peer that does not know a
+   * schedule refuses the plan that asks for it.
+   */
+  format: 'permllm-fixed-point/1' | 'permllm-fixed-point/2' | 'permllm-fixed-point/3';
   /**
    * The beaver schedule defers the FFN RMSNorm into the SwiGLU step (plan-deferred-ffn-norm.ts):
    * W_gate|up takes the raw residual, its products sit at residual + gateUp, and ffnNorm is unused.
    */
   ffnNormDeferred?: true | undefined;
+  /**
+   * The beaver schedule evaluates P·V without its own round trip wherever the step's dealer
+   * message fits this many bytes (plan-fused-values.ts, the one rule; absent: never). Exponents
+   * are unchanged: the fused step computes the same ring values as the Beaver product.
+   */
+  fusedValuesBytes?: number | undefined;
   headroomBits: number;
   residual: number;
   /** The user's one-hot value is 2^onehot. */
@@ -138,6 +149,11 @@ export interface PlanOptions {
    * Default true.
    */
   deferFfnNorm?: boolean;
+  /**
+   * The fused P·V step's byte bound per layer and step (plan-fused-values.ts); false: keep the
+   * Beaver P·V everywhere. Default DEFAULT_FUSED_VALUES_BYTES (1 MiB).
+   */
+  fusedValuesBytes?: number | false;
 }
 
 export { FixedPointPlanError } from './plan-errors.js';
@@ -197,8 +213,13 @@ export function derivePlan(config: ModelConfig, folded: ReadonlyMap<string, Fold
   const finalNorm = Math.min(maxNorm, top - log2Ceil(ranges.logits) - head);
   const plan: FixedPointPlan = { format: 'permllm-fixed-point/1', headroomBits: h, residual, onehot: residual - embedding, embedding, rope, layers, finalNorm, head, logits: finalNorm + head, ranges: { ...ranges } };
   const deferred = (options.deferFfnNorm ?? true) && deferredFfnNormEligible(config, folded) ? deferredFfnNormExponents(config, folded, plan, top) : undefined;
-  if (!deferred) return plan;
-  return { ...plan, format: DEFERRED_FFN_NORM_FORMAT, ffnNormDeferred: true, residual: deferred.residual, onehot: deferred.residual - embedding, layers: layers.map((L, l) => ({ ...L, ...deferred.layers[l]! })) };
+  const scheduled: FixedPointPlan = deferred
+    ? { ...plan, format: DEFERRED_FFN_NORM_FORMAT, ffnNormDeferred: true, residual: deferred.residual, onehot: deferred.residual - embedding, layers: layers.map((L, l) => ({ ...L, ...deferred.layers[l]! })) }
+    : plan;
+  const fused = options.fusedValuesBytes ?? DEFAULT_FUSED_VALUES_BYTES;
+  if (fused === false) return scheduled;
+  if (!Number.isSafeInteger(fused) || fused < 0) throw new RangeError(`fixed-point plan: fusedValuesBytes must be a non-negative integer or false, got ${fused}`);
+  return { ...scheduled, format: FUSED_VALUES_FORMAT, fusedValuesBytes: fused };
 }
 
 /** The weights in the plan's int16 format (the engine's copy; the float folded weights can go). */

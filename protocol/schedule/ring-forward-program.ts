@@ -7,7 +7,10 @@
  * private logits equal the oracle's bit for bit. RoPE is not a local step here: it is folded
  * into the scores' bilinear form (ring-attention.ts). Where the plan defers the FFN norm
  * (ffnNormDeferred: dense Llama layers, plan-deferred-ffn-norm.ts), the MLP half is
- * ring-deferred-ffn-step.ts instead: 10 one-way flights per layer instead of 12.
+ * ring-deferred-ffn-step.ts instead: 10 one-way flights per layer instead of 12. Where the plan's
+ * rule allows (fusedValuesBytes, plan-fused-values.ts), softmax and P·V are one step
+ * (ring-fused-values.ts) and MulW(o)'s input leaves with the softmax return: two flights fewer,
+ * 8 per layer on stories260K decode (10 where the FFN norm is not deferred).
  */
 import { gateUpViewWidth, postNormViewWidth, qkNormViewWidth, residualViewWidth } from '../../model/fixed-point/view-width.js';
 import { ringAdd } from '../../compute/ring64.js';
@@ -19,6 +22,9 @@ import { ringColumns, ringGateUpBlocks, ringOnehot } from '../../plaintext/fixed
 import type { PartyContext } from '../session/party-context.js';
 import { ringElem } from '../subprotocols/ring/ring-elem.js';
 import { ringCausalSoftmax } from '../subprotocols/ring/ring-causal-softmax.js';
+import { causalSize } from '../subprotocols/ring/ring-causal.js';
+import { ringFusedSoftmaxValues } from '../subprotocols/ring/ring-fused-values.js';
+import { fusedValuesAt } from '../../model/fixed-point/plan-fused-values.js';
 import { RingKvMemory, ringScoresKV, ringValuesKV } from '../subprotocols/ring/ring-mul-kv.js';
 import { ringMulW, type RingRoleWeight } from '../subprotocols/ring/ring-mul-w.js';
 import { ringLocal, type RingShared } from '../subprotocols/ring/ring-shared.js';
@@ -52,7 +58,7 @@ export function createRingForwardState(config: ModelConfig, plan: FixedPointPlan
     weights,
     rope,
     layerRopes: ringLayerRopes(config, plan.rope, rope),
-    memories: attention === 'beaver' ? Array.from({ length: config.nLayers }, () => new RingKvMemory(kvDim, capacity)) : [],
+    memories: attention === 'beaver' ? Array.from({ length: config.nLayers }, () => new RingKvMemory(kvDim, capacity, plan.fusedValuesBytes !== undefined)) : [],
   };
   if (attention === 'single-view') state.singleView = createSingleViewState(config, plan, weights, capacity);
   return state;
@@ -126,8 +132,10 @@ export async function ringChunk(ctx: PartyContext, state: RingForwardState, toke
     // Only the causal lower triangle crosses the link (ring-causal.ts): keys = start + rows.
     const causal = { heads: c.nHeads, rows, start: keys - rows };
     const softmax = attentionSoftmax(c);
-    const probs = await ringCausalSoftmax(ctx, scores, causal, softmax.scale, L.scores, L.probs, softmax.softcap);
-    const attended = await ringValuesKV(ctx, shape, memory, probs, rows, causal);
+    // P·V in the softmax's own flights where the plan's one rule allows (plan-fused-values.ts), else the Beaver product.
+    const attended = fusedValuesAt(plan, c, causalSize(causal))
+      ? await ringFusedSoftmaxValues(ctx, shape, memory, scores, causal, { scale: softmax.scale, inExp: L.scores, outExp: L.probs, softcap: softmax.softcap })
+      : await ringValuesKV(ctx, shape, memory, await ringCausalSoftmax(ctx, scores, causal, softmax.scale, L.scores, L.probs, softmax.softcap), rows, causal);
     let o = await ringMulW(ctx, weight(state, weightName.output(l)), attended, rows, L.probs + L.attnNorm + L.v);
     if (L.postNorm) o = await ringPostNormStep(ctx, c, weight(state, weightName.postAttnNorm(l)), o, rows, L.postNorm.raw, L.postNorm.out, postNormViewWidth(plan, L.postNorm.raw));
     x = addShared(x, o);

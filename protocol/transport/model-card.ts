@@ -66,8 +66,10 @@ const rangeValue = z.number().nonnegative().finite();
  * at the exponents it names.
  */
 export const fixedPointPlanSchema = z.object({
-  format: z.enum(['permllm-fixed-point/1', 'permllm-fixed-point/2']),
+  format: z.enum(['permllm-fixed-point/1', 'permllm-fixed-point/2', 'permllm-fixed-point/3']),
   ffnNormDeferred: z.literal(true).optional(),
+  /** The fused P·V step's byte bound (model/fixed-point/plan-fused-values.ts): every party applies the same rule. */
+  fusedValuesBytes: z.number().int().nonnegative().max(2 ** 40).optional(),
   headroomBits: z.number().int().min(0).max(32),
   residual: exponent,
   onehot: exponent,
@@ -95,7 +97,10 @@ export const fixedPointPlanSchema = z.object({
       qkRaw: rangeValue.optional(), qkNormed: rangeValue.optional(), postRaw: rangeValue.optional(), postNormed: rangeValue.optional(), router: rangeValue.optional(), rawGateUp: rangeValue.optional(),
     })
     .strict(),
-}).strict().refine((p) => (p.format === 'permllm-fixed-point/2') === (p.ffnNormDeferred === true), 'format permllm-fixed-point/2 is exactly the plan with deferred FFN normalisation');
+})
+  .strict()
+  .refine((p) => (p.format === 'permllm-fixed-point/3') === (p.fusedValuesBytes !== undefined), 'format permllm-fixed-point/3 is exactly the plan with the fused P·V step')
+  .refine((p) => p.format === 'permllm-fixed-point/3' || (p.format === 'permllm-fixed-point/2') === (p.ffnNormDeferred === true), 'format permllm-fixed-point/2 is exactly the plan with deferred FFN normalisation (and no fused P·V)');
 
 /** ring64 part of a card or pairing request: the plan and the ring weight specs (what the dealer derives U from). */
 export const fixedPointSpecsSchema = z.object({

@@ -42,12 +42,14 @@ export enum MessageKind {
   KvCorrection = 16, // P2→P1: W1 of a Beaver product
   ElemReturn = 17, // P1→P0: η − A′
   ElemCorrection = 18, // P2→P0: Δ′ = π⁻¹(A′) − B′
+  FusedValuesInput = 19, // P1→P0: Ŷ + S, the user's part of P·V in permuted row order, masked (ring-fused-values.ts)
   TokenQuery = 20, // P1→P0: BFV query (offline: the one-hots of random offsets, sent ahead)
   TokenAnswer = 21, // P0→P1: BFV answer
   LookupSetup = 22, // P1→P0: BFV public + Galois keys
   StepBegin = 23, // P1→P0: next forward pass (rows, positions) or end
   EmbeddingOpen = 24, // P0→P1: γ − U and γ ⊙ (s − V) + W0 (the pooled embedding, opened to P1)
   TokenOffset = 25, // P1→P0: s = j − r mod M for the query sent ahead (token-lookup-client.ts)
+  FusedValuesCorrection = 26, // P2→P1: π(U1) + R′ and W1 of the fused P·V step (ring-fused-values.ts)
   Fused = 30, // several same-direction messages in one frame (parts carry a sub-header)
   End = 40,
   Error = 41,

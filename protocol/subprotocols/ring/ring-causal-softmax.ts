@@ -6,12 +6,24 @@
  * packed probabilities, P1's share the k12 mask B′ of the step. `softcap`: Gemma's attention
  * soft-cap, applied inside the same step (fixed-point-elem.ts softmaxFixed).
  */
+import type { Permutation } from '../../permutations/permutation.js';
 import { requireKey, type PartyContext } from '../../session/party-context.js';
 import { causalSize, drawCausalPermutation, packCausal, softmaxCausal, type CausalShape } from './ring-causal.js';
 import { ringLocal, type RingShared } from './ring-shared.js';
-import { ringViewStep } from './ring-view-step.js';
+import { ringViewStep, type ViewReturn } from './ring-view-step.js';
 
 export async function ringCausalSoftmax(ctx: PartyContext, scores: RingShared, s: CausalShape, scale: number, inExp: number, outExp: number, softcap?: number): Promise<RingShared> {
+  return (await ringCausalSoftmaxStep(ctx, scores, s, scale, inExp, outExp, softcap)).probs;
+}
+
+/** The softmax step and what the fused P·V step builds on (ring-fused-values.ts): its return flight and, at P0 and P2, its permutation. */
+export interface CausalSoftmaxStep {
+  probs: RingShared;
+  ret: ViewReturn;
+  permutation?: Permutation;
+}
+
+export async function ringCausalSoftmaxStep(ctx: PartyContext, scores: RingShared, s: CausalShape, scale: number, inExp: number, outExp: number, softcap?: number): Promise<CausalSoftmaxStep> {
   const size = causalSize(s);
   const packed = ringLocal(scores, size, (x) => packCausal(x, s));
   let drawn: { step: number; p: ReturnType<typeof drawCausalPermutation> } | undefined;
@@ -19,6 +31,8 @@ export async function ringCausalSoftmax(ctx: PartyContext, scores: RingShared, s
     if (drawn?.step !== step) drawn = { step, p: drawCausalPermutation(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/pi`), s) };
     return drawn.p;
   };
-  const [probs] = await ringViewStep(ctx, [{ x: packed, permutation }], [{ size, permutation }], async ([view]) => [softmaxCausal(view!, s, scale, inExp, outExp, softcap)]);
-  return probs!;
+  let ret: ViewReturn | undefined;
+  const [probs] = await ringViewStep(ctx, [{ x: packed, permutation }], [{ size, permutation }], async ([view]) => [softmaxCausal(view!, s, scale, inExp, outExp, softcap)], 'view', (r) => (ret = r));
+  if (!ret) throw new Error('ringCausalSoftmax: the view step reported no return');
+  return ctx.role === 'gateway' ? { probs: probs!, ret } : { probs: probs!, ret, permutation: permutation(ret.step) };
 }

@@ -85,6 +85,25 @@ export function drawCausalPermutation(prg: Prg, s: CausalShape): Permutation {
   return Permutation.fromDestinations(dest);
 }
 
+/**
+ * Where each packed row goes under a causal permutation (drawCausalPermutation): out[t] is the
+ * permuted row index of row t = h·rows + r (a row stays within its query row r; only its head
+ * slot moves).
+ */
+export function causalRowDestinations(p: Permutation, s: CausalShape): Uint32Array {
+  const off = rowOffsets(s);
+  const n = s.heads * s.rows;
+  if (p.length !== off[n]) throw new RangeError(`causal rows: permutation of ${p.length}, expected ${off[n]}`);
+  const rowAt = new Uint32Array(off[n]!);
+  for (let t = 0; t < n; t++) rowAt.fill(t, off[t]!, off[t + 1]!);
+  const out = new Uint32Array(n);
+  for (let t = 0; t < n; t++) out[t] = rowAt[p.dest[off[t]!]!]!;
+  return out;
+}
+
+/** Offsets of each packed row ([heads·rows + 1]): row t = h·rows + r holds entries off[t] … off[t+1] − 1. */
+export const causalRowOffsets = (s: CausalShape): Uint32Array => rowOffsets(s);
+
 /** Softmax of scale · x over each packed row (the user's step on its permuted view). */
 export function softmaxCausal(view: Ring, s: CausalShape, scale: number, inExp: number, outExp: number, softcap?: number): Ring {
   const off = rowOffsets(s);

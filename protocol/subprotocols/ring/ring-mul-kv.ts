@@ -25,14 +25,22 @@ export class RingKvMemory {
   readonly openedValues: RingRows;
   readonly keyMask: RingRows;
   readonly valueMask: RingRows;
+  /**
+   * P2 only: the user's part U1 (k12) of the value mask, beside the sum U = U0 + U1 in
+   * valueMask; the fused P·V step needs it alone (ring-fused-values.ts). Kept only with
+   * `keepUserValueMask` (a plan that fuses P·V anywhere); grows on use.
+   */
+  readonly userValueMask: RingRows;
   constructor(
     readonly kvDim: number,
     capacity: number,
+    readonly keepUserValueMask = false,
   ) {
     this.openedKeys = new RingRows(kvDim, capacity);
     this.openedValues = new RingRows(kvDim, capacity);
     this.keyMask = new RingRows(kvDim, capacity);
     this.valueMask = new RingRows(kvDim, capacity);
+    this.userValueMask = new RingRows(kvDim, 0);
   }
   get length(): number {
     return this.keyMask.rows;
@@ -40,10 +48,10 @@ export class RingKvMemory {
   /** Keeps the first `length` positions; a party that holds no opened rows (the dealer) has them empty. */
   truncate(length: number): void {
     for (const m of [this.keyMask, this.valueMask]) m.truncate(length);
-    for (const m of [this.openedKeys, this.openedValues]) if (m.rows > 0) m.truncate(length);
+    for (const m of [this.openedKeys, this.openedValues, this.userValueMask]) if (m.rows > 0) m.truncate(length);
   }
   get bytes(): number {
-    return this.openedKeys.bytes + this.openedValues.bytes + this.keyMask.bytes + this.valueMask.bytes;
+    return this.openedKeys.bytes + this.openedValues.bytes + this.keyMask.bytes + this.valueMask.bytes + this.userValueMask.bytes;
   }
 }
 
@@ -73,7 +81,9 @@ export async function ringScoresKV(
     const k02 = requireKey(ctx.k02, 'k02', ctx.role);
     const k12 = requireKey(ctx.k12, 'k12', ctx.role);
     memory.keyMask.append(ringAdd(ringMask(k02.prg(label('UK')), kvSize, ctx.profile.ringMaskBits), ringMask(k12.prg(label('UK')), kvSize, ctx.profile.ringMaskBits)));
-    memory.valueMask.append(ringAdd(ringMask(k02.prg(label('UV')), kvSize, ctx.profile.ringMaskBits), ringMask(k12.prg(label('UV')), kvSize, ctx.profile.ringMaskBits)));
+    const userValueMask = ringMask(k12.prg(label('UV')), kvSize, ctx.profile.ringMaskBits);
+    memory.valueMask.append(ringAdd(ringMask(k02.prg(label('UV')), kvSize, ctx.profile.ringMaskBits), userValueMask));
+    if (memory.keepUserValueMask) memory.userValueMask.append(userValueMask);
     const V = ringAdd(ringMask(k02.prg(label('Vq')), qSize, ctx.profile.ringMaskBits), ringMask(k12.prg(label('Vq')), qSize, ctx.profile.ringMaskBits));
     const W1 = ringSub(await f(memory.keyMask.view(), V), ringMask(k02.prg(label('W0')), outSize, ctx.profile.ringMaskBits));
     ctx.net.send('gateway', MessageKind.KvCorrection, step, [W1], true);

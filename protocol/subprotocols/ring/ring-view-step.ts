@@ -40,11 +40,24 @@ export interface ViewOutput {
 }
 
 /**
+ * What a view step tells a step built on it about its return flight (the fused P·V step,
+ * ring-fused-values.ts): the step number; P1 and P0: the returns η_j − A′_j as sent and as
+ * received; P2: the corrections Δ′_j = τ_j⁻¹(A′_j) − B′_j it sent P0 and the masks B′_j.
+ */
+export interface ViewReturn {
+  step: number;
+  returned?: Ring[];
+  corrections?: Ring[];
+  masks?: Ring[];
+}
+
+/**
  * `f` runs at P1 only: it receives the views in input order and returns the outputs in output
  * order, each under its τ_j. `tap` names the step's values for the view taps
- * (`${tap}-input/k`, `${tap}-return/j`), so that a test can tell the steps apart.
+ * (`${tap}-input/k`, `${tap}-return/j`), so that a test can tell the steps apart. `onReturn`
+ * (optional) receives the step's ViewReturn at every party.
  */
-export async function ringViewStep(ctx: PartyContext, inputs: ViewInput[], outputs: ViewOutput[], f: (views: Ring[]) => Promise<Ring[]>, tap = 'view'): Promise<RingShared[]> {
+export async function ringViewStep(ctx: PartyContext, inputs: ViewInput[], outputs: ViewOutput[], f: (views: Ring[]) => Promise<Ring[]>, tap = 'view', onReturn?: (r: ViewReturn) => void): Promise<RingShared[]> {
   const step = nextStep(ctx);
   const bits = ctx.profile.ringMaskBits;
   const inSizes = inputs.map((i) => i.x.size);
@@ -64,6 +77,7 @@ export async function ringViewStep(ctx: PartyContext, inputs: ViewInput[], outpu
       const deltas2 = outputs.map((o, j) => ringSub(o.permutation(step).invert(A2[j]!), B2[j]!));
       ctx.net.send('engine', MessageKind.ElemCorrection, step, [...deltas, ...deltas2], true);
       await ctx.net.flush();
+      onReturn?.({ step, corrections: deltas2, masks: B2 });
       return result;
     }
     case 'gateway': {
@@ -78,8 +92,10 @@ export async function ringViewStep(ctx: PartyContext, inputs: ViewInput[], outpu
       const A2 = masks(k12, 'A2', outSizes);
       A.forEach((a, k) => ctx.ringViewTap?.(step, `${tap}-input/${k}`, a));
       A2.forEach((a, j) => ctx.ringViewTap?.(step, `${tap}-return/${j}`, a));
-      ctx.net.send('engine', MessageKind.ElemReturn, step, eta.map((e, j) => ringSub(e, A2[j]!)));
+      const returned = eta.map((e, j) => ringSub(e, A2[j]!));
+      ctx.net.send('engine', MessageKind.ElemReturn, step, returned);
       result.forEach((r, j) => (r.share = ringMask(k12.prg(outLabel(j)), outSizes[j]!, bits)));
+      onReturn?.({ step, returned });
       return result;
     }
     case 'engine': {
@@ -91,6 +107,7 @@ export async function ringViewStep(ctx: PartyContext, inputs: ViewInput[], outpu
       const returned = expectRings(await ctx.net.receive('gateway', MessageKind.ElemReturn, step), outSizes, 'view return');
       returned.forEach((r, j) => ctx.ringViewTap?.(step, `${tap}-return/${j}`, r)); // η − A′
       result.forEach((r, j) => (r.share = ringAdd(outputs[j]!.permutation(step).invert(returned[j]!), corrections[inputs.length + j]!)));
+      onReturn?.({ step, returned });
       return result;
     }
   }
