@@ -22,9 +22,9 @@ describe('permllm generate (private, in-process)', () => {
     expect(priv.completionTokens).toBe(24);
     expect(plain).not.toHaveProperty('stats');
     const stats = priv.stats as { flightsPerLayer: number; flightsPerDecodedToken: number; bytesPerToken: Record<string, number>; prefillMs: number; decodeMs: number };
-    // stories260K has 5 layers: 10 flights per layer (beaver, deferred FFN norm), plus embedding, final norm, logits and lookup.
-    expect(stats.flightsPerLayer).toBe(10);
-    expect(stats.flightsPerDecodedToken).toBe(10 * 5 + 6);
+    // stories260K has 5 layers: 8 flights per layer (beaver, deferred FFN norm, fused P·V), plus embedding, final norm, logits and lookup.
+    expect(stats.flightsPerLayer).toBe(8);
+    expect(stats.flightsPerDecodedToken).toBe(8 * 5 + 6);
     for (const key of ['toEngine', 'fromEngine', 'fromDealer']) expect(stats.bytesPerToken[key]).toBeGreaterThan(0);
     expect(stats.prefillMs).toBeGreaterThan(0);
     expect(stats.decodeMs).toBeGreaterThan(0);

@@ -89,7 +89,7 @@ describe('three processes over loopback', () => {
     expect(response.status).toBe(200);
     const text = await response.text();
     expect(text.length).toBeLessThan(64 * 1024); // the model is 1 MB: no weights in here
-    type Card = Record<string, unknown> & { weights: unknown[]; config: { dim: number; nLayers: number }; fixedPoint: { plan: { format: string; layers: unknown[] }; weights: Record<string, unknown>[] } };
+    type Card = Record<string, unknown> & { weights: unknown[]; config: { dim: number; nLayers: number }; fixedPoint: { plan: { format: string; layers: unknown[]; ffnNormDeferred?: boolean; fusedValuesBytes?: number }; weights: Record<string, unknown>[] } };
     const card = JSON.parse(text) as Card;
     expect(card['id']).toBe('stories260K');
     expect(card.config.dim).toBe(64);
@@ -97,8 +97,10 @@ describe('three processes over loopback', () => {
     expect(card['maskProfile']).toBe('ring64');
     expect(card['shareDtype']).toBe('ring64');
     expect(card.weights).toEqual([]);
-    // stories260K's plan defers the FFN norm (model/fixed-point/plan-deferred-ffn-norm.ts).
-    expect(card.fixedPoint.plan.format).toBe('permllm-fixed-point/2');
+    // stories260K's plan defers the FFN norm (model/fixed-point/plan-deferred-ffn-norm.ts) and fuses P·V (plan-fused-values.ts).
+    expect(card.fixedPoint.plan.format).toBe('permllm-fixed-point/3');
+    expect(card.fixedPoint.plan.ffnNormDeferred).toBe(true);
+    expect(card.fixedPoint.plan.fusedValuesBytes).toBeGreaterThan(0);
     expect(card.fixedPoint.plan.layers).toHaveLength(card.config.nLayers);
     for (const w of card.fixedPoint.weights) expect(Object.keys(w).sort()).toEqual(['blocks', 'hasBias', 'inDim', 'name', 'outDim']);
     expect(Object.keys(card).sort()).toEqual(

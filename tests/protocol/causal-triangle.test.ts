@@ -6,9 +6,11 @@
  * ring64 tests), and these sizes are what the transport carries (one ring element each).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { pairInProcessFor } from '../../in-process/in-process-parties.js';
 import { defaultModelPath, loadModel } from '../../model/load-model.js';
+import { RING64_PROFILE } from '../../protocol/masks/mask-profile.js';
 import type { ModelDescription } from '../../model/model-description.js';
-import { fixedPointGenerate, pairModel, privateGenerateInProcess, sortedLogitsMismatches } from '../helpers/private-vs-plaintext.js';
+import { fixedPointGenerate, privateGenerateInProcess, sortedLogitsMismatches } from '../helpers/private-vs-plaintext.js';
 
 describe('causal triangle in the paper attention mode (ring64)', () => {
   let model: ModelDescription;
@@ -17,7 +19,8 @@ describe('causal triangle in the paper attention mode (ring64)', () => {
   });
 
   it('a 30-token prefill (one chunk) opens H·T(T+1)/2 probabilities per layer, never H·T²', async () => {
-    const parties = await pairModel(model);
+    // The Beaver P·V (the fused step, ring-fused-values.ts, opens no probabilities: fused-values.test.ts).
+    const parties = await pairInProcessFor(model, RING64_PROFILE, undefined, { fusedValuesBytes: false });
     const held = new Map<string, number>();
     parties.engine.ringViewTap = (step, what, values) => held.set(`${step}/${what}`, values.length);
     const prompt = Array.from({ length: 30 }, (_, i) => 3 + ((i * 37) % 500));

@@ -4,7 +4,8 @@
  * ring64, the default for dense Llama-layer models:
  * - private == its fixed-point oracle bit for bit (every step's logits, the tokens) on
  *   stories260K and a synthetic GQA shape, and the greedy text equals the float plaintext's;
- * - flights per layer measured from the transport: 10 (12 with the deferral switched off);
+ * - flights per layer measured from the transport: 10 (12 with the deferral switched off),
+ *   measured with the fused P·V switched off (fused-values.test.ts: 8 and 10 with it);
  * - the plan says so in its format (an older peer's strict card schema refuses it); variant
  *   models, and models whose weights would keep under 9 bits, keep the 12-flight plan;
  * - the engine's view of the new step stays uniform: the support / GLR distinguisher of
@@ -18,6 +19,7 @@ import type { ModelDescription } from '../../model/model-description.js';
 import { generateSyntheticModel } from '../../model/synthetic/index.js';
 import { foldedWeightsOf } from '../../model/fixed-point/folded-weights.js';
 import { deferredFfnNormEligible, DEFERRED_FFN_NORM_FORMAT } from '../../model/fixed-point/plan-deferred-ffn-norm.js';
+import { FUSED_VALUES_FORMAT } from '../../model/fixed-point/plan-fused-values.js';
 import { RING64_PROFILE, type MaskProfile } from '../../protocol/masks/mask-profile.js';
 import { fixedPointPlanSchema } from '../../protocol/transport/model-card.js';
 import { fixedPointModelOf } from '../../plaintext/fixed-point/calibrate.js';
@@ -33,7 +35,8 @@ describe('beaver schedule with deferred FFN normalisation (ring64)', () => {
   let parties: InProcessParties;
   beforeAll(async () => {
     stories = await loadModel(defaultModelPath());
-    parties = await pairModel(stories);
+    // This file measures the deferred step alone: the P·V Beaver product kept (fused-values.test.ts fuses it).
+    parties = await pairInProcessFor(stories, RING64_PROFILE, undefined, { fusedValuesBytes: false });
   });
 
   it('stories260K: the plan defers the FFN norm; private == oracle bit for bit, greedy text == float, 10 flights per layer', async () => {
@@ -71,14 +74,14 @@ describe('beaver schedule with deferred FFN normalisation (ring64)', () => {
   it('synthetic GQA 4:2: private == oracle bit for bit, 10 flights per layer; with the deferral off, 12', async () => {
     const model = await generateSyntheticModel(GQA, 11);
     const prompt = model.tokenizer.encode('Once upon a time', { addBos: true });
-    const gqa = await pairModel(model);
+    const gqa = await pairInProcessFor(model, RING64_PROFILE, undefined, { fusedValuesBytes: false });
     expect(gqa.fixedPoint!.plan.ffnNormDeferred).toBe(true);
     const oracle = await fixedPointGenerate(gqa, prompt, 5);
     const priv = await privateGenerateInProcess(gqa, prompt, 5);
     expect(sortedLogitsMismatches(priv.logits, oracle.logits)).toBe(0);
     expect(priv.tokens).toEqual(oracle.tokens);
     expect(priv.stats.flightsPerLayer).toBe(10);
-    const paper = await pairInProcessFor(model, RING64_PROFILE, undefined, { deferFfnNorm: false });
+    const paper = await pairInProcessFor(model, RING64_PROFILE, undefined, { deferFfnNorm: false, fusedValuesBytes: false });
     expect(paper.fixedPoint!.plan.ffnNormDeferred).toBeUndefined();
     expect(paper.fixedPoint!.plan.format).toBe('permllm-fixed-point/1');
     const old = await privateGenerateInProcess(paper, prompt, 3);
@@ -92,7 +95,7 @@ describe('beaver schedule with deferred FFN normalisation (ring64)', () => {
     console.log(`dim256-vocab32k: rawGateUp ${fp.plan.ranges.rawGateUp?.toFixed(2)}, format ${fp.plan.format}`);
     expect(fp.plan.ranges.rawGateUp).toBeGreaterThan(0);
     expect(fp.plan.ffnNormDeferred).toBeUndefined();
-    expect(fp.plan.format).toBe('permllm-fixed-point/1');
+    expect(fp.plan.format).toBe(FUSED_VALUES_FORMAT); // the fused P·V applies to every beaver plan
   });
 
   it('variant models keep the 12-flight plan; the card schema ties the format to the schedule', () => {

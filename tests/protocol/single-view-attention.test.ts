@@ -51,7 +51,7 @@ describe('single-view attention with deferred normalisation (ring64)', () => {
     expect(err.relative).toBeLessThan(FIXED_POINT_RELATIVE_BOUND);
     expect(priv.stats.flightsPerLayer).toBe(4);
     expect(priv.stats.flightsPerToken).toBe(4 * stories.config.nLayers + 6);
-    expect(beaver.stats.flightsPerLayer).toBe(10); // deferred FFN norm (deferred-ffn-norm.test.ts)
+    expect(beaver.stats.flightsPerLayer).toBe(8); // deferred FFN norm and fused P·V (deferred-ffn-norm.test.ts, fused-values.test.ts)
   });
 
   it('a longer prompt (a prefill of many rows) stays bit-exact', async () => {
@@ -75,7 +75,7 @@ describe('single-view attention with deferred normalisation (ring64)', () => {
     expect(priv.stats.flightsPerLayer).toBe(4);
   });
 
-  it('a one-layer model: flights per layer are still measured (10 beaver, 4 single-view)', async () => {
+  it('a one-layer model: flights per layer are still measured (8 beaver, 4 single-view)', async () => {
     const model = await generateSyntheticModel({ ...GQA, nLayers: 1 }, 5);
     const one = await pairModel(model);
     allowSingleView(one);
@@ -83,7 +83,7 @@ describe('single-view attention with deferred normalisation (ring64)', () => {
     const sv = await privateGenerateInProcess(one, prompt, 3, { attention: 'single-view' });
     const beaver = await privateGenerateInProcess(one, prompt, 3, { attention: 'beaver' });
     expect([sv.stats.flightsPerLayer, sv.stats.flightsPerToken]).toEqual([4, 10]);
-    expect([beaver.stats.flightsPerLayer, beaver.stats.flightsPerToken]).toEqual([10, 16]);
+    expect([beaver.stats.flightsPerLayer, beaver.stats.flightsPerToken]).toEqual([8, 14]);
   });
 
   it('refuses model variants whose steps the mode does not implement', () => {
