@@ -3,11 +3,13 @@
  * allows (model card, `attentionModes`); the gateway runs the fastest the card allows; every
  * party checks the session's mode against its own configuration.
  *
- * - `beaver` (paper exposure, PermLLM's schedule): scores and P·V are Beaver products on shares;
+ * - `beaver` (paper exposure, PermLLM's schedule): scores and P·V are products on shares (Beaver, or P·V fused);
  *   the user sees each nonlinear step's input under a fresh secret permutation (residual rows,
  *   score rows, gate/up values), as in Zheng et al. 2024. Under ring64, dense Llama-layer models
- *   defer the FFN norm into the SwiGLU step (ring-deferred-ffn-step.ts): 10 flights per layer,
- *   12 otherwise.
+ *   defer the FFN norm into the SwiGLU step (ring-deferred-ffn-step.ts), and every ring64 layer
+ *   evaluates P·V inside the softmax's flights where the plan's byte bound allows
+ *   (ring-fused-values.ts, plan-fused-values.ts): 8 flights per layer on stories260K, 10 without
+ *   the deferral, 12 under permllm-f64.
  * - `single-view` (ring64 only): the engine applies W_qkv and W_gate|up to the un-normalised
  *   residual (deferred normalisation) and the user receives, per layer, q and the new k, v rows
  *   under a per-head coordinate permutation fixed for the session (RoPE applied before
