@@ -32,7 +32,7 @@ const USAGE = `usage: permllm bench [--quick] [--models a,b] [--profiles ring64,
   --prompts LIST    prompt lengths in tokens (default 16,512; quick 8,32)
   --profiles a,b    mask profiles, each beside the plaintext baseline, optionally :MODE (attention mode:
                     beaver, the paper's, or single-view; default ring64,ring64:single-view,permllm-f64);
-                    ring64:beaver:paper-norms runs ring64 without the deferred FFN norm (12 flights per layer)
+                    ring64:beaver:paper-norms runs ring64 without the deferred FFN norm (10 flights per layer with the fused P·V)
   --decode N        tokens generated in the shortest prompt's session (default 12; quick 4)
   --emulation MODE  wrapper: in-process link wrapper (default); relay: loopback TCP through the relay
   --dealer MODE     ahead: the dealer makes the session's material before the online phase (default);

@@ -104,7 +104,7 @@ async function servedWeightsOf(model: ModelDescription, profile: MaskProfile, ba
   if (profile.dtype === 'ring64') {
     assertPrivatelyServable(model.id, model.config, 'ring64');
     assertRingRope(model.config);
-    // The deferred FFN norm (10 flights instead of 12 in the beaver mode) costs weight bits. An
+    // The deferred FFN norm (2 flights fewer per layer in the beaver mode) costs weight bits. An
     // engine that allows single-view is used in that mode (the gateway picks the fastest), which
     // has its own deferral and gains nothing from it: plan the finer weights there.
     const { plan, weights } = await fixedPointModelOf(model, { backend, deferFfnNorm: !attentionModes.includes('single-view') });
