@@ -16,7 +16,7 @@ import { pairInProcessFor, type InProcessParties } from '../../in-process/in-pro
 import { defaultModelPath, loadModel } from '../../model/load-model.js';
 import type { ModelDescription } from '../../model/model-description.js';
 import { generateSyntheticModel } from '../../model/synthetic/index.js';
-import { DEFAULT_FUSED_VALUES_BYTES, FUSED_VALUES_FORMAT, fusedValuesAt } from '../../model/fixed-point/plan-fused-values.js';
+import { DEFAULT_FUSED_VALUES_BYTES, FUSED_VALUES_FORMAT, fusedValuesAt, fusedValuesMessageBytes } from '../../model/fixed-point/plan-fused-values.js';
 import { RING64_PROFILE } from '../../protocol/masks/mask-profile.js';
 import { fixedPointPlanSchema } from '../../protocol/transport/model-card.js';
 import { causalSize } from '../../protocol/subprotocols/ring/ring-causal.js';
@@ -98,6 +98,19 @@ describe('fused P·V in the beaver schedule (ring64)', () => {
     const fused = await privateGenerateInProcess(all, prompt, 3);
     expect(sortedLogitsMismatches(fused.logits, (await fixedPointGenerate(all, prompt, 3)).logits)).toBe(0);
   }, 300_000);
+
+  it('the rule at the shapes it is sized for: stories260K fused at every position, a Llama-3.1-8B layer while keys ≤ 32', () => {
+    const plan = { fusedValuesBytes: DEFAULT_FUSED_VALUES_BYTES };
+    const stories1 = (keys: number) => causalSize({ heads: stories.config.nHeads, rows: 1, start: keys - 1 });
+    expect(fusedValuesAt(plan, stories.config, stories1(stories.config.maxSeqLen))).toBe(true);
+    expect(fusedValuesMessageBytes(stories.config, stories1(512))).toBe(256 * 1024);
+    const llama8b = { headDim: 128 };
+    const decode8b = (keys: number) => causalSize({ heads: 32, rows: 1, start: keys - 1 });
+    expect(fusedValuesAt(plan, llama8b, decode8b(32))).toBe(true);
+    expect(fusedValuesAt(plan, llama8b, decode8b(33))).toBe(false);
+    expect(fusedValuesMessageBytes(llama8b, decode8b(512))).toBe(16 * 1024 * 1024);
+    expect(fusedValuesAt({}, stories.config, 1)).toBe(false);
+  });
 
   it('the card schema ties the format to the bound: a peer that does not know the fused step refuses the plan', () => {
     const plan = parties.fixedPoint!.plan;
