@@ -109,4 +109,26 @@ describe('WorkerPoolBackend', () => {
     await expect(pool.ringLinear(new BigUint64Array(rows * inDim), rows, new BigUint64Array(outDim * inDim), outDim, inDim, { resident: false })).rejects.toThrow(/too large for exact limb products/);
     expect(() => pool.linear(new Float64Array(3), 1, new Float64Array(4), 2, 2)).toThrow(RangeError);
   });
+
+  it('replaces a worker that dies: its in-flight product fails with the reason, the next runs on a new one with the weight sent again', async () => {
+    const solo = new WorkerPoolBackend({ size: 1 });
+    try {
+      const [rows, outDim, inDim] = [64, 256, 512];
+      const w = planarRing(randomRing(outDim * inDim), outDim, inDim);
+      const x = randomRing(rows * inDim);
+      const expected = await ringLinearPlanar(cpu, x, rows, w, outDim, inDim);
+      expect(bytesOf(await ringLinearPlanar(solo, x, rows, w, outDim, inDim)).equals(bytesOf(expected))).toBe(true);
+      // The worker, reached past the private field: what a crash in native code would look like from here.
+      const worker = (solo as unknown as { slots: { worker: import('node:worker_threads').Worker }[] }).slots[0]!.worker;
+      const inFlight = ringLinearPlanar(solo, x, rows, w, outDim, inDim);
+      await worker.terminate();
+      await expect(inFlight).rejects.toThrow(/compute worker 0 exited/);
+      const stored = solo.stats().storedBytes;
+      expect(bytesOf(await ringLinearPlanar(solo, x, rows, w, outDim, inDim)).equals(bytesOf(expected))).toBe(true);
+      expect(solo.stats().workersStarted).toBe(2);
+      expect(solo.stats().storedBytes).toBe(stored + 8 * outDim * inDim);
+    } finally {
+      await solo.close();
+    }
+  });
 });

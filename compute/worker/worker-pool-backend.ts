@@ -47,9 +47,9 @@ export interface WorkerPoolOptions {
   size: number;
   /**
    * onnxruntime intra-op threads per worker (default 0: onnxruntime's choice, as the in-thread
-   * backend's default). Float sums depend on it (onnxruntime splits the inner dimension among its
-   * threads), so the pool equals the in-thread backend byte for byte with the same setting; ring
-   * products are exact either way.
+   * backend's default). Float results depend on it (onnxruntime's float GEMMs at 1 and 2 threads
+   * differ in the last bits), so the pool equals the in-thread backend byte for byte with the same
+   * setting; ring products are exact either way.
    */
   intraOpThreads?: number | undefined;
   /** Products of at most this many multiply-accumulates run in-thread (default SMALL_PRODUCT_MACS; 0: none). */
@@ -73,7 +73,7 @@ interface Slot {
   stored: Set<number>;
 }
 
-/** A request's operands: the message fields, the buffers to transfer, the worker a stored weight pins it to. */
+/** What preparing a request's operands decides: the buffers to transfer, and the worker a stored weight pins it to. */
 interface Prepared {
   transfer: ArrayBuffer[];
   owner: number | undefined;
