@@ -6,6 +6,7 @@
 import { cpus, loadavg, totalmem } from 'node:os';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ComputeBackend } from '../compute/compute-backend.js';
 import type { ModelConfig } from '../model/model-description.js';
 import { pairInProcessFor } from '../in-process/in-process-parties.js';
 import { MASK_PROFILES } from '../protocol/masks/mask-profile.js';
@@ -38,6 +39,8 @@ export interface BenchOptions {
   dealer: DealerMode;
   outDir: string;
   log: (line: string) => void;
+  /** The parties' compute backend (default: the process-wide in-thread one). */
+  backend?: ComputeBackend;
 }
 
 export interface BenchFiles {
@@ -87,7 +90,7 @@ export function parseBenchProfile(entry: string): { profile: string; attention: 
   return { profile, attention: mode, deferFfnNorm: plan === undefined };
 }
 
-async function prepare(entry: BenchModel, profileName: string, requested: readonly number[], decodeTokens: number, log: (line: string) => void, deferFfnNorm = true): Promise<PreparedModel> {
+async function prepare(entry: BenchModel, profileName: string, requested: readonly number[], decodeTokens: number, log: (line: string) => void, deferFfnNorm = true, backend?: ComputeBackend): Promise<PreparedModel> {
   const t0 = performance.now();
   const model = await entry.load();
   const loadMs = performance.now() - t0;
@@ -106,7 +109,7 @@ async function prepare(entry: BenchModel, profileName: string, requested: readon
   const t1 = performance.now();
   const profile = MASK_PROFILES[profileName];
   if (!profile) throw new Error(`unknown mask profile "${profileName}" (known: ${Object.keys(MASK_PROFILES).join(', ')})`);
-  const parties = timeParties(await pairInProcessFor(model, profile, undefined, { deferFfnNorm }));
+  const parties = timeParties(await pairInProcessFor(model, profile, backend, { deferFfnNorm }));
   log(`  ${profile.name} (${profile.hiding} hiding): paired in ${(performance.now() - t1).toFixed(0)} ms`);
   return { config: model.config, prompts, parties, plaintext, loadMs, pairingMs: performance.now() - t1 };
 }
@@ -126,7 +129,7 @@ async function benchModel(entry: BenchModel, profile: string, options: BenchOpti
   const { log } = options;
   log(`${entry.name} [${profile}]: ${entry.description}`);
   const { profile: maskProfile, attention, deferFfnNorm } = parseBenchProfile(profile);
-  const prepared = await prepare(entry, maskProfile, options.prompts, options.decodeTokens, log, deferFfnNorm);
+  const prepared = await prepare(entry, maskProfile, options.prompts, options.decodeTokens, log, deferFfnNorm, options.backend);
   const { config, parties, plaintext, prompts } = prepared;
   parties.engine.attentionModes = ['beaver', attention];
   const prompt = benchPrompt(config.vocabSize, Math.max(...prompts));

@@ -3,7 +3,8 @@
  * how much of a party's time went into matrix products (onnxruntime, off the event loop) and
  * how much into everything else (masks from the PRG, element-wise steps, encoding, BFV).
  */
-import type { ComputeBackend, FloatArray } from '../compute/compute-backend.js';
+import type { ComputeBackend, FloatArray, RingLinearOptions } from '../compute/compute-backend.js';
+import type { RingWeight } from '../compute/ring-weight.js';
 
 export interface ProductCall {
   start: number;
@@ -15,7 +16,13 @@ export interface ProductCall {
 export class TimedBackend implements ComputeBackend {
   readonly calls: ProductCall[] = [];
 
-  constructor(private readonly inner: ComputeBackend) {}
+  constructor(private readonly inner: ComputeBackend) {
+    const ring = inner.ringLinear?.bind(inner);
+    if (ring) {
+      this.ringLinear = (x: BigUint64Array, rows: number, weight: RingWeight, outDim: number, inDim: number, options?: RingLinearOptions) =>
+        this.time(rows * outDim * inDim, () => ring(x, rows, weight, outDim, inDim, options));
+    }
+  }
 
   get name(): string {
     return `timed(${this.inner.name})`;
@@ -48,6 +55,12 @@ export class TimedBackend implements ComputeBackend {
     if (inner.linearInt16) return this.time(rows * outDim * inDim, () => inner.linearInt16!(input, rows, weight, outDim, inDim));
     return this.time(rows * outDim * inDim, () => inner.linear(input, rows, Float64Array.from(weight), outDim, inDim));
   }
+
+  /**
+   * Present when the inner backend multiplies in the ring itself (the compute workers, the GPU):
+   * without it compute/ring-gemm.ts would split the ring product into limb GEMMs here.
+   */
+  readonly ringLinear?: NonNullable<ComputeBackend['ringLinear']>;
 
   /** Summed duration of the products that ran in [from, to) (clipped), ms. */
   busyMs(from: number, to: number): number {

@@ -16,9 +16,10 @@ import { DEFAULT_BENCH_PROFILES, parseBenchProfile, reanalyse, runBench } from '
 import { MASK_PROFILES } from '../protocol/masks/mask-profile.js';
 import { LinkEmulator } from '../bench/link-emulator.js';
 import { LINK_SETTINGS, isLinkSettingName, type LinkSettingName } from '../bench/link-settings.js';
+import { MAX_COMPUTE_THREADS, WorkerPoolBackend } from '../compute/worker/worker-pool-backend.js';
 
 const USAGE = `usage: permllm bench [--quick] [--models a,b] [--profiles ring64,permllm-f64] [--links none,paper,wan] [--prompts 16,128,512]
-                     [--decode N] [--emulation wrapper|relay] [--dealer ahead|streamed] [--out DIR]
+                     [--decode N] [--emulation wrapper|relay] [--dealer ahead|streamed] [--compute-threads N] [--out DIR]
        permllm bench relay --target HOST:PORT [--listen PORT] [--rtt MS] [--bandwidth BITS_PER_S]
        permllm bench gpu [--device cuda|auto|cpu] [--shape llama3-8b-layer|tiny] [--decode N] [--prefill N] ... (--help: all)
 
@@ -37,6 +38,8 @@ const USAGE = `usage: permllm bench [--quick] [--models a,b] [--profiles ring64,
   --emulation MODE  wrapper: in-process link wrapper (default); relay: loopback TCP through the relay
   --dealer MODE     ahead: the dealer makes the session's material before the online phase (default);
                     streamed: it runs alongside, sharing this process's event loop
+  --compute-threads N  the three parties' matrix products in N worker threads (one pool shared by all three,
+                    compute/worker/; default 0: on this process's main thread)
   --out DIR         where the reports go (default bench/results; quick bench/results/quick)
   --from-json FILES measure nothing: redo the extrapolation and the reports from one or more bench.json
                     (comma-separated: their models are analysed together, e.g. runs made piecewise)
@@ -73,6 +76,7 @@ const benchFlagsSchema = z.object({
   decode: numeric(z.number().int().min(2).max(1024)).optional(),
   emulation: z.enum(['wrapper', 'relay']).default('wrapper'),
   dealer: z.enum(['ahead', 'streamed']).default('ahead'),
+  'compute-threads': numeric(z.number().int().min(0).max(MAX_COMPUTE_THREADS)).default(0),
   out: z.string().min(1).optional(),
   'from-json': z.string().min(1).optional(),
   help: z.boolean().default(false),
@@ -124,6 +128,7 @@ export async function run(argv: string[]): Promise<number> {
         decode: { type: 'string' },
         emulation: { type: 'string' },
         dealer: { type: 'string' },
+        'compute-threads': { type: 'string' },
         out: { type: 'string' },
         'from-json': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -146,9 +151,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   const quick = flags.quick;
   const fromJson = flags['from-json'];
+  const pool = flags['compute-threads'] > 0 && !fromJson ? new WorkerPoolBackend({ size: flags['compute-threads'] }) : undefined;
   const { results, files } = fromJson
     ? await reanalyse(fromJson.split(',').map((f) => f.trim()).filter((f) => f !== ''), flags.out ?? 'bench/results')
     : await runBench({
+        ...(pool ? { backend: pool } : {}),
         quick,
         models: flags.models ?? (quick ? QUICK_MODELS : DEFAULT_MODELS),
         profiles: flags.profiles ?? [...DEFAULT_BENCH_PROFILES],
@@ -159,7 +166,7 @@ export async function run(argv: string[]): Promise<number> {
         dealer: flags.dealer,
         outDir: flags.out ?? (quick ? 'bench/results/quick' : 'bench/results'),
         log: (line) => process.stderr.write(`${line}\n`),
-      });
+      }).finally(() => pool?.close());
   process.stdout.write(`\n${renderAcceptance(results)}\n${results.findings.map((f) => `- ${f}`).join('\n')}\n\nwrote ${files.json}, ${files.markdown}, ${files.chart}\n`);
   return 0;
 }

@@ -25,7 +25,7 @@ export async function run(argv: string[]): Promise<number> {
   const logger = loggerFor('dealer', config);
   const log = lineLogger(logger);
   if (config.insecure) log('WARNING: --insecure: the pairing key may cross the network in clear');
-  const compute = selectComputeBackend(config.device, { threads: config.threads, log });
+  const compute = selectComputeBackend(config.device, { threads: config.threads, computeThreads: config['compute-threads'], log });
   const server = await startDealerServer({
     host: config.host,
     port: config.port,

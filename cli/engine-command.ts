@@ -29,7 +29,7 @@ export async function run(argv: string[]): Promise<number> {
   const log = lineLogger(logger);
   if (config.insecure) log('WARNING: --insecure: plain-text links to or from other machines are allowed');
   if (config['dealer-credential'] === undefined) log('no dealer link credential given ($PERMLLM_DEALER_CREDENTIAL): the dealer will refuse the pairing');
-  const compute = selectComputeBackend(config.device, { threads: config.threads, log });
+  const compute = selectComputeBackend(config.device, { threads: config.threads, computeThreads: config['compute-threads'], log });
   const modelPath = config.model ?? defaultModelPath();
   log(`loading ${modelPath}`);
   const loadStarted = performance.now();

@@ -39,7 +39,7 @@ export async function run(argv: string[]): Promise<number> {
     if (/^waiting for the engine|^the engine is unreachable/.test(line)) waiting = line;
     lines(line);
   };
-  const compute = selectComputeBackend(config.device, { threads: config.threads, log });
+  const compute = selectComputeBackend(config.device, { threads: config.threads, computeThreads: config['compute-threads'], log });
   const pending = await listenForGateway({ host: config.host, port: config.port, waiting: () => waiting });
   process.stdout.write(`permllm gateway bound to ${pending.url}; connecting to the engine (/healthz answers, /readyz says what it waits for)\n`);
   let backend: RemoteBackend;

@@ -26,7 +26,7 @@ export const dealerFlags: FlagDefinitions = withEnvironment({
   'max-pairings': { type: 'string', value: 'N', help: 'engine pairings held at once (default 4; each holds masks as large as the model)' },
   'rendezvous-timeout-ms': { type: 'string', value: 'MS', help: 'how long one side of a session waits for the other to join (default 10000)' },
   'max-frame-bytes': { type: 'string', value: 'N', help: 'largest message accepted from a party (default 64 KiB; parties only send handshakes)' },
-  threads: { type: 'string', env: 'PERMLLM_THREADS', value: 'N', help: 'compute threads for matrix products (default: onnxruntime\'s choice, every core)' },
+  threads: { type: 'string', env: 'PERMLLM_THREADS', value: 'N', help: 'onnxruntime threads per matrix product, in each compute worker (default: onnxruntime\'s choice, every core)' },
   ...deviceFlags,
   'heartbeat-ms': { type: 'string', value: 'MS', help: 'link ping interval (default 1000)' },
   'dead-peer-ms': { type: 'string', value: 'MS', help: 'silence after which a peer counts as dead (default 6000)' },

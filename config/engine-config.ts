@@ -30,7 +30,7 @@ export const engineFlags: FlagDefinitions = withEnvironment({
   'max-sessions': { type: 'string', value: 'N', help: 'concurrent sessions (default 8)' },
   profile: { type: 'string', value: 'NAME', help: `mask profile (default ${RING64_PROFILE.name}: exact Z_2^64 shares; permllm-f64 is statistical masking, for comparison; ${Object.keys(MASK_PROFILES).join(', ')})` },
   'attention-modes': { type: 'string', env: 'PERMLLM_ATTENTION_MODES', value: 'LIST', help: `attention modes the card allows, comma-separated (${ATTENTION_MODES.join(', ')}; default beaver: the paper's exposure; single-view shows the user permuted q/k/v and the attention pattern, README "Security")` },
-  threads: { type: 'string', env: 'PERMLLM_THREADS', value: 'N', help: 'compute threads for matrix products (default: onnxruntime\'s choice, every core)' },
+  threads: { type: 'string', env: 'PERMLLM_THREADS', value: 'N', help: 'onnxruntime threads per matrix product, in each compute worker (default: onnxruntime\'s choice, every core)' },
   ...deviceFlags,
   'heartbeat-ms': { type: 'string', value: 'MS', help: 'link ping interval (default 1000)' },
   'dead-peer-ms': { type: 'string', value: 'MS', help: 'silence after which a peer counts as dead (default 6000)' },

@@ -27,7 +27,7 @@ export const gatewayFlags: FlagDefinitions = withEnvironment({
   'max-prompts': { type: 'string', value: 'N', help: 'longest prompt list one /v1/completions request may send (default 8, at most 1024)' },
   'model-aliases': { type: 'string', env: 'PERMLLM_MODEL_ALIASES', value: 'NAMES', help: 'comma-separated other names the model answers to (e.g. gpt-4o-mini)' },
   'probe-interval-ms': { type: 'string', value: 'MS', help: 'how often engine and dealer health is checked (default 1000)' },
-  threads: { type: 'string', env: 'PERMLLM_THREADS', value: 'N', help: 'compute threads for matrix products (default: onnxruntime\'s choice, every core)' },
+  threads: { type: 'string', env: 'PERMLLM_THREADS', value: 'N', help: 'onnxruntime threads per matrix product, in each compute worker (default: onnxruntime\'s choice, every core)' },
   ...deviceFlags,
   'heartbeat-ms': { type: 'string', value: 'MS', help: 'link ping interval (default 1000)' },
   'dead-peer-ms': { type: 'string', value: 'MS', help: 'silence after which a peer counts as dead (default 6000)' },
