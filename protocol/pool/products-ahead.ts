@@ -31,6 +31,8 @@
  * it finishes, and `settled()` waits for that.
  */
 
+import { yieldIfDue } from '../../compute/event-loop-slices.js';
+
 /** A V or a product: ring64 shares, or float shares. */
 export type ShareArray = BigUint64Array | Float64Array;
 
@@ -201,7 +203,12 @@ export class ProductsAhead {
       () => void (settled = true),
       () => void (settled = true),
     );
-    while (!settled && !this.disposed) {
+    for (let units = 0; !settled && !this.disposed; units++) {
+      // Small products run in JS without yielding: between two, let the event loop poll (the arrival is I/O).
+      if (units > 0) {
+        await yieldIfDue();
+        if (settled || this.disposed) return;
+      }
       // One product at a time: one still under way from an earlier wait finishes first.
       const under = this.running.values().next();
       if (!under.done) {
