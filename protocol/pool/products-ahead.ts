@@ -24,8 +24,8 @@
  *
  * Bounds: only the coming pass's products exist (one token ahead), each held with the V it was
  * made from: for a one-row pass at most Σ over its MulWs of (inDim + outDim) words (8 bytes
- * each); at Llama-3.1-8B layer shapes 0.4 MB per layer plus the embedding's and the head's
- * vocabulary-wide vectors (2 × 8 × vocab bytes). `heldBytes` / `peakBytes` report it. Products
+ * each); at Llama-3.1-8B layer shapes 0.56 MB per layer plus the embedding's and the head's
+ * vocabulary-wide vectors (2 × 8 × (vocab + dim) bytes: 2 MB at a 128k vocabulary). `heldBytes` / `peakBytes` report it. Products
  * are consumed in order and at most once; an entry passed over is dropped. dispose() (session
  * end, cancel, failure) drops everything; a product still running when it ends is dropped when
  * it finishes, and `settled()` waits for that.
