@@ -89,8 +89,9 @@ export function shiftLabel(label: string, shift: number): string | undefined {
 
 function sameBits(a: ShareArray, b: ShareArray): boolean {
   if (a.constructor !== b.constructor || a.length !== b.length) return false;
-  const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  const y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  // Both hold 8-byte elements at 8-aligned offsets: compare 32-bit words.
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.byteLength / 4);
+  const y = new Uint32Array(b.buffer, b.byteOffset, b.byteLength / 4);
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
   return true;
 }
