@@ -163,14 +163,15 @@ export function renderAcceptance(r: BenchResults): string {
   out.push('### The decode critical path, per party (per token, first link measured)');
   out.push('');
   out.push(
-    'Busy = the party is not blocked on any link (bench/time-split.ts); products = its matrix products (bench/timed-backend.ts); the rest of a data party\'s busy time is its nonlinear steps, mask and PRG expansion, framing and the lookup. ' +
+    'Busy = the party is not blocked on any link (bench/time-split.ts); products = its matrix products (bench/timed-backend.ts) that ran while it was busy; the rest of a data party\'s busy time is its nonlinear steps, mask and PRG expansion, framing and the lookup. ' +
+      'Gateway products ahead: its MulW products f(X − U, V) made while it waited on a link, for the next pass (protocol/pool/products-ahead.ts), off its critical path; in one process they still take the one event loop, so they show up in the engine\'s busy time instead (deployed, they overlap the engine\'s work). Pool hits: MulW products taken from the pool / all MulW calls of the session (the prefill pass is never predicted). ' +
       'The dealer works ahead (off the critical path): its production time per pass is shown apart. Lookup online / ahead: the token lookup alone at this vocabulary, its online part and the query encryption that the pool moves ahead (token-lookup-timing.ts; – where not timed).',
   );
   out.push('');
   const lookupAt = new Map(r.tokenLookup.map((t) => [t.vocab, t]));
   out.push(
     table(
-      ['model', 'profile', 'link', 'ms / token', 'gateway busy (products + rest)', 'engine busy (products + rest)', 'both busy', 'network', 'dealer ahead ms / pass', 'lookup online / ahead ms'],
+      ['model', 'profile', 'link', 'ms / token', 'gateway busy (products + rest)', 'gateway products ahead', 'pool hits', 'engine busy (products + rest)', 'both busy', 'network', 'dealer ahead ms / pass', 'lookup online / ahead ms'],
       r.models.flatMap((m) => {
         const p = m.private.find((x) => x.decode);
         const d = p?.decode;
@@ -178,7 +179,9 @@ export function renderAcceptance(r: BenchResults): string {
         const s = d.split;
         const t = lookupAt.get(m.config.vocabSize);
         const busy = (total: number, products: number) => `${fmt(total)} (${fmt(products)} + ${fmt(Math.max(0, total - products))})`;
-        return [[m.name, m.profile, p.link, fmt(d.msPerToken), busy(s.busyMs.gateway, d.matmulMs.gateway), busy(s.busyMs.engine, d.matmulMs.engine), fmt(s.bothBusyMs), fmt(s.networkMs), fmt(d.dealerMsPerToken), t?.onlineMs !== undefined ? `${fmt(t.onlineMs)} / ${fmt(t.aheadMs ?? null)}` : '–']];
+        const ahead = d.gatewayProductsAheadMs;
+        const pool = d.productsAhead ? `${d.productsAhead.hits} / ${d.productsAhead.hits + d.productsAhead.misses}` : 'off';
+        return [[m.name, m.profile, p.link, fmt(d.msPerToken), busy(s.busyMs.gateway, d.matmulMs.gateway - (ahead ?? 0)), fmt(ahead ?? null), pool, busy(s.busyMs.engine, d.matmulMs.engine), fmt(s.bothBusyMs), fmt(s.networkMs), fmt(d.dealerMsPerToken), t?.onlineMs !== undefined ? `${fmt(t.onlineMs)} / ${fmt(t.aheadMs ?? null)}` : '–']];
       }),
     ),
   );

@@ -46,6 +46,8 @@ const phaseSchema = z.object({
   matmulMs: z.object({ gateway: num, engine: num, dealer: num }),
   /** Time during which a gateway or engine product was running (absent in results from before it was measured). */
   matmulAnyMs: num.optional(),
+  /** Of the gateway's products, the time they ran while it waited on a link (made ahead; absent in older results). */
+  gatewayProductsAheadMs: num.optional(),
 });
 
 export const prefillResultSchema = phaseSchema.extend({
@@ -66,6 +68,8 @@ export const decodeResultSchema = phaseSchema.extend({
   floor: floorSchema,
   /** Dealer ahead: the dealer's (offline) production time per decode pass. */
   dealerMsPerToken: num.nullable(),
+  /** The gateway's MulW products made ahead, whole session (protocol/pool/products-ahead.ts; absent: off, or older results). */
+  productsAhead: z.object({ hits: num, misses: num, mismatches: num, notReady: num, lateHits: num, peakBytes: num }).optional(),
 });
 
 export const linkResultSchema = z.object({

@@ -56,6 +56,12 @@ export interface PhaseFigures {
   /** Time during which the gateway's or the engine's products were running (the union). */
   matmulAnyMs: number;
   /**
+   * Of the gateway's products, the time they ran while the gateway waited on a link: the
+   * products made ahead (protocol/pool/products-ahead.ts), off its critical path. The rest of
+   * matmulMs.gateway ran while it was busy.
+   */
+  gatewayProductsAheadMs: number;
+  /**
    * CPU time of this whole process (all three parties, onnxruntime's threads included) in the
    * phase (decode: per token): the work done, much less sensitive than wall time to other
    * processes sharing the machine.
@@ -78,6 +84,8 @@ export interface SessionMeasurement {
     flightsPerLayer: number;
     /** Dealer ahead: the dealer's production time per decode pass (offline work); null when streamed. */
     dealerMsPerToken: number | null;
+    /** The gateway's products made ahead, whole session (absent when off): taken from the pool, made online. */
+    productsAhead?: { hits: number; misses: number; mismatches: number; notReady: number; lateHits: number; peakBytes: number };
   };
   stats: PrivateSessionStats;
   /** Dealer ahead: how long the dealer took to produce the session's material (before the online phase). */
@@ -153,6 +161,22 @@ function bytesByKind(recorder: PartyRecorder, peer: PartyName, direction: 'sent'
 function cpuNowMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
+}
+
+/** Time in [from, to) during which a call of `calls` ran inside one of `waits` (ms). */
+function overlapMs(calls: readonly { start: number; end: number }[], waits: readonly { start: number; end: number }[], from: number, to: number): number {
+  // The waits as disjoint spans (a party may wait on two links at once, e.g. a send under back-pressure).
+  const spans: [number, number][] = [];
+  for (const w of [...waits].filter((x) => x.end > from && x.start < to).sort((a, b) => a.start - b.start)) {
+    const s = Math.max(w.start, from);
+    const e = Math.min(w.end, to);
+    const last = spans[spans.length - 1];
+    if (last && s <= last[1]) last[1] = Math.max(last[1], e);
+    else spans.push([s, e]);
+  }
+  let total = 0;
+  for (const c of calls) for (const [s, e] of spans) total += Math.max(0, Math.min(c.end, e) - Math.max(c.start, s));
+  return total;
 }
 
 function median(xs: number[]): number {
@@ -257,6 +281,7 @@ export async function runPrivateSession(parties: TimedParties, options: SessionO
     cpuMs: cpuMs * k,
     matmulMs: { gateway: parties.timers.gateway.busyMs(from, to) * k, engine: parties.timers.engine.busyMs(from, to) * k, dealer: parties.timers.dealer.busyMs(from, to) * k },
     matmulAnyMs: productUnionMs([parties.timers.gateway, parties.timers.engine], from, to) * k,
+    gatewayProductsAheadMs: overlapMs(parties.timers.gateway.calls, rec.gateway.waits, from, to) * k,
     bytesToEngine: rec.gateway.bytes('engine', 'sent', from, to) * k,
     bytesFromEngine: rec.gateway.bytes('engine', 'received', from, to) * k,
     dealerBytesToGateway: rec.gateway.bytes('dealer', 'received', from, to) * k,
@@ -284,6 +309,8 @@ export async function runPrivateSession(parties: TimedParties, options: SessionO
       flightsPerLayer: stats.flightsPerLayer,
       dealerMsPerToken: options.dealer === 'ahead' ? dealerDecodeProduction(rec, ended.dealer, steps) : null,
     };
+    const pa = stats.productsAhead;
+    if (pa) measurement.decode.productsAhead = { hits: pa.hits, misses: pa.misses, mismatches: pa.mismatches, notReady: pa.notReady, lateHits: pa.lateHits, peakBytes: pa.peakBytes };
   }
   return measurement;
 }

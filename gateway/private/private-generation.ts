@@ -16,6 +16,8 @@ import { nextStep, type PartyContext } from '../../protocol/session/party-contex
 import { maxFrameBytes, type RoleModel } from '../../protocol/session/role-model.js';
 import type { SessionParams } from '../../protocol/session/session-params.js';
 import { AheadPool } from '../../protocol/pool/ahead-pool.js';
+import { ProductsAhead, type ProductsAheadStats } from '../../protocol/pool/products-ahead.js';
+import { PREFILL_CHUNK_ROWS } from '../../protocol/schedule/forward-program.js';
 import { type AheadQuery, TokenLookupClient } from '../../protocol/token-lookup/index.js';
 import type { MessageLink } from '../../protocol/transport/message-link.js';
 import { PartyNetwork } from '../../protocol/transport/party-network.js';
@@ -43,6 +45,13 @@ export interface PrivateGenerationRequest {
   onPermutedLogits?: (logits: Float64Array) => void;
   /** Run the unoptimised baseline schedule (benchmarks only). Default true. */
   optimized?: boolean;
+  /**
+   * Make each decode pass's MulW products f(X − U, V) ahead, while the gateway waits on its
+   * links during the pass before (protocol/pool/products-ahead.ts). Default true; false makes
+   * every product online (the comparison the benchmark and the tests draw); a pool: use that
+   * one (tests that look into it; it is disposed at the session's end as an own one is).
+   */
+  productsAhead?: boolean | ProductsAhead;
   /**
    * Attention mode to ask for (protocol/schedule/attention-mode.ts); absent: the fastest the
    * engine's card allows (model.attentionModes), else 'beaver'.
@@ -92,6 +101,8 @@ export interface PrivateSessionStats {
   prefill: { rows: number; bytesToEngine: number; bytesFromEngine: number; dealerBytesToGateway: number };
   /** Prompt positions continued from a kept conversation state instead of prefilled (0 = fresh). */
   reusedTokens: number;
+  /** The MulW products made ahead (absent when off): hits, misses, and the most bytes they held at once. */
+  productsAhead?: ProductsAheadStats & { peakBytes: number };
 }
 
 /**
@@ -140,6 +151,7 @@ export async function* privateGenerate(
   const throwaway = samplingRng();
   let client: TokenLookupClient | undefined;
   let queries: AheadPool<AheadQuery> | undefined;
+  const products = request.productsAhead === false ? undefined : request.productsAhead instanceof ProductsAhead ? request.productsAhead : new ProductsAhead();
   let ctx: PartyContext | undefined;
   let runPassRef: ((c: PartyContext, real: boolean) => Promise<unknown>) | undefined;
   const generated: number[] = [];
@@ -186,11 +198,13 @@ export async function* privateGenerate(
     if (resume && !(resumed.engine && resumed.dealer)) throw new ResumeRefusedError(resumed);
     net.configureSchedule(params.optimized);
     const layerDepths: number[] = [];
-    const context: PartyContext = { role: 'gateway', net, profile: model.profile, backend: model.backend, k02: undefined, k12, step: 0, reuseElemMask: params.optimized, ...(params.attention ? { attention: params.attention } : {}), ...(model.ringViewTap ? { ringViewTap: model.ringViewTap } : {}), onLayerStart: () => {
+    const context: PartyContext = { role: 'gateway', net, profile: model.profile, backend: model.backend, k02: undefined, k12, step: 0, reuseElemMask: params.optimized, ...(params.attention ? { attention: params.attention } : {}), ...(model.ringViewTap ? { ringViewTap: model.ringViewTap } : {}), ...(products ? { productsAhead: products } : {}), onLayerStart: () => {
         layerDepths.push(net.clock.depth);
         request.onProgress?.();
       } };
     ctx = context;
+    // The next pass's products are made while this party waits on a link.
+    if (products) net.whileWaiting = (arrival) => products.runWhile(arrival);
     const lookupClient = await TokenLookupClient.create();
     client = lookupClient;
     net.send('engine', MessageKind.LookupSetup, nextStep(context), [lookupClient.setupMessage()], true);
@@ -216,10 +230,16 @@ export async function* privateGenerate(
       }
       fed.push(...input);
       layerDepths.length = 0;
+      const passStart = c.step + 1;
+      products?.beginPass();
       await passControl(c, { kind: 'pass', rows: input.length, start });
       // Always a full-vocabulary add, neutral adjustments included (fixed work).
       const delta = logitAdjustmentDelta(config.vocabSize, { ...request.adjustments, generated }) ?? new Float64Array(config.vocabSize);
       const { view } = await forward.pass(input, input.length, start, delta);
+      // The next pass (one row) makes this pass's MulW calls again, each shifted by this pass's
+      // length in steps: the token lookup's step follows, then the next pass's control step.
+      // A chunked prefill makes other calls: no prediction from it (take() checks every one anyway).
+      products?.predictNextPass(p + 1 < plan.maxPasses && input.length <= PREFILL_CHUNK_ROWS ? c.step + 2 - passStart : undefined);
       if (real) request.onPermutedLogits?.(view!);
       const index = sampleToken(view!, request.sampling, real ? rng : throwaway);
       const alternatives = request.topLogprobs ? topLogprobs(view!, request.topLogprobs) : [];
@@ -301,6 +321,7 @@ export async function* privateGenerate(
         setup: { bytesToEngine: beforePrefill.to, bytesFromEngine: beforePrefill.from },
         prefill: { rows: prefillRowsFed, bytesToEngine: prefillForward.to, bytesFromEngine: prefillForward.from, dealerBytesToGateway: prefillForward.dealer },
         reusedTokens: reused,
+        ...(products ? { productsAhead: { ...products.stats, peakBytes: products.peakBytes } } : {}),
       },
     };
   } catch (error) {
@@ -319,6 +340,7 @@ export async function* privateGenerate(
       }
     }
     queries?.dispose();
+    products?.dispose();
     client?.dispose();
     net.close();
   }

@@ -93,6 +93,8 @@ export interface RemoteBackendOptions {
   memoryLimitBytes?: number | undefined;
   /** Observer of every session's protocol figures (tests and benchmarks). */
   onSessionStats?: (stats: PrivateSessionStats) => void;
+  /** The gateway's MulW products made ahead (private-generation.ts; default on). false: all online (benchmarks' comparison). */
+  productsAhead?: boolean;
   /** Tests only (see SessionConnectorOptions). */
   interceptLink?: SessionConnectorOptions['interceptLink'];
   signal?: AbortSignal;
@@ -412,6 +414,7 @@ export class RemoteBackend implements GenerationBackend {
         signal: session.signal,
         ...(this.options.lengthBucket ? { lengthBucket: this.options.lengthBucket } : {}),
         ...(this.options.attention ? { attention: this.options.attention } : {}),
+        ...(this.options.productsAhead === false ? { productsAhead: false } : {}),
         ...(request.onProgress ? { onProgress: request.onProgress } : {}),
         ...reuse,
       }, trust);

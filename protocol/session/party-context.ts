@@ -8,6 +8,7 @@ import type { SharedKey } from '../../crypto/key-agreement.js';
 import type { MaskProfile, TensorFamily } from '../masks/mask-profile.js';
 import type { AttentionMode } from '../schedule/attention-mode.js';
 import type { Permutation } from '../permutations/permutation.js';
+import type { ProductsAhead } from '../pool/products-ahead.js';
 import type { AttentionShape } from '../subprotocols/bilinear.js';
 import type { ElemFunction } from '../subprotocols/elem-function.js';
 import type { KvMemory } from '../subprotocols/kv-memory.js';
@@ -46,6 +47,12 @@ export interface PartyContext {
   step: number;
   /** False for the unoptimised baseline: MulW after an Elem draws a fresh V and sends D online. */
   reuseElemMask?: boolean;
+  /**
+   * Gateway only: MulW products made ahead of the online step (protocol/pool/products-ahead.ts);
+   * MulW records its calls there and takes a product made ahead when one matches. Absent: every
+   * product is made online.
+   */
+  productsAhead?: ProductsAhead;
   /** The session's attention mode (protocol/schedule/attention-mode.ts); absent = 'beaver'. */
   attention?: AttentionMode;
   /** Optional observer called at the start of every layer and once after the last (layer = nLayers): accounting of flights per layer. */

@@ -9,6 +9,9 @@
  * Optimisation: when P1's share of y is an Elem's output mask B′ (`meta.p1Mask`), the dealer
  * uses V = B′, so D = 0 and nothing is sent online.
  * Post: z0 + z1 = f(X, y0 + y1) + bias, P1's share known offline.
+ * Ahead: with `ctx.productsAhead` the gateway takes f(X − U, V) from the products made ahead
+ * (protocol/pool/products-ahead.ts) when one was made for exactly this call and V (the same
+ * deterministic product), and makes it online otherwise.
  */
 import { dataMaskWidth, drawMask, roundToDtype, type TensorFamily } from '../masks/mask-profile.js';
 import type { WeightSpec } from '../model/private-weights.js';
@@ -50,7 +53,16 @@ export async function mulW(ctx: PartyContext, w: RoleWeight, y: Shared, rows: nu
       if (!reuse) ctx.net.send('engine', MessageKind.MulWInput, step, [roundToDtype(profile, subArrays(y1, V))], y.meta.offlineKnown);
       const [W1] = await ctx.net.receive('dealer', MessageKind.MulWCorrection, step);
       if (!(W1 instanceof Float64Array) || W1.length !== outSize) throw new Error(`mulW ${w.spec.name}: bad correction from the dealer`);
-      out.share = roundToDtype(profile, addInto(await applyWeight(backend, w.spec, w.data, V, rows), W1));
+      const product = (v: Float64Array, r: number) => applyWeight(backend, w.spec, w.data, v, r);
+      let fV: Float64Array | undefined;
+      const pool = ctx.productsAhead;
+      if (pool) {
+        const k12 = requireKey(ctx.k12, 'k12', ctx.role);
+        pool.record({ step, vLabel, key: w, rows, drawV: (label, r) => drawMask(profile, k12.prg(label), r * w.spec.inDim, vWidth), product: (v, r) => product(v as Float64Array, r) });
+        const ahead = await pool.take({ step, vLabel, key: w, rows }, V);
+        if (ahead instanceof Float64Array) fV = ahead;
+      }
+      out.share = roundToDtype(profile, addInto(fV ?? (await product(V, rows)), W1));
       ctx.observe?.({ op: 'mulW', step, weight: w.spec.name, rows, input: y, output: out });
       return out;
     }

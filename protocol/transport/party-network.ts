@@ -64,6 +64,13 @@ export class PartyNetwork {
   readonly meter = new TrafficMeter();
   private readonly peers = new Map<PartyName, Peer>();
   private sendFailure: unknown;
+  /**
+   * Work this party does while receive() is blocked waiting for a frame (the gateway's MulW
+   * products for the next pass, protocol/pool/products-ahead.ts). It is given the frame's
+   * arrival, returns once that settles (work under way may finish in the background) and
+   * never throws. Absent: the party just waits.
+   */
+  whileWaiting: ((arrival: Promise<unknown>) => Promise<void>) | undefined;
 
   constructor(
     readonly self: PartyName,
@@ -142,7 +149,9 @@ export class PartyNetwork {
     const p = this.peer(from);
     let frame = p.inbox.shift();
     if (!frame) {
-      await this.readPhysical(from, p);
+      const arrival = this.readPhysical(from, p);
+      if (this.whileWaiting) await this.whileWaiting(arrival);
+      await arrival;
       frame = p.inbox.shift()!;
     }
     if (frame.kind === MessageKind.Error) {

@@ -11,6 +11,9 @@
  * uniform mask: uniform whatever the data.
  * Products: byte limbs into exact int32 GEMMs (compute/ring-gemm.ts, ringLinearPlanar): P0 ring ×
  * int16 in 2 calls, P1 and P2 ring × ring in 8 (36 byte-limb pairs).
+ * Ahead: P1's product f(X − U, V) depends only on offline data, so with `ctx.productsAhead` the
+ * gateway takes it from the products made ahead (protocol/pool/products-ahead.ts) when one was
+ * made for exactly this call and V, and makes it online otherwise; the result is the same.
  */
 import { ringLinearPlanar, type PlanarWeight } from '../../../compute/ring-gemm.js';
 import { ringAdd, ringAddInto, ringSub, type Ring } from '../../../compute/ring64.js';
@@ -58,11 +61,24 @@ export function roleData(w: RingRoleWeight, role: string): PlanarWeight {
 }
 
 /**
+ * A linear map as MulW can make it for any number of rows: `key` is its identity (the weight
+ * object: same key, same map), `inDim` its input width per row. What lets the gateway make the
+ * product of a later step ahead (protocol/pool/products-ahead.ts).
+ */
+export interface RowwiseMap {
+  key: object;
+  rows: number;
+  inDim: number;
+  product(x: Ring, rows: number): Promise<Ring>;
+}
+
+/**
  * MulW's messages for a linear map f given as `product(x)` = f(this party's weight data, x): one
  * weight (ringMulW) or a group of weights over column groups (ring-mul-w-grouped.ts). P0's result
- * is f(X, y0 + D) + W0, without bias (ringMulW adds it).
+ * is f(X, y0 + D) + W0, without bias (ringMulW adds it). `rowwise`: the same map for any number
+ * of rows, so the gateway may use a product made ahead (absent: always online).
  */
-export async function ringMulWWith(ctx: PartyContext, y: RingShared, inSize: number, outSize: number, name: string, product: (x: Ring) => Promise<Ring>): Promise<RingShared> {
+export async function ringMulWWith(ctx: PartyContext, y: RingShared, inSize: number, outSize: number, name: string, product: (x: Ring) => Promise<Ring>, rowwise?: RowwiseMap): Promise<RingShared> {
   const step = nextStep(ctx);
   if (y.size !== inSize) throw new RangeError(`ringMulW ${name}: input has ${y.size} elements, expected ${inSize}`);
   const reuse = ctx.reuseElemMask === false ? undefined : y.meta.p1Mask;
@@ -85,7 +101,7 @@ export async function ringMulWWith(ctx: PartyContext, y: RingShared, inSize: num
         ctx.ringViewTap?.(step, 'mulw-input', V);
       }
       const [W1] = expectRings(await ctx.net.receive('dealer', MessageKind.MulWCorrection, step), [outSize], `mulW ${name} correction`);
-      out.share = ringAddInto(await product(V), W1!);
+      out.share = ringAddInto(await gatewayProduct(ctx, step, vLabel, V, product, rowwise), W1!);
       return out;
     }
     case 'engine': {
@@ -102,11 +118,27 @@ export async function ringMulWWith(ctx: PartyContext, y: RingShared, inSize: num
   }
 }
 
+/**
+ * The gateway's f(X − U, V): made ahead if the pool holds it for this very call and V, else now.
+ * Every call is recorded (the template of the next pass's products).
+ */
+async function gatewayProduct(ctx: PartyContext, step: number, vLabel: string, V: Ring, product: (x: Ring) => Promise<Ring>, rowwise: RowwiseMap | undefined): Promise<Ring> {
+  const pool = ctx.productsAhead;
+  if (!pool || !rowwise) return product(V);
+  const k12 = requireKey(ctx.k12, 'k12', ctx.role);
+  const bits = ctx.profile.ringMaskBits;
+  const { key, rows, inDim } = rowwise;
+  pool.record({ step, vLabel, key, rows, drawV: (label, r) => ringMask(k12.prg(label), r * inDim, bits), product: (v, r) => rowwise.product(v as Ring, r) });
+  const ahead = await pool.take({ step, vLabel, key, rows }, V);
+  return ahead instanceof BigUint64Array ? ahead : product(V);
+}
+
 /** `inExp`: the input's exponent (where P0 encodes the bias). */
 export async function ringMulW(ctx: PartyContext, w: RingRoleWeight, y: RingShared, rows: number, inExp: number): Promise<RingShared> {
   const { outDim, inDim, name } = w.spec;
   const data = roleData(w, ctx.role);
-  const out = await ringMulWWith(ctx, y, rows * inDim, rows * outDim, name, (x) => ringLinearPlanar(ctx.backend, x, rows, data, outDim, inDim));
+  const rowwise: RowwiseMap = { key: w, rows, inDim, product: (x, r) => ringLinearPlanar(ctx.backend, x, r, data, outDim, inDim) };
+  const out = await ringMulWWith(ctx, y, rows * inDim, rows * outDim, name, (x) => rowwise.product(x, rows), rowwise);
   if (ctx.role === 'engine' && w.bias) addBiasRows(out.share!, rows, ringBias(w.bias, w.spec.blocks, inExp));
   return out;
 }
