@@ -89,21 +89,23 @@ export async function run(argv: string[]): Promise<number> {
   if (base['PERMLLM_LOG_FORMAT'] === undefined && process.stderr.isTTY) base['PERMLLM_LOG_FORMAT'] = 'pretty';
   // Children are SIGKILLed 10 s after SIGTERM (stopChild): their grace period must end before that.
   base['PERMLLM_SHUTDOWN_GRACE_MS'] ??= '5000';
+  // Each party runs its products where --device says (the engine's are the ones a GPU speeds up most).
+  const compute = ['--device', config.device, '--compute-threads', String(config['compute-threads'])];
   const children: Child[] = [];
   const stopAll = async () => {
     for (const child of [...children].reverse()) await stopChild(child);
   };
   try {
-    const dealer = startChild('dealer', ['--host', '127.0.0.1', '--port', '0'], envOf('dealer'));
+    const dealer = startChild('dealer', ['--host', '127.0.0.1', '--port', '0', ...compute], envOf('dealer'));
     children.push(dealer);
     const dealerUrl = await Promise.race([dealer.url, stop.stopped.then(() => Promise.reject(new Error('stopped')))]);
     // The dealer's port changes every run: a fixed dealer name keeps the same pairing key, so
     // the gateway's cached masked model stays valid across runs.
-    const engine = startChild('engine', ['--host', '127.0.0.1', '--port', '0', '--dealer', dealerUrl, '--dealer-name', 'permllm-start-local', ...(config.model ? ['--model', config.model] : [])], envOf('engine'));
+    const engine = startChild('engine', ['--host', '127.0.0.1', '--port', '0', '--dealer', dealerUrl, '--dealer-name', 'permllm-start-local', ...compute, ...(config.model ? ['--model', config.model] : [])], envOf('engine'));
     children.push(engine);
     const engineUrl = await Promise.race([engine.url, stop.stopped.then(() => Promise.reject(new Error('stopped')))]);
     const gatewayEnv = config['api-key'] === undefined ? envOf('gateway') : { ...envOf('gateway'), PERMLLM_API_KEY: config['api-key'] };
-    const gateway = startChild('gateway', ['--host', config.host, '--port', String(config.port), '--engine', engineUrl, '--dealer', dealerUrl], gatewayEnv);
+    const gateway = startChild('gateway', ['--host', config.host, '--port', String(config.port), '--engine', engineUrl, '--dealer', dealerUrl, ...compute], gatewayEnv);
     children.push(gateway);
     const gatewayUrl = await Promise.race([gateway.url, stop.stopped.then(() => Promise.reject(new Error('stopped')))]);
     await untilReady(gatewayUrl, gateway, stop.signal);

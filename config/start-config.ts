@@ -1,6 +1,7 @@
 /** `permllm start` (= `npm start`) flags → one frozen, validated config. */
 import { z } from 'zod';
 import { hostSchema, portSchema, withEnvironment } from './common-schemas.js';
+import { deviceFlags, deviceShape } from './device-flags.js';
 import { GATEWAY_DEFAULT_PORT } from './gateway-config.js';
 import type { FlagDefinitions } from './parse-flags.js';
 
@@ -9,6 +10,8 @@ export const startFlags: FlagDefinitions = withEnvironment({
   host: { type: 'string', value: 'HOST', help: 'interface for the gateway (default 127.0.0.1); engine and dealer always bind loopback' },
   port: { type: 'string', env: 'PORT', value: 'N', help: `gateway port (default ${GATEWAY_DEFAULT_PORT})` },
   'api-key': { type: 'string', env: 'PERMLLM_API_KEY', value: 'KEY', help: 'require "Authorization: Bearer KEY" from OpenAI clients' },
+  // Passed to all three children: where each party's matrix products run.
+  ...deviceFlags,
 });
 
 export const startConfigSchema = z.object({
@@ -16,6 +19,7 @@ export const startConfigSchema = z.object({
   host: hostSchema.default('127.0.0.1'),
   port: portSchema.default(GATEWAY_DEFAULT_PORT),
   'api-key': z.string().min(1).optional(),
+  ...deviceShape,
 });
 
 export type StartConfig = Readonly<z.output<typeof startConfigSchema>>;
