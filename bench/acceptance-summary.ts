@@ -206,7 +206,13 @@ export function renderAcceptance(r: BenchResults): string {
     rowsOut.push(['PermLLM paper', `≈ ${p.secondsPerToken}`, `${p.flightsPerLayer} (${p.roundTripsPerLayer} round trips)`, '–', `≈ ${p.megabytesPerToken}`, `${p.mediumPromptSeconds} s (a medium prompt)`]);
     out.push(table(['profile', 's / token', 'flights / layer', 'flights / token', 'MB / token', 'first token'], rowsOut));
     out.push('');
-    out.push('Ours: compute measured on this machine (all three parties in one process, CPU, float64 or ring64 shares) + the network floor of the full model\'s flights and bytes (bench/extrapolation.ts); the paper\'s: its own hardware. Without the `syn-d512-l1` / `syn-d512-l1-v32k` pair in the run, the 128k vocabulary\'s embedding and LM-head products are missing from ours (the 128k token lookup, timed alone, is included).');
+    out.push(
+      'Ours: compute measured on this machine (all three parties in one process, CPU, float64 or ring64 shares) + the network floor of the full model\'s flights and bytes (bench/extrapolation.ts); the paper\'s: its own hardware. ' +
+        'Flights and bytes per token are those of the context the 8B layer was decoded at (the shortest prompt plus the decoded tokens): the schedule can depend on it (ring64 fuses P·V at 8B shapes only while keys ≤ 32, model/fixed-point/plan-fused-values.ts). ' +
+        (r.extrapolation.vocabularyCost
+          ? 'The 128k vocabulary\'s embedding and LM-head products are scaled from the `syn-d512-l1` / `syn-d512-l1-v32k` pair; the 128k token lookup is timed alone.'
+          : 'Without the `syn-d512-l1` / `syn-d512-l1-v32k` pair in the run, the 128k vocabulary\'s embedding and LM-head products are missing from ours (the 128k token lookup, timed alone, is included).'),
+    );
   }
   out.push('');
   return out.join('\n');

@@ -114,6 +114,12 @@ function shapeCosts(models: readonly ModelResult[], link: string): Map<string, S
   }
   // The widest shape with a measured fixed part lends it to single-depth shapes.
   const lender = [...out.entries()].sort((x, y) => LAYER_SHAPES[y[0] as LayerShapeKey].dim - LAYER_SHAPES[x[0] as LayerShapeKey].dim)[0];
+  // Where the run has a two-depth shape on some other link only (a preset measures the pair on
+  // link none), a single-depth shape on this link has no fixed part to subtract: leave it out
+  // rather than count the whole model as one layer. With no pair anywhere, the whole model is
+  // the per-layer figure (fixed part 0), as a one-model run has always reported it.
+  const pairElsewhere = Object.keys(LAYER_SHAPES).some((shape) => new Set(narrowModels(models, shape).filter((m) => m.private.length > 0).map((m) => m.config.nLayers)).size >= 2);
+  if (!lender && pairElsewhere) return out;
   for (const shape of Object.keys(LAYER_SHAPES)) {
     if (out.has(shape)) continue;
     const m = narrowModels(models, shape)[0];
