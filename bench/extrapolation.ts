@@ -26,7 +26,7 @@ import type { LookupTiming } from './token-lookup-timing.js';
 
 export const EXTRAPOLATION_METHOD =
   'per layer = difference of two depths of the same layer shape (time, flights, bytes; decode and first token); fixed part = the shallower model less its layers ' +
-  '(the one-depth Llama-3.1-8B layer borrows the dim-2048 fixed part); compute = the time measured without link emulation (none), where no compute hides behind a flight; ' +
+  '(a one-depth shape, e.g. the Llama-3.1-8B layer, borrows the fixed part of the widest two-depth shape measured on the same link); compute = the time measured without link emulation (none), where no compute hides behind a flight; ' +
   'vocabulary = the token lookup timed alone at the target vocabulary + the rest of (32k-vocabulary model − its 512-vocabulary twin) scaled by vocabulary (bytes) and vocabulary × dim (compute); ' +
   'full depth on a link = fixed compute + layers × per-layer compute + vocabulary compute + (flights × one-way delay + bytes / bandwidth) of the full model.';
 
