@@ -64,7 +64,8 @@ export function acceptanceRows(r: BenchResults): AcceptanceRow[] {
     const prompts = m.plaintext.prefill.map((p) => p.promptTokens).sort((a, b) => a - b);
     const shortest = prompts[0] ?? null;
     const longest = prompts[prompts.length - 1] ?? null;
-    const longPrefill = longest === null ? undefined : m.private[0]?.prefill.find((p) => p.promptTokens === longest);
+    // A cell measured at one prompt length has no long prefill (it is not the short one relabelled).
+    const longPrefill = longest === null || longest === shortest ? undefined : m.private.flatMap((p) => p.prefill).find((p) => p.promptTokens === longest);
     const perLink: AcceptanceRow['perLink'] = {};
     for (const p of m.private) {
       const ttft = (n: number | null) => (n === null ? null : (p.prefill.find((x) => x.promptTokens === n)?.ttftMs ?? null));
@@ -139,7 +140,8 @@ export function renderAcceptance(r: BenchResults): string {
   out.push('');
   out.push(
     'Decode: median ms per token over the tokens after the first (the token-lookup query pool is warm then), flights on the decode critical path, gateway–engine bytes per token (both ways, offline frames included). ' +
-      'First token: of the shortest prompt, and of the longest (512 tokens, or what the context leaves). private / plaintext: decode time per token against the plaintext forward pass on the same machine.',
+      'First token: of the shortest prompt, and of the longest (512 tokens, or what the context leaves). private / plaintext: decode time per token against the plaintext forward pass on the same machine. ' +
+      '"–": not measured in this run (a preset names the cells it measures, e.g. bench/acceptance-preset.ts; flights per layer are not counted on a one-layer model).',
   );
   out.push('');
   const header = ['model', 'profile', 'mode', 'flights / layer', 'flights / token', 'KiB / token', 'long prefill MiB (tokens)'];
@@ -204,7 +206,13 @@ export function renderAcceptance(r: BenchResults): string {
     rowsOut.push(['PermLLM paper', `≈ ${p.secondsPerToken}`, `${p.flightsPerLayer} (${p.roundTripsPerLayer} round trips)`, '–', `≈ ${p.megabytesPerToken}`, `${p.mediumPromptSeconds} s (a medium prompt)`]);
     out.push(table(['profile', 's / token', 'flights / layer', 'flights / token', 'MB / token', 'first token'], rowsOut));
     out.push('');
-    out.push('Ours: compute measured on this machine (all three parties in one process, CPU, float64 or ring64 shares) + the network floor of the full model\'s flights and bytes (bench/extrapolation.ts); the paper\'s: its own hardware. Without the `syn-d512-l1` / `syn-d512-l1-v32k` pair in the run, the 128k vocabulary\'s embedding and LM-head products are missing from ours (the 128k token lookup, timed alone, is included).');
+    out.push(
+      'Ours: compute measured on this machine (all three parties in one process, CPU, float64 or ring64 shares) + the network floor of the full model\'s flights and bytes (bench/extrapolation.ts); the paper\'s: its own hardware. ' +
+        'Flights and bytes per token are those of the context the 8B layer was decoded at (the shortest prompt plus the decoded tokens): the schedule can depend on it (ring64 fuses P·V at 8B shapes only while keys ≤ 32, model/fixed-point/plan-fused-values.ts). ' +
+        (r.extrapolation.vocabularyCost
+          ? 'The 128k vocabulary\'s embedding and LM-head products are scaled from the `syn-d512-l1` / `syn-d512-l1-v32k` pair; the 128k token lookup is timed alone.'
+          : 'Without the `syn-d512-l1` / `syn-d512-l1-v32k` pair in the run, the 128k vocabulary\'s embedding and LM-head products are missing from ours (the 128k token lookup, timed alone, is included).'),
+    );
   }
   out.push('');
   return out.join('\n');

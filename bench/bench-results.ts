@@ -163,6 +163,12 @@ export const benchResultsSchema = z.object({
     decodeTokens: z.number().int(),
     emulation: z.enum(['wrapper', 'relay']),
     dealer: z.enum(['ahead', 'streamed']),
+    /** The (model, profile) cells a preset measured (acceptance-preset.ts); absent: every combination of the lists above. */
+    cells: z
+      .array(z.object({ model: z.string(), profile: z.string(), links: z.array(z.string()), prompts: z.array(z.number().int()), longPromptLinks: z.array(z.string()), decodeTokens: z.number().int() }))
+      .optional(),
+    /** Written after a cell while the run goes on: not every cell is in yet. */
+    partial: z.boolean().optional(),
   }),
   models: z.array(modelResultSchema),
   /** The BFV token lookup alone, per vocabulary size (client query + server answer + decode). */

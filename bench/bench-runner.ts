@@ -12,6 +12,7 @@ import { pairInProcessFor } from '../in-process/in-process-parties.js';
 import { MASK_PROFILES } from '../protocol/masks/mask-profile.js';
 import { ATTENTION_MODES, isAttentionMode, type AttentionMode } from '../protocol/schedule/attention-mode.js';
 import { Prg } from '../crypto/prg.js';
+import type { BenchCell } from './acceptance-preset.js';
 import { BENCH_MODELS, FULL_DEPTH_TARGETS, type BenchModel } from './bench-models.js';
 import { benchResultsSchema, type BenchResults, type LinkResult, type ModelResult, type PrefillResult } from './bench-results.js';
 import { extrapolate } from './extrapolation.js';
@@ -39,6 +40,11 @@ export interface BenchOptions {
   dealer: DealerMode;
   outDir: string;
   log: (line: string) => void;
+  /**
+   * What to measure, cell by cell (one model at one profile; acceptance-preset.ts). Without it,
+   * every model at every profile, link and prompt (models × profiles × links × prompts).
+   */
+  cells?: readonly BenchCell[];
   /** The parties' compute backend (default: the process-wide in-thread one). */
   backend?: ComputeBackend;
 }
@@ -125,11 +131,12 @@ function prefillResult(m: SessionMeasurement, link: (typeof LINK_SETTINGS)[LinkS
   };
 }
 
-async function benchModel(entry: BenchModel, profile: string, options: BenchOptions): Promise<ModelResult> {
+async function benchModel(entry: BenchModel, cell: BenchCell, options: BenchOptions): Promise<ModelResult> {
   const { log } = options;
+  const { profile } = cell;
   log(`${entry.name} [${profile}]: ${entry.description}`);
   const { profile: maskProfile, attention, deferFfnNorm } = parseBenchProfile(profile);
-  const prepared = await prepare(entry, maskProfile, options.prompts, options.decodeTokens, log, deferFfnNorm, options.backend);
+  const prepared = await prepare(entry, maskProfile, cell.prompts, cell.decodeTokens, log, deferFfnNorm, options.backend);
   const { config, parties, plaintext, prompts } = prepared;
   parties.engine.attentionModes = ['beaver', attention];
   const prompt = benchPrompt(config.vocabSize, Math.max(...prompts));
@@ -138,13 +145,14 @@ async function benchModel(entry: BenchModel, profile: string, options: BenchOpti
   // Warm-up: onnxruntime's float64 sessions and SEAL's first context are built here.
   await runPrivateSession(parties, { promptTokens: prompt.slice(0, 4), maxTokens: 2, link: LINK_SETTINGS.none, emulation: options.emulation, dealer: options.dealer, attention });
   const results: LinkResult[] = [];
-  for (const linkName of options.links) {
+  for (const linkName of cell.links) {
     const link = LINK_SETTINGS[linkName];
     const prefill: PrefillResult[] = [];
     let decode: LinkResult['decode'] = null;
     let matches = true;
     for (const [i, p] of prompts.entries()) {
-      const m = await runPrivateSession(parties, { promptTokens: prompt.slice(0, p), maxTokens: i === 0 ? options.decodeTokens : 1, link, emulation: options.emulation, dealer: options.dealer, attention });
+      if (i > 0 && !cell.longPromptLinks.includes(linkName)) continue;
+      const m = await runPrivateSession(parties, { promptTokens: prompt.slice(0, p), maxTokens: i === 0 ? cell.decodeTokens : 1, link, emulation: options.emulation, dealer: options.dealer, attention });
       const plain = plaintext.get(p)!;
       prefill.push(prefillResult(m, link, plain.ttftMs));
       if (JSON.stringify(m.tokens) !== JSON.stringify(plain.tokens)) matches = false;
@@ -180,15 +188,43 @@ async function benchModel(entry: BenchModel, profile: string, options: BenchOpti
 export async function runBench(options: BenchOptions): Promise<{ results: BenchResults; files: BenchFiles }> {
   const startedAt = new Date().toISOString();
   const loadAverageStart = loadavg();
-  const entries = options.models.map((name) => {
-    const entry = BENCH_MODELS.get(name);
-    if (!entry) throw new Error(`unknown model "${name}" (known: ${[...BENCH_MODELS.keys()].join(', ')})`);
-    return entry;
+  const profileList = options.profiles ?? DEFAULT_BENCH_PROFILES;
+  const cells: readonly BenchCell[] =
+    options.cells ??
+    options.models.flatMap((model) => profileList.map((profile) => ({ model, profile, links: options.links, prompts: options.prompts, longPromptLinks: options.links, decodeTokens: options.decodeTokens })));
+  const entries = cells.map((cell) => {
+    const entry = BENCH_MODELS.get(cell.model);
+    if (!entry) throw new Error(`unknown model "${cell.model}" (known: ${[...BENCH_MODELS.keys()].join(', ')})`);
+    return { entry, cell };
   });
-  options.log(`permllm bench: ${entries.length} model(s); links ${options.links.map((l) => `${l} (${describeLink(LINK_SETTINGS[l])})`).join(', ')}; prompts ${options.prompts.join('/')}; ${options.decodeTokens} tokens decoded; emulation ${options.emulation}; dealer ${options.dealer}`);
-  const profiles = options.profiles ?? DEFAULT_BENCH_PROFILES;
+  const unique = <T>(xs: readonly T[]) => [...new Set(xs)];
+  // What the run as a whole covered (the union of its cells), as the reports read it.
+  const covered = {
+    models: unique(cells.map((c) => c.model)),
+    profiles: unique(cells.map((c) => c.profile)),
+    links: unique(cells.flatMap((c) => c.links)),
+    prompts: unique(cells.flatMap((c) => c.prompts)).sort((a, b) => a - b),
+    decodeTokens: Math.max(...cells.map((c) => c.decodeTokens)),
+  };
+  options.log(`permllm bench: ${covered.models.length} model(s), ${cells.length} (model, profile) cells; links ${covered.links.map((l) => `${l} (${describeLink(LINK_SETTINGS[l])})`).join(', ')}; prompts ${covered.prompts.join('/')}; up to ${covered.decodeTokens} tokens decoded; emulation ${options.emulation}; dealer ${options.dealer}`);
   const models: ModelResult[] = [];
-  for (const entry of entries) for (const profile of profiles) models.push(await benchModel(entry, profile, options));
+  const snapshot = (tokenLookup: LookupTiming[], finished: boolean): BenchResults => ({
+    schema: 'permllm-bench/1',
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    quick: options.quick,
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: round(totalmem() / 2 ** 30, 1), node: process.version, loadAverageStart, loadAverageEnd: loadavg() },
+    options: { ...covered, emulation: options.emulation, dealer: options.dealer, ...(options.cells ? { cells: options.cells.map((c) => ({ ...c, links: [...c.links], prompts: [...c.prompts], longPromptLinks: [...c.longPromptLinks] })) } : {}), ...(finished ? {} : { partial: true }) },
+    models: [...models],
+    tokenLookup,
+    extrapolation: { method: '', perLayer: [], fullDepth: [], vocabularyCost: null },
+    findings: [],
+  });
+  for (const { entry, cell } of entries) {
+    models.push(await benchModel(entry, cell, options));
+    // After each cell, the reports so far (marked partial), so that a run cut short keeps what it measured.
+    if (options.cells) await writeReports(snapshot([], false), options.outDir);
+  }
   // The token lookup alone, at the vocabularies the extrapolation targets (skipped in quick mode).
   const lookupVocabs = options.quick ? [] : [...new Set([...models.map((m) => m.config.vocabSize), ...FULL_DEPTH_TARGETS.map((t) => t.vocab)])].sort((a, b) => a - b);
   const tokenLookup: LookupTiming[] = [];
@@ -197,18 +233,7 @@ export async function runBench(options: BenchOptions): Promise<{ results: BenchR
     tokenLookup.push(t);
     options.log(`token lookup alone, vocabulary ${vocab}: ${t.ms.toFixed(1)} ms, ${t.queryBytes} B query, ${t.answerBytes} B answer`);
   }
-  const results: BenchResults = {
-    schema: 'permllm-bench/1',
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    quick: options.quick,
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: round(totalmem() / 2 ** 30, 1), node: process.version, loadAverageStart, loadAverageEnd: loadavg() },
-    options: { models: [...options.models], profiles: [...profiles], links: [...options.links], prompts: [...options.prompts], decodeTokens: options.decodeTokens, emulation: options.emulation, dealer: options.dealer },
-    models,
-    tokenLookup,
-    extrapolation: { method: '', perLayer: [], fullDepth: [], vocabularyCost: null },
-    findings: [],
-  };
+  const results = snapshot(tokenLookup, true);
   const files = await writeReports(results, options.outDir);
   return { results, files };
 }

@@ -26,7 +26,7 @@ import type { LookupTiming } from './token-lookup-timing.js';
 
 export const EXTRAPOLATION_METHOD =
   'per layer = difference of two depths of the same layer shape (time, flights, bytes; decode and first token); fixed part = the shallower model less its layers ' +
-  '(the one-depth Llama-3.1-8B layer borrows the dim-2048 fixed part); compute = the time measured without link emulation (none), where no compute hides behind a flight; ' +
+  '(a one-depth shape, e.g. the Llama-3.1-8B layer, borrows the fixed part of the widest two-depth shape measured on the same link); compute = the time measured without link emulation (none), where no compute hides behind a flight; ' +
   'vocabulary = the token lookup timed alone at the target vocabulary + the rest of (32k-vocabulary model − its 512-vocabulary twin) scaled by vocabulary (bytes) and vocabulary × dim (compute); ' +
   'full depth on a link = fixed compute + layers × per-layer compute + vocabulary compute + (flights × one-way delay + bytes / bandwidth) of the full model.';
 
@@ -114,6 +114,12 @@ function shapeCosts(models: readonly ModelResult[], link: string): Map<string, S
   }
   // The widest shape with a measured fixed part lends it to single-depth shapes.
   const lender = [...out.entries()].sort((x, y) => LAYER_SHAPES[y[0] as LayerShapeKey].dim - LAYER_SHAPES[x[0] as LayerShapeKey].dim)[0];
+  // Where the run has a two-depth shape on some other link only (a preset measures the pair on
+  // link none), a single-depth shape on this link has no fixed part to subtract: leave it out
+  // rather than count the whole model as one layer. With no pair anywhere, the whole model is
+  // the per-layer figure (fixed part 0), as a one-model run has always reported it.
+  const pairElsewhere = Object.keys(LAYER_SHAPES).some((shape) => new Set(narrowModels(models, shape).filter((m) => m.private.length > 0).map((m) => m.config.nLayers)).size >= 2);
+  if (!lender && pairElsewhere) return out;
   for (const shape of Object.keys(LAYER_SHAPES)) {
     if (out.has(shape)) continue;
     const m = narrowModels(models, shape)[0];

@@ -1,7 +1,7 @@
 /**
  * `permllm bench`: private vs plaintext on the same models and machine, under emulated links.
  *
- *   permllm bench [--quick] [--models a,b] [--links none,paper,wan] [--prompts 16,128,512]
+ *   permllm bench [--quick | --acceptance] [--models a,b] [--links none,paper,wan] [--prompts 16,128,512]
  *                 [--decode N] [--emulation wrapper|relay] [--dealer ahead|streamed] [--out DIR]
  *   permllm bench relay --target HOST:PORT [--listen PORT] [--rtt MS] [--bandwidth BPS]
  *
@@ -10,6 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { ACCEPTANCE_PRESET } from '../bench/acceptance-preset.js';
 import { renderAcceptance } from '../bench/acceptance-summary.js';
 import { BENCH_MODELS, DEFAULT_MODELS, MODEL_SETS, QUICK_MODELS } from '../bench/bench-models.js';
 import { DEFAULT_BENCH_PROFILES, parseBenchProfile, reanalyse, runBench } from '../bench/bench-runner.js';
@@ -24,6 +25,9 @@ const USAGE = `usage: permllm bench [--quick] [--models a,b] [--profiles ring64,
        permllm bench gpu [--device cuda|auto|cpu] [--shape llama3-8b-layer|tiny] [--decode N] [--prefill N] ... (--help: all)
 
   --quick           stories260K only, prompts 8 and 32, 4 tokens (under a minute; CI smoke)
+  --acceptance      issue 12's acceptance table in one run: stories260K, the 100M preset and the 8B layer, every
+                    profile and link, plus what the full-8B extrapolation needs (bench/acceptance-preset.ts decides
+                    every cell; about 45 minutes on the shared 2-core machine); --models/--profiles/--links/--prompts/--decode do not apply
   --models LIST     comma-separated model names or sets (default: stories260K, a few minutes; "full": every layer
                     shape at two depths and the 32k-vocabulary pair, what the extrapolation needs, 30–60 minutes);
                     known: ${[...BENCH_MODELS.keys()].join(', ')}
@@ -66,6 +70,7 @@ const numeric = (schema: z.ZodNumber) => z.preprocess((v) => (typeof v === 'stri
 
 const benchFlagsSchema = z.object({
   quick: z.boolean().default(false),
+  acceptance: z.boolean().default(false),
   models: z.preprocess(
     (v) => (list(v) as unknown[] | undefined)?.flatMap((m) => (typeof m === 'string' && MODEL_SETS.has(m) ? [...MODEL_SETS.get(m)!] : [m])),
     z.array(z.string().refine((m) => BENCH_MODELS.has(m), { message: 'unknown model' })).min(1),
@@ -121,6 +126,7 @@ export async function run(argv: string[]): Promise<number> {
       args: argv,
       options: {
         quick: { type: 'boolean' },
+        acceptance: { type: 'boolean' },
         models: { type: 'string' },
         profiles: { type: 'string' },
         links: { type: 'string' },
@@ -150,6 +156,10 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const quick = flags.quick;
+  if (flags.acceptance && (quick || flags.models || flags.profiles || flags.links || flags.prompts || flags.decode)) {
+    process.stderr.write(`permllm bench: --acceptance decides its own models, profiles, links, prompts and decode counts (bench/acceptance-preset.ts)\n\n${USAGE}`);
+    return 2;
+  }
   const fromJson = flags['from-json'];
   const pool = flags['compute-threads'] > 0 && !fromJson ? new WorkerPoolBackend({ size: flags['compute-threads'] }) : undefined;
   const { results, files } = fromJson
@@ -157,6 +167,7 @@ export async function run(argv: string[]): Promise<number> {
     : await runBench({
         ...(pool ? { backend: pool } : {}),
         quick,
+        ...(flags.acceptance ? { cells: ACCEPTANCE_PRESET } : {}),
         models: flags.models ?? (quick ? QUICK_MODELS : DEFAULT_MODELS),
         profiles: flags.profiles ?? [...DEFAULT_BENCH_PROFILES],
         links: (flags.links ?? Object.keys(LINK_SETTINGS)) as LinkSettingName[],
@@ -164,7 +175,7 @@ export async function run(argv: string[]): Promise<number> {
         decodeTokens: flags.decode ?? (quick ? 4 : 12),
         emulation: flags.emulation,
         dealer: flags.dealer,
-        outDir: flags.out ?? (quick ? 'bench/results/quick' : 'bench/results'),
+        outDir: flags.out ?? (quick ? 'bench/results/quick' : flags.acceptance ? 'bench/results/acceptance' : 'bench/results'),
         log: (line) => process.stderr.write(`${line}\n`),
       }).finally(() => pool?.close());
   process.stdout.write(`\n${renderAcceptance(results)}\n${results.findings.map((f) => `- ${f}`).join('\n')}\n\nwrote ${files.json}, ${files.markdown}, ${files.chart}\n`);
