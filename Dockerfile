@@ -32,9 +32,14 @@ RUN if [ -n "$BUILD_CA_CERTS" ]; then printf '%s\n' "$BUILD_CA_CERTS" > /tmp/bui
  && npm cache clean --force
 
 FROM node:20-slim
+# glibc malloc: at most two arenas, and buffers of 128 KiB and more always mapped (so unmapped
+# when freed) rather than kept in a heap that never shrinks: RSS of the roles' protocol buffers
+# stays lower and flatter (measured in docs/deploy.md, "Soak").
 ENV NODE_ENV=production \
     XDG_STATE_HOME=/var/lib \
-    PERMLLM_CACHE_DIR=/var/cache/permllm
+    PERMLLM_CACHE_DIR=/var/cache/permllm \
+    MALLOC_ARENA_MAX=2 \
+    MALLOC_MMAP_THRESHOLD_=131072
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json .npmrc ./

@@ -1,10 +1,10 @@
 /** zod pieces the server commands' configs share (ports, URLs, tokens, TLS files, link timing). */
-import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type Logger, type LogLevel } from '../observability/logger.js';
 import type { CrossCheck, FlagDefinitions } from './parse-flags.js';
+import { readPemFile } from './pem-file.mjs';
 
 /** A flag's string as a number, so zod says "expected number" for "abc" instead of NaN. */
 export const numeric = <T extends z.ZodTypeAny>(schema: T) =>
@@ -25,19 +25,12 @@ export const tokenSchema = z
   .min(16, 'use at least 16 characters (e.g. the output of `openssl rand -hex 32`)')
   .regex(/^\S+$/, 'must not contain whitespace');
 
-/** A PEM file path, read at start-up (a missing or unreadable file is a config error). */
+/** A PEM file path, read at start-up (a missing or unreadable file is a config error; config/pem-file.mjs). */
 export const pemFileSchema = z.string().transform((file, ctx) => {
-  try {
-    const text = readFileSync(file, 'utf8');
-    if (!text.includes('-----BEGIN')) {
-      ctx.addIssue({ code: 'custom', message: `${file} is not a PEM file` });
-      return z.NEVER;
-    }
-    return text;
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}` });
-    return z.NEVER;
-  }
+  const pem = readPemFile(file);
+  if ('text' in pem) return pem.text;
+  ctx.addIssue({ code: 'custom', message: pem.problem });
+  return z.NEVER;
 });
 
 export const positiveIntSchema = numeric(z.number().int().positive());

@@ -118,8 +118,9 @@ export function readCommandLine<S extends z.ZodTypeAny>(
   definitions: FlagDefinitions,
   schema: S,
   crossChecks: readonly CrossCheck[] = [],
+  env: NodeJS.ProcessEnv = process.env,
 ): { config: Readonly<z.output<S>> } | { exitCode: number } {
-  const parsed = parseCommandLine(argv, definitions, schema, process.env, crossChecks);
+  const parsed = parseCommandLine(argv, definitions, schema, env, crossChecks);
   if ('errors' in parsed) {
     process.stderr.write(`permllm ${command}: ${parsed.errors.length} problem(s):\n${parsed.errors.map((e) => `  ${e}\n`).join('')}\n${usage}`);
     return { exitCode: 2 };

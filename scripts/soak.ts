@@ -10,10 +10,12 @@
  *      after a warm-up, and every party's longest event-loop stall.
  *
  *   npx tsx scripts/soak.ts [--requests 5000] [--concurrency 4] [--long 4] [--every 250] [--max-tokens 2]
+ *                           [--env NAME=VALUE ...]   (extra variables for all three, e.g. MALLOC_ARENA_MAX=2)
  *
  * Prints only numbers it measured; exits 1 when a request failed. Ctrl-C stops issuing requests
  * and prints the summary of what ran.
  */
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { Agent, setGlobalDispatcher } from 'undici';
 import { pollHealthz } from '../tests/helpers/healthz-poller.js';
@@ -26,6 +28,7 @@ const { values } = parseArgs({
     long: { type: 'string', default: '4' },
     every: { type: 'string', default: '250' },
     'max-tokens': { type: 'string', default: '2' },
+    env: { type: 'string', multiple: true, default: [] },
   },
 });
 // Four long prompts on a loaded machine answer after minutes: no client-side header or body timeout.
@@ -58,7 +61,19 @@ interface Sample {
   externalMiB: number;
   arrayBuffersMiB: number;
   wasmMiB: number;
+  /** Anonymous memory of the process (Linux /proc/PID/smaps_rollup): malloc, the V8 heap, WASM memory. */
+  anonMiB: number;
   stallMs: number;
+}
+
+/** The process's anonymous resident memory (MiB) from /proc/PID/smaps_rollup (NaN where there is none). */
+async function anonymousMiB(pid: number): Promise<number> {
+  try {
+    const match = /^Anonymous:\s+(\d+) kB$/m.exec(await readFile(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 async function sample(parties: ThreeParties): Promise<Record<Party, Sample>> {
@@ -71,6 +86,7 @@ async function sample(parties: ThreeParties): Promise<Record<Party, Sample>> {
       externalMiB: gauge(text, 'nodejs_external_memory_bytes') / 2 ** 20,
       arrayBuffersMiB: gauge(text, 'array_buffers_bytes') / 2 ** 20,
       wasmMiB: gauge(text, 'wasm_heap_bytes') / 2 ** 20,
+      anonMiB: await anonymousMiB(parties[party].pid),
       stallMs: gauge(text, 'event_loop_stall_max_seconds') * 1000,
     };
   }
@@ -80,7 +96,7 @@ async function sample(parties: ThreeParties): Promise<Record<Party, Sample>> {
 /** RSS, JS heap, external, ArrayBuffers and WASM heap per party (MiB). */
 function memoryLine(at: Record<Party, Sample>): string {
   return PARTIES.map(
-    (p) => `${p} rss ${fmt(at[p].rssMiB)} heap ${fmt(at[p].heapMiB)} ext ${fmt(at[p].externalMiB)} ab ${fmt(at[p].arrayBuffersMiB)} wasm ${fmt(at[p].wasmMiB)}`,
+    (p) => `${p} rss ${fmt(at[p].rssMiB)} heap ${fmt(at[p].heapMiB)} ext ${fmt(at[p].externalMiB)} ab ${fmt(at[p].arrayBuffersMiB)} wasm ${fmt(at[p].wasmMiB)} anon ${fmt(at[p].anonMiB)}`,
   ).join(' | ');
 }
 
@@ -97,7 +113,12 @@ async function complete(parties: ThreeParties, prompt: string, max: number): Pro
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 
 // The deployed default rendezvous timeout (the test helper's 3 s fails sessions on a loaded machine).
-const parties = await startThreeParties({ args: { dealer: ['--rendezvous-timeout-ms', '10000'] } });
+const extraEnv = Object.fromEntries(values.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+if (Object.keys(extraEnv).length > 0) console.log(`environment of all three: ${values.env.join(' ')}`);
+const parties = await startThreeParties({
+  args: { dealer: ['--rendezvous-timeout-ms', '10000'] },
+  env: { engine: extraEnv, dealer: extraEnv, gateway: extraEnv },
+});
 // Ctrl-C (SIGINT): stop issuing requests, let the running ones finish, print the figures so far.
 let stopping = false;
 process.once('SIGINT', () => {
@@ -164,7 +185,7 @@ try {
     const last = curve.at(-1)!;
     console.log(`start (0 requests) MiB: ${memoryLine(first.at)}`);
     console.log(`end (${last.done} requests) MiB: ${memoryLine(last.at)}`);
-    const kinds = ['rssMiB', 'heapMiB', 'externalMiB', 'arrayBuffersMiB', 'wasmMiB'] as const;
+    const kinds = ['rssMiB', 'heapMiB', 'externalMiB', 'arrayBuffersMiB', 'wasmMiB', 'anonMiB'] as const;
     for (const [label, from] of [['whole run', first], ['after warm-up', warm]] as const) {
       if (last.done <= from.done) continue;
       const perRequest = (party: Party, kind: (typeof kinds)[number]) => ((last.at[party][kind] - from.at[party][kind]) * 1024) / (last.done - from.done);

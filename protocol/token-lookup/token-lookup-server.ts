@@ -31,7 +31,6 @@
 import type { CipherText } from 'node-seal/implementation/cipher-text.js';
 import type { Encryptor } from 'node-seal/implementation/encryptor.js';
 import type { PlainText } from 'node-seal/implementation/plain-text.js';
-import type { PublicKey } from 'node-seal/implementation/public-key.js';
 import { randomBytes } from 'node:crypto';
 import { MAX_LOOKUPS_PER_MESSAGE, SLOTS, ciphertextsPerLookup, floodBits } from './bfv-parameters.js';
 import { floodNoise } from './flood-noise.js';
@@ -56,7 +55,6 @@ export class TokenLookupServer {
   private constructor(
     private readonly runtime: BfvRuntime,
     private readonly templates: Templates,
-    private readonly publicKey: PublicKey,
     private readonly encryptor: Encryptor,
     private readonly lookupsPerQuery: number,
   ) {}
@@ -87,11 +85,11 @@ export class TokenLookupServer {
       } catch (e) {
         throw malformed('setupBytes public key', `rejected by SEAL (${errorText(e)})`);
       }
+      // The encryptor keeps its own copy of pk: the loaded one is freed now, not at the session's end.
       const encryptor = seal.Encryptor(context, publicKey);
-      return new TokenLookupServer(runtime, templates, publicKey, encryptor, lookupsPerQuery);
-    } catch (e) {
+      return new TokenLookupServer(runtime, templates, encryptor, lookupsPerQuery);
+    } finally {
       publicKey.delete();
-      throw e;
     }
   }
 
@@ -221,7 +219,6 @@ export class TokenLookupServer {
     if (this.disposed) return;
     this.disposed = true;
     this.encryptor.delete();
-    this.publicKey.delete();
   }
 
   /** The answer to `queryBytes` from what prepare() computed for its table; frees `prepared`. */

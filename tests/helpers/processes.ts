@@ -161,6 +161,8 @@ export interface ThreePartiesOptions {
   cacheDir?: string;
   /** Node flags per role (e.g. --cpu-prof), for diagnostics. */
   execArgv?: Partial<Record<'engine' | 'dealer' | 'gateway', string[]>>;
+  /** Extra environment variables per role (e.g. glibc's MALLOC_ARENA_MAX), for diagnostics. */
+  env?: Partial<Record<'engine' | 'dealer' | 'gateway', Record<string, string>>>;
 }
 
 export interface ThreeParties {
@@ -199,18 +201,18 @@ export async function startThreeParties(options: ThreePartiesOptions = {}): Prom
   const token = trust.userCredential;
   const fast = ['--probe-interval-ms', '300'];
   const dealer = await startRole('dealer', ['--host', '127.0.0.1', '--port', '0', '--rendezvous-timeout-ms', '3000', ...(options.args?.dealer ?? [])], {
-    env: trust.env.dealer,
+    env: { ...trust.env.dealer, ...options.env?.dealer },
     execArgv: options.execArgv?.dealer,
   });
   const engine = await startRole(
     'engine',
     ['--host', '127.0.0.1', '--port', '0', '--dealer', dealer.url, '--model', options.model ?? defaultModelDir, ...fast, ...(options.args?.engine ?? [])],
-    { env: trust.env.engine, execArgv: options.execArgv?.engine },
+    { env: { ...trust.env.engine, ...options.env?.engine }, execArgv: options.execArgv?.engine },
   );
   const gateway = await startRole(
     'gateway',
     ['--host', '127.0.0.1', '--port', '0', '--engine', engine.url, '--dealer', dealer.url, '--cache-dir', cacheDir, ...fast, ...(options.args?.gateway ?? [])],
-    { env: trust.env.gateway, execArgv: options.execArgv?.gateway },
+    { env: { ...trust.env.gateway, ...options.env?.gateway }, execArgv: options.execArgv?.gateway },
   );
   const parties: ThreeParties = {
     dealer,
