@@ -11,11 +11,14 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { OnnxCpuBackend } from '../onnx-backend.js';
 import { ringProductByForm } from './ring-product-by-form.js';
+import { lowerThisThreadPriority } from './thread-priority.js';
 import type { ComputeReply, ComputeRequest, ComputeWorkerData, ToWorker, WeightRef } from './worker-messages.js';
 
 if (!parentPort) throw new Error('compute-worker.ts runs as a worker thread (compute/worker/worker-pool-backend.ts starts it)');
 const port = parentPort;
 const { intraOpThreads } = workerData as ComputeWorkerData;
+// Before any onnxruntime session exists: its intra-op threads inherit this thread's priority.
+lowerThisThreadPriority();
 const backend = new OnnxCpuBackend(intraOpThreads);
 const stored = new Map<number, unknown>();
 
