@@ -45,6 +45,12 @@ export interface ComputeBackend {
    * `linear` / `matmulU8`; both give the same residues bit for bit.
    */
   ringLinear?(x: BigUint64Array, rows: number, weight: RingWeight, outDim: number, inDim: number, options?: RingLinearOptions): Promise<BigUint64Array>;
+  /**
+   * Optional: how many extra host copies of a stored weight this backend keeps beside the
+   * caller's (the worker pool: 1, each stored weight lives once more in its owner worker;
+   * absent: 0). protocol/session/memory-fit.ts counts them before a party loads a model.
+   */
+  readonly storedWeightCopies?: number;
 }
 
 /** Asserts that a flat array has the element count its shape claims; names the operand. */

@@ -89,6 +89,8 @@ const ENTRY = new URL('./compute-worker-entry.mjs', import.meta.url);
 export class WorkerPoolBackend implements ComputeBackend {
   readonly name: string;
   readonly size: number;
+  /** Each stored weight is kept once more, in its owner worker (ComputeBackend.storedWeightCopies). */
+  readonly storedWeightCopies = 1;
   private readonly slots: (Slot | undefined)[];
   private readonly weights = new WorkerWeights((key) => this.release(key));
   private readonly intraOpThreads: number;

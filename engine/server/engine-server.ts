@@ -147,7 +147,7 @@ export async function startEngineServer(options: EngineServerOptions): Promise<E
   };
   const backend = options.backend ?? defaultBackend();
   // Refused before calibration and folding, the engine's peak (memory-fit.ts).
-  assertFitsMemory('engine', model.config, profile.dtype, options.memoryLimitBytes ?? availableMemoryBytes());
+  assertFitsMemory('engine', model.config, profile.dtype, options.memoryLimitBytes ?? availableMemoryBytes(), backend.storedWeightCopies ?? 0);
   const attentionModes = options.attentionModes ?? DEFAULT_ATTENTION_MODES;
   const served = await servedWeightsOf(model, profile, backend, attentionModes);
   const { modelHash } = served;

@@ -298,7 +298,8 @@ export class RemoteBackend implements GenerationBackend {
         return;
       }
       // Refused before downloading X − U (memory-fit.ts): the gateway holds it whole.
-      const tooLarge = memoryProblem('gateway', card.config, MASK_PROFILES[card.maskProfile]!.dtype, this.options.memoryLimitBytes ?? availableMemoryBytes());
+      const copies = this.options.backend?.storedWeightCopies ?? 0;
+      const tooLarge = memoryProblem('gateway', card.config, MASK_PROFILES[card.maskProfile]!.dtype, this.options.memoryLimitBytes ?? availableMemoryBytes(), copies);
       if (tooLarge) {
         this.fatal = `cannot serve this model: ${tooLarge} (--memory-limit overrides the detected figure)`;
         this.log(this.fatal);

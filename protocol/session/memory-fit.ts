@@ -10,6 +10,10 @@
  * - gateway and dealer: 8 B/param for X − U or U (ring elements or float64) plus the download or
  *   derivation buffers; 16 is the stated bound (not measured at this size).
  * Each figure is rounded up, and a fixed 512 MiB covers the runtime, onnxruntime and BFV.
+ * A compute backend that keeps its own copy of each stored weight (the CPU worker pool,
+ * ComputeBackend.storedWeightCopies) adds STORED_BYTES_PER_PARAMETER per copy: the weight the
+ * party keeps once started (the engine's int16 planes under ring64, its float64 weights under the
+ * float profiles; X − U or U, 8 B, at the gateway and the dealer).
  */
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
@@ -23,6 +27,13 @@ export const PEAK_BYTES_PER_PARAMETER: Readonly<Record<MemoryRole, Readonly<Reco
   engine: { ring64: 25, float: 21 },
   gateway: { ring64: 16, float: 16 },
   dealer: { ring64: 16, float: 16 },
+};
+
+/** Bytes per folded parameter of the weight a party keeps once started (what a worker copies). */
+export const STORED_BYTES_PER_PARAMETER: Readonly<Record<MemoryRole, Readonly<Record<'ring64' | 'float', number>>>> = {
+  engine: { ring64: 2, float: 8 },
+  gateway: { ring64: 8, float: 8 },
+  dealer: { ring64: 8, float: 8 },
 };
 
 const RUNTIME_BYTES = 512 * 2 ** 20;
@@ -41,20 +52,26 @@ export function availableMemoryBytes(): number {
   return limit;
 }
 
-/** The bytes `role` needs at its peak to hold `config` under a profile of `dtype`. */
-export function peakMemoryBytes(role: MemoryRole, config: ModelConfig, dtype: ShareDtype): number {
-  const perParameter = PEAK_BYTES_PER_PARAMETER[role][dtype === 'ring64' ? 'ring64' : 'float'];
-  return foldedParameterCount(config) * perParameter + RUNTIME_BYTES;
+/** Bytes per folded parameter `role` needs at its peak, with `copies` extra copies of its stored weights. */
+function bytesPerParameter(role: MemoryRole, dtype: ShareDtype, copies: number): number {
+  const kind = dtype === 'ring64' ? 'ring64' : 'float';
+  return PEAK_BYTES_PER_PARAMETER[role][kind] + copies * STORED_BYTES_PER_PARAMETER[role][kind];
+}
+
+/** The bytes `role` needs at its peak to hold `config` under a profile of `dtype` (`copies`: ComputeBackend.storedWeightCopies). */
+export function peakMemoryBytes(role: MemoryRole, config: ModelConfig, dtype: ShareDtype, copies = 0): number {
+  return foldedParameterCount(config) * bytesPerParameter(role, dtype, copies) + RUNTIME_BYTES;
 }
 
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
 
 /** Why `role` cannot hold the model in `available` bytes, or undefined when it fits. */
-export function memoryProblem(role: MemoryRole, config: ModelConfig, dtype: ShareDtype, available: number): string | undefined {
-  const needed = peakMemoryBytes(role, config, dtype);
+export function memoryProblem(role: MemoryRole, config: ModelConfig, dtype: ShareDtype, available: number, copies = 0): string | undefined {
+  const needed = peakMemoryBytes(role, config, dtype, copies);
   if (needed <= available) return undefined;
-  const perParameter = PEAK_BYTES_PER_PARAMETER[role][dtype === 'ring64' ? 'ring64' : 'float'];
-  return `the ${role} needs about ${gib(needed)} for this model (${foldedParameterCount(config).toLocaleString('en-US')} parameters × ${perParameter} B at its peak under ${dtype}), and ${gib(available)} is available`;
+  const copied = copies * STORED_BYTES_PER_PARAMETER[role][dtype === 'ring64' ? 'ring64' : 'float'];
+  const workers = copies > 0 ? `, ${copied} B of them the compute workers' copy of the stored weights` : '';
+  return `the ${role} needs about ${gib(needed)} for this model (${foldedParameterCount(config).toLocaleString('en-US')} parameters × ${bytesPerParameter(role, dtype, copies)} B at its peak under ${dtype}${workers}), and ${gib(available)} is available`;
 }
 
 export class ModelTooLargeError extends Error {
@@ -62,7 +79,7 @@ export class ModelTooLargeError extends Error {
 }
 
 /** Throws ModelTooLargeError (with the figure) unless `role` can hold the model. */
-export function assertFitsMemory(role: MemoryRole, config: ModelConfig, dtype: ShareDtype, available = availableMemoryBytes()): void {
-  const problem = memoryProblem(role, config, dtype, available);
+export function assertFitsMemory(role: MemoryRole, config: ModelConfig, dtype: ShareDtype, available = availableMemoryBytes(), copies = 0): void {
+  const problem = memoryProblem(role, config, dtype, available, copies);
   if (problem) throw new ModelTooLargeError(`refusing to start: ${problem} (--memory-limit overrides the detected figure)`);
 }
