@@ -9,6 +9,7 @@
  * order. All primes here have at most 45 bits (seal-runtime.ts checks it), so plain numbers are
  * exact (no BigInt): the accumulator stays below 2^(45 + 8) = 2^53.
  */
+import { type Steps, runStraight } from '../../compute/sliced-steps.js';
 import { malformed } from './token-lookup-error.js';
 
 const POW2: readonly number[] = Array.from({ length: 54 }, (_, i) => 2 ** i);
@@ -38,6 +39,22 @@ export function packPolys(
   dst: Uint8Array,
   dstOffset: number,
 ): number {
+  return runStraight(packPolysSteps(src, srcOffset, polys, degree, moduli, dst, dstOffset));
+}
+
+/**
+ * packPolys as steps (compute/sliced-steps.ts): one step per polynomial and prime, i.e.
+ * `degree` coefficients (a few ms at N = 8192).
+ */
+export function* packPolysSteps(
+  src: Uint8Array,
+  srcOffset: number,
+  polys: number,
+  degree: number,
+  moduli: readonly number[],
+  dst: Uint8Array,
+  dstOffset: number,
+): Steps<number> {
   const view = new DataView(src.buffer, src.byteOffset, src.byteLength);
   let o = dstOffset;
   let acc = 0;
@@ -59,6 +76,7 @@ export function packPolys(
           accBits -= 8;
         }
       }
+      yield;
     }
   }
   if (accBits > 0) dst[o++] = acc;
@@ -80,6 +98,20 @@ export function unpackPolys(
   dstOffset: number,
   what: string,
 ): number {
+  return runStraight(unpackPolysSteps(src, srcOffset, polys, degree, moduli, dst, dstOffset, what));
+}
+
+/** unpackPolys as steps: one per polynomial and prime (see packPolysSteps). */
+export function* unpackPolysSteps(
+  src: Uint8Array,
+  srcOffset: number,
+  polys: number,
+  degree: number,
+  moduli: readonly number[],
+  dst: Uint8Array,
+  dstOffset: number,
+  what: string,
+): Steps<number> {
   const need = packedPolyBytes(polys, degree, moduli);
   if (srcOffset + need > src.length) throw malformed(what, `truncated: needs ${need} bytes of coefficients`);
   const view = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
@@ -103,6 +135,7 @@ export function unpackPolys(
         view.setUint32(d, value % 4294967296, true);
         view.setUint32(d + 4, Math.floor(value / 4294967296), true);
       }
+      yield;
     }
   }
   // Padding bits of the last byte must be zero: one canonical encoding per value.
