@@ -315,7 +315,7 @@ export class TokenLookupClient {
    */
   noiseBudgets(bytes: Uint8Array): number[] {
     const budgets: number[] = [];
-    runStraight(this.answerSteps(bytes, (ct) => budgets.push(this.decryptor.invariantNoiseBudget(ct))));
+    this.forEachAnswer(bytes, (ct) => budgets.push(this.decryptor.invariantNoiseBudget(ct)));
     return budgets;
   }
 
@@ -325,6 +325,10 @@ export class TokenLookupClient {
     this.disposed = true;
     this.decryptor.delete();
     this.encryptor.delete();
+  }
+
+  private forEachAnswer(bytes: Uint8Array, visit: (ct: CipherText, index: number) => void): void {
+    runStraight(this.answerSteps(bytes, visit));
   }
 
   /** Loads each answer ciphertext in turn and visits it: steps of one polynomial and prime, one load, one visit. */
