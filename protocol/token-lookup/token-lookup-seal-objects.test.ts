@@ -65,10 +65,10 @@ describe('node-seal objects of a token-lookup session', () => {
   it('are all deleted after a session cancelled while a query is encrypted ahead and an answer is prepared', async () => {
     const client = await TokenLookupClient.create();
     const server = await TokenLookupServer.fromSetup(client.setupMessage(), { lookupsPerQuery: 1 });
-    // Three slices per lookup: queryAhead yields between its ciphertexts, so it is midway when cancelled.
-    const vocab = 3 * 8192;
-    const pool = new AheadPool<AheadQuery>({ capacity: 2, total: 8, produce: () => client.queryAhead(1, vocab), release: (q) => q.dispose() });
+    // Eight ciphertexts per lookup (some 40 ms): queryAhead yields when its slice is used up, so it is midway when cancelled.
+    const vocab = 8 * 8192;
     const prepared = await server.prepareShifted(prg.permutation(vocab));
+    const pool = new AheadPool<AheadQuery>({ capacity: 2, total: 8, produce: () => client.queryAhead(1, vocab), release: (q) => q.dispose() });
     const taken = pool.take();
     await new Promise((resolve) => setImmediate(resolve)); // the first query is being encrypted
     expect(ledger.liveCount()).toBeGreaterThan(0);
@@ -78,6 +78,23 @@ describe('node-seal objects of a token-lookup session', () => {
     prepared.dispose();
     server.dispose();
     await expect(taken).rejects.toThrow();
+    expect(live()).toEqual({});
+  });
+
+  it('are all deleted after the engine ends its session while an answer is being computed in slices', async () => {
+    const client = await TokenLookupClient.create();
+    const server = await TokenLookupServer.fromSetup(client.setupMessage(), { lookupsPerQuery: 1 });
+    // 16 ciphertexts per lookup: the answer takes several slices (compute/sliced-steps.ts).
+    const vocab = 128256;
+    const ahead = await client.queryAhead(1, vocab);
+    const prepared = await server.prepareShifted(prg.permutation(vocab));
+    const answering = server.answerShifted(ahead.bytes, client.offsetMessage(ahead, [vocab - 1]), prepared);
+    await new Promise((resolve) => setImmediate(resolve)); // the answer is between two slices
+    expect(prepared.disposed).toBe(false);
+    server.dispose();
+    await expect(answering).rejects.toThrow(/disposed during a lookup/);
+    expect(prepared.disposed).toBe(true);
+    client.dispose();
     expect(live()).toEqual({});
   });
 
