@@ -63,10 +63,10 @@ export async function timeTokenLookup(vocab: number, repeats = 3): Promise<Looku
       const t0 = performance.now();
       const ahead = await client.queryAhead(1, vocab);
       const t1 = performance.now();
-      const prepared = server.prepareShifted(table);
+      const prepared = await server.prepareShifted(table);
       const t2 = performance.now();
       const offsets = client.offsetMessage(ahead, [vocab - 1]);
-      const [id] = client.decodeAnswers(server.answerShifted(ahead.bytes, offsets, prepared));
+      const [id] = await client.decodeAnswersSliced(await server.answerShifted(ahead.bytes, offsets, prepared));
       const t3 = performance.now();
       if (id !== vocab - 1) throw new Error(`token lookup (query ahead) at vocabulary ${vocab} returned ${id}`);
       if (k > 0) {

@@ -23,7 +23,7 @@ parentPort!.on('message', async (m: PeerRequest) => {
     servers.set(m.id, await TokenLookupServer.fromSetup(m.setup, { lookupsPerQuery: 1 }));
   } else if (m.kind === 'answer') {
     const server = servers.get(m.id)!;
-    reply.answer = server.answerShifted(m.query, m.offsets, server.prepareShifted(m.table));
+    reply.answer = await server.answerShifted(m.query, m.offsets, await server.prepareShifted(m.table));
   } else {
     servers.get(m.id)?.dispose();
     servers.delete(m.id);

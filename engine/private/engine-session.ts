@@ -96,12 +96,12 @@ export async function runEngineSession(links: { gateway: MessageLink; dealer: Me
       const step = nextStep(ctx);
       // The answer's blinding does not depend on the query: done while the gateway samples. The
       // query itself came ahead (offline); the table is encoded rotated by the offsets.
-      const prepared = lookup.prepareShifted(table);
+      const prepared = await lookup.prepareShifted(table);
       try {
         if (aheadQuery === undefined) aheadQuery = await receiveQuery(step);
         const [offsets] = await net.receive('gateway', MessageKind.TokenOffset, step);
         if (!(offsets instanceof Uint8Array)) throw new Error('token offsets: expected bytes');
-        net.send('gateway', MessageKind.TokenAnswer, step, [lookup.answerShifted(aheadQuery, offsets, prepared)]);
+        net.send('gateway', MessageKind.TokenAnswer, step, [await lookup.answerShifted(aheadQuery, offsets, prepared)]);
       } finally {
         prepared.dispose();
       }

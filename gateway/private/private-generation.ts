@@ -259,7 +259,7 @@ export async function* privateGenerate(
       }
       const [answer] = await net.receive('engine', MessageKind.TokenAnswer, step);
       if (!(answer instanceof Uint8Array)) throw new Error('token answer: expected bytes');
-      const [id, ...altIds] = lookupClient.decodeAnswers(answer);
+      const [id, ...altIds] = await lookupClient.decodeAnswersSliced(answer);
       if (id === undefined) throw new Error('token answer: empty');
       passes++;
       lastAnswerAt = performance.now();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Prg } from '../../crypto/prg.js';
+import { COEFF_MODULUS_PRIMES } from './bfv-parameters.js';
 import { bitLength, packPolys, packedPolyBytes, unpackPolys } from './coefficient-packing.js';
 import { TokenLookupError } from './token-lookup-error.js';
 
@@ -48,6 +49,35 @@ describe('coefficient packing', () => {
       const back = new Uint8Array(src.length + 16);
       expect(unpackPolys(packed, 5, polys, degree, moduli, back, 16, 'test')).toBe(packed.length);
       expect(Buffer.from(back.subarray(16)).equals(Buffer.from(src))).toBe(true);
+    }
+  });
+
+  it('writes the wire format bit for bit: each coefficient in bitlength(q) bits, least significant first', () => {
+    // The reference: one BigInt of all the bits, coefficient k at bit Σ_{i<k} bitlength(q_i).
+    const prg = Prg.random();
+    for (const moduli of [COEFF_MODULUS_PRIMES.map(Number), MODULI, [65521, 4294967291, 8191]]) {
+      const [polys, degree] = [2, 37];
+      const values = randomCoefficients(prg, polys, degree, moduli);
+      values[1] = moduli[0]! - 1;
+      let stream = 0n;
+      let at = 0n;
+      let k = 0;
+      for (let p = 0; p < polys; p++) {
+        for (const q of moduli) {
+          for (let c = 0; c < degree; c++) {
+            stream |= BigInt(values[k++]!) << at;
+            at += BigInt(bitLength(q));
+          }
+        }
+      }
+      const expected = new Uint8Array(packedPolyBytes(polys, degree, moduli));
+      for (let b = 0; b < expected.length; b++) expected[b] = Number((stream >> BigInt(8 * b)) & 0xffn);
+      const packed = new Uint8Array(expected.length);
+      packPolys(u64Array(values), 0, polys, degree, moduli, packed, 0);
+      expect(Buffer.from(packed).equals(Buffer.from(expected)), `moduli ${moduli.join(', ')}`).toBe(true);
+      const back = new Uint8Array(values.length * 8);
+      unpackPolys(expected, 0, polys, degree, moduli, back, 0, 'test');
+      expect(Buffer.from(back).equals(Buffer.from(u64Array(values)))).toBe(true);
     }
   });
 

@@ -6,6 +6,7 @@
  * and it is loaded back. Randomness from node:crypto.
  */
 import { randomBytes } from 'node:crypto';
+import { type Steps, runStraight } from '../../compute/sliced-steps.js';
 import type { CipherText } from 'node-seal/implementation/cipher-text.js';
 import { MAX_FLOOD_BITS, POLY_MODULUS_DEGREE } from './bfv-parameters.js';
 import { parseCiphertextLayout } from './seal-layout.js';
@@ -14,8 +15,15 @@ import { TokenLookupError, errorText } from './token-lookup-error.js';
 
 const CHUNK_BITS = 7;
 const CHUNK_MASK = (1 << CHUNK_BITS) - 1;
+/** Coefficients per step of floodNoiseSteps (a quarter of N: about 2 ms). */
+const COEFFICIENTS_PER_STEP = 2048;
 
 export function floodNoise(runtime: BfvRuntime, ct: CipherText, bits: number): void {
+  runStraight(floodNoiseSteps(runtime, ct, bits));
+}
+
+/** floodNoise as steps (compute/sliced-steps.ts): the same noise, COEFFICIENTS_PER_STEP coefficients a step. */
+export function* floodNoiseSteps(runtime: BfvRuntime, ct: CipherText, bits: number): Steps<void> {
   if (!Number.isInteger(bits) || bits < 64 || bits > MAX_FLOOD_BITS) {
     throw new TokenLookupError('unsupported_runtime', `flood of 2^${bits} is outside what the parameters carry (64 … ${MAX_FLOOD_BITS})`);
   }
@@ -36,24 +44,28 @@ export function floodNoise(runtime: BfvRuntime, ct: CipherText, bits: number): v
   const shift = moduli.map((q) => Number((1n << BigInt(bits)) % q));
   const primes = moduli.map(Number);
   const random = randomBytes(chunks * n);
-  for (let c = 0; c < n; c++) {
-    const base = c * chunks;
-    for (let i = 0; i < primes.length; i++) {
-      const q = primes[i]!;
-      const r = residues[i]!;
-      let e = 0;
-      for (let b = 0; b < chunks; b++) {
-        const chunk = random[base + b]! & (b === chunks - 1 ? topMask : CHUNK_MASK);
-        e = (e + chunk * r[b]!) % q;
+  try {
+    for (let c = 0; c < n; c++) {
+      if (c > 0 && c % COEFFICIENTS_PER_STEP === 0) yield;
+      const base = c * chunks;
+      for (let i = 0; i < primes.length; i++) {
+        const q = primes[i]!;
+        const r = residues[i]!;
+        let e = 0;
+        for (let b = 0; b < chunks; b++) {
+          const chunk = random[base + b]! & (b === chunks - 1 ? topMask : CHUNK_MASK);
+          e = (e + chunk * r[b]!) % q;
+        }
+        const at = layout.dataOffset + 8 * (i * n + c); // poly 0 (c0), prime i, coefficient c
+        const c0 = view.getUint32(at, true) + view.getUint32(at + 4, true) * 4294967296;
+        const sum = (c0 + e + q - shift[i]!) % q;
+        view.setUint32(at, sum % 4294967296, true);
+        view.setUint32(at + 4, Math.floor(sum / 4294967296), true);
       }
-      const at = layout.dataOffset + 8 * (i * n + c); // poly 0 (c0), prime i, coefficient c
-      const c0 = view.getUint32(at, true) + view.getUint32(at + 4, true) * 4294967296;
-      const sum = (c0 + e + q - shift[i]!) % q;
-      view.setUint32(at, sum % 4294967296, true);
-      view.setUint32(at + 4, Math.floor(sum / 4294967296), true);
     }
+  } finally {
+    random.fill(0);
   }
-  random.fill(0);
   try {
     ct.loadArray(context, bytes);
   } catch (e) {

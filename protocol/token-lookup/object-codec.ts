@@ -15,7 +15,8 @@
  */
 import type { PlainText } from 'node-seal/implementation/plain-text.js';
 import { POLY_MODULUS_DEGREE, SLOTS } from './bfv-parameters.js';
-import { packPolys, packedPolyBytes, unpackPolys } from './coefficient-packing.js';
+import { type Steps, runSliced, runStraight } from '../../compute/sliced-steps.js';
+import { packPolysSteps, packedPolyBytes, unpackPolysSteps } from './coefficient-packing.js';
 import {
   type CiphertextLayout,
   type PlaintextLayout,
@@ -88,23 +89,63 @@ function ciphertextTemplate(bytes: Uint8Array, runtime: BfvRuntime, name: string
 }
 
 let cached: { runtime: BfvRuntime; templates: Templates } | undefined;
+let loading: { runtime: BfvRuntime; templates: Promise<Templates> } | undefined;
 
 /** The templates of this process (built once, with a throwaway key pair). */
 export function getTemplates(runtime: BfvRuntime): Templates {
   if (cached?.runtime === runtime) return cached.templates;
+  return remember(runtime, runStraight(templateSteps(runtime)));
+}
+
+/**
+ * getTemplates, built in bounded slices of the event loop (compute/sliced-steps.ts) the first
+ * time: key generation and the throwaway encryptions are some 50 ms of WebAssembly. What a
+ * party calls before its first session's lookup; concurrent callers share one build.
+ */
+export function loadTemplates(runtime: BfvRuntime): Promise<Templates> {
+  if (cached?.runtime === runtime) return Promise.resolve(cached.templates);
+  if (loading?.runtime !== runtime) {
+    const templates = runSliced(templateSteps(runtime)).then((t) => remember(runtime, t));
+    loading = { runtime, templates };
+    const clear = () => {
+      if (loading?.templates === templates) loading = undefined;
+    };
+    templates.then(clear, clear);
+  }
+  return loading.templates;
+}
+
+/** The first templates built for `runtime` are the process's (a second build is only discarded). */
+function remember(runtime: BfvRuntime, templates: Templates): Templates {
+  if (cached?.runtime !== runtime) cached = { runtime, templates };
+  return cached.templates;
+}
+
+/** Builds the templates, one SEAL call (or two cheap ones) per step. */
+function* templateSteps(runtime: BfvRuntime): Steps<Templates> {
   const { seal, context, encoder, evaluator } = runtime;
   const none = seal.ComprModeType.none;
-  const keygen = seal.KeyGenerator(context);
-  const secretKey = secretKeyOf(seal, keygen);
-  const publicKey = keygen.createPublicKey();
-  const encryptor = seal.Encryptor(context, publicKey, secretKey);
-  const zero: PlainText = must(encoder.encode(new Uint32Array(SLOTS)), 'BatchEncoder.encode');
-  const answer = seal.CipherText();
-  const serializables = [keygen.createPublicKeySerializable(), encryptor.encryptSymmetricSerializable(zero)] as const;
+  const owned: { delete(): void }[] = [];
+  const own = <T extends { delete(): void }>(o: T): T => {
+    owned.push(o);
+    return o;
+  };
   try {
-    const [pkS, queryS] = serializables;
+    const keygen = own(seal.KeyGenerator(context));
+    yield;
+    const secretKey = own(secretKeyOf(seal, keygen));
+    const publicKey = own(keygen.createPublicKey());
+    yield;
+    const encryptor = own(seal.Encryptor(context, publicKey, secretKey));
+    const zero: PlainText = own(must(encoder.encode(new Uint32Array(SLOTS)), 'BatchEncoder.encode'));
+    const answer = own(seal.CipherText());
+    const pkS = own(keygen.createPublicKeySerializable());
+    yield;
+    const queryS = own(encryptor.encryptSymmetricSerializable(zero));
+    yield;
     encryptor.encrypt(zero, answer);
     evaluator.cipherModSwitchTo(answer, runtime.lastParmsId, answer);
+    yield;
     const nData = runtime.moduli.first.length;
     const query = ciphertextTemplate(queryS.saveArray(none), runtime, 'query ciphertext');
     expectLayout('query ciphertext', query.layout, { polys: 2, primes: nData, seeded: true, ntt: false });
@@ -117,22 +158,14 @@ export function getTemplates(runtime: BfvRuntime): Templates {
     if (plainLayout.coeffCount !== POLY_MODULUS_DEGREE) {
       throw new TokenLookupError('unsupported_runtime', `template plaintext: ${plainLayout.coeffCount} coefficients, expected ${POLY_MODULUS_DEGREE}`);
     }
-    const templates: Templates = {
+    return {
       query,
       answer: answerT,
       publicKey: pk,
       plaintext: { bytes: plainBytes, layout: plainLayout },
     };
-    cached = { runtime, templates };
-    return templates;
   } finally {
-    for (const s of serializables) s.delete();
-    answer.delete();
-    zero.delete();
-    encryptor.delete();
-    publicKey.delete();
-    secretKey.delete();
-    keygen.delete();
+    for (const o of owned.reverse()) o.delete();
   }
 }
 
@@ -148,12 +181,23 @@ export function encodeCiphertextPart(
   dst: Uint8Array,
   offset: number,
 ): number {
+  return runStraight(encodeCiphertextPartSteps(serialized, layout, moduli, dst, offset));
+}
+
+/** encodeCiphertextPart as steps (one per polynomial and prime; compute/sliced-steps.ts). */
+export function* encodeCiphertextPartSteps(
+  serialized: Uint8Array,
+  layout: CiphertextLayout,
+  moduli: readonly number[],
+  dst: Uint8Array,
+  offset: number,
+): Steps<number> {
   let o = offset;
   if (layout.seedOffset !== null) {
     dst.set(serialized.subarray(layout.seedOffset, layout.seedOffset + SEED_BYTES), o);
     o += SEED_BYTES;
   }
-  return packPolys(serialized, layout.dataOffset, layout.storedPolys, layout.degree, moduli, dst, o);
+  return yield* packPolysSteps(serialized, layout.dataOffset, layout.storedPolys, layout.degree, moduli, dst, o);
 }
 
 /**
@@ -168,13 +212,25 @@ export function decodeCiphertextPart(
   target: Uint8Array,
   what: string,
 ): number {
+  return runStraight(decodeCiphertextPartSteps(src, offset, layout, moduli, target, what));
+}
+
+/** decodeCiphertextPart as steps (one per polynomial and prime; compute/sliced-steps.ts). */
+export function* decodeCiphertextPartSteps(
+  src: Uint8Array,
+  offset: number,
+  layout: CiphertextLayout,
+  moduli: readonly number[],
+  target: Uint8Array,
+  what: string,
+): Steps<number> {
   let o = offset;
   if (layout.seedOffset !== null) {
     if (o + SEED_BYTES > src.length) throw malformed(what, 'truncated seed');
     target.set(src.subarray(o, o + SEED_BYTES), layout.seedOffset);
     o += SEED_BYTES;
   }
-  return unpackPolys(src, o, layout.storedPolys, layout.degree, moduli, target, layout.dataOffset, what);
+  return yield* unpackPolysSteps(src, o, layout.storedPolys, layout.degree, moduli, target, layout.dataOffset, what);
 }
 
 /** Checks that a local serialization has exactly the template's size (same kind and level). */

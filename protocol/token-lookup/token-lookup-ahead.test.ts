@@ -38,8 +38,8 @@ describe('token lookup with the query sent ahead', () => {
       for (const [a, b] of pairs) {
         const ahead = await client.queryAhead(2, vocab);
         const offsets = client.offsetMessage(ahead, [a, b]);
-        const answer = server.answerShifted(ahead.bytes, offsets, server.prepareShifted(table));
-        expect(client.decodeAnswers(answer, vocab)).toEqual([table[a], table[b]]);
+        const answer = await server.answerShifted(ahead.bytes, offsets, await server.prepareShifted(table));
+        expect(await client.decodeAnswersSliced(answer, vocab)).toEqual([table[a], table[b]]);
       }
     } finally {
       server.dispose();
@@ -76,8 +76,9 @@ describe('token lookup with the query sent ahead', () => {
       expect(ahead.used).toBe(true);
       expect(Array.from(ahead.offsets)).toEqual([0]); // r wiped
       expect(() => client.offsetMessage(ahead, [6])).toThrow(/used twice/);
-      expect(() => server.answerPrepared(ahead.bytes, server.prepareShifted(table))).toThrow(TokenLookupError);
-      expect(() => server.answerShifted(ahead.bytes, offsets, server.prepare(table))).toThrow(/prepareShifted/);
+      const shifted = await server.prepareShifted(table);
+      expect(() => server.answerPrepared(ahead.bytes, shifted)).toThrow(TokenLookupError);
+      await expect(server.answerShifted(ahead.bytes, offsets, server.prepare(table))).rejects.toThrow(/prepareShifted/);
       const unused = await client.queryAhead(1, vocab);
       unused.dispose();
       expect(() => client.offsetMessage(unused, [1])).toThrow(/used twice/);
@@ -110,14 +111,14 @@ describe('token lookup with the query sent ahead', () => {
       for (const [name, bytes, message] of cases) {
         let caught: unknown;
         try {
-          server.answerShifted(ahead.bytes, bytes, server.prepareShifted(table));
+          await server.answerShifted(ahead.bytes, bytes, await server.prepareShifted(table));
         } catch (e) {
           caught = e;
         }
         expect(caught, name).toBeInstanceOf(TokenLookupError);
         expect(String((caught as Error).message), name).toMatch(message);
       }
-      expect(client.decodeAnswer(server.answerShifted(ahead.bytes, good, server.prepareShifted(table)), vocab)).toBe(table[42]);
+      expect(client.decodeAnswer(await server.answerShifted(ahead.bytes, good, await server.prepareShifted(table)), vocab)).toBe(table[42]);
     } finally {
       server.dispose();
     }

@@ -31,6 +31,11 @@
  * never leaves this object (its encryptor and decryptor hold the only copies once it is
  * created); keys are fresh per instance, so create one per session and
  * dispose() it at the end of the session (it owns WASM memory that the GC does not free).
+ *
+ * On the event loop (issue 15): what a party runs (create, queryAhead, decodeAnswersSliced) is
+ * async and runs in bounded slices (compute/sliced-steps.ts), yielding between polynomials,
+ * ciphertexts and SEAL calls. The synchronous query / queryMany / decodeAnswer(s) /
+ * noiseBudgets run the same steps straight through, for tests and benchmarks.
  */
 import type { CipherText } from 'node-seal/implementation/cipher-text.js';
 import type { Decryptor } from 'node-seal/implementation/decryptor.js';
@@ -46,14 +51,15 @@ import {
   type Templates,
   checkSameShape,
   constantCoefficient,
-  decodeCiphertextPart,
-  encodeCiphertextPart,
-  getTemplates,
+  decodeCiphertextPartSteps,
+  encodeCiphertextPartSteps,
+  loadTemplates,
   must,
   plaintextFromCoefficients,
 } from './object-codec.js';
 import { randomInt } from 'node:crypto';
 import { yieldToEventLoop } from '../../compute/event-loop-slices.js';
+import { type Steps, runSliced, runStraight } from '../../compute/sliced-steps.js';
 import { type BfvRuntime, getBfvRuntime, secretKeyOf } from './seal-runtime.js';
 import { TokenLookupError, errorText, invalidArgument, malformed } from './token-lookup-error.js';
 import { MESSAGE_HEADER_BYTES, MessageKind, expectLength, readHeader, writeHeader } from './wire-format.js';
@@ -72,7 +78,7 @@ export class TokenLookupClient {
   /** A client with a fresh BFV key pair (never reuse one across sessions). */
   static async create(): Promise<TokenLookupClient> {
     const runtime = await getBfvRuntime();
-    const templates = getTemplates(runtime);
+    const templates = await loadTemplates(runtime);
     const { seal, context } = runtime;
     const keygen = seal.KeyGenerator(context);
     // The key generator, the secret key and the public key live only until the encryptor, the
@@ -93,7 +99,7 @@ export class TokenLookupClient {
       encryptor = seal.Encryptor(context, publicKey, secretKey);
       decryptor = seal.Decryptor(context, secretKey);
       await yieldToEventLoop();
-      const setup = buildSetupMessage(runtime, templates, keygen);
+      const setup = await runSliced(setupMessageSteps(runtime, templates, keygen));
       const client = new TokenLookupClient(runtime, templates, encryptor, decryptor, setup);
       encryptor = decryptor = undefined; // the client's now
       return client;
@@ -131,14 +137,9 @@ export class TokenLookupClient {
       if (Math.floor(r / SLOTS) === slice) slots[r % SLOTS] = 1;
     }, perLookup);
     try {
-      for (let next = steps.next(); ; next = steps.next()) {
-        if (next.done) return new AheadQuery(next.value, vocabSize, offsets);
-        await yieldToEventLoop();
-        this.assertLive();
-      }
+      return new AheadQuery(await runSliced(steps, () => this.assertLive()), vocabSize, offsets);
     } catch (e) {
       offsets.fill(0);
-      steps.return(new Uint8Array(0));
       throw e;
     }
   }
@@ -208,14 +209,10 @@ export class TokenLookupClient {
     fill: (lookup: number, slice: number, slots: Uint32Array) => void,
     perLookup: number,
   ): Uint8Array {
-    const steps = this.encryptQuerySteps(vocabSize, lookups, fill, perLookup);
-    for (;;) {
-      const next = steps.next();
-      if (next.done) return next.value;
-    }
+    return runStraight(this.encryptQuerySteps(vocabSize, lookups, fill, perLookup));
   }
 
-  /** encryptQuery, one ciphertext per step (the generator yields after each, returns the message). */
+  /** encryptQuery as steps: the encryption of each ciphertext, then each polynomial and prime it packs. */
   private *encryptQuerySteps(
     vocabSize: number,
     lookups: number,
@@ -238,19 +235,20 @@ export class TokenLookupClient {
           slots.fill(0);
           fill(l, i, slots);
           const plain = plaintextFromCoefficients(this.runtime, slots);
+          let bytes: Uint8Array;
           try {
             const serializable = this.encryptor.encryptSymmetricSerializable(plain);
             try {
-              const bytes = serializable.saveArray(seal.ComprModeType.none);
-              checkSameShape(bytes, t, 'query ciphertext');
-              o = encodeCiphertextPart(bytes, t.layout, t.moduli, out, o);
+              bytes = serializable.saveArray(seal.ComprModeType.none);
             } finally {
               serializable.delete();
             }
           } finally {
-            plain.delete();
+            plain.delete(); // held the index
           }
+          checkSameShape(bytes, t, 'query ciphertext');
           yield;
+          o = yield* encodeCiphertextPartSteps(bytes, t.layout, t.moduli, out, o);
         }
       }
     } finally {
@@ -278,8 +276,20 @@ export class TokenLookupClient {
 
   /** The ids of a many-lookup answer, in query order. */
   decodeAnswers(bytes: Uint8Array, vocabSize?: number): number[] {
+    return runStraight(this.decodeSteps(bytes, vocabSize));
+  }
+
+  /**
+   * decodeAnswers in bounded slices of the event loop (what the gateway calls: 21 lookups are
+   * some 50 ms of work). Throws if the client is disposed meanwhile.
+   */
+  decodeAnswersSliced(bytes: Uint8Array, vocabSize?: number): Promise<number[]> {
+    return runSliced(this.decodeSteps(bytes, vocabSize), () => this.assertLive());
+  }
+
+  private *decodeSteps(bytes: Uint8Array, vocabSize: number | undefined): Steps<number[]> {
     const ids: number[] = [];
-    this.forEachAnswer(bytes, (ct, k) => {
+    yield* this.answerSteps(bytes, (ct, k) => {
       const budget = this.decryptor.invariantNoiseBudget(ct);
       if (budget < MIN_ANSWER_NOISE_BUDGET_BITS) {
         throw new TokenLookupError('undecryptable', `answer ${k}: noise budget exhausted`);
@@ -317,10 +327,15 @@ export class TokenLookupClient {
     this.encryptor.delete();
   }
 
-  private forEachAnswer(
+  private forEachAnswer(bytes: Uint8Array, visit: (ct: CipherText, index: number) => void): void {
+    runStraight(this.answerSteps(bytes, visit));
+  }
+
+  /** Loads each answer ciphertext in turn and visits it: steps of one polynomial and prime, one load, one visit. */
+  private *answerSteps(
     bytes: Uint8Array,
     visit: (ct: CipherText, index: number) => void,
-  ): void {
+  ): Steps<void> {
     this.assertLive();
     const msg = readHeader(bytes, MessageKind.answer, 'answer');
     const t = this.templates.answer;
@@ -336,13 +351,14 @@ export class TokenLookupClient {
     try {
       let o = MESSAGE_HEADER_BYTES + 2;
       for (let k = 0; k < lookups; k++) {
-        o = decodeCiphertextPart(msg, o, t.layout, t.moduli, target, `answer ciphertext ${k}`);
+        o = yield* decodeCiphertextPartSteps(msg, o, t.layout, t.moduli, target, `answer ciphertext ${k}`);
         try {
           ct.loadArray(context, target);
         } catch (e) {
           throw malformed(`answer ciphertext ${k}`, `rejected by SEAL (${errorText(e)})`);
         }
         visit(ct, k);
+        yield;
       }
     } finally {
       ct.delete();
@@ -383,19 +399,22 @@ export class AheadQuery {
   }
 }
 
-function buildSetupMessage(runtime: BfvRuntime, templates: Templates, keygen: KeyGenerator): Uint8Array {
+/** The setup message (pk), as steps: the key's serialization, then each polynomial and prime it packs. */
+function* setupMessageSteps(runtime: BfvRuntime, templates: Templates, keygen: KeyGenerator): Steps<Uint8Array> {
   const none = runtime.seal.ComprModeType.none;
   const pkT = templates.publicKey;
   const out = new Uint8Array(MESSAGE_HEADER_BYTES + pkT.wireBytes);
   let o = writeHeader(out, MessageKind.setup);
   const pkS = keygen.createPublicKeySerializable();
+  let pk: Uint8Array;
   try {
-    const pk = pkS.saveArray(none);
-    checkSameShape(pk, pkT, 'public key');
-    o = encodeCiphertextPart(pk, pkT.layout, pkT.moduli, out, o);
+    pk = pkS.saveArray(none);
   } finally {
     pkS.delete();
   }
+  checkSameShape(pk, pkT, 'public key');
+  yield;
+  o = yield* encodeCiphertextPartSteps(pk, pkT.layout, pkT.moduli, out, o);
   if (o !== out.length) throw new TokenLookupError('unsupported_runtime', 'setup message size mismatch');
   return out;
 }

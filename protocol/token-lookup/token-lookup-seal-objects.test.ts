@@ -39,12 +39,12 @@ describe('node-seal objects of a token-lookup session', () => {
     try {
       for (let p = 0; p < passes; p++) {
         const table = prg.permutation(VOCAB);
-        const prepared = server.prepareShifted(table); // the engine, before the query comes
+        const prepared = await server.prepareShifted(table); // the engine, before the query comes
         try {
           const j = prg.below(VOCAB);
           const ahead = await pool.take();
-          const answer = server.answerShifted(ahead.bytes, client.offsetMessage(ahead, [j]), prepared);
-          expect(client.decodeAnswers(answer, VOCAB)).toEqual([table[j]]);
+          const answer = await server.answerShifted(ahead.bytes, client.offsetMessage(ahead, [j]), prepared);
+          expect(await client.decodeAnswersSliced(answer, VOCAB)).toEqual([table[j]]);
           expect(client.noiseBudgets(answer)[0]).toBeGreaterThan(0);
         } finally {
           prepared.dispose();
@@ -65,10 +65,10 @@ describe('node-seal objects of a token-lookup session', () => {
   it('are all deleted after a session cancelled while a query is encrypted ahead and an answer is prepared', async () => {
     const client = await TokenLookupClient.create();
     const server = await TokenLookupServer.fromSetup(client.setupMessage(), { lookupsPerQuery: 1 });
-    // Three slices per lookup: queryAhead yields between its ciphertexts, so it is midway when cancelled.
-    const vocab = 3 * 8192;
+    // Eight ciphertexts per lookup (some 40 ms): queryAhead yields when its slice is used up, so it is midway when cancelled.
+    const vocab = 8 * 8192;
+    const prepared = await server.prepareShifted(prg.permutation(vocab));
     const pool = new AheadPool<AheadQuery>({ capacity: 2, total: 8, produce: () => client.queryAhead(1, vocab), release: (q) => q.dispose() });
-    const prepared = server.prepareShifted(prg.permutation(vocab));
     const taken = pool.take();
     await new Promise((resolve) => setImmediate(resolve)); // the first query is being encrypted
     expect(ledger.liveCount()).toBeGreaterThan(0);
@@ -81,6 +81,23 @@ describe('node-seal objects of a token-lookup session', () => {
     expect(live()).toEqual({});
   });
 
+  it('are all deleted after the engine ends its session while an answer is being computed in slices', async () => {
+    const client = await TokenLookupClient.create();
+    const server = await TokenLookupServer.fromSetup(client.setupMessage(), { lookupsPerQuery: 1 });
+    // 16 ciphertexts per lookup: the answer takes several slices (compute/sliced-steps.ts).
+    const vocab = 128256;
+    const ahead = await client.queryAhead(1, vocab);
+    const prepared = await server.prepareShifted(prg.permutation(vocab));
+    const answering = server.answerShifted(ahead.bytes, client.offsetMessage(ahead, [vocab - 1]), prepared);
+    await new Promise((resolve) => setImmediate(resolve)); // the answer is between two slices
+    expect(prepared.disposed).toBe(false);
+    server.dispose();
+    await expect(answering).rejects.toThrow(/disposed during a lookup/);
+    expect(prepared.disposed).toBe(true);
+    client.dispose();
+    expect(live()).toEqual({});
+  });
+
   it('are all deleted after malformed or refused messages on both sides', async () => {
     const client = await TokenLookupClient.create();
     const server = await TokenLookupServer.fromSetup(client.setupMessage(), { lookupsPerQuery: 1 });
@@ -89,15 +106,15 @@ describe('node-seal objects of a token-lookup session', () => {
       const ahead = await client.queryAhead(1, VOCAB);
       const offsets = client.offsetMessage(ahead, [3]);
       // A query cut short, then one with a ciphertext SEAL refuses: the prepared answer is freed either way.
-      expect(() => server.answerShifted(ahead.bytes.subarray(0, ahead.bytes.length - 9), offsets, server.prepareShifted(table))).toThrow();
+      await expect(server.answerShifted(ahead.bytes.subarray(0, ahead.bytes.length - 9), offsets, await server.prepareShifted(table))).rejects.toThrow();
       const corrupt = ahead.bytes.slice();
       corrupt.fill(0xff, corrupt.length - 4096);
-      expect(() => server.answerShifted(corrupt, offsets, server.prepareShifted(table))).toThrow();
+      await expect(server.answerShifted(corrupt, offsets, await server.prepareShifted(table))).rejects.toThrow();
       // Two lookups where the session declared one.
       expect(() => server.answerMany(client.queryMany([1, 2], VOCAB), table)).toThrow();
       // An answer the client cannot read: cut short, and one whose ciphertext SEAL refuses.
-      const answer = server.answerShifted(ahead.bytes, offsets, server.prepareShifted(table));
-      expect(() => client.decodeAnswers(answer.subarray(0, answer.length - 1))).toThrow();
+      const answer = await server.answerShifted(ahead.bytes, offsets, await server.prepareShifted(table));
+      await expect(client.decodeAnswersSliced(answer.subarray(0, answer.length - 1))).rejects.toThrow();
       const garbled = answer.slice();
       garbled.fill(0xff, garbled.length - 4096);
       expect(() => client.decodeAnswers(garbled)).toThrow();

@@ -27,19 +27,27 @@
  * s = (j − r) mod M, M = ceil(V / N) · N. P0 computes the same c against the rotated table
  * T'[k] = T[(k + s) mod M] (T[k] = 0 for k ≥ V), whose encoding therefore waits for s; the
  * blinding, the expensive query-independent part, is still prepared ahead.
+ *
+ * On the event loop (issue 15): what a party runs (fromSetup, prepareShifted, answerShifted) is
+ * async and runs in bounded slices (compute/sliced-steps.ts): it yields between polynomials,
+ * ciphertexts and blocks of coefficients, so one answer over 16 ciphertexts per lookup and 21
+ * lookups (about 2 s of work) never holds the loop much longer than the slice budget. The
+ * synchronous prepare / answerPrepared / answer / answerMany run the same steps straight
+ * through, for tests and benchmarks; a server should not call them.
  */
 import type { CipherText } from 'node-seal/implementation/cipher-text.js';
 import type { Encryptor } from 'node-seal/implementation/encryptor.js';
 import type { PlainText } from 'node-seal/implementation/plain-text.js';
 import { randomBytes } from 'node:crypto';
+import { type Steps, runSliced, runStraight } from '../../compute/sliced-steps.js';
 import { MAX_LOOKUPS_PER_MESSAGE, SLOTS, ciphertextsPerLookup, floodBits } from './bfv-parameters.js';
-import { floodNoise } from './flood-noise.js';
+import { floodNoiseSteps } from './flood-noise.js';
 import {
   type Templates,
   checkSameShape,
-  decodeCiphertextPart,
-  encodeCiphertextPart,
-  getTemplates,
+  decodeCiphertextPartSteps,
+  encodeCiphertextPartSteps,
+  loadTemplates,
   must,
   plaintextFromCoefficients,
 } from './object-codec.js';
@@ -71,13 +79,13 @@ export class TokenLookupServer {
       throw invalidArgument('lookupsPerQuery', `must be an integer in [1, ${MAX_LOOKUPS_PER_MESSAGE}], got ${lookupsPerQuery}`);
     }
     const runtime = await getBfvRuntime();
-    const templates = getTemplates(runtime);
+    const templates = await loadTemplates(runtime);
     const msg = readHeader(setupBytes, MessageKind.setup, 'setupBytes');
     const pkT = templates.publicKey;
     expectLength(msg, MESSAGE_HEADER_BYTES + pkT.wireBytes, 'setupBytes', 'public key');
     const { seal, context } = runtime;
     const pkBytes = pkT.bytes.slice();
-    decodeCiphertextPart(msg, MESSAGE_HEADER_BYTES, pkT.layout, pkT.moduli, pkBytes, 'setupBytes public key');
+    await runSliced(decodeCiphertextPartSteps(msg, MESSAGE_HEADER_BYTES, pkT.layout, pkT.moduli, pkBytes, 'setupBytes public key'));
     const publicKey = seal.PublicKey();
     try {
       try {
@@ -117,20 +125,26 @@ export class TokenLookupServer {
    * Use it once with answerPrepared(), which frees it; dispose() it if no query comes.
    */
   prepare(table: Uint32Array): PreparedAnswer {
-    this.checkTable(table);
-    const perLookup = ciphertextsPerLookup(table.length);
-    return this.withBlinds(new PreparedAnswer(table.length, perLookup, encodeTable(this.runtime, table, perLookup), [], null));
+    return runStraight(this.prepareSteps(table, false));
   }
 
-  /** Adds the per-lookup blinds to a prepared answer; frees it if that fails. */
-  private withBlinds(prepared: PreparedAnswer): PreparedAnswer {
+  /**
+   * prepare() (`shifted` false) or prepareShifted() as steps: the table's plaintexts unless
+   * shifted, then the blinds; a prepared answer that does not get that far is freed.
+   */
+  private *prepareSteps(table: Uint32Array, shifted: boolean): Steps<PreparedAnswer> {
+    this.checkTable(table);
+    const perLookup = ciphertextsPerLookup(table.length);
+    const prepared = new PreparedAnswer(table.length, perLookup, [], [], shifted ? table.slice() : null);
+    let complete = false;
     try {
-      this.addBlinds(prepared.blinds, prepared.perLookup);
-    } catch (e) {
-      prepared.dispose();
-      throw e;
+      if (!shifted) yield* encodeTableSteps(this.runtime, table, perLookup, prepared.plains);
+      yield* this.blindSteps(prepared.blinds, perLookup);
+      complete = true;
+      return prepared;
+    } finally {
+      if (!complete) prepared.dispose();
     }
-    return prepared;
   }
 
   private checkTable(table: Uint32Array): void {
@@ -144,29 +158,37 @@ export class TokenLookupServer {
     }
   }
 
-  /** Per lookup: Enc(0) + R(x) + flood noise, fresh randomness each. */
-  private addBlinds(blinds: CipherText[], perLookup: number): void {
+  /** Per lookup: Enc(0) + R(x) + flood noise, fresh randomness each; into `blinds` (the caller frees them). */
+  private *blindSteps(blinds: CipherText[], perLookup: number): Steps<void> {
     const { evaluator } = this.runtime;
     for (let l = 0; l < this.lookupsPerQuery; l++) {
       const blind = must(this.encryptor.encryptZero(), 'Encryptor.encryptZero');
       blinds.push(blind);
+      yield;
       const mask = maskPlaintext(this.runtime);
       try {
         evaluator.addPlain(blind, mask, blind);
       } finally {
         mask.delete();
       }
-      floodNoise(this.runtime, blind, floodBits(perLookup));
+      yield;
+      yield* floodNoiseSteps(this.runtime, blind, floodBits(perLookup));
+      yield;
     }
   }
 
   /**
    * prepare() for a query sent ahead (answerShifted): the blinding ciphertexts only, and a copy
-   * of the table, which is encoded once the offsets arrive (its rotation depends on them).
+   * of the table, which is encoded once the offsets arrive (its rotation depends on them). In
+   * bounded slices of the event loop; throws if the server is disposed meanwhile.
    */
-  prepareShifted(table: Uint32Array): PreparedAnswer {
-    this.checkTable(table);
-    return this.withBlinds(new PreparedAnswer(table.length, ciphertextsPerLookup(table.length), [], [], table.slice()));
+  prepareShifted(table: Uint32Array): Promise<PreparedAnswer> {
+    return runSliced(this.prepareSteps(table, true), () => this.assertLive());
+  }
+
+  private assertLive(prepared?: PreparedAnswer): void {
+    if (this.disposed) throw new TokenLookupError('disposed', 'TokenLookupServer disposed during a lookup');
+    if (prepared?.disposed) throw new TokenLookupError('disposed', 'prepared answer disposed during a lookup');
   }
 
   /**
@@ -175,7 +197,7 @@ export class TokenLookupServer {
    * by s_l, so it decrypts to table[j_l]. Frees `prepared` (from prepareShifted). Malformed or
    * out-of-range offsets throw a TokenLookupError ('malformed_message').
    */
-  answerShifted(queryBytes: Uint8Array, offsetBytes: Uint8Array, prepared: PreparedAnswer): Uint8Array {
+  async answerShifted(queryBytes: Uint8Array, offsetBytes: Uint8Array, prepared: PreparedAnswer): Promise<Uint8Array> {
     try {
       if (this.disposed) throw new TokenLookupError('disposed', 'TokenLookupServer used after dispose()');
       const table = prepared.table;
@@ -197,15 +219,17 @@ export class TokenLookupServer {
         shifts.push(s);
       }
       const rotated = new Uint32Array(span);
+      const { runtime } = this;
       try {
-        return this.answerWith(queryBytes, prepared, (l) => {
-        const s = shifts[l]!;
-        // T'[k] = T[(k + s) mod M]; T is zero beyond V.
-        rotated.fill(0);
-        if (s < table.length) rotated.set(table.subarray(s), 0);
-        if (s > 0) rotated.set(table.subarray(0, Math.min(table.length, s)), span - s);
-          return encodeTable(this.runtime, rotated, prepared.perLookup);
+        const steps = this.answerSteps(queryBytes, prepared, function* (l, plains) {
+          const s = shifts[l]!;
+          // T'[k] = T[(k + s) mod M]; T is zero beyond V.
+          rotated.fill(0);
+          if (s < table.length) rotated.set(table.subarray(s), 0);
+          if (s > 0) rotated.set(table.subarray(0, Math.min(table.length, s)), span - s);
+          yield* encodeTableSteps(runtime, rotated, prepared.perLookup, plains);
         });
+        return await runSliced(steps, () => this.assertLive(prepared));
       } finally {
         rotated.fill(0);
       }
@@ -225,17 +249,23 @@ export class TokenLookupServer {
   answerPrepared(queryBytes: Uint8Array, prepared: PreparedAnswer): Uint8Array {
     try {
       if (prepared.table !== null) throw invalidArgument('prepared', 'comes from prepareShifted(): answer it with answerShifted()');
-      return this.answerWith(queryBytes, prepared, null);
+      return runStraight(this.answerSteps(queryBytes, prepared, null));
     } finally {
       prepared.dispose();
     }
   }
 
   /**
-   * The answer's homomorphic part. `tableFor(l)`, when given, encodes lookup l's (rotated)
-   * table, which is freed after that lookup; otherwise every lookup uses prepared.plains.
+   * The answer's homomorphic part, as steps (one per polynomial and prime of each ciphertext
+   * decoded or encoded, one per SEAL operation on a ciphertext). `tableFor(l, plains)`, when
+   * given, encodes lookup l's (rotated) table into `plains`, which is freed after that lookup;
+   * otherwise every lookup uses prepared.plains.
    */
-  private answerWith(queryBytes: Uint8Array, prepared: PreparedAnswer, tableFor: ((lookup: number) => (PlainText | null)[]) | null): Uint8Array {
+  private *answerSteps(
+    queryBytes: Uint8Array,
+    prepared: PreparedAnswer,
+    tableFor: ((lookup: number, plains: (PlainText | null)[]) => Steps<void>) | null,
+  ): Steps<Uint8Array> {
     if (this.disposed) throw new TokenLookupError('disposed', 'TokenLookupServer used after dispose()');
     if (prepared.disposed) throw new TokenLookupError('disposed', 'prepared answer used twice');
     const table = { length: prepared.vocabSize };
@@ -275,11 +305,12 @@ export class TokenLookupServer {
       let r = MESSAGE_HEADER_BYTES + QUERY_FIELDS_BYTES;
       for (let l = 0; l < lookups; l++) {
         let acc: CipherText | null = null;
-        const plains = tableFor ? tableFor(l) : prepared.plains;
+        const plains: (PlainText | null)[] = tableFor ? [] : prepared.plains;
         try {
+          if (tableFor) yield* tableFor(l, plains);
           for (let i = 0; i < perLookup; i++) {
             const what = `queryBytes ciphertext ${l * perLookup + i}`;
-            r = decodeCiphertextPart(msg, r, qT.layout, qT.moduli, target, what);
+            r = yield* decodeCiphertextPartSteps(msg, r, qT.layout, qT.moduli, target, what);
             try {
               query.loadArray(context, target);
             } catch (e) {
@@ -295,6 +326,7 @@ export class TokenLookupServer {
               evaluator.multiplyPlain(query, plain, product);
               evaluator.add(acc, product, acc);
             }
+            yield;
           }
           acc ??= must(this.encryptor.encryptZero(), 'Encryptor.encryptZero');
           // + Enc(0) + R(x) + flood noise, prepared before the query came.
@@ -302,7 +334,8 @@ export class TokenLookupServer {
           evaluator.cipherModSwitchTo(acc, this.runtime.lastParmsId, acc);
           const bytes = acc.saveArray(seal.ComprModeType.none);
           checkSameShape(bytes, aT, 'answer ciphertext');
-          w = encodeCiphertextPart(bytes, aT.layout, aT.moduli, out, w);
+          yield;
+          w = yield* encodeCiphertextPartSteps(bytes, aT.layout, aT.moduli, out, w);
         } finally {
           acc?.delete();
           if (tableFor) for (const p of plains) p?.delete();
@@ -321,7 +354,8 @@ export class PreparedAnswer {
   constructor(
     readonly vocabSize: number,
     readonly perLookup: number,
-    readonly plains: readonly (PlainText | null)[],
+    /** Filled by prepare(); empty for prepareShifted(). */
+    readonly plains: (PlainText | null)[],
     readonly blinds: CipherText[],
     /** prepareShifted(): the table, encoded once the offsets are known; null for prepare(). */
     readonly table: Uint32Array | null,
@@ -342,9 +376,8 @@ export class PreparedAnswer {
  * T[iN], coefficient N − k holds −T[iN + k] mod t, so that x^k · T_i(x) has T[iN + k] as its
  * constant coefficient. null for an all-zero slice.
  */
-function encodeTable(runtime: BfvRuntime, table: Uint32Array, slices: number): (PlainText | null)[] {
+function* encodeTableSteps(runtime: BfvRuntime, table: Uint32Array, slices: number, plains: (PlainText | null)[]): Steps<void> {
   const t = runtime.plainModulus;
-  const plains: (PlainText | null)[] = [];
   const coefficients = new Uint32Array(SLOTS);
   try {
     for (let i = 0; i < slices; i++) {
@@ -353,14 +386,11 @@ function encodeTable(runtime: BfvRuntime, table: Uint32Array, slices: number): (
       coefficients[0] = part[0] ?? 0;
       for (let k = 1; k < part.length; k++) coefficients[SLOTS - k] = part[k] === 0 ? 0 : t - part[k]!;
       plains.push(part.some((v) => v !== 0) ? plaintextFromCoefficients(runtime, coefficients) : null);
+      yield;
     }
-  } catch (e) {
-    for (const p of plains) p?.delete();
-    throw e;
   } finally {
     coefficients.fill(0);
   }
-  return plains;
 }
 
 /** R(x): 0 at x^0, uniform in Z_t (node:crypto, rejection sampling on 20 bits) elsewhere. */
