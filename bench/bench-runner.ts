@@ -14,7 +14,7 @@ import { ATTENTION_MODES, isAttentionMode, type AttentionMode } from '../protoco
 import { Prg } from '../crypto/prg.js';
 import type { BenchCell } from './acceptance-preset.js';
 import { BENCH_MODELS, FULL_DEPTH_TARGETS, type BenchModel } from './bench-models.js';
-import { benchResultsSchema, type BenchResults, type LinkResult, type ModelResult, type PrefillResult } from './bench-results.js';
+import { benchResultsSchema, type BenchResults, type ExactCounts, type LinkResult, type ModelResult, type PrefillResult } from './bench-results.js';
 import { extrapolate } from './extrapolation.js';
 import { findingsOf } from './findings.js';
 import { floorOf } from './floor-model.js';
@@ -269,9 +269,10 @@ async function writeReports(results: BenchResults, outDir: string): Promise<Benc
  * earlier, e.g. after the extrapolation changed, without measuring again. Several files (runs
  * made piecewise, e.g. the heavy models on their own) are analysed as one: their models side by
  * side, the union of their options, and per vocabulary the token-lookup timing that has the
- * online (query-ahead) figure, else the first.
+ * online (query-ahead) figure, else the first. `exactCounts` (bench/exact-counts.ts) fill the
+ * acceptance table's cells the runs did not measure (bench/modelled-cells.ts).
  */
-export async function reanalyse(jsonPaths: string | readonly string[], outDir: string): Promise<{ results: BenchResults; files: BenchFiles }> {
+export async function reanalyse(jsonPaths: string | readonly string[], outDir: string, exactCounts: readonly ExactCounts[] = []): Promise<{ results: BenchResults; files: BenchFiles }> {
   const paths = typeof jsonPaths === 'string' ? [jsonPaths] : jsonPaths;
   if (paths.length === 0) throw new Error('reanalyse: no results file');
   // The analysis is recomputed, so an older file's extrapolation and findings need not parse.
@@ -297,6 +298,8 @@ export async function reanalyse(jsonPaths: string | readonly string[], outDir: s
     },
     models: runs.flatMap((r) => r.models),
     tokenLookup: [...lookups.values()].sort((a, b) => a.vocab - b.vocab),
+    // Exact counts for unmeasured cells (bench/exact-counts.ts): the files' own and those given.
+    ...(runs.some((r) => r.exactCounts) || exactCounts.length > 0 ? { exactCounts: [...runs.flatMap((r) => r.exactCounts ?? []), ...exactCounts] } : {}),
   };
   const results: BenchResults = { ...measured, extrapolation: { method: '', perLayer: [], fullDepth: [], vocabularyCost: null }, findings: [] };
   return { results, files: await writeReports(results, outDir) };
