@@ -12,7 +12,9 @@
  * delayed link beside its model (from link none), the long-prefill rule beside the long prefills
  * measured on link none, and the counted identities beside sessions or cells measured directly.
  */
-import type { BenchResults, ModelResult } from './bench-results.js';
+import type { BenchResults, FullDepthResult, ModelResult } from './bench-results.js';
+import { paperComparison } from './acceptance-summary.js';
+import { networkFloorMs } from './floor-model.js';
 import { extrapolate } from './extrapolation.js';
 import { LINK_SETTINGS, isLinkSettingName, type LinkSettingName } from './link-settings.js';
 import { computeOfMeasured, decodeCount, fusedAt, modelledMs, prefillCount, type ExactCounts } from './cell-model.js';
@@ -203,6 +205,53 @@ export function longContextRows(r: BenchResults, counts: readonly ExactCounts[],
   return out;
 }
 
+export interface FullLongContext {
+  profile: string;
+  keys: number;
+  flightsPerLayer: number;
+  flightsPerToken: number;
+  megabytesPerToken: number;
+  /** At the paper's link: the extrapolation's compute (short context) + the link's cost of these flights and bytes. */
+  secondsPerToken: number;
+  networkSeconds: number;
+}
+
+/**
+ * The full Llama-3.1-8B decode at a long context, per profile with counted 8B-layer steps: the
+ * extrapolation at the short context (paperComparison) with each of its layers' flights and bytes
+ * replaced by the counted ones at `keys` keys (the fixed part does not depend on the keys). Both
+ * sides are taken without their token-query bytes, so the query counts once per token as in the
+ * extrapolation. Time: the short context's compute (a lower bound) + the paper link's cost.
+ */
+export function fullLongContext(r: BenchResults, counts: readonly ExactCounts[], keys = LONG_CONTEXT_KEYS): FullLongContext[] {
+  const out: FullLongContext[] = [];
+  for (const row of longContextRows(r, counts, keys)) {
+    if (row.model !== 'llama3-8b-l1') continue;
+    const m = r.models.find((x) => x.name === row.model && x.profile === row.profile);
+    const d = m?.private.find((p) => p.decode)?.decode;
+    const full = paperComparison(r).find((p) => p.profile === row.profile);
+    const target = r.extrapolation.fullDepth.length > 0 ? paperExtrapolation(r, row.profile) : undefined;
+    if (!d || !full || !target) continue;
+    const c = counts.find((x) => x.model === row.model && x.profile === row.profile && x.decode);
+    const query = Math.min(...(c?.decode?.steps.map((s) => s.tokenQueryBytes).filter((b) => b > 0) ?? [0]));
+    const shortLayer = d.bytesToEngine + d.bytesFromEngine - (d.bytesByKind.toEngine.TokenQuery ?? 0);
+    const longLayer = row.bytesPerToken - query;
+    const layers = target.layers;
+    const flights = full.flightsPerToken + layers * (row.flightsPerLayer - full.flightsPerLayer);
+    const bytes = full.megabytesPerToken * 1e6 + layers * (longLayer - shortLayer);
+    const network = networkFloorMs(LINK_SETTINGS.paper, flights, bytes);
+    out.push({ profile: row.profile, keys, flightsPerLayer: row.flightsPerLayer, flightsPerToken: flights, megabytesPerToken: bytes / 1e6, secondsPerToken: (target.computeMsPerToken + network) / 1000, networkSeconds: network / 1000 });
+  }
+  return out;
+}
+
+/** The full-8B extrapolation at the paper link for one profile (as paperComparison computes it). */
+function paperExtrapolation(r: BenchResults, profile: string): FullDepthResult | undefined {
+  const links = linksOf(r);
+  const ex = profile === r.options.profiles[0] ? r.extrapolation : extrapolate(r.models.filter((m) => m.profile === profile), links, r.tokenLookup);
+  return ex.fullDepth.find((f) => f.shape === 'llama3-8b' && f.link === 'paper');
+}
+
 /** The fixed part's flights (embedding, final norm, LM head, logit opening, lookup) of a one-layer model's decode. */
 function shortContextFixedFlights(r: BenchResults, m: ModelResult | undefined): number | null {
   if (!m?.shape) return null;
@@ -370,6 +419,13 @@ export function renderFilled(r: BenchResults, counts: readonly ExactCounts[], mo
     );
     out.push('');
     for (const x of lc) out.push(`- ${x.model} [${x.profile}]: ${x.note}; ms: ${Object.values(x.msPerToken)[0]?.note ?? '–'}`);
+  }
+  const full = fullLongContext(r, counts);
+  if (full.length > 0) {
+    out.push('');
+    out.push(`Full Llama-3.1-8B at ${LONG_CONTEXT_KEYS} keys, 10 ms RTT / 1 Gbps (the extrapolation above with each layer's flights and bytes counted at that context; compute of the short context, a lower bound):`);
+    out.push('');
+    out.push(table(['profile', 's / token', 'of it network s', 'flights / layer (per token)', 'MB / token'], full.map((f) => [f.profile, `≈${f.secondsPerToken.toFixed(2)}`, f.networkSeconds.toFixed(2), `${f.flightsPerLayer.toFixed(0)} ᶜ (${f.flightsPerToken.toFixed(0)} ᶜ)`, `${f.megabytesPerToken.toFixed(1)} ᶜ`])));
   }
   out.push('');
   out.push('### How far to trust the modelled cells: model beside measurement');
