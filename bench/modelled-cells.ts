@@ -18,7 +18,7 @@ import { networkFloorMs } from './floor-model.js';
 import { extrapolate } from './extrapolation.js';
 import { LINK_SETTINGS, isLinkSettingName, type LinkSettingName } from './link-settings.js';
 import { computeOfMeasured, decodeCount, fusedAt, modelledMs, prefillCount, type ExactCounts } from './cell-model.js';
-import { parseBenchProfile } from './bench-runner.js';
+import { parseBenchProfile } from './bench-profile.js';
 import { DEFAULT_FUSED_VALUES_BYTES } from '../model/fixed-point/plan-fused-values.js';
 
 export type Mark = 'measured' | 'counted' | 'modelled';
@@ -309,6 +309,13 @@ export interface CountCheck {
 export function countChecks(r: BenchResults, counts: readonly ExactCounts[]): CountCheck[] {
   const out: CountCheck[] = [];
   for (const c of counts) {
+    // Decode steps beyond the first two follow from them (bytes affine in keys), query bytes aside.
+    const steps = c.decode?.steps ?? [];
+    const [a, b, ...rest] = steps.map((s) => ({ keys: s.keys, bytes: s.bytes - s.tokenQueryBytes }));
+    for (const s of rest) {
+      if (!a || !b) break;
+      out.push({ model: c.model, profile: isNoFusion(c) ? `${c.profile} (no fusion)` : c.profile, what: `decode step at ${s.keys} keys: bytes (less its token query)`, counted: a.bytes + ((s.keys - a.keys) * (b.bytes - a.bytes)) / (b.keys - a.keys), direct: s.bytes, against: `that step (from the steps at ${a.keys}, ${b.keys} keys)` });
+    }
     if (isNoFusion(c)) {
       const d = countsFor(counts, c.model, c.profile);
       const inc = (x: ExactCounts, n: number) => {
@@ -340,12 +347,6 @@ export function countChecks(r: BenchResults, counts: readonly ExactCounts[]): Co
       if (out.some((o) => o.model === c.model && o.profile === c.profile && o.what.startsWith(`run's ${lp.promptTokens}`))) continue;
       out.push({ model: c.model, profile: c.profile, what: `run's ${lp.promptTokens}-token prefill: bytes`, counted: x.bytes, direct: lp.bytesToEngine + lp.bytesFromEngine, against: 'the benchmark run' });
       out.push({ model: c.model, profile: c.profile, what: `run's ${lp.promptTokens}-token prefill: flights`, counted: x.flights, direct: lp.flights, against: 'the benchmark run' });
-    }
-    const steps = c.decode?.steps ?? [];
-    const [a, b, ...rest] = steps.map((s) => ({ keys: s.keys, bytes: s.bytes - s.tokenQueryBytes }));
-    for (const s of rest) {
-      if (!a || !b) break;
-      out.push({ model: c.model, profile: c.profile, what: `decode step at ${s.keys} keys: bytes (less its token query)`, counted: a.bytes + ((s.keys - a.keys) * (b.bytes - a.bytes)) / (b.keys - a.keys), direct: s.bytes, against: `that step (from the steps at ${a.keys}, ${b.keys} keys)` });
     }
   }
   return out;
