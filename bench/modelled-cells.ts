@@ -75,7 +75,9 @@ function linksOf(r: BenchResults): LinkSettingName[] {
 
 /** Per model and profile, the counts that belong to its default plan (not a --no-fusion pairing). */
 function countsFor(all: readonly ExactCounts[], model: string, profile: string, defaultPlan = true): ExactCounts | undefined {
-  return all.find((c) => c.model === model && c.profile === profile && (!defaultPlan || !isNoFusion(c)));
+  const mine = all.filter((c) => c.model === model && c.profile === profile && (!defaultPlan || !isNoFusion(c)));
+  // Several files may hold one model's counts (prefill points in one, decode steps in another): the prefill points first.
+  return mine.find((c) => c.prefill.length > 0) ?? mine[0];
 }
 
 function isNoFusion(c: ExactCounts): boolean {
@@ -315,6 +317,18 @@ export function countChecks(r: BenchResults, counts: readonly ExactCounts[]): Co
     for (const s of rest) {
       if (!a || !b) break;
       out.push({ model: c.model, profile: isNoFusion(c) ? `${c.profile} (no fusion)` : c.profile, what: `decode step at ${s.keys} keys: bytes (less its token query)`, counted: a.bytes + ((s.keys - a.keys) * (b.bytes - a.bytes)) / (b.keys - a.keys), direct: s.bytes, against: `that step (from the steps at ${a.keys}, ${b.keys} keys)` });
+    }
+    if (isNoFusion(c) && c.decode) {
+      // The no-fusion pairing's decode, extended to the keys where a default-plan session decoded past its bound.
+      const queries = c.decode.steps.map((s) => s.tokenQueryBytes).filter((q) => q > 0);
+      for (const d of counts.filter((x) => x.model === c.model && x.profile === c.profile && !isNoFusion(x) && x.decode)) {
+        const bound = fusionBound(d);
+        for (const s of d.decode!.steps) {
+          if (fusedAt(bound, d.config.headDim, d.config.nHeads * s.keys) || s.tokenQueryBytes === 0 || queries.length === 0) continue;
+          const x = decodeCount(c, s.keys, s.tokenQueryBytes, () => false);
+          if (x) out.push({ model: c.model, profile: `${c.profile} (no fusion)`, what: `decode step at ${s.keys} keys: bytes`, counted: x.bytes, direct: s.bytes, against: `the default plan's step there (past its fused-P·V bound), from the no-fusion steps at ${x.fromKeys.join(', ')} keys` });
+        }
+      }
     }
     if (isNoFusion(c)) {
       const d = countsFor(counts, c.model, c.profile);
