@@ -6,7 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { exactCountsSchema, type ExactCounts } from '../../bench/bench-results.js';
+import { benchResultsSchema, exactCountsSchema, type BenchResults, type ExactCounts } from '../../bench/bench-results.js';
+import { extrapolate } from '../../bench/extrapolation.js';
+import { countChecks, filledRows } from '../../bench/modelled-cells.js';
 import { decodeCount, extendByChunks, firstChunkOfLastRegime, fusedAt, modelledMs, prefillCount } from '../../bench/cell-model.js';
 import { LINK_SETTINGS } from '../../bench/link-settings.js';
 import { DEFAULT_FUSED_VALUES_BYTES } from '../../model/fixed-point/plan-fused-values.js';
@@ -99,5 +101,47 @@ describe('modelledMs', () => {
     expect(modelledMs(LINK_SETTINGS.paper, 42, 100, 1.25e6)).toBeCloseTo(552, 9);
     expect(modelledMs(LINK_SETTINGS.wan, 0, 10, 12.5e6)).toBeCloseTo(200 + 1000, 9);
     expect(modelledMs(LINK_SETTINGS.none, 42, 100, 1e9)).toBe(42);
+  });
+});
+
+describe('filledRows on the stored one run (bench/results/issue12-one-run)', () => {
+  const run = benchResultsSchema.omit({ extrapolation: true, findings: true }).parse(JSON.parse(readFileSync('bench/results/issue12-one-run/modelled/bench.json', 'utf8')));
+  const r: BenchResults = { ...run, extrapolation: { method: '', perLayer: [], fullDepth: [], vocabularyCost: null }, findings: [] };
+  r.extrapolation = extrapolate(r.models.filter((m) => m.profile === r.options.profiles[0]), ['none', 'paper', 'wan'], r.tokenLookup);
+  const counts = run.exactCounts ?? [];
+  const rows = filledRows(r, counts, ['stories260K', 'synthetic-100m', 'llama3-8b-l1']);
+
+  it('has a value in every cell of the three acceptance models, at every profile', () => {
+    expect(rows).toHaveLength(9);
+    for (const row of rows) {
+      expect(row.flightsPerLayer && row.flightsPerToken && row.bytesPerToken && row.longPrefill && row.privateOverPlaintext, `${row.model} ${row.profile}`).toBeTruthy();
+      for (const link of ['none', 'paper', 'wan'] as const) {
+        const x = row.perLink[link]!;
+        expect([x.msPerToken, x.ttftShortMs, x.ttftLongMs].every((c) => c !== null), `${row.model} ${row.profile} ${link}`).toBe(true);
+      }
+    }
+  });
+
+  it('marks as measured exactly what the run measured, and models the rest from exact counts', () => {
+    for (const row of rows) {
+      const m = r.models.find((x) => x.name === row.model && x.profile === row.profile)!;
+      for (const link of ['none', 'paper', 'wan'] as const) {
+        const measuredLong = m.private.find((p) => p.link === link)?.prefill.some((p) => p.promptTokens === row.longPrefill!.tokens) ?? false;
+        expect(row.perLink[link]!.ttftLongMs!.mark).toBe(measuredLong ? 'measured' : 'modelled');
+        expect(row.perLink[link]!.msPerToken!.mark).toBe('measured');
+      }
+      const anyLong = m.private.some((p) => p.prefill.some((x) => x.promptTokens === row.longPrefill!.tokens));
+      expect(row.longPrefill!.bytes.mark).toBe(anyLong ? 'measured' : 'counted');
+    }
+    // The 8B layer's permllm-f64 512-token prefill: counted, and its modelled first token on the paper link = compute + 198 × 5 ms + bytes / 1 Gbps.
+    const f64 = rows.find((x) => x.model === 'llama3-8b-l1' && x.profile === 'permllm-f64')!;
+    const none = f64.perLink.none!.ttftLongMs!.value;
+    expect(f64.perLink.paper!.ttftLongMs!.value).toBeCloseTo(modelledMs(LINK_SETTINGS.paper, none, f64.longPrefill!.flights.value, f64.longPrefill!.bytes.value), 6);
+  });
+
+  it('checks every counted identity to zero against what was measured directly', () => {
+    const checks = countChecks(r, counts);
+    expect(checks.length).toBeGreaterThan(10);
+    for (const c of checks) expect(c.counted - c.direct, `${c.model} ${c.profile} ${c.what}`).toBe(0);
   });
 });
