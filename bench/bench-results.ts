@@ -148,6 +148,23 @@ export const fullDepthSchema = z.object({
   prefillBytes: z.record(z.string(), num),
 });
 
+/**
+ * Exact flights and bytes from short real sessions (bench/exact-counts.ts) for sizes a run did
+ * not measure; bench/cell-model.ts turns them into the acceptance table's counted cells.
+ */
+export const exactCountsSchema = z.object({
+  model: z.string(),
+  profile: z.string(),
+  /** The plan's fused-P·V bound (null: none, e.g. permllm-f64 or a pairing with the fused step off). */
+  fusedValuesBytes: num.nullable(),
+  config: z.object({ nLayers: num, nHeads: num, headDim: num, vocabSize: num }),
+  /** One-token sessions (maxTokens 1): flights and gateway–engine bytes up to the first token. */
+  prefill: z.array(z.object({ promptTokens: z.number().int().positive(), flights: num, bytes: num, bytesByKind: z.object({ toEngine: record, fromEngine: record }).optional() })),
+  /** One session's decode steps, each at its own key count (bytes both ways, of them the token query's). */
+  decode: z.object({ promptTokens: num, flightsPerToken: num, flightsPerLayer: num, steps: z.array(z.object({ keys: num, bytes: num, tokenQueryBytes: num })) }).nullable(),
+  loadAverage: num.optional(),
+});
+
 export const benchResultsSchema = z.object({
   schema: z.literal('permllm-bench/1'),
   startedAt: z.string(),
@@ -181,6 +198,8 @@ export const benchResultsSchema = z.object({
   ),
   extrapolation: z.object({ method: z.string(), perLayer: z.array(perLayerSchema), fullDepth: z.array(fullDepthSchema), vocabularyCost: z.record(z.string(), num).nullable() }),
   findings: z.array(z.string()),
+  /** Exact counts for cells the run did not measure (absent: none given; `--from-json` keeps them). */
+  exactCounts: z.array(exactCountsSchema).optional(),
 });
 
 export type TimeSplitResult = z.infer<typeof timeSplitSchema>;
@@ -191,3 +210,4 @@ export type ModelResult = z.infer<typeof modelResultSchema>;
 export type PerLayerResult = z.infer<typeof perLayerSchema>;
 export type FullDepthResult = z.infer<typeof fullDepthSchema>;
 export type BenchResults = z.infer<typeof benchResultsSchema>;
+export type ExactCounts = z.infer<typeof exactCountsSchema>;

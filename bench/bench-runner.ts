@@ -10,11 +10,11 @@ import type { ComputeBackend } from '../compute/compute-backend.js';
 import type { ModelConfig } from '../model/model-description.js';
 import { pairInProcessFor } from '../in-process/in-process-parties.js';
 import { MASK_PROFILES } from '../protocol/masks/mask-profile.js';
-import { ATTENTION_MODES, isAttentionMode, type AttentionMode } from '../protocol/schedule/attention-mode.js';
 import { Prg } from '../crypto/prg.js';
 import type { BenchCell } from './acceptance-preset.js';
+import { parseBenchProfile } from './bench-profile.js';
 import { BENCH_MODELS, FULL_DEPTH_TARGETS, type BenchModel } from './bench-models.js';
-import { benchResultsSchema, type BenchResults, type LinkResult, type ModelResult, type PrefillResult } from './bench-results.js';
+import { benchResultsSchema, type BenchResults, type ExactCounts, type LinkResult, type ModelResult, type PrefillResult } from './bench-results.js';
 import { extrapolate } from './extrapolation.js';
 import { findingsOf } from './findings.js';
 import { floorOf } from './floor-model.js';
@@ -24,6 +24,9 @@ import { runPrivateSession, timeParties, type DealerMode, type EmulationMode, ty
 import { renderChart } from './report-chart.js';
 import { renderMarkdown } from './report-markdown.js';
 import { timeTokenLookup, type LookupTiming } from './token-lookup-timing.js';
+
+/** Re-exported: the CLI and scripts read a profile entry through the runner. */
+export { parseBenchProfile };
 
 export interface BenchOptions {
   quick: boolean;
@@ -83,19 +86,6 @@ interface PreparedModel {
  * Loads the model, runs the plaintext baseline, pairs the three parties, and lets go of the
  * plaintext model and the float32 weights, so that only the parties' weights stay in memory.
  */
-/**
- * `profile[:attention-mode[:paper-norms]]` (benchProfileEntry) → its parts. `paper-norms`: a
- * ring64 plan without the deferred FFN norm (model/fixed-point/plan-deferred-ffn-norm.ts), the
- * paper's 12 flights per layer, for comparison.
- */
-export function parseBenchProfile(entry: string): { profile: string; attention: AttentionMode; deferFfnNorm: boolean } {
-  const [profile = '', mode = 'beaver', plan, ...rest] = entry.split(':');
-  if (rest.length > 0 || !isAttentionMode(mode) || (plan !== undefined && plan !== 'paper-norms')) {
-    throw new Error(`bench profile "${entry}": expected PROFILE, PROFILE:MODE or PROFILE:MODE:paper-norms with MODE one of ${ATTENTION_MODES.join(', ')}`);
-  }
-  return { profile, attention: mode, deferFfnNorm: plan === undefined };
-}
-
 async function prepare(entry: BenchModel, profileName: string, requested: readonly number[], decodeTokens: number, log: (line: string) => void, deferFfnNorm = true, backend?: ComputeBackend): Promise<PreparedModel> {
   const t0 = performance.now();
   const model = await entry.load();
@@ -269,9 +259,10 @@ async function writeReports(results: BenchResults, outDir: string): Promise<Benc
  * earlier, e.g. after the extrapolation changed, without measuring again. Several files (runs
  * made piecewise, e.g. the heavy models on their own) are analysed as one: their models side by
  * side, the union of their options, and per vocabulary the token-lookup timing that has the
- * online (query-ahead) figure, else the first.
+ * online (query-ahead) figure, else the first. `exactCounts` (bench/exact-counts.ts) fill the
+ * acceptance table's cells the runs did not measure (bench/modelled-cells.ts).
  */
-export async function reanalyse(jsonPaths: string | readonly string[], outDir: string): Promise<{ results: BenchResults; files: BenchFiles }> {
+export async function reanalyse(jsonPaths: string | readonly string[], outDir: string, exactCounts: readonly ExactCounts[] = []): Promise<{ results: BenchResults; files: BenchFiles }> {
   const paths = typeof jsonPaths === 'string' ? [jsonPaths] : jsonPaths;
   if (paths.length === 0) throw new Error('reanalyse: no results file');
   // The analysis is recomputed, so an older file's extrapolation and findings need not parse.
@@ -297,6 +288,8 @@ export async function reanalyse(jsonPaths: string | readonly string[], outDir: s
     },
     models: runs.flatMap((r) => r.models),
     tokenLookup: [...lookups.values()].sort((a, b) => a.vocab - b.vocab),
+    // Exact counts for unmeasured cells (bench/exact-counts.ts): the files' own and those given.
+    ...(runs.some((r) => r.exactCounts) || exactCounts.length > 0 ? { exactCounts: [...runs.flatMap((r) => r.exactCounts ?? []), ...exactCounts] } : {}),
   };
   const results: BenchResults = { ...measured, extrapolation: { method: '', perLayer: [], fullDepth: [], vocabularyCost: null }, findings: [] };
   return { results, files: await writeReports(results, outDir) };

@@ -88,6 +88,13 @@ export interface SessionMeasurement {
     productsAhead?: { hits: number; misses: number; mismatches: number; notReady: number; lateHits: number; peakBytes: number };
   };
   stats: PrivateSessionStats;
+  /**
+   * Each decode step on its own (the interval from one token to the next): its gateway–engine
+   * bytes both ways and, of them, the token-lookup query bytes (a query is encrypted ahead and
+   * crosses once per token, but not in the window of the step it serves). For exact counts at a
+   * given context (bench/exact-counts.ts); the reports use the means in `decode`.
+   */
+  decodeSteps: { keys: number; bytes: number; tokenQueryBytes: number }[];
   /** Dealer ahead: how long the dealer took to produce the session's material (before the online phase). */
   dealerOfflineMs: number | null;
 }
@@ -297,6 +304,13 @@ export async function runPrivateSession(parties: TimedParties, options: SessionO
     ttftMs: first - began,
     prefill: phase(began, first + 0.001, 1, prefillFlights, tokenCpu[0]! - beganCpu),
     stats,
+    decodeSteps: tokenTimes.slice(1).map((t, i) => {
+      const from = tokenTimes[i]! + 0.001;
+      const to = t + 0.001;
+      const kinds = [bytesByKind(rec.gateway, 'engine', 'sent', from, to, 1), bytesByKind(rec.gateway, 'engine', 'received', from, to, 1)];
+      // Step i + 1 feeds the token at position prompt + i: it attends to prompt + i + 1 keys.
+      return { keys: options.promptTokens.length + i + 1, bytes: rec.gateway.bytes('engine', 'sent', from, to) + rec.gateway.bytes('engine', 'received', from, to), tokenQueryBytes: kinds.reduce((sum, k) => sum + (k.TokenQuery ?? 0), 0) };
+    }),
     dealerOfflineMs: options.dealer === 'ahead' ? began - started : null,
   };
   const steps = tokenTimes.length - 1;

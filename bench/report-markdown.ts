@@ -1,5 +1,6 @@
 /** The benchmark's markdown report (bench/results/bench.md): one table per question. */
 import { renderAcceptance } from './acceptance-summary.js';
+import { renderFilled } from './modelled-cells.js';
 import { EXTRAPOLATION_METHOD } from './extrapolation.js';
 import type { BenchResults, TimeSplitResult } from './bench-results.js';
 import { LINK_SETTINGS, describeLink, isLinkSettingName } from './link-settings.js';
@@ -37,6 +38,9 @@ export function renderMarkdown(r: BenchResults): string {
   );
   out.push('');
   out.push(renderAcceptance(r));
+  // Every cell of the acceptance table, measured or modelled, for the models measured on more than one link.
+  const linked = r.models.filter((m) => m.private.length > 1).map((m) => m.name);
+  out.push(renderFilled(r, r.exactCounts ?? [], linked.length > 0 ? linked : undefined));
   out.push('## Decode, per token');
   out.push('');
   out.push('"ms" is the median wall-clock interval between tokens; "CPU ms" is this process\'s CPU time per token (all parties and onnxruntime threads; mean), the work done, which other load on the machine disturbs much less.');
