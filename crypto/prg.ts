@@ -38,23 +38,35 @@ export class Prg {
   /** Fills and returns `n` pseudo-random bytes (a fresh buffer of its own, 8-byte aligned). */
   bytes(n: number): Buffer {
     const out = Buffer.from(new ArrayBuffer(n));
+    this.fill(out);
+    return out;
+  }
+
+  /**
+   * Overwrites `out` with the next out.length keystream bytes: exactly what bytes(out.length)
+   * would return, without a buffer of its own (a mask drawn in slices fills its array in place,
+   * protocol/subprotocols/ring/ring-slices.ts).
+   */
+  fill(out: Uint8Array): void {
+    const n = out.length;
     // First whatever is left of the last keystream block, then encrypt zeros straight into place.
     const take = Math.min(n, this.buffer.length - this.offset);
     if (take > 0) {
-      this.buffer.copy(out, 0, this.offset, this.offset + take);
+      out.set(this.buffer.subarray(this.offset, this.offset + take), 0);
       this.offset += take;
     }
     if (take < n) {
       const rest = n - take;
       if (rest >= BLOCK) {
-        this.cipher.update(out.subarray(take)).copy(out, take);
+        const target = out.subarray(take);
+        target.fill(0);
+        out.set(this.cipher.update(target), take);
       } else {
         this.buffer = this.cipher.update(this.zeros);
-        this.buffer.copy(out, take, 0, rest);
+        out.set(this.buffer.subarray(0, rest), take);
         this.offset = rest;
       }
     }
-    return out;
   }
 
   /** Uniform float in [0, 1) with 53 random bits. */

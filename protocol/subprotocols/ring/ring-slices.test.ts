@@ -6,11 +6,11 @@
  *   long synchronous stretch: a setImmediate probe (one tick per turn of the event loop) measures
  *   the CPU time between two turns (process.cpuUsage, so that the time the OS leaves this thread
  *   unscheduled on a loaded machine does not count; a test file runs in a process of its own).
- *   The bound is relative: the longest stretch must stay below a sixth of the step's own CPU
+ *   The bound is relative: the longest stretch must stay below a quarter of the step's own CPU
  *   time, where the step is grown until it is at least 20 slice budgets long; the control, the
  *   same work done synchronously, is measured by the same probe as one stretch of all of it.
  *   With the slicing removed (one block per pass, no yield between the passes) the step's
- *   longest stretch was some 40 % of its CPU time and this test failed.
+ *   longest stretch was 47 % of its CPU time (134 of 287 ms) and this test failed; sliced, 10–13 %.
  */
 import { loadavg } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -102,7 +102,7 @@ describe('Elem(softmax) over a long prefill chunk holds the event loop only in s
     for (const h of harnesses.splice(0)) h.close();
   });
 
-  it('three parties, 8 heads × 32 rows over a long memory: exact, and no stretch above a sixth of the step', async () => {
+  it('three parties, 8 heads × 32 rows over a long memory: exact, and no stretch above a quarter of the step', async () => {
     let start = 464; // the last full chunk of a ~500-token prompt; grown until the step is long enough to judge
     for (;;) {
       const s: CausalShape = { heads: 8, rows: 32, start };
@@ -132,7 +132,7 @@ describe('Elem(softmax) over a long prefill chunk holds the event loop only in s
         `causal softmax over ${causalSize(s)} entries (${s.start + s.rows} keys): longest stretch ${sliced.longest.toFixed(1)} ms of ${sliced.total.toFixed(0)} ms on a CPU; synchronous control ${control.longest.toFixed(1)} of ${control.total.toFixed(0)} ms (load average ${loadavg()[0]!.toFixed(1)})`,
       );
       expect(control.longest).toBeGreaterThan(0.8 * control.total);
-      expect(sliced.longest).toBeLessThan(sliced.total / 6);
+      expect(sliced.longest).toBeLessThan(sliced.total / 4);
       return;
     }
   });

@@ -36,7 +36,9 @@ export async function inRingSlices(n: number, block: (from: number, to: number) 
 export async function ringMaskInSlices(prg: Prg, n: number, bits = 64): Promise<Ring> {
   if (n <= RING_SLICE_ELEMENTS) return ringMask(prg, n, bits);
   const out = new BigUint64Array(n);
-  await inRingSlices(n, (from, to) => out.set(ringMask(prg, to - from, bits), from));
+  // The full-ring mask is the keystream itself, read straight into place; a narrowed one (the weak control) block by block.
+  const block = bits === 64 ? (from: number, to: number) => prg.fill(new Uint8Array(out.buffer, 8 * from, 8 * (to - from))) : (from: number, to: number) => out.set(ringMask(prg, to - from, bits), from);
+  await inRingSlices(n, block);
   return out;
 }
 

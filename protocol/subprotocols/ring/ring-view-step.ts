@@ -73,8 +73,14 @@ export async function ringViewStep(ctx: PartyContext, inputs: ViewInput[], outpu
       const B = await masks(k12, 'B', inSizes);
       const A2 = await masks(k12, 'A2', outSizes);
       const B2 = await inSequence(outSizes, (n, j) => ringMaskInSlices(k12.prg(outLabel(j)), n, bits));
-      const deltas = await inSequence(inputs, async (i, k) => narrowed(await ringSubInSlices(await applyInSlices(await i.permutation(step), A[k]!), B[k]!), widths[k]));
-      const deltas2 = await inSequence(outputs, async (o, j) => ringSubInSlices(await invertInSlices(await o.permutation(step), A2[j]!), B2[j]!));
+      const deltas = await inSequence(inputs, async (i, k) => {
+        const moved = await applyInSlices(await i.permutation(step), A[k]!);
+        return narrowed(await ringSubInSlices(moved, B[k]!, moved), widths[k]);
+      });
+      const deltas2 = await inSequence(outputs, async (o, j) => {
+        const moved = await invertInSlices(await o.permutation(step), A2[j]!);
+        return ringSubInSlices(moved, B2[j]!, moved);
+      });
       ctx.net.send('engine', MessageKind.ElemCorrection, step, [...deltas, ...deltas2], true);
       await ctx.net.flush();
       onReturn?.({ step, corrections: deltas2, masks: B2 });
@@ -88,7 +94,7 @@ export async function ringViewStep(ctx: PartyContext, inputs: ViewInput[], outpu
       const sent = await inSequence(inputs, async (i, k) => narrowed(await ringSubInSlices(requireRingShare(i.x, ctx.role), A[k]!), widths[k]));
       ctx.net.send('engine', MessageKind.PermInput, step, sent, offline);
       const masked = expectRings(await ctx.net.receive('engine', MessageKind.PermOutput, step), inSizes, 'view output', widths);
-      const views = await inSequence(masked, async (m, k) => widenViewInSlices(await ringAddInSlices(m, B[k]!), widths[k]!, `view ${k}`));
+      const views = await inSequence(masked, async (m, k) => widenViewInSlices(await ringAddInSlices(m, B[k]!, m), widths[k]!, `view ${k}`)); // in place: the received array is this step's own
       const eta = await f(views);
       if (eta.length !== outputs.length || eta.some((e, j) => e.length !== outSizes[j])) throw new Error('ringViewStep: the user step returned the wrong outputs');
       const A2 = await masks(k12, 'A2', outSizes);
@@ -104,13 +110,19 @@ export async function ringViewStep(ctx: PartyContext, inputs: ViewInput[], outpu
     case 'engine': {
       const corrections = expectRings(await ctx.net.receive('dealer', MessageKind.ElemCorrection, step), [...inSizes, ...outSizes], 'view correction', [...widths, ...outSizes.map(() => 8)]);
       const received = expectRings(await ctx.net.receive('gateway', MessageKind.PermInput, step), inSizes, 'view input', widths);
-      const held = await inSequence(inputs, (i, k) => ringAddInSlices(requireRingShare(i.x, ctx.role), received[k]!)); // x − A (mod 2^(8·width))
+      const held = await inSequence(inputs, (i, k) => ringAddInSlices(requireRingShare(i.x, ctx.role), received[k]!, received[k]!)); // x − A (mod 2^(8·width)), in the received array
       held.forEach((h, k) => ctx.ringViewTap?.(step, `${tap}-input/${k}`, residue(h, widths[k])));
-      const sent = await inSequence(inputs, async (i, k) => narrowed(await ringAddInSlices(await applyInSlices(await i.permutation(step), held[k]!), corrections[k]!), widths[k]));
+      const sent = await inSequence(inputs, async (i, k) => {
+        const moved = await applyInSlices(await i.permutation(step), held[k]!);
+        return narrowed(await ringAddInSlices(moved, corrections[k]!, moved), widths[k]);
+      });
       ctx.net.send('gateway', MessageKind.PermOutput, step, sent);
       const returned = expectRings(await ctx.net.receive('gateway', MessageKind.ElemReturn, step), outSizes, 'view return');
       returned.forEach((r, j) => ctx.ringViewTap?.(step, `${tap}-return/${j}`, r)); // η − A′
-      const shares = await inSequence(outputs, async (o, j) => ringAddInSlices(await invertInSlices(await o.permutation(step), returned[j]!), corrections[inputs.length + j]!));
+      const shares = await inSequence(outputs, async (o, j) => {
+        const moved = await invertInSlices(await o.permutation(step), returned[j]!);
+        return ringAddInSlices(moved, corrections[inputs.length + j]!, moved);
+      });
       result.forEach((r, j) => (r.share = shares[j]));
       onReturn?.({ step, returned });
       return result;
