@@ -58,9 +58,10 @@ export class Prg {
     if (take < n) {
       const rest = n - take;
       if (rest >= BLOCK) {
-        const target = out.subarray(take);
-        target.fill(0);
-        out.set(this.cipher.update(target), take);
+        // Whole blocks of encrypted zeros (whatever `out` held: it is overwritten, never encrypted).
+        let at = take;
+        for (; n - at >= BLOCK; at += BLOCK) out.set(this.cipher.update(this.zeros), at);
+        if (at < n) out.set(this.cipher.update(this.zeros.subarray(0, n - at)), at);
       } else {
         this.buffer = this.cipher.update(this.zeros);
         out.set(this.buffer.subarray(0, rest), take);
