@@ -9,12 +9,13 @@ import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 
 const BLOCK = 64 * 1024;
 const TWO_POW_53 = 2 ** 53;
+/** The plaintext every keystream block is encrypted from: read, never written, so one for all generators (a PRG per mask label made one 64 KiB buffer each). */
+const ZEROS = Buffer.alloc(BLOCK);
 
 export class Prg {
   private readonly cipher;
   private buffer = Buffer.alloc(0);
   private offset = 0;
-  private readonly zeros = Buffer.alloc(BLOCK);
 
   /** `key` must be 32 bytes of secret key material. */
   constructor(key: Uint8Array) {
@@ -60,10 +61,10 @@ export class Prg {
       if (rest >= BLOCK) {
         // Whole blocks of encrypted zeros (whatever `out` held: it is overwritten, never encrypted).
         let at = take;
-        for (; n - at >= BLOCK; at += BLOCK) out.set(this.cipher.update(this.zeros), at);
-        if (at < n) out.set(this.cipher.update(this.zeros.subarray(0, n - at)), at);
+        for (; n - at >= BLOCK; at += BLOCK) out.set(this.cipher.update(ZEROS), at);
+        if (at < n) out.set(this.cipher.update(ZEROS.subarray(0, n - at)), at);
       } else {
-        this.buffer = this.cipher.update(this.zeros);
+        this.buffer = this.cipher.update(ZEROS);
         out.set(this.buffer.subarray(0, rest), take);
         this.offset = rest;
       }
