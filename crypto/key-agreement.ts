@@ -5,10 +5,12 @@
  * the weight-mask key (P0 ↔ P2) once per pairing. Every mask a party derives from a shared key
  * uses its own label (session, step, tensor), so no keystream is ever used twice.
  */
-import { createPublicKey, randomBytes, diffieHellman, generateKeyPairSync, hkdfSync, type KeyObject } from 'node:crypto';
+import { createHmac, createPublicKey, createSecretKey, randomBytes, diffieHellman, generateKeyPairSync, hkdfSync, type KeyObject } from 'node:crypto';
 import { Prg } from './prg.js';
 
 const X25519_SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
+/** HKDF-Expand's block counter for its first (and, at 32 bytes of output, only) block. */
+const EXPAND_FIRST_BLOCK = Uint8Array.of(1);
 
 /** One side of an ephemeral X25519 exchange. */
 export class KeyExchange {
@@ -39,8 +41,16 @@ export class KeyExchange {
 
 /** A 32-byte secret shared by exactly two parties, from which labelled PRGs are derived. */
 export class SharedKey {
+  /**
+   * HKDF-Extract of the key (RFC 5869 §2.2, empty salt), done once: every subkey is then one
+   * HMAC, HKDF-Expand's first block (a party derives several per protocol step, and hkdfSync
+   * redid the extract each time, at five times the cost).
+   */
+  private readonly prk: KeyObject;
+
   constructor(private readonly key: Uint8Array) {
     if (key.length !== 32) throw new RangeError(`shared key: expected 32 bytes, got ${key.length}`);
+    this.prk = createSecretKey(createHmac('sha256', Buffer.alloc(32)).update(key).digest());
   }
 
   /** Fresh random key (for the pairing key, which P0 generates and sends to P2 once). */
@@ -48,9 +58,13 @@ export class SharedKey {
     return new SharedKey(new Uint8Array(randomBytes(32)));
   }
 
-  /** Derives the 32-byte subkey for `label` (HKDF-Expand with the label as info). */
+  /**
+   * Derives the 32-byte subkey for `label`: HKDF-SHA256 with an empty salt and the label as info,
+   * L = 32 (RFC 5869: T(1) = HMAC(PRK, info ‖ 0x01)), bit for bit what
+   * hkdfSync('sha256', key, '', label, 32) returns.
+   */
   subkey(label: string): Uint8Array {
-    return new Uint8Array(hkdfSync('sha256', this.key, Buffer.alloc(0), label, 32));
+    return new Uint8Array(createHmac('sha256', this.prk).update(label).update(EXPAND_FIRST_BLOCK).digest());
   }
 
   /** A PRG whose stream is unique to this key and label. */

@@ -53,6 +53,17 @@ describe('Prg', () => {
     expect(pieces.equals(new Prg(k).bytes(pieces.length))).toBe(true);
   });
 
+  it('fills a caller\'s array (whatever it held) with the same keystream as bytes()', () => {
+    const k = new Uint8Array(32).fill(4);
+    const a = new Prg(k);
+    const target = new Uint8Array(300_000).fill(0xa5);
+    a.fill(target.subarray(0, 7));
+    a.fill(target.subarray(7, 140_007));
+    a.fill(target.subarray(140_007, 140_100));
+    a.fill(target.subarray(140_100));
+    expect(Buffer.from(target).equals(new Prg(k).bytes(target.length))).toBe(true);
+  });
+
   it('draws permutations from the keystream exactly as rejection sampling on its 4-byte words does', () => {
     // Reference: Fisher–Yates over words read with bytes(4), across block boundaries and after an odd read.
     const k = new Uint8Array(32).fill(9);

@@ -9,12 +9,13 @@ import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 
 const BLOCK = 64 * 1024;
 const TWO_POW_53 = 2 ** 53;
+/** The plaintext every keystream block is encrypted from: read, never written, so one for all generators (a PRG per mask label made one 64 KiB buffer each). */
+const ZEROS = Buffer.alloc(BLOCK);
 
 export class Prg {
   private readonly cipher;
   private buffer = Buffer.alloc(0);
   private offset = 0;
-  private readonly zeros = Buffer.alloc(BLOCK);
 
   /** `key` must be 32 bytes of secret key material. */
   constructor(key: Uint8Array) {
@@ -38,23 +39,36 @@ export class Prg {
   /** Fills and returns `n` pseudo-random bytes (a fresh buffer of its own, 8-byte aligned). */
   bytes(n: number): Buffer {
     const out = Buffer.from(new ArrayBuffer(n));
+    this.fill(out);
+    return out;
+  }
+
+  /**
+   * Overwrites `out` with the next out.length keystream bytes: exactly what bytes(out.length)
+   * would return, without a buffer of its own (a mask drawn in slices fills its array in place,
+   * protocol/subprotocols/ring/ring-slices.ts).
+   */
+  fill(out: Uint8Array): void {
+    const n = out.length;
     // First whatever is left of the last keystream block, then encrypt zeros straight into place.
     const take = Math.min(n, this.buffer.length - this.offset);
     if (take > 0) {
-      this.buffer.copy(out, 0, this.offset, this.offset + take);
+      out.set(this.buffer.subarray(this.offset, this.offset + take), 0);
       this.offset += take;
     }
     if (take < n) {
       const rest = n - take;
       if (rest >= BLOCK) {
-        this.cipher.update(out.subarray(take)).copy(out, take);
+        // Whole blocks of encrypted zeros (whatever `out` held: it is overwritten, never encrypted).
+        let at = take;
+        for (; n - at >= BLOCK; at += BLOCK) out.set(this.cipher.update(ZEROS), at);
+        if (at < n) out.set(this.cipher.update(ZEROS.subarray(0, n - at)), at);
       } else {
-        this.buffer = this.cipher.update(this.zeros);
-        this.buffer.copy(out, take, 0, rest);
+        this.buffer = this.cipher.update(ZEROS);
+        out.set(this.buffer.subarray(0, rest), take);
         this.offset = rest;
       }
     }
-    return out;
   }
 
   /** Uniform float in [0, 1) with 53 random bits. */

@@ -100,8 +100,8 @@ export function softmaxFixed(view: Ring, rows: number, cols: number, scale: numb
     let max = -Infinity;
     for (let c = 0; c < cols; c++) max = Math.max(max, x[base + c]! * scale);
     if (max === -Infinity) throw new RingOverflowError('attention scores (a fully masked row)');
-    for (let c = 0; c < cols; c++) e[c] = Math.exp(x[base + c]! * scale - max);
-    for (let c = 0; c < cols; c++) out[base + c] = Math.exp(x[base + c]! * scale - max);
+    // Each exponential once, kept twice: e is sorted in place by sortedSum, out keeps the row's order.
+    for (let c = 0; c < cols; c++) e[c] = out[base + c] = Math.exp(x[base + c]! * scale - max);
     const inv = 1 / sortedSum(e);
     for (let c = 0; c < cols; c++) out[base + c] = out[base + c]! * inv;
   }

@@ -46,23 +46,48 @@ export class Permutation {
 
   /** π(x). `x.length` must be a multiple of the permutation's length (paired: the same π on each block). */
   apply<T extends Float64Array | BigUint64Array>(x: T): T {
-    const n = this.dest.length;
-    if (x.length % n !== 0) throw new RangeError(`permutation apply: length ${x.length} is not a multiple of ${n}`);
-    const out = (x instanceof BigUint64Array ? new BigUint64Array(x.length) : new Float64Array(x.length)) as T;
-    for (let b = 0; b < x.length; b += n) {
-      for (let i = 0; i < n; i++) out[b + this.dest[i]!] = x[b + i]!;
-    }
+    const out = this.outputFor(x, 'apply');
+    this.applyRange(x, out, 0, x.length);
     return out;
   }
 
   /** π⁻¹(y). */
   invert<T extends Float64Array | BigUint64Array>(y: T): T {
-    const n = this.dest.length;
-    if (y.length % n !== 0) throw new RangeError(`permutation invert: length ${y.length} is not a multiple of ${n}`);
-    const out = (y instanceof BigUint64Array ? new BigUint64Array(y.length) : new Float64Array(y.length)) as T;
-    for (let b = 0; b < y.length; b += n) {
-      for (let i = 0; i < n; i++) out[b + i] = y[b + this.dest[i]!]!;
-    }
+    const out = this.outputFor(y, 'invert');
+    this.invertRange(y, out, 0, y.length);
     return out;
+  }
+
+  /** A zeroed output of x's type and length, after checking the length. */
+  outputFor<T extends Float64Array | BigUint64Array>(x: T, what: string): T {
+    const n = this.dest.length;
+    if (x.length % n !== 0) throw new RangeError(`permutation ${what}: length ${x.length} is not a multiple of ${n}`);
+    return (x instanceof BigUint64Array ? new BigUint64Array(x.length) : new Float64Array(x.length)) as T;
+  }
+
+  /**
+   * The part of apply(x) that moves input elements from … to − 1 into `out` (a range of the
+   * flat, possibly paired, input): applying every range of a partition of 0 … x.length gives
+   * apply(x) exactly, which is how the protocol slices a large π (protocol/subprotocols/ring/ring-slices.ts).
+   */
+  applyRange<T extends Float64Array | BigUint64Array>(x: T, out: T, from: number, to: number): void {
+    const n = this.dest.length;
+    const dest = this.dest;
+    for (let i = from; i < to; ) {
+      const b = i - (i % n);
+      const end = Math.min(to, b + n);
+      for (let k = i - b; i < end; i++, k++) out[b + dest[k]!] = x[i]!;
+    }
+  }
+
+  /** The part of invert(y) that fills output elements from … to − 1 (see applyRange). */
+  invertRange<T extends Float64Array | BigUint64Array>(y: T, out: T, from: number, to: number): void {
+    const n = this.dest.length;
+    const dest = this.dest;
+    for (let i = from; i < to; ) {
+      const b = i - (i % n);
+      const end = Math.min(to, b + n);
+      for (let k = i - b; i < end; i++, k++) out[i] = y[b + dest[k]!]!;
+    }
   }
 }

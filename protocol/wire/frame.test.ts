@@ -63,6 +63,25 @@ describe('frame codec', () => {
     expect(() => new NarrowedRing(words, 0)).toThrow(RangeError);
   });
 
+  it('narrowed parts of any length and width, last in the frame or not, are exactly the low bytes of each word', () => {
+    // The coder moves whole words where they fit (frame.ts) and bytes at the ends: every length around the switch-over.
+    const random = new BigUint64Array(new Float64Array(Array.from({ length: 64 }, (_, i) => Math.sin(i + 1) * 1e300)).buffer);
+    for (let width = 1; width <= 7; width++) {
+      for (const length of [0, 1, 2, 3, 7, 8, 9, 17, 64]) {
+        const values = random.subarray(0, length);
+        for (const tail of [[], [Uint8Array.of(5, 6)]]) {
+          const bytes = encodeFrame({ kind: MessageKind.PermOutput, seq: 0, step: 0, depth: 0, offline: false, parts: [new NarrowedRing(values, width), ...tail] });
+          const data = bytes.subarray(FRAME_HEADER_BYTES + 8, FRAME_HEADER_BYTES + 8 + length * width);
+          const raw = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+          expect(Array.from(data)).toEqual(Array.from({ length: length * width }, (_, k) => raw[8 * Math.floor(k / width) + (k % width)]));
+          const back = decodeFrame(bytes, LIMIT).parts;
+          expect(Array.from((back[0] as NarrowedRing).values)).toEqual(Array.from(values, (w) => BigInt.asUintN(64, BigInt.asIntN(8 * width, w))));
+          expect(back.slice(1)).toEqual(tail);
+        }
+      }
+    }
+  });
+
   it('rejects a narrowed part with a width outside 1..7, and a width byte on any other part type', () => {
     const bytes = encodeFrame({ kind: MessageKind.PermOutput, seq: 0, step: 1, depth: 1, offline: false, parts: [new NarrowedRing(BigUint64Array.from([1n, 2n]), 4)] });
     for (const bad of [0, 8, 200]) {

@@ -8,7 +8,7 @@
  */
 import type { Permutation } from '../../permutations/permutation.js';
 import { requireKey, type PartyContext } from '../../session/party-context.js';
-import { causalSize, drawCausalPermutation, packCausal, softmaxCausal, type CausalShape } from './ring-causal.js';
+import { causalSize, drawCausalPermutationInSlices, packCausal, softmaxCausalInSlices, type CausalShape } from './ring-causal.js';
 import { ringLocal, type RingShared } from './ring-shared.js';
 import { ringViewStep, type ViewReturn } from './ring-view-step.js';
 
@@ -26,13 +26,14 @@ export interface CausalSoftmaxStep {
 export async function ringCausalSoftmaxStep(ctx: PartyContext, scores: RingShared, s: CausalShape, scale: number, inExp: number, outExp: number, softcap?: number): Promise<CausalSoftmaxStep> {
   const size = causalSize(s);
   const packed = ringLocal(scores, size, (x) => packCausal(x, s));
-  let drawn: { step: number; p: ReturnType<typeof drawCausalPermutation> } | undefined;
+  // Drawn once per step at P0 and P2 (input and output are under the same π), in slices (ring-causal.ts).
+  let drawn: { step: number; p: Promise<Permutation> } | undefined;
   const permutation = (step: number) => {
-    if (drawn?.step !== step) drawn = { step, p: drawCausalPermutation(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/pi`), s) };
+    if (drawn?.step !== step) drawn = { step, p: drawCausalPermutationInSlices(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/pi`), s) };
     return drawn.p;
   };
   let ret: ViewReturn | undefined;
-  const [probs] = await ringViewStep(ctx, [{ x: packed, permutation }], [{ size, permutation }], async ([view]) => [softmaxCausal(view!, s, scale, inExp, outExp, softcap)], 'view', (r) => (ret = r));
+  const [probs] = await ringViewStep(ctx, [{ x: packed, permutation }], [{ size, permutation }], async ([view]) => [await softmaxCausalInSlices(view!, s, scale, inExp, outExp, softcap)], 'view', (r) => (ret = r));
   if (!ret) throw new Error('ringCausalSoftmax: the view step reported no return');
-  return ctx.role === 'gateway' ? { probs: probs!, ret } : { probs: probs!, ret, permutation: permutation(ret.step) };
+  return ctx.role === 'gateway' ? { probs: probs!, ret } : { probs: probs!, ret, permutation: await permutation(ret.step) };
 }

@@ -10,6 +10,7 @@
  * bit for bit: its masked terms are exp(−∞) = 0, which add nothing to the sorted sum
  * (fixed-point-elem.ts), and its masked outputs are 0, which unpacking restores.
  */
+import { yieldIfDue } from '../../../compute/event-loop-slices.js';
 import type { Ring } from '../../../compute/ring64.js';
 import { softmaxFixed } from '../../../plaintext/fixed-point/fixed-point-elem.js';
 import type { Prg } from '../../../crypto/prg.js';
@@ -74,15 +75,37 @@ export function drawCausalPermutation(prg: Prg, s: CausalShape): Permutation {
   const dest = new Uint32Array(causalSize(s));
   for (let r = 0; r < s.rows; r++) {
     const headDest = prg.permutation(s.heads);
-    const n = rowLength(s, r);
-    for (let h = 0; h < s.heads; h++) {
-      const cols = prg.permutation(n);
-      const from = off[h * s.rows + r]!;
-      const to = off[headDest[h]! * s.rows + r]!;
-      for (let c = 0; c < n; c++) dest[from + c] = to + cols[c]!;
-    }
+    for (let h = 0; h < s.heads; h++) drawCausalRow(prg, s, off, dest, headDest, r, h);
   }
   return Permutation.fromDestinations(dest);
+}
+
+/**
+ * drawCausalPermutation in slices (protocol/subprotocols/ring/ring-slices.ts): the same draws in
+ * the same order, yielding between (query row, head) units when the slice is due, so the
+ * permutation of a long prefill chunk's triangle (8 heads × 32 rows × ~500 keys: some 10 ms in
+ * one piece) never holds the event loop at once. Bit for bit the synchronous draw.
+ */
+export async function drawCausalPermutationInSlices(prg: Prg, s: CausalShape): Promise<Permutation> {
+  const off = rowOffsets(s);
+  const dest = new Uint32Array(causalSize(s));
+  for (let r = 0; r < s.rows; r++) {
+    const headDest = prg.permutation(s.heads);
+    for (let h = 0; h < s.heads; h++) {
+      await yieldIfDue();
+      drawCausalRow(prg, s, off, dest, headDest, r, h);
+    }
+  }
+  await yieldIfDue();
+  return Permutation.fromDestinations(dest);
+}
+
+/** Packed row (h, r): its entries' permutation, to the slot of head headDest[h] in query row r. */
+function drawCausalRow(prg: Prg, s: CausalShape, off: Uint32Array, dest: Uint32Array, headDest: Uint32Array, r: number, h: number): void {
+  const cols = prg.permutation(rowLength(s, r));
+  const from = off[h * s.rows + r]!;
+  const to = off[headDest[h]! * s.rows + r]!;
+  for (let c = 0; c < cols.length; c++) dest[from + c] = to + cols[c]!;
 }
 
 /**
@@ -108,10 +131,37 @@ export const causalRowOffsets = (s: CausalShape): Uint32Array => rowOffsets(s);
 export function softmaxCausal(view: Ring, s: CausalShape, scale: number, inExp: number, outExp: number, softcap?: number): Ring {
   const off = rowOffsets(s);
   const out = new BigUint64Array(view.length);
-  for (let i = 0; i < s.heads * s.rows; i++) {
+  softmaxCausalRows(view, off, out, 0, s.heads * s.rows, scale, inExp, outExp, softcap);
+  return out;
+}
+
+/**
+ * softmaxCausal in slices: blocks of whole packed rows of about CAUSAL_SLICE_ELEMENTS entries,
+ * yielding between blocks when the slice is due (the user's softmax over a long prefill chunk's
+ * triangle is some 20 ms on one core in one piece). Every row depends on its own entries only,
+ * so the result is bit for bit softmaxCausal's.
+ */
+export async function softmaxCausalInSlices(view: Ring, s: CausalShape, scale: number, inExp: number, outExp: number, softcap?: number): Promise<Ring> {
+  const off = rowOffsets(s);
+  const out = new BigUint64Array(view.length);
+  const rows = s.heads * s.rows;
+  for (let i = 0; i < rows; ) {
+    let j = i + 1;
+    while (j < rows && off[j + 1]! - off[i]! <= CAUSAL_SLICE_ELEMENTS) j++;
+    softmaxCausalRows(view, off, out, i, j, scale, inExp, outExp, softcap);
+    i = j;
+    if (i < rows) await yieldIfDue();
+  }
+  return out;
+}
+
+/** Entries per block of softmaxCausalInSlices (at least one whole row): a few milliseconds at most. */
+export const CAUSAL_SLICE_ELEMENTS = 4096;
+
+function softmaxCausalRows(view: Ring, off: Uint32Array, out: Ring, first: number, end: number, scale: number, inExp: number, outExp: number, softcap?: number): void {
+  for (let i = first; i < end; i++) {
     const from = off[i]!;
     const n = off[i + 1]! - from;
     out.set(softmaxFixed(view.subarray(from, from + n), 1, n, scale, inExp, outExp, softcap), from);
   }
-  return out;
 }

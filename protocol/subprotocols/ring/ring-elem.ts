@@ -12,17 +12,16 @@
  * `width`: the bytes per element of the Perm flights and of Δ (model/fixed-point/view-width.ts;
  * ring-narrowing.ts says why the residues suffice and hide as much); Elem returns stay full words.
  */
-import { ringAdd, ringSub, type Ring } from '../../../compute/ring64.js';
+import type { Ring } from '../../../compute/ring64.js';
 import { decodeLogits, rmsnormFixed, softmaxFixed, swigluFixed } from '../../../plaintext/fixed-point/fixed-point-elem.js';
 import { gegluFixed } from '../../../plaintext/fixed-point/fixed-point-gelu.js';
-import { ringMask } from '../../masks/ring-masks.js';
 import { Permutation, type PermutationShape } from '../../permutations/permutation.js';
 import { nextStep, requireKey, type PartyContext } from '../../session/party-context.js';
 import { MessageKind } from '../../wire/frame.js';
 import { evaluateInSlices } from './elem-slices.js';
-import { widenView } from '../../../plaintext/fixed-point/view-width-check.js';
 import { narrowed, residue } from './ring-narrowing.js';
 import { expectRings, requireRingShare, type RingShared } from './ring-shared.js';
+import { applyInSlices, invertInSlices, ringAddInSlices, ringMaskInSlices, ringSubInSlices, widenViewInSlices } from './ring-slices.js';
 
 /** The nonlinear steps with the exponents the user decodes and re-encodes at. */
 export type RingElemFunction =
@@ -68,38 +67,40 @@ export async function ringElem(ctx: PartyContext, x: RingShared, f: RingElemFunc
     case 'dealer': {
       const k12 = requireKey(ctx.k12, 'k12', ctx.role);
       const pi = Permutation.draw(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/pi`), shapeOf(f));
-      const A = ringMask(k12.prg(`${step}/A`), nIn, ctx.profile.ringMaskBits);
-      const B = ringMask(k12.prg(`${step}/B`), nIn, ctx.profile.ringMaskBits);
-      const A2 = ringMask(k12.prg(`${step}/A2`), nOut, ctx.profile.ringMaskBits);
-      const B2 = ringMask(k12.prg(outLabel), nOut, ctx.profile.ringMaskBits);
-      ctx.net.send('engine', MessageKind.ElemCorrection, step, [narrowed(ringSub(pi.apply(A), B), width), ringSub(pi.invert(A2), B2)], true);
+      const A = await ringMaskInSlices(k12.prg(`${step}/A`), nIn, ctx.profile.ringMaskBits);
+      const B = await ringMaskInSlices(k12.prg(`${step}/B`), nIn, ctx.profile.ringMaskBits);
+      const A2 = await ringMaskInSlices(k12.prg(`${step}/A2`), nOut, ctx.profile.ringMaskBits);
+      const B2 = await ringMaskInSlices(k12.prg(outLabel), nOut, ctx.profile.ringMaskBits);
+      const delta = await ringSubInSlices(await applyInSlices(pi, A), B);
+      const delta2 = await ringSubInSlices(await invertInSlices(pi, A2), B2);
+      ctx.net.send('engine', MessageKind.ElemCorrection, step, [narrowed(delta, width), delta2], true);
       await ctx.net.flush();
       return out;
     }
     case 'gateway': {
       const k12 = requireKey(ctx.k12, 'k12', ctx.role);
-      const A = ringMask(k12.prg(`${step}/A`), nIn, ctx.profile.ringMaskBits);
-      const B = ringMask(k12.prg(`${step}/B`), nIn, ctx.profile.ringMaskBits);
-      ctx.net.send('engine', MessageKind.PermInput, step, [narrowed(ringSub(requireRingShare(x, ctx.role), A), width)], x.meta.offlineKnown);
+      const A = await ringMaskInSlices(k12.prg(`${step}/A`), nIn, ctx.profile.ringMaskBits);
+      const B = await ringMaskInSlices(k12.prg(`${step}/B`), nIn, ctx.profile.ringMaskBits);
+      ctx.net.send('engine', MessageKind.PermInput, step, [narrowed(await ringSubInSlices(requireRingShare(x, ctx.role), A), width)], x.meta.offlineKnown);
       const [masked] = expectRings(await ctx.net.receive('engine', MessageKind.PermOutput, step), [nIn], 'elem output', [width]);
-      const eta = await evaluateInSlices(f, widenView(ringAdd(masked!, B), width, `${f.kind} input`), evaluateRingElem);
-      const A2 = ringMask(k12.prg(`${step}/A2`), nOut, ctx.profile.ringMaskBits);
+      const eta = await evaluateInSlices(f, await widenViewInSlices(await ringAddInSlices(masked!, B), width, `${f.kind} input`), evaluateRingElem);
+      const A2 = await ringMaskInSlices(k12.prg(`${step}/A2`), nOut, ctx.profile.ringMaskBits);
       ctx.ringViewTap?.(step, 'perm-input', A);
       ctx.ringViewTap?.(step, 'elem-return', A2);
-      ctx.net.send('engine', MessageKind.ElemReturn, step, [ringSub(eta, A2)]);
-      out.share = ringMask(k12.prg(outLabel), nOut, ctx.profile.ringMaskBits);
+      ctx.net.send('engine', MessageKind.ElemReturn, step, [await ringSubInSlices(eta, A2)]);
+      out.share = await ringMaskInSlices(k12.prg(outLabel), nOut, ctx.profile.ringMaskBits);
       return out;
     }
     case 'engine': {
       const pi = Permutation.draw(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/pi`), shapeOf(f));
       const [delta, delta2] = expectRings(await ctx.net.receive('dealer', MessageKind.ElemCorrection, step), [nIn, nOut], 'elem correction', [width, 8]);
       const [input] = expectRings(await ctx.net.receive('gateway', MessageKind.PermInput, step), [nIn], 'elem input', [width]);
-      const held = ringAdd(requireRingShare(x, ctx.role), input!); // x − A (mod 2^(8·width))
+      const held = await ringAddInSlices(requireRingShare(x, ctx.role), input!); // x − A (mod 2^(8·width))
       ctx.ringViewTap?.(step, 'perm-input', residue(held, width));
-      ctx.net.send('gateway', MessageKind.PermOutput, step, [narrowed(ringAdd(pi.apply(held), delta!), width)]);
+      ctx.net.send('gateway', MessageKind.PermOutput, step, [narrowed(await ringAddInSlices(await applyInSlices(pi, held), delta!), width)]);
       const [ret] = expectRings(await ctx.net.receive('gateway', MessageKind.ElemReturn, step), [nOut], 'elem return');
       ctx.ringViewTap?.(step, 'elem-return', ret!); // η − A′
-      out.share = ringAdd(pi.invert(ret!), delta2!);
+      out.share = await ringAddInSlices(await invertInSlices(pi, ret!), delta2!);
       return out;
     }
   }
@@ -117,26 +118,28 @@ export async function ringPermOpen(ctx: PartyContext, x: RingShared, exponent: n
     case 'dealer': {
       const pi = Permutation.draw(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/pi`), shape);
       const k12 = requireKey(ctx.k12, 'k12', ctx.role);
-      ctx.net.send('engine', MessageKind.PermCorrection, step, [narrowed(ringSub(pi.apply(ringMask(k12.prg(`${step}/A`), n, ctx.profile.ringMaskBits)), ringMask(k12.prg(`${step}/B`), n, ctx.profile.ringMaskBits)), width)], true);
+      const A = await ringMaskInSlices(k12.prg(`${step}/A`), n, ctx.profile.ringMaskBits);
+      const B = await ringMaskInSlices(k12.prg(`${step}/B`), n, ctx.profile.ringMaskBits);
+      ctx.net.send('engine', MessageKind.PermCorrection, step, [narrowed(await ringSubInSlices(await applyInSlices(pi, A), B), width)], true);
       await ctx.net.flush();
       return {};
     }
     case 'gateway': {
       const k12 = requireKey(ctx.k12, 'k12', ctx.role);
-      const A = ringMask(k12.prg(`${step}/A`), n, ctx.profile.ringMaskBits);
-      const B = ringMask(k12.prg(`${step}/B`), n, ctx.profile.ringMaskBits);
-      ctx.net.send('engine', MessageKind.PermInput, step, [narrowed(ringSub(requireRingShare(x, ctx.role), A), width)], x.meta.offlineKnown);
+      const A = await ringMaskInSlices(k12.prg(`${step}/A`), n, ctx.profile.ringMaskBits);
+      const B = await ringMaskInSlices(k12.prg(`${step}/B`), n, ctx.profile.ringMaskBits);
+      ctx.net.send('engine', MessageKind.PermInput, step, [narrowed(await ringSubInSlices(requireRingShare(x, ctx.role), A), width)], x.meta.offlineKnown);
       ctx.ringViewTap?.(step, 'perm-input', A);
       const [masked] = expectRings(await ctx.net.receive('engine', MessageKind.PermOutput, step), [n], 'perm output', [width]);
-      return { view: decodeLogits(widenView(ringAdd(masked!, B), width, 'logits'), exponent) };
+      return { view: decodeLogits(await widenViewInSlices(await ringAddInSlices(masked!, B), width, 'logits'), exponent) };
     }
     case 'engine': {
       const pi = Permutation.draw(requireKey(ctx.k02, 'k02', ctx.role).prg(`${step}/pi`), shape);
       const [delta] = expectRings(await ctx.net.receive('dealer', MessageKind.PermCorrection, step), [n], 'perm correction', [width]);
       const [input] = expectRings(await ctx.net.receive('gateway', MessageKind.PermInput, step), [n], 'perm input', [width]);
-      const held = ringAdd(requireRingShare(x, ctx.role), input!);
+      const held = await ringAddInSlices(requireRingShare(x, ctx.role), input!);
       ctx.ringViewTap?.(step, 'perm-input', residue(held, width));
-      ctx.net.send('gateway', MessageKind.PermOutput, step, [narrowed(ringAdd(pi.apply(held), delta!), width)]);
+      ctx.net.send('gateway', MessageKind.PermOutput, step, [narrowed(await ringAddInSlices(await applyInSlices(pi, held), delta!), width)]);
       return { permutation: pi };
     }
   }

@@ -47,6 +47,7 @@
  * exactly 0) and change nothing here.
  */
 import type { ComputeBackend } from '../../../compute/compute-backend.js';
+import { yieldIfDue } from '../../../compute/event-loop-slices.js';
 import { ringMatmulRing } from '../../../compute/ring-gemm.js';
 import { ringAdd, ringAddInto, ringSub, words, type Ring } from '../../../compute/ring64.js';
 import { ringAttentionValues, type RingAttentionShape } from '../../../plaintext/fixed-point/ring-attention.js';
@@ -58,6 +59,7 @@ import { causalRowDestinations, causalRowOffsets, causalSize, unpackCausal, type
 import { ringCausalSoftmaxStep } from './ring-causal-softmax.js';
 import type { RingKvMemory } from './ring-mul-kv.js';
 import { expectRings, requireRingShare, type RingShared } from './ring-shared.js';
+import { inRingSlices, RING_SLICE_ELEMENTS, ringAddInSlices, ringMaskInSlices } from './ring-slices.js';
 
 /** The softmax step's public parameters (ring-causal-softmax.ts). */
 export interface FusedSoftmax {
@@ -67,8 +69,8 @@ export interface FusedSoftmax {
   softcap?: number | undefined;
 }
 
-/** U1's value rows laid out as P's packed entries: row (h, r, c) of the result is U1[c, g(h)] ([N, headDim]). */
-function valueRowsPerEntry(u: Ring, s: CausalShape, shape: RingAttentionShape): Ring {
+/** U1's value rows laid out as P's packed entries: row (h, r, c) of the result is U1[c, g(h)] ([N, headDim]); in slices, a packed row at a time. */
+async function valueRowsPerEntry(u: Ring, s: CausalShape, shape: RingAttentionShape): Promise<Ring> {
   const hd = shape.headDim;
   const kvWidth = shape.nKvHeads * hd;
   const group = shape.nHeads / shape.nKvHeads;
@@ -79,6 +81,7 @@ function valueRowsPerEntry(u: Ring, s: CausalShape, shape: RingAttentionShape): 
   for (let h = 0; h < s.heads; h++) {
     const g = Math.floor(h / group);
     for (let r = 0; r < s.rows; r++) {
+      await yieldIfDue();
       for (let c = 0; c < s.start + r + 1; c++) {
         const from = 2 * (c * kvWidth + g * hd);
         for (let i = 0; i < 2 * hd; i++) dst[2 * o * hd + i] = src[from + i]!;
@@ -89,16 +92,18 @@ function valueRowsPerEntry(u: Ring, s: CausalShape, shape: RingAttentionShape): 
   return out;
 }
 
-/** Rows of `width` moved as π moves entries: out[π(i)] = x[i]. */
-function permuteRows(p: Permutation, x: Ring, width: number): Ring {
+/** Rows of `width` moved as π moves entries: out[π(i)] = x[i]; in slices of RING_SLICE_ELEMENTS words. */
+async function permuteRows(p: Permutation, x: Ring, width: number): Promise<Ring> {
   const out = new BigUint64Array(x.length);
   const src = words(x);
   const dst = words(out);
-  for (let i = 0; i < p.length; i++) {
-    const from = 2 * i * width;
-    const to = 2 * p.dest[i]! * width;
-    for (let k = 0; k < 2 * width; k++) dst[to + k] = src[from + k]!;
-  }
+  await inRingSlices(p.length, (a, b) => {
+    for (let i = a; i < b; i++) {
+      const from = 2 * i * width;
+      const to = 2 * p.dest[i]! * width;
+      for (let k = 0; k < 2 * width; k++) dst[to + k] = src[from + k]!;
+    }
+  }, Math.max(1, Math.floor(RING_SLICE_ELEMENTS / width)));
   return out;
 }
 
@@ -158,7 +163,8 @@ export async function ringFusedSoftmaxValues(ctx: PartyContext, shape: RingAtten
       if (!permutation || !deltaPrime || !bPrime) throw new Error('fused P·V: the softmax step left no permutation or corrections');
       if (!memory.keepUserValueMask || memory.userValueMask.rows !== keys) throw new Error('fused P·V: the dealer kept no user value mask for this memory');
       const U1 = memory.userValueMask.view();
-      const M = ringAddInto(permuteRows(permutation, valueRowsPerEntry(U1, causal, shape), hd), ringMask(k02.prg(label('R')), n * hd, bits));
+      const moved = await permuteRows(permutation, await valueRowsPerEntry(U1, causal, shape), hd);
+      const M = await ringAddInSlices(moved, await ringMaskInSlices(k02.prg(label('R')), n * hd, bits), moved);
       const S = ringMask(k12.prg(label('S')), ySize, bits);
       const W1 = await f(memory.valueMask.view(), bPrime);
       ringAddInto(W1, await f(U1, ringSub(deltaPrime, bPrime)));
@@ -184,7 +190,7 @@ export async function ringFusedSoftmaxValues(ctx: PartyContext, shape: RingAtten
       const k02 = requireKey(ctx.k02, 'k02', ctx.role);
       const [m] = ret.returned ?? [];
       if (!m || !permutation) throw new Error('fused P·V: the softmax step left no return or permutation');
-      const Z = await rowWeightedSums(backend, m, ringMask(k02.prg(label('R')), n * hd, bits), causal, hd);
+      const Z = await rowWeightedSums(backend, m, await ringMaskInSlices(k02.prg(label('R')), n * hd, bits), causal, hd);
       const [input] = expectRings(await ctx.net.receive('gateway', MessageKind.FusedValuesInput, step), [ySize], 'fused values input');
       const held = ringSub(input!, Z); // Y + S, in permuted row order
       ctx.ringViewTap?.(step, 'fused-values', held);

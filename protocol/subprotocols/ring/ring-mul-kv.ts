@@ -18,6 +18,7 @@ import { nextStep, requireKey, type PartyContext } from '../../session/party-con
 import { MessageKind } from '../../wire/frame.js';
 import { expectRings, requireRingShare, type RingShared } from './ring-shared.js';
 import { causalSize, unpackCausal, type CausalShape } from './ring-causal.js';
+import { ringAddInSlices, ringMaskInSlices, ringSubInSlices } from './ring-slices.js';
 
 /** One layer's attention memory as one party holds it (E rows at P0 and P1, its part of U). */
 export class RingKvMemory {
@@ -85,7 +86,8 @@ export async function ringScoresKV(
     memory.valueMask.append(ringAdd(ringMask(k02.prg(label('UV')), kvSize, ctx.profile.ringMaskBits), userValueMask));
     if (memory.keepUserValueMask) memory.userValueMask.append(userValueMask);
     const V = ringAdd(ringMask(k02.prg(label('Vq')), qSize, ctx.profile.ringMaskBits), ringMask(k12.prg(label('Vq')), qSize, ctx.profile.ringMaskBits));
-    const W1 = ringSub(await f(memory.keyMask.view(), V), ringMask(k02.prg(label('W0')), outSize, ctx.profile.ringMaskBits));
+    const scoresOfMasks = await f(memory.keyMask.view(), V);
+    const W1 = await ringSubInSlices(scoresOfMasks, await ringMaskInSlices(k02.prg(label('W0')), outSize, ctx.profile.ringMaskBits), scoresOfMasks);
     ctx.net.send('gateway', MessageKind.KvCorrection, step, [W1], true);
     await ctx.net.flush();
     return out;
@@ -114,15 +116,15 @@ export async function ringScoresKV(
   const E = memory.openedKeys.view();
   let z: Ring;
   if (isEngine) {
-    z = await f(ringAdd(E, memory.keyMask.view()), F);
-    ringAddInto(z, await f(E, Vq));
-    ringAddInto(z, ringMask(key.prg(label('W0')), outSize, ctx.profile.ringMaskBits));
+    z = await f(await ringAddInSlices(E, memory.keyMask.view()), F);
+    await ringAddInSlices(z, await f(E, Vq), z);
+    await ringAddInSlices(z, await ringMaskInSlices(key.prg(label('W0')), outSize, ctx.profile.ringMaskBits), z);
     addCausalMask(z, shape.nHeads, rows, keys, start);
   } else {
     const [W1] = expectRings(await ctx.net.receive('dealer', MessageKind.KvCorrection, step), [outSize], 'kv correction');
     z = await f(memory.keyMask.view(), F);
-    ringAddInto(z, await f(E, Vq));
-    ringAddInto(z, W1!);
+    await ringAddInSlices(z, await f(E, Vq), z);
+    await ringAddInSlices(z, W1!, z);
   }
   out.share = z;
   return out;
@@ -147,7 +149,8 @@ export async function ringValuesKV(ctx: PartyContext, shape: RingAttentionShape,
 
   if (ctx.role === 'dealer') {
     const k02 = requireKey(ctx.k02, 'k02', ctx.role);
-    const V = ringAdd(ringMask(k02.prg(label('Vp')), pSize, ctx.profile.ringMaskBits), ringMask(requireKey(ctx.k12, 'k12', ctx.role).prg(label('Vp')), pSize, ctx.profile.ringMaskBits));
+    const V0 = await ringMaskInSlices(k02.prg(label('Vp')), pSize, ctx.profile.ringMaskBits);
+    const V = await ringAddInSlices(V0, await ringMaskInSlices(requireKey(ctx.k12, 'k12', ctx.role).prg(label('Vp')), pSize, ctx.profile.ringMaskBits), V0);
     const W1 = ringSub(await f(memory.valueMask.view(), V), ringMask(k02.prg(label('W0')), outSize, ctx.profile.ringMaskBits));
     ctx.net.send('gateway', MessageKind.KvCorrection, step, [W1], true);
     await ctx.net.flush();
@@ -156,13 +159,13 @@ export async function ringValuesKV(ctx: PartyContext, shape: RingAttentionShape,
 
   const isEngine = ctx.role === 'engine';
   const key = requireKey(isEngine ? ctx.k02 : ctx.k12, isEngine ? 'k02' : 'k12', ctx.role);
-  const Vp = ringMask(key.prg(label('Vp')), pSize, ctx.profile.ringMaskBits);
-  const mine = ringSub(requireRingShare(p, ctx.role), Vp);
+  const Vp = await ringMaskInSlices(key.prg(label('Vp')), pSize, ctx.profile.ringMaskBits);
+  const mine = await ringSubInSlices(requireRingShare(p, ctx.role), Vp);
   const peer = isEngine ? 'gateway' : 'engine';
   ctx.net.send(peer, MessageKind.KvOpening, step, [mine], !isEngine && p.meta.offlineKnown);
   const [theirs] = expectRings(await ctx.net.receive(peer, MessageKind.KvOpening, step), [pSize], 'kv opening');
   ctx.ringViewTap?.(step, 'kv-probs', isEngine ? ringAdd(requireRingShare(p, ctx.role), theirs!) : Vp);
-  const F = ringAdd(mine, theirs!);
+  const F = await ringAddInSlices(mine, theirs!);
   const E = memory.openedValues.view();
   let z: Ring;
   if (isEngine) {

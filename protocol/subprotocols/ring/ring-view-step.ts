@@ -13,19 +13,18 @@
  * permuted views. A permutation may be fixed for the session (the per-head coordinate
  * permutations of q, k, v) or fresh per call (the residual's).
  */
-import { ringAdd, ringSub, type Ring } from '../../../compute/ring64.js';
-import { ringMask } from '../../masks/ring-masks.js';
+import type { Ring } from '../../../compute/ring64.js';
 import type { Permutation } from '../../permutations/permutation.js';
 import { nextStep, requireKey, type PartyContext } from '../../session/party-context.js';
 import { MessageKind } from '../../wire/frame.js';
-import { widenView } from '../../../plaintext/fixed-point/view-width-check.js';
 import { narrowed, residue } from './ring-narrowing.js';
 import { expectRings, requireRingShare, type RingShared } from './ring-shared.js';
+import { applyInSlices, inSequence, invertInSlices, ringAddInSlices, ringMaskInSlices, ringSubInSlices, widenViewInSlices } from './ring-slices.js';
 
 export interface ViewInput {
   x: RingShared;
-  /** P0 and P2: the permutation of this view (its length divides x.size). */
-  permutation: (step: number) => Permutation;
+  /** P0 and P2: the permutation of this view (its length divides x.size); may be drawn in slices. */
+  permutation: (step: number) => Permutation | Promise<Permutation>;
   /**
    * Bytes per element of this view's Perm flights and Δ (default 8; model/fixed-point/view-width.ts,
    * ring-narrowing.ts): P1 receives the view sign-extended and range-checked from that width.
@@ -36,7 +35,7 @@ export interface ViewInput {
 export interface ViewOutput {
   size: number;
   /** P0 and P2: the permutation the user's output is under (undone by P0). */
-  permutation: (step: number) => Permutation;
+  permutation: (step: number) => Permutation | Promise<Permutation>;
 }
 
 /**
@@ -65,16 +64,23 @@ export async function ringViewStep(ctx: PartyContext, inputs: ViewInput[], outpu
   const outSizes = outputs.map((o) => o.size);
   const outLabel = (j: number) => `${step}/B2/${j}`;
   const result: RingShared[] = outputs.map((o, j) => ({ meta: { offlineKnown: true, p1Mask: outLabel(j) }, share: undefined, size: o.size }));
-  const masks = (k12: NonNullable<PartyContext['k12']>, what: string, sizes: number[]) => sizes.map((n, i) => ringMask(k12.prg(`${step}/${what}/${i}`), n, bits));
+  // Every whole-tensor pass in slices (ring-slices.ts): at a long prefill chunk these are the causal triangle's size.
+  const masks = (k12: NonNullable<PartyContext['k12']>, what: string, sizes: number[]) => inSequence(sizes, (n, i) => ringMaskInSlices(k12.prg(`${step}/${what}/${i}`), n, bits));
   switch (ctx.role) {
     case 'dealer': {
       const k12 = requireKey(ctx.k12, 'k12', ctx.role);
-      const A = masks(k12, 'A', inSizes);
-      const B = masks(k12, 'B', inSizes);
-      const A2 = masks(k12, 'A2', outSizes);
-      const B2 = outSizes.map((n, j) => ringMask(k12.prg(outLabel(j)), n, bits));
-      const deltas = inputs.map((i, k) => narrowed(ringSub(i.permutation(step).apply(A[k]!), B[k]!), widths[k]));
-      const deltas2 = outputs.map((o, j) => ringSub(o.permutation(step).invert(A2[j]!), B2[j]!));
+      const A = await masks(k12, 'A', inSizes);
+      const B = await masks(k12, 'B', inSizes);
+      const A2 = await masks(k12, 'A2', outSizes);
+      const B2 = await inSequence(outSizes, (n, j) => ringMaskInSlices(k12.prg(outLabel(j)), n, bits));
+      const deltas = await inSequence(inputs, async (i, k) => {
+        const moved = await applyInSlices(await i.permutation(step), A[k]!);
+        return narrowed(await ringSubInSlices(moved, B[k]!, moved), widths[k]);
+      });
+      const deltas2 = await inSequence(outputs, async (o, j) => {
+        const moved = await invertInSlices(await o.permutation(step), A2[j]!);
+        return ringSubInSlices(moved, B2[j]!, moved);
+      });
       ctx.net.send('engine', MessageKind.ElemCorrection, step, [...deltas, ...deltas2], true);
       await ctx.net.flush();
       onReturn?.({ step, corrections: deltas2, masks: B2 });
@@ -82,31 +88,42 @@ export async function ringViewStep(ctx: PartyContext, inputs: ViewInput[], outpu
     }
     case 'gateway': {
       const k12 = requireKey(ctx.k12, 'k12', ctx.role);
-      const A = masks(k12, 'A', inSizes);
-      const B = masks(k12, 'B', inSizes);
+      const A = await masks(k12, 'A', inSizes);
+      const B = await masks(k12, 'B', inSizes);
       const offline = inputs.every((i) => i.x.meta.offlineKnown);
-      ctx.net.send('engine', MessageKind.PermInput, step, inputs.map((i, k) => narrowed(ringSub(requireRingShare(i.x, ctx.role), A[k]!), widths[k])), offline);
+      const sent = await inSequence(inputs, async (i, k) => narrowed(await ringSubInSlices(requireRingShare(i.x, ctx.role), A[k]!), widths[k]));
+      ctx.net.send('engine', MessageKind.PermInput, step, sent, offline);
       const masked = expectRings(await ctx.net.receive('engine', MessageKind.PermOutput, step), inSizes, 'view output', widths);
-      const eta = await f(masked.map((m, k) => widenView(ringAdd(m, B[k]!), widths[k]!, `view ${k}`)));
+      const views = await inSequence(masked, async (m, k) => widenViewInSlices(await ringAddInSlices(m, B[k]!, m), widths[k]!, `view ${k}`)); // in place: the received array is this step's own
+      const eta = await f(views);
       if (eta.length !== outputs.length || eta.some((e, j) => e.length !== outSizes[j])) throw new Error('ringViewStep: the user step returned the wrong outputs');
-      const A2 = masks(k12, 'A2', outSizes);
+      const A2 = await masks(k12, 'A2', outSizes);
       A.forEach((a, k) => ctx.ringViewTap?.(step, `${tap}-input/${k}`, a));
       A2.forEach((a, j) => ctx.ringViewTap?.(step, `${tap}-return/${j}`, a));
-      const returned = eta.map((e, j) => ringSub(e, A2[j]!));
+      const returned = await inSequence(eta, (e, j) => ringSubInSlices(e, A2[j]!));
       ctx.net.send('engine', MessageKind.ElemReturn, step, returned);
-      result.forEach((r, j) => (r.share = ringMask(k12.prg(outLabel(j)), outSizes[j]!, bits)));
+      const shares = await inSequence(outSizes, (n, j) => ringMaskInSlices(k12.prg(outLabel(j)), n, bits));
+      result.forEach((r, j) => (r.share = shares[j]));
       onReturn?.({ step, returned });
       return result;
     }
     case 'engine': {
       const corrections = expectRings(await ctx.net.receive('dealer', MessageKind.ElemCorrection, step), [...inSizes, ...outSizes], 'view correction', [...widths, ...outSizes.map(() => 8)]);
       const received = expectRings(await ctx.net.receive('gateway', MessageKind.PermInput, step), inSizes, 'view input', widths);
-      const held = inputs.map((i, k) => ringAdd(requireRingShare(i.x, ctx.role), received[k]!)); // x − A (mod 2^(8·width))
+      const held = await inSequence(inputs, (i, k) => ringAddInSlices(requireRingShare(i.x, ctx.role), received[k]!, received[k]!)); // x − A (mod 2^(8·width)), in the received array
       held.forEach((h, k) => ctx.ringViewTap?.(step, `${tap}-input/${k}`, residue(h, widths[k])));
-      ctx.net.send('gateway', MessageKind.PermOutput, step, inputs.map((i, k) => narrowed(ringAdd(i.permutation(step).apply(held[k]!), corrections[k]!), widths[k])));
+      const sent = await inSequence(inputs, async (i, k) => {
+        const moved = await applyInSlices(await i.permutation(step), held[k]!);
+        return narrowed(await ringAddInSlices(moved, corrections[k]!, moved), widths[k]);
+      });
+      ctx.net.send('gateway', MessageKind.PermOutput, step, sent);
       const returned = expectRings(await ctx.net.receive('gateway', MessageKind.ElemReturn, step), outSizes, 'view return');
       returned.forEach((r, j) => ctx.ringViewTap?.(step, `${tap}-return/${j}`, r)); // η − A′
-      result.forEach((r, j) => (r.share = ringAdd(outputs[j]!.permutation(step).invert(returned[j]!), corrections[inputs.length + j]!)));
+      const shares = await inSequence(outputs, async (o, j) => {
+        const moved = await invertInSlices(await o.permutation(step), returned[j]!);
+        return ringAddInSlices(moved, corrections[inputs.length + j]!, moved);
+      });
+      result.forEach((r, j) => (r.share = shares[j]));
       onReturn?.({ step, returned });
       return result;
     }
