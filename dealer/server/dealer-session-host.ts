@@ -19,6 +19,7 @@ import { guardSessionId } from '../../protocol/transport/session-id-guard.js';
 import type { WsLink } from '../../protocol/transport/ws-link.js';
 import type { KeptAttention } from '../../protocol/schedule/forward-pass.js';
 import type { SessionStateCache } from '../../protocol/session/session-state-cache.js';
+import { processMallocTrimmer } from '../../observability/malloc-trimmer.js';
 import type { DealerMetrics, DealerSessionOutcome } from './dealer-metrics.js';
 
 interface RunningSession {
@@ -77,6 +78,8 @@ export class DealerSessionHost {
         this.metrics.bytes.inc({ peer, direction: 'sent' }, links[peer].bytesSent);
         this.metrics.bytes.inc({ peer, direction: 'received' }, links[peer].bytesReceived);
       }
+      // The session's material and frames are freed: give their pages back (rate-limited).
+      processMallocTrimmer().sessionEnded();
     });
   }
 

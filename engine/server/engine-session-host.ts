@@ -23,6 +23,7 @@ import { CloseCode } from '../../protocol/transport/close-codes.js';
 import { LinkClosedError } from '../../protocol/transport/message-link.js';
 import { ProtocolViolation, PeerReportedError } from '../../protocol/transport/party-network.js';
 import { abortOnAbnormalClose, closeCodeSoon, PeerEndedError } from '../../protocol/transport/peer-ended-error.js';
+import { processMallocTrimmer } from '../../observability/malloc-trimmer.js';
 import { RecentIds } from '../../protocol/transport/recent-ids.js';
 import { dealerSessionUrl, parseSessionQuery } from '../../protocol/transport/session-endpoints.js';
 import { guardSessionId } from '../../protocol/transport/session-id-guard.js';
@@ -150,6 +151,8 @@ export class EngineSessionHost {
         m.bytes.inc({ peer: 'dealer', direction: 'sent' }, session.dealer.bytesSent);
         m.bytes.inc({ peer: 'dealer', direction: 'received' }, session.dealer.bytesReceived);
       }
+      // The session's shares, frames and tensors are freed: give their pages back (rate-limited).
+      processMallocTrimmer().sessionEnded();
     });
   }
 

@@ -43,7 +43,11 @@ export class AdmissionControl {
   /** Moving average of how long a request holds its sessions, in ms (undefined until one was released). */
   private averageHoldMs: number | undefined;
 
-  constructor(private readonly limits: AdmissionLimits) {}
+  constructor(
+    private readonly limits: AdmissionLimits,
+    /** Called after each release (the request's backend sessions have ended), e.g. the malloc trimmer. */
+    private readonly onReleased?: () => void,
+  ) {}
 
   /** The session budget: the most sessions one request (or all together) may hold. */
   get capacity(): number {
@@ -176,6 +180,7 @@ export class AdmissionControl {
       this.running -= sessions;
       this.runningRequests--;
       this.grantWaiting();
+      this.onReleased?.();
     };
   }
 }

@@ -1,0 +1,157 @@
+/**
+ * The malloc trimmer (observability/malloc-trimmer.ts) over glibc (observability/glibc-malloc.ts):
+ * it is absent where glibc or koffi is, it gives freed pages back on this (glibc) machine, and it
+ * trims once per burst of session endings and at most once per interval.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { bindGlibcMalloc, type GlibcMalloc, type MallocInfo } from '../../observability/glibc-malloc.js';
+import { MallocTrimmer } from '../../observability/malloc-trimmer.js';
+
+const onGlibc = process.platform === 'linux' && bindGlibcMalloc() !== undefined;
+
+describe('glibc malloc binding', () => {
+  it('is undefined off Linux, without koffi, and without glibc (musl has no libc.so.6)', () => {
+    const koffi = () => {
+      throw new Error('koffi never loaded off Linux');
+    };
+    expect(bindGlibcMalloc({ platform: 'darwin', loadKoffi: koffi })).toBeUndefined();
+    expect(bindGlibcMalloc({ platform: 'win32', loadKoffi: koffi })).toBeUndefined();
+    expect(
+      bindGlibcMalloc({
+        platform: 'linux',
+        loadKoffi: () => {
+          throw new Error("Cannot find module 'koffi'");
+        },
+      }),
+    ).toBeUndefined();
+    const musl = {
+      load: () => {
+        throw new Error('Error loading shared library libc.so.6: No such file or directory');
+      },
+      struct: () => ({}),
+    };
+    expect(bindGlibcMalloc({ platform: 'linux', loadKoffi: () => musl })).toBeUndefined();
+  });
+
+  it.runIf(onGlibc)('reads mallinfo2 and gives the pages of freed buffers back to the kernel', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const malloc = bindGlibcMalloc()!;
+    const before: MallocInfo = malloc.info();
+    expect(before.heapBytes).toBeGreaterThan(0);
+    expect(before.inUseBytes + before.freeBytes).toBeLessThanOrEqual(before.heapBytes + 2 ** 20);
+    // 48 MiB in 8-14 KiB native buffers (well under any mmap threshold: they sit in malloc's
+    // heaps), then one kept buffer above them so that freeing them leaves a hole the heap's top
+    // cannot release on its own.
+    let buffers: Buffer[] = [];
+    for (let bytes = 0; bytes < 48 * 2 ** 20; ) {
+      const b = Buffer.allocUnsafeSlow(8192 + (buffers.length % 7) * 1024).fill(1);
+      buffers.push(b);
+      bytes += b.length;
+    }
+    const pin = Buffer.allocUnsafeSlow(4096).fill(2);
+    const held = malloc.info().inUseBytes;
+    expect(held - before.inUseBytes).toBeGreaterThan(40 * 2 ** 20);
+    buffers = [];
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    gc();
+    const freed = malloc.info();
+    expect(held - freed.inUseBytes).toBeGreaterThan(40 * 2 ** 20);
+    const rssFreed = process.memoryUsage.rss();
+    expect(typeof (await malloc.trim())).toBe('boolean');
+    const released = rssFreed - process.memoryUsage.rss();
+    // Without the trim the 48 MiB stay resident (glibc keeps freed chunks' pages).
+    expect(released).toBeGreaterThan(24 * 2 ** 20);
+    expect(pin[0]).toBe(2);
+  });
+});
+
+/** A fake allocator that records when it was trimmed and lowers a fake RSS by 1 MiB per trim. */
+function fakeMalloc(clock: { now: number }, rss: { bytes: number }, fail = false): GlibcMalloc & { trims: number[] } {
+  const trims: number[] = [];
+  return {
+    trims,
+    trim: () => {
+      trims.push(clock.now);
+      if (fail) return Promise.reject(new Error('trim failed'));
+      rss.bytes -= 2 ** 20;
+      return Promise.resolve(true);
+    },
+    info: () => ({ heapBytes: 0, mmappedBytes: 0, inUseBytes: 0, freeBytes: 0, topFreeBytes: 0 }),
+  };
+}
+
+describe('MallocTrimmer', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Advances fake timers and the trimmer's clock together, letting the trim promises settle. */
+  async function advance(clock: { now: number }, ms: number): Promise<void> {
+    for (let step = 0; step < ms; step += 100) {
+      clock.now += 100;
+      await vi.advanceTimersByTimeAsync(100);
+    }
+  }
+
+  function setup(fail = false) {
+    vi.useFakeTimers();
+    const clock = { now: 0 };
+    const rss = { bytes: 500 * 2 ** 20 };
+    const malloc = fakeMalloc(clock, rss, fail);
+    const trimmer = new MallocTrimmer({ malloc, quietMs: 1_000, minIntervalMs: 10_000, now: () => clock.now, rss: () => rss.bytes });
+    return { clock, malloc, trimmer };
+  }
+
+  it('trims once per burst of endings, quietMs after the first', async () => {
+    const { clock, malloc, trimmer } = setup();
+    for (let i = 0; i < 5; i++) trimmer.sessionEnded();
+    await advance(clock, 900);
+    expect(malloc.trims).toEqual([]);
+    await advance(clock, 200);
+    expect(malloc.trims).toEqual([1_000]);
+    expect(trimmer.stats).toMatchObject({ trims: 1, releasedBytes: 2 ** 20 });
+    await advance(clock, 30_000);
+    expect(malloc.trims).toHaveLength(1);
+  });
+
+  it('under a steady stream of endings trims at most once per interval, and once after the stream stops', async () => {
+    const { clock, malloc, trimmer } = setup();
+    // A session ends every 300 ms for 35 s.
+    for (let t = 0; t < 35_000; t += 300) {
+      trimmer.sessionEnded();
+      await advance(clock, 300);
+    }
+    await advance(clock, 20_000);
+    expect(malloc.trims).toEqual([1_000, 11_000, 21_000, 31_000, 41_000]);
+    for (let i = 1; i < malloc.trims.length; i++) expect(malloc.trims[i]! - malloc.trims[i - 1]!).toBeGreaterThanOrEqual(10_000);
+    expect(trimmer.stats.trims).toBe(5);
+  });
+
+  it('does nothing without glibc, swallows a failing trim, and stops after close', async () => {
+    vi.useFakeTimers();
+    const none = new MallocTrimmer({ malloc: undefined });
+    expect(none.supported).toBe(false);
+    none.sessionEnded();
+    await none.trimNow();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(none.stats).toEqual({ trims: 0, releasedBytes: 0, seconds: 0 });
+    expect(vi.getTimerCount()).toBe(0);
+
+    const failing = setup(true);
+    failing.trimmer.sessionEnded();
+    await advance(failing.clock, 1_100);
+    expect(failing.malloc.trims).toEqual([1_000]);
+    expect(failing.trimmer.stats.trims).toBe(0);
+
+    const closed = setup();
+    closed.trimmer.sessionEnded();
+    closed.trimmer.close();
+    closed.trimmer.sessionEnded();
+    await advance(closed.clock, 20_000);
+    expect(closed.malloc.trims).toEqual([]);
+  });
+});
