@@ -7,7 +7,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { bindGlibcMalloc, type GlibcMalloc, type MallocInfo } from '../../observability/glibc-malloc.js';
-import { MallocTrimmer } from '../../observability/malloc-trimmer.js';
+import { MallocTrimmer, processMallocTrimmer } from '../../observability/malloc-trimmer.js';
+import { registerProcessMemoryMetrics } from '../../observability/process-memory.js';
+import { Registry } from 'prom-client';
 
 const onGlibc = process.platform === 'linux' && bindGlibcMalloc() !== undefined;
 
@@ -66,6 +68,22 @@ describe('glibc malloc binding', () => {
     // Without the trim the 48 MiB stay resident (glibc keeps freed chunks' pages).
     expect(released).toBeGreaterThan(24 * 2 ** 20);
     expect(pin[0]).toBe(2);
+  });
+});
+
+describe('process memory metrics', () => {
+  it.runIf(onGlibc)("export glibc's figures and the process trimmer's work", async () => {
+    const registry = new Registry();
+    registerProcessMemoryMetrics(registry, 'memtest_');
+    await processMallocTrimmer().trimNow();
+    const text = await registry.metrics();
+    const value = (name: string) => Number(new RegExp(`^memtest_${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(value('malloc_in_use_bytes')).toBeGreaterThan(0);
+    expect(value('malloc_heap_bytes')).toBeGreaterThanOrEqual(value('malloc_in_use_bytes'));
+    expect(value('malloc_free_bytes')).toBeGreaterThanOrEqual(0);
+    expect(value('malloc_mmapped_bytes')).toBeGreaterThanOrEqual(0);
+    expect(value('malloc_trims_total')).toBeGreaterThanOrEqual(1);
+    expect(value('malloc_trim_seconds_total')).toBeGreaterThan(0);
   });
 });
 
