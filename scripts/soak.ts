@@ -20,6 +20,7 @@
  * and prints the summary of what ran.
  */
 import { readFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Agent, setGlobalDispatcher } from 'undici';
 import { pollHealthz } from '../tests/helpers/healthz-poller.js';
@@ -195,7 +196,7 @@ try {
           const at = await sample(parties);
           curve.push({ done, at });
           const rate = done / ((performance.now() - began) / 1000);
-          console.log(`${String(done).padStart(6)} requests (${fmt(rate, 2)}/s, ${failures} failed) MiB: ${memoryLine(at)}`);
+          console.log(`${String(done).padStart(6)} requests (${fmt(rate, 2)}/s, ${failures} failed, load ${fmt(loadavg()[0]!, 1)}) MiB: ${memoryLine(at)}`);
         }
       }
     };
