@@ -191,12 +191,13 @@ try {
           failures++;
           if (failures <= 5) console.log(`request ${n}: HTTP ${r.status} ${r.error ?? ''}`);
         }
-        done++;
-        if (done % every === 0) {
+        const finished = ++done;
+        if (finished % every === 0) {
+          // Labelled by the count that triggered it (others finish while the sample is read).
           const at = await sample(parties);
-          curve.push({ done, at });
-          const rate = done / ((performance.now() - began) / 1000);
-          console.log(`${String(done).padStart(6)} requests (${fmt(rate, 2)}/s, ${failures} failed, load ${fmt(loadavg()[0]!, 1)}) MiB: ${memoryLine(at)}`);
+          curve.push({ done: finished, at });
+          const rate = finished / ((performance.now() - began) / 1000);
+          console.log(`${String(finished).padStart(6)} requests (${fmt(rate, 2)}/s, ${failures} failed, load ${fmt(loadavg()[0]!, 1)}) MiB: ${memoryLine(at)}`);
         }
       }
     };
