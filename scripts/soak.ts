@@ -77,6 +77,7 @@ interface Sample {
   /** malloc_trim calls so far and the RSS they gave back. */
   trims: number;
   trimmedMiB: number;
+  trimMs: number;
   stallMs: number;
 }
 
@@ -106,6 +107,7 @@ async function sample(parties: ThreeParties): Promise<Record<Party, Sample>> {
       mallocMmappedMiB: gauge(text, 'malloc_mmapped_bytes') / 2 ** 20,
       trims: gauge(text, 'malloc_trims_total'),
       trimmedMiB: gauge(text, 'malloc_trim_released_bytes_total') / 2 ** 20,
+      trimMs: gauge(text, 'malloc_trim_seconds_total') * 1000,
       stallMs: gauge(text, 'event_loop_stall_max_seconds') * 1000,
     };
   }
@@ -114,12 +116,13 @@ async function sample(parties: ThreeParties): Promise<Record<Party, Sample>> {
 
 /**
  * RSS, JS heap, external, ArrayBuffers, WASM heap, anonymous memory and glibc's malloc (in use /
- * free in its heaps / mmapped) per party (MiB), and the trims so far with the RSS they gave back.
+ * free in its heaps / mmapped) per party (MiB), and the trims so far with the RSS they gave back
+ * and the time they took.
  */
 function memoryLine(at: Record<Party, Sample>): string {
   return PARTIES.map((p) => {
     const s = at[p];
-    const malloc = ` malloc ${fmt(s.mallocInUseMiB)}/${fmt(s.mallocFreeMiB)}/${fmt(s.mallocMmappedMiB)} trims ${fmt(s.trims, 0)} (-${fmt(s.trimmedMiB)})`;
+    const malloc = ` malloc ${fmt(s.mallocInUseMiB)}/${fmt(s.mallocFreeMiB)}/${fmt(s.mallocMmappedMiB)} trims ${fmt(s.trims, 0)} (-${fmt(s.trimmedMiB)} in ${fmt(s.trimMs, 0)} ms)`;
     return `${p} rss ${fmt(s.rssMiB)} heap ${fmt(s.heapMiB)} ext ${fmt(s.externalMiB)} ab ${fmt(s.arrayBuffersMiB)} wasm ${fmt(s.wasmMiB)} anon ${fmt(s.anonMiB)}${malloc}`;
   }).join(' | ');
 }
