@@ -1,15 +1,21 @@
 /**
- * Gives the pages of freed native memory back to the kernel after sessions end, rate-limited.
+ * Gives the pages of freed native memory back to the kernel when the process goes idle after
+ * sessions end, rate-limited.
  *
  * A session's native buffers (share frames, dealer material, ws and TLS buffers, onnxruntime
  * tensors) are freed when it ends, but glibc keeps their pages resident in its heaps, so each
  * party's RSS ratchets up to the highest peak of concurrent sessions it has seen and stays
- * (observability/glibc-malloc.ts). A party calls `sessionEnded()` whenever one of its sessions
- * ends; the trimmer then runs `malloc_trim(0)` once, `quietMs` later (so a burst of endings costs
- * one trim), and never sooner than `minIntervalMs` after the previous trim began, so under a
- * steady stream of sessions it trims at most once per interval and, once the stream stops, once
- * more shortly after the last session. The trim runs on koffi's worker thread, not the event
- * loop. Where glibc or koffi is missing (`malloc` undefined) every method does nothing.
+ * (observability/glibc-malloc.ts). A party calls `sessionStarted()` and `sessionEnded()` around
+ * each of its sessions; once none is running, the trimmer runs `malloc_trim(0)` `quietMs` later
+ * if still none is (so a burst of endings costs one trim, and a session starting meanwhile
+ * cancels it), never sooner than `minIntervalMs` after the previous trim began.
+ *
+ * Only when idle: the trim runs on koffi's worker thread, but it holds each arena's lock while it
+ * walks the free chunks and madvises their pages, and any malloc of the event loop waits
+ * meanwhile. Trimming every 10 s under load (the first version) lowered RSS under load by 20–40
+ * MiB in the soak, but each trim took 40–80 ms of wall time on the loaded machine and the longest
+ * event-loop stalls were 2–4 times those of the run without trims (docs/deploy.md, Memory).
+ * Where glibc or koffi is missing (`malloc` undefined) every method does nothing.
  *
  * One trimmer per process (`processMallocTrimmer`): malloc is process-wide, so the three
  * parties of an in-process deployment share one rate limit.
@@ -47,6 +53,7 @@ export class MallocTrimmer {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private lastStart = Number.NEGATIVE_INFINITY;
+  private active = 0;
   private closed = false;
   readonly stats: MallocTrimStats = { trims: 0, releasedBytes: 0, seconds: 0 };
 
@@ -62,13 +69,28 @@ export class MallocTrimmer {
     return this.options.malloc !== undefined;
   }
 
-  /** A session ended: trim once, `quietMs` from now but not before the interval since the last trim has passed. */
+  /** Sessions of this process running now (as told by sessionStarted / sessionEnded). */
+  get activeSessions(): number {
+    return this.active;
+  }
+
+  /** A session started: no trim until all have ended. */
+  sessionStarted(): void {
+    this.active++;
+  }
+
+  /**
+   * A session ended: when it was the last, trim once, `quietMs` from now (but not before the
+   * interval since the last trim has passed) if no session has started meanwhile.
+   */
   sessionEnded(): void {
-    if (!this.options.malloc || this.closed || this.timer !== undefined) return;
+    this.active = Math.max(0, this.active - 1);
+    if (!this.options.malloc || this.closed || this.active > 0 || this.timer !== undefined) return;
     const at = Math.max(this.now() + this.quietMs, this.lastStart + this.minIntervalMs);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      // A trim still running (a slow one) takes this request with it: the next ending schedules anew.
+      // Busy again: the next last ending schedules anew. A trim still running takes this one with it.
+      if (this.active > 0) return;
       this.running ??= this.trimNow().finally(() => (this.running = undefined));
     }, Math.max(0, at - this.now()));
     this.timer.unref();

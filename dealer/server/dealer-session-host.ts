@@ -71,6 +71,7 @@ export class DealerSessionHost {
     const session: RunningSession = { links, controller: new AbortController(), idle: { bytes: 0, since: Date.now() } };
     this.running.set(sessionId, session);
     this.metrics.sessionsActive.set(this.running.size);
+    processMallocTrimmer().sessionStarted();
     void this.run(sessionId, model, session, trust).finally(() => {
       this.running.delete(sessionId);
       this.metrics.sessionsActive.set(this.running.size);
@@ -78,7 +79,7 @@ export class DealerSessionHost {
         this.metrics.bytes.inc({ peer, direction: 'sent' }, links[peer].bytesSent);
         this.metrics.bytes.inc({ peer, direction: 'received' }, links[peer].bytesReceived);
       }
-      // The session's material and frames are freed: give their pages back (rate-limited).
+      // The session's material and frames are freed: give their pages back once idle (rate-limited).
       processMallocTrimmer().sessionEnded();
     });
   }

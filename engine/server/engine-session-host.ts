@@ -138,6 +138,7 @@ export class EngineSessionHost {
     this.running.set(sessionId, session);
     this.users.set(user, (this.users.get(user) ?? 0) + 1);
     this.options.metrics.sessionsActive.set(this.running.size);
+    processMallocTrimmer().sessionStarted();
     void this.run(sessionId, session).finally(() => {
       this.running.delete(sessionId);
       const left = (this.users.get(user) ?? 1) - 1;
@@ -151,7 +152,7 @@ export class EngineSessionHost {
         m.bytes.inc({ peer: 'dealer', direction: 'sent' }, session.dealer.bytesSent);
         m.bytes.inc({ peer: 'dealer', direction: 'received' }, session.dealer.bytesReceived);
       }
-      // The session's shares, frames and tensors are freed: give their pages back (rate-limited).
+      // The session's shares, frames and tensors are freed: give their pages back once idle (rate-limited).
       processMallocTrimmer().sessionEnded();
     });
   }

@@ -52,8 +52,9 @@ const defaultServerErrorLog = (error: Error, context: { requestId: string; route
 export function buildGateway(input: GatewayOptions): GatewayApp {
   const options = resolveGatewayOptions(input);
   const backend = options.backend;
-  // When a request's sessions end, their BFV buffers, frames and shares are freed: give the pages back (rate-limited).
-  const admission = new AdmissionControl(options, () => processMallocTrimmer().sessionEnded());
+  // When requests' sessions end, their BFV buffers, frames and shares are freed: give the pages back once idle (rate-limited).
+  const trimmer = processMallocTrimmer();
+  const admission = new AdmissionControl(options, { acquired: () => trimmer.sessionStarted(), released: () => trimmer.sessionEnded() });
   const metrics = new GatewayMetrics(admission, backend.modelInfo.id);
   const logger = options.logger ?? silentLogger();
   const logServerError =

@@ -45,8 +45,8 @@ export class AdmissionControl {
 
   constructor(
     private readonly limits: AdmissionLimits,
-    /** Called after each release (the request's backend sessions have ended), e.g. the malloc trimmer. */
-    private readonly onReleased?: () => void,
+    /** Told when a request gets its sessions and after it releases them (ended), e.g. the malloc trimmer. */
+    private readonly hooks?: { acquired(): void; released(): void },
   ) {}
 
   /** The session budget: the most sessions one request (or all together) may hold. */
@@ -170,6 +170,7 @@ export class AdmissionControl {
   }
 
   private releaser(sessions: number): () => void {
+    this.hooks?.acquired();
     let released = false;
     const granted = performance.now();
     return () => {
@@ -180,7 +181,7 @@ export class AdmissionControl {
       this.running -= sessions;
       this.runningRequests--;
       this.grantWaiting();
-      this.onReleased?.();
+      this.hooks?.released();
     };
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The malloc trimmer (observability/malloc-trimmer.ts) over glibc (observability/glibc-malloc.ts):
  * it is absent where glibc or koffi is, it gives freed pages back on this (glibc) machine, and it
- * trims once per burst of session endings and at most once per interval.
+ * trims only when no session runs, once per burst of endings and at most once per interval.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -124,28 +124,53 @@ describe('MallocTrimmer', () => {
     return { clock, malloc, trimmer };
   }
 
-  it('trims once per burst of endings, quietMs after the first', async () => {
+  it('trims once after the last of a burst of sessions ends, quietMs later', async () => {
     const { clock, malloc, trimmer } = setup();
-    for (let i = 0; i < 5; i++) trimmer.sessionEnded();
-    await advance(clock, 900);
+    for (let i = 0; i < 5; i++) trimmer.sessionStarted();
+    for (let i = 0; i < 5; i++) {
+      trimmer.sessionEnded();
+      await advance(clock, 200);
+    }
+    expect(trimmer.activeSessions).toBe(0);
+    // The last ended at 800 ms (the first four left others running): trim at 1,800.
+    await advance(clock, 700);
     expect(malloc.trims).toEqual([]);
-    await advance(clock, 200);
-    expect(malloc.trims).toEqual([1_000]);
+    await advance(clock, 400);
+    expect(malloc.trims).toEqual([1_800]);
     expect(trimmer.stats).toMatchObject({ trims: 1, releasedBytes: 2 ** 20 });
     await advance(clock, 30_000);
     expect(malloc.trims).toHaveLength(1);
   });
 
-  it('under a steady stream of endings trims at most once per interval, and once after the stream stops', async () => {
+  it('never trims while a session runs; a session starting in the quiet time cancels the trim', async () => {
     const { clock, malloc, trimmer } = setup();
-    // A session ends every 300 ms for 35 s.
+    // Overlapping sessions for 35 s: the next starts before the previous ends.
+    trimmer.sessionStarted();
     for (let t = 0; t < 35_000; t += 300) {
+      trimmer.sessionStarted();
       trimmer.sessionEnded();
       await advance(clock, 300);
     }
-    await advance(clock, 20_000);
-    expect(malloc.trims).toEqual([1_000, 11_000, 21_000, 31_000, 41_000]);
-    for (let i = 1; i < malloc.trims.length; i++) expect(malloc.trims[i]! - malloc.trims[i - 1]!).toBeGreaterThanOrEqual(10_000);
+    expect(malloc.trims).toEqual([]);
+    trimmer.sessionEnded(); // idle from 35,100; the trim due at 36,100 finds a session running
+    await advance(clock, 500);
+    trimmer.sessionStarted(); // busy again inside the quiet second
+    await advance(clock, 2_000);
+    expect(malloc.trims).toEqual([]);
+    trimmer.sessionEnded();
+    await advance(clock, 1_100);
+    expect(malloc.trims).toEqual([38_600]); // the stream ended at 35,100; the last session at 37,600
+  });
+
+  it('when sessions come and go trims at most once per interval, and once after the last', async () => {
+    const { clock, malloc, trimmer } = setup();
+    // A 100 ms session every 2 s for 35 s: idle most of the time.
+    for (let t = 0; t < 50_000; t += 100) {
+      if (t % 2_000 === 0 && t < 35_000) trimmer.sessionStarted();
+      if (t % 2_000 === 100 && t < 35_000) trimmer.sessionEnded();
+      await advance(clock, 100);
+    }
+    expect(malloc.trims).toEqual([1_100, 11_100, 21_100, 31_100, 41_100]);
     expect(trimmer.stats.trims).toBe(5);
   });
 
@@ -160,12 +185,14 @@ describe('MallocTrimmer', () => {
     expect(vi.getTimerCount()).toBe(0);
 
     const failing = setup(true);
+    failing.trimmer.sessionStarted();
     failing.trimmer.sessionEnded();
     await advance(failing.clock, 1_100);
     expect(failing.malloc.trims).toEqual([1_000]);
     expect(failing.trimmer.stats.trims).toBe(0);
 
     const closed = setup();
+    closed.trimmer.sessionStarted();
     closed.trimmer.sessionEnded();
     closed.trimmer.close();
     closed.trimmer.sessionEnded();
