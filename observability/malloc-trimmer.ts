@@ -54,6 +54,7 @@ export class MallocTrimmer {
   private running: Promise<void> | undefined;
   private lastStart = Number.NEGATIVE_INFINITY;
   private active = 0;
+  private lastEnd = Number.NEGATIVE_INFINITY;
   private closed = false;
   readonly stats: MallocTrimStats = { trims: 0, releasedBytes: 0, seconds: 0 };
 
@@ -80,17 +81,25 @@ export class MallocTrimmer {
   }
 
   /**
-   * A session ended: when it was the last, trim once, `quietMs` from now (but not before the
-   * interval since the last trim has passed) if no session has started meanwhile.
+   * A session ended: when it was the last, trim once no session has run for `quietMs` (and not
+   * before the interval since the last trim has passed).
    */
   sessionEnded(): void {
     this.active = Math.max(0, this.active - 1);
-    if (!this.options.malloc || this.closed || this.active > 0 || this.timer !== undefined) return;
-    const at = Math.max(this.now() + this.quietMs, this.lastStart + this.minIntervalMs);
+    this.lastEnd = this.now();
+    if (this.active === 0) this.schedule(this.lastEnd + this.quietMs);
+  }
+
+  private schedule(notBefore: number): void {
+    if (!this.options.malloc || this.closed || this.timer !== undefined) return;
+    const at = Math.max(notBefore, this.lastStart + this.minIntervalMs);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      // Busy again: the next last ending schedules anew. A trim still running takes this one with it.
+      // Busy again: the next last ending schedules anew.
       if (this.active > 0) return;
+      // A session ran in the quiet time: wait until it has been quiet for quietMs.
+      if (this.now() < this.lastEnd + this.quietMs) return this.schedule(this.lastEnd + this.quietMs);
+      // A trim still running takes this one with it.
       this.running ??= this.trimNow().finally(() => (this.running = undefined));
     }, Math.max(0, at - this.now()));
     this.timer.unref();

@@ -162,6 +162,20 @@ describe('MallocTrimmer', () => {
     expect(malloc.trims).toEqual([38_600]); // the stream ended at 35,100; the last session at 37,600
   });
 
+  it('a session that comes and goes inside the quiet time postpones the trim until quiet again', async () => {
+    const { clock, malloc, trimmer } = setup();
+    trimmer.sessionStarted();
+    trimmer.sessionEnded(); // idle at 0: due at 1,000
+    await advance(clock, 500);
+    trimmer.sessionStarted();
+    await advance(clock, 200);
+    trimmer.sessionEnded(); // idle again at 700: quiet from there until 1,700
+    await advance(clock, 900);
+    expect(malloc.trims).toEqual([]);
+    await advance(clock, 200);
+    expect(malloc.trims).toEqual([1_700]);
+  });
+
   it('when sessions come and go trims at most once per interval, and once after the last', async () => {
     const { clock, malloc, trimmer } = setup();
     // A 100 ms session every 2 s for 35 s: idle most of the time.
