@@ -6,9 +6,9 @@
  * tensors) are freed when it ends, but glibc keeps their pages resident in its heaps, so each
  * party's RSS ratchets up to the highest peak of concurrent sessions it has seen and stays
  * (observability/glibc-malloc.ts). A party calls `sessionStarted()` and `sessionEnded()` around
- * each of its sessions; once none is running, the trimmer runs `malloc_trim(0)` `quietMs` later
- * if still none is (so a burst of endings costs one trim, and a session starting meanwhile
- * cancels it), never sooner than `minIntervalMs` after the previous trim began.
+ * each of its sessions; once none has run for `quietMs`, the trimmer runs `malloc_trim(0)` (so a
+ * burst of endings costs one trim, and a session in the quiet time postpones it), never sooner
+ * than `minIntervalMs` after the previous trim began.
  *
  * Only when idle: the trim runs on koffi's worker thread, but it holds each arena's lock while it
  * walks the free chunks and madvises their pages, and any malloc of the event loop waits
