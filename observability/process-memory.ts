@@ -3,12 +3,22 @@
  * `nodejs_heap_size_used_bytes`, `nodejs_external_memory_bytes`): the bytes of ArrayBuffer
  * backing stores (process.memoryUsage().arrayBuffers: frames, shares, tensors) and the size of
  * the WebAssembly heaps (node-seal's BFV runtime; observability/wasm-heap.ts). RSS growth that
- * none of these follow is native memory outside V8 (onnxruntime, allocator fragmentation).
+ * none of these follow is native memory outside V8 (onnxruntime, allocator fragmentation); where
+ * the process runs on glibc (observability/glibc-malloc.ts) its heaps' figures say which: bytes
+ * in use, bytes free inside the heaps (resident until trimmed), bytes mmapped on their own, and
+ * what the process's malloc trimmer (observability/malloc-trimmer.ts) has given back.
  */
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { glibcMalloc, type MallocInfo } from './glibc-malloc.js';
+import { processMallocTrimmer, type MallocTrimStats } from './malloc-trimmer.js';
 import { wasmHeapBytes } from './wasm-heap.js';
 
-/** Adds `<prefix>array_buffers_bytes` and `<prefix>wasm_heap_bytes` to `registry`. */
+/**
+ * Adds `<prefix>array_buffers_bytes` and `<prefix>wasm_heap_bytes` to `registry`, and where
+ * glibc is reachable `<prefix>malloc_{heap,in_use,free,mmapped}_bytes` and
+ * `<prefix>malloc_trims_total`, `<prefix>malloc_trim_released_bytes_total`,
+ * `<prefix>malloc_trim_seconds_total`.
+ */
 export function registerProcessMemoryMetrics(registry: Registry, prefix: string): void {
   new Gauge({
     name: `${prefix}array_buffers_bytes`,
@@ -26,4 +36,41 @@ export function registerProcessMemoryMetrics(registry: Registry, prefix: string)
       this.set(wasmHeapBytes());
     },
   });
+  const malloc = glibcMalloc();
+  if (!malloc) return;
+  const figures: [string, keyof MallocInfo, string][] = [
+    ['heap', 'heapBytes', 'Bytes glibc obtained from the kernel for its heaps (mallinfo2 arena), not counting chunks mmapped on their own'],
+    ['in_use', 'inUseBytes', 'Bytes in glibc heap chunks in use (mallinfo2 uordblks)'],
+    ['free', 'freeBytes', 'Bytes in free glibc heap chunks (mallinfo2 fordblks): resident until malloc_trim gives their pages back'],
+    ['mmapped', 'mmappedBytes', 'Bytes in chunks glibc mmapped on their own (mallinfo2 hblkhd), unmapped when freed'],
+  ];
+  for (const [name, key, help] of figures) {
+    new Gauge({
+      name: `${prefix}malloc_${name}_bytes`,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(malloc.info()[key]);
+      },
+    });
+  }
+  const trimmer = processMallocTrimmer();
+  const totals: [string, keyof MallocTrimStats, string][] = [
+    ['trims_total', 'trims', 'malloc_trim(0) calls after sessions ended'],
+    ['trim_released_bytes_total', 'releasedBytes', 'Drop of the resident set size across those trims (bytes)'],
+    ['trim_seconds_total', 'seconds', 'Time those trims took (seconds, on a worker thread)'],
+  ];
+  for (const [name, key, help] of totals) {
+    let reported = 0;
+    new Counter({
+      name: `${prefix}malloc_${name}`,
+      help,
+      registers: [registry],
+      collect() {
+        const value = trimmer.stats[key];
+        if (value > reported) this.inc(value - reported);
+        reported = value;
+      },
+    });
+  }
 }

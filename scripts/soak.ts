@@ -5,17 +5,22 @@
  *   1. `--long N` concurrent long prompts (about 500 tokens each, within the default limits):
  *      each one's status and time, with /healthz of all three polled every 50 ms meanwhile;
  *   2. `--requests R` short requests at `--concurrency C`, printing every party's RSS, JS heap,
- *      external, ArrayBuffer and WASM (node-seal) bytes (from its /metrics) every `--every K`
- *      requests, then start and end figures, the growth per request over the whole run and
+ *      external, ArrayBuffer and WASM (node-seal) bytes, anonymous memory and glibc's heap
+ *      figures (from its /metrics: malloc in use, free inside the heaps, mmapped on their own, and
+ *      the RSS the malloc trimmer gave back) every `--every K` requests, then start and end figures, the growth per request over the whole run and
  *      after a warm-up, and every party's longest event-loop stall.
  *
  *   npx tsx scripts/soak.ts [--requests 5000] [--concurrency 4] [--long 4] [--every 250] [--max-tokens 2]
- *                           [--env NAME=VALUE ...]   (extra variables for all three, e.g. MALLOC_ARENA_MAX=2)
+ *                           [--settle 15000] [--env NAME=VALUE ...]   (extra variables for all three, e.g. MALLOC_ARENA_MAX=2)
+ *
+ * After the last request it waits `--settle` ms (idle: the parties' malloc trimmers run after
+ * sessions end, at most every 10 s) and prints the figures once more, then each party's RSS curve.
  *
  * Prints only numbers it measured; exits 1 when a request failed. Ctrl-C stops issuing requests
  * and prints the summary of what ran.
  */
 import { readFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Agent, setGlobalDispatcher } from 'undici';
 import { pollHealthz } from '../tests/helpers/healthz-poller.js';
@@ -28,6 +33,7 @@ const { values } = parseArgs({
     long: { type: 'string', default: '4' },
     every: { type: 'string', default: '250' },
     'max-tokens': { type: 'string', default: '2' },
+    settle: { type: 'string', default: '15000' },
     env: { type: 'string', multiple: true, default: [] },
   },
 });
@@ -38,6 +44,7 @@ const concurrency = Number(values.concurrency);
 const longPrompts = Number(values.long);
 const every = Number(values.every);
 const maxTokens = Number(values['max-tokens']);
+const settleMs = Number(values.settle);
 
 type Party = 'gateway' | 'engine' | 'dealer';
 const PARTIES: Party[] = ['gateway', 'engine', 'dealer'];
@@ -63,6 +70,14 @@ interface Sample {
   wasmMiB: number;
   /** Anonymous memory of the process (Linux /proc/PID/smaps_rollup): malloc, the V8 heap, WASM memory. */
   anonMiB: number;
+  /** glibc: bytes in use, free inside its heaps, mmapped on their own (NaN where the party is not on glibc). */
+  mallocInUseMiB: number;
+  mallocFreeMiB: number;
+  mallocMmappedMiB: number;
+  /** malloc_trim calls so far and the RSS they gave back. */
+  trims: number;
+  trimmedMiB: number;
+  trimMs: number;
   stallMs: number;
 }
 
@@ -87,17 +102,29 @@ async function sample(parties: ThreeParties): Promise<Record<Party, Sample>> {
       arrayBuffersMiB: gauge(text, 'array_buffers_bytes') / 2 ** 20,
       wasmMiB: gauge(text, 'wasm_heap_bytes') / 2 ** 20,
       anonMiB: await anonymousMiB(parties[party].pid),
+      mallocInUseMiB: gauge(text, 'malloc_in_use_bytes') / 2 ** 20,
+      mallocFreeMiB: gauge(text, 'malloc_free_bytes') / 2 ** 20,
+      mallocMmappedMiB: gauge(text, 'malloc_mmapped_bytes') / 2 ** 20,
+      trims: gauge(text, 'malloc_trims_total'),
+      trimmedMiB: gauge(text, 'malloc_trim_released_bytes_total') / 2 ** 20,
+      trimMs: gauge(text, 'malloc_trim_seconds_total') * 1000,
       stallMs: gauge(text, 'event_loop_stall_max_seconds') * 1000,
     };
   }
   return out;
 }
 
-/** RSS, JS heap, external, ArrayBuffers and WASM heap per party (MiB). */
+/**
+ * RSS, JS heap, external, ArrayBuffers, WASM heap, anonymous memory and glibc's malloc (in use /
+ * free in its heaps / mmapped) per party (MiB), and the trims so far with the RSS they gave back
+ * and the time they took.
+ */
 function memoryLine(at: Record<Party, Sample>): string {
-  return PARTIES.map(
-    (p) => `${p} rss ${fmt(at[p].rssMiB)} heap ${fmt(at[p].heapMiB)} ext ${fmt(at[p].externalMiB)} ab ${fmt(at[p].arrayBuffersMiB)} wasm ${fmt(at[p].wasmMiB)} anon ${fmt(at[p].anonMiB)}`,
-  ).join(' | ');
+  return PARTIES.map((p) => {
+    const s = at[p];
+    const malloc = ` malloc ${fmt(s.mallocInUseMiB)}/${fmt(s.mallocFreeMiB)}/${fmt(s.mallocMmappedMiB)} trims ${fmt(s.trims, 0)} (-${fmt(s.trimmedMiB)} in ${fmt(s.trimMs, 0)} ms)`;
+    return `${p} rss ${fmt(s.rssMiB)} heap ${fmt(s.heapMiB)} ext ${fmt(s.externalMiB)} ab ${fmt(s.arrayBuffersMiB)} wasm ${fmt(s.wasmMiB)} anon ${fmt(s.anonMiB)}${malloc}`;
+  }).join(' | ');
 }
 
 async function complete(parties: ThreeParties, prompt: string, max: number): Promise<{ status: number; error?: string }> {
@@ -167,12 +194,13 @@ try {
           failures++;
           if (failures <= 5) console.log(`request ${n}: HTTP ${r.status} ${r.error ?? ''}`);
         }
-        done++;
-        if (done % every === 0) {
+        const finished = ++done;
+        if (finished % every === 0) {
+          // Labelled by the count that triggered it (others finish while the sample is read).
           const at = await sample(parties);
-          curve.push({ done, at });
-          const rate = done / ((performance.now() - began) / 1000);
-          console.log(`${String(done).padStart(6)} requests (${fmt(rate, 2)}/s, ${failures} failed) MiB: ${memoryLine(at)}`);
+          curve.push({ done: finished, at });
+          const rate = finished / ((performance.now() - began) / 1000);
+          console.log(`${String(finished).padStart(6)} requests (${fmt(rate, 2)}/s, ${failures} failed, load ${fmt(loadavg()[0]!, 1)}) MiB: ${memoryLine(at)}`);
         }
       }
     };
@@ -185,7 +213,7 @@ try {
     const last = curve.at(-1)!;
     console.log(`start (0 requests) MiB: ${memoryLine(first.at)}`);
     console.log(`end (${last.done} requests) MiB: ${memoryLine(last.at)}`);
-    const kinds = ['rssMiB', 'heapMiB', 'externalMiB', 'arrayBuffersMiB', 'wasmMiB', 'anonMiB'] as const;
+    const kinds = ['rssMiB', 'heapMiB', 'externalMiB', 'arrayBuffersMiB', 'wasmMiB', 'anonMiB', 'mallocInUseMiB', 'mallocFreeMiB'] as const;
     for (const [label, from] of [['whole run', first], ['after warm-up', warm]] as const) {
       if (last.done <= from.done) continue;
       const perRequest = (party: Party, kind: (typeof kinds)[number]) => ((last.at[party][kind] - from.at[party][kind]) * 1024) / (last.done - from.done);
@@ -193,6 +221,16 @@ try {
       console.log(`growth ${label} (${from.done} -> ${last.done} requests), KiB per request: ${line}`);
     }
     console.log(`${done} requests in ${fmt((performance.now() - began) / 1000)} s, ${failures} failed`);
+    if (settleMs > 0) {
+      await new Promise((resolve) => setTimeout(resolve, settleMs));
+      const idle = await sample(parties);
+      console.log(`idle ${settleMs} ms after the last request MiB: ${memoryLine(idle)}`);
+      curve.push({ done: last.done, at: idle });
+    }
+    for (const p of PARTIES) {
+      const points = curve.map((c, i) => `${i === curve.length - 1 && settleMs > 0 ? 'idle' : c.done}: ${fmt(c.at[p].rssMiB)}`);
+      console.log(`RSS curve MiB ${p}: ${points.join(' / ')}`);
+    }
     console.log(`longest event-loop stall ms (whole run): gateway ${fmt(end.gateway.stallMs, 0)} engine ${fmt(end.engine.stallMs, 0)} dealer ${fmt(end.dealer.stallMs, 0)}`);
   }
 } finally {

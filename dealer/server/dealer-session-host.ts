@@ -19,6 +19,7 @@ import { guardSessionId } from '../../protocol/transport/session-id-guard.js';
 import type { WsLink } from '../../protocol/transport/ws-link.js';
 import type { KeptAttention } from '../../protocol/schedule/forward-pass.js';
 import type { SessionStateCache } from '../../protocol/session/session-state-cache.js';
+import { processMallocTrimmer } from '../../observability/malloc-trimmer.js';
 import type { DealerMetrics, DealerSessionOutcome } from './dealer-metrics.js';
 
 interface RunningSession {
@@ -70,6 +71,7 @@ export class DealerSessionHost {
     const session: RunningSession = { links, controller: new AbortController(), idle: { bytes: 0, since: Date.now() } };
     this.running.set(sessionId, session);
     this.metrics.sessionsActive.set(this.running.size);
+    processMallocTrimmer().sessionStarted();
     void this.run(sessionId, model, session, trust).finally(() => {
       this.running.delete(sessionId);
       this.metrics.sessionsActive.set(this.running.size);
@@ -77,6 +79,8 @@ export class DealerSessionHost {
         this.metrics.bytes.inc({ peer, direction: 'sent' }, links[peer].bytesSent);
         this.metrics.bytes.inc({ peer, direction: 'received' }, links[peer].bytesReceived);
       }
+      // The session's material and frames are freed: give their pages back once idle (rate-limited).
+      processMallocTrimmer().sessionEnded();
     });
   }
 

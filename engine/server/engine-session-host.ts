@@ -23,6 +23,7 @@ import { CloseCode } from '../../protocol/transport/close-codes.js';
 import { LinkClosedError } from '../../protocol/transport/message-link.js';
 import { ProtocolViolation, PeerReportedError } from '../../protocol/transport/party-network.js';
 import { abortOnAbnormalClose, closeCodeSoon, PeerEndedError } from '../../protocol/transport/peer-ended-error.js';
+import { processMallocTrimmer } from '../../observability/malloc-trimmer.js';
 import { RecentIds } from '../../protocol/transport/recent-ids.js';
 import { dealerSessionUrl, parseSessionQuery } from '../../protocol/transport/session-endpoints.js';
 import { guardSessionId } from '../../protocol/transport/session-id-guard.js';
@@ -137,6 +138,7 @@ export class EngineSessionHost {
     this.running.set(sessionId, session);
     this.users.set(user, (this.users.get(user) ?? 0) + 1);
     this.options.metrics.sessionsActive.set(this.running.size);
+    processMallocTrimmer().sessionStarted();
     void this.run(sessionId, session).finally(() => {
       this.running.delete(sessionId);
       const left = (this.users.get(user) ?? 1) - 1;
@@ -150,6 +152,8 @@ export class EngineSessionHost {
         m.bytes.inc({ peer: 'dealer', direction: 'sent' }, session.dealer.bytesSent);
         m.bytes.inc({ peer: 'dealer', direction: 'received' }, session.dealer.bytesReceived);
       }
+      // The session's shares, frames and tensors are freed: give their pages back once idle (rate-limited).
+      processMallocTrimmer().sessionEnded();
     });
   }
 

@@ -6,6 +6,7 @@
  */
 import { Hono } from 'hono';
 import { silentLogger } from '../../observability/logger.js';
+import { processMallocTrimmer } from '../../observability/malloc-trimmer.js';
 import { bodyLimit } from 'hono/body-limit';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { requestId } from 'hono/request-id';
@@ -51,7 +52,9 @@ const defaultServerErrorLog = (error: Error, context: { requestId: string; route
 export function buildGateway(input: GatewayOptions): GatewayApp {
   const options = resolveGatewayOptions(input);
   const backend = options.backend;
-  const admission = new AdmissionControl(options);
+  // When requests' sessions end, their BFV buffers, frames and shares are freed: give the pages back once idle (rate-limited).
+  const trimmer = processMallocTrimmer();
+  const admission = new AdmissionControl(options, { acquired: () => trimmer.sessionStarted(), released: () => trimmer.sessionEnded() });
   const metrics = new GatewayMetrics(admission, backend.modelInfo.id);
   const logger = options.logger ?? silentLogger();
   const logServerError =

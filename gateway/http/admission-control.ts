@@ -43,7 +43,11 @@ export class AdmissionControl {
   /** Moving average of how long a request holds its sessions, in ms (undefined until one was released). */
   private averageHoldMs: number | undefined;
 
-  constructor(private readonly limits: AdmissionLimits) {}
+  constructor(
+    private readonly limits: AdmissionLimits,
+    /** Told when a request gets its sessions and after it releases them (ended), e.g. the malloc trimmer. */
+    private readonly hooks?: { acquired(): void; released(): void },
+  ) {}
 
   /** The session budget: the most sessions one request (or all together) may hold. */
   get capacity(): number {
@@ -166,6 +170,7 @@ export class AdmissionControl {
   }
 
   private releaser(sessions: number): () => void {
+    this.hooks?.acquired();
     let released = false;
     const granted = performance.now();
     return () => {
@@ -176,6 +181,7 @@ export class AdmissionControl {
       this.running -= sessions;
       this.runningRequests--;
       this.grantWaiting();
+      this.hooks?.released();
     };
   }
 }
