@@ -89,6 +89,10 @@ export async function run(argv: string[]): Promise<number> {
   if (base['PERMLLM_LOG_FORMAT'] === undefined && process.stderr.isTTY) base['PERMLLM_LOG_FORMAT'] = 'pretty';
   // Children are SIGKILLed 10 s after SIGTERM (stopChild): their grace period must end before that.
   base['PERMLLM_SHUTDOWN_GRACE_MS'] ??= '5000';
+  // The image's glibc settings (Dockerfile; docs/deploy.md, Memory), unless the caller chose its
+  // own: at most two malloc arenas, and buffers of 128 KiB and more in their own mappings.
+  base['MALLOC_ARENA_MAX'] ??= '2';
+  base['MALLOC_MMAP_THRESHOLD_'] ??= '131072';
   // Each party runs its products where --device says (the engine's are the ones a GPU speeds up most).
   const compute = ['--device', config.device, '--compute-threads', String(config['compute-threads'])];
   const children: Child[] = [];

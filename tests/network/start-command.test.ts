@@ -1,9 +1,11 @@
 /**
  * `permllm start` (what `npm start` runs): three child processes on loopback, the gateway's URL
  * printed, a private completion served, all three gone after SIGTERM, and a second run reusing
- * the pairing and the cached masked model.
+ * the pairing and the cached masked model. The children get the image's glibc settings
+ * (MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD_) where the caller set none (Linux: read from
+ * /proc/<child>/environ).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -29,6 +31,16 @@ describe('permllm start', () => {
     // Zero set-up: identities and credentials were created, each party pinned the others.
     expect(start.stdout()).toMatch(/identities and credentials in \S+permllm\/start \(engine SHA256:\S+, dealer SHA256:\S+\)/);
     await waitForReadiness(start.url, true);
+    if (process.platform === 'linux') {
+      const pid = start.child.pid!;
+      const childPids = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8')).trim().split(/\s+/).filter(Boolean);
+      expect(childPids).toHaveLength(3);
+      for (const child of childPids) {
+        const environ = (await readFile(`/proc/${child}/environ`, 'utf8')).split('\0');
+        expect(environ).toContain('MALLOC_ARENA_MAX=2');
+        expect(environ).toContain('MALLOC_MMAP_THRESHOLD_=131072');
+      }
+    }
     expect((await complete(`${start.url}/v1`, { prompt: 'Once upon a time', max_tokens: 6 })).text).toBe(', there was a little g');
 
     start.child.kill('SIGTERM');
