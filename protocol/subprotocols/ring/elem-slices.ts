@@ -7,9 +7,10 @@
  */
 import { yieldIfDue } from '../../../compute/event-loop-slices.js';
 import type { Ring } from '../../../compute/ring64.js';
+import { RING_SLICE_ELEMENTS } from './ring-slices.js';
 
-/** Elements per block: a softmax over 256 rows of 500 keys is some 8 blocks. */
-export const ELEM_SLICE_ELEMENTS = 16384;
+/** Elements per block, the ring passes' block (./ring-slices.ts): a softmax over 256 rows of 500 keys is some 8 blocks. */
+export const ELEM_SLICE_ELEMENTS = RING_SLICE_ELEMENTS;
 
 export type SliceableElem = { kind: 'rmsnorm' | 'softmax'; rows: number; cols: number } | { kind: 'swiglu' | 'geglu'; length: number };
 
