@@ -17,6 +17,9 @@
  *   while idle.
  * - Small products (at most `inlineMacs` multiply-accumulates) run in-thread on `inline`: a
  *   message round trip would cost more than they do.
+ * - Threads: each worker is a relay thread at the caller's priority with the compute worker as
+ *   its child at nice 19 (./compute-relay-entry.mjs says why: a nice-19 thread must never hold a
+ *   mutex the event loop waits on). Messages cross both by transfer, so the hop copies nothing.
  * - Memory: one copy of each stored weight in its owner, one transferred copy of each input
  *   (./worker-weights.ts, ./worker-messages.ts).
  */
@@ -71,6 +74,8 @@ interface Slot {
   pending: Map<number, Pending>;
   /** Keys of the weights this worker stores. */
   stored: Set<number>;
+  /** The kernel thread id of the worker's relay, once it has said it. */
+  relayThread?: number | null;
 }
 
 /** What preparing a request's operands decides: the buffers to transfer, and the worker a stored weight pins it to. */
@@ -84,7 +89,14 @@ function errorFrom(failure: ComputeFailure): Error {
   return new Ctor(failure.message);
 }
 
-const ENTRY = new URL('./compute-worker-entry.mjs', import.meta.url);
+/** Each worker is started through its relay thread (./compute-relay-entry.mjs), which starts the compute worker itself. */
+const RELAY_ENTRY = new URL('./compute-relay-entry.mjs', import.meta.url);
+const COMPUTE_ENTRY = new URL('./compute-worker-entry.mjs', import.meta.url);
+
+/** The relay's first message: its kernel thread id (null off Linux). */
+interface RelayHello {
+  relayThread: number | null;
+}
 
 export class WorkerPoolBackend implements ComputeBackend {
   readonly name: string;
@@ -121,6 +133,14 @@ export class WorkerPoolBackend implements ComputeBackend {
     return { ...this.counts };
   }
 
+  /**
+   * Kernel thread ids of the started workers' relays (the threads that post replies to this one;
+   * ./compute-relay-entry.mjs), where known.
+   */
+  relayThreads(): number[] {
+    return this.slots.flatMap((s) => (typeof s?.relayThread === 'number' ? [s.relayThread] : []));
+  }
+
   /** Stops the workers (in-flight products fail); the backend refuses work afterwards. */
   async close(): Promise<void> {
     this.closed = true;
@@ -129,13 +149,19 @@ export class WorkerPoolBackend implements ComputeBackend {
   }
 
   private start(index: number): Slot {
-    const workerData: ComputeWorkerData = { intraOpThreads: this.intraOpThreads };
+    const computeData: ComputeWorkerData = { intraOpThreads: this.intraOpThreads };
+    const name = `permllm-compute-${index}`;
     // No inherited execArgv: a party's diagnostic preloads (--import stall-trace, --cpu-prof) are
-    // about its main thread; the entry registers the TypeScript loader itself.
-    const worker = new Worker(ENTRY, { workerData, execArgv: [], name: `permllm-compute-${index}` });
+    // about its main thread; the compute entry registers the TypeScript loader itself. The Worker
+    // here is the relay, at this thread's priority; the compute worker is its child, at nice 19.
+    const worker = new Worker(RELAY_ENTRY, { workerData: { entry: COMPUTE_ENTRY.href, name, computeData }, execArgv: [], name: `${name}-relay` });
     const slot: Slot = { worker, pending: new Map(), stored: new Set() };
     worker.unref();
-    worker.on('message', (reply: ComputeReply) => {
+    worker.on('message', (reply: ComputeReply | RelayHello) => {
+      if ('relayThread' in reply) {
+        slot.relayThread = reply.relayThread;
+        return;
+      }
       const p = slot.pending.get(reply.id);
       if (!p) return;
       slot.pending.delete(reply.id);
