@@ -22,7 +22,12 @@ if (!parentPort) throw new Error('compute-relay-entry.mjs runs as a worker threa
 const toParent = parentPort;
 const { entry, name, computeData } = workerData;
 
-/** Every distinct ArrayBuffer under a message (typed arrays in objects and arrays), to transfer. */
+/**
+ * Every distinct ArrayBuffer under a message (typed arrays in objects and arrays), to transfer.
+ * @param {unknown} value
+ * @param {Set<ArrayBuffer>} found
+ * @returns {Set<ArrayBuffer>}
+ */
 function buffersOf(value, found = new Set(), depth = 0) {
   if (depth > 8 || value === null || typeof value !== 'object') return found;
   if (ArrayBuffer.isView(value)) {
@@ -33,6 +38,7 @@ function buffersOf(value, found = new Set(), depth = 0) {
   return found;
 }
 
+/** @returns {number | null} */
 function threadId() {
   try {
     return Number(readlinkSync('/proc/thread-self').split('/').pop());
