@@ -32,12 +32,20 @@ RUN if [ -n "$BUILD_CA_CERTS" ]; then printf '%s\n' "$BUILD_CA_CERTS" > /tmp/bui
  && npm cache clean --force
 
 FROM node:20-slim
-# glibc malloc: at most two arenas, and buffers of 128 KiB and more always mapped (so unmapped
-# when freed) rather than kept in a heap that never shrinks: RSS of the roles' protocol buffers
-# stays lower and flatter (measured in docs/deploy.md, "Soak").
+# The roles run on jemalloc (config/allocator.ts says why, docs/deploy.md "Memory" shows it):
+# under glibc's malloc RSS ratchets up to the highest load seen, since glibc keeps freed pages
+# resident; jemalloc gives them back from a background thread after 1 s. LD_PRELOAD names the
+# library without a path, so the dynamic loader finds it on any architecture. The glibc settings
+# stay for any process started without the preload (at most two arenas; buffers of 128 KiB and
+# more in their own mappings, unmapped when freed).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libjemalloc2 \
+ && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     XDG_STATE_HOME=/var/lib \
     PERMLLM_CACHE_DIR=/var/cache/permllm \
+    LD_PRELOAD=libjemalloc.so.2 \
+    MALLOC_CONF=background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0 \
     MALLOC_ARENA_MAX=2 \
     MALLOC_MMAP_THRESHOLD_=131072
 WORKDIR /app

@@ -15,6 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { allocatorEnvironment } from '../config/allocator.js';
 import { readCommandLine, usageText } from '../config/parse-flags.js';
 import { exitSoon, stopSignal } from '../config/process-lifecycle.js';
 import { startConfigSchema, startFlags } from '../config/start-config.js';
@@ -89,10 +90,17 @@ export async function run(argv: string[]): Promise<number> {
   if (base['PERMLLM_LOG_FORMAT'] === undefined && process.stderr.isTTY) base['PERMLLM_LOG_FORMAT'] = 'pretty';
   // Children are SIGKILLed 10 s after SIGTERM (stopChild): their grace period must end before that.
   base['PERMLLM_SHUTDOWN_GRACE_MS'] ??= '5000';
-  // The image's glibc settings (Dockerfile; docs/deploy.md, Memory), unless the caller chose its
-  // own: at most two malloc arenas, and buffers of 128 KiB and more in their own mappings.
-  base['MALLOC_ARENA_MAX'] ??= '2';
-  base['MALLOC_MMAP_THRESHOLD_'] ??= '131072';
+  // The children's allocator (config/allocator.ts; the image sets the same): jemalloc where
+  // installed, else glibc with the image's settings; variables the caller set win.
+  try {
+    const allocator = allocatorEnvironment(config.allocator, base);
+    Object.assign(base, allocator.env);
+    const said = allocator.allocator === 'jemalloc' ? `jemalloc (${allocator.env['LD_PRELOAD']})` : allocator.allocator === 'glibc' ? 'glibc malloc' : `your LD_PRELOAD (${base['LD_PRELOAD']})`;
+    process.stdout.write(`permllm start: the three run on ${said}\n`);
+  } catch (error) {
+    process.stderr.write(`permllm start: ${(error as Error).message}\n`);
+    return 2;
+  }
   // Each party runs its products where --device says (the engine's are the ones a GPU speeds up most).
   const compute = ['--device', config.device, '--compute-threads', String(config['compute-threads'])];
   const children: Child[] = [];

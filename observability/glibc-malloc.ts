@@ -7,11 +7,13 @@
  * RSS after the buffers are gone; `malloc_trim(0)` walks every arena and returns the whole free
  * pages in the middle of each heap (MADV_DONTNEED) as well as the top.
  *
- * `openGlibcMalloc` returns undefined wherever this cannot work (not Linux, koffi missing, no
+ * `bindGlibcMalloc` returns undefined wherever this cannot work or means nothing (not Linux,
+ * another malloc preloaded in glibc's place (./native-allocator.ts), koffi missing, no
  * `libc.so.6` as on musl, or a glibc older than 2.33 without `mallinfo2`): callers then do
  * nothing. Loaded once per process.
  */
 import { createRequire } from 'node:module';
+import { nativeAllocator, type NativeAllocator } from './native-allocator.js';
 
 /** glibc's `struct mallinfo2` figures, summed over all arenas (bytes). */
 export interface MallocInfo {
@@ -48,11 +50,15 @@ const MALLINFO2_FIELDS = ['arena', 'ordblks', 'smblks', 'hblks', 'hblkhd', 'usmb
 export interface GlibcMallocSource {
   platform?: NodeJS.Platform;
   loadKoffi?: () => Koffi;
+  /** The process's malloc (default ./native-allocator.ts's reading): anything but glibc's binds nothing. */
+  allocator?: NativeAllocator;
 }
 
 /** Binds glibc's malloc_trim and mallinfo2, or returns undefined where either is missing. */
 export function bindGlibcMalloc(source: GlibcMallocSource = {}): GlibcMalloc | undefined {
   if ((source.platform ?? process.platform) !== 'linux') return undefined;
+  // A preloaded jemalloc (config/allocator.ts) serves malloc: glibc's heaps are then empty.
+  if ((source.allocator ?? nativeAllocator()) !== 'glibc') return undefined;
   try {
     const koffi = (source.loadKoffi ?? (() => createRequire(import.meta.url)('koffi') as Koffi))();
     // musl has no libc.so.6 (and no malloc_trim); glibc before 2.33 has no mallinfo2: both throw here.

@@ -11,11 +11,12 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { glibcMalloc, type MallocInfo } from './glibc-malloc.js';
 import { processMallocTrimmer, type MallocTrimStats } from './malloc-trimmer.js';
+import { nativeAllocator } from './native-allocator.js';
 import { wasmHeapBytes } from './wasm-heap.js';
 
 /**
- * Adds `<prefix>array_buffers_bytes` and `<prefix>wasm_heap_bytes` to `registry`, and where
- * glibc is reachable `<prefix>malloc_{heap,in_use,free,mmapped}_bytes` and
+ * Adds `<prefix>array_buffers_bytes`, `<prefix>wasm_heap_bytes` and `<prefix>allocator_info` to
+ * `registry`, and where the process runs on glibc's malloc `<prefix>malloc_{heap,in_use,free,mmapped}_bytes` and
  * `<prefix>malloc_trims_total`, `<prefix>malloc_trim_released_bytes_total`,
  * `<prefix>malloc_trim_seconds_total`.
  */
@@ -34,6 +35,15 @@ export function registerProcessMemoryMetrics(registry: Registry, prefix: string)
     registers: [registry],
     collect() {
       this.set(wasmHeapBytes());
+    },
+  });
+  new Gauge({
+    name: `${prefix}allocator_info`,
+    help: 'The native allocator this process runs on (label allocator: glibc, jemalloc, tcmalloc, mimalloc, unknown; config/allocator.ts); always 1',
+    labelNames: ['allocator'],
+    registers: [registry],
+    collect() {
+      this.set({ allocator: nativeAllocator() }, 1);
     },
   });
   const malloc = glibcMalloc();

@@ -12,6 +12,8 @@
  *
  *   npx tsx scripts/soak.ts [--requests 5000] [--concurrency 4] [--long 4] [--every 250] [--max-tokens 2]
  *                           [--settle 15000] [--env NAME=VALUE ...]   (extra variables for all three, e.g. MALLOC_ARENA_MAX=2)
+ *                           [--allocator auto|jemalloc|glibc|none]   (default auto: what `permllm start` gives its children,
+ *                                                                     config/allocator.ts; none: no allocator variables)
  *
  * After the last request it waits `--settle` ms (idle: the parties' malloc trimmers run after
  * sessions end, at most every 10 s) and prints the figures once more, then each party's RSS curve.
@@ -23,6 +25,7 @@ import { readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Agent, setGlobalDispatcher } from 'undici';
+import { allocatorEnvironment, allocatorSchema } from '../config/allocator.js';
 import { pollHealthz } from '../tests/helpers/healthz-poller.js';
 import { killAllRoles, startThreeParties, type ThreeParties } from '../tests/helpers/processes.js';
 
@@ -35,6 +38,7 @@ const { values } = parseArgs({
     'max-tokens': { type: 'string', default: '2' },
     settle: { type: 'string', default: '15000' },
     env: { type: 'string', multiple: true, default: [] },
+    allocator: { type: 'string', default: 'auto' },
   },
 });
 // Four long prompts on a loaded machine answer after minutes: no client-side header or body timeout.
@@ -140,8 +144,11 @@ async function complete(parties: ThreeParties, prompt: string, max: number): Pro
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 
 // The deployed default rendezvous timeout (the test helper's 3 s fails sessions on a loaded machine).
-const extraEnv = Object.fromEntries(values.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
-if (Object.keys(extraEnv).length > 0) console.log(`environment of all three: ${values.env.join(' ')}`);
+const ownEnv = Object.fromEntries(values.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+// The allocator `permllm start` would give them (config/allocator.ts), unless --allocator none.
+const allocator = values.allocator === 'none' ? { allocator: 'as inherited', env: {} } : allocatorEnvironment(allocatorSchema.parse(values.allocator), ownEnv);
+const extraEnv = { ...allocator.env, ...ownEnv };
+console.log(`allocator of all three: ${allocator.allocator}${Object.keys(extraEnv).length > 0 ? `; environment: ${Object.entries(extraEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`);
 const parties = await startThreeParties({
   args: { dealer: ['--rendezvous-timeout-ms', '10000'] },
   env: { engine: extraEnv, dealer: extraEnv, gateway: extraEnv },

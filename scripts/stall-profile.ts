@@ -10,7 +10,7 @@
  * main thread ran longest. The main thread's run and wait time (Linux schedstat) split a stall
  * into this process's work and the time the machine did not schedule it.
  *
- *   npx tsx scripts/stall-profile.ts [--long 4] [--threshold 50] [--top 12] [--keep DIR]
+ *   npx tsx scripts/stall-profile.ts [--long 4] [--threshold 50] [--top 12] [--keep DIR] [--allocator auto|jemalloc|glibc|none]
  *
  * On a shared machine a stall also contains the time the OS did not schedule the process; the
  * attribution is to whatever the sampled stack was doing.
@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Agent, setGlobalDispatcher } from 'undici';
+import { allocatorEnvironment, allocatorSchema } from '../config/allocator.js';
 import { killAllRoles, repoRoot, startThreeParties } from '../tests/helpers/processes.js';
 import { pollHealthz } from '../tests/helpers/healthz-poller.js';
 import { monotonicUs, readStallWindows, stallTraceFlags } from '../tests/helpers/stall-windows.js';
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     threshold: { type: 'string', default: '50' },
     top: { type: 'string', default: '12' },
     keep: { type: 'string' },
+    allocator: { type: 'string', default: 'auto' },
   },
 });
 setGlobalDispatcher(new Agent({ headersTimeout: 0, bodyTimeout: 0 }));
@@ -58,7 +60,13 @@ for (const p of PARTIES) await mkdir(dirs[p], { recursive: true });
 let loadFrom = 0;
 let loadTo = 0;
 
-const parties = await startThreeParties({ execArgv: { gateway: flags('gateway'), engine: flags('engine'), dealer: flags('dealer') } });
+// The allocator `permllm start` would give the parties (config/allocator.ts), unless --allocator none.
+const allocator = values.allocator === 'none' ? { allocator: 'as inherited', env: {} } : allocatorEnvironment(allocatorSchema.parse(values.allocator), {});
+console.log(`allocator of all three: ${allocator.allocator}`);
+const parties = await startThreeParties({
+  execArgv: { gateway: flags('gateway'), engine: flags('engine'), dealer: flags('dealer') },
+  env: { gateway: allocator.env, engine: allocator.env, dealer: allocator.env },
+});
 try {
   await parties.waitUntilReady();
   const prompt = 'Once upon a time, there was a little girl named Lily. '.repeat(33); // 497 tokens with BOS

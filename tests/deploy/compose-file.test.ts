@@ -9,6 +9,7 @@ import path from 'node:path';
 import { load } from 'js-yaml';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
+import { GLIBC_MALLOC_ENV, JEMALLOC_CONF } from '../../config/allocator.js';
 import { dealerFlags } from '../../config/dealer-config.js';
 import { engineFlags } from '../../config/engine-config.js';
 import { gatewayFlags } from '../../config/gateway-config.js';
@@ -65,6 +66,15 @@ describe('deploy/compose.yaml', () => {
       expect(s.stop_grace_period, `${role}: docker stop must outlast --shutdown-grace-ms`).toBeDefined();
     }
     expect(Object.keys(compose.networks)).toEqual(['permllm']);
+  });
+
+  it('runs every role of the image on jemalloc with config/allocator.ts\'s settings, and the glibc ones beside them', () => {
+    const dockerfile = read('Dockerfile');
+    expect(dockerfile).toMatch(/apt-get install -y --no-install-recommends libjemalloc2/);
+    expect(dockerfile).toMatch(/^\s+LD_PRELOAD=libjemalloc\.so\.2 \\$/m);
+    expect(dockerfile).toContain(`MALLOC_CONF=${JEMALLOC_CONF} \\`);
+    for (const [name, value] of Object.entries(GLIBC_MALLOC_ENV)) expect(dockerfile).toMatch(new RegExp(`^\\s+${name}=${value}( \\\\)?$`, 'm'));
+    for (const role of roleNames) expect(service(role).environment?.['LD_PRELOAD'], `${role} keeps the image's allocator`).toBeUndefined();
   });
 
   it('gives every role a health check that is the image\'s own HEALTHCHECK (permllm healthcheck)', () => {

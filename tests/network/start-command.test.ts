@@ -1,14 +1,17 @@
 /**
  * `permllm start` (what `npm start` runs): three child processes on loopback, the gateway's URL
  * printed, a private completion served, all three gone after SIGTERM, and a second run reusing
- * the pairing and the cached masked model. The children get the image's glibc settings
- * (MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD_) where the caller set none (Linux: read from
- * /proc/<child>/environ).
+ * the pairing and the cached masked model. The children run on the allocator config/allocator.ts
+ * chooses: jemalloc preloaded where libjemalloc.so.2 is installed (mapped in each child, and the
+ * gateway's /metrics says so), with the image's glibc settings (MALLOC_ARENA_MAX,
+ * MALLOC_MMAP_THRESHOLD_) either way where the caller set none (Linux: read from
+ * /proc/<child>/environ and /proc/<child>/maps).
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { findJemalloc, JEMALLOC_CONF } from '../../config/allocator.js';
 import { complete } from '../helpers/openai-requests.js';
 import { defaultModelDir, killAllRoles, startRole, waitFor, waitForReadiness } from '../helpers/processes.js';
 
@@ -39,7 +42,20 @@ describe('permllm start', () => {
         const environ = (await readFile(`/proc/${child}/environ`, 'utf8')).split('\0');
         expect(environ).toContain('MALLOC_ARENA_MAX=2');
         expect(environ).toContain('MALLOC_MMAP_THRESHOLD_=131072');
+        const jemalloc = findJemalloc();
+        const maps = await readFile(`/proc/${child}/maps`, 'utf8');
+        if (jemalloc) {
+          expect(environ).toContain(`LD_PRELOAD=${jemalloc}`);
+          expect(environ).toContain(`MALLOC_CONF=${JEMALLOC_CONF}`);
+          expect(maps).toContain(jemalloc);
+        } else {
+          expect(environ.some((v) => v.startsWith('LD_PRELOAD='))).toBe(false);
+          expect(maps).not.toContain('libjemalloc');
+        }
       }
+      const metrics = await (await fetch(`${start.url}/metrics`)).text();
+      expect(metrics).toMatch(new RegExp(`allocator_info\\{allocator="${findJemalloc() ? 'jemalloc' : 'glibc'}"\\} 1`));
+      expect(start.stdout()).toContain(findJemalloc() ? `the three run on jemalloc (${findJemalloc()})` : 'the three run on glibc malloc');
     }
     expect((await complete(`${start.url}/v1`, { prompt: 'Once upon a time', max_tokens: 6 })).text).toBe(', there was a little g');
 
