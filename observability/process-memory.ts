@@ -10,13 +10,15 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { glibcMalloc, type MallocInfo } from './glibc-malloc.js';
+import { bindJemallocStats, type JemallocStats } from './jemalloc-stats.js';
 import { processMallocTrimmer, type MallocTrimStats } from './malloc-trimmer.js';
 import { nativeAllocator } from './native-allocator.js';
 import { wasmHeapBytes } from './wasm-heap.js';
 
 /**
  * Adds `<prefix>array_buffers_bytes`, `<prefix>wasm_heap_bytes` and `<prefix>allocator_info` to
- * `registry`, and where the process runs on glibc's malloc `<prefix>malloc_{heap,in_use,free,mmapped}_bytes` and
+ * `registry`; where jemalloc is the process's malloc `<prefix>jemalloc_*_bytes`; and where the
+ * process runs on glibc's malloc `<prefix>malloc_{heap,in_use,free,mmapped}_bytes` and
  * `<prefix>malloc_trims_total`, `<prefix>malloc_trim_released_bytes_total`,
  * `<prefix>malloc_trim_seconds_total`.
  */
@@ -46,6 +48,7 @@ export function registerProcessMemoryMetrics(registry: Registry, prefix: string)
       this.set({ allocator: nativeAllocator() }, 1);
     },
   });
+  registerJemallocMetrics(registry, prefix);
   const malloc = glibcMalloc();
   if (!malloc) return;
   const figures: [string, keyof MallocInfo, string][] = [
@@ -80,6 +83,36 @@ export function registerProcessMemoryMetrics(registry: Registry, prefix: string)
         const value = trimmer.stats[key];
         if (value > reported) this.inc(value - reported);
         reported = value;
+      },
+    });
+  }
+}
+
+/** `<prefix>jemalloc_{allocated,active,resident,mapped,retained}_bytes`, where jemalloc is the process's malloc (./jemalloc-stats.ts). */
+function registerJemallocMetrics(registry: Registry, prefix: string): void {
+  const stats = bindJemallocStats();
+  if (!stats) return;
+  // One refresh per scrape: the gauges collect one after another within a few microseconds.
+  let last: { at: number; value: JemallocStats } | undefined;
+  const current = (): JemallocStats => {
+    const now = performance.now();
+    if (!last || now - last.at > 100) last = { at: now, value: stats() };
+    return last.value;
+  };
+  const figures: [string, keyof JemallocStats, string][] = [
+    ['allocated', 'allocatedBytes', 'Bytes in allocations the process holds (jemalloc stats.allocated)'],
+    ['active', 'activeBytes', 'Bytes in active pages (jemalloc stats.active)'],
+    ['resident', 'residentBytes', 'Bytes of jemalloc memory resident, including dirty pages not yet purged (stats.resident)'],
+    ['mapped', 'mappedBytes', 'Bytes in jemalloc mapped extents (stats.mapped)'],
+    ['retained', 'retainedBytes', 'Bytes kept mapped but returned to the kernel, not resident (stats.retained)'],
+  ];
+  for (const [name, key, help] of figures) {
+    new Gauge({
+      name: `${prefix}jemalloc_${name}_bytes`,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(current()[key]);
       },
     });
   }

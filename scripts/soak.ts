@@ -6,8 +6,9 @@
  *      each one's status and time, with /healthz of all three polled every 50 ms meanwhile;
  *   2. `--requests R` short requests at `--concurrency C`, printing every party's RSS, JS heap,
  *      external, ArrayBuffer and WASM (node-seal) bytes, anonymous memory and glibc's heap
- *      figures (from its /metrics: malloc in use, free inside the heaps, mmapped on their own, and
- *      the RSS the malloc trimmer gave back) every `--every K` requests, then start and end figures, the growth per request over the whole run and
+ *      figures (from its /metrics: under jemalloc its allocated and resident bytes; under glibc
+ *      malloc in use, free inside the heaps, mmapped on their own, and the RSS the malloc trimmer
+ *      gave back) every `--every K` requests, then start and end figures, the growth per request over the whole run and
  *      after a warm-up, and every party's longest event-loop stall.
  *
  *   npx tsx scripts/soak.ts [--requests 5000] [--concurrency 4] [--long 4] [--every 250] [--max-tokens 2]
@@ -78,6 +79,9 @@ interface Sample {
   mallocInUseMiB: number;
   mallocFreeMiB: number;
   mallocMmappedMiB: number;
+  /** jemalloc: bytes allocated and resident (NaN where the party is not on jemalloc). */
+  jemallocAllocatedMiB: number;
+  jemallocResidentMiB: number;
   /** malloc_trim calls so far and the RSS they gave back. */
   trims: number;
   trimmedMiB: number;
@@ -109,6 +113,8 @@ async function sample(parties: ThreeParties): Promise<Record<Party, Sample>> {
       mallocInUseMiB: gauge(text, 'malloc_in_use_bytes') / 2 ** 20,
       mallocFreeMiB: gauge(text, 'malloc_free_bytes') / 2 ** 20,
       mallocMmappedMiB: gauge(text, 'malloc_mmapped_bytes') / 2 ** 20,
+      jemallocAllocatedMiB: gauge(text, 'jemalloc_allocated_bytes') / 2 ** 20,
+      jemallocResidentMiB: gauge(text, 'jemalloc_resident_bytes') / 2 ** 20,
       trims: gauge(text, 'malloc_trims_total'),
       trimmedMiB: gauge(text, 'malloc_trim_released_bytes_total') / 2 ** 20,
       trimMs: gauge(text, 'malloc_trim_seconds_total') * 1000,
@@ -119,14 +125,16 @@ async function sample(parties: ThreeParties): Promise<Record<Party, Sample>> {
 }
 
 /**
- * RSS, JS heap, external, ArrayBuffers, WASM heap, anonymous memory and glibc's malloc (in use /
- * free in its heaps / mmapped) per party (MiB), and the trims so far with the RSS they gave back
- * and the time they took.
+ * RSS, JS heap, external, ArrayBuffers, WASM heap, anonymous memory per party (MiB), and either
+ * jemalloc's figures (allocated / resident) or glibc's malloc (in use / free in its heaps /
+ * mmapped) with the trims so far, the RSS they gave back and the time they took.
  */
 function memoryLine(at: Record<Party, Sample>): string {
   return PARTIES.map((p) => {
     const s = at[p];
-    const malloc = ` malloc ${fmt(s.mallocInUseMiB)}/${fmt(s.mallocFreeMiB)}/${fmt(s.mallocMmappedMiB)} trims ${fmt(s.trims, 0)} (-${fmt(s.trimmedMiB)} in ${fmt(s.trimMs, 0)} ms)`;
+    const malloc = Number.isFinite(s.jemallocAllocatedMiB)
+      ? ` jemalloc ${fmt(s.jemallocAllocatedMiB)}/${fmt(s.jemallocResidentMiB)}`
+      : ` malloc ${fmt(s.mallocInUseMiB)}/${fmt(s.mallocFreeMiB)}/${fmt(s.mallocMmappedMiB)} trims ${fmt(s.trims, 0)} (-${fmt(s.trimmedMiB)} in ${fmt(s.trimMs, 0)} ms)`;
     return `${p} rss ${fmt(s.rssMiB)} heap ${fmt(s.heapMiB)} ext ${fmt(s.externalMiB)} ab ${fmt(s.arrayBuffersMiB)} wasm ${fmt(s.wasmMiB)} anon ${fmt(s.anonMiB)}${malloc}`;
   }).join(' | ');
 }
@@ -220,7 +228,7 @@ try {
     const last = curve.at(-1)!;
     console.log(`start (0 requests) MiB: ${memoryLine(first.at)}`);
     console.log(`end (${last.done} requests) MiB: ${memoryLine(last.at)}`);
-    const kinds = ['rssMiB', 'heapMiB', 'externalMiB', 'arrayBuffersMiB', 'wasmMiB', 'anonMiB', 'mallocInUseMiB', 'mallocFreeMiB'] as const;
+    const kinds = ['rssMiB', 'heapMiB', 'externalMiB', 'arrayBuffersMiB', 'wasmMiB', 'anonMiB', 'mallocInUseMiB', 'mallocFreeMiB', 'jemallocAllocatedMiB', 'jemallocResidentMiB'] as const;
     for (const [label, from] of [['whole run', first], ['after warm-up', warm]] as const) {
       if (last.done <= from.done) continue;
       const perRequest = (party: Party, kind: (typeof kinds)[number]) => ((last.at[party][kind] - from.at[party][kind]) * 1024) / (last.done - from.done);

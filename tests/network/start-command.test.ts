@@ -55,6 +55,9 @@ describe('permllm start', () => {
       }
       const metrics = await (await fetch(`${start.url}/metrics`)).text();
       expect(metrics).toMatch(new RegExp(`allocator_info\\{allocator="${findJemalloc() ? 'jemalloc' : 'glibc'}"\\} 1`));
+      // jemalloc's own figures under it, glibc's under glibc (never both).
+      expect(metrics.includes('_jemalloc_allocated_bytes ')).toBe(findJemalloc() !== undefined);
+      expect(metrics.includes('_malloc_in_use_bytes ')).toBe(findJemalloc() === undefined);
       expect(start.stdout()).toContain(findJemalloc() ? `the three run on jemalloc (${findJemalloc()})` : 'the three run on glibc malloc');
     }
     expect((await complete(`${start.url}/v1`, { prompt: 'Once upon a time', max_tokens: 6 })).text).toBe(', there was a little g');
