@@ -8,7 +8,8 @@
  * number of stalls, the longest, and the functions that took the most time inside stalls (self
  * time, with the nearest frame of this repository as the caller), then the few in which the
  * main thread ran longest. The main thread's run and wait time (Linux schedstat) split a stall
- * into this process's work and the time the machine did not schedule it.
+ * into this process's work, the time the machine did not schedule it, and the rest, when the main
+ * thread was asleep (on a lock another thread held: docs/deploy.md, the compute workers' relay).
  *
  *   npx tsx scripts/stall-profile.ts [--long 4] [--threshold 50] [--top 12] [--keep DIR] [--allocator auto|jemalloc|glibc|none]
  *
@@ -135,10 +136,12 @@ for (const party of PARTIES) {
   const longestRun = stalls.reduce((m, s) => Math.max(m, s.runMs), 0);
   const runOver100 = stalls.filter((s) => s.runMs > 100).length;
   console.log(`\n${party}: ${stalls.length} stalls > ${thresholdMs} ms during the load (${over100} > 100 ms), longest ${longest.toFixed(0)} ms, ${stalls.reduce((a, s) => a + s.ms, 0).toFixed(0)} ms in stalls`);
-  console.log(`  main thread on a CPU within a stall: longest ${longestRun.toFixed(0)} ms, ${runOver100} stalls with > 100 ms of it; waiting for a CPU: ${stalls.reduce((a, s) => a + s.waitMs, 0).toFixed(0)} ms of the ${stalls.reduce((a, s) => a + s.ms, 0).toFixed(0)} ms`);
+  // Neither on a CPU nor waiting for one: asleep (a lock held by another thread, a page fault on disk, ...).
+  const asleep = (w: { ms: number; runMs: number; waitMs: number }) => Math.max(0, w.ms - w.runMs - w.waitMs);
+  console.log(`  main thread on a CPU within a stall: longest ${longestRun.toFixed(0)} ms, ${runOver100} stalls with > 100 ms of it; waiting for a CPU: ${stalls.reduce((a, s) => a + s.waitMs, 0).toFixed(0)} ms of the ${stalls.reduce((a, s) => a + s.ms, 0).toFixed(0)} ms; asleep inside one stall at most ${stalls.reduce((m, s) => Math.max(m, asleep(s)), 0).toFixed(0)} ms`);
   for (const [k, v] of [...total].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${v.toFixed(0).padStart(7)} ms  ${k}`);
   for (const worst of stalls.sort((a, b) => b.runMs - a.runMs).slice(0, 5)) {
-    console.log(`  a stall of ${worst.ms.toFixed(0)} ms (main thread on a CPU ${worst.runMs.toFixed(0)} ms, waiting for one ${worst.waitMs.toFixed(0)} ms):`);
+    console.log(`  a stall of ${worst.ms.toFixed(0)} ms (main thread on a CPU ${worst.runMs.toFixed(0)} ms, waiting for one ${worst.waitMs.toFixed(0)} ms, asleep ${asleep(worst).toFixed(0)} ms):`);
     for (const [k, v] of [...worst.self].sort((a, b) => b[1] - a[1]).slice(0, 5)) console.log(`    ${v.toFixed(0).padStart(7)} ms  ${k}`);
   }
 }
