@@ -17,7 +17,8 @@
  *   detected (advantage 1 at 4 sessions per prompt).
  * - `ring64`: every received value is uniform on Z_2^64 whatever the prompt, so the advantage
  *   must stay within 3 standard errors of 0 at the stated count (SE = sqrt(0.5 / N) for N
- *   sessions per prompt).
+ *   sessions per prompt); an excursion beyond that is confirmed on three times as many fresh
+ *   sessions before the test fails (chance alone exceeds 3·SE at N = 10 about once in 400 runs).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { InProcessParties } from '../../in-process/in-process-parties.js';
@@ -85,6 +86,15 @@ describe('the engine cannot tell two prompts apart from its full view (support /
         `  ring64:                        ${ring.correct}/${ring.total} correct, advantage ${ring.advantage.toFixed(2)} (standard error ${se.toFixed(2)}, bound 3·SE = ${(3 * se).toFixed(2)})`,
     );
     expect(weak.advantage).toBe(1);
-    expect(Math.abs(ring.advantage)).toBeLessThanOrEqual(3 * se);
-  }, 600_000);
+    if (Math.abs(ring.advantage) > 3 * se) {
+      // Under the null hypothesis a 3·SE excursion at 10 sessions per prompt happens by chance
+      // about once in 400 runs (|X − Y| ≥ 7 for two Binomial(10, ½); seen once in CI). Confirm on
+      // fresh sessions before failing: a real leak (the control's advantage is 1) exceeds the
+      // bound again; chance does so about once in 400 of the already-rare first excursions.
+      const again = await distinguish(model, RING64_PROFILE, 3 * SESSIONS_RING64, prompts);
+      const seAgain = Math.sqrt(0.5 / (3 * SESSIONS_RING64));
+      console.log(`  ring64 again:                  ${again.correct}/${again.total} correct, advantage ${again.advantage.toFixed(2)} (bound 3·SE = ${(3 * seAgain).toFixed(2)})`);
+      expect(Math.abs(again.advantage)).toBeLessThanOrEqual(3 * seAgain);
+    }
+  }, 900_000);
 });
