@@ -1,6 +1,8 @@
 /**
  * Load suite (part of `npm test` on Linux since the relay thread made it a minute on an idle
- * 2-core machine, 52 s for the four prompts; PERMLLM_LOAD_TESTS=0 skips it): four
+ * 2-core machine, 52 s for the four prompts; it is vitest's `load` project, which `npm test` runs
+ * alone after the others so that it does not disturb their timing; PERMLLM_LOAD_TESTS=0 skips
+ * it): four
  * concurrent ~500-token prompts on the networked system (three real processes, default limits)
  * all complete, every party's /healthz answers throughout (polled every 50 ms), and no party's
  * event loop is held by its own work for 100 ms or more.
