@@ -51,22 +51,12 @@ export function registerProcessMemoryMetrics(registry: Registry, prefix: string)
   registerJemallocMetrics(registry, prefix);
   const malloc = glibcMalloc();
   if (!malloc) return;
-  const figures: [string, keyof MallocInfo, string][] = [
+  registerAllocatorFigures<MallocInfo>(registry, `${prefix}malloc_`, () => malloc.info(), [
     ['heap', 'heapBytes', 'Bytes glibc obtained from the kernel for its heaps (mallinfo2 arena), not counting chunks mmapped on their own'],
     ['in_use', 'inUseBytes', 'Bytes in glibc heap chunks in use (mallinfo2 uordblks)'],
     ['free', 'freeBytes', 'Bytes in free glibc heap chunks (mallinfo2 fordblks): resident until malloc_trim gives their pages back'],
     ['mmapped', 'mmappedBytes', 'Bytes in chunks glibc mmapped on their own (mallinfo2 hblkhd), unmapped when freed'],
-  ];
-  for (const [name, key, help] of figures) {
-    new Gauge({
-      name: `${prefix}malloc_${name}_bytes`,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(malloc.info()[key]);
-      },
-    });
-  }
+  ]);
   const trimmer = processMallocTrimmer();
   const totals: [string, keyof MallocTrimStats, string][] = [
     ['trims_total', 'trims', 'malloc_trim(0) calls after sessions ended'],
@@ -92,27 +82,35 @@ export function registerProcessMemoryMetrics(registry: Registry, prefix: string)
 function registerJemallocMetrics(registry: Registry, prefix: string): void {
   const stats = bindJemallocStats();
   if (!stats) return;
-  // One refresh per scrape: the gauges collect one after another within a few microseconds.
-  let last: { at: number; value: JemallocStats } | undefined;
-  const current = (): JemallocStats => {
-    const now = performance.now();
-    if (!last || now - last.at > 100) last = { at: now, value: stats() };
-    return last.value;
-  };
-  const figures: [string, keyof JemallocStats, string][] = [
+  registerAllocatorFigures<JemallocStats>(registry, `${prefix}jemalloc_`, stats, [
     ['allocated', 'allocatedBytes', 'Bytes in allocations the process holds (jemalloc stats.allocated)'],
     ['active', 'activeBytes', 'Bytes in active pages (jemalloc stats.active)'],
     ['resident', 'residentBytes', 'Bytes of jemalloc memory resident, including dirty pages not yet purged (stats.resident)'],
     ['mapped', 'mappedBytes', 'Bytes in jemalloc mapped extents (stats.mapped)'],
     ['retained', 'retainedBytes', 'Bytes kept mapped but returned to the kernel, not resident (stats.retained)'],
-  ];
+  ]);
+}
+
+/**
+ * One `<prefix><name>_bytes` gauge per figure of an allocator's snapshot. The snapshot (mallinfo2
+ * walks every arena under its lock; jemalloc refreshes its epoch) is taken once per scrape: the
+ * gauges collect one after another within a few microseconds, so a snapshot younger than 100 ms
+ * is reused.
+ */
+function registerAllocatorFigures<T>(registry: Registry, prefix: string, snapshot: () => T, figures: [name: string, key: keyof T, help: string][]): void {
+  let last: { at: number; value: T } | undefined;
+  const current = (): T => {
+    const now = performance.now();
+    if (!last || now - last.at > 100) last = { at: now, value: snapshot() };
+    return last.value;
+  };
   for (const [name, key, help] of figures) {
     new Gauge({
-      name: `${prefix}jemalloc_${name}_bytes`,
+      name: `${prefix}${name}_bytes`,
       help,
       registers: [registry],
       collect() {
-        this.set(current()[key]);
+        this.set(Number(current()[key]));
       },
     });
   }
